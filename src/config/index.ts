@@ -1,0 +1,1 @@
+export { z, parseConfig, ConfigError } from './validate';
