@@ -1,0 +1,2 @@
+export type { ProgressSink } from './types';
+export { silentProgress } from './types';
