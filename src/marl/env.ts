@@ -1,0 +1,62 @@
+/**
+ * The parallel cooperative multi-agent environment interface (PettingZoo "parallel" style).
+ * All agents act at once; the number of agents may change between episodes (not within one).
+ *
+ * @example
+ * ```ts
+ * const first = env.reset(seed);
+ * let t = env.step(first.observations.map(() => 0));
+ * while (!t.terminated && !t.truncated) t = env.step(policyActions(t.observations));
+ * ```
+ */
+export interface MultiAgentEnv<Info = Record<string, unknown>> {
+  /** Static description of spaces (per-agent observation size and number of discrete actions). */
+  readonly spec: MultiAgentEnvSpec;
+  /** Starts an episode; `seed` makes it reproducible. */
+  reset(seed: number): ResetResult;
+  /** Applies one discrete action per agent (index into that agent's action space). */
+  step(actions: ArrayLike<number>): StepResult<Info>;
+  /**
+   * Optional hook for difference rewards: the team reward the *current* step would give if
+   * `actions` were taken instead, evaluated from the current state without advancing it.
+   * Credit assignment calls it once per agent with that agent's action replaced by a default,
+   * before calling {@link step} with the factual actions.
+   */
+  counterfactualTeamReward?(actions: ArrayLike<number>): number;
+  /** Optional: the default ("no-op") action used by difference rewards, per agent. */
+  defaultAction?(agent: number): number;
+  /** Releases resources (tensors, workers). */
+  dispose?(): void;
+}
+
+export interface MultiAgentEnvSpec {
+  /** Observation vector length per agent (identical for all agents, so a shared policy fits). */
+  observationSize: number;
+  /** Number of discrete actions per agent. */
+  numActions: number;
+  /** Global state length for centralised critics (0 or undefined when not provided). */
+  stateSize?: number;
+  /** Maximum episode length in steps (for buffers and truncation). */
+  maxSteps: number;
+}
+
+export interface ResetResult {
+  /** One observation per agent; `observations.length` is this episode's agent count. */
+  observations: Float32Array[];
+  /** Global state for a centralised critic, when the env provides one. */
+  state?: Float32Array;
+  /** Per-agent masks of allowed actions (1 = allowed), when the env restricts actions. */
+  actionMasks?: Uint8Array[];
+}
+
+export interface StepResult<Info = Record<string, unknown>> extends ResetResult {
+  /** Per-agent rewards (a shared team reward is the same number repeated). */
+  rewards: Float32Array;
+  /** The team reward G this step (what difference rewards are computed from). */
+  teamReward: number;
+  /** The episode ended by the task (no bootstrapping). */
+  terminated: boolean;
+  /** The episode was cut by a time limit (bootstrap from the value of the last observation). */
+  truncated: boolean;
+  info: Info;
+}
