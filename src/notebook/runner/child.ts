@@ -1,0 +1,165 @@
+/**
+ * The notebook process of the headless runner: runs code cells in order with tslab's own
+ * converter (TypeScript 5.0 compiler) and executor in this one Node process, and reports outputs,
+ * display bundles, errors and timings to the parent over IPC. Not part of the public API.
+ */
+import * as util from 'util';
+import type { ChildMessage, RunRequest } from './protocol';
+import { runCleanups } from './protocol';
+
+interface TslabConverter {
+  close(): void;
+}
+interface TslabExecutor {
+  execute(src: string): Promise<boolean>;
+  close(): void;
+}
+
+let current = -1;
+const failed = new Set<number>();
+const errored = new Set<number>();
+const diagnostics: string[] = [];
+
+function send(msg: ChildMessage): void {
+  if (process.send) process.send(msg);
+}
+
+function stream(name: 'stdout' | 'stderr', text: string): void {
+  if (text) send({ type: 'stream', index: current, name, text });
+}
+
+function reportError(err: unknown): void {
+  const e = err instanceof Error ? err : new Error(util.inspect(err));
+  errored.add(current);
+  send({
+    type: 'error',
+    index: current,
+    ename: e.name || 'Error',
+    evalue: e.message,
+    traceback: (e.stack ?? `${e.name}: ${e.message}`).split('\n'),
+  });
+}
+
+function hookOutput(): void {
+  const decoder = new util.TextDecoder();
+  const make =
+    (name: 'stdout' | 'stderr') =>
+    (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
+      const text = typeof chunk === 'string' ? chunk : decoder.decode(chunk as Uint8Array);
+      stream(name, text);
+      const callback = typeof encoding === 'function' ? encoding : cb;
+      if (typeof callback === 'function') process.nextTick(callback as () => void);
+      return true;
+    };
+  process.stdout.write = make('stdout') as typeof process.stdout.write;
+  process.stderr.write = make('stderr') as typeof process.stderr.write;
+}
+
+async function run(req: RunRequest): Promise<void> {
+  hookOutput();
+  // tslab's display API writes through this hook (the kernel sets it per execute request).
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
+  jupyter.lastWriteDisplayData = (
+    msg: { data: Record<string, unknown>; metadata?: Record<string, unknown>; transient?: { display_id?: string } },
+    update: boolean,
+  ) => {
+    send({
+      type: 'display',
+      index: current,
+      data: msg.data,
+      metadata: msg.metadata ?? {},
+      displayId: msg.transient?.display_id,
+      update: !!update,
+    });
+  };
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { createConverter } = require('tslab/dist/converter') as { createConverter(o: { isJS: boolean; isBrowser: boolean }): TslabConverter };
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { createExecutor } = require('tslab/dist/executor') as {
+    createExecutor(root: string, convs: unknown, console: { log(...a: unknown[]): void; error(...a: unknown[]): void }): TslabExecutor;
+  };
+  let node: TslabConverter | undefined;
+  const convs = {
+    get node() {
+      if (!node) node = createConverter({ isJS: false, isBrowser: false });
+      return node;
+    },
+    get browser(): TslabConverter {
+      throw new Error('browser-mode cells (//%browser) are not supported by the headless runner');
+    },
+    close() {
+      node?.close();
+    },
+  };
+  const executor = createExecutor(req.rootDir, convs, {
+    log: (...args: unknown[]) => stream('stdout', util.format(...args) + '\n'),
+    error: (...args: unknown[]) => {
+      if (args.length === 1 && args[0] instanceof Error) {
+        reportError(args[0]);
+      } else if (args.length === 5 && args[0] === '%s%d:%d - %s') {
+        // A TypeScript diagnostic printed by tslab's executor.
+        const [, file, line, col, text] = args as [string, string, number, number, string];
+        const msg = `${file}${line}:${col} - ${text}`;
+        diagnostics.push(msg);
+        stream('stderr', msg + '\n');
+      } else {
+        stream('stderr', util.format(...args) + '\n');
+      }
+    },
+  });
+  process.on('uncaughtException', (err) => {
+    failed.add(current);
+    reportError(err);
+  });
+  process.on('unhandledRejection', (reason) => {
+    failed.add(current);
+    reportError(reason);
+  });
+
+  for (const cell of req.cells) {
+    current = cell.index;
+    diagnostics.length = 0;
+    send({ type: 'cell-start', index: cell.index });
+    const t0 = performance.now();
+    let ok: boolean;
+    try {
+      ok = await executor.execute(cell.source);
+    } catch (err) {
+      reportError(err);
+      ok = false;
+    }
+    // Let output written in the cell's last tick (and fire-and-forget rejections) arrive first.
+    await new Promise((r) => setImmediate(r));
+    if (failed.has(cell.index)) ok = false;
+    if (!ok && !errored.has(cell.index)) {
+      send({
+        type: 'error',
+        index: cell.index,
+        ename: diagnostics.length ? 'TypeScriptError' : 'Error',
+        evalue: diagnostics.length ? diagnostics.join('\n') : 'cell failed',
+        traceback: diagnostics.length ? [...diagnostics] : ['cell failed'],
+      });
+    }
+    send({ type: 'cell-end', index: cell.index, ok, durationMs: performance.now() - t0 });
+    if (!ok) break;
+  }
+  const cleanupErrors = await runCleanups();
+  for (const e of cleanupErrors) stream('stderr', `clean-up failed: ${e}\n`);
+  executor.close();
+  await new Promise<void>((resolve) => {
+    if (process.send) process.send({ type: 'done' } satisfies ChildMessage, () => resolve());
+    else resolve();
+  });
+  process.exit(0);
+}
+
+process.once('message', (msg: RunRequest) => {
+  if (msg && msg.type === 'run') {
+    run(msg).catch((err) => {
+      reportError(err);
+      process.exit(2);
+    });
+  }
+});
+send({ type: 'ready' });

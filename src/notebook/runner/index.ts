@@ -1,0 +1,5 @@
+export { runNotebook, runNotebooks, defaultNotebooks, NotebookRunError, DEFAULT_CELL_TIMEOUT_S } from './run';
+export type { RunNotebooksOptions, NotebookReport, CellReport } from './run';
+export { readNotebook, serializeNotebook, joinText, splitLines } from './nbformat';
+export type { Notebook, NotebookCell, CellOutput, StreamOutput, DisplayDataOutput, ErrorOutput, ExecuteResultOutput, MultilineText } from './nbformat';
+export { registerCleanup, runCleanups } from './protocol';
