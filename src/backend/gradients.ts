@@ -1,7 +1,499 @@
 /**
- * Fast, complete gradients for the wasm backend (placeholder until the overrides land):
- * see ../shared/notes/stack.md. Installing replaces tfjs's stock gradients globally.
+ * Fast, complete gradients for the wasm backend.
+ *
+ * tfjs's stock gradients for several kernels are missing or slow on wasm (measured on this
+ * project's 2-core machine, batch 128):
+ * - `Conv2D`: its filter gradient needs `Conv2DBackpropFilter`, which wasm does not register (CNNs
+ *   cannot train), and its input gradient runs `Conv2DBackpropInput`, about 8x slower than a conv2d.
+ * - `DepthwiseConv2dNative`: neither `DepthwiseConv2dNativeBackpropFilter` nor `...BackpropInput`
+ *   exists on wasm.
+ * - `BatchMatMul`: the stock gradient uses `matMul(..., transposeA/transposeB)`, which wasm runs
+ *   about 10x slower than an explicit `transpose` followed by a plain `matMul`.
+ * - `MaxPool` / `AvgPool`: `MaxPoolGrad` / `AvgPoolGrad` are 2-5x slower than compositions of
+ *   forward ops for non-overlapping windows (the pooling our models use).
+ * - `Tile`: the stock gradient adds one slice per repetition and throws for rank > 4.
+ *
+ * The overrides rewrite these gradients as compositions of fast forward ops (conv2d with explicit
+ * padding and dilations, depthwiseConv2d, transpose + matMul, argMax/oneHot, reshape + sum) with
+ * the same semantics as the stock cpu gradients (ties in max pooling go to the first maximum of
+ * the window in row-major order, like the cpu backend). Cases they do not accelerate (NCHW
+ * data, overlapping or padded pooling windows, negative effective padding) are delegated to the
+ * stock gradient captured at install time. Unlike the stock gradients, the Conv2D and depthwise
+ * overrides also support dilations > 1.
+ *
+ * Gradients are registered globally (for every backend); the overrides are correct on every
+ * backend, but only pay off on wasm. Fused ops (`tf.fused.*`) with a linear activation use their
+ * own built-in gradient and are not affected: train with unfused ops.
+ */
+import { tf } from './tf';
+
+type GradConfig = ReturnType<typeof tf.getGradient>;
+type GradFunc = GradConfig['gradFunc'];
+type NamedAttrMap = Parameters<GradFunc>[2];
+type Tensor = tf.Tensor;
+type Tensor4D = tf.Tensor4D;
+type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+
+/** Kernels whose gradients {@link installGradientOverrides} replaces. */
+export const OVERRIDDEN_KERNELS: readonly string[] = Object.freeze([
+  'BatchMatMul',
+  'Conv2D',
+  'DepthwiseConv2dNative',
+  'MaxPool',
+  'AvgPool',
+  'Tile',
+]);
+
+const stock = new Map<string, GradConfig>();
+let installed = false;
+
+/**
+ * Replaces tfjs's stock gradients of {@link OVERRIDDEN_KERNELS} with fast, complete versions
+ * (idempotent). `initBackend()` calls it when it selects wasm unless `gradientOverrides: false`
+ * or `MARL_AUTOML_GRAD_OVERRIDES=0`.
+ *
+ * @example
+ * ```ts
+ * import { tf, installGradientOverrides } from './src/backend';
+ * installGradientOverrides();
+ * const g = tf.grad((w: tf.Tensor) => tf.conv2d(x, w as tf.Tensor4D, 1, 'same').square().sum())(w0);
+ * ```
  */
 export function installGradientOverrides(): void {
-  // Filled in by the backend gradient work.
+  if (installed) return;
+  const configs = overrideConfigs();
+  for (const name of OVERRIDDEN_KERNELS) {
+    const original = tf.getGradient(name);
+    if (!original) throw new Error(`installGradientOverrides: no stock gradient registered for kernel '${name}'`);
+    stock.set(name, original);
+  }
+  for (const name of OVERRIDDEN_KERNELS) {
+    tf.unregisterGradient(name);
+    tf.registerGradient(configs[name]);
+  }
+  installed = true;
+}
+
+/**
+ * Restores the stock tfjs gradients captured by {@link installGradientOverrides} (no-op when
+ * the overrides are not installed).
+ *
+ * @example
+ * ```ts
+ * uninstallGradientOverrides();
+ * gradientOverridesInstalled(); // false
+ * ```
+ */
+export function uninstallGradientOverrides(): void {
+  if (!installed) return;
+  for (const name of OVERRIDDEN_KERNELS) {
+    const original = stock.get(name);
+    if (!original) continue;
+    tf.unregisterGradient(name);
+    tf.registerGradient(original);
+  }
+  stock.clear();
+  installed = false;
+}
+
+/**
+ * Whether the gradient overrides are currently installed.
+ *
+ * @example
+ * ```ts
+ * if (!gradientOverridesInstalled()) installGradientOverrides();
+ * ```
+ */
+export function gradientOverridesInstalled(): boolean {
+  return installed;
+}
+
+function delegate(name: string, dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) {
+  const original = stock.get(name);
+  if (!original) throw new Error(`gradient override for '${name}': stock gradient not captured (overrides not installed)`);
+  return original.gradFunc(dy, saved, attrs);
+}
+
+function pair(v: number | [number, number] | undefined, fallback: number): [number, number] {
+  if (v === undefined || v === null) return [fallback, fallback];
+  return typeof v === 'number' ? [v, v] : [v[0], v[1]];
+}
+
+function explicitPad(top: number, bottom: number, left: number, right: number): Pad {
+  return [[0, 0], [top, bottom], [left, right], [0, 0]];
+}
+
+/** Swaps the last two axes (explicit transpose: fast on wasm, unlike matMul's transpose flags). */
+function transposeLast2(t: Tensor): Tensor {
+  if (t.rank === 2) return tf.transpose(t);
+  const perm = t.shape.map((_, i) => i);
+  perm[t.rank - 2] = t.rank - 1;
+  perm[t.rank - 1] = t.rank - 2;
+  return tf.transpose(t, perm);
+}
+
+/** Sums a broadcast gradient back to `shape` (as the Add gradient does). */
+function reduceTo(g: Tensor, shape: number[]): Tensor {
+  if (tf.util.arraysEqual(g.shape, shape)) return g;
+  const lead = g.rank - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    const j = i - lead;
+    if (j < 0 || (shape[j] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  const summed = axes.length ? tf.sum(g, axes) : g;
+  return tf.reshape(summed, shape);
+}
+
+/** Inserts `s - 1` zeros after each element along H and W: [N,H,W,C] -> [N,H*sH,W*sW,C]. */
+function interleaveZeros(t: Tensor4D, sH: number, sW: number): Tensor4D {
+  if (sH === 1 && sW === 1) return t;
+  const [n, h, w, c] = t.shape;
+  const t6 = tf.reshape(t, [n, h, 1, w, 1, c]);
+  const padded = tf.pad(t6, [[0, 0], [0, 0], [0, sH - 1], [0, 0], [0, sW - 1], [0, 0]]);
+  return tf.reshape(padded, [n, h * sH, w * sW, c]);
+}
+
+interface TransposedPlan {
+  pad: Pad;
+  /** Rows/columns of the zero-interleaved dy to keep (only trailing zeros are ever cut). */
+  keepH: number;
+  keepW: number;
+}
+
+/**
+ * Padding that turns an input gradient into a stride-1 correlation of the zero-interleaved dy
+ * with the rotated filter. Undefined when the padding would be negative (then we delegate).
+ */
+function transposedConvPlan(info: ReturnType<typeof tf.backend_util.computeConv2DInfo>): TransposedPlan | undefined {
+  const { strideHeight: sH, strideWidth: sW, dilationHeight: dH, dilationWidth: dW } = info;
+  const { inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo } = info;
+  const p = info.padInfo;
+  const top = (info.filterHeight - 1) * dH - p.top;
+  const left = (info.filterWidth - 1) * dW - p.left;
+  // The interleaved dy has s-1 trailing zero rows/columns beyond the last real one.
+  const bottom = H - ((Ho - 1) * sH + 1) + p.top - (sH - 1);
+  const right = W - ((Wo - 1) * sW + 1) + p.left - (sW - 1);
+  if (top < 0 || left < 0 || bottom < -(sH - 1) || right < -(sW - 1)) return undefined;
+  return {
+    pad: explicitPad(top, Math.max(bottom, 0), left, Math.max(right, 0)),
+    keepH: Ho * sH + Math.min(bottom, 0),
+    keepW: Wo * sW + Math.min(right, 0),
+  };
+}
+
+function transposedConvSource(dy: Tensor4D, info: ReturnType<typeof tf.backend_util.computeConv2DInfo>, plan: TransposedPlan): Tensor4D {
+  const src = interleaveZeros(dy, info.strideHeight, info.strideWidth);
+  if (plan.keepH === src.shape[1] && plan.keepW === src.shape[2]) return src;
+  return tf.slice(src, [0, 0, 0, 0], [src.shape[0], plan.keepH, plan.keepW, src.shape[3]]);
+}
+
+/**
+ * Padding for the filter gradient computed as a correlation of the input with dy used as the
+ * filter (strides and dilations swapped). Crops input rows/columns no output position reads.
+ */
+function filterGradInput(
+  x: Tensor4D,
+  info: ReturnType<typeof tf.backend_util.computeConv2DInfo>,
+): { src: Tensor4D; pad: Pad } {
+  const { strideHeight: sH, strideWidth: sW, dilationHeight: dH, dilationWidth: dW } = info;
+  const { inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo } = info;
+  const p = info.padInfo;
+  let bottom = (info.filterHeight - 1) * dH + (Ho - 1) * sH + 1 - H - p.top;
+  let right = (info.filterWidth - 1) * dW + (Wo - 1) * sW + 1 - W - p.left;
+  let src = x;
+  if (bottom < 0 || right < 0) {
+    const hKeep = H + Math.min(bottom, 0);
+    const wKeep = W + Math.min(right, 0);
+    src = tf.slice(x, [0, 0, 0, 0], [x.shape[0], hKeep, wKeep, x.shape[3]]);
+    bottom = Math.max(bottom, 0);
+    right = Math.max(right, 0);
+  }
+  return { src, pad: explicitPad(p.top, bottom, p.left, right) };
+}
+
+function batchMatMulGrad(): GradConfig {
+  return {
+    kernelName: 'BatchMatMul',
+    inputsToSave: ['a', 'b'],
+    gradFunc: (dy, saved, attrs) => {
+      const g = dy as Tensor;
+      const [a, b] = saved;
+      const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+      let da: () => Tensor;
+      let db: () => Tensor;
+      if (!transposeA && !transposeB) {
+        da = () => tf.matMul(g, transposeLast2(b));
+        db = () => tf.matMul(transposeLast2(a), g);
+      } else if (!transposeA && transposeB) {
+        da = () => tf.matMul(g, b);
+        db = () => tf.matMul(transposeLast2(g), a);
+      } else if (transposeA && !transposeB) {
+        da = () => tf.matMul(b, transposeLast2(g));
+        db = () => tf.matMul(a, g);
+      } else {
+        da = () => transposeLast2(tf.matMul(g, b));
+        db = () => transposeLast2(tf.matMul(a, g));
+      }
+      return { a: () => reduceTo(da(), a.shape), b: () => reduceTo(db(), b.shape) };
+    },
+  };
+}
+
+function conv2dGrad(): GradConfig {
+  return {
+    kernelName: 'Conv2D',
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, saved, attrs) => {
+      const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as {
+        strides: number | [number, number];
+        pad: Pad;
+        dataFormat?: 'NHWC' | 'NCHW';
+        dilations?: number | [number, number];
+        dimRoundingMode?: Rounding;
+      };
+      const x = saved[0] as Tensor4D;
+      const filter = saved[1] as Tensor4D;
+      const g = dy as Tensor4D;
+      if ((dataFormat ?? 'NHWC') !== 'NHWC' || x.rank !== 4) return delegate('Conv2D', dy, saved, attrs);
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape,
+        filter.shape,
+        strides,
+        pair(dilations, 1),
+        pad,
+        dimRoundingMode,
+        false,
+        'channelsLast',
+      );
+      const inputPlan = transposedConvPlan(info);
+      if (!inputPlan) return delegate('Conv2D', dy, saved, attrs);
+      const [kH, kW, ci, co] = filter.shape;
+      const p = info.padInfo;
+      const pointwise =
+        kH === 1 && kW === 1 && info.strideHeight === 1 && info.strideWidth === 1 && p.top + p.bottom + p.left + p.right === 0;
+      if (pointwise) {
+        return {
+          x: () => tf.reshape(tf.matMul(tf.reshape(g, [-1, co]), tf.transpose(tf.reshape(filter, [ci, co]))), x.shape),
+          filter: () =>
+            tf.reshape(tf.matMul(tf.transpose(tf.reshape(x, [-1, ci])), tf.reshape(g, [-1, co])), filter.shape),
+        };
+      }
+      const dil: [number, number] = [info.dilationHeight, info.dilationWidth];
+      const str: [number, number] = [info.strideHeight, info.strideWidth];
+      return {
+        x: () => {
+          const src = transposedConvSource(g, info, inputPlan);
+          const rotated = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as Tensor4D;
+          return tf.conv2d(src, rotated, 1, inputPlan.pad, 'NHWC', dil);
+        },
+        filter: () => {
+          const plan = filterGradInput(x, info);
+          const xT = tf.transpose(plan.src, [3, 1, 2, 0]) as Tensor4D; // [Ci, H, W, N]
+          const dyT = tf.transpose(g, [1, 2, 0, 3]) as Tensor4D; // [Ho, Wo, N, Co]
+          const out = tf.conv2d(xT, dyT, dil, plan.pad, 'NHWC', str); // [Ci, kH, kW, Co]
+          return tf.transpose(out, [1, 2, 0, 3]);
+        },
+      };
+    },
+  };
+}
+
+function depthwiseGrad(): GradConfig {
+  return {
+    kernelName: 'DepthwiseConv2dNative',
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, saved, attrs) => {
+      const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as {
+        strides: number | [number, number];
+        pad: Pad;
+        dataFormat?: 'NHWC' | 'NCHW';
+        dilations?: number | [number, number];
+        dimRoundingMode?: Rounding;
+      };
+      const x = saved[0] as Tensor4D;
+      const filter = saved[1] as Tensor4D;
+      const g = dy as Tensor4D;
+      if ((dataFormat ?? 'NHWC') !== 'NHWC' || x.rank !== 4 || filter.rank !== 4 || x.shape[3] !== filter.shape[2]) {
+        return delegate('DepthwiseConv2dNative', dy, saved, attrs);
+      }
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape,
+        filter.shape,
+        strides,
+        pair(dilations, 1),
+        pad,
+        dimRoundingMode,
+        true,
+        'channelsLast',
+      );
+      const inputPlan = transposedConvPlan(info);
+      if (!inputPlan) return delegate('DepthwiseConv2dNative', dy, saved, attrs);
+      const [kH, kW, c, m] = filter.shape;
+      const [n, h, w] = x.shape;
+      const dil: [number, number] = [info.dilationHeight, info.dilationWidth];
+      const str: [number, number] = [info.strideHeight, info.strideWidth];
+      return {
+        x: () => {
+          const src = transposedConvSource(g, info, inputPlan);
+          const rotated = tf.reshape(tf.reverse(filter, [0, 1]), [kH, kW, c * m, 1]) as Tensor4D;
+          const out = tf.depthwiseConv2d(src, rotated, 1, inputPlan.pad, 'NHWC', dil); // [N, H, W, C*m]
+          return m === 1 ? out : tf.sum(tf.reshape(out, [n, h, w, c, m]), 4);
+        },
+        filter: () => {
+          // Batch folded into channels: one depthwise correlation of x with dy as the filter.
+          const plan = filterGradInput(x, info);
+          const [, hs, ws] = plan.src.shape;
+          const xT = tf.reshape(tf.transpose(plan.src, [1, 2, 0, 3]), [1, hs, ws, n * c]) as Tensor4D;
+          const dyT = tf.reshape(tf.transpose(g, [1, 2, 0, 3]), [info.outHeight, info.outWidth, n * c, m]) as Tensor4D;
+          const out = tf.depthwiseConv2d(xT, dyT, dil, plan.pad, 'NHWC', str); // [1, kH, kW, N*C*m]
+          return tf.sum(tf.reshape(out, [kH, kW, n, c, m]), 2);
+        },
+      };
+    },
+  };
+}
+
+interface PoolPlan {
+  n: number;
+  c: number;
+  kH: number;
+  kW: number;
+  outH: number;
+  outW: number;
+  /** Rows/columns of x beyond the last window (valid padding), to crop and pad back. */
+  extraH: number;
+  extraW: number;
+}
+
+/** Non-overlapping, unpadded windows (filter == stride, no padding): the case we accelerate. */
+function tilingPool(x: Tensor4D, attrs: NamedAttrMap): PoolPlan | undefined {
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: Pad;
+    dimRoundingMode?: Rounding;
+  };
+  if (x.rank !== 4) return undefined;
+  const info = tf.backend_util.computePool2DInfo(x.shape, filterSize, strides, 1, pad, dimRoundingMode);
+  const p = info.padInfo;
+  if (p.top !== 0 || p.bottom !== 0 || p.left !== 0 || p.right !== 0) return undefined;
+  if (info.filterHeight !== info.strideHeight || info.filterWidth !== info.strideWidth) return undefined;
+  const extraH = info.inHeight - info.outHeight * info.filterHeight;
+  const extraW = info.inWidth - info.outWidth * info.filterWidth;
+  if (extraH < 0 || extraW < 0 || info.outHeight === 0 || info.outWidth === 0) return undefined;
+  return {
+    n: info.batchSize,
+    c: info.inChannels,
+    kH: info.filterHeight,
+    kW: info.filterWidth,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    extraH,
+    extraW,
+  };
+}
+
+function cropToWindows(x: Tensor4D, q: PoolPlan): Tensor4D {
+  if (q.extraH === 0 && q.extraW === 0) return x;
+  return tf.slice(x, [0, 0, 0, 0], [q.n, q.outH * q.kH, q.outW * q.kW, q.c]);
+}
+
+function padBack(dx: Tensor4D, q: PoolPlan): Tensor4D {
+  if (q.extraH === 0 && q.extraW === 0) return dx;
+  return tf.pad(dx, [[0, 0], [0, q.extraH], [0, q.extraW], [0, 0]]);
+}
+
+function maxPoolGrad(): GradConfig {
+  return {
+    kernelName: 'MaxPool',
+    inputsToSave: ['x'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const x = saved[0] as Tensor4D;
+      const q = tilingPool(x, attrs);
+      if (!q) return delegate('MaxPool', dy, saved, attrs);
+      return {
+        x: () => {
+          const { n, c, kH, kW, outH, outW } = q;
+          const k = kH * kW;
+          // Windows as rows; argMax picks the first maximum in row-major window order (as cpu does).
+          const windows = tf.reshape(
+            tf.transpose(tf.reshape(cropToWindows(x, q), [n, outH, kH, outW, kW, c]), [0, 1, 3, 5, 2, 4]),
+            [-1, k],
+          );
+          const chosen = tf.oneHot(tf.argMax(windows, 1), k, 1, 0, 'float32');
+          const g = tf.mul(chosen, tf.reshape(dy as Tensor, [-1, 1]));
+          const back = tf.transpose(tf.reshape(g, [n, outH, outW, c, kH, kW]), [0, 1, 4, 2, 5, 3]);
+          return padBack(tf.reshape(back, [n, outH * kH, outW * kW, c]), q);
+        },
+      };
+    },
+  };
+}
+
+function avgPoolGrad(): GradConfig {
+  return {
+    kernelName: 'AvgPool',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const x = saved[0] as Tensor4D;
+      const q = tilingPool(x, attrs);
+      if (!q) return delegate('AvgPool', dy, saved, attrs);
+      return {
+        x: () => {
+          const { n, c, kH, kW, outH, outW } = q;
+          const spread = tf.mul(tf.reshape(dy as Tensor, [n, outH, 1, outW, 1, c]), tf.fill([1, 1, kH, 1, kW, 1], 1 / (kH * kW)));
+          return padBack(tf.reshape(spread, [n, outH * kH, outW * kW, c]), q);
+        },
+      };
+    },
+  };
+}
+
+function tileGrad(): GradConfig {
+  return {
+    kernelName: 'Tile',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved;
+      const { reps } = attrs as { reps: number[] };
+      return {
+        x: () => {
+          // Split each repeated axis into [reps, size] and sum the reps axes; merge runs of
+          // unrepeated axes to keep the rank low.
+          const shape: number[] = [];
+          const axes: number[] = [];
+          let run = 1;
+          for (let i = 0; i < x.rank; i++) {
+            if (reps[i] === 1) {
+              run *= x.shape[i];
+              continue;
+            }
+            if (run !== 1 || shape.length === 0) shape.push(run);
+            run = 1;
+            axes.push(shape.length);
+            shape.push(reps[i]);
+            run = x.shape[i];
+          }
+          shape.push(run);
+          const g = dy as Tensor;
+          if (axes.length === 0) return tf.reshape(g, x.shape);
+          return tf.reshape(tf.sum(tf.reshape(g, shape), axes), x.shape);
+        },
+      };
+    },
+  };
+}
+
+function overrideConfigs(): Record<string, GradConfig> {
+  return {
+    BatchMatMul: batchMatMulGrad(),
+    Conv2D: conv2dGrad(),
+    DepthwiseConv2dNative: depthwiseGrad(),
+    MaxPool: maxPoolGrad(),
+    AvgPool: avgPoolGrad(),
+    Tile: tileGrad(),
+  };
 }
