@@ -1,0 +1,197 @@
+import * as path from 'path';
+import { Rng, deriveSeed } from '../random';
+import { hashJson, JsonValue, stableStringify } from './json';
+
+/**
+ * One independent unit of work: an episode batch, a pipeline evaluation, one seed of an
+ * experiment. Everything a job computes must follow from these four fields (and the code version
+ * of its kind), never from which worker runs it or when.
+ */
+export interface Job {
+  /** Unique name of the job inside an experiment, e.g. `"lr=0.1/seed=3"`. Seeds derive from it. */
+  key: string;
+  /** Name of a kind registered with {@link defineJobKind}. */
+  kind: string;
+  /** JSON-serialisable configuration passed to the work function. */
+  config: unknown;
+  /** Integer seed; the job's random streams are `new Rng(seed).fork(key)`. */
+  seed: number;
+}
+
+/** What a work function receives next to its configuration. */
+export interface JobContext {
+  key: string;
+  kind: string;
+  seed: number;
+  /** 0 for the first attempt, 1 for the first retry, ... (for diagnostics; results must not depend on it). */
+  attempt: number;
+  /** Stream seeded from the job's seed and key only: `new Rng(seed).fork(key)`. */
+  rng: Rng;
+  /** `deriveSeed(seed, key)`: a 32-bit integer for tfjs ops that take a seed. */
+  jobSeed: number;
+}
+
+/** A work function: runs one job and returns a JSON-serialisable result (typed arrays allowed). */
+export type WorkFunction = (config: any, ctx: JobContext) => unknown | Promise<unknown>;
+
+/** Definition of a job kind: where its work function lives and which code version it is. */
+export interface JobKindSpec {
+  /** Unique kind name, e.g. `ganno-episode`. */
+  name: string;
+  /** Absolute path of the module exporting the work function (usually `__filename`). */
+  module: string;
+  /** Name of the exported work function. */
+  export: string;
+  /**
+   * Code-relevant version, e.g. `ganno-env@1`. It is part of every run's hash: bump it when the
+   * algorithm changes so cached results are recomputed on purpose.
+   */
+  version: string;
+}
+
+const registry = new Map<string, JobKindSpec>();
+
+/**
+ * Registers a job kind. Workers cannot receive closures, so a kind names a module and an export;
+ * the worker `require`s the module (TypeScript works through tsx) and calls the export.
+ * Registering the same name again with an identical definition is a no-op (modules may be loaded
+ * twice, e.g. in a worker); a different definition under the same name is an error.
+ *
+ * @example
+ * ```ts
+ * export function trainOne(config: { lr: number }, ctx: JobContext) { return { loss: ... }; }
+ * export const trainKind = defineJobKind({ name: 'train-mlp', module: __filename, export: 'trainOne', version: 'mlp@1' });
+ * const job = trainKind.job('lr=0.1', { lr: 0.1 }, 0);
+ * ```
+ */
+export function defineJobKind(spec: JobKindSpec): JobKind {
+  for (const field of ['name', 'module', 'export', 'version'] as const) {
+    if (typeof spec?.[field] !== 'string' || spec[field].length === 0) {
+      throw new Error(`defineJobKind: field '${field}' must be a non-empty string, got ${JSON.stringify(spec?.[field])}`);
+    }
+  }
+  if (!path.isAbsolute(spec.module)) throw new Error(`defineJobKind '${spec.name}': module must be an absolute path (use __filename), got '${spec.module}'`);
+  const clean: JobKindSpec = { name: spec.name, module: spec.module, export: spec.export, version: spec.version };
+  const prev = registry.get(spec.name);
+  if (prev && (prev.module !== clean.module || prev.export !== clean.export || prev.version !== clean.version)) {
+    throw new Error(
+      `defineJobKind: kind '${spec.name}' is already registered as ${prev.module}#${prev.export} (${prev.version}); ` +
+        `cannot redefine it as ${clean.module}#${clean.export} (${clean.version})`,
+    );
+  }
+  registry.set(spec.name, clean);
+  return new JobKind(clean);
+}
+
+/** Handle returned by {@link defineJobKind}; builds jobs of this kind. */
+export class JobKind {
+  constructor(readonly spec: JobKindSpec) {}
+  get name(): string {
+    return this.spec.name;
+  }
+  /**
+   * Builds a job of this kind.
+   *
+   * @example
+   * ```ts
+   * const jobs = [0, 1, 2].map((s) => kind.job(`seed=${s}`, { lr: 0.1 }, s));
+   * ```
+   */
+  job(key: string, config: unknown, seed: number): Job {
+    return { key, kind: this.spec.name, config, seed };
+  }
+}
+
+/**
+ * The registered definition of `kind`, or an Error naming the kind and the registered ones.
+ *
+ * @example
+ * ```ts
+ * getJobKind('train-mlp').version; // 'mlp@1'
+ * ```
+ */
+export function getJobKind(kind: string): JobKindSpec {
+  const spec = registry.get(kind);
+  if (!spec) {
+    const known = [...registry.keys()];
+    throw new Error(`unknown job kind '${kind}' (registered: ${known.length ? known.join(', ') : 'none'}); import the module that calls defineJobKind first`);
+  }
+  return spec;
+}
+
+/**
+ * Checks a job list: keys non-empty and unique, kinds registered, seeds integers, configs
+ * JSON-serialisable. Throws an Error naming the job index, key and field.
+ *
+ * @example
+ * ```ts
+ * validateJobs([kind.job('a', {}, 0), kind.job('a', {}, 1)]); // throws "jobs[1]: duplicate key 'a' (also jobs[0])"
+ * ```
+ */
+export function validateJobs(jobs: readonly Job[]): void {
+  if (!Array.isArray(jobs)) throw new Error(`jobs must be an array, got ${typeof jobs}`);
+  const seen = new Map<string, number>();
+  jobs.forEach((job, i) => {
+    if (job === null || typeof job !== 'object') throw new Error(`jobs[${i}]: must be an object {key, kind, config, seed}`);
+    if (typeof job.key !== 'string' || job.key.length === 0) throw new Error(`jobs[${i}].key: must be a non-empty string, got ${JSON.stringify(job.key)}`);
+    const prev = seen.get(job.key);
+    if (prev !== undefined) throw new Error(`jobs[${i}]: duplicate key '${job.key}' (also jobs[${prev}])`);
+    seen.set(job.key, i);
+    if (typeof job.kind !== 'string') throw new Error(`jobs[${i}] '${job.key}'.kind: must be a string naming a registered job kind`);
+    try {
+      getJobKind(job.kind);
+    } catch (err) {
+      throw new Error(`jobs[${i}] '${job.key}': ${(err as Error).message}`);
+    }
+    if (!Number.isSafeInteger(job.seed)) throw new Error(`jobs[${i}] '${job.key}'.seed: must be an integer, got ${JSON.stringify(job.seed)}`);
+    stableStringify(job.config, `jobs[${i}] '${job.key}'.config`);
+  });
+}
+
+/**
+ * Stable identity of a run: SHA-256 of the sorted-key JSON of kind, code version, key, seed and
+ * full configuration. Equal hash means the stored result can be reused.
+ *
+ * @example
+ * ```ts
+ * runHash(kind.job('a', { lr: 0.1 }, 0)); // '3f1c...' (64 hex chars)
+ * ```
+ */
+export function runHash(job: Job): string {
+  const spec = getJobKind(job.kind);
+  return hashJson({ kind: job.kind, version: spec.version, key: job.key, seed: job.seed, config: job.config as JsonValue }, `job '${job.key}'`);
+}
+
+/** The context a work function receives for `job` at `attempt`. */
+export function makeContext(job: Job, attempt: number): JobContext {
+  return {
+    key: job.key,
+    kind: job.kind,
+    seed: job.seed,
+    attempt,
+    rng: new Rng(job.seed).fork(job.key),
+    jobSeed: deriveSeed(job.seed, job.key),
+  };
+}
+
+const fnCache = new Map<string, WorkFunction>();
+
+/** Loads the work function of a kind spec (`require(module)[export]`), with a clear error. */
+export function loadWorkFunction(spec: JobKindSpec): WorkFunction {
+  const id = `${spec.module}#${spec.export}`;
+  const cached = fnCache.get(id);
+  if (cached) return cached;
+  let mod: Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    mod = require(spec.module);
+  } catch (err) {
+    throw new Error(`job kind '${spec.name}': cannot load module '${spec.module}': ${(err as Error).message}`);
+  }
+  const fn = mod[spec.export];
+  if (typeof fn !== 'function') {
+    throw new Error(`job kind '${spec.name}': module '${spec.module}' has no exported function '${spec.export}'`);
+  }
+  fnCache.set(id, fn as WorkFunction);
+  return fn as WorkFunction;
+}

@@ -1,0 +1,147 @@
+import * as os from 'os';
+import * as path from 'path';
+import { Piscina } from 'piscina';
+import { backendInfo, BackendName } from '../backend';
+import { AbortError, checkRetries, Executor, ExecutorRunOptions, JobErrorInfo, JobOutcome, report, toErrorInfo } from './executor';
+import { Job, JobKindSpec, getJobKind } from './jobs';
+import type { WorkerInit, WorkerReply, WorkerTask } from './worker';
+
+/** Options of {@link WorkerPoolExecutor}. */
+export interface WorkerPoolOptions {
+  /** Number of worker threads (default: one per CPU core, `os.cpus().length`). */
+  workers?: number;
+  /** Retries after a failed attempt, including a worker that died (default 2: at most 3 attempts). */
+  maxRetries?: number;
+  /**
+   * Backend each worker initialises (default: the main thread's backend if it is initialised,
+   * else `auto`, which honours `MARL_AUTOML_BACKEND`).
+   */
+  backend?: BackendName | 'auto';
+  /** Optional per-worker heap limits (`worker_threads` resource limits), e.g. `{ maxOldGenerationSizeMb: 2048 }`. */
+  resourceLimits?: { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number; stackSizeMb?: number };
+}
+
+/**
+ * Runs jobs in parallel `worker_threads` managed by piscina. Each worker loads its own tfjs and
+ * initialises its backend once, then executes any number of jobs; workers stay alive between
+ * `run` calls until {@link close} (idle workers do not keep the process alive).
+ * Results do not depend on the number of workers: each job seeds itself from its key.
+ * A job that throws, or whose worker dies (`process.exit`, a crash), is retried up to
+ * `maxRetries` times on a fresh attempt and then reported with its key and error; other jobs
+ * continue.
+ *
+ * @example
+ * ```ts
+ * const pool = new WorkerPoolExecutor({ workers: 2, maxRetries: 1 });
+ * try {
+ *   const outcomes = await pool.run(jobs, { progress });
+ * } finally {
+ *   await pool.close();
+ * }
+ * ```
+ */
+export class WorkerPoolExecutor implements Executor {
+  readonly workers: number;
+  readonly maxRetries: number;
+  private readonly pool: Piscina;
+  private closed = false;
+
+  constructor(options: WorkerPoolOptions = {}) {
+    const workers = options.workers ?? os.cpus().length;
+    if (!Number.isInteger(workers) || workers < 1) throw new Error(`WorkerPoolExecutor: workers must be a positive integer, got ${JSON.stringify(workers)}`);
+    this.workers = workers;
+    this.maxRetries = checkRetries(options.maxRetries ?? 2, 'WorkerPoolExecutor');
+    const init: WorkerInit = { backend: options.backend ?? backendInfo()?.name ?? 'auto' };
+    // From TypeScript sources (tsx), a .js bootstrap registers tsx inside each worker; a compiled
+    // build loads the compiled worker.js directly.
+    const filename = __filename.endsWith('.ts') ? path.join(__dirname, 'worker-bootstrap.js') : path.join(__dirname, 'worker.js');
+    this.pool = new Piscina({
+      filename,
+      name: 'runTask',
+      minThreads: workers,
+      maxThreads: workers,
+      idleTimeout: 60_000,
+      concurrentTasksPerWorker: 1,
+      workerData: init,
+      resourceLimits: options.resourceLimits,
+    });
+    // Errors of workers that die while idle are reported through 'error'; without a listener
+    // they would crash the process. Tasks running on a dying worker are rejected separately.
+    this.pool.on('error', () => undefined);
+  }
+
+  /**
+   * Waits until the workers have started and initialised their backends (useful before timing).
+   *
+   * @example
+   * ```ts
+   * await pool.ready();
+   * ```
+   */
+  async ready(): Promise<void> {
+    await Promise.all(Array.from({ length: this.workers }, () => this.pool.run(null, { name: 'ping' })));
+  }
+
+  async run(jobs: readonly Job[], options: ExecutorRunOptions = {}): Promise<JobOutcome[]> {
+    if (this.closed) throw new Error('WorkerPoolExecutor: run() after close()');
+    const specs = jobs.map((j) => getJobKind(j.kind));
+    const outcomes: JobOutcome[] = new Array(jobs.length);
+    // Internal controller: aborts on the caller's signal or when a callback throws.
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    if (options.signal?.aborted) throw new AbortError(`0 of ${jobs.length} jobs finished`);
+    options.signal?.addEventListener('abort', onAbort);
+    let callbackError: unknown;
+    let finished = 0;
+    options.progress?.start(jobs.length, options.label ?? 'jobs');
+    try {
+      await Promise.all(
+        jobs.map(async (job, i) => {
+          const outcome = await this.runWithRetries(job, specs[i], options, controller.signal);
+          if (!outcome) return; // aborted
+          outcomes[i] = outcome;
+          finished++;
+          try {
+            report(job, outcome, options);
+          } catch (err) {
+            if (callbackError === undefined) callbackError = err;
+            controller.abort();
+          }
+        }),
+      );
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      options.progress?.end();
+    }
+    if (callbackError !== undefined) throw callbackError;
+    if (controller.signal.aborted) throw new AbortError(`${finished} of ${jobs.length} jobs finished`);
+    return outcomes;
+  }
+
+  private async runWithRetries(job: Job, spec: JobKindSpec, options: ExecutorRunOptions, signal: AbortSignal): Promise<JobOutcome | undefined> {
+    const t0 = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      if (signal.aborted) return undefined;
+      let error: JobErrorInfo;
+      try {
+        const task: WorkerTask = { spec, job: { key: job.key, kind: job.kind, config: job.config, seed: job.seed }, attempt };
+        const reply = (await this.pool.run(task, { signal })) as WorkerReply;
+        if (reply.ok) return { key: job.key, ok: true, result: reply.result, attempts: attempt + 1, durationMs: Date.now() - t0 };
+        error = reply.error;
+      } catch (err) {
+        if (signal.aborted) return undefined;
+        // The task was rejected by the pool: the worker died (process.exit, crash, out of memory).
+        const info = toErrorInfo(err);
+        error = { ...info, name: 'WorkerError', message: `worker failed while running job '${job.key}': ${info.message}` };
+      }
+      if (attempt >= this.maxRetries) return { key: job.key, ok: false, error, attempts: attempt + 1, durationMs: Date.now() - t0 };
+      options.onRetry?.(job, error, attempt);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.destroy();
+  }
+}
