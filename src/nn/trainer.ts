@@ -1,0 +1,438 @@
+import { tf } from '../backend';
+import type { Tensor, Variable } from '../backend';
+import { z, parseConfig } from '../config';
+import type { Batch } from '../data/types';
+import { Rng, deriveSeed } from '../random';
+import type { SequentialModel, WeightSnapshot } from './model';
+
+const lrValue = z.number().finite().nonnegative();
+
+const TrainerSchema = z
+  .object({
+    optimizer: z.enum(['sgd', 'momentum', 'adam']),
+    learningRates: z.union([lrValue, z.array(lrValue).min(1)]),
+    momentum: z.number().gt(0).lt(1).default(0.9),
+    nesterov: z.boolean().default(false),
+    dampening: z.number().min(0).max(1).default(0),
+    betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
+    eps: z.number().positive().default(1e-8),
+    weightDecay: z.number().finite().nonnegative().default(0),
+    decoupledWeightDecay: z.boolean().default(false),
+    labelSmoothing: z.number().min(0).lt(1).default(0),
+    gradClipNorm: z.number().positive().optional(),
+    seed: z.number().int().default(0),
+  })
+  .strict()
+  .refine((c) => !(c.nesterov && (c.optimizer !== 'momentum' || c.dampening !== 0)), {
+    message: "nesterov requires optimizer 'momentum' and dampening 0 (as torch.optim.SGD)",
+    path: ['nesterov'],
+  });
+
+/**
+ * Configuration of {@link LayerwiseTrainer} (validated with zod; defaults follow PyTorch).
+ * - `optimizer`: `sgd` (plain), `momentum` (torch.optim.SGD with momentum, dampening, nesterov) or `adam` (torch.optim.Adam).
+ * - `learningRates`: one per parameter group, or one number for all groups; each finite and >= 0.
+ * - `weightDecay`: coupled L2 (`g += wd * w`, as torch SGD/Adam) unless `decoupledWeightDecay`
+ *   (`w *= 1 - lr * wd` before the step, as torch AdamW; for SGD this is SGDW). Applied to every
+ *   parameter (weights, biases, BN gamma/beta), as torch does by default.
+ * - `labelSmoothing`: torch CrossEntropyLoss `label_smoothing` (training loss only).
+ * - `gradClipNorm`: torch `clip_grad_norm_` over all parameters before the optimiser step.
+ * - `seed`: dropout masks of step `t` are drawn from `deriveSeed(seed, t)`, so replaying from a snapshot repeats them.
+ */
+export type TrainerConfig = z.input<typeof TrainerSchema>;
+/** {@link TrainerConfig} with defaults filled in. */
+export type ResolvedTrainerConfig = z.output<typeof TrainerSchema>;
+
+/** Metrics of one {@link LayerwiseTrainer.step}, all read with a single device-to-host transfer. */
+export interface StepMetrics {
+  /** Steps taken so far including this one (1 after the first step). */
+  step: number;
+  /** Mean training loss of the batch (with label smoothing if configured; without the L2 term). */
+  loss: number;
+  /** Same as `loss`. */
+  perSampleLossMean: number;
+  /** Population variance of the per-sample losses in the batch. */
+  perSampleLossVar: number;
+  /** Per group: L2 norm of the loss gradient (before weight decay and clipping). */
+  gradNorms: Float64Array;
+  /** Per group: L2 norm of the weights after the update. */
+  weightNorms: Float64Array;
+  /** Per group: L2 norm of the applied update `w_t - w_{t+1}`. */
+  updateNorms: Float64Array;
+  /**
+   * Per group: mean over its parameters of `sign(u_t) * sign(u_{t-1})` for the applied updates
+   * `u`, in [-1, 1]: 1 = every parameter moved the same way as in the previous step, -1 = all
+   * reversed; 0 on the first step (no previous update).
+   */
+  updateSignAgreement: Float64Array;
+  /** Learning rates used in this step. */
+  learningRates: number[];
+  /** Loss or weights became non-finite in this step (or earlier). */
+  diverged: boolean;
+}
+
+/** Result of {@link LayerwiseTrainer.evaluate}. */
+export interface EvalResult {
+  /** Mean cross-entropy (no label smoothing) in inference mode. */
+  loss: number;
+  /** Fraction of examples whose argmax logit equals the label (argmax of soft targets). */
+  accuracy: number;
+  n: number;
+}
+
+/** Exact training state: weights, BN statistics, optimiser state, step counter, learning rates. */
+export interface TrainerSnapshot {
+  readonly step: number;
+  readonly diverged: boolean;
+  readonly learningRates: readonly number[];
+  readonly weights: WeightSnapshot;
+  readonly optimizerState: readonly Tensor[];
+}
+
+interface VarSlot {
+  v: Variable;
+  group: number;
+  /** Momentum buffer (momentum) or first moment (adam). */
+  m?: Variable;
+  /** Second moment (adam). */
+  s?: Variable;
+  /** Sign of the previous applied update. */
+  prevSign: Variable;
+}
+
+/**
+ * Trains a {@link SequentialModel} with one learning rate per parameter group and per-group
+ * optimiser state (SGD, SGD-momentum or Adam with exact PyTorch semantics), written as tfjs ops in
+ * one `tf.tidy` per step. Each step returns the loss, per-sample loss statistics and per-group
+ * gradient / weight / update norms and update sign agreement, read with one `dataSync`.
+ *
+ * Divergence: when the loss or any weight becomes non-finite the step returns `diverged: true`
+ * (never throws), and every later `step` is a no-op that returns `diverged: true` with NaN
+ * metrics, until {@link restore} loads a finite snapshot.
+ *
+ * @example
+ * ```ts
+ * const model = buildMlp({ inputSize: 784, hidden: [256, 256], numClasses: 10, seed: 1 });
+ * const trainer = new LayerwiseTrainer(model, { optimizer: 'sgd', learningRates: [0.1, 0.05, 0.02] });
+ * const m = trainer.step({ x, y }); // x: float32 [B, 784], y: int32 [B] or float32 [B, 10]
+ * trainer.setLearningRate(0, m.gradNorms[0] > 1 ? 0.05 : 0.1);
+ * const snap = trainer.snapshot();
+ * // ... K steps ...
+ * trainer.restore(snap); // replaying the same batches now gives bit-identical results
+ * trainer.disposeSnapshot(snap);
+ * ```
+ */
+export class LayerwiseTrainer {
+  readonly model: SequentialModel;
+  readonly config: ResolvedTrainerConfig;
+  private lrs: number[];
+  private t = 0;
+  private isDiverged = false;
+  private readonly slots: VarSlot[] = [];
+  private readonly groupSizes: number[];
+  private disposed = false;
+
+  constructor(model: SequentialModel, config: TrainerConfig) {
+    this.model = model;
+    this.config = parseConfig(TrainerSchema, config, 'trainer config');
+    const groups = model.groups;
+    if (groups.length === 0) throw new Error('LayerwiseTrainer: the model has no trainable parameter groups');
+    this.lrs = this.checkLrs(this.config.learningRates, 'trainer config: learningRates');
+    this.groupSizes = groups.map((g) => g.numParams);
+    const opt = this.config.optimizer;
+    for (const g of groups) {
+      for (const v of g.variables) {
+        const zeros = () => tf.variable(tf.zeros(v.shape), false);
+        this.slots.push({
+          v,
+          group: g.index,
+          m: opt === 'sgd' ? undefined : zeros(),
+          s: opt === 'adam' ? zeros() : undefined,
+          prevSign: zeros(),
+        });
+      }
+    }
+  }
+
+  /** Current learning rates, one per group. */
+  get learningRates(): number[] {
+    return this.lrs.slice();
+  }
+
+  /** Steps taken. */
+  get stepCount(): number {
+    return this.t;
+  }
+
+  /** Whether training diverged (see the class description). */
+  get diverged(): boolean {
+    return this.isDiverged;
+  }
+
+  /** Sets all learning rates (one per group, or one number for every group); takes effect at the next step. */
+  setLearningRates(lrs: number[] | number): void {
+    this.lrs = this.checkLrs(lrs, 'setLearningRates');
+  }
+
+  /** Sets the learning rate of group `i`. */
+  setLearningRate(i: number, lr: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.lrs.length) {
+      throw new Error(`setLearningRate: group index must be an integer in [0, ${this.lrs.length}), got ${i}`);
+    }
+    if (!(Number.isFinite(lr) && lr >= 0)) throw new Error(`setLearningRate: learning rate of group ${i} must be finite and >= 0, got ${lr}`);
+    this.lrs[i] = lr;
+  }
+
+  private checkLrs(lrs: number[] | number, where: string): number[] {
+    const n = this.model.groups.length;
+    const arr = typeof lrs === 'number' ? new Array<number>(n).fill(lrs) : lrs;
+    if (!Array.isArray(arr)) throw new Error(`${where}: expected a number or an array of ${n} numbers`);
+    if (arr.length !== n) {
+      throw new Error(`${where}: expected ${n} learning rates (one per parameter group: ${this.model.groups.map((g) => g.name).join(', ')}), got ${arr.length}`);
+    }
+    arr.forEach((lr, i) => {
+      if (typeof lr !== 'number' || !(Number.isFinite(lr) && lr >= 0)) throw new Error(`${where}: learning rate ${i} (${this.model.groups[i].name}) must be finite and >= 0, got ${lr}`);
+    });
+    return arr.slice();
+  }
+
+  private checkTargets(x: Tensor, y: Tensor, where: string): void {
+    const b = x.shape[0];
+    const c = this.model.outputShape[0];
+    if (y.dtype === 'int32') {
+      if (y.rank !== 1 || y.shape[0] !== b) throw new Error(`${where}: int32 labels y must have shape [${b}], got [${y.shape.join(', ')}]`);
+    } else if (y.dtype === 'float32') {
+      if (y.rank !== 2 || y.shape[0] !== b || y.shape[1] !== c) {
+        throw new Error(`${where}: float32 soft targets y must have shape [${b}, ${c}], got [${y.shape.join(', ')}]`);
+      }
+    } else {
+      throw new Error(`${where}: y must be int32 labels [B] or float32 soft targets [B, ${c}], got dtype ${y.dtype}`);
+    }
+  }
+
+  /** Per-example cross-entropy with optional label smoothing (targets: int32 labels or soft float32). */
+  private perSampleLoss(logits: Tensor, y: Tensor, smoothing: number): Tensor {
+    const c = logits.shape[1] as number;
+    let target: Tensor;
+    if (y.dtype === 'int32') {
+      target = tf.oneHot(y as tf.Tensor1D, c, 1 - smoothing + smoothing / c, smoothing / c, 'float32');
+    } else {
+      target = smoothing > 0 ? tf.add(tf.mul(y, 1 - smoothing), smoothing / c) : y;
+    }
+    return tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits)), 1));
+  }
+
+  /**
+   * One optimiser step on `batch` (`x` float32 `[B, ...inputShape]`; `y` int32 labels `[B]` or
+   * float32 soft targets `[B, numClasses]`, e.g. from mixup). The batch tensors are not disposed.
+   * Throws only for invalid input (shape, dtype, disposed trainer); divergence is reported in the metrics.
+   */
+  step(batch: Batch): StepMetrics {
+    this.assertAlive('step');
+    const n = this.model.groups.length;
+    if (this.isDiverged) {
+      const nan = () => new Float64Array(n).fill(NaN);
+      return {
+        step: this.t,
+        loss: NaN,
+        perSampleLossMean: NaN,
+        perSampleLossVar: NaN,
+        gradNorms: nan(),
+        weightNorms: nan(),
+        updateNorms: nan(),
+        updateSignAgreement: nan(),
+        learningRates: this.lrs.slice(),
+        diverged: true,
+      };
+    }
+    const { x, y } = batch;
+    this.model.checkInput(x, 'LayerwiseTrainer.step');
+    this.checkTargets(x, y, 'LayerwiseTrainer.step');
+    const cfg = this.config;
+    const t = this.t + 1;
+    const lrs = this.lrs.slice();
+    const rng = new Rng(deriveSeed(cfg.seed, this.t));
+    const vars = this.slots.map((s) => s.v);
+    const metricsTensor = tf.tidy(() => {
+      let stats: Tensor | undefined;
+      const f = () => {
+        const logits = this.model.forward(x, { training: true, rng });
+        const ps = this.perSampleLoss(logits, y, cfg.labelSmoothing);
+        const { mean, variance } = tf.moments(ps);
+        stats = tf.keep(tf.stack([mean, variance]));
+        return mean as tf.Scalar;
+      };
+      const { grads } = tf.variableGrads(f, vars);
+      const raw = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
+      const gSsq = raw.map((g) => tf.sum(tf.square(g)));
+      let gs = raw;
+      if (cfg.gradClipNorm !== undefined) {
+        const total = tf.sqrt(tf.addN(gSsq));
+        const coef = tf.minimum(tf.div(cfg.gradClipNorm, tf.add(total, 1e-6)), 1);
+        gs = raw.map((g) => tf.mul(g, coef));
+      }
+      const wd = cfg.weightDecay;
+      const [b1, b2] = cfg.betas;
+      const bc1 = 1 - Math.pow(b1, t);
+      const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, t));
+      const wSsq: Tensor[] = [];
+      const uSsq: Tensor[] = [];
+      const signDot: Tensor[] = [];
+      this.slots.forEach((slot, i) => {
+        const w = slot.v;
+        const lr = lrs[slot.group];
+        let g = gs[i];
+        if (wd > 0 && !cfg.decoupledWeightDecay) g = tf.add(g, tf.mul(w, wd));
+        let step: Tensor; // applied as w - step (plus decoupled decay)
+        if (cfg.optimizer === 'sgd') {
+          step = tf.mul(g, lr);
+        } else if (cfg.optimizer === 'momentum') {
+          const m = slot.m as Variable;
+          const buf = t === 1 ? g : tf.add(tf.mul(m, cfg.momentum), cfg.dampening === 0 ? g : tf.mul(g, 1 - cfg.dampening));
+          m.assign(buf);
+          const d = cfg.nesterov ? tf.add(g, tf.mul(buf, cfg.momentum)) : buf;
+          step = tf.mul(d, lr);
+        } else {
+          const m = slot.m as Variable;
+          const s = slot.s as Variable;
+          const m1 = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
+          const s1 = tf.add(tf.mul(s, b2), tf.mul(tf.square(g), 1 - b2));
+          m.assign(m1);
+          s.assign(s1);
+          const denom = tf.add(tf.div(tf.sqrt(s1), bc2Sqrt), cfg.eps);
+          step = tf.mul(tf.div(m1, denom), lr / bc1);
+        }
+        let newW: Tensor;
+        let u: Tensor;
+        if (wd > 0 && cfg.decoupledWeightDecay) {
+          newW = tf.sub(tf.mul(w, 1 - lr * wd), step);
+          u = tf.sub(w, newW);
+        } else {
+          newW = tf.sub(w, step);
+          u = step;
+        }
+        w.assign(newW);
+        const sign = tf.sign(u);
+        signDot.push(tf.sum(tf.mul(sign, slot.prevSign)));
+        slot.prevSign.assign(sign);
+        wSsq.push(tf.sum(tf.square(newW)));
+        uSsq.push(tf.sum(tf.square(u)));
+      });
+      const st = stats as Tensor;
+      const out = tf.concat([st, tf.stack([...gSsq, ...wSsq, ...uSsq, ...signDot])]);
+      st.dispose();
+      return out;
+    });
+    const data = metricsTensor.dataSync();
+    metricsTensor.dispose();
+    this.t = t;
+    const nv = this.slots.length;
+    const agg = (offset: number, fn: (sum: number, g: number) => number) => {
+      const out = new Float64Array(n);
+      for (let i = 0; i < nv; i++) out[this.slots[i].group] += data[2 + offset * nv + i];
+      for (let g = 0; g < n; g++) out[g] = fn(out[g], g);
+      return out;
+    };
+    const loss = data[0];
+    const weightNorms = agg(1, Math.sqrt);
+    const diverged = !Number.isFinite(loss) || weightNorms.some((w) => !Number.isFinite(w));
+    if (diverged) this.isDiverged = true;
+    return {
+      step: t,
+      loss,
+      perSampleLossMean: loss,
+      perSampleLossVar: data[1],
+      gradNorms: agg(0, Math.sqrt),
+      weightNorms,
+      updateNorms: agg(2, Math.sqrt),
+      updateSignAgreement: agg(3, (s, g) => s / this.groupSizes[g]),
+      learningRates: lrs,
+      diverged,
+    };
+  }
+
+  /**
+   * Loss (plain cross-entropy) and accuracy in inference mode over `x` / `y` (labels or soft
+   * targets), in chunks of `batchSize`, with one data read at the end.
+   */
+  evaluate(x: Tensor, y: Tensor, batchSize = 256): EvalResult {
+    this.assertAlive('evaluate');
+    this.model.checkInput(x, 'LayerwiseTrainer.evaluate');
+    this.checkTargets(x, y, 'LayerwiseTrainer.evaluate');
+    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
+    const total = x.shape[0];
+    if (total === 0) throw new Error('evaluate: x holds no examples');
+    let acc: Tensor = tf.zeros([2]);
+    for (let start = 0; start < total; start += batchSize) {
+      const size = Math.min(batchSize, total - start);
+      const next = tf.tidy(() => {
+        const xb = size === total ? x : tf.slice(x, start, size);
+        const yb = size === total ? y : tf.slice(y, start, size);
+        const logits = this.model.forward(xb, { training: false });
+        const lossSum = tf.sum(this.perSampleLoss(logits, yb, 0));
+        const labels = yb.dtype === 'int32' ? yb : tf.argMax(yb, 1);
+        const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
+        return tf.add(acc, tf.stack([lossSum, correct]));
+      });
+      acc.dispose();
+      acc = next;
+    }
+    const [lossSum, correct] = acc.dataSync();
+    acc.dispose();
+    return { loss: lossSum / total, accuracy: correct / total, n: total };
+  }
+
+  /** Clones the full training state (see {@link TrainerSnapshot}); free it with {@link disposeSnapshot}. */
+  snapshot(): TrainerSnapshot {
+    this.assertAlive('snapshot');
+    const opt: Tensor[] = [];
+    for (const s of this.stateVars()) opt.push(tf.keep(s.clone()));
+    return { step: this.t, diverged: this.isDiverged, learningRates: this.lrs.slice(), weights: this.model.snapshotWeights(), optimizerState: opt };
+  }
+
+  /** Restores a {@link snapshot} exactly (weights, BN statistics, optimiser state, step, learning rates, divergence flag). Reusable. */
+  restore(snapshot: TrainerSnapshot): void {
+    this.assertAlive('restore');
+    const vars = this.stateVars();
+    if (snapshot.optimizerState.length !== vars.length) {
+      throw new Error(`restore: snapshot has ${snapshot.optimizerState.length} optimiser tensors, this trainer ${vars.length} (snapshot from another trainer?)`);
+    }
+    this.model.restoreWeights(snapshot.weights);
+    vars.forEach((v, i) => {
+      const src = snapshot.optimizerState[i];
+      if (src.isDisposed) throw new Error('restore: snapshot was disposed');
+      v.assign(src);
+    });
+    this.t = snapshot.step;
+    this.isDiverged = snapshot.diverged;
+    this.lrs = snapshot.learningRates.slice();
+  }
+
+  /** Frees a {@link snapshot}. */
+  disposeSnapshot(snapshot: TrainerSnapshot): void {
+    this.model.disposeWeightSnapshot(snapshot.weights);
+    for (const t of snapshot.optimizerState) t.dispose();
+  }
+
+  /** Frees the optimiser state (not the model). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const v of this.stateVars()) v.dispose();
+  }
+
+  private stateVars(): Variable[] {
+    const out: Variable[] = [];
+    for (const s of this.slots) {
+      if (s.m) out.push(s.m);
+      if (s.s) out.push(s.s);
+      out.push(s.prevSign);
+    }
+    return out;
+  }
+
+  private assertAlive(where: string): void {
+    if (this.disposed) throw new Error(`LayerwiseTrainer.${where}: trainer was disposed`);
+    if (this.model.isDisposed) throw new Error(`LayerwiseTrainer.${where}: model was disposed`);
+  }
+}
