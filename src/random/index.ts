@@ -1,1 +1,2 @@
 export { Rng, deriveSeed } from './rng';
+export type { RngState } from './rng';

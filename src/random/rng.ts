@@ -25,6 +25,34 @@ export class Rng {
     this.gen = prand.xoroshiro128plus(this.seed);
   }
 
+  /**
+   * Snapshot of the stream's position (for checkpoints); {@link Rng.setState} restores it exactly.
+   *
+   * @example
+   * ```ts
+   * const r = new Rng(1);
+   * const s = r.getState();
+   * const a = r.next();
+   * r.setState(s);
+   * r.next() === a; // true
+   * ```
+   */
+  getState(): RngState {
+    const gen = this.gen.getState?.();
+    if (!gen) throw new Error('Rng.getState: generator does not expose its state');
+    return { seed: this.seed, gen: Array.from(gen), spareNormal: this.spareNormal ?? null };
+  }
+
+  /** Restores a position captured by {@link Rng.getState} (the seed must match this stream's). */
+  setState(state: RngState): void {
+    if (!state || !Array.isArray(state.gen) || state.gen.length !== 4 || !state.gen.every((v) => Number.isInteger(v))) {
+      throw new Error('Rng.setState: state.gen must be 4 integers (xoroshiro128+ state)');
+    }
+    if ((state.seed >>> 0) !== this.seed) throw new Error(`Rng.setState: state is for seed ${state.seed}, this stream has seed ${this.seed}`);
+    this.gen = prand.xoroshiro128plus.fromState(state.gen);
+    this.spareNormal = state.spareNormal ?? undefined;
+  }
+
   /** Derives an independent stream named by `key` (stable across runs and processes). */
   fork(key: string | number): Rng {
     return new Rng(deriveSeed(this.seed, key));
@@ -128,6 +156,13 @@ export class Rng {
     for (let i = 0; i < n; i++) out[i] = this.uniform(lo, hi);
     return out;
   }
+}
+
+/** Serialisable position of an {@link Rng} stream (JSON-safe). */
+export interface RngState {
+  seed: number;
+  gen: number[];
+  spareNormal: number | null;
 }
 
 /** Stable 32-bit seed for `key` under `parent` (FNV-1a over the key, mixed with the parent). */

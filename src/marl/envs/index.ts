@@ -1,0 +1,2 @@
+export { MemoryCueEnv, MemoryCueConfigSchema } from './memory';
+export type { MemoryCueConfig } from './memory';
