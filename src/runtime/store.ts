@@ -526,6 +526,9 @@ function wrapSqliteError(file: string, err: unknown, what: string, busyTimeoutMs
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new StoreError(file, `${what}: the database is locked by another connection or process (waited ${busyTimeoutMs} ms); try again when it finishes`, code);
   }
+  if (code === 'SQLITE_READONLY_DIRECTORY') {
+    return new StoreError(file, `${what}: its directory is not writable, and SQLite must create the WAL index (${path.basename(file)}-shm) next to it; copy the store to a writable directory to read it`, code);
+  }
   if (code.startsWith('SQLITE_READONLY')) return new StoreError(file, `${what}: the file (or its directory) is read-only (${msg})`, code);
   if (code.startsWith('SQLITE_CANTOPEN')) return new StoreError(file, `${what}: cannot open the file (${msg})`, code);
   return new StoreError(file, `${what}: ${msg}`, code || undefined);
