@@ -1,0 +1,81 @@
+import { parseConfig, z } from '../../config';
+
+const AgentSchema = z
+  .object({
+    name: z.string().min(1).optional(),
+    vocab: z.array(z.number().int().min(1, 'each token vocabulary size must be >= 1')).min(1, 'an agent emits at least one token'),
+  })
+  .strict();
+
+/** zod schema of {@link SingleStepConfig}. */
+export const SingleStepConfigSchema = z
+  .object({
+    /** Agents and their token vocabulary sizes (agent i emits `vocab.length` tokens). */
+    agents: z.array(AgentSchema).min(1, 'at least one agent is needed'),
+    /** Root seed (all sampling, initialisation and replay draws derive from it). */
+    seed: z.number().int().default(0),
+    /**
+     * 'counterfactual': A_i = Q(a) - E_{a_i'~pi_i} Q(a_i', a_-i) from the centralised critic;
+     * 'shared': every agent uses the team reward minus a baseline (no credit assignment);
+     * 'perAgent': agent i uses the per-agent reward given to observe() (difference rewards,
+     * Shapley values) minus its own baseline.
+     */
+    credit: z.enum(['counterfactual', 'shared', 'perAgent']).default('counterfactual'),
+    /** Baseline for 'shared'/'perAgent' credit: moving average, learned scalar value, batch mean, none. */
+    baseline: z.enum(['movingAverage', 'value', 'batchMean', 'none']).default('movingAverage'),
+    /** Decay of the moving-average baseline. */
+    baselineDecay: z.number().min(0).lt(1).default(0.9),
+    /** Step size of the learned value baseline (SGD on the squared error). */
+    valueLr: z.number().positive().max(1).default(0.1),
+    /** true: actor (and critic) updates on replay mini-batches; false: the actor learns from each observed batch once (REINFORCE / MA2ML-Lite). */
+    offPolicy: z.boolean().default(true),
+    /** Treat all agents' tokens as one agent's sequence (single-agent RL over the joint action). */
+    jointAgent: z.boolean().default(false),
+    /** Divergence weight w of the trust region to the target policies (0 disables it). */
+    divergenceWeight: z.number().min(0).default(0.1),
+    /** Polyak rate tau of the target policies rho <- (1 - tau) rho + tau pi. */
+    tau: z.number().min(0).max(1).default(0.01),
+    /** Actor optimiser (per-token logits). */
+    actorOptimizer: z.enum(['adam', 'sgd']).default('adam'),
+    actorLr: z.number().positive().default(0.05),
+    criticLr: z.number().positive().default(3e-3),
+    criticHidden: z.array(z.number().int().positive()).default([64]),
+    /** Critic regression steps per actor update (off-policy) or per observe() (on-policy). */
+    criticSteps: z.number().int().min(1).default(1),
+    replayCapacity: z.number().int().positive().default(4096),
+    miniBatch: z.number().int().positive().default(64),
+    /** Off-policy gradient steps per observe() call. */
+    updatesPerObserve: z.number().int().positive().default(4),
+    /** Monte-Carlo samples K of the counterfactual baseline. */
+    counterfactualSamples: z.number().int().positive().default(32),
+    /** An agent's action space is enumerated exactly when it has at most this many actions. */
+    enumerateLimit: z.number().int().min(0).default(64),
+    /** Standardise advantages over each update batch. */
+    normalizeAdvantages: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.jointAgent && c.credit === 'perAgent') {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['credit'], message: "'perAgent' credit needs separate agents (jointAgent is true)" });
+    }
+    if (c.offPolicy && c.miniBatch > c.replayCapacity) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['miniBatch'], message: `must not exceed replayCapacity (${c.replayCapacity})` });
+    }
+  });
+
+/** Input form of the single-step learner configuration (defaults filled by {@link parseSingleStepConfig}). */
+export type SingleStepConfigInput = z.input<typeof SingleStepConfigSchema>;
+/** Parsed single-step learner configuration. */
+export type SingleStepConfig = z.output<typeof SingleStepConfigSchema>;
+
+/**
+ * Validates a learner configuration; throws an Error naming each bad field.
+ *
+ * @example
+ * ```ts
+ * const cfg = parseSingleStepConfig({ agents: [{ vocab: [4, 4] }], credit: 'shared' });
+ * ```
+ */
+export function parseSingleStepConfig(value: unknown): SingleStepConfig {
+  return parseConfig(SingleStepConfigSchema, value, 'single-step learner config');
+}

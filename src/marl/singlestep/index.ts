@@ -1,0 +1,13 @@
+/**
+ * Single-step cooperative multi-agent learning over factored token actions: REINFORCE with
+ * baselines, counterfactual (COMA/MA2ML) credit from a centralised critic, and the off-policy
+ * divergence-regularised actor-critic with replay and target policies (MA2ML), as switches of
+ * one learner.
+ */
+export { SingleStepLearner } from './learner';
+export type { JointAction, ObserveStats, RunResult, SingleStepLearnerState } from './learner';
+export { SingleStepConfigSchema, parseSingleStepConfig } from './config';
+export type { SingleStepConfig, SingleStepConfigInput } from './config';
+export { ReplayBuffer } from './replay';
+export type { ReplayState } from './replay';
+export type { AdamState } from './adam';

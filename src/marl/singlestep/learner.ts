@@ -1,0 +1,720 @@
+import { tf } from '../../backend';
+import { Rng } from '../../random';
+import type { RngState } from '../../random';
+import { counterfactualAlternatives, counterfactualBaseline } from '../../credit/counterfactual';
+import type { Alternatives } from '../../credit/counterfactual';
+import { NamedAdam } from './adam';
+import type { AdamState } from './adam';
+import { parseSingleStepConfig } from './config';
+import type { SingleStepConfig, SingleStepConfigInput } from './config';
+import { ReplayBuffer } from './replay';
+import type { ReplayState } from './replay';
+
+/** A joint action: for each agent, its token indices. */
+export type JointAction = number[][];
+
+/** Per-update diagnostics of {@link SingleStepLearner.observe}. */
+export interface ObserveStats {
+  /** Mean observed team reward of the batch. */
+  meanReward: number;
+  /** Mean squared error of the critic on its last mini-batch (NaN without critic). */
+  criticLoss: number;
+  /** Mean absolute advantage of the last actor update. */
+  meanAbsAdvantage: number;
+  /** Sum over agents of KL(pi_i || rho_i) after the update. */
+  kl: number;
+}
+
+/** Result of {@link SingleStepLearner.run}. */
+export interface RunResult {
+  /** Reward of every evaluation in order. */
+  rewards: number[];
+  /** Mean reward per proposed batch. */
+  batchMeans: number[];
+  /** Best reward and its joint action. */
+  best: { reward: number; action: JointAction };
+  /** Evaluations used when `stopAt` was reached (undefined when it never was). */
+  reachedAt?: number;
+}
+
+/** Checkpointable state (plain JSON-safe data). */
+export interface SingleStepLearnerState {
+  version: 1;
+  config: SingleStepConfig;
+  logits: number[];
+  rho: number[];
+  critic: Record<string, number[]>;
+  actorOpt: AdamState;
+  criticOpt: AdamState;
+  replay: ReplayState;
+  baselines: number[];
+  baselineSet: boolean[];
+  rng: { sample: RngState; replay: RngState; counterfactual: RngState };
+  observed: number;
+}
+
+/**
+ * Cooperative multi-agent learner for single-step games with factored token actions (the
+ * algorithm MA2ML needs). Each agent i emits a token sequence; its policy is one categorical per
+ * token (`log pi_i(a_i) = sum_t log p_t(a_t)`), all agents' logits held in one `[T, Vmax]` table so
+ * one forward serves every agent and token. One code path with switches:
+ *
+ * - `credit: 'counterfactual'` (default): centralised critic `Q(a)` (MLP on the concatenated one-hot
+ *   tokens of all agents, regressed onto r over replay mini-batches) and the counterfactual
+ *   advantage `A_i = Q(a) - E_{a_i'~pi_i} Q(a_i', a_-i)` (exact where an agent's space has at most
+ *   `enumerateLimit` actions, else K Monte-Carlo samples; all agents' alternatives in one critic call).
+ *   `'shared'`: `A_i = r - b` (no credit assignment). `'perAgent'`: `A_i = r_i - b_i` from per-agent
+ *   rewards passed to {@link observe} (difference rewards, Shapley values).
+ * - `offPolicy: true` (default): every evaluation goes to a replay buffer; each `observe` runs
+ *   `updatesPerObserve` steps on replay mini-batches. `false`: the actor learns from each observed
+ *   batch once (REINFORCE; with counterfactual credit this is MA2ML-Lite).
+ * - Actor loss `-log pi_i(a_i) * [A_i - w (log(pi_i/rho_i)(a_i) - KL(pi_i||rho_i))]` (bracket held
+ *   constant), target policies `rho_i <- (1 - tau) rho_i + tau pi_i` per token. `w = 0` without replay
+ *   is plain REINFORCE.
+ * - `jointAgent: true`: one agent over the joint token sequence (single-agent REINFORCE baseline).
+ *
+ * Ask/tell: {@link propose} then {@link observe} (suits expensive, cached, parallel evaluations);
+ * {@link run} loops over a synchronous reward function. Deterministic for a seed and backend.
+ *
+ * @example
+ * ```ts
+ * const learner = new SingleStepLearner({ agents: [{ name: 'aug', vocab: [15, 11] }, { name: 'hpo', vocab: [4, 3, 5] }], seed: 1 });
+ * for (let it = 0; it < 20; it++) {
+ *   const batch = learner.propose(8);
+ *   learner.observe(batch, batch.map(evaluatePipeline));
+ * }
+ * learner.dispose();
+ * ```
+ */
+export class SingleStepLearner {
+  readonly config: SingleStepConfig;
+  /** Number of agents (as given; jointAgent still reports the original agents). */
+  readonly numAgents: number;
+  /** Total tokens over all agents. */
+  readonly numTokens: number;
+  private readonly vocab: number[];
+  private readonly vmax: number;
+  private readonly tokenStart: number[];
+  private readonly tokenOffset: number[];
+  private readonly inputSize: number;
+  private readonly groups: number[][];
+  private readonly logits: tf.Variable;
+  private readonly rho: tf.Variable;
+  private readonly maskBias: tf.Tensor;
+  private readonly groupMatrix: tf.Tensor;
+  private readonly actorParams: Map<string, tf.Variable>;
+  private readonly criticParams: Map<string, tf.Variable>;
+  private readonly actorOpt: NamedAdam;
+  private readonly criticOpt: NamedAdam;
+  private readonly replay: ReplayBuffer;
+  private readonly sampleRng: Rng;
+  private readonly replayRng: Rng;
+  private readonly cfRng: Rng;
+  private baselines: number[];
+  private baselineSet: boolean[];
+  private observed = 0;
+  private disposed = false;
+
+  constructor(config: SingleStepConfigInput) {
+    this.config = parseSingleStepConfig(config);
+    const c = this.config;
+    this.numAgents = c.agents.length;
+    this.vocab = c.agents.flatMap((a) => a.vocab);
+    this.numTokens = this.vocab.length;
+    this.vmax = Math.max(...this.vocab);
+    this.tokenStart = [];
+    let t0 = 0;
+    for (const a of c.agents) {
+      this.tokenStart.push(t0);
+      t0 += a.vocab.length;
+    }
+    this.tokenOffset = [];
+    let off = 0;
+    for (const v of this.vocab) {
+      this.tokenOffset.push(off);
+      off += v;
+    }
+    this.inputSize = off;
+    this.groups = c.jointAgent
+      ? [Array.from({ length: this.numTokens }, (_, t) => t)]
+      : c.agents.map((a, i) => a.vocab.map((_, k) => this.tokenStart[i] + k));
+    const root = new Rng(c.seed);
+    this.sampleRng = root.fork('sample');
+    this.replayRng = root.fork('replay');
+    this.cfRng = root.fork('counterfactual');
+    const initRng = root.fork('init');
+
+    const T = this.numTokens;
+    const V = this.vmax;
+    const mask = new Float32Array(T * V);
+    for (let t = 0; t < T; t++) for (let v = this.vocab[t]; v < V; v++) mask[t * V + v] = -1e9;
+    const gm = new Float32Array(T * this.groups.length);
+    this.groups.forEach((g, gi) => g.forEach((t) => (gm[t * this.groups.length + gi] = 1)));
+    this.maskBias = tf.tensor2d(mask, [T, V]);
+    this.groupMatrix = tf.tensor2d(gm, [T, this.groups.length]);
+    this.logits = tf.variable(tf.zeros([T, V]), true, `singlestep_logits_${uid()}`);
+    this.rho = tf.variable(tf.tidy(() => tf.softmax(tf.add(this.logits, this.maskBias))), false);
+    this.actorParams = new Map([['logits', this.logits]]);
+
+    this.criticParams = new Map();
+    const sizes = [this.inputSize, ...c.criticHidden, 1];
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      const bound = 1 / Math.sqrt(sizes[l]);
+      const w = initRng.uniformArray(sizes[l] * sizes[l + 1], -bound, bound);
+      const b = initRng.uniformArray(sizes[l + 1], -bound, bound);
+      this.criticParams.set(`w${l}`, tf.variable(tf.tensor2d(w, [sizes[l], sizes[l + 1]]), true, `singlestep_w${l}_${uid()}`));
+      this.criticParams.set(`b${l}`, tf.variable(tf.tensor1d(b), true, `singlestep_b${l}_${uid()}`));
+    }
+    this.actorOpt = new NamedAdam(this.actorParams, c.actorLr);
+    this.criticOpt = new NamedAdam(this.criticParams, c.criticLr);
+    const numRewardSlots = this.groups.length;
+    this.replay = new ReplayBuffer(c.replayCapacity, T, this.numAgents);
+    this.baselines = new Array(numRewardSlots).fill(0);
+    this.baselineSet = new Array(numRewardSlots).fill(false);
+  }
+
+  /** Number of policy groups (agents, or 1 with `jointAgent`). */
+  get numPolicies(): number {
+    return this.groups.length;
+  }
+
+  /** Evaluations observed so far. */
+  get observedCount(): number {
+    return this.observed;
+  }
+
+  /**
+   * Current token probabilities: `[agent][token]` -> Float32Array over that token's vocabulary.
+   *
+   * @example
+   * ```ts
+   * learner.probabilities()[0][1]; // agent 0, token 1
+   * ```
+   */
+  probabilities(): Float32Array[][] {
+    const flat = this.flatProbs();
+    return this.config.agents.map((a, i) => a.vocab.map((v, k) => flat.slice((this.tokenStart[i] + k) * this.vmax, (this.tokenStart[i] + k) * this.vmax + v)));
+  }
+
+  /** The most probable token of every position (the policies' mode). */
+  greedy(): JointAction {
+    return this.probabilities().map((agent) => agent.map((p) => argmax(p)));
+  }
+
+  /**
+   * Samples `n` joint actions from the current policies.
+   *
+   * @example
+   * ```ts
+   * const batch = learner.propose(16); // JointAction[]
+   * ```
+   */
+  propose(n: number): JointAction[] {
+    this.checkAlive();
+    if (!Number.isInteger(n) || n < 1) throw new Error(`propose: n must be a positive integer, got ${n}`);
+    const p = this.flatProbs();
+    const out: JointAction[] = [];
+    for (let b = 0; b < n; b++) {
+      out.push(
+        this.config.agents.map((a, i) =>
+          a.vocab.map((v, k) => {
+            const t = this.tokenStart[i] + k;
+            return this.sampleRng.categorical(p.subarray(t * this.vmax, t * this.vmax + v));
+          }),
+        ),
+      );
+    }
+    return out;
+  }
+
+  /**
+   * Reports rewards of evaluated joint actions and updates critic, actors and target policies.
+   * `agentRewards[b][i]` (required for `credit: 'perAgent'`) is agent i's reward for evaluation b.
+   *
+   * @example
+   * ```ts
+   * const batch = learner.propose(8);
+   * learner.observe(batch, batch.map((a) => game.reward(a)));
+   * ```
+   */
+  observe(actions: JointAction[], rewards: ArrayLike<number>, agentRewards?: ArrayLike<number>[]): ObserveStats {
+    this.checkAlive();
+    const c = this.config;
+    const n = actions.length;
+    if (n === 0) throw new Error('observe: actions is empty');
+    if (rewards.length !== n) throw new Error(`observe: ${n} actions but ${rewards.length} rewards`);
+    if (c.credit === 'perAgent' && !agentRewards) throw new Error("observe: credit 'perAgent' needs agentRewards (one array of per-agent rewards per action)");
+    if (agentRewards && agentRewards.length !== n) throw new Error(`observe: ${n} actions but ${agentRewards.length} agentRewards rows`);
+    const tokens = new Int32Array(n * this.numTokens);
+    actions.forEach((a, b) => this.flattenInto(a, tokens, b * this.numTokens, `actions[${b}]`));
+    let sum = 0;
+    for (let b = 0; b < n; b++) {
+      if (!Number.isFinite(rewards[b])) throw new Error(`observe: rewards[${b}] is not finite (${rewards[b]})`);
+      sum += rewards[b];
+      const ar = agentRewards?.[b];
+      if (ar) {
+        if (ar.length !== this.numAgents) throw new Error(`observe: agentRewards[${b}] has ${ar.length} entries, expected ${this.numAgents}`);
+        for (let i = 0; i < ar.length; i++) if (!Number.isFinite(ar[i])) throw new Error(`observe: agentRewards[${b}][${i}] is not finite`);
+      }
+      this.replay.add(tokens.subarray(b * this.numTokens, (b + 1) * this.numTokens), rewards[b], ar);
+    }
+    this.observed += n;
+    const needsCritic = c.credit === 'counterfactual';
+    let criticLoss = NaN;
+    let meanAbsAdv = 0;
+    if (c.offPolicy) {
+      const slotRewards = this.slotRewards(rewards, agentRewards);
+      this.updateBaselines(slotRewards, n);
+      for (let u = 0; u < c.updatesPerObserve; u++) {
+        if (needsCritic) for (let s = 0; s < c.criticSteps; s++) criticLoss = this.criticStep(this.replay.sample(c.miniBatch, this.replayRng));
+        const idx = this.replay.sample(c.miniBatch, this.replayRng);
+        const mbTokens = new Int32Array(idx.length * this.numTokens);
+        const mbRewards = new Float32Array(idx.length);
+        const mbAgent: Float32Array[] = [];
+        idx.forEach((j, b) => {
+          mbTokens.set(this.replay.tokens.subarray(j * this.numTokens, (j + 1) * this.numTokens), b * this.numTokens);
+          mbRewards[b] = this.replay.rewards[j];
+          mbAgent.push(this.replay.agentRewards.subarray(j * this.numAgents, (j + 1) * this.numAgents));
+        });
+        const adv = this.advantages(mbTokens, idx.length, this.slotRewards(mbRewards, mbAgent));
+        meanAbsAdv = meanAbs(adv);
+        this.actorStep(mbTokens, idx.length, adv);
+        this.polyak();
+      }
+    } else {
+      if (needsCritic) for (let s = 0; s < c.criticSteps; s++) criticLoss = this.criticStep(this.replay.sample(Math.min(c.miniBatch, this.replay.size), this.replayRng));
+      const slotRewards = this.slotRewards(rewards, agentRewards);
+      const adv = this.advantages(tokens, n, slotRewards);
+      this.updateBaselines(slotRewards, n);
+      meanAbsAdv = meanAbs(adv);
+      this.actorStep(tokens, n, adv);
+      this.polyak();
+    }
+    return { meanReward: sum / n, criticLoss, meanAbsAdvantage: meanAbsAdv, kl: this.klToTarget() };
+  }
+
+  /**
+   * Convenience loop over a synchronous reward function: propose `batchSize`, evaluate, observe,
+   * until `evaluations` are spent or the batch mean reward reaches `stopAt`.
+   *
+   * @example
+   * ```ts
+   * const res = learner.run((a) => game.reward(a), { evaluations: 2000, batchSize: 16, stopAt: 0.9 });
+   * res.reachedAt; // evaluations used to reach a batch mean of 0.9
+   * ```
+   */
+  run(reward: (action: JointAction) => number, options: { evaluations: number; batchSize: number; stopAt?: number }): RunResult {
+    const { evaluations, batchSize, stopAt } = options;
+    if (!Number.isInteger(evaluations) || evaluations < 1) throw new Error(`run: evaluations must be a positive integer, got ${evaluations}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`run: batchSize must be a positive integer, got ${batchSize}`);
+    const rewards: number[] = [];
+    const batchMeans: number[] = [];
+    let best = { reward: Number.NEGATIVE_INFINITY, action: [] as JointAction };
+    let reachedAt: number | undefined;
+    while (rewards.length < evaluations) {
+      const batch = this.propose(Math.min(batchSize, evaluations - rewards.length));
+      const r = batch.map((a) => reward(a));
+      r.forEach((x, b) => {
+        rewards.push(x);
+        if (x > best.reward) best = { reward: x, action: batch[b] };
+      });
+      const m = r.reduce((s, x) => s + x, 0) / r.length;
+      batchMeans.push(m);
+      if (stopAt !== undefined && m >= stopAt) {
+        reachedAt = rewards.length;
+        break;
+      }
+      this.observe(batch, r);
+    }
+    return { rewards, batchMeans, best, reachedAt };
+  }
+
+  /**
+   * Gradient of the actor loss w.r.t. the `[numTokens, Vmax]` logits for given joint actions and
+   * advantages (`advantages[b * numPolicies + g]`) under the current pi, rho and w. For inspection
+   * and tests; does not change any state.
+   *
+   * @example
+   * ```ts
+   * const g = learner.actorGradient(batch, Float32Array.from([1, -1]));
+   * ```
+   */
+  actorGradient(actions: JointAction[], advantages: Float32Array): Float32Array {
+    const n = actions.length;
+    if (advantages.length !== n * this.groups.length) throw new Error(`actorGradient: advantages must have ${n * this.groups.length} entries (actions x policies)`);
+    const tokens = new Int32Array(n * this.numTokens);
+    actions.forEach((a, b) => this.flattenInto(a, tokens, b * this.numTokens, `actions[${b}]`));
+    const g = tf.tidy(() => {
+      const { grads } = tf.variableGrads(this.actorLossFn(tokens, n, advantages), [this.logits]);
+      return grads[this.logits.name];
+    });
+    const out = g.dataSync().slice() as Float32Array;
+    g.dispose();
+    return out;
+  }
+
+  /** Sum over policies of KL(pi || rho) (factored: sum over tokens). */
+  klToTarget(): number {
+    const k = tf.tidy(() => tf.sum(this.klPerGroup()));
+    const v = k.dataSync()[0];
+    k.dispose();
+    return v;
+  }
+
+  /**
+   * Critic predictions Q(a) for joint actions.
+   *
+   * @example
+   * ```ts
+   * learner.criticValues([[[0, 1]], [[2, 3]]]); // Float32Array of 2 values
+   * ```
+   */
+  criticValues(actions: JointAction[]): Float32Array {
+    const tokens = new Int32Array(actions.length * this.numTokens);
+    actions.forEach((a, b) => this.flattenInto(a, tokens, b * this.numTokens, `actions[${b}]`));
+    return this.criticForwardRows(this.multiHot(tokens, actions.length));
+  }
+
+  /** Snapshot of weights, optimiser moments, target policies, replay, baselines and RNG streams. */
+  getState(): SingleStepLearnerState {
+    this.checkAlive();
+    const critic: Record<string, number[]> = {};
+    for (const [name, v] of this.criticParams) critic[name] = Array.from(v.dataSync());
+    return {
+      version: 1,
+      config: JSON.parse(JSON.stringify(this.config)),
+      logits: Array.from(this.logits.dataSync()),
+      rho: Array.from(this.rho.dataSync()),
+      critic,
+      actorOpt: this.actorOpt.getState(),
+      criticOpt: this.criticOpt.getState(),
+      replay: this.replay.getState(),
+      baselines: this.baselines.slice(),
+      baselineSet: this.baselineSet.slice(),
+      rng: { sample: this.sampleRng.getState(), replay: this.replayRng.getState(), counterfactual: this.cfRng.getState() },
+      observed: this.observed,
+    };
+  }
+
+  /**
+   * Restores a snapshot from {@link getState} (the learner must have been built with the same config).
+   *
+   * @example
+   * ```ts
+   * const saved = JSON.stringify(learner.getState());
+   * const resumed = new SingleStepLearner(cfg);
+   * resumed.setState(JSON.parse(saved));
+   * ```
+   */
+  setState(state: SingleStepLearnerState): void {
+    this.checkAlive();
+    if (!state || state.version !== 1) throw new Error('setState: unsupported learner state (version must be 1)');
+    if (JSON.stringify(parseSingleStepConfig(state.config)) !== JSON.stringify(this.config)) {
+      throw new Error('setState: state.config differs from this learner\'s config; build the learner with the saved config');
+    }
+    const T = this.numTokens * this.vmax;
+    if (state.logits?.length !== T || state.rho?.length !== T) throw new Error(`setState: logits and rho must have ${T} numbers`);
+    this.logits.assign(tf.tensor2d(state.logits, [this.numTokens, this.vmax]));
+    this.rho.assign(tf.tensor2d(state.rho, [this.numTokens, this.vmax]));
+    for (const [name, v] of this.criticParams) {
+      const vals = state.critic?.[name];
+      if (!Array.isArray(vals) || vals.length !== v.size) throw new Error(`setState: critic.${name} must have ${v.size} numbers`);
+      v.assign(tf.tensor(vals, v.shape, 'float32'));
+    }
+    this.actorOpt.setState(state.actorOpt, 'setState actorOpt');
+    this.criticOpt.setState(state.criticOpt, 'setState criticOpt');
+    this.replay.setState(state.replay);
+    if (state.baselines.length !== this.baselines.length) throw new Error(`setState: baselines must have ${this.baselines.length} entries`);
+    this.baselines = state.baselines.slice();
+    this.baselineSet = state.baselineSet.slice();
+    this.sampleRng.setState(state.rng.sample);
+    this.replayRng.setState(state.rng.replay);
+    this.cfRng.setState(state.rng.counterfactual);
+    this.observed = state.observed;
+  }
+
+  /** Frees all tensors. The learner cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.logits.dispose();
+    this.rho.dispose();
+    this.maskBias.dispose();
+    this.groupMatrix.dispose();
+    for (const v of this.criticParams.values()) v.dispose();
+    this.actorOpt.dispose();
+    this.criticOpt.dispose();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private checkAlive(): void {
+    if (this.disposed) throw new Error('SingleStepLearner: used after dispose()');
+  }
+
+  private flattenInto(a: JointAction, out: Int32Array, at: number, what: string): void {
+    const agents = this.config.agents;
+    if (!Array.isArray(a) || a.length !== agents.length) throw new Error(`${what}: expected ${agents.length} agents' token lists, got ${Array.isArray(a) ? a.length : typeof a}`);
+    for (let i = 0; i < agents.length; i++) {
+      const toks = a[i];
+      const voc = agents[i].vocab;
+      if (!toks || toks.length !== voc.length) throw new Error(`${what}[${i}]: agent ${agents[i].name ?? i} emits ${voc.length} tokens, got ${toks?.length}`);
+      for (let k = 0; k < voc.length; k++) {
+        const v = toks[k];
+        if (!Number.isInteger(v) || v < 0 || v >= voc[k]) throw new Error(`${what}[${i}][${k}]: token must be an integer in [0, ${voc[k]}), got ${v}`);
+        out[at + this.tokenStart[i] + k] = v;
+      }
+    }
+  }
+
+  private flatProbs(): Float32Array {
+    const p = tf.tidy(() => tf.softmax(tf.add(this.logits, this.maskBias)));
+    const out = p.dataSync() as Float32Array;
+    p.dispose();
+    return out;
+  }
+
+  /** Rewards per (row, policy group) for the non-counterfactual credits: shared r or per-agent r_i. */
+  private slotRewards(rewards: ArrayLike<number>, agentRewards?: ArrayLike<number>[]): Float32Array {
+    const G = this.groups.length;
+    const n = rewards.length;
+    const out = new Float32Array(n * G);
+    for (let b = 0; b < n; b++) {
+      for (let g = 0; g < G; g++) {
+        let r = rewards[b];
+        if (this.config.credit === 'perAgent') {
+          r = agentRewards![b][g];
+          if (!Number.isFinite(r)) throw new Error(`observe: replayed evaluation has no per-agent reward for agent ${g} (credit 'perAgent' needs agentRewards on every observe)`);
+        }
+        out[b * G + g] = r;
+      }
+    }
+    return out;
+  }
+
+  private updateBaselines(slot: Float32Array, n: number): void {
+    const c = this.config;
+    const G = this.groups.length;
+    for (let g = 0; g < G; g++) {
+      let m = 0;
+      for (let b = 0; b < n; b++) m += slot[b * G + g];
+      m /= n;
+      if (!this.baselineSet[g]) {
+        this.baselines[g] = m;
+        this.baselineSet[g] = true;
+      } else if (c.baseline === 'value') {
+        this.baselines[g] += c.valueLr * (m - this.baselines[g]);
+      } else {
+        this.baselines[g] = c.baselineDecay * this.baselines[g] + (1 - c.baselineDecay) * m;
+      }
+    }
+  }
+
+  /** Advantages `[n * G]` for rows of flat tokens. */
+  private advantages(tokens: Int32Array, n: number, slot: Float32Array): Float32Array {
+    const c = this.config;
+    const G = this.groups.length;
+    let adv: Float32Array;
+    if (c.credit === 'counterfactual') {
+      adv = this.counterfactualAdvantages(tokens, n);
+    } else {
+      adv = new Float32Array(n * G);
+      for (let g = 0; g < G; g++) {
+        let mean = 0;
+        for (let b = 0; b < n; b++) mean += slot[b * G + g];
+        mean /= n;
+        let b0 = 0;
+        if (c.baseline === 'batchMean') b0 = mean;
+        else if (c.baseline !== 'none') b0 = this.baselineSet[g] ? this.baselines[g] : mean;
+        for (let b = 0; b < n; b++) adv[b * G + g] = slot[b * G + g] - b0;
+      }
+    }
+    if (c.normalizeAdvantages && adv.length > 1) {
+      let m = 0;
+      for (const a of adv) m += a;
+      m /= adv.length;
+      let s = 0;
+      for (const a of adv) s += (a - m) * (a - m);
+      const sd = Math.sqrt(s / adv.length) + 1e-8;
+      for (let k = 0; k < adv.length; k++) adv[k] = (adv[k] - m) / sd;
+    }
+    return adv;
+  }
+
+  /**
+   * COMA/MA2ML marginal contribution: A_g = Q(a) - E_{a_g'~pi_g} Q(a_g', a_-g), every factual row
+   * and every alternative of every group in one critic call.
+   */
+  private counterfactualAdvantages(tokens: Int32Array, n: number): Float32Array {
+    const c = this.config;
+    const T = this.numTokens;
+    const G = this.groups.length;
+    const p = this.flatProbs();
+    const groupProbs = this.groups.map((g) => g.map((t) => p.subarray(t * this.vmax, t * this.vmax + this.vocab[t])));
+    const opts = { samples: c.counterfactualSamples, enumerateLimit: c.enumerateLimit, rng: this.cfRng };
+    // Exact alternatives do not depend on the row: compute once per group.
+    const shared: (Alternatives | null)[] = groupProbs.map((gp) => {
+      const a = counterfactualAlternatives(gp, { ...opts, mode: 'auto' });
+      return a.exact ? a : null;
+    });
+    const alts: Alternatives[][] = [];
+    let rows = n;
+    for (let b = 0; b < n; b++) {
+      const perGroup: Alternatives[] = [];
+      for (let g = 0; g < G; g++) {
+        const a = shared[g] ?? counterfactualAlternatives(groupProbs[g], { ...opts, mode: 'monteCarlo' });
+        perGroup.push(a);
+        rows += a.count;
+      }
+      alts.push(perGroup);
+    }
+    const all = new Int32Array(rows * T);
+    all.set(tokens.subarray(0, n * T));
+    let r = n;
+    for (let b = 0; b < n; b++) {
+      for (let g = 0; g < G; g++) {
+        const a = alts[b][g];
+        const members = this.groups[g];
+        const L = members.length;
+        for (let k = 0; k < a.count; k++, r++) {
+          all.copyWithin(r * T, b * T, (b + 1) * T);
+          for (let m = 0; m < L; m++) all[r * T + members[m]] = a.tokens[k * L + m];
+        }
+      }
+    }
+    const q = this.criticForwardRows(this.multiHot(all, rows));
+    const adv = new Float32Array(n * G);
+    r = n;
+    for (let b = 0; b < n; b++) {
+      for (let g = 0; g < G; g++) {
+        const a = alts[b][g];
+        adv[b * G + g] = q[b] - counterfactualBaseline(q.subarray(r, r + a.count), a.weights);
+        r += a.count;
+      }
+    }
+    return adv;
+  }
+
+  private multiHot(tokens: Int32Array, n: number): Float32Array {
+    const T = this.numTokens;
+    const D = this.inputSize;
+    const x = new Float32Array(n * D);
+    for (let b = 0; b < n; b++) for (let t = 0; t < T; t++) x[b * D + this.tokenOffset[t] + tokens[b * T + t]] = 1;
+    return x;
+  }
+
+  private criticForward(x: tf.Tensor): tf.Tensor {
+    const L = this.config.criticHidden.length + 1;
+    let h = x;
+    for (let l = 0; l < L; l++) {
+      h = tf.add(tf.matMul(h, this.criticParams.get(`w${l}`)!), this.criticParams.get(`b${l}`)!);
+      if (l + 1 < L) h = tf.relu(h);
+    }
+    return tf.reshape(h, [-1]);
+  }
+
+  private criticForwardRows(x: Float32Array): Float32Array {
+    const n = x.length / this.inputSize;
+    const q = tf.tidy(() => this.criticForward(tf.tensor2d(x, [n, this.inputSize])));
+    const out = q.dataSync() as Float32Array;
+    q.dispose();
+    return out;
+  }
+
+  private criticStep(idx: Int32Array): number {
+    const n = idx.length;
+    const T = this.numTokens;
+    const tokens = new Int32Array(n * T);
+    const y = new Float32Array(n);
+    idx.forEach((j, b) => {
+      tokens.set(this.replay.tokens.subarray(j * T, (j + 1) * T), b * T);
+      y[b] = this.replay.rewards[j];
+    });
+    const x = this.multiHot(tokens, n);
+    const loss = tf.tidy(() => {
+      const xt = tf.tensor2d(x, [n, this.inputSize]);
+      const yt = tf.tensor1d(y);
+      const vars = [...this.criticParams.values()];
+      const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(this.criticForward(xt), yt))) as tf.Scalar, vars);
+      const byName = new Map<string, tf.Tensor>();
+      for (const [name, v] of this.criticParams) byName.set(name, grads[v.name]);
+      this.criticOpt.apply(byName);
+      return value;
+    });
+    const l = loss.dataSync()[0];
+    loss.dispose();
+    return l;
+  }
+
+  private logPiAll(): tf.Tensor {
+    return tf.logSoftmax(tf.add(this.logits, this.maskBias));
+  }
+
+  private logRhoAll(): tf.Tensor {
+    return tf.log(tf.maximum(this.rho, 1e-30));
+  }
+
+  /** KL(pi_g || rho_g) per policy group, shape [G]. */
+  private klPerGroup(): tf.Tensor {
+    const logPi = this.logPiAll();
+    const perToken = tf.sum(tf.mul(tf.exp(logPi), tf.sub(logPi, this.logRhoAll())), 1, true); // [T,1]
+    return tf.reshape(tf.matMul(tf.transpose(perToken), this.groupMatrix), [-1]);
+  }
+
+  /** log prob per (row, group) of the tokens under a per-token log-prob table [T, V]. */
+  private groupLogProb(table: tf.Tensor, tokensT: tf.Tensor): tf.Tensor {
+    const oh = tf.oneHot(tokensT, this.vmax); // [n, T, V]
+    const perToken = tf.sum(tf.mul(oh, table), 2); // [n, T]
+    return tf.matMul(perToken, this.groupMatrix); // [n, G]
+  }
+
+  private actorLossFn(tokens: Int32Array, n: number, adv: Float32Array): () => tf.Scalar {
+    const G = this.groups.length;
+    const w = this.config.divergenceWeight;
+    const tokensT = tf.tensor2d(tokens, [n, this.numTokens], 'int32');
+    const advT = tf.tensor2d(adv, [n, G]);
+    // The bracket [A - w (log(pi/rho)(a) - KL)] is a constant of the loss (computed outside the gradient).
+    const coef =
+      w === 0
+        ? advT
+        : tf.sub(advT, tf.mul(w, tf.sub(tf.sub(this.groupLogProb(this.logPiAll(), tokensT), this.groupLogProb(this.logRhoAll(), tokensT)), tf.reshape(this.klPerGroup(), [1, G]))));
+    return () => tf.neg(tf.div(tf.sum(tf.mul(this.groupLogProb(this.logPiAll(), tokensT), coef)), n)) as tf.Scalar;
+  }
+
+  private actorStep(tokens: Int32Array, n: number, adv: Float32Array): void {
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(this.actorLossFn(tokens, n, adv), [this.logits]);
+      const g = grads[this.logits.name];
+      if (this.config.actorOptimizer === 'sgd') {
+        this.logits.assign(tf.sub(this.logits, tf.mul(g, this.config.actorLr)));
+      } else {
+        this.actorOpt.apply(new Map([['logits', g]]));
+      }
+    });
+  }
+
+  private polyak(): void {
+    const tau = this.config.tau;
+    if (tau === 0) return;
+    tf.tidy(() => {
+      this.rho.assign(tf.add(tf.mul(this.rho, 1 - tau), tf.mul(tf.softmax(tf.add(this.logits, this.maskBias)), tau)));
+    });
+  }
+}
+
+let uidCounter = 0;
+function uid(): number {
+  return uidCounter++;
+}
+
+function argmax(p: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
+  return best;
+}
+
+function meanAbs(a: Float32Array): number {
+  let s = 0;
+  for (const x of a) s += Math.abs(x);
+  return a.length ? s / a.length : 0;
+}
