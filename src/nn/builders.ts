@@ -26,7 +26,7 @@ export type MlpOptions = z.input<typeof MlpSchema>;
 
 /**
  * Spec of an MLP: `hidden.length` dense layers with `activation` (optionally batch norm before the
- * activation and dropout after it), then a dense layer to `numClasses` logits.
+ * activation, the dense layer then without bias, and dropout after it), then a dense layer to `numClasses` logits.
  *
  * @example
  * ```ts
@@ -37,7 +37,7 @@ export function mlpSpec(options: MlpOptions): SequentialSpec {
   const o = parseConfig(MlpSchema, options, 'MLP options');
   const layers: LayerSpec[] = [];
   for (const units of o.hidden) {
-    if (o.batchNorm) layers.push({ type: 'dense', units }, { type: 'batchNorm', activation: o.activation });
+    if (o.batchNorm) layers.push({ type: 'dense', units, bias: false }, { type: 'batchNorm', activation: o.activation });
     else layers.push({ type: 'dense', units, activation: o.activation });
     if (o.dropout > 0) layers.push({ type: 'dropout', rate: o.dropout });
   }

@@ -215,7 +215,9 @@ export class LayerwiseTrainer {
     const c = logits.shape[1] as number;
     let target: Tensor;
     if (y.dtype === 'int32') {
-      target = tf.oneHot(y as tf.Tensor1D, c, 1 - smoothing + smoothing / c, smoothing / c, 'float32');
+      // (wasm's OneHot kernel ignores the dtype argument and writes int32 data: cast explicitly.)
+      const hot = tf.cast(tf.oneHot(y as tf.Tensor1D, c), 'float32');
+      target = smoothing > 0 ? tf.add(tf.mul(hot, 1 - smoothing), smoothing / c) : hot;
     } else {
       target = smoothing > 0 ? tf.add(tf.mul(y, 1 - smoothing), smoothing / c) : y;
     }
