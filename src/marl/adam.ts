@@ -58,8 +58,8 @@ export class Adam {
       let m = this.m.get(name);
       let v = this.v.get(name);
       if (!m || !v) {
-        m = tf.variable(tf.zerosLike(p), false);
-        v = tf.variable(tf.zerosLike(p), false);
+        m = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
+        v = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
         this.m.set(name, m);
         this.v.set(name, v);
       }
@@ -92,7 +92,7 @@ export class Adam {
       const match = /^adam\/(m|v)\/(.+)$/.exec(key);
       if (!match) continue;
       const target = match[1] === 'm' ? this.m : this.v;
-      target.set(match[2], tf.variable(t.clone(), false));
+      target.set(match[2], tf.tidy(() => tf.variable(t.clone(), false)));
     }
   }
 

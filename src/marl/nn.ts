@@ -15,7 +15,7 @@ export class ParamSet {
   /** Creates a variable `name` from `values` with `shape` (names must be unique). */
   add(name: string, shape: number[], values: Float32Array): tf.Variable {
     if (this.vars.has(name)) throw new Error(`ParamSet: duplicate parameter name '${name}'`);
-    const v = tf.variable(tf.tensor(values, shape, 'float32'), true, `${name}_${uniqueId()}`);
+    const v = tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), true, `${name}_${uniqueId()}`));
     this.vars.set(name, v);
     return v;
   }

@@ -1,0 +1,19 @@
+export type { MultiAgentEnv, MultiAgentEnvSpec, ResetResult, StepResult } from './env';
+export { ParamSet, dense, expandByAgent, gruCell, uniformInit } from './nn';
+export type { GruWeights } from './nn';
+export { Adam, AdamConfigSchema, clipGradNorm } from './adam';
+export type { AdamConfig } from './adam';
+export { ActorCritic, PolicyConfigSchema } from './policy';
+export type { PolicyConfig, ResolvedPolicyConfig, PolicyStepInput, PolicyStepOutput, SequenceInput } from './policy';
+export { computeGae } from './gae';
+export { ppoLoss } from './ppo-loss';
+export type { PpoLossInputs, PpoLossOptions, PpoLossTerms } from './ppo-loss';
+export { RolloutCollector } from './rollout';
+export type { CreditAssigner, CreditContext, Trajectory, EpisodeStats, Rollout, RolloutOptions, CollectorState } from './rollout';
+export { PpoTrainer, PpoConfigSchema, RolloutConfigSchema, PpoTrainerConfigSchema, loadPolicy, normalizeMasked } from './ppo';
+export type { PpoConfig, RolloutConfig, PpoTrainerConfig, ResolvedPpoTrainerConfig, UpdateStats, ChunkBatch } from './ppo';
+export { writeCheckpoint, readCheckpoint, expectTensor, CHECKPOINT_FORMAT_VERSION } from './checkpoint';
+export type { CheckpointManifest, CheckpointTensorEntry, StoredTensor } from './checkpoint';
+export * from './envs';
+// Single-step learners (REINFORCE, off-policy actor-critic) live in ./singlestep (another module owner):
+// export * from './singlestep';
