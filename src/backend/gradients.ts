@@ -9,15 +9,16 @@
  *   exists on wasm.
  * - `BatchMatMul`: the stock gradient uses `matMul(..., transposeA/transposeB)`, which wasm runs
  *   about 10x slower than an explicit `transpose` followed by a plain `matMul`.
- * - `MaxPool` / `AvgPool`: `MaxPoolGrad` / `AvgPoolGrad` are 2-5x slower than compositions of
- *   forward ops for non-overlapping windows (the pooling our models use).
+ * - `MaxPool`: `MaxPoolGrad` is 2x slower than compositions of forward ops, and wrong next to
+ *   'same' padding (it drops the gradient of windows whose values are all negative).
+ * - `AvgPool`: `AvgPoolGrad` is 2-3x slower than a broadcast multiply for non-overlapping windows.
  * - `Tile`: the stock gradient adds one slice per repetition and throws for rank > 4.
  *
  * The overrides rewrite these gradients as compositions of fast forward ops (conv2d with explicit
  * padding and dilations, depthwiseConv2d, transpose + matMul, argMax/oneHot, reshape + sum) with
  * the same semantics as the stock cpu gradients (ties in max pooling go to the first maximum of
  * the window in row-major order, like the cpu backend). Cases they do not accelerate (NCHW
- * data, overlapping or padded pooling windows, negative effective padding) are delegated to the
+ * data, overlapping or padded average-pooling windows, padding larger than the filter extent) are delegated to the
  * stock gradient captured at install time. Unlike the stock gradients, the Conv2D and depthwise
  * overrides also support dilations > 1.
  *
@@ -405,6 +406,59 @@ function padBack(dx: Tensor4D, q: PoolPlan): Tensor4D {
   return tf.pad(dx, [[0, 0], [0, q.extraH], [0, q.extraW], [0, 0]]);
 }
 
+/**
+ * Exact max-pool gradient for any window, stride and padding: window entries are extracted as
+ * channels by a depthwise conv with a one-hot filter (padded entries masked to -Infinity), the
+ * first maximum of each window is chosen with argMax, and the chosen dy values are scattered
+ * back with the adjoint (transposed) depthwise conv. Used where stock wasm `MaxPoolGrad` is
+ * wrong (it drops gradients of negative inputs next to 'same' padding) or slow.
+ */
+function generalMaxPoolGrad(x: Tensor4D, dy: Tensor4D, attrs: NamedAttrMap): Tensor | undefined {
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: Pad;
+    dimRoundingMode?: Rounding;
+  };
+  const [n, h, w, c] = x.shape;
+  const [kH, kW] = pair(filterSize, 1);
+  const k = kH * kW;
+  const info = tf.backend_util.computeConv2DInfo(x.shape, [kH, kW, c, k], strides, 1, pad, dimRoundingMode, true, 'channelsLast');
+  const plan = transposedConvPlan(info);
+  if (!plan) return undefined;
+  const { outHeight: oh, outWidth: ow, strideHeight: sH, strideWidth: sW } = info;
+  const { top, left } = info.padInfo;
+  const oneHot = new Float32Array(k * c * k);
+  for (let a = 0; a < kH; a++) {
+    for (let b = 0; b < kW; b++) {
+      const m = a * kW + b;
+      for (let ch = 0; ch < c; ch++) oneHot[((a * kW + b) * c + ch) * k + m] = 1;
+    }
+  }
+  const penalty = new Float32Array(oh * ow * k);
+  for (let i = 0; i < oh; i++) {
+    for (let j = 0; j < ow; j++) {
+      for (let a = 0; a < kH; a++) {
+        for (let b = 0; b < kW; b++) {
+          const r = i * sH + a - top;
+          const q = j * sW + b - left;
+          if (r < 0 || r >= h || q < 0 || q >= w) penalty[(i * ow + j) * k + a * kW + b] = -Infinity;
+        }
+      }
+    }
+  }
+  const explicit = explicitPad(top, info.padInfo.bottom, left, info.padInfo.right);
+  const filter = tf.tensor4d(oneHot, [kH, kW, c, k]);
+  const patches = tf.depthwiseConv2d(x, filter, [sH, sW], explicit); // [N, oh, ow, C*k]
+  const scores = tf.add(tf.reshape(patches, [n, oh, ow, c, k]), tf.tensor(penalty, [1, oh, ow, 1, k]));
+  const chosen = tf.cast(tf.oneHot(tf.argMax(tf.reshape(scores, [-1, k]), 1), k), 'float32');
+  const g = tf.reshape(tf.mul(chosen, tf.reshape(dy, [-1, 1])), [n, oh, ow, c * k]) as Tensor4D;
+  const src = transposedConvSource(g, info, plan);
+  const rotated = tf.reshape(tf.reverse(filter, [0, 1]), [kH, kW, c * k, 1]) as Tensor4D;
+  const spread = tf.depthwiseConv2d(src, rotated, 1, plan.pad); // [N, H, W, C*k]
+  return tf.sum(tf.reshape(spread, [n, h, w, c, k]), 4);
+}
+
 function maxPoolGrad(): GradConfig {
   return {
     kernelName: 'MaxPool',
@@ -413,7 +467,15 @@ function maxPoolGrad(): GradConfig {
     gradFunc: (dy, saved, attrs) => {
       const x = saved[0] as Tensor4D;
       const q = tilingPool(x, attrs);
-      if (!q) return delegate('MaxPool', dy, saved, attrs);
+      if (!q) {
+        if (x.rank !== 4) return delegate('MaxPool', dy, saved, attrs);
+        return {
+          x: () => {
+            const dx = generalMaxPoolGrad(x, dy as Tensor4D, attrs);
+            return dx ?? (delegate('MaxPool', dy, saved, attrs) as { x: () => Tensor }).x();
+          },
+        };
+      }
       return {
         x: () => {
           const { n, c, kH, kW, outH, outW } = q;
@@ -423,7 +485,8 @@ function maxPoolGrad(): GradConfig {
             tf.transpose(tf.reshape(cropToWindows(x, q), [n, outH, kH, outW, kW, c]), [0, 1, 3, 5, 2, 4]),
             [-1, k],
           );
-          const chosen = tf.oneHot(tf.argMax(windows, 1), k, 1, 0, 'float32');
+          // (wasm's OneHot ignores its dtype argument and writes int32 data: cast explicitly.)
+          const chosen = tf.cast(tf.oneHot(tf.argMax(windows, 1), k), 'float32');
           const g = tf.mul(chosen, tf.reshape(dy as Tensor, [-1, 1]));
           const back = tf.transpose(tf.reshape(g, [n, outH, outW, c, kH, kW]), [0, 1, 4, 2, 5, 3]);
           return padBack(tf.reshape(back, [n, outH * kH, outW * kW, c]), q);
