@@ -18,9 +18,9 @@ export type AdamConfig = z.input<typeof AdamConfigSchema>;
  *
  * @example
  * ```ts
- * const opt = new Adam(params.names(), { lr: 1e-3 });
- * const { grads } = tf.variableGrads(lossFn, params.list());
- * opt.apply(params, grads); // grads keyed by variable name: use gradsByParamName
+ * const opt = new Adam({ lr: 1e-3 });
+ * const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(w)), [w]);
+ * opt.apply(new Map([['w', w]]), new Map([['w', grads[w.name]]]));
  * ```
  */
 export class Adam {

@@ -8,7 +8,7 @@ export type { PolicyConfig, ResolvedPolicyConfig, PolicyStepInput, PolicyStepOut
 export { computeGae } from './gae';
 export { ppoLoss } from './ppo-loss';
 export type { PpoLossInputs, PpoLossOptions, PpoLossTerms } from './ppo-loss';
-export { RolloutCollector } from './rollout';
+export { RolloutCollector, evaluatePolicy } from './rollout';
 export type { CreditAssigner, CreditContext, Trajectory, EpisodeStats, Rollout, RolloutOptions, CollectorState } from './rollout';
 export { PpoTrainer, PpoConfigSchema, RolloutConfigSchema, PpoTrainerConfigSchema, loadPolicy, normalizeMasked } from './ppo';
 export type { PpoConfig, RolloutConfig, PpoTrainerConfig, ResolvedPpoTrainerConfig, UpdateStats, ChunkBatch } from './ppo';

@@ -445,3 +445,22 @@ export class RolloutCollector {
     Object.assign(s, fresh);
   }
 }
+
+/**
+ * Runs a (frozen) policy for `episodesPerEnv` episodes on each env and returns the episodes'
+ * statistics and the mean team return; `greedy` takes the most probable action.
+ *
+ * @example
+ * ```ts
+ * const { meanTeamReturn } = evaluatePolicy(policy, envs, { seed: 123, episodesPerEnv: 8, greedy: true });
+ * ```
+ */
+export function evaluatePolicy(
+  policy: ActorCritic,
+  envs: MultiAgentEnv[],
+  options: { seed: number; episodesPerEnv?: number; greedy?: boolean },
+): { meanTeamReturn: number; episodes: EpisodeStats[] } {
+  const collector = new RolloutCollector(envs, policy, { seed: options.seed, mode: 'episodes', episodesPerEnv: options.episodesPerEnv ?? 1, greedy: options.greedy ?? false });
+  const { episodes } = collector.collect();
+  return { meanTeamReturn: episodes.reduce((s, e) => s + e.teamReturn, 0) / episodes.length, episodes };
+}
