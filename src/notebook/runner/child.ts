@@ -3,6 +3,8 @@
  * converter (TypeScript 5.0 compiler) and executor in this one Node process, and reports outputs,
  * display bundles, errors and timings to the parent over IPC. Not part of the public API.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import * as util from 'util';
 import type { ChildMessage, RunRequest } from './protocol';
 import { runCleanups } from './protocol';
@@ -55,8 +57,25 @@ function hookOutput(): void {
   process.stderr.write = make('stderr') as typeof process.stderr.write;
 }
 
+/**
+ * Finds `jupyter/kernels/marl-automl/tslab-patches.js` (shared with the project kernel, so the
+ * runner and Jupyter execute notebooks identically) above this file.
+ */
+function findPatches(): string {
+  let dir = __dirname;
+  for (;;) {
+    const candidate = path.join(dir, 'jupyter', 'kernels', 'marl-automl', 'tslab-patches.js');
+    if (fs.existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`headless runner: jupyter/kernels/marl-automl/tslab-patches.js not found above ${__dirname}`);
+    dir = parent;
+  }
+}
+
 async function run(req: RunRequest): Promise<void> {
   hookOutput();
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  (require(findPatches()) as { applyTslabPatches(root: string, tslabMain: string): void }).applyTslabPatches(req.rootDir, require.resolve('tslab'));
   // tslab's display API writes through this hook (the kernel sets it per execute request).
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
@@ -148,7 +167,7 @@ async function run(req: RunRequest): Promise<void> {
   for (const e of cleanupErrors) stream('stderr', `clean-up failed: ${e}\n`);
   executor.close();
   await new Promise<void>((resolve) => {
-    if (process.send) process.send({ type: 'done' } satisfies ChildMessage, () => resolve());
+    if (process.send) process.send({ type: 'done' } satisfies ChildMessage, undefined, undefined, () => resolve());
     else resolve();
   });
   process.exit(0);

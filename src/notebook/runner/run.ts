@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'child_process';
+import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../files';
@@ -96,11 +96,18 @@ function firstLineOf(src: string): string {
   return t.length > 60 ? t.slice(0, 57) + '...' : t;
 }
 
-function childEntry(): { file: string; execArgv: string[] } {
+/**
+ * Node arguments that start the notebook process. Under tsx (a `.ts` runner), child.ts is loaded
+ * through a tsx namespace scoped to it, so the notebook's own imports go through tslab alone,
+ * exactly as in the Jupyter kernel.
+ */
+function childArgs(): string[] {
   const ext = path.extname(__filename);
   const file = path.join(__dirname, `child${ext}`);
-  if (ext === '.ts') return { file, execArgv: ['--require', require.resolve('tsx/cjs')] };
-  return { file, execArgv: [] };
+  if (ext !== '.ts') return [file];
+  const tsxApi = require.resolve('tsx/cjs/api');
+  const code = `require(${JSON.stringify(tsxApi)}).register({ namespace: 'marl-automl-runner' }).require(${JSON.stringify(file)}, ${JSON.stringify(__filename)});`;
+  return ['-e', code];
 }
 
 function fmtS(s: number): string {
@@ -181,10 +188,8 @@ export async function runNotebook(file: string, options: RunNotebooksOptions = {
   let failure: { index: number; reason: string } | undefined;
   const cellStart = new Map<number, { wall: Date; t: number }>();
 
-  const entry = childEntry();
-  const child: ChildProcess = fork(entry.file, [], {
+  const child: ChildProcess = spawn(process.execPath, childArgs(), {
     cwd: rootDir,
-    execArgv: entry.execArgv,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: {
       ...process.env,

@@ -1,0 +1,211 @@
+/**
+ * Small builders for the project's common plotly figures. They are pure functions returning plain
+ * plotly figure objects (`{ data, layout }`), so they are easy to test and to tweak in a notebook
+ * before passing them to `showFigure`.
+ */
+
+/** A plotly trace (kept open: any plotly attribute may be set). */
+export type PlotlyTrace = Record<string, unknown> & { type: string };
+
+/** A plotly figure: traces plus layout. */
+export interface PlotlyFigure {
+  data: PlotlyTrace[];
+  layout: Record<string, unknown>;
+}
+
+/** Colour cycle (plotly's default "D3" palette). */
+export const PALETTE: readonly string[] = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+
+/** Translucent version of a `#rrggbb` colour, for CI bands. */
+export function withAlpha(hex: string, alpha: number): string {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
+  if (!m) throw new Error(`withAlpha: expected a colour like #1f77b4, got '${hex}'`);
+  return `rgba(${parseInt(m[1], 16)},${parseInt(m[2], 16)},${parseInt(m[3], 16)},${alpha})`;
+}
+
+/** Common axis and title options. */
+export interface AxesOptions {
+  title?: string;
+  xTitle?: string;
+  yTitle?: string;
+  logX?: boolean;
+  logY?: boolean;
+  width?: number;
+  height?: number;
+}
+
+/** One curve of {@link lineFigure}: a centre line with an optional band (e.g. a 95% CI). */
+export interface LineSeries {
+  name: string;
+  x: readonly number[];
+  y: readonly number[];
+  /** Lower edge of the band (same length as `y`). */
+  lower?: readonly number[];
+  /** Upper edge of the band (same length as `y`). */
+  upper?: readonly number[];
+  color?: string;
+  dash?: 'solid' | 'dash' | 'dot' | 'dashdot';
+}
+
+function checkLength(what: string, field: string, arr: readonly unknown[] | undefined, n: number): void {
+  if (arr !== undefined && arr.length !== n) throw new Error(`${what}: ${field} has length ${arr.length}, expected ${n} (the length of x)`);
+}
+
+function layoutFor(opts: AxesOptions): Record<string, unknown> {
+  const layout: Record<string, unknown> = {
+    template: 'plotly_white',
+    xaxis: { title: { text: opts.xTitle ?? '' }, ...(opts.logX ? { type: 'log' } : {}) },
+    yaxis: { title: { text: opts.yTitle ?? '' }, ...(opts.logY ? { type: 'log' } : {}) },
+    margin: { l: 60, r: 20, t: opts.title ? 50 : 20, b: 50 },
+  };
+  if (opts.title) layout.title = { text: opts.title };
+  if (opts.width) layout.width = opts.width;
+  if (opts.height) layout.height = opts.height;
+  return layout;
+}
+
+/**
+ * Line curves with optional shaded bands (mean with a 95% CI over seeds, say). Each band is drawn
+ * as an invisible upper trace plus a lower trace filled to it, before its centre line.
+ *
+ * @example
+ * ```ts
+ * const fig = lineFigure(
+ *   [{ name: 'agents', x: [0, 1, 2], y: [0.5, 0.7, 0.8], lower: [0.45, 0.65, 0.76], upper: [0.55, 0.75, 0.84] }],
+ *   { title: 'Validation accuracy', xTitle: 'step', yTitle: 'accuracy' },
+ * );
+ * await showFigure(fig, { name: 'val-accuracy' });
+ * ```
+ */
+export function lineFigure(series: readonly LineSeries[], opts: AxesOptions = {}): PlotlyFigure {
+  if (!series || series.length === 0) throw new Error('lineFigure: expected at least one series');
+  const data: PlotlyTrace[] = [];
+  series.forEach((s, i) => {
+    const what = `lineFigure: series ${i} ('${s.name}')`;
+    checkLength(what, 'y', s.y, s.x.length);
+    checkLength(what, 'lower', s.lower, s.x.length);
+    checkLength(what, 'upper', s.upper, s.x.length);
+    if ((s.lower === undefined) !== (s.upper === undefined)) throw new Error(`${what}: give both lower and upper, or neither`);
+    const color = s.color ?? PALETTE[i % PALETTE.length];
+    if (s.lower && s.upper) {
+      data.push({ type: 'scatter', mode: 'lines', x: [...s.x], y: [...s.upper], line: { width: 0, color }, hoverinfo: 'skip', showlegend: false, legendgroup: s.name, name: `${s.name} upper` });
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        x: [...s.x],
+        y: [...s.lower],
+        line: { width: 0, color },
+        fill: 'tonexty',
+        fillcolor: withAlpha(color.startsWith('#') ? color : PALETTE[i % PALETTE.length], 0.2),
+        hoverinfo: 'skip',
+        showlegend: false,
+        legendgroup: s.name,
+        name: `${s.name} lower`,
+      });
+    }
+    data.push({ type: 'scatter', mode: 'lines', name: s.name, x: [...s.x], y: [...s.y], line: { color, dash: s.dash ?? 'solid', width: 2 }, legendgroup: s.name });
+  });
+  return { data, layout: layoutFor(opts) };
+}
+
+/** Input of {@link heatmapFigure}. */
+export interface HeatmapInput {
+  /** Values by row (y) then column (x): `z[i][j]` is at (x[j], y[i]). NaN/null cells stay blank. */
+  z: readonly (readonly (number | null)[])[];
+  x: readonly (string | number)[];
+  y: readonly (string | number)[];
+  colorbarTitle?: string;
+  zmin?: number;
+  zmax?: number;
+  /** Plotly colour scale name (default `Viridis`). */
+  colorscale?: string;
+  /** Write each value in its cell with this many decimals (omit for no labels). */
+  labelDigits?: number;
+}
+
+/**
+ * A heat map, e.g. final accuracy over (initial LR, weight decay).
+ *
+ * @example
+ * ```ts
+ * const fig = heatmapFigure(
+ *   { z: [[0.8, 0.6], [0.7, 0.1]], x: ['1e-3', '1e-1'], y: ['wd 0', 'wd 1e-4'], labelDigits: 2 },
+ *   { title: 'Final accuracy', xTitle: 'initial LR', yTitle: 'weight decay' },
+ * );
+ * ```
+ */
+export function heatmapFigure(input: HeatmapInput, opts: AxesOptions = {}): PlotlyFigure {
+  const { z, x, y } = input;
+  if (z.length !== y.length) throw new Error(`heatmapFigure: z has ${z.length} rows, expected ${y.length} (the length of y)`);
+  z.forEach((row, i) => {
+    if (row.length !== x.length) throw new Error(`heatmapFigure: z row ${i} has ${row.length} values, expected ${x.length} (the length of x)`);
+  });
+  const clean = z.map((row) => row.map((v) => (v === null || !Number.isFinite(v) ? null : v)));
+  const trace: PlotlyTrace = {
+    type: 'heatmap',
+    z: clean,
+    x: [...x].map(String),
+    y: [...y].map(String),
+    colorscale: input.colorscale ?? 'Viridis',
+    colorbar: { title: { text: input.colorbarTitle ?? '' } },
+    hoverongaps: false,
+  };
+  if (input.zmin !== undefined) trace.zmin = input.zmin;
+  if (input.zmax !== undefined) trace.zmax = input.zmax;
+  if (input.labelDigits !== undefined) {
+    const d = input.labelDigits;
+    trace.text = clean.map((row) => row.map((v) => (v === null ? '' : v.toFixed(d))));
+    trace.texttemplate = '%{text}';
+  }
+  const layout = layoutFor(opts);
+  (layout.xaxis as Record<string, unknown>).type = 'category';
+  (layout.yaxis as Record<string, unknown>).type = 'category';
+  return { data: [trace], layout };
+}
+
+/** One group of bars in {@link barFigure}. */
+export interface BarSeries {
+  name: string;
+  /** Category labels. */
+  x: readonly string[];
+  y: readonly number[];
+  /** Lower ends of the error bars (absolute values, e.g. CI lower bounds). */
+  lower?: readonly number[];
+  /** Upper ends of the error bars (absolute values). */
+  upper?: readonly number[];
+  color?: string;
+}
+
+/**
+ * Bars with asymmetric error bars (e.g. mean with a bootstrap CI), grouped when there are several
+ * series.
+ *
+ * @example
+ * ```ts
+ * const fig = barFigure([{ name: 'test acc', x: ['cosine', 'agents'], y: [0.81, 0.84], lower: [0.79, 0.82], upper: [0.83, 0.86] }],
+ *   { yTitle: 'accuracy' });
+ * ```
+ */
+export function barFigure(series: readonly BarSeries[], opts: AxesOptions = {}): PlotlyFigure {
+  if (!series || series.length === 0) throw new Error('barFigure: expected at least one series');
+  const data: PlotlyTrace[] = series.map((s, i) => {
+    const what = `barFigure: series ${i} ('${s.name}')`;
+    checkLength(what, 'y', s.y, s.x.length);
+    checkLength(what, 'lower', s.lower, s.x.length);
+    checkLength(what, 'upper', s.upper, s.x.length);
+    if ((s.lower === undefined) !== (s.upper === undefined)) throw new Error(`${what}: give both lower and upper, or neither`);
+    const trace: PlotlyTrace = { type: 'bar', name: s.name, x: [...s.x], y: [...s.y], marker: { color: s.color ?? PALETTE[i % PALETTE.length] } };
+    if (s.lower && s.upper) {
+      const lo = s.lower;
+      const hi = s.upper;
+      s.y.forEach((v, j) => {
+        if (lo[j] > v || hi[j] < v) throw new Error(`${what}: bar ${j} ('${s.x[j]}') has y=${v} outside its error range [${lo[j]}, ${hi[j]}]`);
+      });
+      trace.error_y = { type: 'data', symmetric: false, array: s.y.map((v, j) => hi[j] - v), arrayminus: s.y.map((v, j) => v - lo[j]), visible: true };
+    }
+    return trace;
+  });
+  const layout = layoutFor(opts);
+  layout.barmode = 'group';
+  return { data, layout };
+}

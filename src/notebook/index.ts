@@ -1,0 +1,19 @@
+/**
+ * Helpers for the project's notebooks (presets, results folder, figures, tables, progress).
+ * Only notebooks and CLIs import this folder; core code never does. The headless runner lives in
+ * `./runner` (not re-exported here so notebooks stay light to compile).
+ */
+export { preset, budget, parsePreset, PRESET_NAMES, PRESET_ENV, DEFAULT_PRESET } from './presets';
+export type { PresetName, PresetValues } from './presets';
+export { resultsDir, setResultsDir, notebookName, RESULTS_DIR_ENV, NOTEBOOK_NAME_ENV } from './results';
+export { showFigure, showTable, displayBundle, inNotebook, PLOTLY_MIME } from './display';
+export type { ShowFigureOptions, ShowTableOptions, FigureFiles } from './display';
+export { lineFigure, heatmapFigure, barFigure, withAlpha, PALETTE } from './figures';
+export type { PlotlyFigure, PlotlyTrace, LineSeries, HeatmapInput, BarSeries, AxesOptions } from './figures';
+export { toDataFrame, tableToCsv, tableToMarkdown, tableToHtml, formatCell, danfojs } from './tables';
+export type { TableRow, TableCell, TableFormatOptions } from './tables';
+export { renderFigure, closeFigureRenderer, setRendererIdleClose, chromiumPath, CHROMIUM_ENV } from './static-image';
+export type { RenderOptions } from './static-image';
+export { notebookProgress } from './progress';
+export type { NotebookProgressOptions } from './progress';
+export { writeFileAtomic } from './files';
