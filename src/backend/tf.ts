@@ -1,7 +1,6 @@
 /**
  * The one tfjs entry point of the library. Everything imports `tf` from here so the whole
- * library shares one tfjs-core instance, with all gradients and chained ops registered, and
- * without pulling in tfjs-layers or the webgl backend (which cannot run in Node).
+ * library shares one tfjs-core instance, with all gradients and chained ops registered.
  *
  * @example
  * ```ts
@@ -10,8 +9,10 @@
  * ```
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
+// Gradients and chained ops are registered on the shared tfjs-core by the CommonJS bundle of
+// @tensorflow/tfjs. tfjs-core's per-file `dist/register_all_*` modules are ES modules with
+// extensionless imports: they load under tsx but not under plain Node, tslab notebooks or `dist/`.
+import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-cpu';
 
 export { tf };
