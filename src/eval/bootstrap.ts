@@ -81,7 +81,15 @@ export function stratifiedBootstrapCI(scores: ScoreMatrix, statistic: AggregateF
   return percentileInterval(statistic(scores), est, o.confidence);
 }
 
-/** The four aggregate metrics of Agarwal et al. 2021, by name. */
+/**
+ * The four aggregate metrics of Agarwal et al. 2021, by name (optimality gap at gamma = 1).
+ *
+ * @example
+ * ```ts
+ * const metrics = { iqm: DEFAULT_AGGREGATES.iqm, mean: DEFAULT_AGGREGATES.mean };
+ * aggregateIntervals({ ganno: scores }, metrics);
+ * ```
+ */
 export const DEFAULT_AGGREGATES: Readonly<Record<'mean' | 'median' | 'iqm' | 'optimalityGap', AggregateFn>> = {
   mean: aggregateMean,
   median: aggregateMedian,
@@ -306,13 +314,24 @@ export function sampleEfficiencyCurve(
   }
   const xs = steps ?? Array.from({ length: nSteps }, (_, k) => k);
   if (xs.length !== nSteps) throw new Error(`sampleEfficiencyCurve: steps has ${xs.length} entries but scores have ${nSteps} steps`);
-  const atStep = (k: number, idx?: number[][]): number[][] =>
-    Array.from({ length: runs }, (_, r) => Array.from({ length: tasks }, (_, t) => scores[idx ? idx[t][r] : r][t][k]));
+  const atStep = (k: number, idx?: Int32Array[]): number[][] => {
+    const m: number[][] = new Array(runs);
+    for (let r = 0; r < runs; r++) {
+      const row = new Array<number>(tasks);
+      for (let t = 0; t < tasks; t++) row[t] = scores[idx ? idx[t][r] : r][t][k];
+      m[r] = row;
+    }
+    return m;
+  };
   const point = xs.map((_, k) => statistic(atStep(k)));
   const rng = new Rng(o.seed);
   const est = xs.map(() => new Float64Array(o.reps));
   for (let b = 0; b < o.reps; b++) {
-    const idx = Array.from({ length: tasks }, () => Array.from({ length: runs }, () => rng.int(runs)));
+    const idx: Int32Array[] = new Array(tasks);
+    for (let t = 0; t < tasks; t++) {
+      idx[t] = new Int32Array(runs);
+      for (let r = 0; r < runs; r++) idx[t][r] = rng.int(runs);
+    }
     for (let k = 0; k < nSteps; k++) est[k][b] = statistic(atStep(k, idx));
   }
   const ints = xs.map((_, k) => percentileInterval(point[k], est[k], o.confidence));

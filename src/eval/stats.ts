@@ -90,10 +90,9 @@ function meanOf(values: ArrayLike<number>): number {
  * ```
  */
 export function percentile(values: ArrayLike<number>, q: number): number {
-  const arr = checkValues(values, 'percentile values');
+  const arr = Float64Array.from(checkValues(values, 'percentile values'));
   if (!(q >= 0 && q <= 100)) throw new Error(`percentile: q must be in [0, 100], got ${q}`);
-  arr.sort((a, b) => a - b);
-  return percentileSorted(arr, q);
+  return percentileSorted(arr.sort(), q);
 }
 
 /** {@link percentile} of an already ascending-sorted array (no validation; internal). */
@@ -119,7 +118,7 @@ export function percentileSorted(sorted: ArrayLike<number>, q: number): number {
  * ```
  */
 export function median(values: ArrayLike<number>): number {
-  const arr = checkValues(values, 'median values').sort((a, b) => a - b);
+  const arr = Float64Array.from(checkValues(values, 'median values')).sort();
   const n = arr.length;
   return n % 2 === 1 ? arr[(n - 1) / 2] : (arr[n / 2 - 1] + arr[n / 2]) / 2;
 }
@@ -135,7 +134,7 @@ export function median(values: ArrayLike<number>): number {
  */
 export function trimMean(values: ArrayLike<number>, proportion: number): number {
   if (!(proportion >= 0 && proportion < 0.5)) throw new Error(`trimMean: proportion must be in [0, 0.5), got ${proportion}`);
-  const arr = checkValues(values, 'trimMean values').sort((a, b) => a - b);
+  const arr = Float64Array.from(checkValues(values, 'trimMean values')).sort();
   return trimMeanSorted(arr, proportion);
 }
 
@@ -147,14 +146,22 @@ function trimMeanSorted(sorted: ArrayLike<number>, proportion: number): number {
   return s / (n - 2 * cut);
 }
 
-/** Flattens a score matrix row by row (runs major). */
-function flatten(scores: ScoreMatrix): number[] {
-  const out: number[] = [];
-  for (const row of scores) for (const v of row) out.push(v);
+/** Flattens a score matrix row by row (runs major) into a Float64Array (numeric `sort()` without a comparator). */
+function flatten(scores: ScoreMatrix, tasks: number): Float64Array {
+  const out = new Float64Array(scores.length * tasks);
+  let k = 0;
+  for (const row of scores) for (let t = 0; t < tasks; t++) out[k++] = row[t];
   return out;
 }
 
-/** Mean score of each task over runs (length = tasks). */
+/**
+ * Mean score of each task over runs (length = tasks).
+ *
+ * @example
+ * ```ts
+ * taskMeans([[0.2, 0.8], [0.4, 1.0]]); // [0.3, 0.9]
+ * ```
+ */
 export function taskMeans(scores: ScoreMatrix): number[] {
   const { runs, tasks } = checkScoreMatrix(scores);
   const m = new Array<number>(tasks).fill(0);
@@ -198,8 +205,8 @@ export function aggregateMedian(scores: ScoreMatrix): number {
  * ```
  */
 export function aggregateIqm(scores: ScoreMatrix): number {
-  checkScoreMatrix(scores);
-  return trimMeanSorted(flatten(scores).sort((a, b) => a - b), 0.25);
+  const { tasks } = checkScoreMatrix(scores);
+  return trimMeanSorted(flatten(scores, tasks).sort(), 0.25);
 }
 
 /**
