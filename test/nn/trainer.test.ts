@@ -190,6 +190,32 @@ describe('nn/LayerwiseTrainer', () => {
     model.dispose();
   });
 
+  it("metrics: 'loss' trains identically to 'full' and leaves the per-group arrays NaN", () => {
+    const run = (metrics: 'full' | 'loss') => {
+      const model = buildMlp({ inputSize: 6, hidden: [5], numClasses: 3, seed: 4 });
+      const trainer = new LayerwiseTrainer(model, { optimizer: 'adam', learningRates: [0.01, 0.02], weightDecay: 0.01, metrics });
+      const x = tf.tensor2d(new Rng(1).normalArray(10 * 6), [10, 6]);
+      const y = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2, 0], 'int32');
+      const ms = [0, 1, 2].map(() => trainer.step({ x, y }));
+      const w = readAll(model);
+      tf.dispose([x, y]);
+      trainer.dispose();
+      model.dispose();
+      return { ms, w };
+    };
+    const full = run('full');
+    const lossOnly = run('loss');
+    assert.deepEqual(lossOnly.w, full.w);
+    assert.deepEqual(
+      lossOnly.ms.map((m) => [m.loss, m.perSampleLossVar]),
+      full.ms.map((m) => [m.loss, m.perSampleLossVar]),
+    );
+    assert.ok(Array.from(lossOnly.ms[2].gradNorms).every(Number.isNaN));
+    assert.ok(Array.from(full.ms[2].gradNorms).every((g) => g > 0));
+    // Adam's update-norm reported in full mode equals the weight change.
+    assert.ok(full.ms[2].updateNorms.every((u) => u > 0 && Number.isFinite(u)));
+  });
+
   it('label smoothing and soft targets: loss and per-sample variance match a hand computation', () => {
     const model = buildSequential({ inputShape: [2], layers: [{ type: 'dense', units: 3 }] });
     const [W, b] = model.groups[0].variables;
