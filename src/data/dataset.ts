@@ -1,6 +1,13 @@
 import type { ImageDataset } from './types';
 
-/** Number of values per example (`height * width * channels`). */
+/**
+ * Number of values per example (`height * width * channels`).
+ *
+ * @example
+ * ```ts
+ * exampleSize({ height: 28, width: 28, channels: 1 }); // 784
+ * ```
+ */
 export function exampleSize(ds: Pick<ImageDataset, 'height' | 'width' | 'channels'>): number {
   return ds.height * ds.width * ds.channels;
 }
@@ -51,7 +58,14 @@ export function classCounts(ds: Pick<ImageDataset, 'labels' | 'numClasses'>): In
   return counts;
 }
 
-/** Example indices of each class, in dataset order. */
+/**
+ * Example indices of each class, in dataset order.
+ *
+ * @example
+ * ```ts
+ * const [zeros, ones] = indicesByClass(ds); // Int32Array per class
+ * ```
+ */
 export function indicesByClass(ds: Pick<ImageDataset, 'labels' | 'numClasses'>): Int32Array[] {
   const counts = classCounts(ds);
   const out = Array.from(counts, (c) => new Int32Array(c));

@@ -79,6 +79,11 @@ export const IDX_FILE_NAMES = Object.freeze({
 /**
  * Finds `data/<sub>` of this repository by walking up from this module's directory, so it
  * works from `src/data`, from a compiled `dist/src/data` and from notebooks.
+ *
+ * @example
+ * ```ts
+ * embeddedDataDir('digits'); // '/path/to/repo/data/digits'
+ * ```
  */
 export function embeddedDataDir(sub: string): string {
   let dir = __dirname;
@@ -92,7 +97,14 @@ export function embeddedDataDir(sub: string): string {
   throw new Error(`embedded dataset directory data/${sub} not found above ${__dirname}`);
 }
 
-/** Resolves `base` or `base.gz` inside `dir`; throws naming both candidates when neither exists. */
+/**
+ * Resolves `base` or `base.gz` inside `dir`; throws naming both candidates when neither exists.
+ *
+ * @example
+ * ```ts
+ * findIdxFile('/usr/share/datasets/fashion-mnist', 'train-labels-idx1-ubyte'); // '.../train-labels-idx1-ubyte.gz'
+ * ```
+ */
 export function findIdxFile(dir: string, base: string): string {
   for (const name of [base, `${base}.gz`]) {
     const p = path.join(dir, name);
@@ -175,7 +187,14 @@ function limits(limit: LoadOptions['limit']): { train?: number; test?: number } 
   return limit;
 }
 
-/** Loads the four MNIST-convention IDX files from `dir`. */
+/**
+ * Loads the four MNIST-convention IDX files ({@link IDX_FILE_NAMES}, plain or `.gz`) from `dir`.
+ *
+ * @example
+ * ```ts
+ * const kmnist = loadIdxDirectory('/data/kmnist', { name: 'kmnist', numClasses: 10, source: 'dir', sourceLabel: '/data/kmnist' });
+ * ```
+ */
 export function loadIdxDirectory(
   dir: string,
   meta: { name: string; numClasses: number; classNames?: readonly string[]; source: DataSourceKind; sourceLabel: string; limit?: LoadOptions['limit'] },

@@ -157,6 +157,21 @@ describe('data/BatchIterator', () => {
     assert.deepEqual(drain(it, 2)[1], peek[0]);
   });
 
+  it('peekBatches gives the tensors of the next K batches, equal to what next() then returns', () => {
+    const ds = makeSyntheticClassification({ n: 30, height: 2, width: 2, numClasses: 3, seed: 4 });
+    const it = new BatchIterator(ds, { batchSize: 8, seed: 2, flatten: true });
+    it.seek({ epoch: 0, step: 3 }); // last (short) batch of epoch 0, then epoch 1
+    const peeked = it.peekBatches(2);
+    assert.deepEqual(peeked.map((b) => [b.epoch, b.step, b.x.shape[0]]), [[0, 3, 6], [1, 0, 8]]);
+    for (const p of peeked) {
+      const b = it.next();
+      assert.deepEqual(b.indices, p.indices);
+      assert.deepEqual(b.x.dataSync(), p.x.dataSync());
+      assert.deepEqual(b.y.dataSync(), p.y.dataSync());
+      tf.dispose([b.x, b.y, p.x, p.y]);
+    }
+  });
+
   it('epochBatches yields the rest of the current epoch', () => {
     const it = new BatchIterator(indexed(25), { batchSize: 10, seed: 1 });
     it.nextIndices();

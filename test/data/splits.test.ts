@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { balancedIndices, classCounts, ImageDataset, makeSplits, splitTrainValidation, subset, takeBalanced, validateDataset } from '../../src/data';
+import { balancedIndices, classCounts, ImageDataset, loadDigits, makeSplits, splitTrainValidation, subset, takeBalanced, validateDataset } from '../../src/data';
 import { Rng } from '../../src/random';
 
 /** A dataset whose pixel value encodes the example index, with unequal class sizes 50/30/20. */
@@ -115,5 +115,16 @@ describe('data/splits', () => {
     assert.throws(() => validateDataset({ ...ds, labels: new Int32Array(10).fill(3) }), /label 3 at index 0 is outside \[0, 3\)/);
     assert.throws(() => validateDataset({ ...ds, height: 0 }), /height must be a positive integer, got 0/);
     assert.throws(() => validateDataset({ ...ds, classNames: ['a'] }), /classNames has 1 entries but numClasses=3/);
+  });
+});
+
+describe('data/splits on the embedded digits', () => {
+  it('makeSplits(loadDigits()) gives stratified train/validation and the untouched test file', () => {
+    const data = loadDigits({ source: 'embedded' });
+    const s = makeSplits(data, { validationSize: 1000, seed: 0 });
+    assert.deepEqual([s.train.n, s.validation.n, s.test.n], [4000, 1000, 1000]);
+    assert.deepEqual(Array.from(classCounts(s.validation)), Array(10).fill(100));
+    assert.equal(s.validation.name, 'digits/validation');
+    assert.equal(s.test, data.test);
   });
 });
