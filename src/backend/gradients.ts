@@ -290,6 +290,16 @@ function conv2dGrad(): GradConfig {
           return tf.conv2d(src, rotated, 1, inputPlan.pad, 'NHWC', dil);
         },
         filter: () => {
+          if (ci === 1) {
+            // Single input channel (first layers): im2col by a conv with a one-hot filter, then one
+            // matMul. 3-5x faster here than the correlation below, whose huge kernel XNNPACK runs slowly.
+            const k = kH * kW;
+            const eye = new Float32Array(k * k);
+            for (let i = 0; i < k; i++) eye[i * k + i] = 1;
+            const patches = tf.conv2d(x, tf.tensor4d(eye, [kH, kW, 1, k]), str, explicitPad(p.top, p.bottom, p.left, p.right), 'NHWC', dil);
+            const dW = tf.matMul(tf.transpose(tf.reshape(patches, [-1, k])), tf.reshape(g, [-1, co]));
+            return tf.reshape(dW, filter.shape);
+          }
           const plan = filterGradInput(x, info);
           const xT = tf.transpose(plan.src, [3, 1, 2, 0]) as Tensor4D; // [Ci, H, W, N]
           const dyT = tf.transpose(g, [1, 2, 0, 3]) as Tensor4D; // [Ho, Wo, N, Co]

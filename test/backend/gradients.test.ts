@@ -171,6 +171,10 @@ describe('backend/gradient overrides', function () {
       ['3x3 s1 same dilation 2', [2, 9, 9, 3], [3, 3, 3, 4], 1, 'same', 2],
       ['3x3 s1 valid dilation [2,3]', [2, 9, 10, 3], [3, 3, 3, 4], 1, 'valid', [2, 3]],
       ['CNN layer 2 sized', [8, 14, 14, 16], [3, 3, 16, 32], 1, 'same', 1],
+      ['1 input channel (im2col path) 3x3 s1 same', [4, 9, 9, 1], [3, 3, 1, 5], 1, 'same', 1],
+      ['1 input channel 5x5 s2 valid', [4, 11, 12, 1], [5, 5, 1, 3], 2, 'valid', 1],
+      ['1 input channel 3x3 dilation 2 explicit pad', [4, 9, 9, 1], [3, 3, 1, 2], 1, [[0, 0], [1, 2], [2, 0], [0, 0]], 2],
+      ['8 input channels 3x3 s2 same', [2, 9, 9, 8], [3, 3, 8, 4], 2, 'same', 1],
     ];
     for (const [name, xs, ws, s, pad, d] of cfgs) {
       const dil: [number, number] = typeof d === 'number' ? [d, d] : d;
