@@ -4,8 +4,10 @@
  * tf ops on synthetic data), and the 2-vs-1 speed-up measured within one run (target >= 1.7x).
  * Workers are warmed up (backend initialised, one job each) before timing.
  */
-import { tf } from '../backend';
+import { initBackend, tf } from '../backend';
 import { defineJobKind, InlineExecutor, JobContext, WorkerPoolExecutor, Job } from '../runtime';
+import { check, registerBench } from './registry';
+import type { BenchResult } from './registry';
 
 /** Configuration of one benchmark training job. */
 export interface BenchTrainConfig {
@@ -91,16 +93,6 @@ export async function trainBenchMlp(config: BenchTrainConfig, ctx: JobContext): 
 /** Job kind of the benchmark training job. */
 export const benchTrainKind = defineJobKind({ name: 'bench-mlp-784-128-10', module: __filename, export: 'trainBenchMlp', version: 'bench-mlp@1' });
 
-/** One benchmark measurement. */
-export interface BenchRow {
-  suite: string;
-  name: string;
-  value: number;
-  unit: string;
-  /** Extra context (sizes, target). */
-  note?: string;
-}
-
 /** Options of {@link benchRuntime}. */
 export interface BenchRuntimeOptions {
   /** Timed jobs per round and configuration (default 8). */
@@ -124,22 +116,38 @@ async function timeRun(pool: WorkerPoolExecutor, jobs: Job[]): Promise<number> {
   return (jobs.length / ms) * 60000;
 }
 
+/** What {@link benchRuntime} measured. */
+export interface RuntimeBenchMeasurement {
+  /** Mean ms per job inline in the main thread. */
+  inlineMsPerJob: number;
+  /** Best-round jobs/minute with 1 and 2 workers. */
+  oneWorkerJobsPerMin: number;
+  twoWorkersJobsPerMin: number;
+  /** twoWorkersJobsPerMin / oneWorkerJobsPerMin. */
+  speedup: number;
+  /** Description of the job and rounds. */
+  setup: string;
+}
+
 /**
  * Measures jobs/minute with 1 and 2 workers on GANNO-sized training jobs and their ratio.
  * The ratio is measured within one call, so it compares like with like on a noisy machine.
+ * Registered as the `runtime` suite of `npm run bench`.
  *
  * @example
  * ```ts
- * for (const row of await benchRuntime({ jobs: 12 })) console.log(row.name, row.value.toFixed(1), row.unit);
+ * const m = await benchRuntime({ jobs: 8, rounds: 3 });
+ * console.log(`${m.speedup.toFixed(2)}x`);
  * ```
  */
-export async function benchRuntime(options: BenchRuntimeOptions = {}): Promise<BenchRow[]> {
+export async function benchRuntime(options: BenchRuntimeOptions = {}): Promise<RuntimeBenchMeasurement> {
   const n = options.jobs ?? 8;
   const rounds = options.rounds ?? 3;
   if (!Number.isInteger(n) || n < 2) throw new Error(`benchRuntime: jobs must be an integer >= 2, got ${n}`);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`benchRuntime: rounds must be a positive integer, got ${rounds}`);
   const config = options.config ?? GANNO_SIZED_JOB;
   const size = `MLP ${config.inputs}-${config.hidden}-${config.classes}, ${config.steps} SGD steps at batch ${config.batch}; best of ${rounds} rounds of ${n} jobs`;
+  await initBackend();
   // Inline reference (same thread) for the per-job time.
   const inline = new InlineExecutor({ maxRetries: 0 });
   await inline.run(makeJobs(1, config, 'warmup'));
@@ -163,21 +171,28 @@ export async function benchRuntime(options: BenchRuntimeOptions = {}): Promise<B
   } finally {
     await Promise.all([pool1.close(), pool2.close()]);
   }
-  return [
-    { suite: 'runtime', name: 'job time (inline, main thread)', value: inlineMs, unit: 'ms/job', note: size },
-    { suite: 'runtime', name: 'worker pool, 1 worker', value: one, unit: 'jobs/min', note: size },
-    { suite: 'runtime', name: 'worker pool, 2 workers', value: two, unit: 'jobs/min', note: size },
-    { suite: 'runtime', name: 'speed-up 2 vs 1 workers', value: two / one, unit: 'x', note: 'target >= 1.7' },
-  ];
+  return { inlineMsPerJob: inlineMs, oneWorkerJobsPerMin: one, twoWorkersJobsPerMin: two, speedup: two / one, setup: size };
 }
 
-if (require.main === module) {
-  (async () => {
-    const { initBackend } = await import('../backend');
-    console.log((await initBackend()).summary);
-    for (const r of await benchRuntime()) console.log(`${r.name.padEnd(34)} ${r.value.toFixed(2).padStart(9)} ${r.unit}  ${r.note ?? ''}`);
-  })().catch((err) => {
-    console.error(err);
-    process.exit(1);
-  });
+registerBench({
+  name: 'runtime',
+  description: 'worker-pool executor: jobs/min with 1 vs 2 workers on GANNO-sized MLP trainings (target 2 workers >= 1.7x)',
+  async run(ctx): Promise<BenchResult> {
+    const m = await benchRuntime(ctx.quick ? { jobs: 4, rounds: 1 } : {});
+    ctx.log(`[bench] runtime: 1 worker ${m.oneWorkerJobsPerMin.toFixed(1)} jobs/min, 2 workers ${m.twoWorkersJobsPerMin.toFixed(1)} jobs/min`);
+    return {
+      rows: [
+        { config: 'inline (main thread)', workers: 0, 'ms/job': round(m.inlineMsPerJob), 'jobs/min': round(60000 / m.inlineMsPerJob) },
+        { config: 'WorkerPoolExecutor', workers: 1, 'ms/job': round(60000 / m.oneWorkerJobsPerMin), 'jobs/min': round(m.oneWorkerJobsPerMin) },
+        { config: 'WorkerPoolExecutor', workers: 2, 'ms/job': round(60000 / m.twoWorkersJobsPerMin), 'jobs/min': round(m.twoWorkersJobsPerMin) },
+      ],
+      checks: [check('2 workers vs 1 worker, jobs/min', round(m.speedup, 3), '>=', 1.7, 'x')],
+      notes: [m.setup, `cores: ${require('os').cpus().length}; a loaded machine lowers the speed-up (other processes take the second core)`],
+    };
+  },
+});
+
+function round(v: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
 }

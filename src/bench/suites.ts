@@ -2,3 +2,4 @@
  * Imports every benchmark suite so it registers itself. Add one line per new suite module.
  */
 import './training';
+import './runtime';

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'events';
 import * as os from 'os';
 import * as path from 'path';
 import { Piscina } from 'piscina';
@@ -88,6 +89,7 @@ export class WorkerPoolExecutor implements Executor {
     const outcomes: JobOutcome[] = new Array(jobs.length);
     // Internal controller: aborts on the caller's signal or when a callback throws.
     const controller = new AbortController();
+    setMaxListeners(0, controller.signal); // one abort listener per queued task is expected
     const onAbort = () => controller.abort();
     if (options.signal?.aborted) throw new AbortError(`0 of ${jobs.length} jobs finished`);
     options.signal?.addEventListener('abort', onAbort);
