@@ -21,6 +21,13 @@ import {
 
 const hasDebian = fs.existsSync(FASHION_MNIST_DEBIAN_DIR);
 
+let fullCache: ReturnType<typeof loadFashionMnist> | undefined;
+/** The full Debian copy, loaded once for the whole file (about 1 s). */
+function fullFashion(): ReturnType<typeof loadFashionMnist> {
+  if (!fullCache) fullCache = withEnv(FASHION_MNIST_ENV, undefined, () => loadFashionMnist());
+  return fullCache;
+}
+
 function pixelRange(ds: ImageDataset): { min: number; max: number; mean: number } {
   let min = Infinity;
   let max = -Infinity;
@@ -105,7 +112,7 @@ describe('data/loaders', () => {
 
   describe('Fashion-MNIST', () => {
     (hasDebian ? it : it.skip)('loads the full Debian copy: shapes, counts, balance, pixel range', () => {
-      const fm = withEnv(FASHION_MNIST_ENV, undefined, () => loadFashionMnist());
+      const fm = fullFashion();
       assert.equal(fm.source, 'debian');
       assert.equal(fm.dir, FASHION_MNIST_DEBIAN_DIR);
       const { train, test } = fm;
@@ -163,7 +170,7 @@ describe('data/loaders', () => {
     (hasDebian ? it : it.skip)('embedded subset holds the original examples at the manifest indices', () => {
       const manifest = JSON.parse(fs.readFileSync(path.join(embeddedDataDir('fashion-mnist-subset'), 'manifest.json'), 'utf8'));
       const emb = loadFashionMnist({ source: 'embedded' });
-      const full = loadFashionMnist({ source: 'full', limit: { train: 60000, test: 10000 } });
+      const full = fullFashion();
       for (const part of ['train', 'test'] as const) {
         const idx: number[] = manifest[`${part}Indices`];
         assert.equal(idx.length, emb[part].n);
