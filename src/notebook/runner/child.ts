@@ -4,6 +4,7 @@
  * display bundles, errors and timings to the parent over IPC. Not part of the public API.
  */
 import * as fs from 'fs';
+import Module from 'module';
 import * as path from 'path';
 import * as util from 'util';
 import type { ChildMessage, RunRequest } from './protocol';
@@ -16,6 +17,13 @@ interface TslabExecutor {
   execute(src: string): Promise<boolean>;
   close(): void;
 }
+
+/**
+ * Plain Node `require` (this file may be loaded through a tsx namespace): tslab and the patches
+ * must be the very module instances that notebook code reaches, e.g. `tslab/dist/jupyter` for
+ * display output.
+ */
+const nodeRequire = Module.createRequire(__filename);
 
 let current = -1;
 const failed = new Set<number>();
@@ -74,11 +82,9 @@ function findPatches(): string {
 
 async function run(req: RunRequest): Promise<void> {
   hookOutput();
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  (require(findPatches()) as { applyTslabPatches(root: string, tslabMain: string): void }).applyTslabPatches(req.rootDir, require.resolve('tslab'));
+  (nodeRequire(findPatches()) as { applyTslabPatches(root: string, tslabMain: string): void }).applyTslabPatches(req.rootDir, nodeRequire.resolve('tslab'));
   // tslab's display API writes through this hook (the kernel sets it per execute request).
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
+  const jupyter = nodeRequire('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
   jupyter.lastWriteDisplayData = (
     msg: { data: Record<string, unknown>; metadata?: Record<string, unknown>; transient?: { display_id?: string } },
     update: boolean,
@@ -92,10 +98,8 @@ async function run(req: RunRequest): Promise<void> {
       update: !!update,
     });
   };
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { createConverter } = require('tslab/dist/converter') as { createConverter(o: { isJS: boolean; isBrowser: boolean }): TslabConverter };
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { createExecutor } = require('tslab/dist/executor') as {
+  const { createConverter } = nodeRequire('tslab/dist/converter') as { createConverter(o: { isJS: boolean; isBrowser: boolean }): TslabConverter };
+  const { createExecutor } = nodeRequire('tslab/dist/executor') as {
     createExecutor(root: string, convs: unknown, console: { log(...a: unknown[]): void; error(...a: unknown[]): void }): TslabExecutor;
   };
   let node: TslabConverter | undefined;
@@ -119,7 +123,7 @@ async function run(req: RunRequest): Promise<void> {
       } else if (args.length === 5 && args[0] === '%s%d:%d - %s') {
         // A TypeScript diagnostic printed by tslab's executor.
         const [, file, line, col, text] = args as [string, string, number, number, string];
-        const msg = `${file}${line}:${col} - ${text}`;
+        const msg = `${file ? file : 'cell '}line ${line}:${col} - ${text}`;
         diagnostics.push(msg);
         stream('stderr', msg + '\n');
       } else {
