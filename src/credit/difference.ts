@@ -1,4 +1,4 @@
-import type { CounterfactualEnv, TeamRewardFn } from './types';
+import type { CounterfactualEnv, StepCreditAssigner, TeamRewardFn } from './types';
 
 /** Options for {@link differenceRewards}. */
 export interface DifferenceRewardOptions {
@@ -84,4 +84,57 @@ export function resolveDefaults(n: number, explicit: number | ArrayLike<number> 
     out[i] = d;
   }
   return out;
+}
+
+/**
+ * Difference rewards as a two-phase plug-in for rollout collectors: `prepare` (before `env.step`)
+ * queries `G(a_-i, c_i)` for every agent, `assign` returns `teamReward - G(a_-i, c_i)` (0 for
+ * agents already playing their default).
+ *
+ * @example
+ * ```ts
+ * new RolloutCollector({ ..., credit: differenceStepAssigner() });
+ * ```
+ */
+export function differenceStepAssigner(options: DifferenceRewardOptions = {}): StepCreditAssigner {
+  return {
+    prepare(env: CounterfactualEnv, actions: ArrayLike<number>) {
+      const hook = env.counterfactualTeamReward;
+      if (typeof hook !== 'function') throw new Error('differenceStepAssigner: env has no counterfactualTeamReward(actions) hook');
+      const n = actions.length;
+      const def = resolveDefaults(n, options.defaultAction, env.defaultAction ? (i) => env.defaultAction!(i) : undefined);
+      const alt = Array.from(actions);
+      const cf: (number | null)[] = [];
+      for (let i = 0; i < n; i++) {
+        if (alt[i] === def[i]) {
+          cf.push(null);
+          continue;
+        }
+        const keep = alt[i];
+        alt[i] = def[i];
+        cf.push(hook.call(env, alt));
+        alt[i] = keep;
+      }
+      return cf;
+    },
+    assign(ctx: { result: { teamReward: number }; prepared: unknown }) {
+      const cf = ctx.prepared as (number | null)[];
+      return Float32Array.from(cf, (g) => (g === null ? 0 : ctx.result.teamReward - g));
+    },
+  };
+}
+
+/**
+ * Shared team reward as a two-phase plug-in (every agent gets `result.teamReward`).
+ *
+ * @example
+ * ```ts
+ * new RolloutCollector({ ..., credit: sharedStepAssigner() });
+ * ```
+ */
+export function sharedStepAssigner(): StepCreditAssigner {
+  return {
+    prepare: (_env: CounterfactualEnv, actions: ArrayLike<number>) => actions.length,
+    assign: (ctx) => new Float32Array(ctx.prepared as number).fill(ctx.result.teamReward),
+  };
 }

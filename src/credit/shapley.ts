@@ -1,6 +1,6 @@
 import type { Rng } from '../random';
 import { resolveDefaults } from './difference';
-import type { CounterfactualEnv, RewardCreditAssigner, TeamRewardFn } from './types';
+import type { CounterfactualEnv, RewardCreditAssigner, StepCreditAssigner, TeamRewardFn } from './types';
 
 /** Characteristic function of a cooperative game: the value of a coalition (`coalition[i] = 1` for members). */
 export type CharacteristicFn = (coalition: Uint8Array) => number;
@@ -30,21 +30,32 @@ export interface ShapleyOptions {
  * ```
  */
 export function shapleyValues(value: CharacteristicFn, n: number, options: ShapleyOptions = {}): Float64Array {
+  return shapleySplit(value, n, options).phi;
+}
+
+/**
+ * @internal Shapley values plus, per agent, the weight with which v(all) enters them (exact: 1/n;
+ * sampled: the fraction of permutations where the agent came last), so that v(all) can be filled
+ * in later by linearity: phi_i(v) = phi_i(v with v(all) = 0) + weight_i * v(all).
+ */
+export function shapleySplit(value: CharacteristicFn, n: number, options: ShapleyOptions = {}): { phi: Float64Array; fullWeight: Float64Array } {
   if (!Number.isInteger(n) || n < 1) throw new Error(`shapleyValues: n (number of agents) must be a positive integer, got ${n}`);
   const method = options.method ?? 'auto';
   const exactLimit = options.exactLimit ?? 10;
   if (method === 'exact' || (method === 'auto' && n <= exactLimit)) {
     if (n > 20) throw new Error(`shapleyValues: exact Shapley over ${n} agents needs 2^${n} evaluations; use method 'permutations'`);
-    return exactShapley(value, n);
+    return { phi: exactShapley(value, n), fullWeight: new Float64Array(n).fill(1 / n) };
   }
   const P = options.permutations ?? 64;
   if (!Number.isInteger(P) || P < 1) throw new Error(`shapleyValues: permutations must be a positive integer, got ${P}`);
   if (!options.rng) throw new Error("shapleyValues: method 'permutations' needs options.rng");
   const rng = options.rng;
   const phi = new Float64Array(n);
+  const fullWeight = new Float64Array(n);
   const coalition = new Uint8Array(n);
   for (let p = 0; p < P; p++) {
     const order = rng.permutation(n);
+    fullWeight[order[n - 1]] += 1;
     coalition.fill(0);
     let prev = checkedValue(value, coalition);
     for (let k = 0; k < n; k++) {
@@ -55,8 +66,11 @@ export function shapleyValues(value: CharacteristicFn, n: number, options: Shapl
       prev = cur;
     }
   }
-  for (let i = 0; i < n; i++) phi[i] /= P;
-  return phi;
+  for (let i = 0; i < n; i++) {
+    phi[i] /= P;
+    fullWeight[i] /= P;
+  }
+  return { phi, fullWeight };
 }
 
 function exactShapley(value: CharacteristicFn, n: number): Float64Array {
@@ -140,5 +154,35 @@ export function shapleyAssigner(options: ShapleyOptions & { defaultAction?: numb
       return same ? teamReward : hook.call(env, a);
     };
     return Float32Array.from(shapleyValues(coalitionValueFromActions(all, actions, def), n, options));
+  };
+}
+
+/**
+ * Shapley credit as a two-phase plug-in for rollout collectors (`prepare` before `env.step`,
+ * `assign` after): `prepare` evaluates every coalition except the full one through the env hook
+ * (members keep their actions, the others take their default), `assign` adds the step's team
+ * reward by linearity. Same values as {@link shapleyAssigner}.
+ *
+ * @example
+ * ```ts
+ * const credit = shapleyStepAssigner({ method: 'permutations', permutations: 16, rng });
+ * new RolloutCollector({ ..., credit });
+ * ```
+ */
+export function shapleyStepAssigner(options: ShapleyOptions & { defaultAction?: number | ArrayLike<number> } = {}): StepCreditAssigner {
+  return {
+    prepare(env: CounterfactualEnv, actions: ArrayLike<number>) {
+      const hook = env.counterfactualTeamReward;
+      if (typeof hook !== 'function') throw new Error('shapleyStepAssigner: env has no counterfactualTeamReward(actions) hook');
+      const n = actions.length;
+      const def = resolveDefaults(n, options.defaultAction, env.defaultAction ? (i) => env.defaultAction!(i) : undefined);
+      const base = coalitionValueFromActions((a) => hook.call(env, a), actions, def);
+      const split = shapleySplit((c) => (c.every((x) => x === 1) ? 0 : base(c)), n, options);
+      return split;
+    },
+    assign(ctx: { result: { teamReward: number }; prepared: unknown }) {
+      const { phi, fullWeight } = ctx.prepared as { phi: Float64Array; fullWeight: Float64Array };
+      return Float32Array.from(phi, (p, i) => p + fullWeight[i] * ctx.result.teamReward);
+    },
   };
 }

@@ -22,3 +22,20 @@ export type RewardCreditAssigner = (env: CounterfactualEnv, actions: ArrayLike<n
 
 /** A team-reward function of a joint action (one discrete action per agent). */
 export type TeamRewardFn = (actions: ArrayLike<number>) => number;
+
+/**
+ * Two-phase credit plug-in, structurally the `CreditAssigner` of `src/marl/rollout`: `prepare` runs
+ * before `env.step(actions)` (counterfactual queries), `assign` after it with the step result.
+ *
+ * @example
+ * ```ts
+ * const credit: StepCreditAssigner = differenceStepAssigner();
+ * const prepared = credit.prepare!(env, actions);
+ * const result = env.step(actions);
+ * const perAgent = credit.assign({ result, prepared });
+ * ```
+ */
+export interface StepCreditAssigner {
+  prepare?(env: CounterfactualEnv, actions: Int32Array | ArrayLike<number>, envIndex?: number): unknown;
+  assign(ctx: { result: { teamReward: number }; prepared: unknown }): Float32Array;
+}
