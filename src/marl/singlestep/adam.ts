@@ -25,8 +25,11 @@ export class NamedAdam {
     private readonly eps = 1e-8,
   ) {
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      for (const target of [this.m, this.v]) {
+        const z = tf.zerosLike(p);
+        target.set(name, tf.variable(z, false));
+        z.dispose();
+      }
     }
   }
 
@@ -65,7 +68,7 @@ export class NamedAdam {
       for (const [name, t] of target) {
         const vals = state[key]?.[name];
         if (!Array.isArray(vals) || vals.length !== t.size) throw new Error(`${what}: optimiser state.${key}.${name} must have ${t.size} numbers`);
-        t.assign(tf.tensor(vals, t.shape, 'float32'));
+        tf.tidy(() => t.assign(tf.tensor(vals, t.shape, 'float32')));
       }
     }
     this.step = state.step;

@@ -50,8 +50,8 @@ export const SingleStepConfigSchema = z
     counterfactualSamples: z.number().int().positive().default(32),
     /** An agent's action space is enumerated exactly when it has at most this many actions. */
     enumerateLimit: z.number().int().min(0).default(64),
-    /** Standardise advantages over each update batch. */
-    normalizeAdvantages: z.boolean().default(false),
+    /** Standardise advantages over each update batch (makes w independent of the reward scale). */
+    normalizeAdvantages: z.boolean().default(true),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -152,8 +152,8 @@ export class SingleStepLearner {
     this.groups.forEach((g, gi) => g.forEach((t) => (gm[t * this.groups.length + gi] = 1)));
     this.maskBias = tf.tensor2d(mask, [T, V]);
     this.groupMatrix = tf.tensor2d(gm, [T, this.groups.length]);
-    this.logits = tf.variable(tf.zeros([T, V]), true, `singlestep_logits_${uid()}`);
-    this.rho = tf.variable(tf.tidy(() => tf.softmax(tf.add(this.logits, this.maskBias))), false);
+    this.logits = ownedVariable(tf.zeros([T, V]), true, `singlestep_logits_${uid()}`);
+    this.rho = ownedVariable(tf.tidy(() => tf.softmax(tf.add(this.logits, this.maskBias))), false);
     this.actorParams = new Map([['logits', this.logits]]);
 
     this.criticParams = new Map();
@@ -162,8 +162,8 @@ export class SingleStepLearner {
       const bound = 1 / Math.sqrt(sizes[l]);
       const w = initRng.uniformArray(sizes[l] * sizes[l + 1], -bound, bound);
       const b = initRng.uniformArray(sizes[l + 1], -bound, bound);
-      this.criticParams.set(`w${l}`, tf.variable(tf.tensor2d(w, [sizes[l], sizes[l + 1]]), true, `singlestep_w${l}_${uid()}`));
-      this.criticParams.set(`b${l}`, tf.variable(tf.tensor1d(b), true, `singlestep_b${l}_${uid()}`));
+      this.criticParams.set(`w${l}`, ownedVariable(tf.tensor2d(w, [sizes[l], sizes[l + 1]]), true, `singlestep_w${l}_${uid()}`));
+      this.criticParams.set(`b${l}`, ownedVariable(tf.tensor1d(b), true, `singlestep_b${l}_${uid()}`));
     }
     this.actorOpt = new NamedAdam(this.actorParams, c.actorLr);
     this.criticOpt = new NamedAdam(this.criticParams, c.criticLr);
@@ -414,12 +414,14 @@ export class SingleStepLearner {
     }
     const T = this.numTokens * this.vmax;
     if (state.logits?.length !== T || state.rho?.length !== T) throw new Error(`setState: logits and rho must have ${T} numbers`);
-    this.logits.assign(tf.tensor2d(state.logits, [this.numTokens, this.vmax]));
-    this.rho.assign(tf.tensor2d(state.rho, [this.numTokens, this.vmax]));
+    tf.tidy(() => {
+      this.logits.assign(tf.tensor2d(state.logits, [this.numTokens, this.vmax]));
+      this.rho.assign(tf.tensor2d(state.rho, [this.numTokens, this.vmax]));
+    });
     for (const [name, v] of this.criticParams) {
       const vals = state.critic?.[name];
       if (!Array.isArray(vals) || vals.length !== v.size) throw new Error(`setState: critic.${name} must have ${v.size} numbers`);
-      v.assign(tf.tensor(vals, v.shape, 'float32'));
+      tf.tidy(() => v.assign(tf.tensor(vals, v.shape, 'float32')));
     }
     this.actorOpt.setState(state.actorOpt, 'setState actorOpt');
     this.criticOpt.setState(state.criticOpt, 'setState criticOpt');
@@ -700,6 +702,13 @@ export class SingleStepLearner {
       this.rho.assign(tf.add(tf.mul(this.rho, 1 - tau), tf.mul(tf.softmax(tf.add(this.logits, this.maskBias)), tau)));
     });
   }
+}
+
+/** A variable that owns its value: the initial tensor is disposed (tf.variable keeps a reference). */
+function ownedVariable(init: tf.Tensor, trainable: boolean, name?: string): tf.Variable {
+  const v = tf.variable(init, trainable, name);
+  init.dispose();
+  return v;
 }
 
 let uidCounter = 0;
