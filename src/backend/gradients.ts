@@ -36,7 +36,14 @@ type Tensor4D = tf.Tensor4D;
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
-/** Kernels whose gradients {@link installGradientOverrides} replaces. */
+/**
+ * Kernels whose gradients {@link installGradientOverrides} replaces.
+ *
+ * @example
+ * ```ts
+ * OVERRIDDEN_KERNELS.includes('Conv2D'); // true
+ * ```
+ */
 export const OVERRIDDEN_KERNELS: readonly string[] = Object.freeze([
   'BatchMatMul',
   'Conv2D',

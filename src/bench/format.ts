@@ -54,7 +54,14 @@ export function formatReport(reports: readonly SuiteReport[]): string {
   return parts.join('\n');
 }
 
-/** Machine facts stored with each report (timings only compare on the same machine and load). */
+/**
+ * Machine facts stored with each report (timings only compare on the same machine and load).
+ *
+ * @example
+ * ```ts
+ * console.log(machineInfo().loadAvg1m);
+ * ```
+ */
 export function machineInfo(): Record<string, BenchValue> {
   const load = os.loadavg();
   return {
