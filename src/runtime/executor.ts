@@ -89,7 +89,16 @@ export function toErrorInfo(err: unknown): JobErrorInfo {
   return { message: String(err), name: 'Error' };
 }
 
-/** Error thrown by `Executor.run` when its signal aborts. */
+/**
+ * Error thrown by `Executor.run` when its signal aborts (finished jobs were already reported).
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * setTimeout(() => controller.abort(), 60_000);
+ * try { await executor.run(jobs, { signal: controller.signal }); } catch (err) { if (err instanceof AbortError) console.log(err.message); }
+ * ```
+ */
 export class AbortError extends Error {
   constructor(detail: string) {
     super(`run aborted: ${detail}`);

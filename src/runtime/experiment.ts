@@ -49,7 +49,16 @@ export interface ExperimentResult<R = JsonValue> {
   failed: number;
 }
 
-/** Thrown by {@link runExperiment} when jobs failed after retries (all other results are committed). */
+/**
+ * Thrown by {@link runExperiment} when jobs failed after retries (all other results are committed).
+ *
+ * @example
+ * ```ts
+ * try { await runExperiment(opts); } catch (err) {
+ *   if (err instanceof ExperimentFailedError) for (const f of err.failures) console.log(f.key, f.error.message);
+ * }
+ * ```
+ */
 export class ExperimentFailedError extends Error {
   constructor(
     readonly experiment: string,

@@ -54,8 +54,9 @@ const registry = new Map<string, JobKindSpec>();
 /**
  * Registers a job kind. Workers cannot receive closures, so a kind names a module and an export;
  * the worker `require`s the module (TypeScript works through tsx) and calls the export.
- * Registering the same name again with an identical definition is a no-op (modules may be loaded
- * twice, e.g. in a worker); a different definition under the same name is an error.
+ * Registering the same name again from the same module replaces the definition (a module may be
+ * loaded again, e.g. re-evaluated in a notebook with a bumped version); registering it from a
+ * different module is an error (two kinds would silently share cached results).
  *
  * @example
  * ```ts
@@ -73,10 +74,10 @@ export function defineJobKind(spec: JobKindSpec): JobKind {
   if (!path.isAbsolute(spec.module)) throw new Error(`defineJobKind '${spec.name}': module must be an absolute path (use __filename), got '${spec.module}'`);
   const clean: JobKindSpec = { name: spec.name, module: spec.module, export: spec.export, version: spec.version };
   const prev = registry.get(spec.name);
-  if (prev && (prev.module !== clean.module || prev.export !== clean.export || prev.version !== clean.version)) {
+  if (prev && prev.module !== clean.module) {
     throw new Error(
-      `defineJobKind: kind '${spec.name}' is already registered as ${prev.module}#${prev.export} (${prev.version}); ` +
-        `cannot redefine it as ${clean.module}#${clean.export} (${clean.version})`,
+      `defineJobKind: kind '${spec.name}' is already registered by ${prev.module}#${prev.export} (${prev.version}); ` +
+        `cannot register it again from ${clean.module}#${clean.export}: choose another name`,
     );
   }
   registry.set(spec.name, clean);
@@ -162,7 +163,15 @@ export function runHash(job: Job): string {
   return hashJson({ kind: job.kind, version: spec.version, key: job.key, seed: job.seed, config: job.config as JsonValue }, `job '${job.key}'`);
 }
 
-/** The context a work function receives for `job` at `attempt`. */
+/**
+ * The context a work function receives for `job` at `attempt`.
+ *
+ * @example
+ * ```ts
+ * const ctx = makeContext(kind.job('a', {}, 7), 0);
+ * ctx.rng.next(); // same value in every thread, process and attempt
+ * ```
+ */
 export function makeContext(job: Job, attempt: number): JobContext {
   return {
     key: job.key,

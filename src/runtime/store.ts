@@ -77,7 +77,15 @@ export interface JobEntry {
   hash: string;
 }
 
-/** Raised for every store problem; the message names the file and the cause. */
+/**
+ * Raised for every store problem; the message names the file and the cause, `code` holds the
+ * SQLite error code (e.g. `SQLITE_BUSY`, `SQLITE_READONLY`, `SQLITE_NOTADB`) or `SCHEMA_VERSION`.
+ *
+ * @example
+ * ```ts
+ * try { ExperimentStore.open('results/old.sqlite'); } catch (err) { if (err instanceof StoreError && err.code === 'SCHEMA_VERSION') console.log(err.message); }
+ * ```
+ */
 export class StoreError extends Error {
   constructor(
     readonly file: string,
@@ -225,7 +233,14 @@ export class ExperimentStore {
     return new ExperimentStore(abs, db, readonly_, busyTimeoutMs);
   }
 
-  /** Closes the database (checkpointing the WAL). */
+  /**
+   * Closes the database (checkpointing the WAL). Further calls raise a StoreError.
+   *
+   * @example
+   * ```ts
+   * store.close();
+   * ```
+   */
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -123,6 +123,21 @@ describe('runtime/executor: WorkerPoolExecutor', function () {
     }
   });
 
+  it('an aborted signal cancels queued and running jobs and rejects with AbortError', async () => {
+    const pool = new WorkerPoolExecutor({ workers: 2 });
+    try {
+      const controller = new AbortController();
+      const finished: string[] = [];
+      const run = pool.run(trainJobs, { signal: controller.signal, onResult: (job) => (finished.push(job.key), controller.abort()) });
+      await assert.rejects(run, (err: Error) => err instanceof AbortError && new RegExp(`${finished.length} of 6 jobs finished`).test(err.message));
+      assert.ok(finished.length >= 1 && finished.length < 6, `finished ${finished.length}`);
+      await assert.rejects(pool.run(trainJobs, { signal: controller.signal }), /0 of 6 jobs finished/);
+    } finally {
+      await pool.close();
+    }
+    await assert.rejects(pool.run(trainJobs), /run\(\) after close\(\)/);
+  });
+
   it('validates its options', () => {
     assert.throws(() => new WorkerPoolExecutor({ workers: 0 }), /workers must be a positive integer, got 0/);
     assert.throws(() => new WorkerPoolExecutor({ maxRetries: -1 }), /maxRetries must be a non-negative integer/);

@@ -40,9 +40,15 @@ describe('runtime/jobs', () => {
   it('defineJobKind validates fields and refuses conflicting redefinition', () => {
     assert.throws(() => defineJobKind({ name: 'x', module: 'relative.ts', export: 'f', version: '1' }), /absolute path/);
     assert.throws(() => defineJobKind({ name: 'x', module: __filename, export: '', version: '1' }), /field 'export'/);
-    // identical re-registration is fine (modules load again inside workers)
+    // re-registration from the same module replaces the definition (modules load again in workers and notebooks)
+    defineJobKind({ ...tinyMlpKind.spec, version: 'tiny-mlp@2' });
+    assert.equal(getJobKind('test-tiny-mlp').version, 'tiny-mlp@2');
     defineJobKind({ ...tinyMlpKind.spec });
-    assert.throws(() => defineJobKind({ ...tinyMlpKind.spec, version: 'tiny-mlp@2' }), /already registered .*tiny-mlp@1/);
+    assert.equal(getJobKind('test-tiny-mlp').version, 'tiny-mlp@1');
+    assert.throws(
+      () => defineJobKind({ ...tinyMlpKind.spec, module: '/elsewhere/other.ts' }),
+      /kind 'test-tiny-mlp' is already registered by .*fixtures\/jobs\.ts#trainTinyMlp \(tiny-mlp@1\); cannot register it again from \/elsewhere\/other\.ts/,
+    );
     assert.throws(() => getJobKind('nope'), /unknown job kind 'nope'.*test-tiny-mlp/);
   });
 
