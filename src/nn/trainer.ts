@@ -234,6 +234,8 @@ export class LayerwiseTrainer {
    * One optimiser step on `batch` (`x` float32 `[B, ...inputShape]`; `y` int32 labels `[B]` or
    * float32 soft targets `[B, numClasses]`, e.g. from mixup). The batch tensors are not disposed.
    * Throws only for invalid input (shape, dtype, disposed trainer); divergence is reported in the metrics.
+   * Label values are not range-checked on the host (that would cost a data read): a label outside
+   * `[0, numClasses)` gives that example a zero target row.
    */
   step(batch: Batch): StepMetrics {
     this.assertAlive('step');

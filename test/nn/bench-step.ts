@@ -18,13 +18,21 @@ function bench(name: string, model: SequentialModel, xShape: number[], steps: nu
   const trainer = new LayerwiseTrainer(model, { optimizer: 'sgd', learningRates: [0.1, 0.05, 0.02].slice(0, model.groups.length).concat(new Array(Math.max(0, model.groups.length - 3)).fill(0.01)) });
   for (let i = 0; i < 5; i++) trainer.step({ x, y });
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < 3; r++) {
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     for (let i = 0; i < steps; i++) trainer.step({ x, y });
+    const c = process.cpuUsage(c0);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6 / steps);
+    cpu.push((c.user + c.system) / 1e3 / steps);
   }
   times.sort((a, b) => a - b);
-  console.log(`${name} (${tf.getBackend()}): best ${times[0].toFixed(2)} ms/step, median ${times[1].toFixed(2)} ms/step over ${steps} steps x 3`);
+  cpu.sort((a, b) => a - b);
+  console.log(
+    `${name} (${tf.getBackend()}): wall best ${times[0].toFixed(2)} / median ${times[1].toFixed(2)} ms/step; ` +
+      `process CPU best ${cpu[0].toFixed(2)} ms/step (${steps} steps x 3; load average ${require('os').loadavg()[0].toFixed(1)})`,
+  );
   tf.dispose([x, y]);
   trainer.dispose();
   model.dispose();

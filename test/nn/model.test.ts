@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import { tf } from '../../src/backend';
 import { Rng } from '../../src/random';
-import { buildCnn, buildMlp, buildSequential, resolveSpec } from '../../src/nn';
+import { LayerwiseTrainer, buildCnn, buildMlp, buildSequential, mobileNetV2Spec, resolveSpec } from '../../src/nn';
 import type { SequentialSpec } from '../../src/nn';
 import { maxAbsDiff } from './helpers';
 
@@ -152,6 +152,46 @@ describe('nn/SequentialModel and builders', () => {
     const expected = [1, -1, 0.1, 0.5].map((v) => Math.tanh(v + Math.min(6, Math.max(0, 10 * v))));
     assert.ok(maxAbsDiff(out, expected) < 1e-6);
     model.dispose();
+  });
+
+  it('a training step of a tiny MobileNetV2 gives the same result on the cpu backend and the current one', async function () {
+    this.timeout(60000);
+    const spec = mobileNetV2Spec({
+      inputShape: [8, 8, 2],
+      numClasses: 3,
+      stemFilters: 8,
+      stages: [
+        { depth: 2, kernel: 3, expansion: 3, filters: 8, stride: 1 },
+        { depth: 1, kernel: 5, expansion: 2, filters: 16, stride: 2 },
+      ],
+      headFilters: 16,
+      dropout: 0.2,
+    });
+    const data = new Rng(8).normalArray(6 * 8 * 8 * 2);
+    const run = () => {
+      const model = buildSequential(spec, { seed: 5 });
+      const trainer = new LayerwiseTrainer(model, { optimizer: 'momentum', learningRates: 0.05, weightDecay: 1e-3, seed: 2 });
+      const x = tf.tensor4d(data, [6, 8, 8, 2]);
+      const y = tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32');
+      const ms = [trainer.step({ x, y }), trainer.step({ x, y })];
+      const w = [...model.trainableVariables(), ...model.stateVariables()].map((v) => v.dataSync().slice());
+      tf.dispose([x, y]);
+      trainer.dispose();
+      model.dispose();
+      return { ms, w };
+    };
+    const here = run();
+    const backend = tf.getBackend();
+    await tf.setBackend('cpu');
+    let cpu: ReturnType<typeof run>;
+    try {
+      cpu = run();
+    } finally {
+      await tf.setBackend(backend);
+    }
+    assert.ok(Math.abs(here.ms[1].loss - cpu.ms[1].loss) < 1e-4, `loss ${here.ms[1].loss} (${backend}) vs ${cpu.ms[1].loss} (cpu)`);
+    here.w.forEach((w, i) => assert.ok(maxAbsDiff(w, cpu.w[i]) < 1e-4, `variable ${i}: ${maxAbsDiff(w, cpu.w[i])}`));
+    here.ms[1].gradNorms.forEach((g, i) => assert.ok(Math.abs(g - cpu.ms[1].gradNorms[i]) < 1e-3 * (1 + g), `grad norm ${i}`));
   });
 
   it('snapshotWeights / restoreWeights round-trip; wrong input shapes are rejected with both shapes named', () => {

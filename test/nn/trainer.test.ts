@@ -307,6 +307,27 @@ describe('nn/LayerwiseTrainer', () => {
     }
   });
 
+  it('same seed gives bit-identical training from fresh models (dropout, BN, Adam)', () => {
+    const run = () => {
+      const model = buildMlp({ inputSize: 12, hidden: [16], numClasses: 4, seed: 21, batchNorm: true, dropout: 0.3 });
+      const trainer = new LayerwiseTrainer(model, { optimizer: 'adam', learningRates: 0.01, seed: 8 });
+      const rng = new Rng(4);
+      const losses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const x = tf.tensor2d(rng.normalArray(8 * 12), [8, 12]);
+        const y = tf.tensor1d(Array.from({ length: 8 }, () => rng.int(4)), 'int32');
+        losses.push(trainer.step({ x, y }).loss);
+        tf.dispose([x, y]);
+      }
+      const w = readAll(model);
+      trainer.dispose();
+      model.dispose();
+      return { losses, w };
+    };
+    const a = run();
+    assert.deepEqual(run(), a);
+  });
+
   it('leaks no tensors over 2000 steps with snapshots, restores and evaluation', function () {
     this.timeout(60000);
     const model = buildMlp({ inputSize: 10, hidden: [8], numClasses: 3, seed: 2, dropout: 0.1, batchNorm: true });
