@@ -5,7 +5,7 @@
  * writes executed copies under `--out`, and exits 1 naming the notebook, cell and error on the
  * first failure.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { PRESET_NAMES, parsePreset, type PresetName } from '../notebook/presets';
 import { NotebookRunError, runNotebooks } from '../notebook/runner';
 
@@ -35,8 +35,14 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     .option('--quiet', 'do not echo cell output to the terminal')
     .option('--root <dir>', 'repository root: working directory of the notebooks (default: current directory)')
     .argument('[files...]', 'notebooks to run (default: notebooks/*.ipynb in name order)')
-    .showHelpAfterError();
-  program.parse(argv);
+    .showHelpAfterError()
+    .exitOverride();
+  try {
+    program.parse(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    throw err;
+  }
   const opts = program.opts<{ preset: PresetName; timeout?: number; out: string; results: string; quiet?: boolean; root?: string }>();
   try {
     await runNotebooks({
