@@ -153,7 +153,14 @@ const MobileNetSchema = z
 /** Options of {@link mobileNetV2Spec}. */
 export type MobileNetV2Options = z.input<typeof MobileNetSchema>;
 
-/** torchvision's `_make_divisible`: round to a multiple of `divisor`, never more than 10% down. */
+/**
+ * torchvision's `_make_divisible`: round to a multiple of `divisor`, never more than 10% down.
+ *
+ * @example
+ * ```ts
+ * makeDivisible(24 * 0.75); // 24 (16 would lose more than 10% of 18)
+ * ```
+ */
 export function makeDivisible(v: number, divisor = 8): number {
   let out = Math.max(divisor, Math.floor(v + divisor / 2) - (Math.floor(v + divisor / 2) % divisor));
   if (out < 0.9 * v) out += divisor;

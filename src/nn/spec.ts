@@ -187,7 +187,14 @@ export const SequentialSpecSchema: z.ZodType<SequentialSpec> = z
   .strict()
   .refine((s) => s.inputShape.length !== 2, { message: 'must be [features] or [height, width, channels]', path: ['inputShape'] });
 
-/** Validates a spec (throws a `ConfigError` naming the bad field) and returns it. */
+/**
+ * Validates a spec (throws a `ConfigError` naming the bad field) and returns it.
+ *
+ * @example
+ * ```ts
+ * parseSpec({ inputShape: [4], layers: [{ type: 'dense', units: 0 }] }); // throws "Invalid network spec: layers.0.units: ..."
+ * ```
+ */
 export function parseSpec(spec: unknown): SequentialSpec {
   return parseConfig(SequentialSpecSchema, spec, 'network spec');
 }
@@ -354,7 +361,14 @@ function resolvePrimitive(layer: PrimitiveLayerSpec, shape: number[], where: str
   }
 }
 
-/** Flattens resolved layers into primitives, in execution order. */
+/**
+ * Flattens resolved layers into primitives, in execution order.
+ *
+ * @example
+ * ```ts
+ * primitives(resolveSpec(spec).layers).filter((p) => p.spec.type === 'conv2d').length;
+ * ```
+ */
 export function primitives(layers: ResolvedLayer[]): ResolvedPrimitive[] {
   const out: ResolvedPrimitive[] = [];
   for (const l of layers) {

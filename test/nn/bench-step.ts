@@ -3,6 +3,7 @@
  *   npx tsx test/nn/bench-step.ts
  * Prints ms/step for the MLP 784-256-256-10 and the small CNN at batch 128 with SGD.
  */
+import * as os from 'os';
 import { initBackend, tf } from '../../src/backend';
 import { Rng } from '../../src/random';
 import { LayerwiseTrainer, buildCnn, buildMlp } from '../../src/nn';
@@ -31,7 +32,7 @@ function bench(name: string, model: SequentialModel, xShape: number[], steps: nu
   cpu.sort((a, b) => a - b);
   console.log(
     `${name} (${tf.getBackend()}): wall best ${times[0].toFixed(2)} / median ${times[1].toFixed(2)} ms/step; ` +
-      `process CPU best ${cpu[0].toFixed(2)} ms/step (${steps} steps x 3; load average ${require('os').loadavg()[0].toFixed(1)})`,
+      `process CPU best ${cpu[0].toFixed(2)} ms/step (${steps} steps x 3; load average ${os.loadavg()[0].toFixed(1)})`,
   );
   tf.dispose([x, y]);
   trainer.dispose();
