@@ -49,7 +49,11 @@ export interface BatchNormSpec {
   eps?: number;
   activation?: Activation;
 }
-/** Max or average pooling; `stride` defaults to `size`, `padding` to `valid`. */
+/**
+ * Max or average pooling; `stride` defaults to `size`, `padding` to `valid`. With `same` padding,
+ * average pooling divides by the number of real (non-padded) inputs (TensorFlow semantics, i.e.
+ * PyTorch's `count_include_pad=False`).
+ */
 export interface PoolSpec {
   type: 'maxPool' | 'avgPool';
   size: number;
