@@ -1,0 +1,62 @@
+import { strict as assert } from 'assert';
+import { barFigure, heatmapFigure, lineFigure, withAlpha, PALETTE } from '../../src/notebook/figures';
+
+describe('figure builders', () => {
+  it('lineFigure draws each band as upper + filled lower trace before its line', () => {
+    const fig = lineFigure(
+      [
+        { name: 'agents', x: [0, 1, 2], y: [0.5, 0.7, 0.8], lower: [0.4, 0.6, 0.75], upper: [0.6, 0.8, 0.85] },
+        { name: 'cosine', x: [0, 1, 2], y: [0.5, 0.6, 0.7], dash: 'dash' },
+      ],
+      { title: 'Validation accuracy', xTitle: 'step', yTitle: 'acc', logY: true },
+    );
+    assert.equal(fig.data.length, 4);
+    const [up, lo, line, other] = fig.data;
+    assert.deepEqual(up.y, [0.6, 0.8, 0.85]);
+    assert.equal(up.showlegend, false);
+    assert.deepEqual(lo.y, [0.4, 0.6, 0.75]);
+    assert.equal(lo.fill, 'tonexty');
+    assert.equal(lo.fillcolor, 'rgba(31,119,180,0.2)');
+    assert.deepEqual(line.y, [0.5, 0.7, 0.8]);
+    assert.equal((line.line as { color: string }).color, PALETTE[0]);
+    assert.equal((other.line as { dash: string; color: string }).dash, 'dash');
+    assert.equal((other.line as { color: string }).color, PALETTE[1]);
+    assert.deepEqual(fig.layout.title, { text: 'Validation accuracy' });
+    assert.equal((fig.layout.yaxis as { type: string }).type, 'log');
+    // the figure is plain JSON (what the plotly MIME bundle carries)
+    assert.deepEqual(JSON.parse(JSON.stringify(fig)), fig);
+  });
+
+  it('lineFigure rejects mismatched lengths and half bands, naming the series and field', () => {
+    assert.throws(() => lineFigure([{ name: 'a', x: [0, 1], y: [1] }]), /lineFigure: series 0 \('a'\): y has length 1, expected 2/);
+    assert.throws(() => lineFigure([{ name: 'b', x: [0, 1], y: [1, 2], lower: [0, 1] }]), /series 0 \('b'\): give both lower and upper/);
+    assert.throws(() => lineFigure([]), /at least one series/);
+  });
+
+  it('heatmapFigure keeps the grid, blanks non-finite cells and labels values', () => {
+    const fig = heatmapFigure({ z: [[0.8, NaN], [0.7, 0.1234]], x: [1e-3, 0.1], y: ['wd 0', 'wd 1e-4'], labelDigits: 2, zmin: 0, zmax: 1 });
+    const t = fig.data[0];
+    assert.equal(t.type, 'heatmap');
+    assert.deepEqual(t.z, [[0.8, null], [0.7, 0.1234]]);
+    assert.deepEqual(t.x, ['0.001', '0.1']);
+    assert.deepEqual(t.text, [['0.80', ''], ['0.70', '0.12']]);
+    assert.equal(t.zmin, 0);
+    assert.throws(() => heatmapFigure({ z: [[1, 2]], x: [1], y: ['a'] }), /heatmapFigure: z row 0 has 2 values, expected 1/);
+    assert.throws(() => heatmapFigure({ z: [[1]], x: [1], y: ['a', 'b'] }), /z has 1 rows, expected 2/);
+  });
+
+  it('barFigure converts CI bounds into asymmetric error bars', () => {
+    const fig = barFigure([{ name: 'acc', x: ['cosine', 'agents'], y: [0.81, 0.84], lower: [0.79, 0.83], upper: [0.84, 0.86] }]);
+    const e = fig.data[0].error_y as { array: number[]; arrayminus: number[]; symmetric: boolean };
+    assert.equal(e.symmetric, false);
+    e.array.forEach((v, i) => assert.ok(Math.abs(v - [0.03, 0.02][i]) < 1e-12));
+    e.arrayminus.forEach((v, i) => assert.ok(Math.abs(v - [0.02, 0.01][i]) < 1e-12));
+    assert.equal(fig.layout.barmode, 'group');
+    assert.throws(() => barFigure([{ name: 'acc', x: ['a'], y: [0.9], lower: [0.91], upper: [0.95] }]), /bar 0 \('a'\) has y=0.9 outside its error range/);
+  });
+
+  it('withAlpha validates colours', () => {
+    assert.equal(withAlpha('#ff7f0e', 0.5), 'rgba(255,127,14,0.5)');
+    assert.throws(() => withAlpha('red', 0.5), /expected a colour like #1f77b4, got 'red'/);
+  });
+});
