@@ -3,3 +3,4 @@
  */
 import './training';
 import './runtime';
+import './marl';

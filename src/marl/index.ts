@@ -1,6 +1,6 @@
 export type { MultiAgentEnv, MultiAgentEnvSpec, ResetResult, StepResult } from './env';
 export { ParamSet, dense, expandByAgent, gruCell, uniformInit } from './nn';
-export type { GruWeights } from './nn';
+export type { GruWeights, GruInputGates } from './nn';
 export { Adam, AdamConfigSchema, clipGradNorm } from './adam';
 export type { AdamConfig } from './adam';
 export { ActorCritic, PolicyConfigSchema } from './policy';

@@ -92,21 +92,35 @@ export interface GruWeights {
  * One GRU step with PyTorch's equations (`torch.nn.GRUCell`):
  * r = σ(x W_ir + b_ir + h W_hr + b_hr), z = σ(x W_iz + b_iz + h W_hz + b_hz),
  * n = tanh(x W_in + b_in + r ⊙ (h W_hn + b_hn)), h' = (1 − z) ⊙ n + z ⊙ h.
- * `gi` may be passed precomputed (x W_ih + b_ih for a whole sequence at once).
+ * `gi` may be passed precomputed (x W_ih + b_ih, whole or split by gate), e.g. computed for a
+ * whole sequence at once.
  *
  * @example
  * ```ts
  * const h1 = tf.tidy(() => gruCell(x, h0, weights));
  * ```
  */
-export function gruCell(x: tf.Tensor2D | null, h: tf.Tensor2D, w: GruWeights, agents?: tf.Tensor2D, gi?: tf.Tensor2D): tf.Tensor2D {
+export function gruCell(x: tf.Tensor2D | null, h: tf.Tensor2D, w: GruWeights, agents?: tf.Tensor2D, gi?: tf.Tensor2D | GruInputGates): tf.Tensor2D {
   const hid = h.shape[1];
-  const inProj = gi ?? dense(x as tf.Tensor2D, w.wih, w.bih, agents);
-  const gh = dense(h, w.whh, w.bhh, agents);
-  const rz = tf.sigmoid(tf.add(tf.slice(inProj, [0, 0], [-1, 2 * hid]), tf.slice(gh, [0, 0], [-1, 2 * hid])));
-  const r = tf.slice(rz, [0, 0], [-1, hid]);
-  const z = tf.slice(rz, [0, hid], [-1, hid]);
-  const n = tf.tanh(tf.add(tf.slice(inProj, [0, 2 * hid], [-1, hid]), tf.mul(r, tf.slice(gh, [0, 2 * hid], [-1, hid]))));
+  let ir: tf.Tensor;
+  let iz: tf.Tensor;
+  let inn: tf.Tensor;
+  if (gi && !(gi instanceof tf.Tensor)) {
+    ({ r: ir, z: iz, n: inn } = gi);
+  } else {
+    [ir, iz, inn] = tf.split(gi ?? dense(x as tf.Tensor2D, w.wih, w.bih, agents), [hid, hid, hid], 1);
+  }
+  const [hr, hz, hn] = tf.split(dense(h, w.whh, w.bhh, agents), [hid, hid, hid], 1);
+  const r = tf.sigmoid(tf.add(ir, hr));
+  const z = tf.sigmoid(tf.add(iz, hz));
+  const n = tf.tanh(tf.add(inn, tf.mul(r, hn)));
   // (1 - z) * n + z * h  ==  n + z * (h - n)
   return tf.add(n, tf.mul(z, tf.sub(h, n))) as tf.Tensor2D;
+}
+
+/** Input-side gate pre-activations (x W_i* + b_i*) for one step, already split by gate. */
+export interface GruInputGates {
+  r: tf.Tensor2D;
+  z: tf.Tensor2D;
+  n: tf.Tensor2D;
 }

@@ -338,12 +338,13 @@ export class ActorCritic {
     const hInit = h0 ?? new Float32Array(chunks * hs);
     this.checkLength(`${prefix}Hidden`, hInit.length, chunks * hs);
     // Input projections for every step at once, then the recurrence step by step.
-    const gi = tf.reshape(dense(f, w.wih, w.bih, this.unshared(agentsRows)), [chunks, length, 3 * hs]);
+    // Time-major [L, C, 3H], split by gate, then contiguous per-step slices.
+    const giAll = tf.transpose(tf.reshape(dense(f, w.wih, w.bih, this.unshared(agentsRows)), [chunks, length, 3 * hs]), [1, 0, 2]);
+    const [gr, gz, gn] = tf.split(giAll, [hs, hs, hs], 2).map((g) => tf.unstack(g, 0) as tf.Tensor2D[]);
     let h = tf.tensor2d(hInit, [chunks, hs]);
     const outs: tf.Tensor2D[] = [];
     for (let t = 0; t < length; t++) {
-      const git = tf.reshape(tf.slice(gi, [0, t, 0], [chunks, 1, 3 * hs]), [chunks, 3 * hs]) as tf.Tensor2D;
-      h = gruCell(null, h, w, this.unshared(agentsChunks), git);
+      h = gruCell(null, h, w, this.unshared(agentsChunks), { r: gr[t], z: gz[t], n: gn[t] });
       outs.push(h);
     }
     return tf.reshape(tf.stack(outs, 1), [chunks * length, hs]) as tf.Tensor2D;
