@@ -32,7 +32,7 @@ export interface RenderOptions {
   width?: number;
   /** Pixels (default: the layout's height, else 450). */
   height?: number;
-  /** PNG pixel ratio (default 2). */
+  /** Pixel ratio (default 2 for PNG, 1 for SVG). */
   scale?: number;
 }
 
@@ -121,7 +121,7 @@ export async function renderFigure(fig: PlotlyFigure, options: RenderOptions = {
   const layout = (fig.layout ?? {}) as { width?: number; height?: number };
   const width = options.width ?? layout.width ?? 800;
   const height = options.height ?? layout.height ?? 450;
-  const scale = options.scale ?? 2;
+  const scale = options.scale ?? (format === 'png' ? 2 : 1);
   if (!state) {
     state = launch(exe);
     state.catch(() => (state = undefined));

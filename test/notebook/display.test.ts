@@ -1,0 +1,164 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { tf } from '../../src/backend';
+import { showFigure, showTable, displayBundle, inNotebook, PLOTLY_MIME } from '../../src/notebook/display';
+import { lineFigure } from '../../src/notebook/figures';
+import { closeFigureRenderer, renderFigure, CHROMIUM_ENV } from '../../src/notebook/static-image';
+import { tableToCsv, tableToHtml, tableToMarkdown, toDataFrame, formatCell } from '../../src/notebook/tables';
+
+// tslab's display hook: set by the kernel (and by the headless runner) to receive display bundles.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
+
+type Bundle = { data: Record<string, unknown>; metadata: Record<string, unknown> };
+
+function captureDisplays(): { bundles: Bundle[]; restore(): void } {
+  const bundles: Bundle[] = [];
+  const prev = jupyter.lastWriteDisplayData;
+  jupyter.lastWriteDisplayData = (msg: Bundle) => bundles.push(msg);
+  return { bundles, restore: () => (jupyter.lastWriteDisplayData = prev) };
+}
+
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const HAS_CHROMIUM = fs.existsSync('/usr/bin/chromium');
+
+describe('notebook tables', () => {
+  const rows = [
+    { method: 'cosine, tuned', acc: 0.812345, runs: 3, note: 'a|b' },
+    { method: 'agents "GANNO"', acc: NaN, runs: 3 },
+  ];
+
+  it('toDataFrame takes the union of columns and rejects bad rows by index', () => {
+    const df = toDataFrame(rows);
+    assert.deepEqual(df.columns, ['method', 'acc', 'runs', 'note']);
+    assert.deepEqual(df.shape, [2, 4]);
+    assert.equal(toDataFrame(df), df);
+    assert.throws(() => toDataFrame([]), /toDataFrame: the table has no rows/);
+    assert.throws(() => toDataFrame([{ a: 1 }, 5 as never]), /toDataFrame: row 1 is not an object/);
+    assert.throws(() => toDataFrame([{ a: { nested: 1 } as never }]), /row 0, column 'a' holds a object/);
+  });
+
+  it('CSV is RFC 4180 with full precision; Markdown and HTML are rounded and escaped', () => {
+    assert.equal(tableToCsv(rows), 'method,acc,runs,note\n"cosine, tuned",0.812345,3,a|b\n"agents ""GANNO""",,3,\n');
+    assert.equal(
+      tableToMarkdown(rows, { digits: 2, caption: 'preset smoke, 3 seeds' }),
+      '*preset smoke, 3 seeds*\n\n| method | acc | runs | note |\n| --- | ---: | ---: | --- |\n| cosine, tuned | 0.81 | 3 | a\\|b |\n| agents "GANNO" |  | 3 |  |\n',
+    );
+    const html = tableToHtml([{ m: '<b>x</b>', v: 1.23456 }], { digits: 1, caption: 'A & B' });
+    assert.ok(html.includes('<caption'), html);
+    assert.ok(html.includes('A &amp; B'));
+    assert.ok(html.includes('&lt;b&gt;x&lt;/b&gt;'));
+    assert.ok(html.includes('>1.2</td>'));
+    assert.throws(() => tableToMarkdown(rows, { digits: -1 }), /digits must be an integer in 0..15, got -1/);
+    assert.deepEqual([formatCell(1e-7, 3), formatCell(Infinity), formatCell(null), formatCell(true)], ['1.00e-7', 'inf', '', 'true']);
+  });
+
+  it('showTable displays HTML, writes CSV and Markdown, returns the DataFrame, and leaks no tensors', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'table-'));
+    const cap = captureDisplays();
+    const before = tf.memory().numTensors;
+    try {
+      const df = showTable(rows, { name: 'main', caption: 'preset smoke', digits: 3, dir });
+      assert.deepEqual(df.shape, [2, 4]);
+      assert.equal(fs.readFileSync(path.join(dir, 'main.csv'), 'utf8'), tableToCsv(rows));
+      const md = fs.readFileSync(path.join(dir, 'main.md'), 'utf8');
+      assert.ok(md.startsWith('*preset smoke*\n\n| method | acc | runs | note |'), md);
+      assert.ok(md.includes('| cosine, tuned | 0.812 | 3 | a\\|b |'), md);
+      assert.equal(cap.bundles.length, 1);
+      assert.ok(String(cap.bundles[0].data['text/html']).includes('<table'));
+      assert.equal(cap.bundles[0].data['text/markdown'], md);
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['main.csv', 'main.md']); // no temp files left
+      assert.throws(() => showTable(rows, { name: '../evil', dir }), /showTable: name must be a file-name-safe string/);
+      assert.throws(() => showTable([], { name: 'empty', dir }), /showTable 'empty': toDataFrame: the table has no rows/);
+    } finally {
+      cap.restore();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal(tf.memory().numTensors, before);
+  });
+});
+
+describe('notebook figures display', function () {
+  this.timeout(60000);
+  const fig = lineFigure([{ name: 'loss', x: [1, 2, 3], y: [2.3, 1.1, 0.7], lower: [2, 1, 0.6], upper: [2.6, 1.2, 0.8] }], { title: 'Loss', width: 400, height: 300 });
+  const savedChromium = process.env[CHROMIUM_ENV];
+  afterEach(() => {
+    if (savedChromium === undefined) delete process.env[CHROMIUM_ENV];
+    else process.env[CHROMIUM_ENV] = savedChromium;
+  });
+  after(() => closeFigureRenderer());
+
+  it('displayBundle emits one bundle in a notebook and prints text/plain outside', () => {
+    const cap = captureDisplays();
+    try {
+      assert.equal(inNotebook(), true);
+      displayBundle({ 'text/plain': 'hello', 'image/png': new Uint8Array([1, 2, 3]) });
+      assert.deepEqual(cap.bundles[0].data, { 'text/plain': 'hello', 'image/png': 'AQID' });
+      assert.throws(() => displayBundle({}), /displayBundle: no representations given/);
+    } finally {
+      cap.restore();
+    }
+    const written: string[] = [];
+    const orig = process.stdout.write.bind(process.stdout);
+    jupyter.lastWriteDisplayData = null;
+    process.stdout.write = ((s: string) => (written.push(String(s)), true)) as typeof process.stdout.write;
+    try {
+      assert.equal(inNotebook(), false);
+      displayBundle({ 'text/plain': 'plain text', 'text/html': '<b>x</b>' });
+    } finally {
+      process.stdout.write = orig;
+      jupyter.lastWriteDisplayData = null;
+    }
+    assert.deepEqual(written, ['plain text\n']);
+  });
+
+  it('without Chromium: shows the plotly bundle, saves the JSON and warns instead of failing', async () => {
+    process.env[CHROMIUM_ENV] = 'none';
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fig-'));
+    const cap = captureDisplays();
+    const errs: string[] = [];
+    const origErr = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((s: string) => (errs.push(String(s)), true)) as typeof process.stderr.write;
+    try {
+      const files = await showFigure(fig, { name: 'loss', dir });
+      await showFigure(fig, { name: 'loss2', dir });
+      assert.equal(files.image, undefined);
+      assert.deepEqual(JSON.parse(fs.readFileSync(files.json!, 'utf8')), JSON.parse(JSON.stringify(fig)));
+      const data = cap.bundles[0].data;
+      assert.deepEqual(Object.keys(data).sort(), [PLOTLY_MIME, 'text/plain'].sort());
+      assert.deepEqual((data[PLOTLY_MIME] as { data: unknown[] }).data.length, 3);
+      assert.equal(errs.filter((e) => e.includes('no Chromium found')).length, 1, 'warns once');
+      await assert.rejects(showFigure(fig, { name: 'x y', dir }), /showFigure: name must be a file-name-safe string/);
+    } finally {
+      process.stderr.write = origErr;
+      cap.restore();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  (HAS_CHROMIUM ? it : it.skip)('with Chromium: renders a PNG (and SVG) and attaches it as the static fallback', async () => {
+    delete process.env[CHROMIUM_ENV];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fig-'));
+    const cap = captureDisplays();
+    try {
+      const files = await showFigure(fig, { name: 'loss', dir });
+      const png = fs.readFileSync(files.image!);
+      assert.ok(png.subarray(0, 8).equals(PNG_SIGNATURE), 'PNG signature');
+      // width 400 x height 300 at scale 2 (IHDR holds width and height at bytes 16..23)
+      assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [800, 600]);
+      const data = cap.bundles[0].data;
+      assert.deepEqual(Object.keys(data).sort(), [PLOTLY_MIME, 'image/png', 'text/plain'].sort());
+      assert.ok(Buffer.from(String(data['image/png']), 'base64').equals(png));
+      const svg = await renderFigure(fig, { format: 'svg' });
+      assert.equal(typeof svg, 'string');
+      assert.match(String(svg), /^<svg[^>]*width="400"/);
+      assert.ok(String(svg).includes('Loss'));
+      await assert.rejects(renderFigure({ data: [{ type: 'scatter', x: 1 as never }], layout: {} }, { format: 'gif' as never }), /format must be 'png' or 'svg', got 'gif'/);
+    } finally {
+      cap.restore();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
