@@ -9,7 +9,7 @@ export type Activation = 'relu' | 'relu6' | 'tanh' | 'sigmoid' | 'identity';
 /**
  * Convolution / pooling padding, TensorFlow semantics: `same` gives `ceil(in / stride)` outputs and,
  * when the total padding is odd (e.g. stride 2 on an even size), puts the extra row/column at the
- * bottom/right, where PyTorch`s `padding=k // 2` pads symmetrically. `valid` pads nothing.
+ * bottom/right, where PyTorch's `padding=k // 2` pads symmetrically. `valid` pads nothing.
  */
 export type Padding = 'same' | 'valid';
 
