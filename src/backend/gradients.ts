@@ -13,6 +13,8 @@
  *   'same' padding (it drops the gradient of windows whose values are all negative).
  * - `AvgPool`: `AvgPoolGrad` is 2-3x slower than a broadcast multiply for non-overlapping windows.
  * - `Tile`: the stock gradient adds one slice per repetition and throws for rank > 4.
+ * - `GatherV2`: the stock gradient needs `UnsortedSegmentSum`, which wasm does not register, and
+ *   with `batchDims = 1` it splits the batch into one op per example.
  *
  * The overrides rewrite these gradients as compositions of fast forward ops (conv2d with explicit
  * padding and dilations, depthwiseConv2d, transpose + matMul, argMax/oneHot, reshape + sum) with
@@ -51,6 +53,7 @@ export const OVERRIDDEN_KERNELS: readonly string[] = Object.freeze([
   'MaxPool',
   'AvgPool',
   'Tile',
+  'GatherV2',
 ]);
 
 const stock = new Map<string, GradConfig>();
@@ -567,6 +570,43 @@ function tileGrad(): GradConfig {
   };
 }
 
+/**
+ * Gather gradient as one scatter-add (`scatterND` sums duplicate indices) into a [batch * V, rest]
+ * matrix, for any axis and batchDims.
+ */
+function gatherGrad(): GradConfig {
+  return {
+    kernelName: 'GatherV2',
+    inputsToSave: ['x', 'indices'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, indices] = saved;
+      const { axis, batchDims } = attrs as { axis: number; batchDims: number };
+      const a = tf.util.parseAxisParam(axis, x.shape)[0];
+      const b = batchDims < 0 ? batchDims + indices.rank : batchDims ?? 0;
+      return {
+        x: () => {
+          const prod = (d: number[]) => d.reduce((p, q) => p * q, 1);
+          const bn = prod(x.shape.slice(0, b));
+          const on = prod(x.shape.slice(b, a));
+          const v = x.shape[a];
+          const qn = prod(x.shape.slice(a + 1));
+          const inn = indices.size / bn;
+          let values = tf.reshape(dy as Tensor, [bn, on, inn, qn]);
+          if (on > 1) values = tf.transpose(values, [0, 2, 1, 3]); // [bn, inn, on, qn]
+          let ids = tf.reshape(tf.cast(indices, 'int32'), [bn, inn]);
+          if (bn > 1) ids = tf.add(ids, tf.mul(tf.reshape(tf.range(0, bn, 1, 'int32'), [bn, 1]), tf.scalar(v, 'int32')));
+          const summed = tf.scatterND(tf.reshape(ids, [bn * inn, 1]), tf.reshape(values, [bn * inn, on * qn]), [bn * v, on * qn]);
+          let out = tf.reshape(summed, [bn, v, on, qn]);
+          if (on > 1) out = tf.transpose(out, [0, 2, 1, 3]);
+          return tf.reshape(out, x.shape);
+        },
+        // As the stock gradient does (indices are integers and never on a differentiable path).
+        indices: () => indices,
+      };
+    },
+  };
+}
+
 function overrideConfigs(): Record<string, GradConfig> {
   return {
     BatchMatMul: batchMatMulGrad(),
@@ -575,5 +615,6 @@ function overrideConfigs(): Record<string, GradConfig> {
     MaxPool: maxPoolGrad(),
     AvgPool: avgPoolGrad(),
     Tile: tileGrad(),
+    GatherV2: gatherGrad(),
   };
 }
