@@ -149,6 +149,12 @@ export function readCheckpoint(dir: string, expectedKind?: string): { manifest: 
 /**
  * Looks up `name` in checkpoint tensors and checks its shape, with an error naming the variable,
  * the expected and the stored shape.
+ *
+ * @example
+ * ```ts
+ * const { tensors } = readCheckpoint(dir);
+ * const w = expectTensor(tensors, 'policy/actor/head/w', [64, 9], `checkpoint ${dir}`);
+ * ```
  */
 export function expectTensor(tensors: Map<string, StoredTensor>, name: string, shape: readonly number[], where: string): StoredTensor {
   const t = tensors.get(name);

@@ -8,7 +8,17 @@ import type { Rng } from '../random';
  * whole batch of agents still runs as one matMul per layer.
  */
 
-/** An ordered set of named trainable variables (the order is the checkpoint and optimiser order). */
+/**
+ * An ordered set of named trainable variables (the order is the checkpoint and optimiser order).
+ *
+ * @example
+ * ```ts
+ * const params = new ParamSet();
+ * params.add('fc/w', [3, 2], uniformInit(new Rng(1), 6, 1 / Math.sqrt(3)));
+ * params.get('fc/w').shape; // [3, 2]
+ * params.dispose();
+ * ```
+ */
 export class ParamSet {
   private readonly vars = new Map<string, tf.Variable>();
 
@@ -56,7 +66,14 @@ function uniqueId(): number {
   return nextId++;
 }
 
-/** `n` samples of U(-bound, bound) (PyTorch's default Linear/GRU init uses bound = 1/sqrt(fan_in)). */
+/**
+ * `n` samples of U(-bound, bound) (PyTorch's default Linear/GRU init uses bound = 1/sqrt(fan_in)).
+ *
+ * @example
+ * ```ts
+ * const w = uniformInit(new Rng(0).fork('fc0/w'), 64 * 32, 1 / Math.sqrt(64));
+ * ```
+ */
 export function uniformInit(rng: Rng, n: number, bound: number): Float32Array {
   return rng.uniformArray(n, -bound, bound);
 }
@@ -65,6 +82,12 @@ export function uniformInit(rng: Rng, n: number, bound: number): Float32Array {
  * Dense layer `x @ W + b`. With `agents` (a [B, N] one-hot matrix) the layer has N independent
  * weight sets stored as W [N, in, out], b [N, out]; row i uses the set of its agent. This is
  * computed as one matMul of the one-hot-expanded input ([B, N*in]) so it stays a single call.
+ *
+ * @example
+ * ```ts
+ * const y = tf.tidy(() => dense(x, w, b));              // shared: w [in, out], b [out]
+ * const z = tf.tidy(() => dense(x, w3, b2, agentsOneHot)); // per agent: w3 [N, in, out], b2 [N, out]
+ * ```
  */
 export function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, agents?: tf.Tensor2D): tf.Tensor2D {
   if (!agents) return tf.add(tf.matMul(x, w as tf.Tensor2D), b) as tf.Tensor2D;
@@ -73,7 +96,14 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, agents?: tf.Te
   return tf.add(tf.matMul(xe, tf.reshape(w, [n * inDim, outDim]) as tf.Tensor2D), tf.matMul(agents, b as tf.Tensor2D)) as tf.Tensor2D;
 }
 
-/** [B, D] and one-hot [B, N] -> [B, N*D] where row i holds x_i in the block of its agent. */
+/**
+ * [B, D] and one-hot [B, N] -> [B, N*D] where row i holds x_i in the block of its agent.
+ *
+ * @example
+ * ```ts
+ * expandByAgent(tf.tensor2d([[1, 2]]), tf.tensor2d([[0, 1]])); // [[0, 0, 1, 2]]
+ * ```
+ */
 export function expandByAgent(x: tf.Tensor2D, agents: tf.Tensor2D): tf.Tensor2D {
   const [bsz, d] = x.shape;
   const n = agents.shape[1];

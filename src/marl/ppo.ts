@@ -462,7 +462,16 @@ function sliceChunks(b: ChunkBatch, idx: Int32Array): ChunkBatch {
   };
 }
 
-/** In-place (x − mean) / (std + 1e-8) over entries with mask 1 (std unbiased, as torch.std). */
+/**
+ * In-place (x − mean) / (std + 1e-8) over entries with mask 1 (std unbiased, as torch.std);
+ * masked-out entries become 0.
+ *
+ * @example
+ * ```ts
+ * const adv = new Float32Array([1, 2, 3, 100]);
+ * normalizeMasked(adv, new Float32Array([1, 1, 1, 0])); // [-1, 0, 1, 0]
+ * ```
+ */
 export function normalizeMasked(x: Float32Array, mask: Float32Array): void {
   let n = 0;
   let s = 0;

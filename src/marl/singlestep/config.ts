@@ -45,7 +45,7 @@ export const SingleStepConfigSchema = z
     replayCapacity: z.number().int().positive().default(4096),
     miniBatch: z.number().int().positive().default(64),
     /** Off-policy gradient steps per observe() call. */
-    updatesPerObserve: z.number().int().positive().default(4),
+    updatesPerObserve: z.number().int().positive().default(8),
     /** Monte-Carlo samples K of the counterfactual baseline. */
     counterfactualSamples: z.number().int().positive().default(32),
     /** An agent's action space is enumerated exactly when it has at most this many actions. */
