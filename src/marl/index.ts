@@ -15,5 +15,5 @@ export type { PpoConfig, RolloutConfig, PpoTrainerConfig, ResolvedPpoTrainerConf
 export { writeCheckpoint, readCheckpoint, expectTensor, CHECKPOINT_FORMAT_VERSION } from './checkpoint';
 export type { CheckpointManifest, CheckpointTensorEntry, StoredTensor } from './checkpoint';
 export * from './envs';
-// Single-step learners (REINFORCE, off-policy actor-critic) live in ./singlestep (another module owner):
-// export * from './singlestep';
+// Single-step learners (REINFORCE, off-policy actor-critic), owned by the single-step module:
+export * from './singlestep';
