@@ -22,7 +22,8 @@
  * the window in row-major order, like the cpu backend). Cases they do not accelerate (NCHW
  * data, overlapping or padded average-pooling windows, padding larger than the filter extent) are delegated to the
  * stock gradient captured at install time. Unlike the stock gradients, the Conv2D and depthwise
- * overrides also support dilations > 1.
+ * overrides also support dilations > 1. Non-finite values (a diverged network) may spread NaN
+ * further than the stock gradients do (e.g. 0 * Inf inside a pooling window).
  *
  * Gradients are registered globally (for every backend); the overrides are correct on every
  * backend, but only pay off on wasm. Fused ops (`tf.fused.*`) with a linear activation use their
@@ -507,9 +508,10 @@ function maxPoolGrad(): GradConfig {
           );
           // (wasm's OneHot ignores its dtype argument and writes int32 data: cast explicitly.)
           const chosen = tf.cast(tf.oneHot(tf.argMax(windows, 1), k), 'float32');
-          const g = tf.mul(chosen, tf.reshape(dy as Tensor, [-1, 1]));
-          const back = tf.transpose(tf.reshape(g, [n, outH, outW, c, kH, kW]), [0, 1, 4, 2, 5, 3]);
-          return padBack(tf.reshape(back, [n, outH * kH, outW * kW, c]), q);
+          const back = tf.transpose(tf.reshape(chosen, [n, outH, outW, c, kH, kW]), [0, 1, 4, 2, 5, 3]);
+          // Broadcasting over the window axes here is faster on wasm than over a trailing axis.
+          const g = tf.mul(back, tf.reshape(dy as Tensor, [n, outH, 1, outW, 1, c]));
+          return padBack(tf.reshape(g, [n, outH * kH, outW * kW, c]), q);
         },
       };
     },
