@@ -364,6 +364,30 @@ describe('backend/gradient overrides', function () {
     });
   });
 
+  describe('determinism', () => {
+    it('the same inputs give bit-identical override gradients', async () => {
+      await tf.setBackend('wasm');
+      const rng = new Rng(21);
+      const x = tf.tensor(rng.normalArray(4 * 9 * 9 * 3), [4, 9, 9, 3]) as T4;
+      const w = tf.tensor(rng.normalArray(3 * 3 * 3 * 6), [3, 3, 3, 6]) as T4;
+      const dw = tf.tensor(rng.normalArray(5 * 5 * 6), [5, 5, 6, 1]) as T4;
+      const emb = tf.tensor(rng.normalArray(10 * 6), [10, 6]);
+      const ids = tf.tensor1d([3, 3, 1, 9], 'int32');
+      const run = () =>
+        tf.tidy(() =>
+          tf.grads((a: T, b: T, c: T, e: T) => {
+            let h = tf.conv2d(a as T4, b as T4, 2, 'same');
+            h = tf.maxPool(tf.depthwiseConv2d(h, c as T4, 1, 'same'), 3, 2, 'same');
+            return tf.sum(tf.mul(tf.mean(h, [1, 2]), tf.gather(e, ids)));
+          })([x, w, dw, emb]),
+        );
+      const first = run();
+      const second = run();
+      first.forEach((g, i) => assert.deepEqual(Array.from(second[i].dataSync()), Array.from(g.dataSync())));
+      tf.dispose([x, w, dw, emb, ids, ...first, ...second]);
+    });
+  });
+
   describe('training on wasm', () => {
     function init(rng: Rng, shape: number[], fanIn: number): tf.Variable {
       return tf.variable(tf.tensor(rng.normalArray(size(shape), 0, Math.sqrt(2 / fanIn)), shape));
