@@ -1,7 +1,8 @@
 import { strict as assert } from 'assert';
 import { tf } from '../../src/backend';
 import { Rng } from '../../src/random';
-import { ActorCritic, MemoryCueEnv, RolloutCollector, type CreditAssigner, type MultiAgentEnv, type ResetResult, type StepResult } from '../../src/marl';
+import { differenceStepAssigner } from '../../src/credit';
+import { ActorCritic, MemoryCueEnv, PpoTrainer, RolloutCollector, evaluatePolicy, type CreditAssigner, type MultiAgentEnv, type ResetResult, type StepResult } from '../../src/marl';
 
 /** Time-limited env: 1..3 agents, reward 1 for action 1, truncated (never terminated) after `limit` steps. */
 class TimeLimitEnv implements MultiAgentEnv {
@@ -125,6 +126,23 @@ describe('marl/RolloutCollector', () => {
     }
     assert.ok(nonZero > 0);
     policy.dispose();
+  });
+
+  it('accepts the credit module\'s differenceStepAssigner as its plug-in, and PPO learns with it', () => {
+    const env = { length: 1, minAgents: 3, maxAgents: 3, rewardMode: 'team' as const };
+    const policy = new ActorCritic({ ...gru, torso: 'mlp' });
+    const r = new RolloutCollector([new MemoryCueEnv(env)], policy, { seed: 5, episodesPerEnv: 8, credit: differenceStepAssigner() }).collect();
+    for (const t of r.trajectories) {
+      const cue = t.observations[0] === 1 ? 0 : 1;
+      const expected = ((t.actions[0] === cue ? 1 : 0) - (cue === 0 ? 1 : 0)) / 3;
+      assert.ok(Math.abs(t.rewards[0] - expected) < 1e-6, `difference reward ${t.rewards[0]} vs ${expected}`);
+    }
+    policy.dispose();
+    const trainer = new PpoTrainer({ policy: { ...gru, torso: 'mlp' }, ppo: { learningRate: 3e-3 }, seed: 1 }, [0, 1, 2, 3].map(() => new MemoryCueEnv(env)), { credit: differenceStepAssigner() });
+    trainer.train(15);
+    const { meanTeamReturn } = evaluatePolicy(trainer.policy, [new MemoryCueEnv(env)], { seed: 9, episodesPerEnv: 16, greedy: true });
+    assert.ok(meanTeamReturn >= 0.9, `team return with difference rewards ${meanTeamReturn}`);
+    trainer.dispose();
   });
 
   it('leaks no tensors across collects', () => {
