@@ -33,7 +33,7 @@ describe('marl/singlestep: off-policy actor-critic vs REINFORCE on a large facto
     assert.ok(reinforce.every(Number.isFinite), 'REINFORCE reaches the target within the budget');
     for (let k = 0; k < SEEDS.length; k++) assert.ok(ma2ml[k] < reinforce[k], `seed ${SEEDS[k]}: off-policy ${ma2ml[k]} vs REINFORCE ${reinforce[k]}`);
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-    assert.ok(mean(ma2ml) < 0.75 * mean(reinforce), `mean evaluations: off-policy ${mean(ma2ml)} vs REINFORCE ${mean(reinforce)}`);
+    assert.ok(mean(ma2ml) < 0.6 * mean(reinforce), `mean evaluations: off-policy ${mean(ma2ml)} vs REINFORCE ${mean(reinforce)}`);
     assert.equal(tf.memory().numTensors, n0);
   });
 });

@@ -50,7 +50,7 @@ export const SingleStepConfigSchema = z
     counterfactualSamples: z.number().int().positive().default(32),
     /** An agent's action space is enumerated exactly when it has at most this many actions. */
     enumerateLimit: z.number().int().min(0).default(64),
-    /** Standardise advantages over each update batch (makes w independent of the reward scale). */
+    /** Divide advantages by their standard deviation over each update batch (scale only, the baseline is kept), which makes w independent of the reward scale. */
     normalizeAdvantages: z.boolean().default(true),
   })
   .strict()

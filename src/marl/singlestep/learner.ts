@@ -62,7 +62,8 @@ export interface SingleStepLearnerState {
  * - `credit: 'counterfactual'` (default): centralised critic `Q(a)` (MLP on the concatenated one-hot
  *   tokens of all agents, regressed onto r over replay mini-batches) and the counterfactual
  *   advantage `A_i = Q(a) - E_{a_i'~pi_i} Q(a_i', a_-i)` (exact where an agent's space has at most
- *   `enumerateLimit` actions, else K Monte-Carlo samples; all agents' alternatives in one critic call).
+ *   `enumerateLimit` actions, else K Monte-Carlo samples drawn once per update and shared by its rows;
+ *   all agents' alternatives in one critic call).
  *   `'shared'`: `A_i = r - b` (no credit assignment). `'perAgent'`: `A_i = r_i - b_i` from per-agent
  *   rewards passed to {@link observe} (difference rewards, Shapley values).
  * - `offPolicy: true` (default): every evaluation goes to a replay buffer; each `observe` runs
@@ -538,7 +539,8 @@ export class SingleStepLearner {
       let s = 0;
       for (const a of adv) s += (a - m) * (a - m);
       const sd = Math.sqrt(s / adv.length) + 1e-8;
-      for (let k = 0; k < adv.length; k++) adv[k] = (adv[k] - m) / sd;
+      // Scale only: the baseline (not the batch mean) decides the sign of each advantage.
+      for (let k = 0; k < adv.length; k++) adv[k] = adv[k] / sd;
     }
     return adv;
   }
@@ -554,22 +556,12 @@ export class SingleStepLearner {
     const p = this.flatProbs();
     const groupProbs = this.groups.map((g) => g.map((t) => p.subarray(t * this.vmax, t * this.vmax + this.vocab[t])));
     const opts = { samples: c.counterfactualSamples, enumerateLimit: c.enumerateLimit, rng: this.cfRng };
-    // Exact alternatives do not depend on the row: compute once per group.
-    const shared: (Alternatives | null)[] = groupProbs.map((gp) => {
-      const a = counterfactualAlternatives(gp, { ...opts, mode: 'auto' });
-      return a.exact ? a : null;
-    });
-    const alts: Alternatives[][] = [];
+    // Alternatives are drawn once per update and shared by all rows (exact ones do not depend on the
+    // row; Monte-Carlo ones are common random numbers: each row's baseline stays unbiased).
+    const perGroup: Alternatives[] = groupProbs.map((gp) => counterfactualAlternatives(gp, { ...opts, mode: 'auto' }));
+    const alts: Alternatives[][] = Array.from({ length: n }, () => perGroup);
     let rows = n;
-    for (let b = 0; b < n; b++) {
-      const perGroup: Alternatives[] = [];
-      for (let g = 0; g < G; g++) {
-        const a = shared[g] ?? counterfactualAlternatives(groupProbs[g], { ...opts, mode: 'monteCarlo' });
-        perGroup.push(a);
-        rows += a.count;
-      }
-      alts.push(perGroup);
-    }
+    for (const a of perGroup) rows += n * a.count;
     const all = new Int32Array(rows * T);
     all.set(tokens.subarray(0, n * T));
     let r = n;
