@@ -20,7 +20,7 @@
  * padding and dilations, depthwiseConv2d, transpose + matMul, argMax/oneHot, reshape + sum) with
  * the same semantics as the stock cpu gradients (ties in max pooling go to the first maximum of
  * the window in row-major order, like the cpu backend). Cases they do not accelerate (NCHW
- * data, overlapping or padded average-pooling windows, padding larger than the filter extent) are delegated to the
+ * data, overlapping or padded average-pooling windows) are delegated to the
  * stock gradient captured at install time. Unlike the stock gradients, the Conv2D and depthwise
  * overrides also support dilations > 1. Non-finite values (a diverged network) may spread NaN
  * further than the stock gradients do (e.g. 0 * Inf inside a pooling window).
@@ -169,16 +169,17 @@ function interleaveZeros(t: Tensor4D, sH: number, sW: number): Tensor4D {
 
 interface TransposedPlan {
   pad: Pad;
-  /** Rows/columns of the zero-interleaved dy to keep (only trailing zeros are ever cut). */
-  keepH: number;
-  keepW: number;
+  /** Window of the zero-interleaved dy to use: rows/columns mapping only to padding are cut. */
+  begin: [number, number];
+  size: [number, number];
 }
 
 /**
  * Padding that turns an input gradient into a stride-1 correlation of the zero-interleaved dy
- * with the rotated filter. Undefined when the padding would be negative (then we delegate).
+ * with the rotated filter. Where that padding would be negative (forward padding larger than the
+ * filter extent), the corresponding dy rows/columns only reach padding and are cropped instead.
  */
-function transposedConvPlan(info: ReturnType<typeof tf.backend_util.computeConv2DInfo>): TransposedPlan | undefined {
+function transposedConvPlan(info: ReturnType<typeof tf.backend_util.computeConv2DInfo>): TransposedPlan {
   const { strideHeight: sH, strideWidth: sW, dilationHeight: dH, dilationWidth: dW } = info;
   const { inHeight: H, inWidth: W, outHeight: Ho, outWidth: Wo } = info;
   const p = info.padInfo;
@@ -187,18 +188,21 @@ function transposedConvPlan(info: ReturnType<typeof tf.backend_util.computeConv2
   // The interleaved dy has s-1 trailing zero rows/columns beyond the last real one.
   const bottom = H - ((Ho - 1) * sH + 1) + p.top - (sH - 1);
   const right = W - ((Wo - 1) * sW + 1) + p.left - (sW - 1);
-  if (top < 0 || left < 0 || bottom < -(sH - 1) || right < -(sW - 1)) return undefined;
+  const cropTop = Math.max(0, -top);
+  const cropLeft = Math.max(0, -left);
   return {
-    pad: explicitPad(top, Math.max(bottom, 0), left, Math.max(right, 0)),
-    keepH: Ho * sH + Math.min(bottom, 0),
-    keepW: Wo * sW + Math.min(right, 0),
+    pad: explicitPad(Math.max(top, 0), Math.max(bottom, 0), Math.max(left, 0), Math.max(right, 0)),
+    begin: [cropTop, cropLeft],
+    size: [Ho * sH - cropTop + Math.min(bottom, 0), Wo * sW - cropLeft + Math.min(right, 0)],
   };
 }
 
 function transposedConvSource(dy: Tensor4D, info: ReturnType<typeof tf.backend_util.computeConv2DInfo>, plan: TransposedPlan): Tensor4D {
   const src = interleaveZeros(dy, info.strideHeight, info.strideWidth);
-  if (plan.keepH === src.shape[1] && plan.keepW === src.shape[2]) return src;
-  return tf.slice(src, [0, 0, 0, 0], [src.shape[0], plan.keepH, plan.keepW, src.shape[3]]);
+  const [h0, w0] = plan.begin;
+  const [hn, wn] = plan.size;
+  if (h0 === 0 && w0 === 0 && hn === src.shape[1] && wn === src.shape[2]) return src;
+  return tf.slice(src, [0, h0, w0, 0], [src.shape[0], hn, wn, src.shape[3]]);
 }
 
 /**
@@ -280,7 +284,6 @@ function conv2dGrad(): GradConfig {
         'channelsLast',
       );
       const inputPlan = transposedConvPlan(info);
-      if (!inputPlan) return delegate('Conv2D', dy, saved, attrs);
       const [kH, kW, ci, co] = filter.shape;
       const p = info.padInfo;
       const pointwise =
@@ -351,7 +354,6 @@ function depthwiseGrad(): GradConfig {
         'channelsLast',
       );
       const inputPlan = transposedConvPlan(info);
-      if (!inputPlan) return delegate('DepthwiseConv2dNative', dy, saved, attrs);
       const [kH, kW, c, m] = filter.shape;
       const [n, h, w] = x.shape;
       const dil: [number, number] = [info.dilationHeight, info.dilationWidth];
@@ -434,7 +436,7 @@ function padBack(dx: Tensor4D, q: PoolPlan): Tensor4D {
  * back with the adjoint (transposed) depthwise conv. Used where stock wasm `MaxPoolGrad` is
  * wrong (it drops gradients of negative inputs next to 'same' padding) or slow.
  */
-function generalMaxPoolGrad(x: Tensor4D, dy: Tensor4D, attrs: NamedAttrMap): Tensor | undefined {
+function generalMaxPoolGrad(x: Tensor4D, dy: Tensor4D, attrs: NamedAttrMap): Tensor {
   const { filterSize, strides, pad, dimRoundingMode } = attrs as {
     filterSize: number | [number, number];
     strides: number | [number, number];
@@ -446,7 +448,6 @@ function generalMaxPoolGrad(x: Tensor4D, dy: Tensor4D, attrs: NamedAttrMap): Ten
   const k = kH * kW;
   const info = tf.backend_util.computeConv2DInfo(x.shape, [kH, kW, c, k], strides, 1, pad, dimRoundingMode, true, 'channelsLast');
   const plan = transposedConvPlan(info);
-  if (!plan) return undefined;
   const { outHeight: oh, outWidth: ow, strideHeight: sH, strideWidth: sW } = info;
   const { top, left } = info.padInfo;
   const oneHot = new Float32Array(k * c * k);
@@ -490,12 +491,7 @@ function maxPoolGrad(): GradConfig {
       const q = tilingPool(x, attrs);
       if (!q) {
         if (x.rank !== 4) return delegate('MaxPool', dy, saved, attrs);
-        return {
-          x: () => {
-            const dx = generalMaxPoolGrad(x, dy as Tensor4D, attrs);
-            return dx ?? (delegate('MaxPool', dy, saved, attrs) as { x: () => Tensor }).x();
-          },
-        };
+        return { x: () => generalMaxPoolGrad(x, dy as Tensor4D, attrs) };
       }
       return {
         x: () => {
