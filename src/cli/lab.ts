@@ -84,7 +84,12 @@ export function installHelp(root: string, hasJupyterCore: boolean): string {
  * console.log(plan.kind, plan.message);
  * ```
  */
-export function labPlan(env: NodeJS.ProcessEnv = process.env, extraArgs: string[] = [], root: string = findRepoRoot()): LabPlan {
+export function labPlan(
+  env: NodeJS.ProcessEnv = process.env,
+  extraArgs: string[] = [],
+  root: string = findRepoRoot(),
+  isRoot: boolean = process.getuid?.() === 0,
+): LabPlan {
   const jupyterPath = path.join(root, 'jupyter');
   const childEnv: NodeJS.ProcessEnv = {
     ...env,
@@ -97,6 +102,8 @@ export function labPlan(env: NodeJS.ProcessEnv = process.env, extraArgs: string[
   if (jupyter && (lab || notebook)) {
     const kind = lab ? 'lab' : 'notebook';
     const args = kind === 'lab' ? ['lab', `--ServerApp.root_dir=${root}`, ...extraArgs] : ['notebook', `--notebook-dir=${root}`, ...extraArgs];
+    // Jupyter refuses to run as root (containers, CI) without this flag.
+    if (isRoot && !args.includes('--allow-root')) args.push('--allow-root');
     const message = [
       `Starting ${kind === 'lab' ? 'JupyterLab' : 'Jupyter Notebook'} in ${root}`,
       `with JUPYTER_PATH=${childEnv.JUPYTER_PATH} (kernel "TypeScript (marl-automl)": tslab in the repository root, cells import ./src/...).`,

@@ -88,9 +88,23 @@ export async function closeFigureRenderer(): Promise<void> {
   }
 }
 
+/** True inside a tslab kernel or the headless runner (both set tslab's display hook). */
+function inNotebookProcess(): boolean {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return (require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown }).lastWriteDisplayData != null;
+  } catch {
+    return false;
+  }
+}
+
+/** Idle time after which a plain script's browser closes, so Node can exit. */
+const SCRIPT_IDLE_CLOSE_MS = 2000;
+
 /**
- * Closes the browser after `ms` idle milliseconds (0 = keep it open, the default). Useful in plain
- * scripts, where an open browser would keep Node running.
+ * Closes the browser after `ms` idle milliseconds (0 = the default: keep it open in notebooks, where
+ * the runner closes it after the last cell, and close it after 2 s idle in plain scripts, where an
+ * open browser would keep Node running).
  *
  * @example
  * ```ts
@@ -136,9 +150,8 @@ export async function renderFigure(fig: PlotlyFigure, options: RenderOptions = {
     },
     { fig: JSON.parse(JSON.stringify(fig)) as PlotlyFigure, format, width, height, scale },
   );
-  if (idleMs > 0) {
-    idleTimer = setTimeout(() => void closeFigureRenderer(), idleMs);
-  }
+  const idle = idleMs > 0 ? idleMs : inNotebookProcess() ? 0 : SCRIPT_IDLE_CLOSE_MS;
+  if (idle > 0) idleTimer = setTimeout(() => void closeFigureRenderer(), idle);
   if (format === 'png') {
     const comma = url.indexOf(',');
     return Buffer.from(url.slice(comma + 1), 'base64');

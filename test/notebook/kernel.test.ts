@@ -75,15 +75,15 @@ describe('project kernel and npm run lab', function () {
     for (const exe of ['jupyter', 'jupyter-notebook']) {
       fs.writeFileSync(path.join(bin, exe), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
     }
-    let plan = labPlan({ PATH: bin, JUPYTER_PATH: '/other' }, ['--no-browser'], ROOT);
+    let plan = labPlan({ PATH: bin, JUPYTER_PATH: '/other' }, ['--no-browser'], ROOT, false);
     assert.equal(plan.kind, 'notebook');
     assert.equal(plan.command, path.join(bin, 'jupyter'));
     assert.deepEqual(plan.args, ['notebook', `--notebook-dir=${ROOT}`, '--no-browser']);
     assert.equal(plan.env.JUPYTER_PATH, `${path.join(ROOT, 'jupyter')}:/other`);
     fs.writeFileSync(path.join(bin, 'jupyter-lab'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
-    plan = labPlan({ PATH: bin }, [], ROOT);
+    plan = labPlan({ PATH: bin }, [], ROOT, true);
     assert.equal(plan.kind, 'lab');
-    assert.deepEqual(plan.args, ['lab', `--ServerApp.root_dir=${ROOT}`]);
+    assert.deepEqual(plan.args, ['lab', `--ServerApp.root_dir=${ROOT}`, '--allow-root']);
     assert.equal(plan.env.JUPYTER_PATH, path.join(ROOT, 'jupyter'));
   });
 
