@@ -25,8 +25,8 @@ export const SingleStepConfigSchema = z
     baseline: z.enum(['movingAverage', 'value', 'batchMean', 'none']).default('movingAverage'),
     /** Decay of the moving-average baseline. */
     baselineDecay: z.number().min(0).lt(1).default(0.9),
-    /** Step size of the learned value baseline (SGD on the squared error). */
-    valueLr: z.number().positive().max(1).default(0.1),
+    /** Adam step size of the learned value baseline (a scalar per agent: single-step games have no state). */
+    valueLr: z.number().positive().default(0.05),
     /** true: actor (and critic) updates on replay mini-batches; false: the actor learns from each observed batch once (REINFORCE / MA2ML-Lite). */
     offPolicy: z.boolean().default(true),
     /** Treat all agents' tokens as one agent's sequence (single-agent RL over the joint action). */

@@ -49,6 +49,7 @@ export interface SingleStepLearnerState {
   replay: ReplayState;
   baselines: number[];
   baselineSet: boolean[];
+  valueOpt: { step: number; m: number; v: number }[];
   rng: { sample: RngState; replay: RngState; counterfactual: RngState };
   observed: number;
 }
@@ -113,6 +114,7 @@ export class SingleStepLearner {
   private readonly cfRng: Rng;
   private baselines: number[];
   private baselineSet: boolean[];
+  private valueOpt: { step: number; m: number; v: number }[];
   private observed = 0;
   private disposed = false;
 
@@ -172,6 +174,7 @@ export class SingleStepLearner {
     this.replay = new ReplayBuffer(c.replayCapacity, T, this.numAgents);
     this.baselines = new Array(numRewardSlots).fill(0);
     this.baselineSet = new Array(numRewardSlots).fill(false);
+    this.valueOpt = Array.from({ length: numRewardSlots }, () => ({ step: 0, m: 0, v: 0 }));
   }
 
   /** Number of policy groups (agents, or 1 with `jointAgent`). */
@@ -392,6 +395,7 @@ export class SingleStepLearner {
       replay: this.replay.getState(),
       baselines: this.baselines.slice(),
       baselineSet: this.baselineSet.slice(),
+      valueOpt: this.valueOpt.map((o) => ({ ...o })),
       rng: { sample: this.sampleRng.getState(), replay: this.replayRng.getState(), counterfactual: this.cfRng.getState() },
       observed: this.observed,
     };
@@ -430,6 +434,8 @@ export class SingleStepLearner {
     if (state.baselines.length !== this.baselines.length) throw new Error(`setState: baselines must have ${this.baselines.length} entries`);
     this.baselines = state.baselines.slice();
     this.baselineSet = state.baselineSet.slice();
+    if (!Array.isArray(state.valueOpt) || state.valueOpt.length !== this.valueOpt.length) throw new Error(`setState: valueOpt must have ${this.valueOpt.length} entries`);
+    this.valueOpt = state.valueOpt.map((o) => ({ step: o.step, m: o.m, v: o.v }));
     this.sampleRng.setState(state.rng.sample);
     this.replayRng.setState(state.rng.replay);
     this.cfRng.setState(state.rng.counterfactual);
@@ -506,7 +512,17 @@ export class SingleStepLearner {
         this.baselines[g] = m;
         this.baselineSet[g] = true;
       } else if (c.baseline === 'value') {
-        this.baselines[g] += c.valueLr * (m - this.baselines[g]);
+        // Learned value: a scalar V_g fitted by Adam (PyTorch semantics) to the batch's squared error.
+        let grad = 0;
+        for (let b = 0; b < n; b++) grad += this.baselines[g] - slot[b * G + g];
+        grad /= n;
+        const st = this.valueOpt[g];
+        st.step += 1;
+        st.m = 0.9 * st.m + 0.1 * grad;
+        st.v = 0.999 * st.v + 0.001 * grad * grad;
+        const mHat = st.m / (1 - Math.pow(0.9, st.step));
+        const vHat = st.v / (1 - Math.pow(0.999, st.step));
+        this.baselines[g] -= (c.valueLr * mHat) / (Math.sqrt(vHat) + 1e-8);
       } else {
         this.baselines[g] = c.baselineDecay * this.baselines[g] + (1 - c.baselineDecay) * m;
       }
