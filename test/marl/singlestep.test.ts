@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import { tf } from '../../src/backend';
 import { Rng } from '../../src/random';
-import { SingleStepLearner } from '../../src/marl/singlestep';
+import { SingleStepLearner, tokenCreditRewards } from '../../src/marl/singlestep';
 import type { JointAction, SingleStepConfigInput } from '../../src/marl/singlestep';
 import { factoredTokenGame } from '../../src/marl/envs/games';
 
@@ -221,5 +221,33 @@ describe('marl/singlestep: SingleStepLearner basics', () => {
     const other = new SingleStepLearner({ ...cfg, tau: 0.5 });
     assert.throws(() => other.setState(saved), /config differs/);
     [A, B, other].forEach((l) => l.dispose());
+  });
+});
+
+describe('marl/singlestep: per-agent credit for token agents and determinism', () => {
+  it('tokenCreditRewards: difference rewards and exact Shapley values over token agents', () => {
+    // G = 0.5 * [agent 0 right] + 0.3 * [agent 1 right] + 0.2 * [both right]
+    const right = [[1, 2], [3]];
+    const isRight = (a: number[][], i: number) => a[i].every((t, k) => t === right[i][k]);
+    const G = (a: number[][]) => 0.5 * +isRight(a, 0) + 0.3 * +isRight(a, 1) + 0.2 * +(isRight(a, 0) && isRight(a, 1));
+    const defaults = [[0, 0], [0]];
+    const d = tokenCreditRewards(G, right, G(right), { method: 'difference', defaults });
+    assert.deepEqual(Array.from(d, (x) => Math.round(x * 1000) / 1000), [0.7, 0.5]);
+    const s = tokenCreditRewards(G, right, G(right), { method: 'shapley', defaults });
+    assert.deepEqual(Array.from(s, (x) => Math.round(x * 1000) / 1000), [0.6, 0.4]);
+    assert.throws(() => tokenCreditRewards(G, right, 1, { method: 'difference', defaults: [[0]] }), /defaults must list 2 agents/);
+  });
+
+  it('same seed, same results (rewards, weights, critic)', () => {
+    const vocab = [[4, 4], [4, 4, 4]];
+    const game = factoredTokenGame({ vocab, seed: 5 });
+    const runOnce = () => {
+      const L = new SingleStepLearner({ agents: vocab.map((v) => ({ vocab: v })), seed: 12, enumerateLimit: 10, counterfactualSamples: 4, miniBatch: 16 });
+      const res = L.run((a) => game.reward(a), { evaluations: 64, batchSize: 8 });
+      const st = L.getState();
+      L.dispose();
+      return { rewards: res.rewards, logits: st.logits, critic: st.critic };
+    };
+    assert.deepEqual(runOnce(), runOnce());
   });
 });

@@ -11,3 +11,5 @@ export type { SingleStepConfig, SingleStepConfigInput } from './config';
 export { ReplayBuffer } from './replay';
 export type { ReplayState } from './replay';
 export type { AdamState } from './adam';
+export { tokenCreditRewards } from './credit';
+export type { TokenCreditOptions } from './credit';
