@@ -1,4 +1,5 @@
 import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -45,9 +46,14 @@ describe('notebook runner (headless, tslab compiler + executor)', function () {
     assert.deepEqual(bundle.data, { 'text/plain': ['bundle text'], 'application/json': { n: 2 } });
     // per-cell timing: the cell with a 50 ms sleep took at least 50 ms
     const exec = code[2].metadata.execution as Record<string, unknown>;
-    assert.ok((exec.duration_s as number) >= 0.05, `duration ${exec.duration_s}`);
+    const timing = code[2].metadata['marl-automl'] as { duration_s: number; ok: boolean };
+    assert.ok(timing.duration_s >= 0.05, `duration ${timing.duration_s}`);
+    assert.equal(timing.ok, true);
     assert.ok(Date.parse(exec['shell.execute_reply'] as string) >= Date.parse(exec['shell.execute_reply.started'] as string));
     assert.equal((nb.metadata['marl-automl'] as Record<string, unknown>).status, 'ok');
+    // the executed copy is valid nbformat 4 (checked with Python's nbformat where installed)
+    const py = spawnSync('/usr/bin/python3', ['-c', 'import sys, nbformat; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))', report.output], { encoding: 'utf8' });
+    if (!/No module named/.test(py.stderr)) assert.equal(py.status, 0, py.stderr);
     // terminal progress names each cell with its position
     assert.ok(lines.some((l) => /^\s+\[1\/4\] cell 2 ✓ \d/.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => l.includes('│ preset=smoke n=2')));

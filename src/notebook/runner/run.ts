@@ -143,7 +143,7 @@ function finalizeOutputs(outputs: CellOutput[]): CellOutput[] {
  * Runs one notebook headlessly: its code cells run in order in a fresh Node process with tslab's
  * compiler and executor (no Jupyter or Python needed), stdout/stderr and `tslab.display` bundles
  * are captured into nbformat outputs, and the executed copy (outputs, execution counts, per-cell
- * timing in `metadata.execution`) is written atomically to `<outDir>/<name>.ipynb`, also when a
+ * timestamps in `metadata.execution` and seconds in `metadata['marl-automl'].duration_s`) is written atomically to `<outDir>/<name>.ipynb`, also when a
  * cell fails. Rejects with a {@link NotebookRunError} on the first failing or timed-out cell;
  * later cells are not run.
  *
@@ -285,11 +285,12 @@ export async function runNotebook(file: string, options: RunNotebooksOptions = {
           const durationS = msg.durationMs / 1000;
           cell.metadata = {
             ...cell.metadata,
+            // nbformat allows only timestamp strings under `execution` (as nbclient writes them).
             execution: {
               'shell.execute_reply.started': start?.wall.toISOString(),
               'shell.execute_reply': new Date().toISOString(),
-              duration_s: Number(durationS.toFixed(4)),
             },
+            'marl-automl': { duration_s: Number(durationS.toFixed(4)), ok: msg.ok },
           };
           report.cells.push({ cell: msg.index + 1, firstLine: firstLineOf(joinText(cell.source)), ok: msg.ok, durationS });
           const pos = codeCells.findIndex((c) => c.index === msg.index) + 1;
