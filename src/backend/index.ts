@@ -8,3 +8,4 @@ export {
   gradientOverridesInstalled,
   OVERRIDDEN_KERNELS,
 } from './gradients';
+export { installWasmKernelFixes, wasmKernelFixesInstalled, FIXED_WASM_KERNELS } from './kernel-fixes';

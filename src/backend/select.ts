@@ -1,5 +1,6 @@
 import { tf } from './tf';
 import { installGradientOverrides } from './gradients';
+import { installWasmKernelFixes } from './kernel-fixes';
 
 /** Backends the library can run on, fastest first. */
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
@@ -125,6 +126,7 @@ async function tryLoad(name: BackendName): Promise<string | undefined> {
         require('@tensorflow/tfjs-backend-wasm');
         if (!(await tf.setBackend('wasm'))) return 'wasm backend failed to initialise';
         await tf.ready();
+        installWasmKernelFixes(); // wrong-result kernels of tfjs-backend-wasm 4.22 (see kernel-fixes.ts)
         return undefined;
       }
       case 'cpu':

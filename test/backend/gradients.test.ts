@@ -1,6 +1,7 @@
 import { strict as assert } from 'assert';
 import {
   tf,
+  wasmKernelFixesInstalled,
   installGradientOverrides,
   uninstallGradientOverrides,
   gradientOverridesInstalled,
@@ -22,8 +23,6 @@ interface Case {
   f: Fn;
   /** Reference function for the stock gradients on cpu (defaults to `f`). */
   ref?: Fn;
-  /** Backend for the override run (default wasm; cpu where the wasm forward kernel is broken). */
-  overrideBackend?: 'wasm' | 'cpu';
   /** Input values (defaults to N(0, 1)). */
   values?: (rng: Rng, size: number, index: number) => Float32Array;
 }
@@ -63,9 +62,8 @@ async function check(c: Case, seed = 1): Promise<void> {
   uninstallGradientOverrides();
   const ref = gradients(c.ref ?? c.f, c.shapes, data, seed + 1000);
   installGradientOverrides();
-  await tf.setBackend(c.overrideBackend ?? 'wasm');
-  const got = gradients(c.f, c.shapes, data, seed + 1000);
   await tf.setBackend('wasm');
+  const got = gradients(c.f, c.shapes, data, seed + 1000);
   for (let i = 0; i < ref.length; i++) {
     const { err, scale } = relErr(got[i], ref[i]);
     assert.ok(scale > 0, `${c.name}: reference gradient of input ${i} is all zero (test would be vacuous)`);
@@ -318,9 +316,7 @@ describe('backend/gradient overrides', function () {
           name,
           shapes: [xs],
           f: (x) => tf.gather(x, tf.tensor(idx(size(is), xs[axis], 77), is, 'int32'), axis, bd),
-          // wasm's GatherV2 *forward* kernel is wrong for batchDims > 0 in tfjs 4.22 (garbage or
-          // out-of-bounds reads), so the override is exercised on cpu there.
-          overrideBackend: bd > 0 ? 'cpu' : 'wasm',
+
         }),
       );
     }
@@ -345,6 +341,64 @@ describe('backend/gradient overrides', function () {
       const g = tf.grad(f)(x);
       assert.deepEqual(Array.from(g.dataSync()), [1, 1, 2, 2]);
       tf.dispose([x, i, g]);
+    });
+  });
+
+  describe('wasm forward kernel fixes (GatherV2 batchDims, OneHot dtype)', () => {
+    async function onBoth(f: () => T): Promise<[number[], number[]]> {
+      await tf.setBackend('cpu');
+      const ref = tf.tidy(f);
+      const refData = Array.from(ref.dataSync());
+      ref.dispose();
+      await tf.setBackend('wasm');
+      const got = tf.tidy(f);
+      const gotData = Array.from(got.dataSync());
+      assert.equal(got.dtype, 'float32');
+      got.dispose();
+      return [gotData, refData];
+    }
+    const xs = Array.from({ length: 120 }, (_, i) => i * 0.5 - 7);
+
+    it('initBackend installed them', () => assert.equal(wasmKernelFixesInstalled(), true));
+
+    const cases: [string, number[], number[], number[], number, number][] = [
+      ['batchDims 1: one action per row', [8, 15], [8], [0, 3, 14, 7, 7, 1, 2, 9], 1, 1],
+      ['batchDims 1, 2-D indices, axis 2 (outer dims)', [2, 4, 15], [2, 3], [0, 1, 2, 14, 3, 2], 2, 1],
+      ['batchDims 2, axis 2 with trailing slice', [2, 3, 5, 4], [2, 3, 2], [0, 4, 1, 1, 2, 3, 4, 4, 0, 0, 3, 2], 2, 2],
+      ['batchDims 0 still uses the stock kernel', [6, 20], [3], [5, 0, 5], 0, 0],
+    ];
+    for (const [name, xShape, iShape, ids, axis, bd] of cases) {
+      it(`gather ${name} matches cpu`, async () => {
+        const [got, ref] = await onBoth(() =>
+          tf.gather(tf.tensor(xs.slice(0, size(xShape)), xShape), tf.tensor(ids, iShape, 'int32'), axis, bd),
+        );
+        assert.deepEqual(got, ref);
+      });
+    }
+    it('gather with batchDims rejects out-of-range indices with a clear error', async () => {
+      await tf.setBackend('wasm');
+      assert.throws(
+        () => tf.tidy(() => tf.gather(tf.zeros([2, 3]), tf.tensor1d([0, 3], 'int32'), 1, 1)),
+        /index value 3 is not in \[0, 2\]/,
+      );
+    });
+    it('oneHot honours a float32 dtype', async () => {
+      const [got, ref] = await onBoth(() => tf.oneHot(tf.tensor1d([2, 0, 1], 'int32'), 3, 2.5, -1, 'float32'));
+      assert.deepEqual(got, ref);
+      assert.deepEqual(ref, [-1, -1, 2.5, 2.5, -1, -1, -1, 2.5, -1]);
+    });
+    it('the fixed kernels leak no tensors or wasm buffers', async () => {
+      await tf.setBackend('wasm');
+      const x = tf.tensor2d(xs.slice(0, 40), [8, 5]);
+      const i = tf.tensor1d([0, 1, 2, 3, 4, 0, 1, 2], 'int32');
+      const run = () => tf.dispose([tf.gather(x, i, 1, 1), tf.oneHot(i, 5, 1, 0, 'float32')]);
+      run();
+      const before = tf.memory();
+      for (let k = 0; k < 5; k++) run();
+      const after = tf.memory();
+      assert.equal(after.numTensors, before.numTensors);
+      assert.equal(after.numDataBuffers, before.numDataBuffers);
+      tf.dispose([x, i]);
     });
   });
 

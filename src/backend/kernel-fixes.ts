@@ -1,0 +1,128 @@
+/**
+ * Fixes for forward kernels of `@tensorflow/tfjs-backend-wasm` 4.22 that silently return wrong
+ * values (found while writing the gradient overrides):
+ * - `GatherV2` with `batchDims > 0` reads the wrong rows (garbage values or out-of-bounds reads),
+ *   e.g. `tf.gather(logits, actions, 1, 1)`. Fixed by a JavaScript gather for that case (the
+ *   stock kernel already reads the indices back to JavaScript); `batchDims = 0` is unchanged.
+ * - `OneHot` ignores its `dtype` and writes int32 data into a float32 tensor
+ *   (`tf.oneHot(i, n, 1, 0, 'float32')` reads back as ~1e-45) and truncates non-integer on/off
+ *   values. Fixed by a JavaScript one-hot for non-int32 dtypes.
+ * `initBackend()` installs these whenever it selects wasm.
+ */
+import { tf } from './tf';
+
+type KernelConfig = ReturnType<typeof tf.getKernel>;
+type KernelFunc = KernelConfig['kernelFunc'];
+type TensorInfo = { dataId: object; shape: number[]; dtype: tf.DataType };
+type Writable = { [i: number]: number; length: number };
+
+interface WasmBackendLike {
+  readSync(dataId: object): unknown;
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Writable;
+  disposeData(dataId: object): boolean;
+}
+
+/**
+ * Wasm kernels replaced by {@link installWasmKernelFixes}.
+ *
+ * @example
+ * ```ts
+ * FIXED_WASM_KERNELS.includes('GatherV2'); // true
+ * ```
+ */
+export const FIXED_WASM_KERNELS: readonly string[] = Object.freeze(['GatherV2', 'OneHot']);
+
+let installed = false;
+
+/**
+ * Re-registers the wasm `GatherV2` and `OneHot` kernels with correct versions (idempotent; a no-op
+ * when the wasm backend package is not loaded).
+ *
+ * @example
+ * ```ts
+ * require('@tensorflow/tfjs-backend-wasm');
+ * installWasmKernelFixes();
+ * ```
+ */
+export function installWasmKernelFixes(): void {
+  if (installed) return;
+  const gather = tf.getKernel('GatherV2', 'wasm');
+  const oneHot = tf.getKernel('OneHot', 'wasm');
+  if (!gather || !oneHot) return;
+  tf.unregisterKernel('GatherV2', 'wasm');
+  tf.registerKernel({ ...gather, kernelFunc: fixedGather(gather.kernelFunc) });
+  tf.unregisterKernel('OneHot', 'wasm');
+  tf.registerKernel({ ...oneHot, kernelFunc: fixedOneHot(oneHot.kernelFunc) });
+  installed = true;
+}
+
+/**
+ * Whether {@link installWasmKernelFixes} has replaced the wasm kernels.
+ *
+ * @example
+ * ```ts
+ * if (!wasmKernelFixesInstalled()) installWasmKernelFixes();
+ * ```
+ */
+export function wasmKernelFixesInstalled(): boolean {
+  return installed;
+}
+
+function fixedGather(original: KernelFunc): KernelFunc {
+  return ((args: { inputs: Record<string, TensorInfo>; backend: WasmBackendLike; attrs: Record<string, unknown> }) => {
+    const { inputs, backend, attrs } = args;
+    const batchDims = (attrs.batchDims as number | undefined) ?? 0;
+    if (batchDims === 0) return (original as (a: unknown) => unknown)(args);
+    const { x, indices } = inputs;
+    const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0];
+    const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(
+      x as unknown as tf.TensorInfo as tf.Tensor,
+      indices as unknown as tf.TensorInfo as tf.Tensor,
+      axis,
+      batchDims,
+    );
+    const xs = backend.readSync(x.dataId) as Writable;
+    const ids = backend.readSync(indices.dataId) as Writable;
+    const dim = info.dimSize;
+    for (let i = 0; i < ids.length; i++) {
+      const v = ids[i];
+      if (!(v >= 0 && v <= dim - 1)) throw new Error(`GatherV2: the index value ${v} is not in [0, ${dim - 1}]`);
+    }
+    const { batchSize: nb, outerSize: no, sliceSize: ns } = info;
+    const ni = ids.length / nb;
+    const out = backend.makeOutput(info.outputShape, x.dtype);
+    const os = backend.typedArrayFromHeap(out);
+    for (let b = 0; b < nb; b++) {
+      for (let o = 0; o < no; o++) {
+        for (let i = 0; i < ni; i++) {
+          const src = ((b * no + o) * dim + ids[b * ni + i]) * ns;
+          const dst = ((b * no + o) * ni + i) * ns;
+          for (let s = 0; s < ns; s++) os[dst + s] = xs[src + s];
+        }
+      }
+    }
+    return out;
+  }) as unknown as KernelFunc;
+}
+
+function fixedOneHot(original: KernelFunc): KernelFunc {
+  return ((args: { inputs: Record<string, TensorInfo>; backend: WasmBackendLike; attrs: Record<string, unknown> }) => {
+    const { inputs, backend, attrs } = args;
+    const dtype = (attrs.dtype as tf.DataType | undefined) ?? 'int32';
+    if (dtype === 'int32') return (original as (a: unknown) => unknown)(args);
+    // The wasm kernel writes int32 data and truncates on/off values: build it here instead.
+    const depth = attrs.depth as number;
+    const onValue = attrs.onValue as number;
+    const offValue = attrs.offValue as number;
+    const ids = backend.readSync(inputs.indices.dataId) as Writable;
+    const out = backend.makeOutput([...inputs.indices.shape, depth], dtype);
+    const os = backend.typedArrayFromHeap(out);
+    for (let i = 0; i < os.length; i++) os[i] = offValue;
+    for (let i = 0; i < ids.length; i++) {
+      const v = ids[i];
+      if (v >= 0 && v < depth) os[i * depth + v] = onValue;
+    }
+    return out;
+  }) as unknown as KernelFunc;
+}
