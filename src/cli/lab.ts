@@ -28,7 +28,14 @@ export interface LabPlan {
   message: string;
 }
 
-/** Finds the repository root: the nearest folder above `from` holding the project kernelspec. */
+/**
+ * Finds the repository root: the nearest folder above `from` holding the project kernelspec.
+ *
+ * @example
+ * ```ts
+ * findRepoRoot(); // '/home/me/marl-automl'
+ * ```
+ */
 export function findRepoRoot(from: string = __dirname): string {
   let dir = path.resolve(from);
   for (;;) {
@@ -53,7 +60,14 @@ function onPath(exe: string, envPath: string | undefined): string | undefined {
   return undefined;
 }
 
-/** Install instructions shown when Jupyter (or its Lab/Notebook front end) is missing. */
+/**
+ * Install instructions shown when Jupyter (or its Lab/Notebook front end) is missing.
+ *
+ * @example
+ * ```ts
+ * console.log(installHelp(findRepoRoot(), false));
+ * ```
+ */
 export function installHelp(root: string, hasJupyterCore: boolean): string {
   const jp = path.join(root, 'jupyter');
   return [

@@ -16,7 +16,14 @@ export interface PlotlyFigure {
 /** Colour cycle (plotly's default "D3" palette). */
 export const PALETTE: readonly string[] = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 
-/** Translucent version of a `#rrggbb` colour, for CI bands. */
+/**
+ * Translucent version of a `#rrggbb` colour, for CI bands.
+ *
+ * @example
+ * ```ts
+ * withAlpha('#1f77b4', 0.2); // 'rgba(31,119,180,0.2)'
+ * ```
+ */
 export function withAlpha(hex: string, alpha: number): string {
   const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
   if (!m) throw new Error(`withAlpha: expected a colour like #1f77b4, got '${hex}'`);

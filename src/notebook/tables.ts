@@ -17,7 +17,14 @@ export interface TableFormatOptions {
 type Danfo = typeof import('danfojs-node');
 let danfo: Danfo | undefined;
 
-/** danfojs-node, loaded on first use (it takes about a second to import). */
+/**
+ * danfojs-node, loaded on first use (it takes about a second to import).
+ *
+ * @example
+ * ```ts
+ * const df = await danfojs().readCSV('results/03-main/table.csv');
+ * ```
+ */
 export function danfojs(): Danfo {
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   if (!danfo) danfo = require('danfojs-node') as Danfo;

@@ -8,7 +8,14 @@ export interface LineProgressOptions {
   now?: () => number;
 }
 
-/** Formats seconds compactly: `42s`, `3m05s`, `1h02m`. */
+/**
+ * Formats seconds compactly.
+ *
+ * @example
+ * ```ts
+ * formatDuration(185); // '3m05s'
+ * ```
+ */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '?';
   if (seconds < 60) return seconds < 10 ? `${seconds.toFixed(1)}s` : `${Math.round(seconds)}s`;

@@ -75,13 +75,27 @@ const NotebookSchema = z
   })
   .passthrough();
 
-/** Joins nbformat multiline text into one string. */
+/**
+ * Joins nbformat multiline text into one string.
+ *
+ * @example
+ * ```ts
+ * joinText(['a\n', 'b']); // 'a\nb'
+ * ```
+ */
 export function joinText(text: MultilineText | undefined): string {
   if (text === undefined) return '';
   return Array.isArray(text) ? text.join('') : text;
 }
 
-/** Splits text into nbformat lines (each keeps its `\n`), the way Jupyter writes notebooks. */
+/**
+ * Splits text into nbformat lines (each keeps its `\n`), the way Jupyter writes notebooks.
+ *
+ * @example
+ * ```ts
+ * splitLines('a\nb'); // ['a\n', 'b']
+ * ```
+ */
 export function splitLines(text: string): string[] {
   if (text === '') return [];
   const lines = text.split(/(?<=\n)/);
@@ -118,7 +132,14 @@ export function readNotebook(file: string): Notebook {
   return parsed.data as unknown as Notebook;
 }
 
-/** Serialises a notebook the way Jupyter does (1-space indent, trailing newline). */
+/**
+ * Serialises a notebook the way Jupyter does (1-space indent, trailing newline).
+ *
+ * @example
+ * ```ts
+ * writeFileAtomic('out.ipynb', serializeNotebook(readNotebook('in.ipynb')));
+ * ```
+ */
 export function serializeNotebook(nb: Notebook): string {
   return JSON.stringify(nb, null, 1) + '\n';
 }

@@ -24,7 +24,14 @@ export type ChildMessage =
  */
 export const CLEANUP_KEY = Symbol.for('marl-automl.notebook.cleanup');
 
-/** Registers `fn` to run when the headless runner finishes a notebook. */
+/**
+ * Registers `fn` to run when the headless runner finishes a notebook.
+ *
+ * @example
+ * ```ts
+ * registerCleanup(async () => { await pool.close(); });
+ * ```
+ */
 export function registerCleanup(fn: () => Promise<void> | void): void {
   const g = globalThis as unknown as Record<symbol, Set<() => Promise<void> | void> | undefined>;
   let set = g[CLEANUP_KEY];
@@ -35,7 +42,14 @@ export function registerCleanup(fn: () => Promise<void> | void): void {
   set.add(fn);
 }
 
-/** Runs and clears all registered clean-up functions (errors are returned, not thrown). */
+/**
+ * Runs and clears all registered clean-up functions (errors are returned, not thrown).
+ *
+ * @example
+ * ```ts
+ * const errors = await runCleanups();
+ * ```
+ */
 export async function runCleanups(): Promise<string[]> {
   const g = globalThis as unknown as Record<symbol, Set<() => Promise<void> | void> | undefined>;
   const set = g[CLEANUP_KEY];

@@ -79,7 +79,14 @@ export class NotebookRunError extends Error {
   }
 }
 
-/** Lists `notebooks/*.ipynb` under `rootDir`, in name order. */
+/**
+ * Lists `notebooks/*.ipynb` under `rootDir`, in name order.
+ *
+ * @example
+ * ```ts
+ * defaultNotebooks('/repo'); // ['/repo/notebooks/01-env.ipynb', ...]
+ * ```
+ */
 export function defaultNotebooks(rootDir: string = process.cwd()): string[] {
   const dir = path.join(rootDir, 'notebooks');
   if (!fs.existsSync(dir)) return [];
