@@ -1,7 +1,7 @@
 import { tf } from '../../backend';
 import { Rng } from '../../random';
 import type { RngState } from '../../random';
-import { counterfactualAlternatives, counterfactualBaseline } from '../../credit/counterfactual';
+import { counterfactualAlternatives } from '../../credit/counterfactual';
 import type { Alternatives } from '../../credit/counterfactual';
 import { NamedAdam } from './adam';
 import type { AdamState } from './adam';
@@ -357,6 +357,23 @@ export class SingleStepLearner {
     return out;
   }
 
+  /**
+   * Counterfactual advantages `A_g = Q(a) - E_{a_g'~pi_g} Q(a_g', a_-g)` of joint actions under the
+   * current critic and policies, `[actions.length * numPolicies]` (row-major), unnormalised.
+   * Monte-Carlo alternatives come from `rng` (default: a fresh stream, so learning is unaffected).
+   *
+   * @example
+   * ```ts
+   * const adv = learner.counterfactualAdvantages(batch); // per-agent credit of each evaluation
+   * ```
+   */
+  counterfactualAdvantages(actions: JointAction[], rng?: Rng): Float32Array {
+    this.checkAlive();
+    const tokens = new Int32Array(actions.length * this.numTokens);
+    actions.forEach((a, b) => this.flattenInto(a, tokens, b * this.numTokens, `actions[${b}]`));
+    return this.cfAdvantages(tokens, actions.length, rng ?? new Rng(this.config.seed).fork('diagnostic'));
+  }
+
   /** Sum over policies of KL(pi || rho) (factored: sum over tokens). */
   klToTarget(): number {
     const k = tf.tidy(() => tf.sum(this.klPerGroup()));
@@ -535,7 +552,7 @@ export class SingleStepLearner {
     const G = this.groups.length;
     let adv: Float32Array;
     if (c.credit === 'counterfactual') {
-      adv = this.counterfactualAdvantages(tokens, n);
+      adv = this.cfAdvantages(tokens, n);
     } else {
       adv = new Float32Array(n * G);
       for (let g = 0; g < G; g++) {
@@ -565,44 +582,59 @@ export class SingleStepLearner {
    * COMA/MA2ML marginal contribution: A_g = Q(a) - E_{a_g'~pi_g} Q(a_g', a_-g), every factual row
    * and every alternative of every group in one critic call.
    */
-  private counterfactualAdvantages(tokens: Int32Array, n: number): Float32Array {
+  private cfAdvantages(tokens: Int32Array, n: number, rng: Rng = this.cfRng): Float32Array {
     const c = this.config;
-    const T = this.numTokens;
-    const G = this.groups.length;
+    const D = this.inputSize;
     const p = this.flatProbs();
     const groupProbs = this.groups.map((g) => g.map((t) => p.subarray(t * this.vmax, t * this.vmax + this.vocab[t])));
-    const opts = { samples: c.counterfactualSamples, enumerateLimit: c.enumerateLimit, rng: this.cfRng };
+    const opts = { samples: c.counterfactualSamples, enumerateLimit: c.enumerateLimit, rng };
     // Alternatives are drawn once per update and shared by all rows (exact ones do not depend on the
     // row; Monte-Carlo ones are common random numbers: each row's baseline stays unbiased).
-    const perGroup: Alternatives[] = groupProbs.map((gp) => counterfactualAlternatives(gp, { ...opts, mode: 'auto' }));
-    const alts: Alternatives[][] = Array.from({ length: n }, () => perGroup);
-    let rows = n;
-    for (const a of perGroup) rows += n * a.count;
-    const all = new Int32Array(rows * T);
-    all.set(tokens.subarray(0, n * T));
-    let r = n;
-    for (let b = 0; b < n; b++) {
-      for (let g = 0; g < G; g++) {
-        const a = alts[b][g];
-        const members = this.groups[g];
-        const L = members.length;
-        for (let k = 0; k < a.count; k++, r++) {
-          all.copyWithin(r * T, b * T, (b + 1) * T);
-          for (let m = 0; m < L; m++) all[r * T + members[m]] = a.tokens[k * L + m];
-        }
-      }
-    }
-    const q = this.criticForwardRows(this.multiHot(all, rows));
-    const adv = new Float32Array(n * G);
-    r = n;
-    for (let b = 0; b < n; b++) {
-      for (let g = 0; g < G; g++) {
-        const a = alts[b][g];
-        adv[b * G + g] = q[b] - counterfactualBaseline(q.subarray(r, r + a.count), a.weights);
-        r += a.count;
-      }
-    }
+    const alts: Alternatives[] = groupProbs.map((gp) => counterfactualAlternatives(gp, { ...opts, mode: 'auto' }));
+    // The critic's first layer is linear in the one-hot input, so the pre-activation of "row b with
+    // group g's tokens replaced by alternative k" is P_b - F_{b,g} + A_{g,k}: no per-row inputs are
+    // built, and each group's n x K alternatives go through the rest of the critic in one call.
+    const x = this.multiHot(tokens, n);
+    const factualParts: Float32Array[] = [];
+    const altParts: Float32Array[] = [];
+    this.groups.forEach((members, g) => {
+      const f = new Float32Array(n * D);
+      for (let b = 0; b < n; b++) for (const t of members) f[b * D + this.tokenOffset[t] + tokens[b * this.numTokens + t]] = 1;
+      factualParts.push(f);
+      const a = alts[g];
+      const L = members.length;
+      const h = new Float32Array(a.count * D);
+      for (let k = 0; k < a.count; k++) for (let m = 0; m < L; m++) h[k * D + this.tokenOffset[members[m]] + a.tokens[k * L + m]] = 1;
+      altParts.push(h);
+    });
+    const advT = tf.tidy(() => {
+      const w0 = this.criticParams.get('w0')!;
+      const b0 = this.criticParams.get('b0')!;
+      const pre = tf.add(tf.matMul(tf.tensor2d(x, [n, D]), w0), b0); // [n, H]
+      const H = pre.shape[1] as number;
+      const qFactual = this.criticTail(pre); // [n]
+      const cols = this.groups.map((_, g) => {
+        const K = alts[g].count;
+        const f = tf.matMul(tf.tensor2d(factualParts[g], [n, D]), w0); // [n, H]
+        const a = tf.matMul(tf.tensor2d(altParts[g], [K, D]), w0); // [K, H]
+        const rows = tf.add(tf.reshape(tf.sub(pre, f), [n, 1, H]), tf.reshape(a, [1, K, H])); // [n, K, H]
+        const q = tf.reshape(this.criticTail(tf.reshape(rows, [n * K, H])), [n, K]);
+        const baseline = tf.matMul(q, tf.tensor2d(Float32Array.from(alts[g].weights), [K, 1])); // [n, 1]
+        return tf.sub(tf.reshape(qFactual, [n, 1]), baseline);
+      });
+      return tf.concat(cols, 1); // [n, G]
+    });
+    const adv = advT.dataSync().slice() as Float32Array;
+    advT.dispose();
     return adv;
+  }
+
+  /** Critic layers after the first layer's pre-activation: `[rows, H0]` -> `[rows]`. */
+  private criticTail(pre: tf.Tensor): tf.Tensor {
+    const L = this.config.criticHidden.length + 1;
+    let h = pre;
+    for (let l = 1; l < L; l++) h = tf.add(tf.matMul(tf.relu(h), this.criticParams.get(`w${l}`)!), this.criticParams.get(`b${l}`)!);
+    return tf.reshape(h, [-1]);
   }
 
   private multiHot(tokens: Int32Array, n: number): Float32Array {
