@@ -260,8 +260,9 @@ export class SingleStepLearner {
         if (ar.length !== this.numAgents) throw new Error(`observe: agentRewards[${b}] has ${ar.length} entries, expected ${this.numAgents}`);
         for (let i = 0; i < ar.length; i++) if (!Number.isFinite(ar[i])) throw new Error(`observe: agentRewards[${b}][${i}] is not finite`);
       }
-      this.replay.add(tokens.subarray(b * this.numTokens, (b + 1) * this.numTokens), rewards[b], ar);
     }
+    // Validated as a whole before anything is stored.
+    for (let b = 0; b < n; b++) this.replay.add(tokens.subarray(b * this.numTokens, (b + 1) * this.numTokens), rewards[b], agentRewards?.[b]);
     this.observed += n;
     const needsCritic = c.credit === 'counterfactual';
     let criticLoss = NaN;
