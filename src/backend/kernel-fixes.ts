@@ -7,6 +7,10 @@
  * - `OneHot` ignores its `dtype` and writes int32 data into a float32 tensor
  *   (`tf.oneHot(i, n, 1, 0, 'float32')` reads back as ~1e-45) and truncates non-integer on/off
  *   values. Fixed by a JavaScript one-hot for non-int32 dtypes.
+ * - `_FusedMatMul` (`tf.fused.matMul`) adds the bias along the wrong axis when `transposeA` or
+ *   `transposeB` is set or when the product is batched (rank 3). Fixed by transposing the operands
+ *   explicitly first (also faster on wasm than the flags) and, for batched products with a bias
+ *   or prelu weights, adding the bias and applying the activation with separate kernels.
  * `initBackend()` installs these whenever it selects wasm.
  */
 import { tf } from './tf';
@@ -31,7 +35,7 @@ interface WasmBackendLike {
  * FIXED_WASM_KERNELS.includes('GatherV2'); // true
  * ```
  */
-export const FIXED_WASM_KERNELS: readonly string[] = Object.freeze(['GatherV2', 'OneHot']);
+export const FIXED_WASM_KERNELS: readonly string[] = Object.freeze(['GatherV2', 'OneHot', '_FusedMatMul']);
 
 let installed = false;
 
@@ -49,11 +53,15 @@ export function installWasmKernelFixes(): void {
   if (installed) return;
   const gather = tf.getKernel('GatherV2', 'wasm');
   const oneHot = tf.getKernel('OneHot', 'wasm');
-  if (!gather || !oneHot) return;
+  const fusedMatMul = tf.getKernel('_FusedMatMul', 'wasm');
+  const transpose = tf.getKernel('Transpose', 'wasm');
+  if (!gather || !oneHot || !fusedMatMul || !transpose) return;
   tf.unregisterKernel('GatherV2', 'wasm');
   tf.registerKernel({ ...gather, kernelFunc: fixedGather(gather.kernelFunc) });
   tf.unregisterKernel('OneHot', 'wasm');
   tf.registerKernel({ ...oneHot, kernelFunc: fixedOneHot(oneHot.kernelFunc) });
+  tf.unregisterKernel('_FusedMatMul', 'wasm');
+  tf.registerKernel({ ...fusedMatMul, kernelFunc: fixedFusedMatMul(fusedMatMul.kernelFunc, transpose.kernelFunc) });
   installed = true;
 }
 
@@ -124,5 +132,55 @@ function fixedOneHot(original: KernelFunc): KernelFunc {
       if (v >= 0 && v < depth) os[i * depth + v] = onValue;
     }
     return out;
+  }) as unknown as KernelFunc;
+}
+
+function fixedFusedMatMul(original: KernelFunc, transpose: KernelFunc): KernelFunc {
+  return ((args: { inputs: Record<string, TensorInfo>; backend: WasmBackendLike; attrs: Record<string, unknown> }) => {
+    const { inputs, backend, attrs } = args;
+    const run = original as (a: unknown) => TensorInfo;
+    const { bias, preluActivationWeights } = inputs;
+    const batched = inputs.a.shape[0] > 1 || inputs.b.shape[0] > 1;
+    const needsEpilogue = batched && (bias != null || preluActivationWeights != null);
+    if (!attrs.transposeA && !attrs.transposeB && !needsEpilogue) return run(args);
+    const call = (name: string, kernelInputs: Record<string, TensorInfo>, kernelAttrs: Record<string, unknown> = {}): TensorInfo => {
+      const k = tf.getKernel(name, 'wasm');
+      if (!k) throw new Error(`_FusedMatMul fix: wasm kernel '${name}' is not registered`);
+      return (k.kernelFunc as (a: unknown) => TensorInfo)({ inputs: kernelInputs, backend, attrs: kernelAttrs });
+    };
+    const swap = (t: TensorInfo): TensorInfo => {
+      const perm = t.shape.map((_, i) => i);
+      const r = t.shape.length;
+      perm[r - 2] = r - 1;
+      perm[r - 1] = r - 2;
+      return (transpose as (a: unknown) => TensorInfo)({ inputs: { x: t }, backend, attrs: { perm } });
+    };
+    const temps: TensorInfo[] = [];
+    let { a, b } = inputs;
+    if (attrs.transposeA) temps.push((a = swap(a)));
+    if (attrs.transposeB) temps.push((b = swap(b)));
+    try {
+      const flat = { ...attrs, transposeA: false, transposeB: false };
+      if (!needsEpilogue) return run({ inputs: { ...inputs, a, b }, backend, attrs: flat });
+      // Batched with bias/prelu: the wasm kernel adds them along the wrong axis. Multiply, then
+      // add the bias and apply the activation with the separate kernels.
+      let out = run({ inputs: { a, b }, backend, attrs: { ...flat, activation: 'linear' } });
+      const step = (next: TensorInfo) => {
+        temps.push(out);
+        out = next;
+      };
+      if (bias != null) step(call('Add', { a: out, b: bias }));
+      const activation = (attrs.activation as string | undefined) ?? 'linear';
+      if (activation === 'relu') step(call('Relu', { x: out }));
+      else if (activation === 'relu6') step(call('Relu6', { x: out }));
+      else if (activation === 'elu') step(call('Elu', { x: out }));
+      else if (activation === 'sigmoid') step(call('Sigmoid', { x: out }));
+      else if (activation === 'leakyrelu') step(call('LeakyRelu', { x: out }, { alpha: attrs.leakyreluAlpha ?? 0.2 }));
+      else if (activation === 'prelu') step(call('Prelu', { x: out, alpha: preluActivationWeights }));
+      else if (activation !== 'linear') throw new Error(`_FusedMatMul: activation '${activation}' is not supported on wasm`);
+      return out;
+    } finally {
+      for (const t of temps) backend.disposeData(t.dataId);
+    }
   }) as unknown as KernelFunc;
 }

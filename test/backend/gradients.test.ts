@@ -344,7 +344,7 @@ describe('backend/gradient overrides', function () {
     });
   });
 
-  describe('wasm forward kernel fixes (GatherV2 batchDims, OneHot dtype)', () => {
+  describe('wasm forward kernel fixes (GatherV2 batchDims, OneHot dtype, fused matMul transposes)', () => {
     async function onBoth(f: () => T): Promise<[number[], number[]]> {
       await tf.setBackend('cpu');
       const ref = tf.tidy(f);
@@ -387,18 +387,73 @@ describe('backend/gradient overrides', function () {
       assert.deepEqual(got, ref);
       assert.deepEqual(ref, [-1, -1, 2.5, 2.5, -1, -1, -1, 2.5, -1]);
     });
+    for (const [ta, tb] of [
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as [boolean, boolean][]) {
+      it(`fused matMul with bias, transposeA=${ta} transposeB=${tb} matches cpu`, async () => {
+        const r = new Rng(8);
+        const a = tf.tensor(r.normalArray(4 * 5), ta ? [5, 4] : [4, 5]);
+        const b = tf.tensor(r.normalArray(5 * 3), tb ? [3, 5] : [5, 3]);
+        const bias = tf.tensor1d(r.normalArray(3));
+        const [got, ref] = await onBoth(() => tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias, activation: 'relu6' }));
+        ref.forEach((v, i) => assert.ok(Math.abs(v - got[i]) < 1e-5, `element ${i}: ${got[i]} vs ${v}`));
+        tf.dispose([a, b, bias]);
+      });
+    }
+    const batched: [string, number[], number[], boolean, boolean, number[] | null, string][] = [
+      ['rank-3 a, rank-2 b, bias', [2, 3, 5], [5, 4], false, false, [4], 'linear'],
+      ['rank-3 a and b, bias, relu', [2, 3, 5], [2, 5, 4], false, false, [4], 'relu'],
+      ['rank-3, transposeB, bias, sigmoid', [2, 3, 5], [2, 4, 5], false, true, [4], 'sigmoid'],
+      ['rank-3, transposeA, bias, leakyrelu', [2, 5, 3], [5, 4], true, false, [4], 'leakyrelu'],
+      ['rank-3, prelu weights, no bias', [2, 3, 5], [5, 4], false, false, null, 'prelu'],
+    ];
+    for (const [name, as, bs, ta, tb, biasShape, activation] of batched) {
+      it(`fused matMul ${name} matches cpu`, async () => {
+        const r = new Rng(9);
+        const a = tf.tensor(r.normalArray(size(as)), as);
+        const b = tf.tensor(r.normalArray(size(bs)), bs);
+        const bias = biasShape ? tf.tensor(r.normalArray(size(biasShape)), biasShape) : undefined;
+        const prelu = activation === 'prelu' ? tf.tensor1d(r.normalArray(4)) : undefined;
+        const [got, ref] = await onBoth(() =>
+          tf.fused.matMul({
+            a,
+            b,
+            transposeA: ta,
+            transposeB: tb,
+            bias,
+            activation: activation as 'linear',
+            preluActivationWeights: prelu,
+            leakyreluAlpha: 0.1,
+          }),
+        );
+        ref.forEach((v, i) => assert.ok(Math.abs(v - got[i]) < 1e-5, `element ${i}: ${got[i]} vs ${v}`));
+        tf.dispose([a, b, ...(bias ? [bias] : []), ...(prelu ? [prelu] : [])]);
+      });
+    }
     it('the fixed kernels leak no tensors or wasm buffers', async () => {
       await tf.setBackend('wasm');
       const x = tf.tensor2d(xs.slice(0, 40), [8, 5]);
       const i = tf.tensor1d([0, 1, 2, 3, 4, 0, 1, 2], 'int32');
-      const run = () => tf.dispose([tf.gather(x, i, 1, 1), tf.oneHot(i, 5, 1, 0, 'float32')]);
+      const bias = tf.ones([5]);
+      const bias4 = tf.ones([4]);
+      const x3 = tf.reshape(x, [2, 4, 5]);
+      const run = () =>
+        tf.dispose([
+          tf.gather(x, i, 1, 1),
+          tf.oneHot(i, 5, 1, 0, 'float32'),
+          tf.fused.matMul({ a: x, b: x, transposeA: true, bias }),
+          tf.fused.matMul({ a: x3, b: x3, transposeB: true, bias: bias4 }),
+          tf.fused.matMul({ a: x3, b: x3, transposeA: true, bias, activation: 'elu' }),
+        ]);
       run();
       const before = tf.memory();
       for (let k = 0; k < 5; k++) run();
       const after = tf.memory();
       assert.equal(after.numTensors, before.numTensors);
       assert.equal(after.numDataBuffers, before.numDataBuffers);
-      tf.dispose([x, i]);
+      tf.dispose([x, i, bias, bias4, x3]);
     });
   });
 
