@@ -18,6 +18,7 @@ import {
   shapleyValues,
 } from '../../src/credit';
 import { climbingGame, dilutedContributionGame } from '../../src/marl/envs/games';
+import type { CreditAssigner } from '../../src/marl/rollout';
 
 describe('credit: shared and difference rewards', () => {
   it('shared reward repeats the team reward', () => {
@@ -64,6 +65,22 @@ describe('credit: shared and difference rewards', () => {
     const s2 = shapleyAssigner()(game, actions, result.teamReward);
     for (let i = 0; i < 6; i++) assert.ok(Math.abs(s1[i] - s2[i]) < 1e-6);
     assert.deepEqual(Array.from(shared.assign({ result, prepared: prepShared })), new Array(6).fill(Math.fround(result.teamReward)));
+  });
+
+  it('the step assigners type-check as the rollout collector\'s CreditAssigner plug-in', () => {
+    const plugins: CreditAssigner[] = [differenceStepAssigner(), sharedStepAssigner(), shapleyStepAssigner({ method: 'exact' })];
+    // climbing game at (1, 1) = 7 with default action 0: G(0,1) = G(1,0) = -30, G(0,0) = 11
+    // difference: 7 - (-30) = 37 each; shared: 7; Shapley: 0.5 (-30 - 11) + 0.5 (7 + 30) = -2 each.
+    const expected = [[37, 37], [7, 7], [-2, -2]];
+    const game = climbingGame();
+    for (const [k, credit] of plugins.entries()) {
+      game.reset(0);
+      const actions = Int32Array.from([1, 1]);
+      const prepared = credit.prepare!(game, actions, 0);
+      const result = game.step(actions);
+      const r = credit.assign({ env: game, envIndex: 0, actions, result, prepared });
+      assert.deepEqual(Array.from(r), expected[k]);
+    }
   });
 
   it('errors name the problem', () => {
