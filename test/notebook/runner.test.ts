@@ -100,12 +100,21 @@ describe('notebook runner (headless, tslab compiler + executor)', function () {
     assert.equal(code[1].execution_count, null);
   });
 
-  it('imports folder modules and survives files appearing next to imported sources between cells', async () => {
-    // tslab 1.0.22 alone fails both: "Cannot find module './lib'" and "Unexpected pending rebuildTimer".
+  it('imports folder modules, type-checks strictly, and survives files appearing next to imported sources between cells', async () => {
+    // tslab 1.0.22 alone fails all three: "Cannot find module './lib'", "Property 'error' does not
+    // exist on type 'R'" (non-strict) and "Unexpected pending rebuildTimer".
     const root = path.join(tmp, 'root');
     fs.mkdirSync(path.join(root, 'lib'), { recursive: true });
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(root, 'node_modules'));
-    fs.writeFileSync(path.join(root, 'lib', 'index.ts'), 'export const v: number = 41;\n');
+    // Narrowing on a boolean discriminant type-checks only under strict (tsconfig), not tslab's default.
+    fs.writeFileSync(
+      path.join(root, 'lib', 'index.ts'),
+      [
+        'type R = { ok: true; value: number } | { ok: false; error: string };',
+        'function unwrap(r: R): number { if (!r.ok) throw new Error(r.error); return r.value; }',
+        'export const v: number = unwrap({ ok: true, value: 41 });',
+      ].join('\n') + '\n',
+    );
     const cells = [
       "import { v } from './lib';\nconsole.log(v + 1);",
       "import * as fs from 'fs';\nfs.writeFileSync('lib/extra.ts', 'export const w = 2;\\n');\nawait new Promise((r) => setTimeout(r, 1200));",

@@ -1,4 +1,4 @@
-// Fixes for two tslab 1.0.22 limitations, shared by the marl-automl kernel (launch.js) and the
+// Fixes for three tslab 1.0.22 limitations, shared by the marl-automl kernel (launch.js) and the
 // headless notebook runner (src/notebook/runner/child.ts) so both execute notebooks identically.
 //
 // 1. Folder imports. tslab compiles the project's .ts files itself and serves them from memory,
@@ -11,6 +11,11 @@
 //    schedules a second, different rebuild timer and tslab's converter throws on the next cell.
 //    Directory watches only notice newly created modules, so they are turned off; file watches
 //    stay, so edited sources are still recompiled.
+// 3. Non-strict type checking. tslab compiles with fixed, non-strict options, where library code
+//    written for the project's `strict` tsconfig can fail to type-check (e.g. `if (!r.ok) r.error`
+//    on a union discriminated by `ok: true | false` does not narrow without strictNullChecks).
+//    The patch adds `strict: true`, so notebooks and library code are checked as by `tsc`.
+//    MARL_AUTOML_TSLAB_STRICT=0 restores tslab's default. Must run before tslab's converter loads.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -38,7 +43,28 @@ function applyTslabPatches(root, tslabMain) {
   const rootDir = path.resolve(root);
 
   const tsPath = require.resolve('@tslab/typescript-for-tslab', { paths: [path.dirname(tslabMain)] });
-  require(tsPath).sys.watchDirectory = () => ({ close() {} });
+  const ts = require(tsPath);
+  ts.sys.watchDirectory = () => ({ close() {} });
+
+  // 3. Strict type checking, as in the project's tsconfig (see the header).
+  if (process.env.MARL_AUTOML_TSLAB_STRICT !== '0') {
+    const mod = require.cache[tsPath];
+    if (mod && mod.exports === ts) {
+      // The module's exports are non-configurable getters, so tslab's converter is handed a copy
+      // whose createWatchCompilerHost adds `strict: true` to tslab's fixed compiler options.
+      const copy = {};
+      for (const k of Object.keys(ts)) Object.defineProperty(copy, k, { enumerable: true, configurable: true, get: () => ts[k] });
+      const createHost = ts.createWatchCompilerHost;
+      Object.defineProperty(copy, 'createWatchCompilerHost', {
+        enumerable: true,
+        value: function (rootFiles, options, ...rest) {
+          return createHost.call(this, rootFiles, Object.assign({}, options, { strict: true }), ...rest);
+        },
+      });
+      Object.defineProperty(copy, '__esModule', { value: true });
+      mod.exports = copy;
+    }
+  }
 
   const original = Module.prototype.require;
   Module.prototype.require = function patchedRequire(id) {
