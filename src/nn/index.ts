@@ -43,3 +43,5 @@ export { buildCnn, buildMlp, cnnSpec, makeDivisible, mlpSpec, mobileNetV2Spec } 
 export type { CnnOptions, MlpOptions, MobileNetV2Options } from './builders';
 export { LayerwiseTrainer } from './trainer';
 export type { EvalResult, ResolvedTrainerConfig, StepMetrics, TrainerConfig, TrainerSnapshot } from './trainer';
+export { runTraining } from './loop';
+export type { BatchSource, LearningRatePlan, HistoryRow, TrainingRunResult, TrainingRunOptions } from './loop';
