@@ -17,3 +17,5 @@ export type { RenderOptions } from './static-image';
 export { notebookProgress } from './progress';
 export type { NotebookProgressOptions } from './progress';
 export { writeFileAtomic } from './files';
+export { runContext, provenance } from './context';
+export type { RunContext } from './context';
