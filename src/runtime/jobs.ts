@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { Rng, deriveSeed } from '../random';
 import { hashJson, JsonValue, stableStringify } from './json';
@@ -50,6 +51,10 @@ export interface JobKindSpec {
 }
 
 const registry = new Map<string, JobKindSpec>();
+/** Work functions handed to {@link defineJobKind} directly, for executors in this thread. */
+const localFunctions = new Map<string, WorkFunction>();
+/** Loaded work functions by `module#export`. */
+const fnCache = new Map<string, WorkFunction>();
 
 /**
  * Registers a job kind. Workers cannot receive closures, so a kind names a module and an export;
@@ -57,15 +62,17 @@ const registry = new Map<string, JobKindSpec>();
  * Registering the same name again from the same module replaces the definition (a module may be
  * loaded again, e.g. re-evaluated in a notebook with a bumped version); registering it from a
  * different module is an error (two kinds would silently share cached results).
+ * Pass `fn` (the exported function itself) so in-thread executors call it directly: required for
+ * modules compiled by tslab in a notebook, whose `__filename` does not exist on disk.
  *
  * @example
  * ```ts
  * export function trainOne(config: { lr: number }, ctx: JobContext) { return { loss: ... }; }
- * export const trainKind = defineJobKind({ name: 'train-mlp', module: __filename, export: 'trainOne', version: 'mlp@1' });
+ * export const trainKind = defineJobKind({ name: 'train-mlp', module: __filename, export: 'trainOne', version: 'mlp@1', fn: trainOne });
  * const job = trainKind.job('lr=0.1', { lr: 0.1 }, 0);
  * ```
  */
-export function defineJobKind(spec: JobKindSpec): JobKind {
+export function defineJobKind(spec: JobKindSpec & { fn?: WorkFunction }): JobKind {
   for (const field of ['name', 'module', 'export', 'version'] as const) {
     if (typeof spec?.[field] !== 'string' || spec[field].length === 0) {
       throw new Error(`defineJobKind: field '${field}' must be a non-empty string, got ${JSON.stringify(spec?.[field])}`);
@@ -81,6 +88,11 @@ export function defineJobKind(spec: JobKindSpec): JobKind {
     );
   }
   registry.set(spec.name, clean);
+  if (spec.fn !== undefined) {
+    if (typeof spec.fn !== 'function') throw new Error(`defineJobKind '${spec.name}': fn must be a function`);
+    localFunctions.set(spec.name, spec.fn);
+  }
+  fnCache.delete(`${clean.module}#${clean.export}`);
   return new JobKind(clean);
 }
 
@@ -183,17 +195,29 @@ export function makeContext(job: Job, attempt: number): JobContext {
   };
 }
 
-const fnCache = new Map<string, WorkFunction>();
+
+/**
+ * A job module path as it exists on disk. Under tslab, `__filename` of a TypeScript source is
+ * reported with a `.js` extension that does not exist; fall back to the `.ts` source then (the
+ * worker bootstrap registers tsx, so it can be required).
+ */
+export function resolveSourceModule(modulePath: string): string {
+  if (!modulePath.endsWith('.js') || fs.existsSync(modulePath)) return modulePath;
+  const ts = modulePath.slice(0, -3) + '.ts';
+  return fs.existsSync(ts) ? ts : modulePath;
+}
 
 /** Loads the work function of a kind spec (`require(module)[export]`), with a clear error. */
 export function loadWorkFunction(spec: JobKindSpec): WorkFunction {
   const id = `${spec.module}#${spec.export}`;
   const cached = fnCache.get(id);
   if (cached) return cached;
+  const local = localFunctions.get(spec.name);
+  if (local && registry.get(spec.name)?.module === spec.module) return local;
   let mod: Record<string, unknown>;
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    mod = require(spec.module);
+    mod = require(resolveSourceModule(spec.module));
   } catch (err) {
     throw new Error(`job kind '${spec.name}': cannot load module '${spec.module}': ${(err as Error).message}`);
   }

@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { setMaxListeners } from 'events';
 import * as os from 'os';
 import * as path from 'path';
@@ -55,7 +56,9 @@ export class WorkerPoolExecutor implements Executor {
     const init: WorkerInit = { backend: options.backend ?? backendInfo()?.name ?? 'auto' };
     // From TypeScript sources (tsx), a .js bootstrap registers tsx inside each worker; a compiled
     // build loads the compiled worker.js directly.
-    const filename = __filename.endsWith('.ts') ? path.join(__dirname, 'worker-bootstrap.js') : path.join(__dirname, 'worker.js');
+    // Under tslab, __filename ends in .js but only the .ts source exists: check the disk, not the name.
+    const compiled = path.join(__dirname, 'worker.js');
+    const filename = !__filename.endsWith('.ts') && fs.existsSync(compiled) ? compiled : path.join(__dirname, 'worker-bootstrap.js');
     this.pool = new Piscina({
       filename,
       name: 'runTask',
