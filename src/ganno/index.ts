@@ -1,0 +1,21 @@
+/**
+ * GANNO (layerwise learning-rate agents): the layer-LR multi-agent environment, its task
+ * distribution, observation feature registry and action sets.
+ *
+ * @example
+ * ```ts
+ * import { LayerLrEnv } from './src/ganno';
+ * const env = new LayerLrEnv({ task: { datasets: ['digits'], k: 10, totalSteps: 400 } });
+ * env.features.add({ name: 'lr_ratio', scope: 'local', normalisation: 'log', description: 'LR / initial LR',
+ *   compute: (s, i) => s.lrs[i] / s.referenceLr });
+ * const first = env.reset(1); // observations sized env.spec.observationSize
+ * ```
+ */
+export { LayerLrEnv, LayerLrEnvConfigSchema } from './env';
+export type { LayerLrEnvConfig, LayerLrInfo } from './env';
+export { FeatureRegistry, DEFAULT_LOCAL_FEATURES, DEFAULT_GLOBAL_FEATURES, DEFAULT_FEATURE_NAMES, builtinFeature } from './features';
+export type { FeatureDef, FeatureNormalisation, GannoTrainingState, LayerIntervalStats } from './features';
+export { makeActionSet, ActionSetConfigSchema, DEFAULT_LR_FACTORS, SMALL_LR_FACTORS } from './actions';
+export type { ActionSet, ActionSetConfig } from './actions';
+export { TaskSampler, TaskConfigSchema, buildTaskModel, taskBatches, loadTaskDataset } from './tasks';
+export type { TaskConfig, ResolvedTaskConfig, SampledTask } from './tasks';
