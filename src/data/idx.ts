@@ -1,3 +1,5 @@
+import { writeFileAtomic } from '../io';
+export { writeFileAtomic };
 import * as fs from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
@@ -240,22 +242,6 @@ export function encodeIdx(arr: IdxArray, opts: { gzip?: boolean } = {}): Buffer 
     }
   }
   return opts.gzip ? zlib.gzipSync(out, { level: 9 }) : out;
-}
-
-/**
- * Writes bytes atomically: a temporary file in the same directory, then a rename.
- *
- * @example
- * ```ts
- * writeFileAtomic('data/x.bin', Buffer.from([1, 2]));
- * ```
- */
-export function writeFileAtomic(file: string, bytes: Uint8Array | string): void {
-  const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, file);
 }
 
 /**

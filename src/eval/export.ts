@@ -1,5 +1,5 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import { writeFileAtomic } from '../io';
+export { writeFileAtomic };
 import type { Interval } from './bootstrap';
 
 /**
@@ -103,32 +103,6 @@ export function toMarlEvalJson(records: readonly MarlEvalRecord[]): MarlEvalJson
     ((out[g.env] ??= {})[g.task] ??= {})[g.alg] = algObj;
   }
   return out;
-}
-
-/**
- * Writes `contents` to `file` atomically: a temporary file in the same directory, then a rename
- * (readers never see a half-written file). Creates the directory if needed.
- *
- * @example
- * ```ts
- * writeFileAtomic('results/table.md', '| a |\n|---|\n| 1 |\n');
- * ```
- */
-export function writeFileAtomic(file: string, contents: string): void {
-  const dir = path.dirname(path.resolve(file));
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.${Math.floor(Math.random() * 1e9)}.tmp`);
-  try {
-    fs.writeFileSync(tmp, contents);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      /* temp file may not exist */
-    }
-    throw new Error(`writeFileAtomic: cannot write '${file}': ${(e as Error).message}`);
-  }
 }
 
 /**

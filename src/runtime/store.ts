@@ -1,3 +1,5 @@
+import { writeFileAtomic } from '../io';
+export { writeFileAtomic };
 import Database from 'better-sqlite3';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -635,29 +637,3 @@ export function toCsv(rows: readonly FlatRow[]): string {
   return [columns.map(cell).join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
 }
 
-/**
- * Writes a file atomically: a temporary file in the same directory, fsync, then rename.
- *
- * @example
- * ```ts
- * writeFileAtomic('results/table.csv', 'a,b\n1,2\n');
- * ```
- */
-export function writeFileAtomic(file: string, data: string): void {
-  const abs = path.resolve(file);
-  fs.mkdirSync(path.dirname(abs), { recursive: true });
-  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, abs);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw new Error(`cannot write ${abs}: ${(err as Error).message}`);
-  }
-}
