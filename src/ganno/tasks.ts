@@ -26,7 +26,7 @@ export const TaskConfigSchema = z
     widths: z.array(posInt).min(1).default([32, 64, 128]),
     /** CNN filters per block choices (3x3 conv, ReLU, 2x2 max pool). */
     filters: z.array(posInt).min(1).default([8, 16]),
-    initialLr: range(z.number().positive().max(10)).default([0.01, 0.3]),
+    initialLr: range(z.number().positive().max(1e3)).default([0.01, 0.3]),
     weightDecay: z.array(z.number().nonnegative().finite()).min(1).default([0]),
     optimizer: z.array(z.enum(['sgd', 'momentum', 'adam'])).min(1).default(['sgd']),
     trainSize: posInt.default(2000),

@@ -147,7 +147,9 @@ export class SequentialModel {
   }
 
   private newVariable(values: Float32Array, shape: number[], trainable: boolean): Variable {
-    const v = tf.variable(tf.tensor(values, shape, 'float32'), trainable);
+    const init = tf.tensor(values, shape, 'float32');
+    const v = tf.variable(init, trainable);
+    init.dispose(); // the variable holds its own reference to the data
     (trainable ? this.trainable : this.buffers).push(v);
     return v;
   }

@@ -148,7 +148,7 @@ export class LayerwiseTrainer {
     const opt = this.config.optimizer;
     for (const g of groups) {
       for (const v of g.variables) {
-        const zeros = () => tf.variable(tf.zeros(v.shape), false);
+        const zeros = () => tf.tidy(() => tf.variable(tf.zeros(v.shape), false)); // tidy frees the initial zeros tensor
         this.slots.push({
           v,
           group: g.index,
