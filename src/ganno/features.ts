@@ -74,7 +74,8 @@ export type FeatureNormalisation = 'none' | 'log' | 'running';
  * - `none`: the raw value;
  * - `log`: `log10(max(x, 1e-12))`;
  * - `running`: `(x - mean) / std` with a running mean/std per feature element (Welford, updated
- *   online from every finite value the env emits, all agents pooled), clipped to [-5, 5]. Warm-up:
+ *   online from every finite value the env emits, all agents pooled, before that value itself is
+ *   normalised), clipped to [-5, 5]. Warm-up:
  *   while fewer than `warmup` values (registry option, default 20) have been seen, the divisor is
  *   `max(std, 1)`, so early outputs are centred but not blown up by a tiny std.
  */
