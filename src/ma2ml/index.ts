@@ -1,1 +1,61 @@
-export * from './aug';
+/**
+ * MA2ML search spaces: the AUG agent's AutoAugment-style policies and batched image ops, the NAS
+ * agent's architecture spaces (MobileNetV2-style, plain conv, MLP), the HPO agent's grids, and the
+ * pipeline encoding between `Pipeline` objects and `SingleStepLearner` token indices.
+ *
+ * @example
+ * ```ts
+ * import { presetSpace, samplePipeline, encodePipeline, checkPipeline, describePipeline } from './src/ma2ml';
+ * const space = presetSpace('quick');
+ * const p = samplePipeline(space, new Rng(0));
+ * describePipeline(p); encodePipeline(space, p); checkPipeline(space, p).valid;
+ * ```
+ */
+export {
+  AUG_LEVELS,
+  AUG_OPS,
+  applyDraws,
+  applyOp,
+  augMagnitude,
+  augmentBatch,
+  drawAugmentation,
+  isSignedOp,
+  validatePolicy,
+} from './aug';
+export type { AugDraw, AugOp, AugOpName, AugPolicy, SubPolicy } from './aug';
+export { architectureSpec, augSpace, convSpace, hpoSpace, mlpSpace, mobileNetSpace, parseSearchSpace, presetSpace } from './spaces';
+export type {
+  Architecture,
+  AugSpace,
+  ConvArch,
+  ConvNasSpace,
+  HpoConfig,
+  HpoOptimizer,
+  HpoSpace,
+  MlpArch,
+  MlpNasSpace,
+  MobileNetArch,
+  MobileNetNasSpace,
+  MobileNetStageSpace,
+  NasSpace,
+  Pipeline,
+  SearchSpace,
+  SpacePreset,
+} from './spaces';
+export {
+  AGENTS,
+  agentDimensions,
+  budgetReward,
+  checkPipeline,
+  decodePipeline,
+  describePipeline,
+  encodePipeline,
+  learnerAgents,
+  pipelineKey,
+  prepareInputs,
+  samplePipeline,
+  sampleTokens,
+  spaceSize,
+  vocabSizes,
+} from './pipeline';
+export type { AgentName, BudgetRule, Dimension, PipelineCheck, SampleOptions } from './pipeline';
