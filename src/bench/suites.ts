@@ -4,3 +4,4 @@
 import './training';
 import './runtime';
 import './marl';
+import './ganno';

@@ -39,7 +39,7 @@ export const LayerLrEnvConfigSchema = z
 export type LayerLrEnvConfig = z.input<typeof LayerLrEnvConfigSchema>;
 
 /** Per-step `info` of {@link LayerLrEnv}. */
-export interface LayerLrInfo {
+export type LayerLrInfo = {
   /** LR per layer used in this interval. */
   lrs: number[];
   /** Mean training loss over the interval's K steps (NaN if diverged). */
@@ -55,7 +55,7 @@ export interface LayerLrInfo {
   counterfactualSeconds: number;
   /** Counterfactual branches replayed for this decision. */
   counterfactualBranches: number;
-}
+};
 
 interface Episode {
   task: SampledTask;
