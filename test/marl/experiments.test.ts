@@ -74,17 +74,20 @@ describe('marl/experiments: statistics', () => {
     const same = [2, 2.1, 1.9, 2, 2.2, 1.8, 2, 2.05].map((r) => run(r, false));
     const rows = summarizeMatrixRuns({ base, better, same }, 'base', { seed: 1 });
     assert.deepEqual(
-      rows.map((r) => [r.method, r.successes, r.verdict]),
+      rows.map((r) => [r.method, r.successes, r.successVerdict, r.rewardVerdict]),
       [
-        ['base', 0, null],
-        ['better', 7, 'better'],
-        ['same', 0, 'no clear difference'],
+        ['base', 0, null, null],
+        ['better', 7, 'better', 'better'],
+        ['same', 0, 'no clear difference', 'no clear difference'],
       ],
     );
-    assert.equal(rows[0].improvement, null);
+    assert.equal(rows[0].successImprovement, null);
+    assert.equal(rows[0].rewardImprovement, null);
     // 7 runs beat all 8 baseline runs; the run at 2.0 beats 2, ties 3 (1/2 each) and loses to 3: (56 + 2 + 1.5) / 64.
-    close(rows[1].improvement!.point, 59.5 / 64, 1e-12, 'P(better > base)');
-    close(rows[2].improvement!.point, 0.5, 1e-12, 'P(same > base)');
+    close(rows[1].rewardImprovement!.point, 59.5 / 64, 1e-12, 'P(better reward > base)');
+    // On 0/1 success indicators P(X > Y) = 0.5 + (rate_x - rate_y) / 2.
+    close(rows[1].successImprovement!.point, 0.5 + 7 / 8 / 2, 1e-12, 'P(better succeeds > base)');
+    close(rows[2].rewardImprovement!.point, 0.5, 1e-12, 'P(same > base)');
     close(rows[1].successRate.hi, wilsonInterval(7, 8).hi, 0, 'Wilson upper bound');
     assert.throws(() => summarizeMatrixRuns({ base }, 'missing'), /baseline 'missing' is not one of the methods \(base\)/);
   });

@@ -11,4 +11,4 @@ export type { DilutedMethod, DilutedSeedConfig, DilutedSeedConfigInput, DilutedS
 export { matrixGameLabel, runMatrixSweep, runDilutedSweep } from './sweeps';
 export type { MatrixGameSpec, SweepStats, MatrixSweepOptions, DilutedSweepOptions } from './sweeps';
 export { wilsonInterval, meanCurve, summarizeMatrixRuns, summarizeDilutedRuns } from './summary';
-export type { MeanCurve, MatrixMethodSummary, DilutedMethodSummary } from './summary';
+export type { MeanCurve, MatrixMethodSummary, DilutedMethodSummary, Verdict } from './summary';

@@ -77,13 +77,20 @@ export interface MatrixMethodSummary {
   successRate: Interval;
   /** Mean final expected team reward with a bootstrap interval. */
   finalReward: Interval;
-  /** P(this method's final expected team reward > the baseline's) with a bootstrap interval (null for the baseline). */
-  improvement: Interval | null;
-  /** 'better' / 'worse' when the improvement interval excludes 0.5, else 'no clear difference' (null for the baseline). */
-  verdict: 'better' | 'worse' | 'no clear difference' | null;
+  /** P(a seed of this method succeeds where a baseline seed does not; ties 1/2) = 0.5 + (rate - baseline rate) / 2, bootstrap CI (null for the baseline). */
+  successImprovement: Interval | null;
+  /** 'better' / 'worse' when `successImprovement` excludes 0.5, else 'no clear difference' (null for the baseline). */
+  successVerdict: Verdict | null;
+  /** P(this method's final expected team reward > the baseline's; ties 1/2), bootstrap CI (null for the baseline). */
+  rewardImprovement: Interval | null;
+  /** Verdict of `rewardImprovement`. */
+  rewardVerdict: Verdict | null;
 }
 
-function verdictOf(p: Interval): 'better' | 'worse' | 'no clear difference' {
+/** Outcome of a comparison with a baseline: decided only when the probability-of-improvement CI excludes 0.5. */
+export type Verdict = 'better' | 'worse' | 'no clear difference';
+
+function verdictOf(p: Interval): Verdict {
   if (p.lo > 0.5) return 'better';
   if (p.hi < 0.5) return 'worse';
   return 'no clear difference';
@@ -98,32 +105,40 @@ function checkGroups<T>(runsByMethod: Readonly<Record<string, readonly T[]>>, ba
 }
 
 /**
- * Success rates (Wilson CI), final expected team reward (bootstrap CI) and probability of
- * improvement over `baseline` (on the final expected team reward) for each method.
+ * Success rates (Wilson CI), final expected team reward (bootstrap CI) and the probability of
+ * improvement over `baseline` on both (success indicator, final expected team reward) for each method.
  *
  * @example
  * ```ts
  * const rows = summarizeMatrixRuns({ independent: ilRuns, counterfactual: cfRuns }, 'independent');
- * rows[1].verdict; // 'no clear difference'
+ * rows[1].successVerdict; // 'no clear difference'
  * ```
  */
 export function summarizeMatrixRuns(runsByMethod: Readonly<Record<string, readonly MatrixSeedResult[]>>, baseline: string, opts: { seed?: number; confidence?: number } = {}): MatrixMethodSummary[] {
   const methods = checkGroups(runsByMethod, baseline, 'summarizeMatrixRuns');
   const confidence = opts.confidence ?? 0.95;
-  const finals = (m: string) => runsByMethod[m].map((r) => r.expectedReward[r.expectedReward.length - 1]);
-  const base = finals(baseline).map((v) => [v]);
+  const seed = opts.seed ?? 0;
+  const finals = (m: string) => runsByMethod[m].map((r) => [r.expectedReward[r.expectedReward.length - 1]]);
+  const hits = (m: string) => runsByMethod[m].map((r) => [r.optimal ? 1 : 0]);
   return methods.map((m, i) => {
     const runs = runsByMethod[m];
     const successes = runs.filter((r) => r.optimal).length;
-    const improvement = m === baseline ? null : probabilityOfImprovement(finals(m).map((v) => [v]), base, { seed: (opts.seed ?? 0) + 100 + i, confidence });
+    const isBase = m === baseline;
+    const successImprovement = isBase ? null : probabilityOfImprovement(hits(m), hits(baseline), { seed: seed + 200 + i, confidence });
+    const rewardImprovement = isBase ? null : probabilityOfImprovement(finals(m), finals(baseline), { seed: seed + 100 + i, confidence });
     return {
       method: m,
       seeds: runs.length,
       successes,
       successRate: wilsonInterval(successes, runs.length, confidence),
-      finalReward: meanCI(finals(m), { seed: (opts.seed ?? 0) + i, confidence }),
-      improvement,
-      verdict: improvement ? verdictOf(improvement) : null,
+      finalReward: meanCI(
+        finals(m).map((v) => v[0]),
+        { seed: seed + i, confidence },
+      ),
+      successImprovement,
+      successVerdict: successImprovement ? verdictOf(successImprovement) : null,
+      rewardImprovement,
+      rewardVerdict: rewardImprovement ? verdictOf(rewardImprovement) : null,
     };
   });
 }
@@ -140,7 +155,8 @@ export interface DilutedMethodSummary {
   finalReward: Interval;
   /** P(this method needs fewer episodes than the baseline) with a bootstrap CI (null for the baseline). */
   improvement: Interval | null;
-  verdict: 'better' | 'worse' | 'no clear difference' | null;
+  /** Verdict of `improvement`. */
+  verdict: Verdict | null;
 }
 
 /**
