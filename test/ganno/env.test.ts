@@ -251,6 +251,29 @@ describe('ganno/LayerLrEnv', () => {
     env3.dispose();
   });
 
+  it('runs on digits and Fashion-MNIST MLPs and on a small CNN (one agent per conv/dense layer)', () => {
+    for (const dataset of ['digits', 'fashion-mnist'] as const) {
+      const env = new LayerLrEnv({ task: { datasets: [dataset], depth: [1, 1], widths: [32], trainSize: 256, valSize: 128, k: 2, totalSteps: 4 } });
+      const r = env.reset(1);
+      assert.equal(r.observations.length, 2);
+      assert.equal(env.task.train.height * env.task.train.width, 784);
+      const s = env.step([4, 4]);
+      assert.ok(Number.isFinite(s.teamReward) && s.info.valAccuracy >= 0 && s.info.valAccuracy <= 1);
+      env.dispose();
+    }
+    const cnn = new LayerLrEnv(tiny({}, { model: 'cnn', depth: [2, 2], filters: [4] }));
+    const r = cnn.reset(2);
+    assert.equal(r.observations.length, 3);
+    assert.deepEqual(cnn.trainer.model.groups.map((g) => g.kind), ['conv2d', 'conv2d', 'dense']);
+    const d = differenceStepAssigner();
+    const p = d.prepare!(cnn, [8, 4, 0]);
+    const s = cnn.step([8, 4, 0]);
+    const dr = d.assign({ result: s, prepared: p });
+    assert.equal(dr[1], 0);
+    assert.ok(Number.isFinite(dr[0]) && Number.isFinite(dr[2]));
+    cnn.dispose();
+  });
+
   it('rejects bad input with messages naming the problem', () => {
     assert.throws(() => new LayerLrEnv({ task: { k: 3, totalSteps: 10 } }), /totalSteps must be a multiple of k/);
     assert.throws(() => new LayerLrEnv({ features: ['nope'] }), /unknown feature "nope"/);
