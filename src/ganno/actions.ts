@@ -17,6 +17,11 @@ const clipSchema = z
  * - `{ kind: 'factors', factors }`: custom factors (must contain exactly one 1, the default action);
  * - `{ kind: 'levels', count, decadesEachSide }`: custom log grid (odd `count`, centred on `ref`).
  * Every resulting LR is clipped to `lrClip` (default [1e-5, 1]).
+ *
+ * @example
+ * ```ts
+ * ActionSetConfigSchema.parse({ kind: 'levels' }); // { kind: 'levels', count: 9, decadesEachSide: 1 }
+ * ```
  */
 export const ActionSetConfigSchema = z.union([
   z.enum(['factors9', 'factors3', 'levels9']),

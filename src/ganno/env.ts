@@ -21,10 +21,16 @@ import type { SampledTask } from './tasks';
  * - `lossEmaBeta`: per-SGD-step EMA factor of the training loss and per-sample loss variance (0.9).
  * - `gradEmaBeta`: per-decision EMA factor of log gradient norms (0.9).
  * - `evalBatchSize`: validation evaluation batch size (512; does not change results beyond float rounding order).
+ *
+ * @example
+ * ```ts
+ * const cfg = LayerLrEnvConfigSchema.parse({ task: { k: 20, totalSteps: 600 }, actions: 'factors3' });
+ * cfg.divergencePenalty; // 1
+ * ```
  */
 export const LayerLrEnvConfigSchema = z
   .object({
-    task: z.record(z.unknown()).default({}),
+    task: TaskConfigSchema.default({}),
     actions: ActionSetConfigSchema.default('factors9'),
     lrClip: z.tuple([z.number().positive(), z.number().positive()]).default([1e-5, 1]),
     features: z.array(z.string()).default(DEFAULT_FEATURE_NAMES.slice()),
@@ -125,7 +131,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
 
   constructor(config: LayerLrEnvConfig = {}) {
     this.config = parseConfig(LayerLrEnvConfigSchema, config, 'LayerLrEnv config');
-    this.sampler = new TaskSampler(this.config.task as z.input<typeof TaskConfigSchema>);
+    this.sampler = new TaskSampler(this.config.task);
     this.actionSet = makeActionSet(this.config.actions, this.config.lrClip);
     this.features = new FeatureRegistry(this.config.features, { warmup: this.config.featureWarmup });
   }

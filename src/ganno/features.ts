@@ -164,7 +164,14 @@ export const DEFAULT_GLOBAL_FEATURES: readonly FeatureDef[] = Object.freeze([
 /** Names of every built-in feature (local then global). */
 export const DEFAULT_FEATURE_NAMES: readonly string[] = Object.freeze([...DEFAULT_LOCAL_FEATURES, ...DEFAULT_GLOBAL_FEATURES].map((f) => f.name));
 
-/** Built-in features by name. */
+/**
+ * A built-in feature by name (throws, listing the names, for an unknown one).
+ *
+ * @example
+ * ```ts
+ * builtinFeature('relative_depth').description; // 'layer index / (N - 1), in [0, 1] (0 when N = 1)'
+ * ```
+ */
 export function builtinFeature(name: string): FeatureDef {
   const f = [...DEFAULT_LOCAL_FEATURES, ...DEFAULT_GLOBAL_FEATURES].find((d) => d.name === name);
   if (!f) throw new Error(`unknown feature "${name}"; built-in features: ${DEFAULT_FEATURE_NAMES.join(', ')}`);

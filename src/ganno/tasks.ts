@@ -15,6 +15,12 @@ const posInt = z.number().int().positive();
  * `initialLr`, the same for every layer), weight decay and optimiser (uniform over the choices),
  * network init seed, data-order seed, and disjoint train / validation subsets of the dataset's
  * training file (`trainSize`, `valSize`; the test file is never used by the environment).
+ *
+ * @example
+ * ```ts
+ * const c = TaskConfigSchema.parse({ depth: [2, 4] });
+ * c.k; // 10
+ * ```
  */
 export const TaskConfigSchema = z
   .object({

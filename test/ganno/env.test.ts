@@ -2,11 +2,11 @@ import { strict as assert } from 'assert';
 import { tf } from '../../src/backend';
 import { differenceStepAssigner } from '../../src/credit';
 import { LayerLrEnv, TaskSampler, buildTaskModel, taskBatches } from '../../src/ganno';
-import type { LayerLrEnvConfig } from '../../src/ganno';
+import type { LayerLrEnvConfig, TaskConfig } from '../../src/ganno';
 import { LayerwiseTrainer, runTraining } from '../../src/nn';
 
 /** A tiny synthetic MLP task: 64 inputs, 1-2 hidden layers of 8-16 units, 4 classes. */
-function tiny(extra: Partial<LayerLrEnvConfig> = {}, task: Record<string, unknown> = {}): LayerLrEnvConfig {
+function tiny(extra: Partial<LayerLrEnvConfig> = {}, task: Partial<TaskConfig> = {}): LayerLrEnvConfig {
   return {
     task: { datasets: ['synthetic'], depth: [1, 2], widths: [8, 16], trainSize: 256, valSize: 128, batchSize: 32, k: 4, totalSteps: 16, initialLr: [0.05, 0.2], ...task },
     ...extra,
