@@ -225,19 +225,58 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     const ep = this.episode('counterfactualTeamReward');
     if (ep.done) throw new Error('LayerLrEnv.counterfactualTeamReward: episode is over; call reset(seed)');
     const lrs = this.nextLrs(actions, 'counterfactualTeamReward');
-    const started = Date.now();
+    const started = performance.now();
     if (!ep.snapshot) ep.snapshot = ep.trainer.snapshot();
     const out = this.runInterval(ep, lrs);
     ep.trainer.restore(ep.snapshot);
-    ep.cfSeconds += (Date.now() - started) / 1000;
+    ep.cfSeconds += (performance.now() - started) / 1000;
     ep.cfBranches++;
     return out.reward;
+  }
+
+  /**
+   * **Approximate** difference rewards (a cheaper stand-in for the exact ones, labelled as such):
+   * `D~_i = G_m(a) - G_m(a with a_i = keep)`, where `G_m` is the reward after only the first `m`
+   * of the K mini-batches of this decision (same batches, same validation set, same snapshot; the
+   * terminal accuracy term only when `m = K`). Costs about (branches + 1) * m / K of the exact replay; `m = K` gives exactly the
+   * exact difference rewards. Agents already playing the default get exactly 0. Call before
+   * {@link step}; the state is restored. Use through {@link approximateDifferenceAssigner}.
+   */
+  approximateDifferenceRewards(actions: ArrayLike<number>, m: number): Float32Array {
+    const ep = this.episode('approximateDifferenceRewards');
+    if (ep.done) throw new Error('LayerLrEnv.approximateDifferenceRewards: episode is over; call reset(seed)');
+    if (!Number.isInteger(m) || m < 1 || m > ep.state.k) throw new Error(`LayerLrEnv.approximateDifferenceRewards: m (replayed steps) must be an integer in [1, K = ${ep.state.k}], got ${m}`);
+    const lrs = this.nextLrs(actions, 'approximateDifferenceRewards');
+    const n = ep.state.numAgents;
+    const out = new Float32Array(n);
+    const started = performance.now();
+    if (!ep.snapshot) ep.snapshot = ep.trainer.snapshot();
+    let factual: number | undefined;
+    const alt = Array.from(actions);
+    for (let i = 0; i < n; i++) {
+      const def = this.defaultAction(i);
+      if (alt[i] === def) continue;
+      if (factual === undefined) {
+        factual = this.runInterval(ep, lrs, m).reward;
+        ep.trainer.restore(ep.snapshot);
+        ep.cfBranches++;
+      }
+      const keep = alt[i];
+      alt[i] = def;
+      const g = this.runInterval(ep, this.nextLrs(alt, 'approximateDifferenceRewards'), m).reward;
+      alt[i] = keep;
+      ep.trainer.restore(ep.snapshot);
+      ep.cfBranches++;
+      out[i] = factual - g;
+    }
+    ep.cfSeconds += (performance.now() - started) / 1000;
+    return out;
   }
 
   step(actions: ArrayLike<number>): StepResult<LayerLrInfo> {
     const ep = this.episode('step');
     if (ep.done) throw new Error('LayerLrEnv.step: episode is over; call reset(seed)');
-    const started = Date.now();
+    const started = performance.now();
     const lrs = this.nextLrs(actions, 'step');
     const s = ep.state;
     const out = this.runInterval(ep, lrs);
@@ -284,7 +323,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       valAccuracy: out.valAccuracy,
       diverged: out.diverged,
       sgdSteps: s.sgdSteps,
-      stepSeconds: (Date.now() - started) / 1000,
+      stepSeconds: (performance.now() - started) / 1000,
       counterfactualSeconds: ep.cfSeconds,
       counterfactualBranches: ep.cfBranches,
     };
@@ -328,7 +367,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
   }
 
   /** Runs K steps with `lrs` from the trainer's current state and evaluates; never throws on divergence. */
-  private runInterval(ep: Episode, lrs: number[]): IntervalOutcome {
+  private runInterval(ep: Episode, lrs: number[], limit = Infinity): IntervalOutcome {
     const s = ep.state;
     const n = s.numAgents;
     ep.trainer.setLearningRates(lrs);
@@ -340,7 +379,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     const losses: number[] = [];
     const vars: number[] = [];
     let diverged = ep.trainer.diverged;
-    for (let j = 0; j < batches.length && !diverged; j++) {
+    for (let j = 0; j < Math.min(batches.length, limit) && !diverged; j++) {
       const m = ep.trainer.step(batches[j]);
       if (m.diverged) {
         diverged = true;
@@ -374,7 +413,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     if (diverged) reward = -this.config.divergencePenalty;
     else {
       reward = -(Math.log(valLoss) - Math.log(s.valLoss));
-      if (s.t + 1 >= s.horizon) reward += this.config.terminalAccuracyWeight * valAccuracy;
+      if (s.t + 1 >= s.horizon && limit >= s.k) reward += this.config.terminalAccuracyWeight * valAccuracy;
     }
     return { diverged, losses, vars, gradNorm, updateNorm, signAgreement, weightNorm, valLoss, valAccuracy, reward };
   }
@@ -404,4 +443,25 @@ function groupWeightNorms(model: SequentialModel): Float64Array {
   const out = Float64Array.from(t.dataSync());
   t.dispose();
   return out;
+}
+
+/**
+ * Credit plug-in for **approximate** difference rewards (see
+ * {@link LayerLrEnv.approximateDifferenceRewards}): replays only the first `m` of the K
+ * mini-batches per branch. Not the exact difference reward unless `m = K`; use
+ * `differenceStepAssigner()` from src/credit for the exact one.
+ *
+ * @example
+ * ```ts
+ * new PpoTrainer(config, envs, { credit: approximateDifferenceAssigner(3) });
+ * ```
+ */
+export function approximateDifferenceAssigner(m: number): { prepare(env: unknown, actions: ArrayLike<number>): Float32Array; assign(ctx: { prepared: unknown }): Float32Array } {
+  return {
+    prepare(env, actions) {
+      if (!(env instanceof LayerLrEnv)) throw new Error('approximateDifferenceAssigner: works only with LayerLrEnv environments');
+      return env.approximateDifferenceRewards(actions, m);
+    },
+    assign: (ctx) => ctx.prepared as Float32Array,
+  };
 }

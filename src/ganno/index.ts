@@ -11,7 +11,7 @@
  * const first = env.reset(1); // observations sized env.spec.observationSize
  * ```
  */
-export { LayerLrEnv, LayerLrEnvConfigSchema } from './env';
+export { LayerLrEnv, LayerLrEnvConfigSchema, approximateDifferenceAssigner } from './env';
 export type { LayerLrEnvConfig, LayerLrInfo } from './env';
 export { FeatureRegistry, DEFAULT_LOCAL_FEATURES, DEFAULT_GLOBAL_FEATURES, DEFAULT_FEATURE_NAMES, builtinFeature } from './features';
 export type { FeatureDef, FeatureNormalisation, GannoTrainingState, LayerIntervalStats } from './features';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import { tf } from '../../src/backend';
 import { differenceStepAssigner } from '../../src/credit';
-import { LayerLrEnv, TaskSampler, buildTaskModel, taskBatches } from '../../src/ganno';
+import { LayerLrEnv, TaskSampler, approximateDifferenceAssigner, buildTaskModel, taskBatches } from '../../src/ganno';
 import type { LayerLrEnvConfig, TaskConfig } from '../../src/ganno';
 import { LayerwiseTrainer, runTraining } from '../../src/nn';
 
@@ -49,6 +49,11 @@ describe('ganno/LayerLrEnv', () => {
       assert.ok(Array.from(s.rewards).every((x) => x === Math.fround(expected)));
       sum += s.teamReward;
       assert.equal(s.info.sgdSteps, 4 * steps);
+      // the observation reflects the new state: log_lr (entry 0) and progress (entry 8)
+      s.observations.forEach((o, i) => {
+        assert.equal(o[0], Math.fround(Math.log10(s.info.lrs[i])));
+        assert.equal(o[8], Math.fround(steps / 4));
+      });
       done = s.terminated;
     }
     assert.equal(steps, 4);
@@ -116,6 +121,32 @@ describe('ganno/LayerLrEnv', () => {
     assert.equal(result.teamReward, run([8, 0]));
     assert.equal(d[0], Math.fround(run([8, 0]) - run([4, 0])));
     assert.equal(d[1], Math.fround(run([8, 0]) - run([8, 4])));
+    env.dispose();
+  });
+
+  it('approximate difference rewards: m = K equals the exact ones bit for bit; with m < K defaults get 0 and the state is restored', () => {
+    const cfg = tiny({ terminalAccuracyWeight: 1 }, { depth: [2, 2], totalSteps: 8 });
+    const env = new LayerLrEnv(cfg);
+    env.reset(13);
+    const actions = [8, 4, 0];
+    for (let t = 0; t < 2; t++) {
+      const exact = differenceStepAssigner();
+      const p = exact.prepare!(env, actions);
+      const w0 = weights(env);
+      const full = approximateDifferenceAssigner(4).prepare(env, actions);
+      const one = env.approximateDifferenceRewards(actions, 1);
+      assert.deepEqual(weights(env), w0, 'state restored');
+      const s = env.step(actions);
+      const d = exact.assign({ result: s, prepared: p });
+      assert.deepEqual(Array.from(full), Array.from(d), `decision ${t} (the last one includes the terminal term)`);
+      assert.equal(one[1], 0);
+      assert.ok(one[0] !== d[0] && Number.isFinite(one[0]) && Number.isFinite(one[2]));
+    }
+    assert.throws(() => new LayerLrEnv(cfg).approximateDifferenceRewards([4, 4, 4], 1), /no episode/);
+    const e2 = new LayerLrEnv(cfg);
+    e2.reset(1);
+    assert.throws(() => e2.approximateDifferenceRewards([4, 4, 4], 5), /m \(replayed steps\) must be an integer in \[1, K = 4\], got 5/);
+    e2.dispose();
     env.dispose();
   });
 
