@@ -226,25 +226,41 @@ function autoContrast(x: Tensor): Tensor {
   return tf.clipByValue(tf.mul(tf.sub(x, offset), scale), 0, 1);
 }
 
-/** Histogram equalisation on 256 bins per image (PIL ImageOps.equalize / torchvision equalize). */
-function equalize(x: Tensor): Tensor {
+/**
+ * Histogram equalisation on 256 bins per image (PIL ImageOps.equalize / torchvision equalize) for
+ * the images with `use[b]`; the others are copied. Runs in JavaScript on the read-back pixels: a
+ * per-image look-up table is one pass over the data, while a tensor gather of 100k look-ups is
+ * slow on wasm (the stock kernel reads the indices back to JavaScript anyway).
+ */
+function equalize(x: Tensor, use: boolean[]): Tensor {
   const [n, h, w] = x.shape;
   const p = h * w;
-  const q = tf.cast(tf.clipByValue(tf.round(tf.mul(x, 255)), 0, 255), 'int32').reshape([n, p]);
-  const offsets = tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(256, 'int32')).reshape([n, 1]);
-  const flatIdx = tf.add(q, offsets).reshape([n * p]) as tf.Tensor1D;
-  const hist = tf.bincount(flatIdx, tf.ones([n * p]), n * 256).reshape([n, 256]);
-  const bins = tf.range(0, 256, 1, 'float32').reshape([1, 256]);
-  // count in the highest non-empty bin
-  const lastBin = tf.max(tf.where(tf.greater(hist, 0), tf.mul(tf.onesLike(hist), bins), tf.fill([n, 256], -1)), 1, true);
-  const lastCount = tf.sum(tf.mul(hist, tf.cast(tf.equal(bins, lastBin), 'float32')), 1, true);
-  const step = tf.floor(tf.div(tf.sub(p, lastCount), 255));
-  const cumExclusive = tf.cumsum(hist, 1, true);
-  const safeStep = tf.maximum(step, 1);
-  const lut = tf.clipByValue(tf.floor(tf.div(tf.add(cumExclusive, tf.floor(tf.div(step, 2))), safeStep)), 0, 255);
-  const mapped = tf.gather(lut.reshape([n * 256]), flatIdx).reshape([n, h, w, 1]);
-  const keep = tf.equal(step, 0).reshape([n, 1, 1, 1]);
-  return tf.where(keep, x, tf.div(mapped, 255));
+  const src = x.dataSync();
+  const out = Float32Array.from(src);
+  const q = new Uint8Array(p);
+  const hist = new Int32Array(256);
+  const lut = new Float32Array(256);
+  for (let b = 0; b < n; b++) {
+    if (!use[b]) continue;
+    hist.fill(0);
+    const off = b * p;
+    for (let i = 0; i < p; i++) {
+      const v = Math.round(src[off + i] * 255);
+      q[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+      hist[q[i]]++;
+    }
+    let last = 255;
+    while (last > 0 && hist[last] === 0) last--;
+    const step = Math.floor((p - hist[last]) / 255);
+    if (step === 0) continue; // a single grey level (or nearly): unchanged, as PIL
+    let cum = Math.floor(step / 2);
+    for (let i = 0; i < 256; i++) {
+      lut[i] = Math.min(255, Math.floor(cum / step)) / 255;
+      cum += hist[i];
+    }
+    for (let i = 0; i < p; i++) out[off + i] = lut[q[i]];
+  }
+  return tf.tensor(out, x.shape, 'float32');
 }
 
 function sharpnessDegenerate(x: Tensor): Tensor {
@@ -272,37 +288,42 @@ function cutout(x: Tensor, apps: Application[]): Tensor {
   }
   const rows = tf.range(0, h, 1, 'float32').reshape([1, h, 1, 1]);
   const cols = tf.range(0, w, 1, 'float32').reshape([1, 1, w, 1]);
-  const inside = tf.logicalAnd(
-    tf.logicalAnd(tf.greaterEqual(rows, perImage(top)), tf.less(rows, perImage(bottom))),
-    tf.logicalAnd(tf.greaterEqual(cols, perImage(left)), tf.less(cols, perImage(right))),
-  );
-  return tf.mul(x, tf.sub(1, tf.cast(inside, 'float32')));
+  // integer coordinates: [r >= top] = step(r - top + 0.5), [r < bottom] = step(bottom - r - 0.5)
+  const inRows = tf.mul(tf.step(tf.sub(rows, perImage(top.map((t) => t - 0.5)))), tf.step(tf.sub(perImage(bottom.map((v) => v - 0.5)), rows)));
+  const inCols = tf.mul(tf.step(tf.sub(cols, perImage(left.map((t) => t - 0.5)))), tf.step(tf.sub(perImage(right.map((v) => v - 0.5)), cols)));
+  return tf.mul(x, tf.sub(1, tf.mul(inRows, inCols)));
 }
 
-/** Applies one pixel (non-affine) op to a sub-batch; `apps[i]` belongs to image i. Call inside tidy. */
-function pixelOp(op: AugOpName, x: Tensor, apps: Application[]): Tensor {
+/**
+ * Applies one pixel (non-affine) op to the whole batch, with per-image parameters from `apps[i]`
+ * (images with `null` get neutral parameters; the caller keeps only the images that use the op).
+ * Call inside tidy.
+ */
+function pixelOp(op: AugOpName, x: Tensor, apps: (Application | null)[]): Tensor {
   const [, h, w] = x.shape;
-  const mags = apps.map((a) => augMagnitude(op, a.level, h, w));
+  const mags = apps.map((a) => (a ? augMagnitude(op, a.level, h, w) : 0));
   switch (op) {
     case 'AutoContrast':
       return autoContrast(x);
     case 'Invert':
       return tf.sub(1, x);
     case 'Equalize':
-      return equalize(x);
+      return equalize(x, apps.map((a) => a !== null));
     case 'Solarize': {
       const thr = perImage(mags.map((m) => m / 255 - 1e-6));
-      return tf.where(tf.greaterEqual(x, thr), tf.sub(1, x), x);
+      // step(x - thr) = [x >= threshold]: broadcast comparisons are ~25x slower than sub + step on wasm
+      const m = tf.step(tf.sub(x, thr));
+      return tf.add(x, tf.mul(m, tf.sub(1, tf.mul(2, x)))); // m ? 1 - x : x (exact for m in {0, 1})
     }
     case 'Posterize': {
-      const div = perImage(mags.map((bits) => 2 ** (8 - bits)));
+      const div = perImage(apps.map((a, i) => (a ? 2 ** (8 - mags[i]) : 1)));
       const q = tf.clipByValue(tf.round(tf.mul(x, 255)), 0, 255);
       return tf.div(tf.mul(tf.floor(tf.div(q, div)), div), 255);
     }
     case 'Brightness':
     case 'Contrast':
     case 'Sharpness': {
-      const factor = perImage(apps.map((a, i) => 1 + a.sign * mags[i]));
+      const factor = perImage(apps.map((a, i) => (a ? 1 + a.sign * mags[i] : 1)));
       let degenerate: Tensor;
       if (op === 'Brightness') degenerate = tf.zerosLike(x);
       else if (op === 'Contrast') degenerate = tf.mean(x, [1, 2, 3], true);
@@ -310,7 +331,7 @@ function pixelOp(op: AugOpName, x: Tensor, apps: Application[]): Tensor {
       return blend(x, degenerate, factor);
     }
     case 'Cutout':
-      return cutout(x, apps);
+      return cutout(x, apps.map((a) => a ?? { op: 'Cutout', level: 0, sign: 1, center: [0, 0] }));
     default:
       throw new Error(`pixelOp: ${op} is not a pixel op`);
   }
@@ -318,48 +339,38 @@ function pixelOp(op: AugOpName, x: Tensor, apps: Application[]): Tensor {
 
 /**
  * Applies one application per image (the same op slot of each image's sub-policy): all affine ops
- * in one `tf.image.transform` call (nearest, fill 0), each pixel op once on the sub-batch of images
- * that use it. Returns a new tensor; call inside tidy.
+ * in one `tf.image.transform` call (nearest, fill 0; identity rows for the other images), then each
+ * pixel op used in the slot once over the batch, kept by a per-image 0/1 mask (`y * m + out * (1 - m)`,
+ * exact for m in {0, 1}). Returns a new tensor; call inside tidy.
  */
 function applyStage(x: Tensor, apps: (Application | null)[]): Tensor {
   const [n, h, w] = x.shape;
-  const groups = new Map<string, number[]>();
+  const pixelGroups = new Map<AugOpName, number[]>();
   const affineRows: number[] = [];
   let anyAffine = false;
   apps.forEach((a, i) => {
-    const key = !a || a.op === 'Identity' ? 'none' : AFFINE.has(a.op) ? 'affine' : a.op;
-    if (key === 'affine') anyAffine = true;
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key)!.push(i);
-    const inv = a && AFFINE.has(a.op) ? inverseAffine(a.op, a.sign * augMagnitude(a.op, a.level, h, w), h, w) : [1, 0, 0, 0, 1, 0];
+    const affine = a !== null && AFFINE.has(a.op);
+    if (affine) anyAffine = true;
+    else if (a && a.op !== 'Identity') {
+      if (!pixelGroups.has(a.op)) pixelGroups.set(a.op, []);
+      pixelGroups.get(a.op)!.push(i);
+    }
+    const inv = affine ? inverseAffine(a!.op, a!.sign * augMagnitude(a!.op, a!.level, h, w), h, w) : [1, 0, 0, 0, 1, 0];
     affineRows.push(...tfTransformRow(inv));
   });
-  if (groups.size === 1 && groups.has('none')) return x.clone();
-  let base = x;
-  if (anyAffine) {
-    base = tf.image.transform(x as tf.Tensor4D, tf.tensor2d(affineRows, [n, 8]), 'nearest', 'constant', 0);
+  let out: Tensor = anyAffine ? tf.image.transform(x as tf.Tensor4D, tf.tensor2d(affineRows, [n, 8]), 'nearest', 'constant', 0) : x;
+  for (const [op, idx] of pixelGroups) {
+    const y = pixelOp(op, x, apps.map((a) => (a && a.op === op ? a : null)));
+    if (idx.length === n) {
+      out = y;
+      continue;
+    }
+    const m = new Float32Array(n);
+    for (const i of idx) m[i] = 1;
+    const mask = perImage(Array.from(m));
+    out = tf.add(tf.mul(y, mask), tf.mul(out, tf.sub(1, mask)));
   }
-  const pixelKeys = [...groups.keys()].filter((k) => k !== 'none' && k !== 'affine');
-  if (pixelKeys.length === 0) return base === x ? x.clone() : base;
-  // images not touched by a pixel op keep `base` (identity or the affine result)
-  const order: number[] = [];
-  const parts: Tensor[] = [];
-  const untouched = [...(groups.get('none') ?? []), ...(groups.get('affine') ?? [])];
-  if (untouched.length > 0) {
-    order.push(...untouched);
-    parts.push(tf.gather(base, tf.tensor1d(untouched, 'int32')));
-  }
-  for (const k of pixelKeys) {
-    const idx = groups.get(k)!;
-    order.push(...idx);
-    const sub = tf.gather(x, tf.tensor1d(idx, 'int32'));
-    parts.push(pixelOp(k as AugOpName, sub, idx.map((i) => apps[i]!)));
-  }
-  const inverse = new Int32Array(n);
-  order.forEach((img, pos) => {
-    inverse[img] = pos;
-  });
-  return tf.gather(tf.concat(parts, 0), tf.tensor1d(inverse, 'int32'));
+  return out === x ? x.clone() : out;
 }
 
 /**
@@ -377,8 +388,8 @@ function applyStage(x: Tensor, apps: (Application | null)[]): Tensor {
  *   result clamped to [0, 1] (float, not re-quantised);
  * - Cutout zeroes a square of side `2 * floor(size / 2)` centred at a uniform pixel, clipped at the
  *   borders (AutoAugment's cutout code; fill 0 = the background here rather than its grey).
- * All affine ops of an op slot run in one `tf.image.transform` call; each pixel op runs once on the
- * images that use it. Returns a new tensor (the input is not disposed); no other tensors are kept.
+ * All affine ops of an op slot run in one `tf.image.transform` call; each pixel op used in the slot
+ * runs once over the batch and is kept by a per-image mask (no per-image loops, no gathers). Returns a new tensor (the input is not disposed); no other tensors are kept.
  *
  * @example
  * ```ts
