@@ -23,7 +23,7 @@ export {
   validatePolicy,
 } from './aug';
 export type { AugDraw, AugOp, AugOpName, AugPolicy, SubPolicy } from './aug';
-export { architectureSpec, augSpace, convSpace, hpoSpace, mlpSpace, mobileNetSpace, parseSearchSpace, presetSpace } from './spaces';
+export { architectureSpec, augSpace, convSpace, flopsBudgets, hpoSpace, mlpSpace, mobileNetSpace, parseSearchSpace, presetSpace } from './spaces';
 export type {
   Architecture,
   AugSpace,

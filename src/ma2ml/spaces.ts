@@ -414,3 +414,28 @@ export function architectureSpec(arch: Architecture, space: NasSpace, dropout = 
   layers.push({ type: 'dense', units: space.numClasses });
   return { inputShape: [r, r, c], layers };
 }
+
+/**
+ * The two FLOPs (MAC) budgets of a preset, mirroring the paper's 600M / 800M pair (ratio 3 : 4),
+ * placed inside each space's MAC distribution (reconstruction; share of the architectures that
+ * fit, by enumeration): `smoke` 45k / 60k (MLP: 33% / 58%), `quick` 600k / 800k (plain conv:
+ * 48% / 54%), `full` 3M / 4M (MobileNetV2-style: 36% / 51%, from every 20th of the 472,392).
+ * MACs per image, as `countFlops`.
+ *
+ * @example
+ * ```ts
+ * const [tight, loose] = flopsBudgets('full'); // [3e6, 4e6]
+ * ```
+ */
+export function flopsBudgets(preset: SpacePreset): [number, number] {
+  switch (preset) {
+    case 'smoke':
+      return [45e3, 60e3];
+    case 'quick':
+      return [600e3, 800e3];
+    case 'full':
+      return [3e6, 4e6];
+    default:
+      throw new Error(`flopsBudgets: unknown preset ${JSON.stringify(preset)} (expected smoke, quick or full)`);
+  }
+}

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import { countFlops, resolveSpec } from '../../src/nn';
 import type { ResolvedBlock } from '../../src/nn';
-import { architectureSpec, checkPipeline, convSpace, mlpSpace, mobileNetSpace, parseSearchSpace, presetSpace, samplePipeline } from '../../src/ma2ml';
+import { architectureSpec, checkPipeline, convSpace, flopsBudgets, mlpSpace, mobileNetSpace, parseSearchSpace, presetSpace, samplePipeline } from '../../src/ma2ml';
 import type { MobileNetArch, SearchSpace } from '../../src/ma2ml';
 import { Rng } from '../../src/random';
 
@@ -142,6 +142,19 @@ describe('ma2ml/spaces: NAS FLOPs and params against hand counts', () => {
       const c = checkPipeline(space, q);
       assert.ok(c.valid && c.macs <= budget);
     }
+  });
+
+  it('preset FLOPs budgets split the quick space (enumerated): tight < loose, both cut it', () => {
+    const space = convSpace();
+    const macs: number[] = [];
+    for (const r of space.resolutions) for (const d of space.depths) for (const w of space.widths) for (const k of space.kernels) {
+      macs.push(countFlops(architectureSpec({ kind: 'conv', resolution: r, depth: d, width: w, kernel: k }, space)).totalMacs);
+    }
+    assert.equal(macs.length, 54);
+    const [tight, loose] = flopsBudgets('quick');
+    assert.ok(tight < loose);
+    const fit = (b: number) => macs.filter((m) => m <= b).length / macs.length;
+    assert.ok(fit(tight) > 0.3 && fit(tight) < fit(loose) && fit(loose) < 0.7, `fractions ${fit(tight)}, ${fit(loose)}`);
   });
 
   it('search spaces validate as data with errors naming the field', () => {
