@@ -7,7 +7,14 @@ import { tf } from '../backend';
 import type { Tensor } from '../backend';
 import { Rng } from '../random';
 
-/** The 15 grayscale ops of the AUG agent (AutoAugment's list without Color, plus Identity and Cutout). */
+/**
+ * The 15 grayscale ops of the AUG agent (AutoAugment's list without Color, plus Identity and Cutout).
+ *
+ * @example
+ * ```ts
+ * AUG_OPS.indexOf('Rotate'); // 5 (the op token of a sub-policy indexes the space's `ops`, which defaults to this list)
+ * ```
+ */
 export const AUG_OPS = [
   'Identity',
   'ShearX',
@@ -28,7 +35,14 @@ export const AUG_OPS = [
 /** Name of one augmentation op. */
 export type AugOpName = (typeof AUG_OPS)[number];
 
-/** Number of magnitude levels (0..9), as torchvision's AutoAugment `num_bins = 10`. */
+/**
+ * Number of magnitude levels (0..9), as torchvision's AutoAugment `num_bins = 10`.
+ *
+ * @example
+ * ```ts
+ * augMagnitude('Rotate', AUG_LEVELS - 1); // 30
+ * ```
+ */
 export const AUG_LEVELS = 10;
 
 /** One op of a sub-policy: applied with probability `prob` at magnitude `level` (0..9). */
@@ -45,7 +59,15 @@ export type AugPolicy = SubPolicy[];
 const SIGNED: ReadonlySet<AugOpName> = new Set<AugOpName>(['ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate', 'Brightness', 'Contrast', 'Sharpness']);
 const AFFINE: ReadonlySet<AugOpName> = new Set<AugOpName>(['ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate']);
 
-/** Whether an op takes a random sign (torchvision's `signed` flag). */
+/**
+ * Whether an op takes a random sign (torchvision's `signed` flag).
+ *
+ * @example
+ * ```ts
+ * isSignedOp('Rotate'); // true
+ * isSignedOp('Solarize'); // false
+ * ```
+ */
 export function isSignedOp(op: AugOpName): boolean {
   return SIGNED.has(op);
 }

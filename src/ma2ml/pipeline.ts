@@ -12,7 +12,14 @@ import type { AugPolicy, SubPolicy } from './aug';
 import { architectureSpec, parseSearchSpace } from './spaces';
 import type { Architecture, HpoConfig, HpoOptimizer, NasSpace, Pipeline, SearchSpace } from './spaces';
 
-/** The three agents, in token order. */
+/**
+ * The three agents, in token order.
+ *
+ * @example
+ * ```ts
+ * const nasTokens = jointAction[AGENTS.indexOf('nas')];
+ * ```
+ */
 export const AGENTS = ['aug', 'nas', 'hpo'] as const;
 /** One agent's name. */
 export type AgentName = (typeof AGENTS)[number];
