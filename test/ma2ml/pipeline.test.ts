@@ -1,9 +1,11 @@
 import { strict as assert } from 'assert';
 import { tf } from '../../src/backend';
 import { SingleStepLearner } from '../../src/marl';
+import { buildSequential } from '../../src/nn';
 import { Rng } from '../../src/random';
 import {
   agentDimensions,
+  augmentBatch,
   budgetReward,
   checkPipeline,
   decodePipeline,
@@ -171,6 +173,30 @@ describe('ma2ml/pipeline: sampling, size, budget rule, keys', () => {
     const c = prepareInputs(x, { kind: 'conv', resolution: 28, depth: 1, width: 8, kernel: 3 });
     assert.deepEqual(Array.from(c.dataSync()), Array.from(xv));
     tf.dispose([a, b, c]);
+    assert.equal(tf.memory().numTensors, before);
+    x.dispose();
+  });
+});
+
+describe('ma2ml/pipeline: sampled pipelines run end to end', () => {
+  it('each preset: augment, resize, build the spec and get [B, 10] logits, without leaks', () => {
+    const x = tf.tidy(() => tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 1));
+    const before = tf.memory().numTensors;
+    for (const preset of ['smoke', 'quick', 'full'] as const) {
+      const space = presetSpace(preset);
+      for (let s = 0; s < 2; s++) {
+        const rng = new Rng(40 + s);
+        const p = samplePipeline(space, rng, { validOnly: true });
+        const c = checkPipeline(space, p);
+        if (!c.valid) throw new Error(c.reason);
+        const model = buildSequential(c.spec, { seed: 1 });
+        const logits = tf.tidy(() => model.forward(prepareInputs(augmentBatch(x, p.aug, rng), p.arch)));
+        assert.deepEqual(logits.shape, [4, 10], describePipeline(p));
+        assert.ok(Array.from(logits.dataSync()).every(Number.isFinite));
+        logits.dispose();
+        model.dispose();
+      }
+    }
     assert.equal(tf.memory().numTensors, before);
     x.dispose();
   });
