@@ -94,6 +94,19 @@ describe('marl/experiments: statistics', () => {
 });
 
 describe('marl/experiments: one seed of a matrix game', () => {
+  it('payoff tables come from the games in src/marl/envs', () => {
+    assert.deepEqual(matrixPayoff('climbing'), [
+      [11, -30, 0],
+      [-30, 7, 6],
+      [0, 0, 5],
+    ]);
+    assert.deepEqual(matrixPayoff('penalty', -25), [
+      [10, 0, -25],
+      [0, 2, 0],
+      [-25, 0, 10],
+    ]);
+  });
+
   it('records the exact expected team reward: the uniform initial policies give the mean payoff', () => {
     for (const [game, k] of [['climbing', 0], ['penalty', -5], ['penalty', -25]] as const) {
       const payoff = matrixPayoff(game, k);

@@ -9,12 +9,26 @@ import type { JobContext } from '../../runtime/jobs';
 import { dilutedContributionGame } from '../envs/games';
 import { SingleStepLearner } from '../singlestep';
 
-/** Reward schemes compared on the diluted game. */
+/**
+ * Reward schemes compared on the diluted game.
+ *
+ * @example
+ * ```ts
+ * DILUTED_METHODS.map((method) => runDilutedGameSeed({ method, episodes: 400 }, { seed: 0 }));
+ * ```
+ */
 export const DILUTED_METHODS = ['shared', 'difference'] as const;
 /** One of {@link DILUTED_METHODS}. */
 export type DilutedMethod = (typeof DILUTED_METHODS)[number];
 
-/** zod schema of {@link DilutedSeedConfig}. */
+/**
+ * zod schema of {@link DilutedSeedConfig}.
+ *
+ * @example
+ * ```ts
+ * DilutedSeedConfigSchema.parse({ method: 'shared', episodes: 1600 }); // 20 agents, 4 actions, batch 8, threshold 0.9
+ * ```
+ */
 export const DilutedSeedConfigSchema = z
   .object({
     method: z.enum(DILUTED_METHODS),

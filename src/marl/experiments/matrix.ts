@@ -7,16 +7,31 @@ import { parseConfig, z } from '../../config';
 import { differenceRewardsFromFn } from '../../credit';
 import { defineJobKind } from '../../runtime/jobs';
 import type { JobContext } from '../../runtime/jobs';
-import { CLIMBING_PAYOFF } from '../envs/games';
+import { climbingGame, penaltyGame } from '../envs/games';
+import type { SingleStepGame } from '../envs/games';
 import { SingleStepLearner } from '../singlestep';
 import type { SingleStepConfigInput } from '../singlestep';
 
-/** Credit schemes compared on the matrix games. */
+/**
+ * Credit schemes compared on the matrix games.
+ *
+ * @example
+ * ```ts
+ * for (const method of MATRIX_METHODS) console.log(method); // independent, counterfactual, difference
+ * ```
+ */
 export const MATRIX_METHODS = ['independent', 'counterfactual', 'difference'] as const;
 /** One of {@link MATRIX_METHODS}. */
 export type MatrixMethod = (typeof MATRIX_METHODS)[number];
 
-/** zod schema of {@link MatrixSeedConfig}. */
+/**
+ * zod schema of {@link MatrixSeedConfig}.
+ *
+ * @example
+ * ```ts
+ * const cfg = MatrixSeedConfigSchema.parse({ game: 'penalty', method: 'difference', iterations: 100 }); // penaltyK -5, batchSize 8
+ * ```
+ */
 export const MatrixSeedConfigSchema = z
   .object({
     /** 'climbing' (Claus & Boutilier) or 'penalty' (with `penaltyK`). */
@@ -65,21 +80,15 @@ export interface MatrixSeedResult {
  * ```
  */
 export function matrixPayoff(game: 'climbing' | 'penalty', penaltyK = -5): number[][] {
-  if (game === 'climbing') return CLIMBING_PAYOFF.map((row) => row.slice());
-  if (game === 'penalty') {
-    if (!(penaltyK <= 0) || !Number.isFinite(penaltyK)) throw new Error(`matrixPayoff: penaltyK must be a finite number <= 0, got ${penaltyK}`);
-    return [
-      [10, 0, penaltyK],
-      [0, 2, 0],
-      [penaltyK, 0, 10],
-    ];
-  }
-  throw new Error(`matrixPayoff: unknown game '${String(game)}'; expected 'climbing' or 'penalty'`);
+  const g = matrixGame(game, penaltyK);
+  return Array.from({ length: g.numActions }, (_, a0) => Array.from({ length: g.numActions }, (_, a1) => g.teamReward([a0, a1])));
 }
 
-/** Default action of each game for difference rewards (the penalty game's safe action 1; 0 otherwise), as in `src/marl/envs/games.ts`. */
-function defaultActionOf(game: 'climbing' | 'penalty'): number {
-  return game === 'penalty' ? 1 : 0;
+/** The game object from `src/marl/envs/games.ts` (the single definition of payoffs and default actions). */
+function matrixGame(game: 'climbing' | 'penalty', penaltyK: number): SingleStepGame {
+  if (game === 'climbing') return climbingGame();
+  if (game === 'penalty') return penaltyGame(penaltyK);
+  throw new Error(`matrix game: unknown game '${String(game)}'; expected 'climbing' or 'penalty'`);
 }
 
 /**
@@ -118,11 +127,13 @@ export function matrixLearnerConfig(method: MatrixMethod, actorLr: number, seed:
 export function runMatrixGameSeed(config: MatrixSeedConfigInput, ctx: Pick<JobContext, 'seed'>): MatrixSeedResult {
   const c = parseConfig(MatrixSeedConfigSchema, config, 'matrix-game seed config');
   if (!ctx || !Number.isSafeInteger(ctx.seed)) throw new Error(`runMatrixGameSeed: ctx.seed must be an integer, got ${JSON.stringify(ctx?.seed)}`);
+  const game = matrixGame(c.game, c.penaltyK);
   const payoff = matrixPayoff(c.game, c.penaltyK);
   const k = payoff.length;
   const R = (a: ArrayLike<number>) => payoff[a[0]][a[1]];
-  const optimalReward = Math.max(...payoff.map((row) => Math.max(...row)));
-  const def = defaultActionOf(c.game);
+  const optimalReward = game.optimalReward;
+  // Difference rewards use the game's default actions (climbing: 0; penalty: the safe action 1).
+  const def = [game.defaultAction(0), game.defaultAction(1)];
   const learner = new SingleStepLearner(matrixLearnerConfig(c.method, c.actorLr, ctx.seed));
   const expectedReward: number[] = [];
   const probOptimal: number[] = [];
