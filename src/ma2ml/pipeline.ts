@@ -5,6 +5,7 @@
  */
 import { tf } from '../backend';
 import type { Tensor } from '../backend';
+import { ConfigError } from '../config';
 import { countFlops } from '../nn';
 import type { SequentialSpec } from '../nn';
 import { Rng } from '../random';
@@ -291,6 +292,7 @@ export function checkPipeline(space: SearchSpace, p: Pipeline, options: { flopsB
   try {
     counted = countFlops(spec);
   } catch (e) {
+    if (e instanceof ConfigError) throw e; // a malformed spec (e.g. 0 filters) is bad input, not an outcome
     return { valid: false, reason: `architecture does not fit resolution ${p.arch.resolution}: ${(e as Error).message}` };
   }
   const macs = counted.totalMacs;

@@ -122,6 +122,8 @@ describe('ma2ml/spaces: NAS FLOPs and params against hand counts', () => {
     assert.match(small.valid ? '' : small.reason, /does not fit resolution 20.*input size 1/);
     const big = checkPipeline(space, { ...p, arch: { kind: 'conv', resolution: 32, depth: 5, width: 8, kernel: 3 } });
     assert.equal(big.valid, true);
+    // malformed input still throws, naming the field
+    assert.throws(() => checkPipeline(space, { ...p, arch: { kind: 'conv', resolution: 32, depth: 1, width: 0, kernel: 3 } }), /layers\.0\.filters/);
     // with validOnly, sampling rejects the collapsing resolution
     for (let s = 0; s < 10; s++) assert.equal(samplePipeline(space, new Rng(s), { validOnly: true }).arch.resolution, 32);
   });
