@@ -296,7 +296,7 @@ function sharpnessDegenerate(x: Tensor): Tensor {
 }
 
 function cutout(x: Tensor, apps: Application[]): Tensor {
-  const [n, h, w] = x.shape;
+  const [, h, w] = x.shape;
   const top: number[] = [];
   const bottom: number[] = [];
   const left: number[] = [];
