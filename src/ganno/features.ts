@@ -286,6 +286,30 @@ export class FeatureRegistry {
     return { count: Array.from(r.count), mean: Array.from(r.mean), std: Array.from(r.m2, (m, j) => (r.count[j] > 1 ? Math.sqrt(m / r.count[j]) : 0)) };
   }
 
+  /**
+   * The running statistics as plain JSON (per feature: count, mean, M2 per element), to store
+   * next to a policy checkpoint; {@link setStatisticsState} restores them exactly.
+   */
+  getStatisticsState(): Record<string, { count: number[]; mean: number[]; m2: number[] }> {
+    const out: Record<string, { count: number[]; mean: number[]; m2: number[] }> = {};
+    for (const [name, r] of this.running) out[name] = { count: Array.from(r.count), mean: Array.from(r.mean), m2: Array.from(r.m2) };
+    return out;
+  }
+
+  /** Restores {@link getStatisticsState} output (replaces all running statistics). */
+  setStatisticsState(state: Record<string, { count: number[]; mean: number[]; m2: number[] }>): void {
+    if (!state || typeof state !== 'object') throw new Error('FeatureRegistry.setStatisticsState: state must be an object');
+    const next = new Map<string, Running>();
+    for (const [name, r] of Object.entries(state)) {
+      const k = r && Array.isArray(r.count) ? r.count.length : -1;
+      if (k < 1 || !Array.isArray(r.mean) || !Array.isArray(r.m2) || r.mean.length !== k || r.m2.length !== k) {
+        throw new Error(`FeatureRegistry.setStatisticsState: statistics of feature "${name}" must hold count, mean and m2 arrays of equal length`);
+      }
+      next.set(name, { count: Float64Array.from(r.count), mean: Float64Array.from(r.mean), m2: Float64Array.from(r.m2) });
+    }
+    this.running = next;
+  }
+
   /** Raw (un-normalised) values of every feature for one agent, in observation order. */
   raw(state: GannoTrainingState, agent: number): Float64Array {
     const out = new Float64Array(this.observationSize);

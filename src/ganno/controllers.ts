@@ -1,0 +1,278 @@
+/**
+ * Learning-rate controllers: one interface for everything that sets per-layer learning rates
+ * during a GANNO training run (a frozen GANNO policy, a `src/schedules` schedule, the LARS rule,
+ * a constant), so agents and baselines are evaluated by the same code (`evaluate.ts`).
+ */
+import type { ActorCritic } from '../marl/policy';
+import type { StepMetrics } from '../nn';
+import { Rng, deriveSeed } from '../random';
+import { createSchedule, larsLearningRates } from '../schedules';
+import type { LarsOptions, Schedule, ScheduleSpec } from '../schedules';
+import type { ActionSet } from './actions';
+import type { FeatureRegistry } from './features';
+
+/** What a controller learns about a run at {@link LrController.reset}. */
+export interface ControllerTaskInfo {
+  /** Number of layers (agents, parameter groups). */
+  numLayers: number;
+  /** The task's initial (reference) learning rate. */
+  initialLr: number;
+  /** SGD steps in the run. */
+  totalSteps: number;
+  /** SGD steps per decision K. */
+  k: number;
+  /** Task seed of the run (seeds a sampling policy, so runs are reproducible). */
+  seed: number;
+}
+
+/** What a controller sees when it decides. */
+export interface DecisionInput {
+  /** SGD steps taken so far in the run. */
+  sgdStep: number;
+  /** Per-layer LRs used in the last interval (at the start: the initial LRs). */
+  lrs: number[];
+  /** Latest validation loss (measured every K steps; at the start: of the initial network). */
+  valLoss: number;
+  /** Observations from {@link LayerLrEnv} (`interval: 'decision'` controllers only). */
+  observations?: Float32Array[];
+  /** Metrics of the previous SGD step (`interval: 'step'` controllers; undefined before the first). */
+  last?: StepMetrics;
+}
+
+/**
+ * Something that sets per-layer learning rates during a training run. `interval: 'decision'`
+ * controllers (GANNO policies) are called every K SGD steps with the environment's observations
+ * and their LRs hold for the next K steps; `interval: 'step'` controllers (schedules, LARS) are
+ * called before every SGD step and their LRs hold for that step.
+ *
+ * @example
+ * ```ts
+ * const c = scheduleController({ type: 'cosine', tMax: 400 }, { peakLr: 0.1 });
+ * c.reset({ numLayers: 3, initialLr: 0.05, totalSteps: 400, k: 10, seed: 1 });
+ * c.decide({ sgdStep: 0, lrs: [0.05, 0.05, 0.05], valLoss: 2.3 }); // [0.1, 0.1, 0.1]
+ * ```
+ */
+export interface LrController {
+  readonly name: string;
+  readonly interval: 'decision' | 'step';
+  /** Starts a new run. */
+  reset(info: ControllerTaskInfo): void;
+  /** Per-layer LRs for the next K steps (`decision`) or the next step (`step`). */
+  decide(input: DecisionInput): number[];
+  /** For policy controllers: the env action per agent behind the last decision. */
+  readonly lastActions?: Int32Array;
+  /** Prepares an evaluation environment (feature set and frozen statistics) before its episodes. */
+  prepareEnv?(features: FeatureRegistry): void;
+}
+
+/** Plain-JSON running feature statistics (see `FeatureRegistry.getStatisticsState`). */
+export type FeatureStatisticsState = Record<string, { count: number[]; mean: number[]; m2: number[] }>;
+
+/** Options of {@link PolicyController}. */
+export interface PolicyControllerOptions {
+  /** Action set the policy was trained with (the env's `actionSet`). */
+  actionSet: ActionSet;
+  /** Most probable action (default) or sample from the policy. */
+  greedy?: boolean;
+  /** Feature names the policy was trained on (checked against the eval env's registry). */
+  featureNames?: string[];
+  /** Running feature statistics the policy was trained with (loaded and frozen in the eval env). */
+  featureStatistics?: FeatureStatisticsState;
+  name?: string;
+}
+
+/**
+ * A frozen GANNO policy as a controller: each decision feeds all agents' observations through the
+ * policy in one batched forward (the GRU hidden state carried across decisions, reset per run),
+ * takes the greedy or a sampled action per agent and returns the LRs the action set gives. A
+ * sampling controller draws from an `Rng` seeded by the task seed, so runs are reproducible.
+ *
+ * @example
+ * ```ts
+ * const c = new PolicyController(loadPolicy('runs/ganno/best'), { actionSet: env.actionSet, greedy: true });
+ * ```
+ */
+export class PolicyController implements LrController {
+  readonly name: string;
+  readonly interval = 'decision' as const;
+  readonly greedy: boolean;
+  lastActions: Int32Array = new Int32Array(0);
+  private hidden: Float32Array = new Float32Array(0);
+  private rng = new Rng(0);
+  private info: ControllerTaskInfo | null = null;
+
+  constructor(
+    readonly policy: ActorCritic,
+    readonly options: PolicyControllerOptions,
+  ) {
+    this.greedy = options.greedy ?? true;
+    this.name = options.name ?? `ganno-${this.greedy ? 'greedy' : 'sampled'}`;
+  }
+
+  prepareEnv(features: FeatureRegistry): void {
+    const want = this.options.featureNames;
+    if (want && want.join(',') !== features.names.join(',')) {
+      throw new Error(`PolicyController ${this.name}: the policy was trained on features [${want.join(', ')}] but the environment has [${features.names.join(', ')}]`);
+    }
+    if (this.options.featureStatistics) features.setStatisticsState(this.options.featureStatistics);
+    features.frozen = true;
+  }
+
+  reset(info: ControllerTaskInfo): void {
+    this.info = info;
+    this.hidden = this.policy.initialHidden(info.numLayers).actor;
+    this.rng = new Rng(deriveSeed(info.seed, 'policy-controller-sampling'));
+    this.lastActions = new Int32Array(info.numLayers);
+  }
+
+  decide(input: DecisionInput): number[] {
+    const info = this.info;
+    if (!info) throw new Error(`PolicyController ${this.name}: call reset() before decide()`);
+    const obs = input.observations;
+    if (!obs || obs.length !== info.numLayers) throw new Error(`PolicyController ${this.name}: needs one observation per layer (${info.numLayers}), got ${obs ? obs.length : 'none'}`);
+    const O = this.policy.config.observationSize;
+    const flat = new Float32Array(info.numLayers * O);
+    obs.forEach((o, i) => {
+      if (o.length !== O) throw new Error(`PolicyController ${this.name}: observation of layer ${i} has ${o.length} values, the policy expects ${O}`);
+      flat.set(o, i * O);
+    });
+    const out = this.policy.step({ observations: flat, agentIndex: Int32Array.from({ length: info.numLayers }, (_, i) => i), actorHidden: this.hidden, criticHidden: this.policy.initialHidden(info.numLayers).critic });
+    this.hidden = out.actorHidden;
+    const A = this.policy.config.numActions;
+    const lrs: number[] = [];
+    for (let i = 0; i < info.numLayers; i++) {
+      let a = 0;
+      if (this.greedy) {
+        for (let k = 1; k < A; k++) if (out.logProbs[i * A + k] > out.logProbs[i * A + a]) a = k;
+      } else {
+        const w = new Float64Array(A);
+        for (let k = 0; k < A; k++) w[k] = Math.exp(out.logProbs[i * A + k]);
+        a = this.rng.categorical(w);
+      }
+      this.lastActions[i] = a;
+      lrs.push(this.options.actionSet.apply(input.lrs[i], a, info.initialLr));
+    }
+    return lrs;
+  }
+}
+
+/** Options of {@link scheduleController}. */
+export interface ScheduleControllerOptions {
+  /** Peak (base) LR of every layer; default the task's initial LR. For `onecycle` it sets `maxLr`. */
+  peakLr?: number;
+  name?: string;
+}
+
+/**
+ * Fills run-length fields a schedule spec may leave out: `cosine.tMax`, `onecycle.totalSteps`
+ * (default: the run's SGD steps), and `onecycle.maxLr` from `peakLr`.
+ */
+function resolveSpec(spec: ScheduleSpec, info: ControllerTaskInfo, peakLr: number | undefined): ScheduleSpec {
+  const s = { ...spec } as Record<string, unknown>;
+  if (s.type === 'cosine' && s.tMax === undefined) s.tMax = info.totalSteps;
+  if (s.type === 'onecycle') {
+    if (s.totalSteps === undefined && s.epochs === undefined) s.totalSteps = info.totalSteps;
+    if (peakLr !== undefined) s.maxLr = peakLr;
+    else if (s.maxLr === undefined) s.maxLr = info.initialLr;
+  }
+  return s as unknown as ScheduleSpec;
+}
+
+/**
+ * A `src/schedules` schedule (given as data) as a controller, stepped once per SGD step with
+ * PyTorch semantics: the LR of step 0 is the schedule's initial `lastLr`, and `step()` is called
+ * after every SGD step. `plateau` (ReduceLROnPlateau) is stepped once per decision interval with
+ * the validation loss, as PyTorch steps it once per validation. `cosine.tMax` and
+ * `onecycle.totalSteps` default to the run's SGD steps.
+ *
+ * @example
+ * ```ts
+ * const cos = scheduleController({ type: 'cosine', etaMin: 0 }, { peakLr: 0.1 }); // tMax = run length
+ * const step = scheduleController({ type: 'step', stepSize: 100, gamma: 0.5 });    // from the task's initial LR
+ * ```
+ */
+export function scheduleController(spec: ScheduleSpec, options: ScheduleControllerOptions = {}): LrController {
+  if (spec === null || typeof spec !== 'object' || typeof (spec as { type?: unknown }).type !== 'string') throw new Error('scheduleController: spec must be an object with a type');
+  if (options.peakLr !== undefined && !(Number.isFinite(options.peakLr) && options.peakLr > 0)) throw new Error(`scheduleController: peakLr must be a positive number, got ${options.peakLr}`);
+  let schedule: Schedule | null = null;
+  let info: ControllerTaskInfo | null = null;
+  let lastMetricStep = 0;
+  return {
+    name: options.name ?? (options.peakLr !== undefined ? `${spec.type}@${options.peakLr}` : spec.type),
+    interval: 'step',
+    reset(i: ControllerTaskInfo) {
+      info = i;
+      const base = options.peakLr ?? i.initialLr;
+      schedule = createSchedule(resolveSpec(spec, i, options.peakLr), new Array<number>(i.numLayers).fill(base));
+      lastMetricStep = 0;
+    },
+    decide(input: DecisionInput) {
+      if (!schedule || !info) throw new Error(`scheduleController ${spec.type}: call reset() before decide()`);
+      if (spec.type === 'plateau') {
+        if (input.sgdStep > 0 && input.sgdStep % info.k === 0 && input.sgdStep !== lastMetricStep) {
+          schedule.step(input.valLoss);
+          lastMetricStep = input.sgdStep;
+        }
+      } else if (input.sgdStep > 0) {
+        schedule.step();
+      }
+      return schedule.lastLr;
+    },
+  };
+}
+
+/**
+ * A constant LR for every layer (the task's initial LR, or `lr`).
+ *
+ * @example
+ * ```ts
+ * const c = constantController(0.05); // name 'constant@0.05'
+ * ```
+ */
+export function constantController(lr?: number): LrController {
+  return scheduleController({ type: 'constant' }, { peakLr: lr, name: lr === undefined ? 'constant' : `constant@${lr}` });
+}
+
+/** Options of {@link larsController}. */
+export interface LarsControllerOptions extends LarsOptions {
+  /** Base LR of every layer; default the task's initial LR. */
+  peakLr?: number;
+  name?: string;
+}
+
+/**
+ * The LARS trust-ratio rule as a controller: layer i's LR for the next step is
+ * `base * eta * ||w_i|| / (||g_i|| + wd ||w_i|| + eps)` (see `larsLearningRates`). `||w_i||` is
+ * the current weight norm (exact); `||g_i||` is the gradient norm of the *previous* SGD step — the
+ * layerwise trainer applies the LR inside its step, so the current batch's gradient is not known
+ * before it (a one-step lag; the first step uses the base LR).
+ *
+ * @example
+ * ```ts
+ * const lars = larsController({ eta: 0.02, peakLr: 1 });
+ * ```
+ */
+export function larsController(options: LarsControllerOptions = {}): LrController {
+  const { peakLr, name, ...lars } = options;
+  if (peakLr !== undefined && !(Number.isFinite(peakLr) && peakLr > 0)) throw new Error(`larsController: peakLr must be a positive number, got ${peakLr}`);
+  let base = NaN;
+  let n = 0;
+  return {
+    name: name ?? (peakLr !== undefined ? `lars@${peakLr}` : 'lars'),
+    interval: 'step',
+    reset(i: ControllerTaskInfo) {
+      base = peakLr ?? i.initialLr;
+      n = i.numLayers;
+    },
+    decide(input: DecisionInput) {
+      if (!Number.isFinite(base)) throw new Error('larsController: call reset() before decide()');
+      const m = input.last;
+      if (!m || m.diverged) return new Array<number>(n).fill(base);
+      return larsLearningRates(
+        Array.from({ length: n }, (_, i) => ({ weightNorm: m.weightNorms[i], gradNorm: m.gradNorms[i] })),
+        base,
+        lars,
+      );
+    },
+  };
+}

@@ -1,0 +1,392 @@
+/**
+ * Evaluation of learning-rate controllers (GANNO policies and baselines) on full training runs of
+ * GANNO tasks, peak-LR tuning of baselines, and job kinds for parallel, cached evaluation.
+ */
+import { tf } from '../backend';
+import { loadDigits, loadFashionMnist, makeSyntheticTrainTest } from '../data';
+import type { ImageDataset } from '../data';
+import { LayerwiseTrainer } from '../nn';
+import type { StepMetrics } from '../nn';
+import { defineJobKind } from '../runtime';
+import type { ScheduleSpec } from '../schedules';
+import { LayerLrEnv } from './env';
+import type { LayerLrEnvConfig } from './env';
+import { TaskSampler, buildTaskModel, taskBatches } from './tasks';
+import type { ResolvedTaskConfig, SampledTask } from './tasks';
+import { PolicyController, constantController, larsController, scheduleController } from './controllers';
+import type { LarsControllerOptions, LrController } from './controllers';
+import type { FeatureRegistry } from './features';
+import { loadGannoPolicy } from './train';
+
+/** One training run under one controller (plain JSON). */
+export interface ControllerRunResult {
+  controller: string;
+  /** Task seed (the same seed gives the same network, data subsets and batch order for every controller). */
+  taskSeed: number;
+  dataset: string;
+  numLayers: number;
+  initialLr: number;
+  /** Accuracy / mean cross-entropy on the dataset's test file (`testSize` examples) after training; a diverged run counts accuracy 0 and loss NaN. */
+  testAccuracy: number;
+  testLoss: number;
+  /** Validation loss / accuracy after the last decision (NaN if diverged). */
+  finalValLoss: number;
+  finalValAccuracy: number;
+  /**
+   * Area under the validation-loss curve over normalised time [0, 1] (trapezoid over the T + 1
+   * points measured every K steps). After a divergence the curve is held at the initial
+   * validation loss, so a diverged run is never better than not training.
+   */
+  valLossAuc: number;
+  diverged: boolean;
+  /** SGD step at which the run diverged (null if it did not). */
+  divergedAtStep: number | null;
+  /** Validation loss at every decision point, `valLoss[0]` before training (T + 1 values, fewer after a divergence). */
+  valLoss: number[];
+  /** LRs per layer used in each interval's first step: `lrs[t][i]` (T rows, fewer after a divergence). */
+  lrs: number[][];
+}
+
+/** Options of {@link evaluateController} and {@link runController}. */
+export interface EvaluateOptions {
+  /** Environment config (task distribution, actions, features); the same for every controller. */
+  env?: LayerLrEnvConfig;
+  /** Task seeds, one run each. */
+  seeds: number[];
+  /** For policy controllers built here: greedy (default) or sampled actions. Ignored otherwise. */
+  greedy?: boolean;
+  /** Test examples evaluated at the end (default 2000; the whole test file when larger). */
+  testSize?: number;
+  /** Edits the evaluation env's feature registry before the runs (e.g. adds a notebook's custom feature). */
+  setupFeatures?: (features: FeatureRegistry) => void;
+}
+
+const testCache = new Map<string, ImageDataset>();
+
+/**
+ * The test split of a task's dataset: the dataset's test file (digits, Fashion-MNIST), or for
+ * `synthetic` a fresh draw with the same templates (`makeSyntheticTrainTest` with the task
+ * config's synthetic settings). The environment itself never sees it. Cached per process.
+ *
+ * @example
+ * ```ts
+ * const test = taskTestSet(new TaskSampler().sample(1), TaskConfigSchema.parse({}));
+ * ```
+ */
+export function taskTestSet(task: SampledTask, config: ResolvedTaskConfig, testSize = 2000): ImageDataset {
+  if (!(Number.isInteger(testSize) && testSize > 0)) throw new Error(`taskTestSet: testSize must be a positive integer, got ${testSize}`);
+  const s = config.synthetic;
+  const key = task.dataset === 'synthetic' ? `synthetic:${s.size}:${s.numClasses}:${s.noise}:${s.seed}:${s.n}:${testSize}` : task.dataset;
+  let ds = testCache.get(key);
+  if (!ds) {
+    if (task.dataset === 'digits') ds = loadDigits().test;
+    else if (task.dataset === 'fashion-mnist') ds = loadFashionMnist().test;
+    else ds = makeSyntheticTrainTest({ nTrain: s.n, nTest: testSize, height: s.size, width: s.size, numClasses: s.numClasses, noise: s.noise, seed: s.seed }).test;
+    testCache.set(key, ds);
+  }
+  return ds;
+}
+
+function toTensors(ds: ImageDataset, mlp: boolean, limit: number): { x: tf.Tensor; y: tf.Tensor } {
+  const n = Math.min(limit, ds.n);
+  const size = ds.height * ds.width * ds.channels;
+  return tf.tidy(() => ({
+    x: tf.tensor(ds.images.subarray(0, n * size), mlp ? [n, size] : [n, ds.height, ds.width, ds.channels], 'float32'),
+    y: tf.tensor1d(ds.labels.subarray(0, n), 'int32'),
+  }));
+}
+
+function auc(curve: number[], horizon: number, fallback: number): number {
+  const pts: number[] = [];
+  for (let t = 0; t <= horizon; t++) pts.push(t < curve.length && Number.isFinite(curve[t]) ? curve[t] : fallback);
+  let a = 0;
+  for (let t = 0; t < horizon; t++) a += (pts[t] + pts[t + 1]) / 2;
+  return a / horizon;
+}
+
+function testEval(trainer: LayerwiseTrainer, task: SampledTask, config: ResolvedTaskConfig, testSize: number, diverged: boolean): { loss: number; accuracy: number } {
+  if (diverged) return { loss: NaN, accuracy: 0 };
+  const t = toTensors(taskTestSet(task, config, testSize), task.model === 'mlp', testSize);
+  try {
+    const ev = trainer.evaluate(t.x, t.y, 512);
+    return Number.isFinite(ev.loss) ? { loss: ev.loss, accuracy: ev.accuracy } : { loss: NaN, accuracy: 0 };
+  } finally {
+    tf.dispose([t.x, t.y]);
+  }
+}
+
+/**
+ * One full training run of the task `seed` under `controller`. Decision controllers run inside a
+ * {@link LayerLrEnv} (observations from its feature registry, LRs held for K steps); step
+ * controllers run the same network, optimiser, data subsets and batch order directly, setting
+ * the LRs before every SGD step, with the validation set evaluated every K steps exactly as the
+ * environment does (tested: a constant controller gives the same curve on both paths).
+ *
+ * @example
+ * ```ts
+ * const r = runController(constantController(), 3, { env: { task: { datasets: ['digits'] } } });
+ * r.testAccuracy; r.valLossAuc; r.diverged;
+ * ```
+ */
+export function runController(controller: LrController, seed: number, options: Omit<EvaluateOptions, 'seeds'> = {}): ControllerRunResult {
+  const env = new LayerLrEnv(options.env ?? {});
+  try {
+    if (options.setupFeatures) options.setupFeatures(env.features);
+    if (controller.prepareEnv) controller.prepareEnv(env.features);
+    return controller.interval === 'decision' ? runInEnv(controller, env, seed, options) : runDirect(controller, env, seed, options);
+  } finally {
+    env.dispose();
+  }
+}
+
+function runInEnv(controller: LrController, env: LayerLrEnv, seed: number, options: Omit<EvaluateOptions, 'seeds'>): ControllerRunResult {
+  let r = env.reset(seed);
+  const task = env.task;
+  const n = env.numAgents;
+  controller.reset({ numLayers: n, initialLr: task.initialLr, totalSteps: task.totalSteps, k: task.k, seed });
+  const lrs: number[][] = [];
+  let diverged = false;
+  let divergedAtStep: number | null = null;
+  for (;;) {
+    const s0 = env.state;
+    const want = controller.decide({ sgdStep: s0.sgdSteps, lrs: s0.lrs.slice(), valLoss: s0.valLoss, observations: r.observations });
+    const actions = controller.lastActions;
+    if (!actions || actions.length !== n) throw new Error(`runController: decision controller ${controller.name} must expose lastActions (one env action per layer)`);
+    const st = env.step(actions);
+    const info = st.info as { lrs: number[]; diverged: boolean; sgdSteps: number };
+    if (info.lrs.some((v, i) => v !== want[i])) throw new Error(`runController: controller ${controller.name} returned LRs [${want}] but its actions give [${info.lrs}]`);
+    lrs.push(info.lrs.slice());
+    if (info.diverged) {
+      diverged = true;
+      divergedAtStep = env.state.sgdSteps + 1;
+    }
+    if (st.terminated || st.truncated) break;
+    r = st;
+  }
+  const state = env.state;
+  const valLoss = state.valLossHistory.filter((v) => Number.isFinite(v));
+  const test = testEval(env.trainer, task, env.sampler.config, options.testSize ?? 2000, diverged);
+  return finish(controller, task, n, test, valLoss, lrs, diverged, divergedAtStep, state.valAccuracy, env.sampler.horizon);
+}
+
+function runDirect(controller: LrController, env: LayerLrEnv, seed: number, options: Omit<EvaluateOptions, 'seeds'>): ControllerRunResult {
+  const task = env.sampler.sample(seed);
+  const model = buildTaskModel(task);
+  const n = model.groups.length;
+  const trainer = new LayerwiseTrainer(model, { optimizer: task.optimizer, learningRates: task.initialLr, weightDecay: task.weightDecay, seed: task.trainerSeed });
+  const batches = taskBatches(task);
+  const val = toTensors(task.validation, task.model === 'mlp', task.validation.n);
+  const evalBatch = env.config.evalBatchSize;
+  try {
+    controller.reset({ numLayers: n, initialLr: task.initialLr, totalSteps: task.totalSteps, k: task.k, seed });
+    let ev = trainer.evaluate(val.x, val.y, evalBatch);
+    const valLoss = [ev.loss];
+    let valAcc = ev.accuracy;
+    const lrs: number[][] = [];
+    let current = trainer.learningRates;
+    let last: StepMetrics | undefined;
+    let diverged = false;
+    let divergedAtStep: number | null = null;
+    for (let s = 0; s < task.totalSteps && !diverged; s++) {
+      const next = controller.decide({ sgdStep: s, lrs: current, valLoss: valLoss[valLoss.length - 1], last });
+      if (!Array.isArray(next) || next.length !== n || next.some((v) => !(Number.isFinite(v) && v >= 0))) {
+        throw new Error(`runController: controller ${controller.name} returned invalid LRs [${next}] for ${n} layers at step ${s}`);
+      }
+      trainer.setLearningRates(next.slice());
+      current = next.slice();
+      if (s % task.k === 0) lrs.push(current.slice());
+      const b = batches.next();
+      last = trainer.step(b);
+      tf.dispose([b.x, b.y]);
+      if (last.diverged) {
+        diverged = true;
+        divergedAtStep = s + 1;
+        break;
+      }
+      if ((s + 1) % task.k === 0) {
+        ev = trainer.evaluate(val.x, val.y, evalBatch);
+        if (!Number.isFinite(ev.loss)) {
+          diverged = true;
+          divergedAtStep = s + 1;
+          break;
+        }
+        valLoss.push(ev.loss);
+        valAcc = ev.accuracy;
+      }
+    }
+    const test = testEval(trainer, task, env.sampler.config, options.testSize ?? 2000, diverged);
+    return finish(controller, task, n, test, valLoss, lrs, diverged, divergedAtStep, diverged ? NaN : valAcc, env.sampler.horizon);
+  } finally {
+    tf.dispose([val.x, val.y]);
+    batches.dispose();
+    trainer.dispose();
+    model.dispose();
+  }
+}
+
+function finish(
+  controller: LrController,
+  task: SampledTask,
+  n: number,
+  test: { loss: number; accuracy: number },
+  valLoss: number[],
+  lrs: number[][],
+  diverged: boolean,
+  divergedAtStep: number | null,
+  valAccuracy: number,
+  horizon: number,
+): ControllerRunResult {
+  return {
+    controller: controller.name,
+    taskSeed: task.seed,
+    dataset: task.dataset,
+    numLayers: n,
+    initialLr: task.initialLr,
+    testAccuracy: test.accuracy,
+    testLoss: test.loss,
+    finalValLoss: diverged ? NaN : valLoss[valLoss.length - 1],
+    finalValAccuracy: diverged ? NaN : valAccuracy,
+    valLossAuc: auc(valLoss, horizon, valLoss[0]),
+    diverged,
+    divergedAtStep,
+    valLoss,
+    lrs,
+  };
+}
+
+/**
+ * Runs `controller` on every task seed (one full training run each, same tasks and batches for
+ * every controller) and returns the per-run results (plain JSON, cacheable through the runtime).
+ *
+ * @example
+ * ```ts
+ * const runs = evaluateController(scheduleController({ type: 'cosine' }, { peakLr: 0.1 }), { env: { task: { datasets: ['digits'] } }, seeds: [101, 102, 103] });
+ * runs.map((r) => r.testAccuracy);
+ * ```
+ */
+export function evaluateController(controller: LrController, options: EvaluateOptions): ControllerRunResult[] {
+  if (!Array.isArray(options.seeds) || options.seeds.length === 0 || options.seeds.some((s) => !Number.isInteger(s))) {
+    throw new Error(`evaluateController: seeds must be a non-empty array of integers, got ${JSON.stringify(options.seeds)}`);
+  }
+  return options.seeds.map((seed) => runController(controller, seed, options));
+}
+
+/** One grid point of {@link tunePeakLr}. */
+export interface PeakLrScore {
+  peakLr: number;
+  /** Mean final validation loss over the training tasks (Infinity if any run diverged). */
+  meanFinalValLoss: number;
+  meanFinalValAccuracy: number;
+  diverged: number;
+}
+
+/**
+ * Grid search of a baseline schedule's peak LR on *training* tasks only (validation split of the
+ * training file; the test file is never read): every grid value runs on the same task seeds with
+ * the same budget; the best has the lowest mean final validation loss (a grid value with any
+ * diverged run scores Infinity; ties go to the smaller LR).
+ *
+ * @example
+ * ```ts
+ * const { best } = tunePeakLr({ type: 'cosine' }, { task: { datasets: ['digits'] } }, [0.03, 0.1, 0.3], [1, 2, 3]);
+ * const tuned = scheduleController({ type: 'cosine' }, { peakLr: best });
+ * ```
+ */
+export function tunePeakLr(baselineSpec: ScheduleSpec, trainingEnv: LayerLrEnvConfig, grid: number[], seeds: number[]): { best: number; scores: PeakLrScore[] } {
+  if (!Array.isArray(grid) || grid.length === 0 || grid.some((v) => !(Number.isFinite(v) && v > 0))) throw new Error(`tunePeakLr: grid must be a non-empty array of positive LRs, got ${JSON.stringify(grid)}`);
+  const scores = grid.map((peakLr) => {
+    const runs = evaluateController(scheduleController(baselineSpec, { peakLr }), { env: trainingEnv, seeds, testSize: 1 });
+    return scorePeak(peakLr, runs);
+  });
+  return { best: bestPeak(scores), scores };
+}
+
+/** Scores one grid value from its runs (see {@link tunePeakLr}). */
+export function scorePeak(peakLr: number, runs: ControllerRunResult[]): PeakLrScore {
+  const div = runs.filter((r) => r.diverged).length;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return {
+    peakLr,
+    meanFinalValLoss: div > 0 ? Infinity : mean(runs.map((r) => r.finalValLoss)),
+    meanFinalValAccuracy: div > 0 ? NaN : mean(runs.map((r) => r.finalValAccuracy)),
+    diverged: div,
+  };
+}
+
+/** The best peak LR of scored grid values (lowest mean final validation loss; ties: smaller LR). */
+export function bestPeak(scores: PeakLrScore[]): number {
+  const sorted = scores.slice().sort((a, b) => a.meanFinalValLoss - b.meanFinalValLoss || a.peakLr - b.peakLr);
+  return sorted[0].peakLr;
+}
+
+/** A controller described as data (for job configs and result tables). */
+export type ControllerSpec =
+  | { type: 'schedule'; schedule: ScheduleSpec; peakLr?: number; name?: string }
+  | { type: 'constant'; lr?: number }
+  | ({ type: 'lars' } & LarsControllerOptions)
+  | { type: 'policy'; checkpoint: string; greedy?: boolean; name?: string };
+
+/**
+ * Builds a controller from its data description (policies load their checkpoint directory,
+ * written by `trainGannoAgents`, with its feature statistics).
+ *
+ * @example
+ * ```ts
+ * const c = controllerFromSpec({ type: 'schedule', schedule: { type: 'cosine' }, peakLr: 0.1 });
+ * ```
+ */
+export function controllerFromSpec(spec: ControllerSpec, env: LayerLrEnvConfig = {}): LrController {
+  switch (spec.type) {
+    case 'schedule':
+      return scheduleController(spec.schedule, { peakLr: spec.peakLr, name: spec.name });
+    case 'constant':
+      return constantController(spec.lr);
+    case 'lars': {
+      const rest: LarsControllerOptions & { type?: string } = { ...spec };
+      delete rest.type;
+      return larsController(rest);
+    }
+    case 'policy': {
+      const probe = new LayerLrEnv(env);
+      const loaded = loadGannoPolicy(spec.checkpoint);
+      return new PolicyController(loaded.policy, {
+        actionSet: probe.actionSet,
+        greedy: spec.greedy ?? true,
+        featureNames: loaded.featureNames,
+        featureStatistics: loaded.featureStatistics,
+        name: spec.name,
+      });
+    }
+    default:
+      throw new Error(`controllerFromSpec: unknown controller type ${JSON.stringify((spec as { type?: unknown }).type)} (expected schedule, constant, lars or policy)`);
+  }
+}
+
+/** Config of one {@link gannoEvalRunKind} job. */
+export interface GannoEvalRunConfig {
+  controller: ControllerSpec;
+  env: LayerLrEnvConfig;
+  taskSeed: number;
+  testSize?: number;
+}
+
+/**
+ * Work function of {@link gannoEvalRunKind}: one training run of one controller on one task.
+ * Policy controllers free their policy afterwards.
+ *
+ * @example
+ * ```ts
+ * const jobs = seeds.map((s) => gannoEvalRunKind.job(`cosine/${s}`, { controller: { type: 'schedule', schedule: { type: 'cosine' } }, env, taskSeed: s }, s));
+ * ```
+ */
+export function gannoEvalRun(config: GannoEvalRunConfig): ControllerRunResult {
+  const c = controllerFromSpec(config.controller, config.env);
+  try {
+    return runController(c, config.taskSeed, { env: config.env, testSize: config.testSize });
+  } finally {
+    if (c instanceof PolicyController) c.policy.dispose();
+  }
+}
+
+/** Job kind: one controller run (`gannoEvalRun`), for `runExperiment` with any executor. */
+export const gannoEvalRunKind = defineJobKind({ name: 'ganno-eval-run', module: __filename, export: 'gannoEvalRun', version: 'ganno-eval-run@1', fn: gannoEvalRun });
