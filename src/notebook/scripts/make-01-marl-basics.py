@@ -195,11 +195,10 @@ console.log(cfSuccess.length === 0
   : `Verdict (preset ${preset()}, ${seeds.length} seeds): counterfactual credit reached the optimal joint action more often than independent learners on ${cfSuccess.join(', ')} (${cfSuccess.length} of ${cf.length} games).`);
 const rewardOnly = cfReward.filter((g) => !cfSuccess.includes(g));
 console.log(cfReward.length === 0
-  ? 'Its final expected team reward was not clearly higher on any game either.'
-  : `Its final expected team reward was clearly higher on ${cfReward.join(', ')}` +
-    (rewardOnly.length === cfReward.length
-      ? ', but without clearly more optimal outcomes (a better sub-optimal joint action, or faster convergence within the budget).'
-      : rewardOnly.length ? `; on ${rewardOnly.join(', ')} without clearly more optimal outcomes (a better sub-optimal joint action, or faster convergence within the budget).` : '.'));
+  ? 'Nor did a counterfactual seed clearly tend to end with a higher final expected team reward than an independent one on any game.'
+  : `A counterfactual seed did tend to end with a higher final expected team reward than an independent one (P(X > Y) interval above 0.5) on ${cfReward.join(', ')}` +
+    (rewardOnly.length ? `; ${rewardOnly.length === cfReward.length ? 'this' : `on ${rewardOnly.join(', ')} this`} came without clearly more optimal outcomes (a better sub-optimal joint action, or faster convergence within the budget; ` +
+      'the means can even point the other way when a few independent seeds found the optimum).' : '.'));
 """)
 md("""
 **Why counterfactual credit need not help in these games.** In expectation, REINFORCE with *any*
