@@ -1,0 +1,160 @@
+import { strict as assert } from 'assert';
+import { tf } from '../../src/backend';
+import {
+  LayerLrEnv,
+  PolicyController,
+  constantController,
+  evaluateController,
+  gannoEvalRun,
+  larsController,
+  runController,
+  scheduleController,
+  tunePeakLr,
+} from '../../src/ganno';
+import type { LrController, ControllerTaskInfo, DecisionInput } from '../../src/ganno';
+import { ActorCritic } from '../../src/marl';
+import { larsLearningRates } from '../../src/schedules';
+
+const task = {
+  datasets: ['synthetic' as const],
+  depth: [1, 1] as [number, number],
+  widths: [16],
+  trainSize: 256,
+  valSize: 128,
+  batchSize: 32,
+  k: 4,
+  totalSteps: 24,
+  initialLr: [0.05, 0.05] as [number, number],
+};
+const env = { task };
+
+/** A decision controller that always keeps the LR (the env's default action). */
+function keepController(): LrController & { lastActions: Int32Array } {
+  let n = 0;
+  const c = {
+    name: 'keep',
+    interval: 'decision' as const,
+    lastActions: new Int32Array(0),
+    reset(info: ControllerTaskInfo) {
+      n = info.numLayers;
+    },
+    decide(input: DecisionInput) {
+      c.lastActions = new Int32Array(n).fill(4); // factor 1 in factors9
+      return input.lrs.slice();
+    },
+  };
+  return c;
+}
+
+describe('ganno/evaluate', () => {
+  it('a constant step controller reproduces the environment run with keep actions exactly (same batches, same validation curve)', () => {
+    const direct = runController(constantController(), 11, { env, testSize: 200 });
+    const inEnv = runController(keepController(), 11, { env, testSize: 200 });
+    assert.equal(direct.valLoss.length, 7, 'T + 1 = 24 / 4 + 1 validation points');
+    assert.deepEqual(direct.valLoss, inEnv.valLoss);
+    assert.deepEqual(direct.lrs, inEnv.lrs);
+    assert.equal(direct.testLoss, inEnv.testLoss);
+    assert.equal(direct.testAccuracy, inEnv.testAccuracy);
+    assert.ok(direct.valLoss[6] < direct.valLoss[0] * 0.9, `training lowers the validation loss: ${direct.valLoss}`);
+    assert.equal(direct.diverged, false);
+    assert.equal(direct.divergedAtStep, null);
+    const mean = direct.valLoss.slice(0, 6).reduce((s, v, t) => s + (v + direct.valLoss[t + 1]) / 2, 0) / 6;
+    assert.ok(Math.abs(direct.valLossAuc - mean) < 1e-12, 'AUC is the normalised trapezoid');
+    assert.deepEqual(JSON.parse(JSON.stringify(direct)), direct, 'results are plain JSON');
+  });
+
+  it('schedule controllers follow PyTorch semantics per SGD step (cosine over the run, StepLR boundaries)', () => {
+    const cos = runController(scheduleController({ type: 'cosine' }, { peakLr: 0.2 }), 5, { env, testSize: 50 });
+    assert.equal(cos.lrs.length, 6);
+    cos.lrs.forEach((row, t) => {
+      const want = 0.5 * 0.2 * (1 + Math.cos((Math.PI * t * 4) / 24)); // tMax defaults to the run's 24 steps
+      for (const v of row) assert.ok(Math.abs(v - want) < 1e-9, `interval ${t}: ${v} vs ${want}`);
+    });
+    const step = runController(scheduleController({ type: 'step', stepSize: 8, gamma: 0.5 }), 5, { env, testSize: 50 });
+    assert.deepEqual(
+      step.lrs.map((r) => r[0]),
+      [0.05, 0.05, 0.025, 0.025, 0.0125, 0.0125],
+    );
+  });
+
+  it('LARS uses the base LR first, then base * eta * ||w|| / ||g|| of the previous step', () => {
+    let seen: number[][] = [];
+    const inner = larsController({ eta: 0.02, peakLr: 1 });
+    const spy: LrController = {
+      name: 'lars-spy',
+      interval: 'step',
+      reset: (i) => inner.reset(i),
+      decide: (input) => {
+        const out = inner.decide(input);
+        if (input.last) {
+          const want = larsLearningRates(Array.from(input.last.gradNorms, (g, i) => ({ gradNorm: g, weightNorm: input.last!.weightNorms[i] })), 1, { eta: 0.02 });
+          assert.deepEqual(out, want);
+        } else assert.deepEqual(out, [1, 1]);
+        seen.push(out);
+        return out;
+      },
+    };
+    const r = runController(spy, 5, { env, testSize: 50 });
+    assert.equal(seen.length, 24);
+    assert.ok(seen[1][0] !== seen[1][1], 'layers get different LRs');
+    assert.ok(seen.slice(1).every((row) => row.every((v) => v > 0 && v < 1)), 'trust ratios below 1 with eta 0.02');
+    assert.equal(r.diverged, false);
+    seen = [];
+  });
+
+  it('a good LR beats a tiny one on the test split; a huge LR diverges and is flagged, never thrown', () => {
+    const seeds = [21, 22];
+    const good = evaluateController(constantController(0.3), { env, seeds, testSize: 400 });
+    const tiny = evaluateController(constantController(1e-4), { env, seeds, testSize: 400 });
+    for (let i = 0; i < seeds.length; i++) {
+      assert.ok(good[i].testAccuracy > tiny[i].testAccuracy + 0.2, `seed ${seeds[i]}: ${good[i].testAccuracy} vs ${tiny[i].testAccuracy}`);
+      assert.ok(good[i].valLossAuc < tiny[i].valLossAuc);
+    }
+    const huge = runController(constantController(1e30), 21, { env, testSize: 50 });
+    assert.equal(huge.diverged, true);
+    assert.ok(huge.divergedAtStep !== null && huge.divergedAtStep >= 1 && huge.divergedAtStep <= 24);
+    assert.equal(huge.testAccuracy, 0);
+    assert.ok(Number.isNaN(huge.testLoss) && Number.isNaN(huge.finalValLoss));
+    assert.ok(Number.isFinite(huge.valLossAuc), 'the curve is held at the initial loss after divergence, so the AUC stays finite');
+  });
+
+  it('tunePeakLr picks the workable LR on training tasks and scores a diverging one as Infinity', () => {
+    const { best, scores } = tunePeakLr({ type: 'cosine' }, env, [1e-4, 0.3, 1e30], [31, 32]);
+    assert.equal(best, 0.3);
+    assert.equal(scores[2].meanFinalValLoss, Infinity);
+    assert.equal(scores[2].diverged, 2);
+    assert.ok(scores[1].meanFinalValLoss < scores[0].meanFinalValLoss);
+  });
+
+  it('a policy controller is deterministic (greedy; sampled with the same task seed), its LRs match the env, and nothing leaks', () => {
+    const probe = new LayerLrEnv(env);
+    const policy = new ActorCritic({ observationSize: probe.spec.observationSize, numActions: 9, torso: 'gru', hiddenSizes: [8], gruSize: 8, actorHeadScale: 3, seed: 4 });
+    const before = tf.memory().numTensors;
+    const greedy = new PolicyController(policy, { actionSet: probe.actionSet, greedy: true });
+    const a = runController(greedy, 41, { env, testSize: 50 });
+    const b = runController(greedy, 41, { env, testSize: 50 });
+    assert.deepEqual(a, b);
+    const sampled = new PolicyController(policy, { actionSet: probe.actionSet, greedy: false });
+    const s1 = runController(sampled, 41, { env, testSize: 50 });
+    const s2 = runController(sampled, 41, { env, testSize: 50 });
+    assert.deepEqual(s1, s2);
+    assert.notDeepEqual(s1.lrs, a.lrs, 'sampling differs from greedy');
+    assert.ok(a.lrs.some((row) => row[0] !== 0.05), 'the policy changes LRs');
+    assert.equal(tf.memory().numTensors, before, 'no tensor leak over four runs');
+    assert.throws(
+      () => runController(new PolicyController(policy, { actionSet: probe.actionSet, featureNames: ['log_lr'] }), 41, { env }),
+      /trained on features \[log_lr\]/,
+    );
+    policy.dispose();
+    probe.dispose();
+  });
+
+  it('the job function gives the same result as a direct run; bad input names the problem', () => {
+    const viaJob = gannoEvalRun({ controller: { type: 'schedule', schedule: { type: 'step', stepSize: 8, gamma: 0.5 }, peakLr: 0.1 }, env, taskSeed: 7, testSize: 50 });
+    const direct = runController(scheduleController({ type: 'step', stepSize: 8, gamma: 0.5 }, { peakLr: 0.1 }), 7, { env, testSize: 50 });
+    assert.deepEqual(viaJob, direct);
+    assert.throws(() => evaluateController(constantController(), { env, seeds: [] }), /seeds must be a non-empty array/);
+    assert.throws(() => scheduleController({ type: 'cosine' }, { peakLr: -1 }), /peakLr must be a positive number/);
+    assert.throws(() => tunePeakLr({ type: 'cosine' }, env, [], [1]), /grid must be a non-empty array/);
+  });
+});
