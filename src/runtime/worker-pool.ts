@@ -124,14 +124,23 @@ export class WorkerPoolExecutor implements Executor {
   }
 
   private async runWithRetries(job: Job, spec: JobKindSpec, options: ExecutorRunOptions, signal: AbortSignal): Promise<JobOutcome | undefined> {
-    const t0 = Date.now();
+    // Time spent running attempts inside workers (queueing excluded); a dead worker's attempt counts its wall time.
+    let runMs = 0;
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) return undefined;
       let error: JobErrorInfo;
       try {
         const task: WorkerTask = { spec, job: { key: job.key, kind: job.kind, config: job.config, seed: job.seed }, attempt };
-        const reply = (await this.pool.run(task, { signal })) as WorkerReply;
-        if (reply.ok) return { key: job.key, ok: true, result: reply.result, attempts: attempt + 1, durationMs: Date.now() - t0 };
+        const started = Date.now();
+        let reply: WorkerReply;
+        try {
+          reply = (await this.pool.run(task, { signal })) as WorkerReply;
+        } catch (err) {
+          runMs += Date.now() - started;
+          throw err;
+        }
+        runMs += reply.durationMs;
+        if (reply.ok) return { key: job.key, ok: true, result: reply.result, attempts: attempt + 1, durationMs: runMs };
         error = reply.error;
       } catch (err) {
         if (signal.aborted) return undefined;
@@ -139,7 +148,7 @@ export class WorkerPoolExecutor implements Executor {
         const info = toErrorInfo(err);
         error = { ...info, name: 'WorkerError', message: `worker failed while running job '${job.key}': ${info.message}` };
       }
-      if (attempt >= this.maxRetries) return { key: job.key, ok: false, error, attempts: attempt + 1, durationMs: Date.now() - t0 };
+      if (attempt >= this.maxRetries) return { key: job.key, ok: false, error, attempts: attempt + 1, durationMs: runMs };
       options.onRetry?.(job, error, attempt);
     }
   }

@@ -17,7 +17,8 @@ export interface WorkerTask {
 }
 
 /** Reply for one attempt: a thrown error is a value here; a dead worker is a rejected task. */
-export type WorkerReply = { ok: true; result: JsonValue } | { ok: false; error: JobErrorInfo };
+/** A job attempt's reply; `durationMs` is the time spent running it in the worker (not queued). */
+export type WorkerReply = ({ ok: true; result: JsonValue } | { ok: false; error: JobErrorInfo }) & { durationMs: number };
 
 /** Data the pool passes to each worker at start. */
 export interface WorkerInit {
@@ -34,12 +35,14 @@ export async function runTask(task: WorkerTask): Promise<WorkerReply> {
   try {
     await ready;
   } catch (err) {
-    return { ok: false, error: { ...toErrorInfo(err), message: `worker backend initialisation failed: ${toErrorInfo(err).message}` } };
+    return { ok: false, error: { ...toErrorInfo(err), message: `worker backend initialisation failed: ${toErrorInfo(err).message}` }, durationMs: 0 };
   }
+  const t0 = Date.now();
   try {
-    return { ok: true, result: await executeJob(task.spec, task.job, task.attempt) };
+    const result = await executeJob(task.spec, task.job, task.attempt);
+    return { ok: true, result, durationMs: Date.now() - t0 };
   } catch (err) {
-    return { ok: false, error: toErrorInfo(err) };
+    return { ok: false, error: toErrorInfo(err), durationMs: Date.now() - t0 };
   }
 }
 
