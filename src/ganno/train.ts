@@ -179,11 +179,11 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
     if (c.resume && fs.existsSync(latestPath)) {
       const latest = JSON.parse(fs.readFileSync(latestPath, 'utf8')) as { dir: string };
       const dir = path.join(c.dir, latest.dir);
-      trainer.loadCheckpoint(dir);
       side = JSON.parse(fs.readFileSync(path.join(dir, SIDECAR), 'utf8')) as GannoSidecar;
       if (side.featureNames.join(',') !== featureNames.join(',')) {
         throw new Error(`GANNO train: checkpoint ${dir} was trained on features [${side.featureNames.join(', ')}], this run has [${featureNames.join(', ')}]`);
       }
+      trainer.loadCheckpoint(dir);
       if (side.featureStatistics.length !== envs.length) throw new Error(`GANNO train: checkpoint ${dir} holds feature statistics of ${side.featureStatistics.length} envs, numEnvs is ${envs.length}`);
       envs.forEach((e, i) => e.features.setStatisticsState(side.featureStatistics[i]));
       resumedFrom = side.update;
