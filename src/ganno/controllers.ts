@@ -7,7 +7,7 @@ import type { ActorCritic } from '../marl/policy';
 import type { StepMetrics } from '../nn';
 import { Rng, deriveSeed } from '../random';
 import { createSchedule, larsLearningRates } from '../schedules';
-import type { LarsOptions, Schedule, ScheduleSpec } from '../schedules';
+import type { CosineAnnealingLRConfig, LarsOptions, OneCycleLRConfig, Schedule, ScheduleSpec } from '../schedules';
 import type { ActionSet } from './actions';
 import type { FeatureRegistry } from './features';
 
@@ -156,6 +156,17 @@ export class PolicyController implements LrController {
   }
 }
 
+/**
+ * A schedule spec for a run: any `ScheduleSpec`, where `cosine.tMax` and `onecycle.totalSteps` /
+ * `maxLr` may be left out (filled from the run: its SGD steps and the peak LR).
+ *
+ * @example
+ * ```ts
+ * const spec: RunScheduleSpec = { type: 'cosine', etaMin: 1e-4 };
+ * ```
+ */
+export type RunScheduleSpec = ScheduleSpec | ({ type: 'cosine' } & Partial<CosineAnnealingLRConfig>) | ({ type: 'onecycle' } & Partial<OneCycleLRConfig>);
+
 /** Options of {@link scheduleController}. */
 export interface ScheduleControllerOptions {
   /** Peak (base) LR of every layer; default the task's initial LR. For `onecycle` it sets `maxLr`. */
@@ -167,7 +178,7 @@ export interface ScheduleControllerOptions {
  * Fills run-length fields a schedule spec may leave out: `cosine.tMax`, `onecycle.totalSteps`
  * (default: the run's SGD steps), and `onecycle.maxLr` from `peakLr`.
  */
-function resolveSpec(spec: ScheduleSpec, info: ControllerTaskInfo, peakLr: number | undefined): ScheduleSpec {
+function resolveSpec(spec: RunScheduleSpec, info: ControllerTaskInfo, peakLr: number | undefined): ScheduleSpec {
   const s = { ...spec } as Record<string, unknown>;
   if (s.type === 'cosine' && s.tMax === undefined) s.tMax = info.totalSteps;
   if (s.type === 'onecycle') {
@@ -191,7 +202,7 @@ function resolveSpec(spec: ScheduleSpec, info: ControllerTaskInfo, peakLr: numbe
  * const step = scheduleController({ type: 'step', stepSize: 100, gamma: 0.5 });    // from the task's initial LR
  * ```
  */
-export function scheduleController(spec: ScheduleSpec, options: ScheduleControllerOptions = {}): LrController {
+export function scheduleController(spec: RunScheduleSpec, options: ScheduleControllerOptions = {}): LrController {
   if (spec === null || typeof spec !== 'object' || typeof (spec as { type?: unknown }).type !== 'string') throw new Error('scheduleController: spec must be an object with a type');
   if (options.peakLr !== undefined && !(Number.isFinite(options.peakLr) && options.peakLr > 0)) throw new Error(`scheduleController: peakLr must be a positive number, got ${options.peakLr}`);
   let schedule: Schedule | null = null;

@@ -8,13 +8,12 @@ import type { ImageDataset } from '../data';
 import { LayerwiseTrainer } from '../nn';
 import type { StepMetrics } from '../nn';
 import { defineJobKind } from '../runtime';
-import type { ScheduleSpec } from '../schedules';
 import { LayerLrEnv } from './env';
 import type { LayerLrEnvConfig } from './env';
 import { TaskSampler, buildTaskModel, taskBatches } from './tasks';
 import type { ResolvedTaskConfig, SampledTask } from './tasks';
 import { PolicyController, constantController, larsController, scheduleController } from './controllers';
-import type { LarsControllerOptions, LrController } from './controllers';
+import type { LarsControllerOptions, LrController, RunScheduleSpec } from './controllers';
 import type { FeatureRegistry } from './features';
 import { loadGannoPolicy } from './train';
 
@@ -292,7 +291,7 @@ export interface PeakLrScore {
  * const tuned = scheduleController({ type: 'cosine' }, { peakLr: best });
  * ```
  */
-export function tunePeakLr(baselineSpec: ScheduleSpec, trainingEnv: LayerLrEnvConfig, grid: number[], seeds: number[]): { best: number; scores: PeakLrScore[] } {
+export function tunePeakLr(baselineSpec: RunScheduleSpec, trainingEnv: LayerLrEnvConfig, grid: number[], seeds: number[]): { best: number; scores: PeakLrScore[] } {
   if (!Array.isArray(grid) || grid.length === 0 || grid.some((v) => !(Number.isFinite(v) && v > 0))) throw new Error(`tunePeakLr: grid must be a non-empty array of positive LRs, got ${JSON.stringify(grid)}`);
   const scores = grid.map((peakLr) => {
     const runs = evaluateController(scheduleController(baselineSpec, { peakLr }), { env: trainingEnv, seeds, testSize: 1 });
@@ -321,7 +320,7 @@ export function bestPeak(scores: PeakLrScore[]): number {
 
 /** A controller described as data (for job configs and result tables). */
 export type ControllerSpec =
-  | { type: 'schedule'; schedule: ScheduleSpec; peakLr?: number; name?: string }
+  | { type: 'schedule'; schedule: RunScheduleSpec; peakLr?: number; name?: string }
   | { type: 'constant'; lr?: number }
   | ({ type: 'lars' } & LarsControllerOptions)
   | { type: 'policy'; checkpoint: string; greedy?: boolean; name?: string };

@@ -20,7 +20,7 @@ export type { ActionSet, ActionSetConfig } from './actions';
 export { TaskSampler, TaskConfigSchema, buildTaskModel, taskBatches, loadTaskDataset } from './tasks';
 export type { TaskConfig, ResolvedTaskConfig, SampledTask } from './tasks';
 export { PolicyController, scheduleController, constantController, larsController } from './controllers';
-export type { LrController, ControllerTaskInfo, DecisionInput, PolicyControllerOptions, ScheduleControllerOptions, LarsControllerOptions, FeatureStatisticsState } from './controllers';
+export type { LrController, ControllerTaskInfo, DecisionInput, PolicyControllerOptions, ScheduleControllerOptions, LarsControllerOptions, RunScheduleSpec, FeatureStatisticsState } from './controllers';
 export { evaluateController, runController, tunePeakLr, scorePeak, bestPeak, taskTestSet, controllerFromSpec, gannoEvalRun, gannoEvalRunKind } from './evaluate';
 export type { ControllerRunResult, EvaluateOptions, PeakLrScore, ControllerSpec, GannoEvalRunConfig } from './evaluate';
 export { trainGannoAgents, GannoTrainConfigSchema, loadGannoPolicy, latestGannoCheckpoint } from './train';
