@@ -136,7 +136,10 @@ export class PolicyController implements LrController {
       if (o.length !== O) throw new Error(`PolicyController ${this.name}: observation of layer ${i} has ${o.length} values, the policy expects ${O}`);
       flat.set(o, i * O);
     });
-    const out = this.policy.step({ observations: flat, agentIndex: Int32Array.from({ length: info.numLayers }, (_, i) => i), actorHidden: this.hidden, criticHidden: this.policy.initialHidden(info.numLayers).critic });
+    const c = this.policy.config;
+    // the critic's value is not used to act: a centralised critic gets a zero state
+    const states = c.critic === 'centralised' ? new Float32Array(info.numLayers * c.stateSize) : undefined;
+    const out = this.policy.step({ observations: flat, agentIndex: Int32Array.from({ length: info.numLayers }, (_, i) => i), actorHidden: this.hidden, criticHidden: this.policy.initialHidden(info.numLayers).critic, states });
     this.hidden = out.actorHidden;
     const A = this.policy.config.numActions;
     const lrs: number[] = [];

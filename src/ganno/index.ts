@@ -23,5 +23,5 @@ export { PolicyController, scheduleController, constantController, larsControlle
 export type { LrController, ControllerTaskInfo, DecisionInput, PolicyControllerOptions, ScheduleControllerOptions, LarsControllerOptions, RunScheduleSpec, FeatureStatisticsState } from './controllers';
 export { evaluateController, runController, tunePeakLr, scorePeak, bestPeak, taskTestSet, controllerFromSpec, gannoEvalRun, gannoEvalRunKind } from './evaluate';
 export type { ControllerRunResult, EvaluateOptions, PeakLrScore, ControllerSpec, GannoEvalRunConfig } from './evaluate';
-export { trainGannoAgents, GannoTrainConfigSchema, loadGannoPolicy, latestGannoCheckpoint } from './train';
+export { trainGannoAgents, GannoTrainConfigSchema, loadGannoPolicy, latestGannoCheckpoint, layerSummaryState } from './train';
 export type { GannoTrainConfig, GannoTrainHooks, GannoTrainResult, GannoValidationPoint } from './train';

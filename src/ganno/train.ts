@@ -8,7 +8,7 @@ import { differenceStepAssigner, sharedStepAssigner } from '../credit';
 import { parseConfig, z } from '../config';
 import { writeFileAtomic } from '../io';
 import { PpoTrainer, loadPolicy } from '../marl';
-import type { ActorCritic, CreditAssigner, PpoConfig } from '../marl';
+import type { ActorCritic, CreditAssigner, MultiAgentEnv, MultiAgentEnvSpec, PpoConfig, ResetResult, StepResult } from '../marl';
 import type { ProgressSink } from '../progress';
 import { LayerLrEnv } from './env';
 import type { LayerLrEnvConfig } from './env';
@@ -43,6 +43,8 @@ export const GannoTrainConfigSchema = z
         maxAgents: z.number().int().positive().optional(),
         hiddenSizes: z.array(z.number().int().positive()).default([64]),
         gruSize: z.number().int().positive().default(64),
+        /** `decentralised` (IPPO, default) or `centralised` (MAPPO: critic on {@link layerSummaryState}). */
+        critic: z.enum(['decentralised', 'centralised']).default('decentralised'),
       })
       .strict()
       .default({}),
@@ -133,8 +135,9 @@ function writeTrainState(dir: string, trainer: PpoTrainer, side: GannoSidecar): 
  * run). Every `evalEvery` updates the greedy policy runs on the validation task seeds (frozen
  * copies of the feature statistics); the best score's checkpoint is kept as `dir/best`.
  *
- * Not provided: MAPPO (the environment exposes no global state yet, so a centralised critic has
- * no input).
+ * MAPPO (`policy.critic: 'centralised'`): the environment has no global state, so the envs are
+ * wrapped to provide {@link layerSummaryState} (mean and max of all agents' observations: fixed
+ * size for any number of layers) as the centralised critic's input.
  *
  * @example
  * ```ts
@@ -155,10 +158,12 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
   const envs = Array.from({ length: c.numEnvs }, makeEnv);
   const valEnv = makeEnv();
   const spec = envs[0].spec;
+  const centralised = c.policy.critic === 'centralised';
+  const trainingEnvs: MultiAgentEnv[] = centralised ? envs.map((e) => new SummaryStateEnv(e)) : envs;
   const featureNames = envs[0].features.names;
   const credit: CreditAssigner = (c.credit === 'difference' ? differenceStepAssigner() : sharedStepAssigner()) as unknown as CreditAssigner;
   const trainerConfig = {
-    policy: { observationSize: spec.observationSize, numActions: spec.numActions, ...c.policy },
+    policy: { observationSize: spec.observationSize, numActions: spec.numActions, ...c.policy, stateSize: centralised ? 2 * spec.observationSize : 0 },
     ppo: c.ppo as PpoConfig,
     rollout: { mode: 'episodes' as const, episodesPerEnv: c.episodesPerEnv },
     seed: c.seed,
@@ -170,7 +175,7 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
   let resumedFrom = 0;
   let latestDir: string | null = null;
   try {
-    trainer = new PpoTrainer(trainerConfig, envs, { credit });
+    trainer = new PpoTrainer(trainerConfig, trainingEnvs, { credit });
   } catch (err) {
     for (const e of [...envs, valEnv]) e.dispose();
     throw err;
@@ -257,7 +262,8 @@ function validationScore(policy: ActorCritic, env: LayerLrEnv, seeds: number[]):
     for (;;) {
       const flat = new Float32Array(n * O);
       r.observations.forEach((o, i) => flat.set(o, i * O));
-      const out = policy.step({ observations: flat, agentIndex: Int32Array.from({ length: n }, (_, i) => i), actorHidden: hidden.actor, criticHidden: hidden.critic });
+      const states = policy.config.critic === 'centralised' ? new Float32Array(n * policy.config.stateSize) : undefined; // the critic's value is not used here
+      const out = policy.step({ observations: flat, agentIndex: Int32Array.from({ length: n }, (_, i) => i), actorHidden: hidden.actor, criticHidden: hidden.critic, states });
       hidden = { actor: out.actorHidden, critic: out.criticHidden };
       const actions = new Int32Array(n);
       for (let i = 0; i < n; i++) {
@@ -310,4 +316,52 @@ export function latestGannoCheckpoint(dir: string): string | null {
   const p = path.join(dir, 'latest.json');
   if (!fs.existsSync(p)) return null;
   return path.join(dir, (JSON.parse(fs.readFileSync(p, 'utf8')) as { dir: string }).dir);
+}
+
+/**
+ * A fixed-size global state for a centralised critic from the agents' observations: the
+ * element-wise mean over agents followed by the element-wise max (length 2 x observation size,
+ * the same for any number of layers).
+ *
+ * @example
+ * ```ts
+ * layerSummaryState([Float32Array.of(1, 2), Float32Array.of(3, 0)]); // [2, 1, 3, 2]
+ * ```
+ */
+export function layerSummaryState(observations: Float32Array[]): Float32Array {
+  if (!observations.length) throw new Error('layerSummaryState: no observations');
+  const O = observations[0].length;
+  const out = new Float32Array(2 * O);
+  out.fill(-Infinity, O);
+  for (const o of observations) {
+    if (o.length !== O) throw new Error(`layerSummaryState: observations have different lengths (${O} and ${o.length})`);
+    for (let j = 0; j < O; j++) {
+      out[j] += o[j] / observations.length;
+      if (o[j] > out[O + j]) out[O + j] = o[j];
+    }
+  }
+  return out;
+}
+
+/** Adds {@link layerSummaryState} as the global state of a {@link LayerLrEnv} (MAPPO); forwards the difference-reward hooks. */
+class SummaryStateEnv implements MultiAgentEnv {
+  constructor(readonly inner: LayerLrEnv) {}
+  get spec(): MultiAgentEnvSpec {
+    const s = this.inner.spec;
+    return { ...s, stateSize: 2 * s.observationSize };
+  }
+  reset(seed: number): ResetResult {
+    const r = this.inner.reset(seed);
+    return { ...r, state: layerSummaryState(r.observations) };
+  }
+  step(actions: ArrayLike<number>): StepResult {
+    const r = this.inner.step(actions);
+    return { ...r, state: layerSummaryState(r.observations), info: r.info as unknown as Record<string, unknown> };
+  }
+  counterfactualTeamReward(actions: ArrayLike<number>): number {
+    return this.inner.counterfactualTeamReward(actions);
+  }
+  defaultAction(agent: number): number {
+    return this.inner.defaultAction(agent);
+  }
 }

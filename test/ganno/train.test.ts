@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { tf } from '../../src/backend';
-import { GannoTrainConfigSchema, latestGannoCheckpoint, loadGannoPolicy, trainGannoAgents } from '../../src/ganno';
+import { GannoTrainConfigSchema, latestGannoCheckpoint, layerSummaryState, loadGannoPolicy, trainGannoAgents } from '../../src/ganno';
 import type { GannoTrainConfig } from '../../src/ganno';
 
 const env = {
@@ -93,6 +93,10 @@ describe('ganno/trainGannoAgents', function () {
   it('options: feed-forward torso and shared reward train; bad config names the field; a mismatched resume is refused', () => {
     const r = trainGannoAgents(config(path.join(root, 'mlp'), { updates: 2, policy: { torso: 'mlp', hiddenSizes: [16] }, credit: 'shared', numEnvs: 1 }));
     assert.equal(r.teamReturn.length, 2);
+    const mappo = trainGannoAgents(config(path.join(root, 'mappo'), { updates: 2, policy: { hiddenSizes: [16], gruSize: 16, critic: 'centralised' }, numEnvs: 1 }));
+    assert.equal(mappo.teamReturn.length, 2);
+    assert.ok(mappo.teamReturn.every(Number.isFinite) && mappo.validation.every((v) => Number.isFinite(v.score)));
+    assert.deepEqual(Array.from(layerSummaryState([Float32Array.of(1, 2), Float32Array.of(3, 0)])), [2, 1, 3, 2]);
     assert.throws(() => GannoTrainConfigSchema.parse({ dir: 'x' }), /updates/);
     assert.throws(() => trainGannoAgents(config(path.join(root, 'bad'), { credit: 'coma' as 'shared' })), /credit/);
     assert.throws(
