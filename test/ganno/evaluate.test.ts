@@ -77,6 +77,25 @@ describe('ganno/evaluate', () => {
     );
   });
 
+  it('OneCycleLR takes its peak and length from the run; ReduceLROnPlateau steps once per validation with the validation loss', () => {
+    const seen: number[] = [];
+    const inner = scheduleController({ type: 'onecycle' }, { peakLr: 0.2 });
+    const spy: LrController = { name: 'onecycle-spy', interval: 'step', reset: (i) => inner.reset(i), decide: (x) => { const o = inner.decide(x); seen.push(o[0]); return o; } };
+    runController(spy, 5, { env, testSize: 50 });
+    assert.equal(seen.length, 24);
+    // torch.optim.lr_scheduler.OneCycleLR(max_lr=0.2, total_steps=24, cycle_momentum=False), get_last_lr() before each step (PyTorch 1.13)
+    const torchRef = [
+      0.008000000000000007, 0.020062724850120117, 0.05321945500861161, 0.09913767979148361, 0.1462778385495329, 0.18279329035589853,
+      0.19950745504562195, 0.19888308709018238, 0.19438835547750463, 0.18660259396828235, 0.17579726912585605, 0.1623491307899526,
+      0.1467270759198549, 0.12947579953902066, 0.11119680282454035, 0.09252742053339501, 0.07411859901736596, 0.056612199641739844,
+      0.04061861897072405, 0.02669550603776612, 0.015328318766851281, 0.006913397485079045, 0.001744145703260466, 8e-7,
+    ];
+    seen.forEach((v, i) => assert.ok(Math.abs(v - torchRef[i]) < 1e-12, `step ${i}: ${v} vs PyTorch ${torchRef[i]}`));
+    // mode 'max' on a falling loss: every validation after the first is "bad"; patience 0 halves the LR each time
+    const plateau = runController(scheduleController({ type: 'plateau', mode: 'max', factor: 0.5, patience: 0 }), 5, { env, testSize: 50 });
+    assert.deepEqual(plateau.lrs.map((r) => r[0]), [0.05, 0.05, 0.025, 0.0125, 0.00625, 0.003125]);
+  });
+
   it('LARS uses the base LR first, then base * eta * ||w|| / ||g|| of the previous step', () => {
     let seen: number[][] = [];
     const inner = larsController({ eta: 0.02, peakLr: 1 });
