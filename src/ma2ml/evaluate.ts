@@ -16,7 +16,7 @@ import { Rng, deriveSeed } from '../random';
 import { defineJobKind } from '../runtime/jobs';
 import type { JobContext } from '../runtime/jobs';
 import { augmentBatch } from './aug';
-import { budgetReward, checkPipeline, prepareInputs } from './pipeline';
+import { budgetReward, checkPipeline, encodePipeline, prepareInputs } from './pipeline';
 import type { BudgetRule } from './pipeline';
 import { parseSearchSpace } from './spaces';
 import type { Pipeline, SearchSpace, SpacePreset } from './spaces';
@@ -276,7 +276,7 @@ function trainAndScore(p: Pipeline, spec: SequentialSpec, train: ImageDataset, e
  * inputs resized to the architecture's resolution (`prepareInputs`); validation accuracy on the
  * held-out split; reward by `budgetReward`. Invalid pipelines (shapes that collapse, or over a hard
  * budget: not trained) and divergence are outcomes with reward 0, never exceptions; malformed
- * options throw naming the field. Same seed, same backend: same result. No tensors are kept.
+ * options, and pipeline values outside the space, throw naming the field. Same seed, same backend: same result. No tensors are kept.
  *
  * @example
  * ```ts
@@ -289,6 +289,7 @@ function trainAndScore(p: Pipeline, spec: SequentialSpec, train: ImageDataset, e
 export function evaluatePipeline(pipeline: Pipeline, options: EvaluateOptions): PipelineEvaluation {
   const o = parseConfig(EvalSchema, options, 'evaluatePipeline options');
   const space = parseSearchSpace(o.space);
+  encodePipeline(space, pipeline); // throws naming the agent and dimension when a value is outside the space
   const check = checkPipeline(space, pipeline);
   if (!check.valid) {
     return { valid: false, reason: check.reason, valAccuracy: null, reward: 0, macs: check.macs ?? null, params: check.params ?? null, trainSeconds: 0, diverged: false, steps: 0 };
@@ -361,6 +362,7 @@ export interface RetrainResult {
 export function retrainPipeline(pipeline: Pipeline, options: RetrainOptions): RetrainResult {
   const o = parseConfig(RetrainSchema, options, 'retrainPipeline options');
   const space = parseSearchSpace(o.space);
+  encodePipeline(space, pipeline);
   const check = checkPipeline(space, pipeline);
   const base = { trainExamples: 0, testExamples: 0, epochs: o.epochs, trainSeconds: 0, diverged: false, steps: 0 };
   if (!check.valid) return { ...base, valid: false, reason: check.reason, testAccuracy: null, macs: check.macs ?? null, params: check.params ?? null };

@@ -59,3 +59,24 @@ export {
   vocabSizes,
 } from './pipeline';
 export type { AgentName, BudgetRule, Dimension, PipelineCheck, SampleOptions } from './pipeline';
+export {
+  evaluatePipeline,
+  evaluatePipelineJob,
+  evaluationDefaults,
+  evaluationKind,
+  proxyData,
+  retrainPipeline,
+  sampleMixupLambda,
+} from './evaluate';
+export type { EvalDataConfig, EvaluateOptions, EvaluationJobConfig, PipelineEvaluation, ResolvedEvalDataConfig, RetrainOptions, RetrainResult } from './evaluate';
+export {
+  METHOD_CONFIGS,
+  SEARCH_METHODS,
+  runSearch,
+  syntheticEvaluationJob,
+  syntheticEvaluationKind,
+  syntheticEvaluator,
+  syntheticReward,
+  trainingEvaluator,
+} from './search';
+export type { SearchEvaluator, SearchLogEntry, SearchMethod, SearchOptions, SearchResult, SyntheticJobConfig } from './search';
