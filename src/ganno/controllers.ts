@@ -6,7 +6,7 @@
 import type { ActorCritic } from '../marl/policy';
 import type { StepMetrics } from '../nn';
 import { Rng, deriveSeed } from '../random';
-import { createSchedule, larsLearningRates } from '../schedules';
+import { HypergradientRule, createSchedule, larsLearningRates } from '../schedules';
 import type { CosineAnnealingLRConfig, LarsOptions, OneCycleLRConfig, Schedule, ScheduleSpec } from '../schedules';
 import type { ActionSet } from './actions';
 import type { FeatureRegistry } from './features';
@@ -23,6 +23,9 @@ export interface ControllerTaskInfo {
   k: number;
   /** Task seed of the run (seeds a sampling policy, so runs are reproducible). */
   seed: number;
+  /** The task's optimiser and weight decay (rules that assume plain SGD check them). */
+  optimizer?: 'sgd' | 'momentum' | 'adam';
+  weightDecay?: number;
 }
 
 /** What a controller sees when it decides. */
@@ -37,6 +40,11 @@ export interface DecisionInput {
   observations?: Float32Array[];
   /** Metrics of the previous SGD step (`interval: 'step'` controllers; undefined before the first). */
   last?: StepMetrics;
+  /**
+   * Per layer `u_t · u_{t-1}` of the last two applied updates `u = w_before - w_after` (flattened
+   * over the layer's variables), for controllers with `needsUpdateDots`; undefined until two steps ran.
+   */
+  updateDots?: number[];
 }
 
 /**
@@ -61,6 +69,8 @@ export interface LrController {
   decide(input: DecisionInput): number[];
   /** For policy controllers: the env action per agent behind the last decision. */
   readonly lastActions?: Int32Array;
+  /** Step controllers that read {@link DecisionInput.updateDots} (costs one extra reduction per step). */
+  readonly needsUpdateDots?: boolean;
   /** Prepares an evaluation environment (feature set and frozen statistics) before its episodes. */
   prepareEnv?(features: FeatureRegistry): void;
 }
@@ -287,6 +297,66 @@ export function larsController(options: LarsControllerOptions = {}): LrControlle
         base,
         lars,
       );
+    },
+  };
+}
+
+/** Options of {@link hypergradientController}. */
+export interface HypergradientControllerOptions {
+  /** Hypergradient learning rate beta (> 0). */
+  beta: number;
+  /** Initial LR of every layer; default the task's initial LR. */
+  initialLr?: number;
+  /** Clamp of the LRs (default [0, Infinity)). */
+  minLr?: number;
+  maxLr?: number;
+  name?: string;
+}
+
+/**
+ * Per-layer hypergradient descent (Baydin et al. 2018, `HypergradientRule`) as a controller, for
+ * plain SGD without weight decay: `alpha_i <- alpha_i + beta * g_t · g_{t-1}` per layer, with the
+ * gradient dot product recovered exactly from the applied updates (`u = alpha g`, so
+ * `g_t · g_{t-1} = u_t · u_{t-1} / (alpha_t alpha_{t-1})`). The layerwise trainer applies the LR
+ * inside its step, so the hypergradient of step t is used for step t + 1 (a one-step lag; the first
+ * two steps use the initial LR). Refuses tasks with momentum, Adam or weight decay.
+ *
+ * @example
+ * ```ts
+ * const hd = hypergradientController({ beta: 1e-3 });
+ * ```
+ */
+export function hypergradientController(options: HypergradientControllerOptions): LrController {
+  if (!options || !(Number.isFinite(options.beta) && options.beta > 0)) throw new Error(`hypergradientController: beta must be a positive number, got ${options ? options.beta : options}`);
+  let rule: HypergradientRule | null = null;
+  let prevLrs: number[] = [];
+  let lastLrs: number[] = [];
+  return {
+    name: options.name ?? `hypergradient(beta=${options.beta})`,
+    interval: 'step',
+    needsUpdateDots: true,
+    reset(i: ControllerTaskInfo) {
+      if ((i.optimizer !== undefined && i.optimizer !== 'sgd') || (i.weightDecay ?? 0) !== 0) {
+        throw new Error(`hypergradientController: needs plain SGD without weight decay, the task uses ${i.optimizer} with weight decay ${i.weightDecay}`);
+      }
+      rule = new HypergradientRule({ initialLr: options.initialLr ?? i.initialLr, layers: i.numLayers, beta: options.beta, minLr: options.minLr ?? 0, maxLr: options.maxLr ?? Infinity });
+      // The rule's first update stands for g_0 (no previous gradient: LRs unchanged); every later
+      // update carries g_t . g_{t-1}, which is available from the second applied update on.
+      rule.update(Array.from({ length: i.numLayers }, () => ({ gradDotPrev: 0 })));
+      prevLrs = [];
+      lastLrs = [];
+    },
+    decide(input: DecisionInput) {
+      if (!rule) throw new Error('hypergradientController: call reset() before decide()');
+      // lastLrs = the LRs of the step that produced u_t, prevLrs = those of u_{t-1}
+      if (input.updateDots && prevLrs.length) {
+        const dots = input.updateDots.map((d, i) => (lastLrs[i] > 0 && prevLrs[i] > 0 ? d / (lastLrs[i] * prevLrs[i]) : 0));
+        rule.update(dots.map((d) => ({ gradDotPrev: d })));
+      }
+      const out = rule.lrs;
+      prevLrs = lastLrs;
+      lastLrs = out.slice();
+      return out;
     },
   };
 }

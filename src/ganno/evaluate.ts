@@ -6,14 +6,14 @@ import { tf } from '../backend';
 import { loadDigits, loadFashionMnist, makeSyntheticTrainTest } from '../data';
 import type { ImageDataset } from '../data';
 import { LayerwiseTrainer } from '../nn';
-import type { StepMetrics } from '../nn';
+import type { SequentialModel, StepMetrics } from '../nn';
 import { defineJobKind } from '../runtime';
 import { LayerLrEnv } from './env';
 import type { LayerLrEnvConfig } from './env';
 import { TaskSampler, buildTaskModel, taskBatches } from './tasks';
 import type { ResolvedTaskConfig, SampledTask } from './tasks';
-import { PolicyController, constantController, larsController, scheduleController } from './controllers';
-import type { LarsControllerOptions, LrController, RunScheduleSpec } from './controllers';
+import { PolicyController, constantController, hypergradientController, larsController, scheduleController } from './controllers';
+import type { HypergradientControllerOptions, LarsControllerOptions, LrController, RunScheduleSpec } from './controllers';
 import type { FeatureRegistry } from './features';
 import { loadGannoPolicy } from './train';
 
@@ -176,9 +176,11 @@ function runDirect(controller: LrController, env: LayerLrEnv, seed: number, opti
   const batches = taskBatches(task);
   const val = toTensors(task.validation, task.model === 'mlp', task.validation.n);
   const evalBatch = env.config.evalBatchSize;
+  const dots = controller.needsUpdateDots ? new UpdateDots(model) : null;
   try {
-    controller.reset({ numLayers: n, initialLr: task.initialLr, totalSteps: task.totalSteps, k: task.k, seed });
+    controller.reset({ numLayers: n, initialLr: task.initialLr, totalSteps: task.totalSteps, k: task.k, seed, optimizer: task.optimizer, weightDecay: task.weightDecay });
     let ev = trainer.evaluate(val.x, val.y, evalBatch);
+    let updateDots: number[] | undefined;
     const valLoss = [ev.loss];
     let valAcc = ev.accuracy;
     const lrs: number[][] = [];
@@ -187,7 +189,7 @@ function runDirect(controller: LrController, env: LayerLrEnv, seed: number, opti
     let diverged = false;
     let divergedAtStep: number | null = null;
     for (let s = 0; s < task.totalSteps && !diverged; s++) {
-      const next = controller.decide({ sgdStep: s, lrs: current, valLoss: valLoss[valLoss.length - 1], last });
+      const next = controller.decide({ sgdStep: s, lrs: current, valLoss: valLoss[valLoss.length - 1], last, updateDots });
       if (!Array.isArray(next) || next.length !== n || next.some((v) => !(Number.isFinite(v) && v >= 0))) {
         throw new Error(`runController: controller ${controller.name} returned invalid LRs [${next}] for ${n} layers at step ${s}`);
       }
@@ -195,8 +197,10 @@ function runDirect(controller: LrController, env: LayerLrEnv, seed: number, opti
       current = next.slice();
       if (s % task.k === 0) lrs.push(current.slice());
       const b = batches.next();
+      dots?.before();
       last = trainer.step(b);
       tf.dispose([b.x, b.y]);
+      if (dots && !last.diverged) updateDots = dots.after();
       if (last.diverged) {
         diverged = true;
         divergedAtStep = s + 1;
@@ -216,10 +220,49 @@ function runDirect(controller: LrController, env: LayerLrEnv, seed: number, opti
     const test = testEval(trainer, task, env.sampler.config, options.testSize ?? 2000, diverged);
     return finish(controller, task, n, test, valLoss, lrs, diverged, divergedAtStep, diverged ? NaN : valAcc, env.sampler.horizon);
   } finally {
+    dots?.dispose();
     tf.dispose([val.x, val.y]);
     batches.dispose();
     trainer.dispose();
     model.dispose();
+  }
+}
+
+/** Per-layer dot products of successive applied updates (for hypergradient controllers). */
+class UpdateDots {
+  private w: tf.Tensor[] = [];
+  private u: tf.Tensor[] | null = null;
+  constructor(private readonly model: SequentialModel) {}
+  private flat(): tf.Tensor[] {
+    return this.model.groups.map((g) => tf.tidy(() => tf.concat(g.variables.map((v) => tf.reshape(v, [-1])))));
+  }
+  before(): void {
+    tf.dispose(this.w);
+    this.w = this.flat();
+  }
+  /** Returns `u_t · u_{t-1}` per layer, or undefined after the first step. */
+  after(): number[] | undefined {
+    const now = this.flat();
+    const u = now.map((w, i) => tf.sub(this.w[i], w));
+    tf.dispose(now);
+    tf.dispose(this.w);
+    this.w = [];
+    let out: number[] | undefined;
+    if (this.u) {
+      const prev = this.u;
+      const d = tf.tidy(() => tf.stack(u.map((x, i) => tf.sum(tf.mul(x, prev[i])))));
+      out = Array.from(d.dataSync());
+      d.dispose();
+      tf.dispose(prev);
+    }
+    this.u = u;
+    return out;
+  }
+  dispose(): void {
+    tf.dispose(this.w);
+    if (this.u) tf.dispose(this.u);
+    this.w = [];
+    this.u = null;
   }
 }
 
@@ -323,6 +366,7 @@ export type ControllerSpec =
   | { type: 'schedule'; schedule: RunScheduleSpec; peakLr?: number; name?: string }
   | { type: 'constant'; lr?: number }
   | ({ type: 'lars' } & LarsControllerOptions)
+  | ({ type: 'hypergradient' } & HypergradientControllerOptions)
   | { type: 'policy'; checkpoint: string; greedy?: boolean; name?: string };
 
 /**
@@ -345,6 +389,11 @@ export function controllerFromSpec(spec: ControllerSpec, env: LayerLrEnvConfig =
       delete rest.type;
       return larsController(rest);
     }
+    case 'hypergradient': {
+      const rest: HypergradientControllerOptions & { type?: string } = { ...spec };
+      delete rest.type;
+      return hypergradientController(rest);
+    }
     case 'policy': {
       const probe = new LayerLrEnv(env);
       const loaded = loadGannoPolicy(spec.checkpoint);
@@ -357,7 +406,7 @@ export function controllerFromSpec(spec: ControllerSpec, env: LayerLrEnvConfig =
       });
     }
     default:
-      throw new Error(`controllerFromSpec: unknown controller type ${JSON.stringify((spec as { type?: unknown }).type)} (expected schedule, constant, lars or policy)`);
+      throw new Error(`controllerFromSpec: unknown controller type ${JSON.stringify((spec as { type?: unknown }).type)} (expected schedule, constant, lars, hypergradient or policy)`);
   }
 }
 

@@ -4,6 +4,7 @@ import {
   LayerLrEnv,
   PolicyController,
   constantController,
+  hypergradientController,
   evaluateController,
   gannoEvalRun,
   larsController,
@@ -119,6 +120,43 @@ describe('ganno/evaluate', () => {
     assert.ok(seen.slice(1).every((row) => row.every((v) => v > 0 && v < 1)), 'trust ratios below 1 with eta 0.02');
     assert.equal(r.diverged, false);
     seen = [];
+  });
+
+  it('hypergradient descent: exact update dot products, LR grows from a too-small start, refuses momentum tasks', () => {
+    const seen: { dots?: number[]; lrs: number[]; norms?: Float64Array }[] = [];
+    const inner = hypergradientController({ beta: 0.05, initialLr: 0.005 });
+    const spy: LrController = {
+      name: 'hd-spy',
+      interval: 'step',
+      needsUpdateDots: true,
+      reset: (i) => inner.reset(i),
+      decide: (x) => {
+        const o = inner.decide(x);
+        seen.push({ dots: x.updateDots, lrs: o, norms: x.last?.updateNorms });
+        return o;
+      },
+    };
+    const before = tf.memory().numTensors;
+    const r = runController(spy, 5, { env, testSize: 50 });
+    assert.equal(tf.memory().numTensors, before, 'no tensor leak');
+    assert.equal(seen[0].dots, undefined);
+    assert.equal(seen[1].dots, undefined, 'one update is not enough for a dot product');
+    assert.deepEqual(seen[1].lrs, seen[0].lrs, 'the first two steps use the initial LR');
+    assert.deepEqual(seen[0].lrs, [0.005, 0.005]);
+    for (let t = 2; t < seen.length; t++) {
+      const d = seen[t].dots!;
+      const nNow = seen[t].norms!;
+      const nPrev = seen[t - 1].norms!;
+      d.forEach((v, i) => assert.ok(Math.abs(v) <= nNow[i] * nPrev[i] * (1 + 1e-4), `Cauchy-Schwarz: |u_t . u_t-1| <= |u_t| |u_t-1| (layer ${i}, step ${t})`));
+      // the rule's update: alpha += beta * (u_t . u_t-1) / (alpha_t alpha_t-1)
+      const want = seen[t - 1].lrs.map((a, i) => Math.max(0, a + 0.05 * (d[i] / (seen[t - 1].lrs[i] * seen[t - 2].lrs[i]))));
+      seen[t].lrs.forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 1e-12 * Math.max(1, Math.abs(want[i])), `step ${t} layer ${i}: ${v} vs ${want[i]}`));
+    }
+    const final = seen[seen.length - 1].lrs;
+    assert.ok(final.every((v) => v > 0.01), `aligned gradients at a tiny LR raise it: ${final}`);
+    assert.equal(r.diverged, false);
+    const momentumEnv = { task: { ...task, optimizer: ['momentum' as const] } };
+    assert.throws(() => runController(hypergradientController({ beta: 0.01 }), 5, { env: momentumEnv, testSize: 50 }), /needs plain SGD without weight decay/);
   });
 
   it('a good LR beats a tiny one on the test split; a huge LR diverges and is flagged, never thrown', () => {
