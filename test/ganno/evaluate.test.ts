@@ -7,6 +7,7 @@ import {
   hypergradientController,
   evaluateController,
   gannoEvalRun,
+  gannoEvalRunKind,
   larsController,
   runController,
   scheduleController,
@@ -14,6 +15,7 @@ import {
 } from '../../src/ganno';
 import type { LrController, ControllerTaskInfo, DecisionInput } from '../../src/ganno';
 import { ActorCritic } from '../../src/marl';
+import { InlineExecutor } from '../../src/runtime';
 import { larsLearningRates } from '../../src/schedules';
 
 const task = {
@@ -206,10 +208,13 @@ describe('ganno/evaluate', () => {
     probe.dispose();
   });
 
-  it('the job function gives the same result as a direct run; bad input names the problem', () => {
+  it('the job function and its runtime job kind give the same result as a direct run; bad input names the problem', async () => {
     const viaJob = gannoEvalRun({ controller: { type: 'schedule', schedule: { type: 'step', stepSize: 8, gamma: 0.5 }, peakLr: 0.1 }, env, taskSeed: 7, testSize: 50 });
     const direct = runController(scheduleController({ type: 'step', stepSize: 8, gamma: 0.5 }, { peakLr: 0.1 }), 7, { env, testSize: 50 });
     assert.deepEqual(viaJob, direct);
+    const outcomes = await new InlineExecutor().run([gannoEvalRunKind.job('step/7', { controller: { type: 'schedule', schedule: { type: 'step', stepSize: 8, gamma: 0.5 }, peakLr: 0.1 }, env, taskSeed: 7, testSize: 50 }, 7)]);
+    assert.equal(outcomes[0].ok, true);
+    assert.deepEqual((outcomes[0] as { result: unknown }).result, JSON.parse(JSON.stringify(direct)), 'the runtime job returns the same JSON');
     assert.throws(() => evaluateController(constantController(), { env, seeds: [] }), /seeds must be a non-empty array/);
     assert.throws(() => scheduleController({ type: 'cosine' }, { peakLr: -1 }), /peakLr must be a positive number/);
     assert.throws(() => tunePeakLr({ type: 'cosine' }, env, [], [1]), /grid must be a non-empty array/);
