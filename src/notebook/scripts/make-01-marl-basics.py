@@ -1,17 +1,9 @@
 """Writes notebooks/01-marl-basics.ipynb (nbformat 4.5, stable cell ids). Run: python3 src/notebook/scripts/make-01-marl-basics.py"""
-import json
 import os
+import sys
 
-cells = []
-
-
-def md(s):
-    cells.append({"cell_type": "markdown", "metadata": {}, "source": s.strip("\n")})
-
-
-def code(s):
-    cells.append({"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": s.strip("\n")})
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nbgen import code, md, write  # noqa: E402
 
 md("""
 # 01 · MARL basics: credit assignment in cooperative single-step games
@@ -285,22 +277,4 @@ await executor.close();
 store.close();
 """)
 
-nb = {
-    "cells": cells,
-    "metadata": {
-        "kernelspec": {"display_name": "TypeScript (marl-automl)", "language": "typescript", "name": "marl-automl"},
-        "language_info": {"name": "typescript"},
-    },
-    "nbformat": 4,
-    "nbformat_minor": 5,
-}
-for i, c in enumerate(cells):
-    c["id"] = f"mb-{i:02d}"
-root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-out = os.path.join(root, "notebooks", "01-marl-basics.ipynb")
-tmp = out + ".tmp"
-with open(tmp, "w") as f:
-    json.dump(nb, f, indent=1)
-    f.write("\n")
-os.replace(tmp, out)
-print(f"wrote {out} ({len(cells)} cells)")
+write("01-marl-basics.ipynb", "mb")

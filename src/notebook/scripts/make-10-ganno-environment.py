@@ -1,17 +1,9 @@
 """Writes notebooks/10-ganno-environment.ipynb (nbformat 4.5, stable cell ids). Run: python3 src/notebook/scripts/make-10-ganno-environment.py"""
-import json
 import os
+import sys
 
-cells = []
-
-
-def md(s):
-    cells.append({"cell_type": "markdown", "metadata": {}, "source": s.strip("\n")})
-
-
-def code(s):
-    cells.append({"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": s.strip("\n")})
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nbgen import code, md, write  # noqa: E402
 
 md("""
 # 10 · GANNO environment walkthrough (spec experiment 1)
@@ -309,19 +301,4 @@ for (const [k, row] of evalRows.entries()) {
   console.log(`${row.arm}: test accuracy ${(100 * d.point).toFixed(1)}% vs constant ${(100 * c.point).toFixed(1)}% -> ${verdict} the constant LR at this budget (non-overlapping 95% CIs required); P(improvement) = ${poi.point.toFixed(2)} [${poi.lo.toFixed(2)}, ${poi.hi.toFixed(2)}]`);
 }
 """)
-nb = {
-    "cells": cells,
-    "metadata": {"kernelspec": {"display_name": "TypeScript (marl-automl)", "language": "typescript", "name": "marl-automl"}, "language_info": {"name": "typescript"}},
-    "nbformat": 4,
-    "nbformat_minor": 5,
-}
-for i, c in enumerate(cells):
-    c["id"] = f"g10-{i:02d}"
-root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-out = os.path.join(root, "notebooks", "10-ganno-environment.ipynb")
-tmp = out + ".tmp"
-with open(tmp, "w") as f:
-    json.dump(nb, f, indent=1)
-    f.write("\n")
-os.replace(tmp, out)
-print(f"wrote {out} ({len(cells)} cells)")
+write("10-ganno-environment.ipynb", "g10")

@@ -1,17 +1,9 @@
 """Writes notebooks/20-ma2ml-search-space.ipynb (nbformat 4.5, stable cell ids). Run: python3 src/notebook/scripts/make-20-ma2ml-search-space.py"""
-import json
 import os
+import sys
 
-cells = []
-
-
-def md(s):
-    cells.append({"cell_type": "markdown", "metadata": {}, "source": s.strip("\n")})
-
-
-def code(s):
-    cells.append({"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": s.strip("\n")})
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nbgen import code, md, write  # noqa: E402
 
 md("""
 # 20 · MA2ML: the search space, augmented images, FLOPs and one pipeline evaluation
@@ -316,15 +308,4 @@ md("""
   see a different search space.
 """)
 
-nb = {
-    "cells": cells,
-    "metadata": {"kernelspec": {"display_name": "TypeScript (marl-automl)", "language": "typescript", "name": "marl-automl"}, "language_info": {"name": "typescript"}},
-    "nbformat": 4,
-    "nbformat_minor": 5,
-}
-for i, c in enumerate(cells):
-    c["id"] = f"ma2ml-20-{i:02d}"
-out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "notebooks", "20-ma2ml-search-space.ipynb")
-with open(os.path.normpath(out), "w") as f:
-    json.dump(nb, f, indent=1)
-    f.write("\n")
+write("20-ma2ml-search-space.ipynb", "ma2ml-20")

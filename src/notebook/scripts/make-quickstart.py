@@ -1,7 +1,10 @@
-import json
-cells = []
-def md(s): cells.append({"cell_type": "markdown", "metadata": {}, "source": s.strip("\n")})
-def code(s): cells.append({"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": s.strip("\n")})
+"""Writes notebooks/00-quickstart.ipynb. Run: python3 src/notebook/scripts/make-quickstart.py"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nbgen import code, md, write  # noqa: E402
+
 
 md("""
 # 00 · Quick start: per-layer learning rates on Fashion-MNIST
@@ -181,7 +184,4 @@ md("""
   so any schedule from `src/schedules` (StepLR, OneCycleLR, ReduceLROnPlateau, ...) or your own rule
   plugs in without touching library code.
 """)
-nb = {"cells": cells, "metadata": {"kernelspec": {"display_name": "TypeScript (marl-automl)", "language": "typescript", "name": "marl-automl"}, "language_info": {"name": "typescript"}}, "nbformat": 4, "nbformat_minor": 5}
-import uuid
-for i, c in enumerate(cells): c["id"] = f"qs-{i:02d}"
-json.dump(nb, open("/work/main/notebooks/00-quickstart.ipynb", "w"), indent=1)
+write("00-quickstart.ipynb", "qs")

@@ -1,0 +1,39 @@
+"""Shared helpers for the notebook generator scripts: collect cells, then write nbformat 4.5 JSON
+with stable cell ids (atomically) under notebooks/. Each make-*.py imports md, code and write."""
+import json
+import os
+
+cells = []
+
+
+def md(s):
+    """Appends a markdown cell."""
+    cells.append({"cell_type": "markdown", "metadata": {}, "source": s.strip("\n")})
+
+
+def code(s):
+    """Appends an empty (unexecuted) code cell."""
+    cells.append({"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": s.strip("\n")})
+
+
+def write(filename, id_prefix):
+    """Writes notebooks/<filename> with the project kernelspec; cell ids are <id_prefix>-NN."""
+    for i, c in enumerate(cells):
+        c["id"] = f"{id_prefix}-{i:02d}"
+    nb = {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "TypeScript (marl-automl)", "language": "typescript", "name": "marl-automl"},
+            "language_info": {"name": "typescript"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+    out = os.path.join(root, "notebooks", filename)
+    tmp = out + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(nb, f, indent=1)
+        f.write("\n")
+    os.replace(tmp, out)
+    print(f"wrote {out} ({len(cells)} cells)")
