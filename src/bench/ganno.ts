@@ -1,6 +1,7 @@
 /**
  * `ganno` bench suite: decision steps/s of the GANNO layer-LR environment with a shared team
- * reward vs exact difference rewards (N counterfactual replays of the K mini-batches per decision).
+ * reward vs exact difference rewards (N counterfactual replays of the K mini-batches per decision),
+ * and whole episodes per minute through the worker-pool executor with 1 vs 2 workers.
  */
 import * as os from 'os';
 import { initBackend } from '../backend';
@@ -8,6 +9,8 @@ import { differenceStepAssigner, sharedStepAssigner } from '../credit';
 import type { StepCreditAssigner } from '../credit';
 import { LayerLrEnv } from '../ganno';
 import type { LayerLrEnvConfig } from '../ganno';
+import { defineJobKind, stableStringify, WorkerPoolExecutor } from '../runtime';
+import type { Job, JobContext } from '../runtime';
 import { check, registerBench } from './registry';
 import type { BenchResult, BenchRow } from './registry';
 
@@ -43,9 +46,7 @@ export interface GannoBenchResult {
 export async function benchGanno(options: GannoBenchOptions = {}): Promise<GannoBenchResult> {
   await initBackend();
   const episodes = options.episodes ?? 3;
-  const cfg: LayerLrEnvConfig = options.env ?? {
-    task: { datasets: ['digits'], depth: [2, 2], widths: [64], trainSize: 2000, valSize: 500, batchSize: 64, k: 10, totalSteps: 200, initialLr: [0.05, 0.05] },
-  };
+  const cfg: LayerLrEnvConfig = options.env ?? GANNO_BENCH_ENV;
   const env = new LayerLrEnv(cfg);
   const rows: BenchRow[] = [];
   let agents = 0;
@@ -99,6 +100,163 @@ export async function benchGanno(options: GannoBenchOptions = {}): Promise<Ganno
   };
 }
 
+// ------------------------------------------------------------------ episodes/min through the worker pool
+
+/** Configuration of one {@link gannoEpisodeKind} job. */
+export interface GannoEpisodeJobConfig {
+  /** Environment config (the task is sampled from the job's seed). */
+  env: LayerLrEnvConfig;
+  /** `random`: uniform actions drawn from the job's Rng; `constant`: every agent keeps its LR (the default action). */
+  policy: 'random' | 'constant';
+}
+
+/** Result of one {@link gannoEpisodeKind} job. */
+export interface GannoEpisodeResult {
+  decisions: number;
+  agents: number;
+  /** Sum of the team rewards of the episode. */
+  teamReturn: number;
+  finalValAccuracy: number;
+  finalValLoss: number;
+  diverged: boolean;
+  sgdSteps: number;
+}
+
+/** One environment per worker and configuration (its task data are loaded once, like a real data set). */
+const episodeEnvs = new Map<string, LayerLrEnv>();
+
+/**
+ * Work function of {@link gannoEpisodeKind}: one full {@link LayerLrEnv} episode (reset with the
+ * job's `jobSeed`, then steps until it terminates) under a fixed policy; the episode's tensors are
+ * freed before returning. The result depends only on the job (config, seed, key).
+ *
+ * @example
+ * ```ts
+ * const job = gannoEpisodeKind.job('ep/0', { env: GANNO_BENCH_ENV, policy: 'random' }, 0);
+ * const [outcome] = await new InlineExecutor().run([job]);
+ * ```
+ */
+export function runGannoEpisodeJob(config: GannoEpisodeJobConfig, ctx: JobContext): GannoEpisodeResult {
+  if (!config || (config.policy !== 'random' && config.policy !== 'constant')) {
+    throw new Error(`runGannoEpisodeJob: policy must be 'random' or 'constant', got ${JSON.stringify(config?.policy)}`);
+  }
+  const id = stableStringify(config.env ?? {}, 'env');
+  let env = episodeEnvs.get(id);
+  if (!env) {
+    env = new LayerLrEnv(config.env ?? {});
+    episodeEnvs.set(id, env);
+  }
+  const rng = ctx.rng.fork('policy');
+  try {
+    env.reset(ctx.jobSeed);
+    const n = env.numAgents;
+    const k = env.spec.numActions;
+    const constant = Array.from({ length: n }, (_, i) => env!.defaultAction(i));
+    let decisions = 0;
+    let teamReturn = 0;
+    for (;;) {
+      const actions = config.policy === 'random' ? Array.from({ length: n }, () => rng.int(k)) : constant;
+      const s = env.step(actions);
+      decisions++;
+      teamReturn += s.teamReward;
+      if (s.terminated || s.truncated) {
+        return { decisions, agents: n, teamReturn, finalValAccuracy: s.info.valAccuracy, finalValLoss: s.info.valLoss, diverged: s.info.diverged, sgdSteps: s.info.sgdSteps };
+      }
+    }
+  } finally {
+    env.dispose();
+  }
+}
+
+/** Job kind of one GANNO episode under a fixed policy (see {@link runGannoEpisodeJob}). */
+export const gannoEpisodeKind = defineJobKind({ name: 'bench-ganno-episode', module: __filename, export: 'runGannoEpisodeJob', version: 'bench-ganno-episode@1', fn: runGannoEpisodeJob });
+
+/** Default environment of the ganno suite: digits MLP 784-64-64-10, K = 10, 200 SGD steps, batch 64. */
+export const GANNO_BENCH_ENV: LayerLrEnvConfig = {
+  task: { datasets: ['digits'], depth: [2, 2], widths: [64], trainSize: 2000, valSize: 500, batchSize: 64, k: 10, totalSteps: 200, initialLr: [0.05, 0.05] },
+};
+
+/** Options of {@link benchGannoEpisodes}. */
+export interface GannoEpisodesBenchOptions {
+  /** Episodes timed per worker count (default 6; one warm-up episode per worker first). */
+  episodes?: number;
+  policy?: 'random' | 'constant';
+  env?: LayerLrEnvConfig;
+  /** Seed of the episodes (default 0). */
+  seed?: number;
+}
+
+/** What {@link benchGannoEpisodes} measured. */
+export interface GannoEpisodesMeasurement {
+  episodes: number;
+  oneWorkerPerMin: number;
+  twoWorkersPerMin: number;
+  /** twoWorkersPerMin / oneWorkerPerMin. */
+  speedup: number;
+  /** CPU cores the process used while timing (CPU time / wall time) with 1 and 2 workers. */
+  coresUsed: { one: number; two: number };
+  /** Mean decisions per episode and mean final validation accuracy. */
+  meanDecisions: number;
+  meanFinalValAccuracy: number;
+  /** Both pools returned the same episode results. */
+  identical: boolean;
+}
+
+async function timeEpisodes(workers: number, jobs: Job[], warmup: Job[]): Promise<{ perMin: number; cores: number; results: GannoEpisodeResult[] }> {
+  const pool = new WorkerPoolExecutor({ workers, maxRetries: 0 });
+  try {
+    await pool.ready();
+    await pool.run(warmup.slice(0, workers));
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const outcomes = await pool.run(jobs);
+    const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const results: GannoEpisodeResult[] = [];
+    for (const o of outcomes) {
+      if (!o.ok) throw new Error(`ganno episode job ${o.key} failed: ${o.error.message}`);
+      results.push(o.result as unknown as GannoEpisodeResult);
+    }
+    return { perMin: (jobs.length / ms) * 60000, cores: (cpu.user + cpu.system) / 1000 / ms, results };
+  } finally {
+    await pool.close();
+  }
+}
+
+/**
+ * Measures GANNO episodes per minute through a fresh 1-worker and a fresh 2-worker
+ * `WorkerPoolExecutor` (warmed up with `.ready()` and one episode per worker), the same seeded
+ * episode jobs on both, and the 2-vs-1 ratio.
+ *
+ * @example
+ * ```ts
+ * const m = await benchGannoEpisodes({ episodes: 4 });
+ * console.log(m.oneWorkerPerMin, m.twoWorkersPerMin, m.speedup);
+ * ```
+ */
+export async function benchGannoEpisodes(options: GannoEpisodesBenchOptions = {}): Promise<GannoEpisodesMeasurement> {
+  const n = options.episodes ?? 6;
+  if (!Number.isInteger(n) || n < 2) throw new Error(`benchGannoEpisodes: episodes must be an integer >= 2, got ${n}`);
+  const seed = options.seed ?? 0;
+  const config: GannoEpisodeJobConfig = { env: options.env ?? GANNO_BENCH_ENV, policy: options.policy ?? 'random' };
+  await initBackend();
+  const jobs = Array.from({ length: n }, (_, i) => gannoEpisodeKind.job(`episode/${i}`, config, seed));
+  const warmup = [0, 1].map((i) => gannoEpisodeKind.job(`warmup/${i}`, config, seed));
+  const one = await timeEpisodes(1, jobs, warmup);
+  const two = await timeEpisodes(2, jobs, warmup);
+  const mean = (f: (r: GannoEpisodeResult) => number) => one.results.reduce((a, r) => a + f(r), 0) / one.results.length;
+  return {
+    episodes: n,
+    oneWorkerPerMin: one.perMin,
+    twoWorkersPerMin: two.perMin,
+    speedup: two.perMin / one.perMin,
+    coresUsed: { one: one.cores, two: two.cores },
+    meanDecisions: mean((r) => r.decisions),
+    meanFinalValAccuracy: mean((r) => r.finalValAccuracy),
+    identical: one.results.every((r, i) => stableStringify(r) === stableStringify(two.results[i])),
+  };
+}
+
 function round(x: number, digits = 1): number {
   const f = Math.pow(10, digits);
   return Math.round(x * f) / f;
@@ -106,15 +264,35 @@ function round(x: number, digits = 1): number {
 
 registerBench({
   name: 'ganno',
-  description: 'GANNO env: decision steps/s with shared vs exact difference rewards (digits MLP 784-64-64-10, K=10)',
+  description: 'GANNO env: decision steps/s with shared vs exact difference rewards; episodes/min with 1 vs 2 workers (digits MLP 784-64-64-10, K=10)',
   async run(ctx): Promise<BenchResult> {
     const r = await benchGanno(ctx.quick ? { episodes: 1 } : {});
     ctx.log(`[bench] ganno: shared ${round(r.sharedStepsPerSec)} decisions/s, difference ${round(r.differenceStepsPerSec)} decisions/s (ratio ${round(r.ratio, 2)})`);
+    const e = await benchGannoEpisodes(ctx.quick ? { episodes: 2 } : {});
+    ctx.log(`[bench] ganno: 1 worker ${round(e.oneWorkerPerMin)} episodes/min, 2 workers ${round(e.twoWorkersPerMin)} episodes/min (${round(e.speedup, 2)}x)`);
+    const episodeRow = (workers: number, perMin: number, cores: number, ratio: number): BenchRow => ({
+      reward: `episodes via WorkerPoolExecutor (shared, random policy)`,
+      workers,
+      'episodes/min': round(perMin),
+      's/episode': round(60 / perMin, 2),
+      'vs 1 worker': round(ratio, 2),
+      'cores used': round(cores, 2),
+      episodes: e.episodes,
+    });
     return {
-      rows: r.rows,
-      // exact difference rewards replay the interval for up to N agents: the slowdown must stay within N + 1 (plus evaluation overhead)
-      checks: [check(`difference-reward slowdown vs shared (N = ${r.agents})`, round(r.ratio, 2), '<=', r.agents + 1.5, 'x')],
-      notes: [r.setup],
+      rows: [...r.rows, episodeRow(1, e.oneWorkerPerMin, e.coresUsed.one, 1), episodeRow(2, e.twoWorkersPerMin, e.coresUsed.two, e.speedup)],
+      checks: [
+        // exact difference rewards replay the interval for up to N agents: the slowdown must stay within N + 1 (plus evaluation overhead)
+        check(`difference-reward slowdown vs shared (N = ${r.agents})`, round(r.ratio, 2), '<=', r.agents + 1.5, 'x'),
+        check('2 workers vs 1 worker, episodes/min', round(e.speedup, 3), '>=', 1.7, 'x'),
+        check('same episode results with 1 and 2 workers', e.identical ? 1 : 0, '>=', 1, 'bool'),
+      ],
+      notes: [
+        r.setup,
+        `episodes/min: ${e.episodes} seeded episodes (one job each: reset with the job seed, uniform random actions from the job's Rng, until the episode ends; ` +
+          `${round(e.meanDecisions)} decisions, final val accuracy ${round(e.meanFinalValAccuracy, 3)} on average) on a fresh 1-worker then a fresh 2-worker pool, ` +
+          `each warmed up with ready() and one episode per worker. 'cores used' = process CPU time / wall time; well under 2 with 2 workers means other processes held the CPU.`,
+      ],
     };
   },
 });

@@ -5,3 +5,4 @@ import './training';
 import './runtime';
 import './marl';
 import './ganno';
+import './ma2ml';
