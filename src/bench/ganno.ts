@@ -178,7 +178,7 @@ export const GANNO_BENCH_ENV: LayerLrEnvConfig = {
 
 /** Options of {@link benchGannoEpisodes}. */
 export interface GannoEpisodesBenchOptions {
-  /** Episodes timed per worker count (default 6; one warm-up episode per worker first). */
+  /** Episodes timed per worker count (default 20; one warm-up episode per worker first). */
   episodes?: number;
   policy?: 'random' | 'constant';
   env?: LayerLrEnvConfig;
@@ -235,7 +235,7 @@ async function timeEpisodes(workers: number, jobs: Job[], warmup: Job[]): Promis
  * ```
  */
 export async function benchGannoEpisodes(options: GannoEpisodesBenchOptions = {}): Promise<GannoEpisodesMeasurement> {
-  const n = options.episodes ?? 6;
+  const n = options.episodes ?? 20;
   if (!Number.isInteger(n) || n < 2) throw new Error(`benchGannoEpisodes: episodes must be an integer >= 2, got ${n}`);
   const seed = options.seed ?? 0;
   const config: GannoEpisodeJobConfig = { env: options.env ?? GANNO_BENCH_ENV, policy: options.policy ?? 'random' };
@@ -268,7 +268,7 @@ registerBench({
   async run(ctx): Promise<BenchResult> {
     const r = await benchGanno(ctx.quick ? { episodes: 1 } : {});
     ctx.log(`[bench] ganno: shared ${round(r.sharedStepsPerSec)} decisions/s, difference ${round(r.differenceStepsPerSec)} decisions/s (ratio ${round(r.ratio, 2)})`);
-    const e = await benchGannoEpisodes(ctx.quick ? { episodes: 2 } : {});
+    const e = await benchGannoEpisodes(ctx.quick ? { episodes: 4 } : {});
     ctx.log(`[bench] ganno: 1 worker ${round(e.oneWorkerPerMin)} episodes/min, 2 workers ${round(e.twoWorkersPerMin)} episodes/min (${round(e.speedup, 2)}x)`);
     const episodeRow = (workers: number, perMin: number, cores: number, ratio: number): BenchRow => ({
       reward: `episodes via WorkerPoolExecutor (shared, random policy)`,
