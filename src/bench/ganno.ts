@@ -271,12 +271,13 @@ registerBench({
     const e = await benchGannoEpisodes(ctx.quick ? { episodes: 4 } : {});
     ctx.log(`[bench] ganno: 1 worker ${round(e.oneWorkerPerMin)} episodes/min, 2 workers ${round(e.twoWorkersPerMin)} episodes/min (${round(e.speedup, 2)}x)`);
     const episodeRow = (workers: number, perMin: number, cores: number, ratio: number): BenchRow => ({
-      reward: `episodes via WorkerPoolExecutor (shared, random policy)`,
+      reward: 'shared; whole episodes via worker pool',
       workers,
       'episodes/min': round(perMin),
       's/episode': round(60 / perMin, 2),
       'vs 1 worker': round(ratio, 2),
       'cores used': round(cores, 2),
+      'CPU ms/episode': round((60000 / perMin) * cores),
       episodes: e.episodes,
     });
     return {
@@ -291,7 +292,8 @@ registerBench({
         r.setup,
         `episodes/min: ${e.episodes} seeded episodes (one job each: reset with the job seed, uniform random actions from the job's Rng, until the episode ends; ` +
           `${round(e.meanDecisions)} decisions, final val accuracy ${round(e.meanFinalValAccuracy, 3)} on average) on a fresh 1-worker then a fresh 2-worker pool, ` +
-          `each warmed up with ready() and one episode per worker. 'cores used' = process CPU time / wall time; well under 2 with 2 workers means other processes held the CPU.`,
+          `each warmed up with ready() and one episode per worker. 'cores used' = process CPU time / wall time; well under 2 with 2 workers means other processes held the CPU, ` +
+          "near 2 with a higher CPU ms/episode means two concurrent wasm trainings slow each other down (compare the runtime suite's control job).",
       ],
     };
   },

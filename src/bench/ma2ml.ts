@@ -44,6 +44,8 @@ export interface Ma2mlSpaceMeasurement {
   twoWorkersPerMin: number;
   /** twoWorkersPerMin / oneWorkerPerMin. */
   speedup: number;
+  /** CPU cores the process used while timing (CPU time / wall time) with 1 and 2 workers. */
+  coresUsed: { one: number; two: number };
   /** Mean optimiser steps and mean in-job training seconds per evaluation (from the 1-worker run). */
   meanSteps: number;
   meanTrainSeconds: number;
@@ -80,22 +82,24 @@ function warmupJobs(preset: SpacePreset, n: number, seed: number): Job[] {
   return makeJobs({ preset, pipelines: n, data: { source: 'auto', trainSubset: 10, validationSize: 10, dataSeed: 0 }, epochs: 1 }, seed + 1).map((j, i) => ({ ...j, key: `warmup/${i}` }));
 }
 
-async function timePool(workers: number, preset: SpacePreset, jobs: Job[], seed: number): Promise<{ perMin: number; results: PipelineEvaluation[] }> {
+async function timePool(workers: number, preset: SpacePreset, jobs: Job[], seed: number): Promise<{ perMin: number; cores: number; results: PipelineEvaluation[] }> {
   const pool = new WorkerPoolExecutor({ workers, maxRetries: 0 });
   try {
     await pool.ready();
     const warm = await pool.run(warmupJobs(preset, workers, seed));
     const badWarm = warm.find((o) => !o.ok);
     if (badWarm && !badWarm.ok) throw new Error(`ma2ml bench warm-up job ${badWarm.key} failed: ${badWarm.error.message}`);
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const outcomes = await pool.run(jobs);
     const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
     const results: PipelineEvaluation[] = [];
     for (const o of outcomes) {
       if (!o.ok) throw new Error(`ma2ml bench job ${o.key} failed: ${o.error.message}`);
       results.push(o.result as unknown as PipelineEvaluation);
     }
-    return { perMin: (jobs.length / ms) * 60000, results };
+    return { perMin: (jobs.length / ms) * 60000, cores: (cpu.user + cpu.system) / 1000 / ms, results };
   } finally {
     await pool.close();
   }
@@ -134,6 +138,7 @@ export async function benchMa2ml(options: Ma2mlBenchOptions = {}): Promise<Ma2ml
       oneWorkerPerMin: one.perMin,
       twoWorkersPerMin: two.perMin,
       speedup: two.perMin / one.perMin,
+      coresUsed: { one: one.cores, two: two.cores },
       meanSteps: mean((r) => r.steps),
       meanTrainSeconds: mean((r) => r.trainSeconds),
       meanValAccuracy: mean((r) => r.valAccuracy ?? 0),
@@ -162,8 +167,8 @@ registerBench({
     for (const m of ms) {
       ctx.log(`[bench] ma2ml ${m.preset}: 1 worker ${round(m.oneWorkerPerMin)} evals/min, 2 workers ${round(m.twoWorkersPerMin)} evals/min`);
       const common = { space: m.preset, pipelines: m.pipelines, 'mean steps': round(m.meanSteps), 'mean val acc': round(m.meanValAccuracy, 3) };
-      rows.push({ ...common, workers: 1, 'evals/min': round(m.oneWorkerPerMin), 's/eval': round(60 / m.oneWorkerPerMin, 2), 'vs 1 worker': 1 });
-      rows.push({ ...common, workers: 2, 'evals/min': round(m.twoWorkersPerMin), 's/eval': round(60 / m.twoWorkersPerMin, 2), 'vs 1 worker': round(m.speedup, 2) });
+      rows.push({ ...common, workers: 1, 'evals/min': round(m.oneWorkerPerMin), 's/eval': round(60 / m.oneWorkerPerMin, 2), 'vs 1 worker': 1, 'cores used': round(m.coresUsed.one, 2) });
+      rows.push({ ...common, workers: 2, 'evals/min': round(m.twoWorkersPerMin), 's/eval': round(60 / m.twoWorkersPerMin, 2), 'vs 1 worker': round(m.speedup, 2), 'cores used': round(m.coresUsed.two, 2) });
       notes.push(
         `${m.preset}: ${m.pipelines} seeded valid pipelines (soft rule, budget ${flopsBudgets(m.preset)[1]} MACs), proxy data ${JSON.stringify(m.data)}, ${m.epochs} epoch(s); ` +
           `same evaluations with 1 and 2 workers: ${m.identical ? 'yes' : 'NO'}`,
@@ -176,7 +181,9 @@ registerBench({
       }
     }
     if (ctx.quick) notes.push('--quick: 2 pipelines of the quick space only; full space skipped');
-    notes.push(`fresh pool per worker count, warmed up with ready() and one 10-example evaluation per worker; cores ${os.cpus().length}, load average at start ${load.toFixed(1)}`);
+    notes.push(`fresh pool per worker count, warmed up with ready() and one 10-example evaluation per worker; cores ${os.cpus().length}, load average at start ${load.toFixed(1)}. ` +
+        "'cores used' = process CPU time / wall time: near 2 with 2 workers but well under 2x the evaluations means two concurrent wasm trainings slow each other down (see the runtime suite's control job); " +
+        'with few jobs of unequal length the 2-worker pool also idles a worker at the end.');
     return {
       rows,
       checks: ms.map((m) => check(`${m.preset} space: same evaluations with 1 and 2 workers`, m.identical ? 1 : 0, '>=', 1, 'bool')),
