@@ -257,32 +257,31 @@ function batchMatMulGrad(): GradConfig {
   };
 }
 
+/** Attributes of the Conv2D and DepthwiseConv2dNative kernels. */
+type ConvAttrs = {
+  strides: number | [number, number];
+  pad: Pad;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: number | [number, number];
+  dimRoundingMode?: Rounding;
+};
+
+/** tfjs's own shape/padding bookkeeping for a (depthwise) NHWC convolution. */
+function convInfo(x: Tensor4D, filter: Tensor4D, a: ConvAttrs, depthwise: boolean) {
+  return tf.backend_util.computeConv2DInfo(x.shape, filter.shape, a.strides, pair(a.dilations, 1), a.pad, a.dimRoundingMode, depthwise, 'channelsLast');
+}
+
 function conv2dGrad(): GradConfig {
   return {
     kernelName: 'Conv2D',
     inputsToSave: ['x', 'filter'],
     gradFunc: (dy, saved, attrs) => {
-      const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as {
-        strides: number | [number, number];
-        pad: Pad;
-        dataFormat?: 'NHWC' | 'NCHW';
-        dilations?: number | [number, number];
-        dimRoundingMode?: Rounding;
-      };
+      const { dataFormat } = attrs as ConvAttrs;
       const x = saved[0] as Tensor4D;
       const filter = saved[1] as Tensor4D;
       const g = dy as Tensor4D;
       if ((dataFormat ?? 'NHWC') !== 'NHWC' || x.rank !== 4) return delegate('Conv2D', dy, saved, attrs);
-      const info = tf.backend_util.computeConv2DInfo(
-        x.shape,
-        filter.shape,
-        strides,
-        pair(dilations, 1),
-        pad,
-        dimRoundingMode,
-        false,
-        'channelsLast',
-      );
+      const info = convInfo(x, filter, attrs as ConvAttrs, false);
       const inputPlan = transposedConvPlan(info);
       const [kH, kW, ci, co] = filter.shape;
       const p = info.padInfo;
@@ -330,29 +329,14 @@ function depthwiseGrad(): GradConfig {
     kernelName: 'DepthwiseConv2dNative',
     inputsToSave: ['x', 'filter'],
     gradFunc: (dy, saved, attrs) => {
-      const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as {
-        strides: number | [number, number];
-        pad: Pad;
-        dataFormat?: 'NHWC' | 'NCHW';
-        dilations?: number | [number, number];
-        dimRoundingMode?: Rounding;
-      };
+      const { dataFormat } = attrs as ConvAttrs;
       const x = saved[0] as Tensor4D;
       const filter = saved[1] as Tensor4D;
       const g = dy as Tensor4D;
       if ((dataFormat ?? 'NHWC') !== 'NHWC' || x.rank !== 4 || filter.rank !== 4 || x.shape[3] !== filter.shape[2]) {
         return delegate('DepthwiseConv2dNative', dy, saved, attrs);
       }
-      const info = tf.backend_util.computeConv2DInfo(
-        x.shape,
-        filter.shape,
-        strides,
-        pair(dilations, 1),
-        pad,
-        dimRoundingMode,
-        true,
-        'channelsLast',
-      );
+      const info = convInfo(x, filter, attrs as ConvAttrs, true);
       const inputPlan = transposedConvPlan(info);
       const [kH, kW, c, m] = filter.shape;
       const [n, h, w] = x.shape;
