@@ -215,12 +215,7 @@ export class ActorCritic {
     const data = packed.dataSync() as Float32Array;
     packed.dispose();
     const width = c.numActions + 1 + ha + hc;
-    const out: PolicyStepOutput = {
-      logProbs: new Float32Array(b * c.numActions),
-      values: new Float32Array(b),
-      actorHidden: new Float32Array(b * ha),
-      criticHidden: new Float32Array(b * hc),
-    };
+    const out = emptyStepOutput(b, c.numActions, ha, hc);
     for (let i = 0; i < b; i++) {
       const row = i * width;
       out.logProbs.set(data.subarray(row, row + c.numActions), i * c.numActions);
@@ -372,4 +367,14 @@ export class ActorCritic {
   dispose(): void {
     this.params.dispose();
   }
+}
+
+/** Zero-filled {@link PolicyStepOutput} buffers for `rows` agent rows. */
+export function emptyStepOutput(rows: number, numActions: number, actorHidden: number, criticHidden: number): PolicyStepOutput {
+  return {
+    logProbs: new Float32Array(rows * numActions),
+    values: new Float32Array(rows),
+    actorHidden: new Float32Array(rows * actorHidden),
+    criticHidden: new Float32Array(rows * criticHidden),
+  };
 }

@@ -1,5 +1,6 @@
 import type { MultiAgentEnv, StepResult } from './env';
 import type { ActorCritic, PolicyStepOutput } from './policy';
+import { emptyStepOutput } from './policy';
 import { Rng, type RngState } from '../random';
 
 /** What a credit-assignment plug-in sees for one environment step. */
@@ -298,12 +299,7 @@ export class RolloutCollector {
     if (this.options.forward === 'batched') {
       return this.policy.step({ observations: obs, agentIndex, states, actorHidden: actorH, criticHidden: criticH, actionMasks: masks });
     }
-    const out: PolicyStepOutput = {
-      logProbs: new Float32Array(b * c.numActions),
-      values: new Float32Array(b),
-      actorHidden: new Float32Array(b * ha),
-      criticHidden: new Float32Array(b * hc),
-    };
+    const out = emptyStepOutput(b, c.numActions, ha, hc);
     for (let i = 0; i < b; i++) {
       const o = this.policy.step({
         observations: obs.subarray(i * c.observationSize, (i + 1) * c.observationSize),
