@@ -38,3 +38,4 @@ export {
   formatTable,
   writeTable,
 } from './export';
+export { hierarchicalMeanCI, pairedDifferenceCI } from './hierarchical';
