@@ -88,6 +88,11 @@ export interface PolicyControllerOptions {
   featureNames?: string[];
   /** Running feature statistics the policy was trained with (loaded and frozen in the eval env). */
   featureStatistics?: FeatureStatisticsState;
+  /**
+   * Control mode the policy was trained with (`layerwise`: one agent per layer; `global`: one
+   * agent for a shared LR); when given, the eval env's mode must match (checked in `prepareEnv`).
+   */
+  control?: 'layerwise' | 'global';
   name?: string;
 }
 
@@ -96,6 +101,9 @@ export interface PolicyControllerOptions {
  * policy in one batched forward (the GRU hidden state carried across decisions, reset per run),
  * takes the greedy or a sampled action per agent and returns the LRs the action set gives. A
  * sampling controller draws from an `Rng` seeded by the task seed, so runs are reproducible.
+ * A policy of the single global-LR agent (`control: 'global'`) runs the same way in an env with
+ * `control: 'global'` (one agent, one observation, one LR for every layer); `options.control`
+ * makes a mode mismatch a clear error.
  *
  * @example
  * ```ts
@@ -120,6 +128,11 @@ export class PolicyController implements LrController {
   }
 
   prepareEnv(features: FeatureRegistry): void {
+    const control = this.options.control;
+    if (control !== undefined && control !== features.control) {
+      const what = (c: string) => (c === 'global' ? "control 'global' (one agent setting one LR shared by all layers)" : "control 'layerwise' (one agent per layer)");
+      throw new Error(`PolicyController ${this.name}: the policy was trained with ${what(control)} but the environment uses ${what(features.control)}; evaluate it with env config { control: '${control}' }`);
+    }
     const want = this.options.featureNames;
     if (want && want.join(',') !== features.names.join(',')) {
       throw new Error(`PolicyController ${this.name}: the policy was trained on features [${want.join(', ')}] but the environment has [${features.names.join(', ')}]`);

@@ -6,16 +6,20 @@ import { LayerwiseTrainer } from '../nn';
 import type { SequentialModel, TrainerSnapshot } from '../nn';
 import { ActionSetConfigSchema, makeActionSet } from './actions';
 import type { ActionSet } from './actions';
-import { DEFAULT_FEATURE_NAMES, FeatureRegistry } from './features';
-import type { FeatureDef, GannoTrainingState } from './features';
+import { DEFAULT_FEATURE_NAMES, FeatureRegistry, GLOBAL_AGENT_FEATURE_NAMES } from './features';
+import type { FeatureDef, GannoTrainingState, LayerIntervalStats, LrControl } from './features';
 import { TaskConfigSchema, TaskSampler, buildTaskModel, taskBatches } from './tasks';
 import type { SampledTask } from './tasks';
 
 /**
  * Configuration of {@link LayerLrEnv} (all reconstruction defaults, documented per field).
  * - `task`: the task distribution ({@link TaskConfigSchema}).
+ * - `control`: `'layerwise'` (default: one agent per layer, GANNO) or `'global'` (one agent whose
+ *   action sets the one LR shared by every layer: the single-agent baseline / ablation; see
+ *   {@link LayerLrEnv}).
  * - `actions`: action set (default `'factors9'`), `lrClip` its clip range (default [1e-5, 1]).
- * - `features`: observation feature names (default all built-ins); `featureWarmup`: running-norm warm-up (20).
+ * - `features`: observation feature names (default all built-ins; with `control: 'global'`
+ *   {@link GLOBAL_AGENT_FEATURE_NAMES}); `featureWarmup`: running-norm warm-up (20).
  * - `divergencePenalty`: the team reward of a step in which training diverges is `-divergencePenalty` (default 1); the episode then terminates.
  * - `terminalAccuracyWeight`: weight of the final validation accuracy added to the last step's reward (default 0 = off).
  * - `lossEmaBeta`: per-SGD-step EMA factor of the training loss and per-sample loss variance (0.9).
@@ -31,9 +35,10 @@ import type { SampledTask } from './tasks';
 export const LayerLrEnvConfigSchema = z
   .object({
     task: TaskConfigSchema.default({}),
+    control: z.enum(['layerwise', 'global']).default('layerwise'),
     actions: ActionSetConfigSchema.default('factors9'),
     lrClip: z.tuple([z.number().positive(), z.number().positive()]).default([1e-5, 1]),
-    features: z.array(z.string()).default(DEFAULT_FEATURE_NAMES.slice()),
+    features: z.array(z.string()).optional(),
     featureWarmup: z.number().int().nonnegative().default(20),
     divergencePenalty: z.number().nonnegative().finite().default(1),
     terminalAccuracyWeight: z.number().nonnegative().finite().default(0),
@@ -43,10 +48,12 @@ export const LayerLrEnvConfigSchema = z
   })
   .strict();
 export type LayerLrEnvConfig = z.input<typeof LayerLrEnvConfigSchema>;
+/** A parsed {@link LayerLrEnvConfig} with the feature names resolved. */
+export type ResolvedLayerLrEnvConfig = z.output<typeof LayerLrEnvConfigSchema> & { features: string[] };
 
 /** Per-step `info` of {@link LayerLrEnv}. */
 export type LayerLrInfo = {
-  /** LR per layer used in this interval. */
+  /** LR per layer used in this interval (all equal with `control: 'global'`). */
   lrs: number[];
   /** Mean training loss over the interval's K steps (NaN if diverged). */
   trainLoss: number;
@@ -77,6 +84,8 @@ interface Episode {
   intervalBatches: Batch[] | null;
   cfSeconds: number;
   cfBranches: number;
+  /** Parameters per layer (weights of the whole-network sign agreement). */
+  groupSizes: number[];
 }
 
 interface IntervalOutcome {
@@ -87,6 +96,8 @@ interface IntervalOutcome {
   updateNorm: Float64Array;
   signAgreement: Float64Array;
   weightNorm: Float64Array;
+  /** Whole-network aggregates (see `GannoTrainingState.network`). */
+  net: LayerIntervalStats;
   valLoss: number;
   valAccuracy: number;
   reward: number;
@@ -109,6 +120,14 @@ interface IntervalOutcome {
  * `reset(seed)` and size the policy by `spec.observationSize`. Running feature statistics persist
  * across episodes (set `features.frozen = true` for evaluation, `features.resetStatistics()` to forget).
  *
+ * Single global-LR agent (`control: 'global'`): the env has exactly one agent; its action (same
+ * action set) moves the one LR that every layer shares (all layers start from the task's initial
+ * LR), so `step`, `defaultAction`, `counterfactualTeamReward` and the rewards take and give one
+ * value. Features read {@link agentState}: the network seen as one layer (the shared LR, the
+ * previous action and whole-network gradient/weight/update aggregates); `relative_depth` is
+ * refused. The team reward is unchanged, and the difference reward of the one agent is
+ * `G(a) - G(keep)` through the same exact replay (0 for keep).
+ *
  * @example
  * ```ts
  * const env = new LayerLrEnv({ task: { depth: [2, 2], k: 10, totalSteps: 300 } });
@@ -122,7 +141,7 @@ interface IntervalOutcome {
  * ```
  */
 export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
-  readonly config: z.output<typeof LayerLrEnvConfigSchema>;
+  readonly config: ResolvedLayerLrEnvConfig;
   readonly sampler: TaskSampler;
   readonly actionSet: ActionSet;
   /** The observation features; edit from a notebook, then `reset`. */
@@ -130,10 +149,21 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
   private ep: Episode | null = null;
 
   constructor(config: LayerLrEnvConfig = {}) {
-    this.config = parseConfig(LayerLrEnvConfigSchema, config, 'LayerLrEnv config');
+    const parsed = parseConfig(LayerLrEnvConfigSchema, config, 'LayerLrEnv config');
+    const features = parsed.features ?? (parsed.control === 'global' ? GLOBAL_AGENT_FEATURE_NAMES : DEFAULT_FEATURE_NAMES).slice();
+    this.config = { ...parsed, features };
     this.sampler = new TaskSampler(this.config.task);
     this.actionSet = makeActionSet(this.config.actions, this.config.lrClip);
-    this.features = new FeatureRegistry(this.config.features, { warmup: this.config.featureWarmup });
+    try {
+      this.features = new FeatureRegistry(features, { warmup: this.config.featureWarmup, control: this.config.control });
+    } catch (err) {
+      throw new Error(`LayerLrEnv config: features: ${(err as Error).message}`);
+    }
+  }
+
+  /** `'layerwise'` (one agent per layer) or `'global'` (one agent, one shared LR). */
+  get control(): LrControl {
+    return this.config.control;
   }
 
   /** Spaces; `observationSize` follows the feature registry. */
@@ -151,14 +181,43 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     return this.episode('trainer').trainer;
   }
 
-  /** The current training state that features read. */
+  /**
+   * The current training state, per layer (`lrs`, `layers`, `prevActions` have one entry per
+   * layer in both modes). With `control: 'layerwise'` this is what features read.
+   */
   get state(): GannoTrainingState {
     return this.episode('state').state;
   }
 
-  /** Number of agents in the current episode (0 before reset). */
+  /**
+   * The state the features read, seen from the agents: {@link state} itself with `control:
+   * 'layerwise'`; with `control: 'global'` the network as one layer: `numAgents` 1, `lrs` = [the
+   * shared LR], `prevActions` = [the last action], `layers` = [`state.network`], `logGradNormEma`
+   * = [`state.networkLogGradNormEma`], `lrHistory` rows of one LR (a fresh object per call).
+   */
+  get agentState(): GannoTrainingState {
+    return this.agentView(this.episode('agentState').state);
+  }
+
+  /** Number of agents in the current episode: the layers, or 1 with `control: 'global'` (0 before reset). */
   get numAgents(): number {
+    if (!this.ep) return 0;
+    return this.config.control === 'global' ? 1 : this.ep.state.numAgents;
+  }
+
+  /** Number of layers (parameter groups) of the current network (0 before reset). */
+  get numLayers(): number {
     return this.ep ? this.ep.state.numAgents : 0;
+  }
+
+  /**
+   * Per-layer LRs from one LR per agent: the same array with `control: 'layerwise'`, the one
+   * shared LR repeated for every layer with `control: 'global'`.
+   */
+  layerLrsOf(agentLrs: ArrayLike<number>): number[] {
+    const n = this.numAgents;
+    if (!agentLrs || agentLrs.length !== n) throw new Error(`LayerLrEnv.layerLrsOf: got ${agentLrs ? agentLrs.length : agentLrs} LRs for ${n} agents`);
+    return this.config.control === 'global' ? new Array<number>(this.numLayers).fill(agentLrs[0]) : Array.from(agentLrs);
   }
 
   reset(seed: number): ResetResult {
@@ -184,6 +243,8 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     for (let i = 0; i < n; i++) prev[i] = this.actionSet.defaultAction(lrs[i], task.initialLr);
     const weightNorms = groupWeightNorms(model);
     const state: GannoTrainingState = {
+      network: { gradNormMean: NaN, weightNorm: Math.sqrt(weightNorms.reduce((a, w) => a + w * w, 0)), updateNormMean: NaN, signAgreementMean: NaN },
+      networkLogGradNormEma: NaN,
       t: 0,
       horizon: this.sampler.horizon,
       k: task.k,
@@ -205,14 +266,15 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       valLossHistory: [ev.loss],
       diverged: !Number.isFinite(ev.loss),
     };
-    this.ep = { task, model, trainer, batches, val, state, done: false, snapshot: null, intervalBatches: null, cfSeconds: 0, cfBranches: 0 };
-    return { observations: this.features.observe(state) };
+    this.ep = { task, model, trainer, batches, val, state, done: false, snapshot: null, intervalBatches: null, cfSeconds: 0, cfBranches: 0, groupSizes: model.groups.map((g) => g.numParams) };
+    return { observations: this.features.observe(this.agentView(state)) };
   }
 
-  /** "Keep LR" for agent `i` (see {@link ActionSet.defaultAction}). */
+  /** "Keep LR" for agent `i` (see {@link ActionSet.defaultAction}); with `control: 'global'` only agent 0 exists. */
   defaultAction(agent: number): number {
     const ep = this.episode('defaultAction');
-    if (!Number.isInteger(agent) || agent < 0 || agent >= ep.state.numAgents) throw new Error(`LayerLrEnv.defaultAction: agent ${agent} is not in [0, ${ep.state.numAgents})`);
+    const n = this.numAgents;
+    if (!Number.isInteger(agent) || agent < 0 || agent >= n) throw new Error(`LayerLrEnv.defaultAction: agent ${agent} is not in [0, ${n})${this.config.control === 'global' ? " (control: 'global' has one agent)" : ''}`);
     return this.actionSet.defaultAction(ep.state.lrs[agent], ep.state.referenceLr);
   }
 
@@ -247,7 +309,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     if (ep.done) throw new Error('LayerLrEnv.approximateDifferenceRewards: episode is over; call reset(seed)');
     if (!Number.isInteger(m) || m < 1 || m > ep.state.k) throw new Error(`LayerLrEnv.approximateDifferenceRewards: m (replayed steps) must be an integer in [1, K = ${ep.state.k}], got ${m}`);
     const lrs = this.nextLrs(actions, 'approximateDifferenceRewards');
-    const n = ep.state.numAgents;
+    const n = this.numAgents;
     const out = new Float32Array(n);
     const started = performance.now();
     if (!ep.snapshot) ep.snapshot = ep.trainer.snapshot();
@@ -302,20 +364,27 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       }
       s.layers[i] = { gradNormMean: out.gradNorm[i], weightNorm: out.weightNorm[i], updateNormMean: out.updateNorm[i], signAgreementMean: out.signAgreement[i] };
     }
+    const prevNet = s.network ? s.network.gradNormMean : NaN;
+    if (Number.isFinite(prevNet) && prevNet > 0) {
+      const x = Math.log10(prevNet);
+      const e = s.networkLogGradNormEma ?? NaN;
+      s.networkLogGradNormEma = Number.isFinite(e) ? gb * e + (1 - gb) * x : x;
+    }
+    s.network = out.net;
     s.trainLossMean = out.losses.length ? out.losses.reduce((a, b) => a + b, 0) / out.losses.length : NaN;
     s.t += 1;
     s.sgdSteps += out.losses.length;
     s.lrs = lrs.slice();
     s.lrHistory.push(lrs.slice());
-    s.prevActions = Int32Array.from(actions);
+    s.prevActions = this.config.control === 'global' ? new Int32Array(s.numAgents).fill(actions[0]) : Int32Array.from(actions);
     s.valLoss = out.valLoss;
     s.valAccuracy = out.valAccuracy;
     s.valLossHistory.push(out.valLoss);
     s.diverged = out.diverged;
     const terminated = out.diverged || s.t >= s.horizon;
     ep.done = terminated;
-    const n = s.numAgents;
-    const observations = this.features.observe(s);
+    const n = this.numAgents;
+    const observations = this.features.observe(this.agentView(s));
     const info: LayerLrInfo = {
       lrs: lrs.slice(),
       trainLoss: out.diverged ? NaN : s.trainLossMean,
@@ -348,8 +417,29 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     return this.ep;
   }
 
+  /** The state the features read (see {@link agentState}). */
+  private agentView(s: GannoTrainingState): GannoTrainingState {
+    if (this.config.control !== 'global') return s;
+    const net = s.network ?? { gradNormMean: NaN, weightNorm: NaN, updateNormMean: NaN, signAgreementMean: NaN };
+    return {
+      ...s,
+      numAgents: 1,
+      lrs: [s.lrs[0]],
+      lrHistory: s.lrHistory.map((row) => [row[0]]),
+      prevActions: Int32Array.of(s.prevActions[0]),
+      layers: [{ ...net }],
+      logGradNormEma: Float64Array.of(s.networkLogGradNormEma ?? NaN),
+    };
+  }
+
   private nextLrs(actions: ArrayLike<number>, where: string): number[] {
     const s = this.ep!.state;
+    if (this.config.control === 'global') {
+      if (!actions || actions.length !== 1) throw new Error(`LayerLrEnv.${where}: got ${actions ? actions.length : actions} actions for 1 agent (control: 'global': one action sets the LR of all ${s.numAgents} layers)`);
+      const a = actions[0];
+      if (!Number.isInteger(a) || a < 0 || a >= this.actionSet.size) throw new Error(`LayerLrEnv.${where}: action ${a} of agent 0 is not an integer in [0, ${this.actionSet.size})`);
+      return new Array<number>(s.numAgents).fill(this.actionSet.apply(s.lrs[0], a, s.referenceLr));
+    }
     if (!actions || actions.length !== s.numAgents) throw new Error(`LayerLrEnv.${where}: got ${actions ? actions.length : actions} actions for ${s.numAgents} agents (one per layer)`);
     const out: number[] = [];
     for (let i = 0; i < s.numAgents; i++) {
@@ -378,6 +468,11 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     let weightNorm = new Float64Array(n);
     const losses: number[] = [];
     const vars: number[] = [];
+    const totalParams = ep.groupSizes.reduce((a, b) => a + b, 0);
+    let netGrad = 0;
+    let netUpdate = 0;
+    let netSign = 0;
+    let netWeight = NaN;
     let diverged = ep.trainer.diverged;
     for (let j = 0; j < Math.min(batches.length, limit) && !diverged; j++) {
       const m = ep.trainer.step(batches[j]);
@@ -387,11 +482,23 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       }
       losses.push(m.loss);
       vars.push(m.perSampleLossVar);
+      let g2 = 0;
+      let u2 = 0;
+      let w2 = 0;
+      let sg = 0;
       for (let i = 0; i < n; i++) {
         gradNorm[i] += m.gradNorms[i];
         updateNorm[i] += m.updateNorms[i];
         signAgreement[i] += m.updateSignAgreement[i];
+        g2 += m.gradNorms[i] * m.gradNorms[i];
+        u2 += m.updateNorms[i] * m.updateNorms[i];
+        w2 += m.weightNorms[i] * m.weightNorms[i];
+        sg += m.updateSignAgreement[i] * ep.groupSizes[i];
       }
+      netGrad += Math.sqrt(g2);
+      netUpdate += Math.sqrt(u2);
+      netSign += sg / totalParams;
+      netWeight = Math.sqrt(w2);
       weightNorm = Float64Array.from(m.weightNorms);
     }
     const steps = losses.length;
@@ -401,6 +508,9 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       signAgreement[i] = diverged ? NaN : signAgreement[i] / steps;
       if (diverged) weightNorm[i] = NaN;
     }
+    const net: LayerIntervalStats = diverged
+      ? { gradNormMean: NaN, weightNorm: NaN, updateNormMean: NaN, signAgreementMean: NaN }
+      : { gradNormMean: netGrad / steps, weightNorm: netWeight, updateNormMean: netUpdate / steps, signAgreementMean: netSign / steps };
     let valLoss = NaN;
     let valAccuracy = NaN;
     if (!diverged) {
@@ -415,7 +525,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       reward = -(Math.log(valLoss) - Math.log(s.valLoss));
       if (s.t + 1 >= s.horizon && limit >= s.k) reward += this.config.terminalAccuracyWeight * valAccuracy;
     }
-    return { diverged, losses, vars, gradNorm, updateNorm, signAgreement, weightNorm, valLoss, valAccuracy, reward };
+    return { diverged, losses, vars, gradNorm, updateNorm, signAgreement, weightNorm, net, valLoss, valAccuracy, reward };
   }
 
   private freeDecision(ep: Episode): void {

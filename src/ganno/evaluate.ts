@@ -141,14 +141,14 @@ export function runController(controller: LrController, seed: number, options: O
 function runInEnv(controller: LrController, env: LayerLrEnv, seed: number, options: Omit<EvaluateOptions, 'seeds'>): ControllerRunResult {
   let r = env.reset(seed);
   const task = env.task;
-  const n = env.numAgents;
+  const n = env.numAgents; // one per layer, or 1 with control 'global' (the controller acts per agent)
   controller.reset({ numLayers: n, initialLr: task.initialLr, totalSteps: task.totalSteps, k: task.k, seed });
   const lrs: number[][] = [];
   let diverged = false;
   let divergedAtStep: number | null = null;
   for (;;) {
-    const s0 = env.state;
-    const want = controller.decide({ sgdStep: s0.sgdSteps, lrs: s0.lrs.slice(), valLoss: s0.valLoss, observations: r.observations });
+    const s0 = env.agentState;
+    const want = env.layerLrsOf(controller.decide({ sgdStep: s0.sgdSteps, lrs: s0.lrs.slice(), valLoss: s0.valLoss, observations: r.observations }));
     const actions = controller.lastActions;
     if (!actions || actions.length !== n) throw new Error(`runController: decision controller ${controller.name} must expose lastActions (one env action per layer)`);
     const st = env.step(actions);
@@ -165,7 +165,7 @@ function runInEnv(controller: LrController, env: LayerLrEnv, seed: number, optio
   const state = env.state;
   const valLoss = state.valLossHistory.filter((v) => Number.isFinite(v));
   const test = testEval(env.trainer, task, env.sampler.config, options.testSize ?? 2000, diverged);
-  return finish(controller, task, n, test, valLoss, lrs, diverged, divergedAtStep, state.valAccuracy, env.sampler.horizon);
+  return finish(controller, task, env.numLayers, test, valLoss, lrs, diverged, divergedAtStep, state.valAccuracy, env.sampler.horizon);
 }
 
 function runDirect(controller: LrController, env: LayerLrEnv, seed: number, options: Omit<EvaluateOptions, 'seeds'>): ControllerRunResult {
@@ -402,6 +402,7 @@ export function controllerFromSpec(spec: ControllerSpec, env: LayerLrEnvConfig =
         greedy: spec.greedy ?? true,
         featureNames: loaded.featureNames,
         featureStatistics: loaded.featureStatistics,
+        control: loaded.control,
         name: spec.name,
       });
     }

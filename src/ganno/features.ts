@@ -63,6 +63,16 @@ export interface GannoTrainingState {
   valLossHistory: number[];
   /** Training diverged (non-finite loss or weights). */
   diverged: boolean;
+  /**
+   * Whole-network aggregates of the last interval (set by {@link LayerLrEnv}; optional for
+   * hand-built states): the gradient, update and weight norms of all parameters concatenated (per
+   * step `sqrt(sum_i x_i^2)` over the layers, then the mean over the K steps) and the
+   * parameter-count-weighted mean sign agreement. In the single global-LR mode (`control:
+   * 'global'`) the agent's local features read these as its one "layer".
+   */
+  network?: LayerIntervalStats;
+  /** EMA of log10(network.gradNormMean) over intervals before the last one (like {@link logGradNormEma}). */
+  networkLogGradNormEma?: number;
 }
 
 /** How a feature's raw value is transformed before it enters the observation. */
@@ -86,6 +96,11 @@ export interface FeatureDef {
   /** Values per agent (default 1). */
   size?: number;
   normalisation: FeatureNormalisation;
+  /**
+   * The feature describes one layer among several (e.g. its relative depth) and has no meaning
+   * for the single global-LR agent: a registry with `control: 'global'` refuses it.
+   */
+  layerwiseOnly?: boolean;
   /** Raw value(s) from the state; `agent` is the agent index for local features (0 for global ones). */
   compute(state: GannoTrainingState, agent: number): number | ArrayLike<number>;
 }
@@ -142,6 +157,7 @@ export const DEFAULT_LOCAL_FEATURES: readonly FeatureDef[] = Object.freeze([
     normalisation: 'none',
     description: 'layer index / (N - 1), in [0, 1] (0 when N = 1)',
     compute: (s, i) => (s.numAgents > 1 ? i / (s.numAgents - 1) : 0),
+    layerwiseOnly: true,
   },
 ] as FeatureDef[]);
 
@@ -163,6 +179,23 @@ export const DEFAULT_GLOBAL_FEATURES: readonly FeatureDef[] = Object.freeze([
 
 /** Names of every built-in feature (local then global). */
 export const DEFAULT_FEATURE_NAMES: readonly string[] = Object.freeze([...DEFAULT_LOCAL_FEATURES, ...DEFAULT_GLOBAL_FEATURES].map((f) => f.name));
+
+/**
+ * Default features of the single global-LR agent (`LayerLrEnv` with `control: 'global'`):
+ * `log_lr` (of the one shared LR), `prev_action`, then every built-in global feature (8 values).
+ * The other local built-ins except `relative_depth` may be added by name; in global mode they read
+ * whole-network aggregates ({@link GannoTrainingState.network}), e.g. `log_grad_norm` is the
+ * log10 norm of the full gradient.
+ *
+ * @example
+ * ```ts
+ * new LayerLrEnv({ control: 'global' }).features.names; // GLOBAL_AGENT_FEATURE_NAMES
+ * ```
+ */
+export const GLOBAL_AGENT_FEATURE_NAMES: readonly string[] = Object.freeze(['log_lr', 'prev_action', ...DEFAULT_GLOBAL_FEATURES.map((f) => f.name)]);
+
+/** Who the observations are for: one agent per layer (`layerwise`) or one agent for a shared LR (`global`). */
+export type LrControl = 'layerwise' | 'global';
 
 /**
  * A built-in feature by name (throws, listing the names, for an unknown one).
@@ -206,11 +239,24 @@ export class FeatureRegistry {
   warmup: number;
   /** When true, running statistics are used but not updated (evaluation of a frozen policy). */
   frozen = false;
+  /**
+   * `layerwise` (default): observations of one agent per layer. `global`: observations of the
+   * single global-LR agent; features marked {@link FeatureDef.layerwiseOnly} (`relative_depth`)
+   * are refused. A policy records the control it was trained with; `PolicyController` checks it.
+   */
+  readonly control: LrControl;
 
-  /** `features`: names of built-in features or definitions; default all built-ins. */
-  constructor(features: readonly (string | FeatureDef)[] = DEFAULT_FEATURE_NAMES, options: { warmup?: number } = {}) {
+  /**
+   * `features`: names of built-in features or definitions; default all built-ins
+   * ({@link GLOBAL_AGENT_FEATURE_NAMES} with `control: 'global'`).
+   */
+  constructor(features?: readonly (string | FeatureDef)[], options: { warmup?: number; control?: LrControl } = {}) {
     this.warmup = options.warmup ?? 20;
     if (!Number.isInteger(this.warmup) || this.warmup < 0) throw new Error(`FeatureRegistry: warmup must be a non-negative integer, got ${options.warmup}`);
+    const control = options.control ?? 'layerwise';
+    if (control !== 'layerwise' && control !== 'global') throw new Error(`FeatureRegistry: control must be 'layerwise' or 'global', got ${JSON.stringify(control)}`);
+    this.control = control;
+    if (features === undefined) features = control === 'global' ? GLOBAL_AGENT_FEATURE_NAMES : DEFAULT_FEATURE_NAMES;
     for (const f of features) this.add(typeof f === 'string' ? builtinFeature(f) : f);
   }
 
@@ -394,5 +440,10 @@ export class FeatureRegistry {
     if (typeof d.compute !== 'function') throw new Error(`feature "${d.name}": compute must be a function (state, agent) => number | number[]`);
     if (typeof d.description !== 'string' || d.description.length === 0) throw new Error(`feature "${d.name}": description must be a non-empty string`);
     if (d.size !== undefined && !(Number.isInteger(d.size) && d.size >= 1)) throw new Error(`feature "${d.name}": size must be a positive integer, got ${d.size}`);
+    if (this.control === 'global' && d.layerwiseOnly) {
+      throw new Error(
+        `feature "${d.name}" is layer-specific (${d.description}) and has no meaning for the single global-LR agent (control: 'global'); remove it, or use a layerwise env. Local features in global mode read whole-network aggregates (the network as one layer).`,
+      );
+    }
   }
 }

@@ -12,9 +12,9 @@
  * ```
  */
 export { LayerLrEnv, LayerLrEnvConfigSchema, approximateDifferenceAssigner } from './env';
-export type { LayerLrEnvConfig, LayerLrInfo } from './env';
-export { FeatureRegistry, DEFAULT_LOCAL_FEATURES, DEFAULT_GLOBAL_FEATURES, DEFAULT_FEATURE_NAMES, builtinFeature } from './features';
-export type { FeatureDef, FeatureNormalisation, GannoTrainingState, LayerIntervalStats } from './features';
+export type { LayerLrEnvConfig, LayerLrInfo, ResolvedLayerLrEnvConfig } from './env';
+export { FeatureRegistry, DEFAULT_LOCAL_FEATURES, DEFAULT_GLOBAL_FEATURES, DEFAULT_FEATURE_NAMES, GLOBAL_AGENT_FEATURE_NAMES, builtinFeature } from './features';
+export type { FeatureDef, FeatureNormalisation, GannoTrainingState, LayerIntervalStats, LrControl } from './features';
 export { makeActionSet, ActionSetConfigSchema, DEFAULT_LR_FACTORS, SMALL_LR_FACTORS } from './actions';
 export type { ActionSet, ActionSetConfig } from './actions';
 export { TaskSampler, TaskConfigSchema, buildTaskModel, taskBatches, loadTaskDataset } from './tasks';
@@ -25,3 +25,4 @@ export { evaluateController, runController, tunePeakLr, scorePeak, bestPeak, tas
 export type { ControllerRunResult, EvaluateOptions, PeakLrScore, ControllerSpec, GannoEvalRunConfig } from './evaluate';
 export { trainGannoAgents, GannoTrainConfigSchema, loadGannoPolicy, latestGannoCheckpoint, layerSummaryState } from './train';
 export type { GannoTrainConfig, GannoTrainHooks, GannoTrainResult, GannoValidationPoint } from './train';
+export * from './experiments';

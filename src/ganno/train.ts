@@ -12,7 +12,7 @@ import type { ActorCritic, CreditAssigner, MultiAgentEnv, MultiAgentEnvSpec, Ppo
 import type { ProgressSink } from '../progress';
 import { LayerLrEnv } from './env';
 import type { LayerLrEnvConfig } from './env';
-import type { FeatureRegistry } from './features';
+import type { FeatureRegistry, LrControl } from './features';
 import type { FeatureStatisticsState } from './controllers';
 
 /**
@@ -93,6 +93,8 @@ export interface GannoTrainResult {
 interface GannoSidecar {
   format: 'ganno-train-state';
   update: number;
+  /** Control mode of the training envs (absent in checkpoints written before it existed: layerwise). */
+  control?: LrControl;
   featureNames: string[];
   /** Running feature statistics per training env. */
   featureStatistics: FeatureStatisticsState[];
@@ -171,7 +173,8 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
   fs.mkdirSync(c.dir, { recursive: true });
   const latestPath = path.join(c.dir, 'latest.json');
   let trainer: PpoTrainer;
-  let side: GannoSidecar = { format: 'ganno-train-state', update: 0, featureNames, featureStatistics: [], teamReturn: [], validation: [], best: null };
+  const control = envs[0].control;
+  let side: GannoSidecar = { format: 'ganno-train-state', update: 0, control, featureNames, featureStatistics: [], teamReturn: [], validation: [], best: null };
   let resumedFrom = 0;
   let latestDir: string | null = null;
   try {
@@ -185,6 +188,7 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
       const latest = JSON.parse(fs.readFileSync(latestPath, 'utf8')) as { dir: string };
       const dir = path.join(c.dir, latest.dir);
       side = JSON.parse(fs.readFileSync(path.join(dir, SIDECAR), 'utf8')) as GannoSidecar;
+      if ((side.control ?? 'layerwise') !== control) throw new Error(`GANNO train: checkpoint ${dir} was trained with env control '${side.control ?? 'layerwise'}', this run has control '${control}'`);
       if (side.featureNames.join(',') !== featureNames.join(',')) {
         throw new Error(`GANNO train: checkpoint ${dir} was trained on features [${side.featureNames.join(', ')}], this run has [${featureNames.join(', ')}]`);
       }
@@ -283,14 +287,15 @@ function validationScore(policy: ActorCritic, env: LayerLrEnv, seeds: number[]):
 
 /**
  * Loads the policy of a checkpoint written by {@link trainGannoAgents} (`dir/best`, `dir/ckpt-*`)
- * with the feature names and running feature statistics it was trained with (env 0's).
+ * with the feature names and running feature statistics it was trained with (env 0's) and its env
+ * control mode (`layerwise`, or `global` for the single global-LR agent).
  *
  * @example
  * ```ts
  * const { policy, featureStatistics } = loadGannoPolicy('runs/ganno/best');
  * ```
  */
-export function loadGannoPolicy(dir: string): { policy: ActorCritic; featureNames: string[]; featureStatistics: FeatureStatisticsState; update: number } {
+export function loadGannoPolicy(dir: string): { policy: ActorCritic; featureNames: string[]; featureStatistics: FeatureStatisticsState; update: number; control: LrControl } {
   const sidePath = path.join(dir, SIDECAR);
   if (!fs.existsSync(sidePath)) throw new Error(`loadGannoPolicy: ${sidePath} not found (not a GANNO training checkpoint)`);
   let side: GannoSidecar;
@@ -301,7 +306,7 @@ export function loadGannoPolicy(dir: string): { policy: ActorCritic; featureName
   }
   if (side.format !== 'ganno-train-state') throw new Error(`loadGannoPolicy: ${sidePath} is not a GANNO training state file`);
   const policy = loadPolicy(dir);
-  return { policy, featureNames: side.featureNames, featureStatistics: side.featureStatistics[0] ?? {}, update: side.update };
+  return { policy, featureNames: side.featureNames, featureStatistics: side.featureStatistics[0] ?? {}, update: side.update, control: side.control ?? 'layerwise' };
 }
 
 /**
