@@ -20,7 +20,7 @@ import { ExperimentStore } from '../runtime/store';
 import { evaluationDefaults, evaluationKind } from './evaluate';
 import type { EvalDataConfig } from './evaluate';
 import { AGENTS, budgetReward, checkPipeline, decodePipeline, encodePipeline, learnerAgents, pipelineKey, sampleTokens, vocabSizes } from './pipeline';
-import type { BudgetRule } from './pipeline';
+import type { AgentName, BudgetRule } from './pipeline';
 import { parseSearchSpace } from './spaces';
 import type { Pipeline, SearchSpace } from './spaces';
 
@@ -68,36 +68,102 @@ export const METHOD_CONFIGS: Readonly<Record<Exclude<SearchMethod, 'random' | 's
  */
 export function syntheticReward(space: SearchSpace, pipeline: Pipeline, options: { seed: number; flopsBudget?: number; budgetRule?: BudgetRule }): number {
   const tokens = encodePipeline(space, pipeline);
-  const vocab = vocabSizes(space);
-  const rng = new Rng(options.seed).fork('ma2ml-synthetic');
+  const t = syntheticRewardTables(space, options.seed);
   let sum = 0;
-  let count = 0;
-  vocab.forEach((agent, a) =>
-    agent.forEach((v, t) => {
-      const best = rng.int(v);
-      const util = Array.from({ length: v }, (_, k) => (k === best ? 1 : rng.uniform(0, 0.5)));
-      sum += util[tokens[a][t]];
-      count++;
-    }),
-  );
-  const pairs: [number, number][] = [
-    [0, 1],
-    [1, 2],
-    [2, 0],
-  ];
+  t.utilities.forEach((agent, a) => agent.forEach((util, k) => (sum += util[tokens[a][k]])));
   let inter = 0;
-  for (const [a, b] of pairs) {
-    const ta = rng.int(vocab[a].length);
-    const tb = rng.int(vocab[b].length);
-    const va = rng.int(vocab[a][ta]);
-    const vb = rng.int(vocab[b][tb]);
-    if (tokens[a][ta] === va && tokens[b][tb] === vb) inter++;
-  }
-  const r = (0.7 * sum) / count + (0.3 * inter) / pairs.length;
+  for (const q of t.pairs) if (tokens[q.agents[0]][q.tokens[0]] === q.values[0] && tokens[q.agents[1]][q.tokens[1]] === q.values[1]) inter++;
+  const r = (0.7 * sum) / t.numTokens + (0.3 * inter) / t.pairs.length;
   if (options.flopsBudget === undefined) return r;
   const check = checkPipeline(space, pipeline);
   if (!check.valid) return 0;
   return budgetReward(r, check.macs, options.flopsBudget, options.budgetRule ?? 'hard');
+}
+
+/** The tables behind {@link syntheticReward} (per-token utilities and the three interaction pairs). */
+export interface SyntheticRewardTables {
+  /** `utilities[agent][token][value]`: 1 for the token's best value, uniform in [0, 0.5] otherwise. */
+  utilities: number[][][];
+  /** Cross-agent pairs: the bonus is earned when `tokens[agents[0]][tokens[0]] === values[0]` and likewise for index 1. */
+  pairs: { agents: [number, number]; tokens: [number, number]; values: [number, number] }[];
+  numTokens: number;
+}
+
+/**
+ * The reward tables of {@link syntheticReward} for a space and seed (same draws, so
+ * `syntheticReward` and {@link syntheticExpectedReward} agree exactly).
+ *
+ * @example
+ * ```ts
+ * const t = syntheticRewardTables(presetSpace('smoke'), 7);
+ * t.pairs.length; // 3
+ * ```
+ */
+export function syntheticRewardTables(space: SearchSpace, seed: number): SyntheticRewardTables {
+  const vocab = vocabSizes(space);
+  const cacheKey = `${seed}|${JSON.stringify(vocab)}`;
+  const hit = tableCache.get(cacheKey);
+  if (hit) return hit;
+  const tables = drawTables(vocab, seed);
+  if (tableCache.size > 64) tableCache.clear();
+  tableCache.set(cacheKey, tables);
+  return tables;
+}
+
+const tableCache = new Map<string, SyntheticRewardTables>();
+
+function drawTables(vocab: number[][], seed: number): SyntheticRewardTables {
+  const rng = new Rng(seed).fork('ma2ml-synthetic');
+  let numTokens = 0;
+  const utilities = vocab.map((agent) =>
+    agent.map((v) => {
+      const best = rng.int(v);
+      numTokens++;
+      return Array.from({ length: v }, (_, k) => (k === best ? 1 : rng.uniform(0, 0.5)));
+    }),
+  );
+  const pairs: SyntheticRewardTables['pairs'] = [];
+  for (const [a, b] of [
+    [0, 1],
+    [1, 2],
+    [2, 0],
+  ] as [number, number][]) {
+    const ta = rng.int(vocab[a].length);
+    const tb = rng.int(vocab[b].length);
+    const va = rng.int(vocab[a][ta]);
+    const vb = rng.int(vocab[b][tb]);
+    pairs.push({ agents: [a, b], tokens: [ta, tb], values: [va, vb] });
+  }
+  return { utilities, pairs, numTokens };
+}
+
+/**
+ * The exact expected {@link syntheticReward} (no FLOPs budget) of a factorised policy: token
+ * probabilities `probs[agent][token][value]` (as `SingleStepLearner.probabilities()` returns).
+ * Exact because the reward is linear in per-token utilities plus pair indicators of tokens of
+ * different agents, which are independent under a factorised policy. Used by the monotonic
+ * improvement check (no sampling noise).
+ *
+ * @example
+ * ```ts
+ * const J = syntheticExpectedReward(space, 7, learner.probabilities()); // in [0, 1]
+ * ```
+ */
+export function syntheticExpectedReward(space: SearchSpace, seed: number, probs: ArrayLike<number>[][]): number {
+  const t = syntheticRewardTables(space, seed);
+  if (!Array.isArray(probs) || probs.length !== t.utilities.length) throw new Error(`syntheticExpectedReward: probs must have ${t.utilities.length} agents (aug, nas, hpo), got ${Array.isArray(probs) ? probs.length : typeof probs}`);
+  let sum = 0;
+  t.utilities.forEach((agent, a) => {
+    if (!Array.isArray(probs[a]) || probs[a].length !== agent.length) throw new Error(`syntheticExpectedReward: probs[${a}] must have ${agent.length} tokens, got ${Array.isArray(probs[a]) ? probs[a].length : typeof probs[a]}`);
+    agent.forEach((util, k) => {
+      const p = probs[a][k];
+      if (!p || p.length !== util.length) throw new Error(`syntheticExpectedReward: probs[${a}][${k}] must have ${util.length} values, got ${p ? p.length : 'none'}`);
+      for (let v = 0; v < util.length; v++) sum += p[v] * util[v];
+    });
+  });
+  let inter = 0;
+  for (const q of t.pairs) inter += probs[q.agents[0]][q.tokens[0]][q.values[0]] * probs[q.agents[1]][q.tokens[1]][q.values[1]];
+  return (0.7 * sum) / t.numTokens + (0.3 * inter) / t.pairs.length;
 }
 
 /** Configuration of one {@link syntheticEvaluationKind} job. */
@@ -204,18 +270,56 @@ const SearchSchema = z
     onBatch: z.custom<(entries: unknown[]) => void>((v) => v === undefined || typeof v === 'function', 'must be a function').optional(),
     /** Extra `SingleStepLearner` settings (override the method's defaults, e.g. actorLr). */
     learner: z.record(z.unknown()).optional(),
+    /**
+     * Hard budget masked at sampling: proposals that are invalid or over the FLOPs budget
+     * (`flopsBudget`, else the evaluator's `config.flopsBudget`) are rejected before evaluation and
+     * resampled from the same policy; they never reach the evaluator and do not consume
+     * evaluations. The learner updates on the accepted proposals only.
+     */
+    maskOverBudget: z.boolean().default(false),
+    /** Proposals drawn per accepted pipeline before a masked search gives up with an Error. */
+    maskMaxTries: z.number().int().min(1).default(200),
+    /** Search only these agents (learning methods and random); the others stay at `fixedPipeline`'s tokens. Default: all agents. */
+    modules: z.array(z.enum(AGENTS)).min(1).optional(),
+    /** The pipeline that supplies the tokens of agents outside `modules` (required with `modules`). */
+    fixedPipeline: z.unknown().optional(),
+    /** Called after every learner update with the current token probabilities `[agent][token][value]` (learning methods; agents outside `modules` are left out). */
+    onUpdate: z.custom<(info: unknown) => void>((v) => v === undefined || typeof v === 'function', 'must be a function').optional(),
   })
   .strict()
   .superRefine((o, ctx) => {
     if (!o.evaluator && o.flopsBudget === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['flopsBudget'], message: 'required when no evaluator is given (the training evaluator needs a budget)' });
+    if (o.maskOverBudget && o.flopsBudget === undefined && typeof (o.evaluator as SearchEvaluator | undefined)?.config?.flopsBudget !== 'number') {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['maskOverBudget'], message: 'needs a FLOPs budget: set flopsBudget or use an evaluator whose config has one' });
+    }
+    if (o.modules !== undefined) {
+      if (o.fixedPipeline === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['fixedPipeline'], message: 'required with modules (it supplies the tokens of the agents not searched)' });
+      if (o.method === 'sequential') ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['modules'], message: "not supported with method 'sequential' (it already searches one module at a time)" });
+      if (new Set(o.modules).size !== o.modules.length) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['modules'], message: 'agents must be distinct' });
+    }
   });
 
 /** Options of {@link runSearch}. */
-export type SearchOptions = Omit<z.input<typeof SearchSchema>, 'space' | 'onBatch' | 'learner'> & {
+export type SearchOptions = Omit<z.input<typeof SearchSchema>, 'space' | 'onBatch' | 'learner' | 'modules' | 'fixedPipeline' | 'onUpdate'> & {
   space: SearchSpace;
   onBatch?: (entries: SearchLogEntry[]) => void;
   learner?: Partial<SingleStepConfigInput>;
+  modules?: AgentName[];
+  fixedPipeline?: Pipeline;
+  onUpdate?: (info: SearchUpdateInfo) => void;
 };
+
+/** What {@link SearchOptions.onUpdate} receives after each learner update. */
+export interface SearchUpdateInfo {
+  /** 0-based learner update (= proposal batch of the learner). */
+  update: number;
+  /** Evaluations used so far. */
+  evaluations: number;
+  /** Agents the learner controls, in the order of `probabilities`. */
+  agents: AgentName[];
+  /** `SingleStepLearner.probabilities()` after the update: `[agent][token][value]`. */
+  probabilities: Float32Array[][];
+}
 
 /** One evaluation of a search (plain JSON). */
 export interface SearchLogEntry {
@@ -247,6 +351,8 @@ export interface SearchResult {
   /** Evaluations served from the store or the in-memory cache vs computed now. */
   cached: number;
   computed: number;
+  /** Proposals rejected before evaluation by `maskOverBudget` (invalid or over the budget; 0 without masking). */
+  masked: number;
   wallSeconds: number;
 }
 
@@ -312,6 +418,16 @@ function makeBatchEvaluator(ev: SearchEvaluator, executor: Executor, store: Expe
  * The evaluator defaults to real proxy training ({@link trainingEvaluator} with `flopsBudget` and
  * `budgetRule`); pass {@link syntheticEvaluator} for a cheap known reward.
  *
+ * `maskOverBudget: true` is the hard budget "masked at sampling": proposals that are invalid or over
+ * the FLOPs budget are rejected and redrawn from the same policy before evaluation (they never reach
+ * the evaluator and do not count as evaluations; `result.masked` counts them). The learner updates
+ * on the accepted proposals only (rejection sampling from the policy restricted to the feasible set;
+ * the gradient of the restriction's normaliser is not followed). The budget is `flopsBudget`, else the
+ * evaluator's `config.flopsBudget`, so an evaluator configured with a looser budget (hard rule: reward
+ * = accuracy within it) can be shared, with its cache, by searches masked at tighter budgets.
+ * `modules` restricts the search to some agents (the others keep `fixedPipeline`'s tokens), for
+ * single-module ablations. `onUpdate` reports the policy after each learner update.
+ *
  * @example
  * ```ts
  * const space = presetSpace('smoke');
@@ -327,12 +443,41 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
   const executor = o.executor ?? new InlineExecutor();
   const evaluate = makeBatchEvaluator(evaluator, executor, o.store, o.experiment);
   const onBatch = o.onBatch as ((entries: SearchLogEntry[]) => void) | undefined;
+  const onUpdate = o.onUpdate as ((info: SearchUpdateInfo) => void) | undefined;
   const t0 = Date.now();
   const log: SearchLogEntry[] = [];
   const seen = new Set<string>();
   let cached = 0;
   let computed = 0;
+  let masked = 0;
   let bestIndex = -1;
+  let updates = 0;
+
+  // Hard budget masked at sampling: the budget of the rejection test.
+  const maskBudget = o.maskOverBudget ? (o.flopsBudget ?? (evaluator.config.flopsBudget as number)) : undefined;
+  // Agents searched (indices into AGENTS) and the fixed tokens of the others.
+  const searched = o.modules ? AGENTS.map((a, i) => ((o.modules as AgentName[]).includes(a) ? i : -1)).filter((i) => i >= 0) : AGENTS.map((_, i) => i);
+  const fixedTokens = o.modules ? encodePipeline(space, o.fixedPipeline as Pipeline) : undefined;
+  const expand = (own: number[][]): number[][] => (fixedTokens ? fixedTokens.map((t, j) => (searched.includes(j) ? own[searched.indexOf(j)] : t)) : own);
+  const acceptable = (joint: number[][]): boolean => maskBudget === undefined || checkPipeline(space, decodePipeline(space, joint), { flopsBudget: maskBudget }).valid;
+  /** `n` proposals (own tokens) from `draw`, resampling rejected ones when masking. */
+  const drawAccepted = (n: number, draw: (m: number) => number[][][], toJoint: (own: number[][]) => number[][]): number[][][] => {
+    if (maskBudget === undefined) return draw(n);
+    const out: number[][][] = [];
+    let tries = 0;
+    while (out.length < n) {
+      const props = draw(n - out.length);
+      tries += props.length;
+      for (const a of props) {
+        if (acceptable(toJoint(a))) out.push(a);
+        else masked++;
+      }
+      if (out.length < n && tries >= o.maskMaxTries * n) {
+        throw new Error(`runSearch: maskOverBudget found ${out.length} of ${n} pipelines within ${maskBudget} MACs in ${tries} proposals (maskMaxTries ${o.maskMaxTries}); ${fixedTokens ? 'is fixedPipeline over the budget or invalid?' : 'is the budget below every architecture of the space?'}`);
+      }
+    }
+    return out;
+  };
   o.progress?.start(o.evaluations, `${o.method} seed ${o.seed}`);
 
   const evaluateBatch = async (actions: JointAction[]): Promise<number[]> => {
@@ -365,18 +510,31 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
     if (onBatch) onBatch(entries);
     return entries.map((e) => e.reward);
   };
+  const reportUpdate = (learner: SingleStepLearner, agents: AgentName[]) => {
+    if (onUpdate) onUpdate({ update: updates, evaluations: log.length, agents, probabilities: learner.probabilities() });
+    updates++;
+  };
 
   try {
     const remaining = () => o.evaluations - log.length;
     if (o.method === 'random') {
       const rng = new Rng(o.seed).fork('ma2ml-random-search');
+      const draw = (m: number) => Array.from({ length: m }, () => {
+        const t = sampleTokens(space, rng);
+        return searched.map((i) => t[i]);
+      });
       while (remaining() > 0) {
         const n = Math.min(o.batchSize, remaining());
-        await evaluateBatch(Array.from({ length: n }, () => sampleTokens(space, rng)));
+        await evaluateBatch(drawAccepted(n, draw, expand).map(expand));
       }
     } else if (o.method === 'sequential') {
       const rng = new Rng(o.seed).fork('ma2ml-sequential-search');
-      const fixed = sampleTokens(space, rng);
+      let fixed = sampleTokens(space, rng);
+      for (let tries = 1; !acceptable(fixed); tries++) {
+        masked++;
+        if (tries >= o.maskMaxTries) throw new Error(`runSearch: sequential found no starting pipeline within ${maskBudget} MACs in ${tries} draws`);
+        fixed = sampleTokens(space, rng);
+      }
       const agents = learnerAgents(space);
       const third = Math.floor(o.evaluations / 3);
       for (let k = 0; k < AGENTS.length; k++) {
@@ -384,17 +542,18 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
         if (phaseBudget <= 0) continue;
         const learner = new SingleStepLearner({ agents: [agents[k]], seed: rng.int(2 ** 31 - 1), ...METHOD_CONFIGS.independent, ...(o.learner ?? {}) });
         let phaseBest = { reward: Number.NEGATIVE_INFINITY, tokens: fixed[k] };
+        const toJoint = (own: number[][]) => fixed.map((t, j) => (j === k ? own[0] : t));
         try {
           let used = 0;
           while (used < phaseBudget) {
             const n = Math.min(o.batchSize, phaseBudget - used);
-            const own = learner.propose(n);
-            const actions = own.map((a) => fixed.map((t, j) => (j === k ? a[0] : t)));
-            const rewards = await evaluateBatch(actions);
+            const own = drawAccepted(n, (m) => learner.propose(m), toJoint);
+            const rewards = await evaluateBatch(own.map(toJoint));
             rewards.forEach((r, i) => {
               if (r > phaseBest.reward) phaseBest = { reward: r, tokens: own[i][0] };
             });
             learner.observe(own, rewards);
+            reportUpdate(learner, [AGENTS[k]]);
             used += n;
           }
         } finally {
@@ -403,12 +562,15 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
         fixed[k] = phaseBest.tokens;
       }
     } else {
-      const learner = new SingleStepLearner({ agents: learnerAgents(space), seed: o.seed, ...METHOD_CONFIGS[o.method], ...(o.learner ?? {}) });
+      const all = learnerAgents(space);
+      const agents = searched.map((i) => all[i]);
+      const learner = new SingleStepLearner({ agents, seed: o.seed, ...METHOD_CONFIGS[o.method], ...(o.learner ?? {}) });
       try {
         while (remaining() > 0) {
-          const actions = learner.propose(Math.min(o.batchSize, remaining()));
-          const rewards = await evaluateBatch(actions);
-          learner.observe(actions, rewards);
+          const own = drawAccepted(Math.min(o.batchSize, remaining()), (m) => learner.propose(m), expand);
+          const rewards = await evaluateBatch(own.map(expand));
+          learner.observe(own, rewards);
+          reportUpdate(learner, searched.map((i) => AGENTS[i]));
         }
       } finally {
         learner.dispose();
@@ -428,6 +590,7 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
     distinct: seen.size,
     cached,
     computed,
+    masked,
     wallSeconds: (Date.now() - t0) / 1000,
   };
 }
