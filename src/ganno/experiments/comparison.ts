@@ -1,0 +1,266 @@
+/**
+ * Evaluation grids for the GANNO notebooks: controllers (trained agents, tuned schedules,
+ * layerwise rules) run on the same test tasks as runtime jobs (parallel, cached), peak-LR tuning on
+ * training tasks only, and summaries with two-level bootstrap CIs and "does the paper's claim hold
+ * here" verdicts.
+ */
+import type { ProgressSink } from '../../progress';
+import { runExperiment } from '../../runtime/experiment';
+import type { Executor } from '../../runtime/executor';
+import type { ExperimentStore } from '../../runtime/store';
+import { aggregateIqm } from '../../eval/stats';
+import type { ScoreMatrix } from '../../eval/stats';
+import { stratifiedBootstrapCI, probabilityOfImprovement } from '../../eval/bootstrap';
+import type { Interval } from '../../eval/bootstrap';
+import { hierarchicalMeanCI, pairedDifferenceCI } from '../../eval/hierarchical';
+import type { LayerLrEnvConfig } from '../env';
+import { bestPeak, gannoEvalRunKind, scorePeak } from '../evaluate';
+import type { ControllerRunResult, ControllerSpec, GannoEvalRunConfig, PeakLrScore } from '../evaluate';
+import type { BaselineDef } from './plan';
+import type { VariantAgent } from './training';
+
+/** One controller to evaluate on a set of task seeds. */
+export interface ControllerEntry {
+  /** Row label (e.g. `GANNO (greedy)`, `cosine`). */
+  label: string;
+  controller: ControllerSpec;
+  env: LayerLrEnvConfig;
+  seeds: readonly number[];
+  /** Run index within the label (e.g. the agent-training seed); 0 for deterministic baselines. */
+  run?: number;
+  /** Free-form tags copied into every row (e.g. `{ initialLr: 0.1 }`). */
+  tags?: Record<string, string | number>;
+}
+
+/** One evaluated run: the controller run result plus its label, run index and tags. */
+export type EvalRow = ControllerRunResult & { label: string; run: number; tags: Record<string, string | number> };
+
+/** Options of {@link evaluateEntries}. */
+export interface EvaluateEntriesOptions {
+  /** Experiment name in the store. */
+  name: string;
+  entries: readonly ControllerEntry[];
+  executor: Executor;
+  store: ExperimentStore;
+  /** Test examples evaluated per run (default 2000). */
+  testSize?: number;
+  progress?: ProgressSink;
+}
+
+/**
+ * Runs every entry on each of its task seeds as one `ganno-eval-run` job (cached by controller,
+ * env, task seed and test size) and returns one row per run, in entry order.
+ *
+ * @example
+ * ```ts
+ * const rows = await evaluateEntries({ name: 'ganno-12', entries: [{ label: 'cosine', controller: { type: 'schedule', schedule: { type: 'cosine' }, peakLr: 0.1 }, env, seeds: [1, 2] }], executor, store });
+ * ```
+ */
+export async function evaluateEntries(options: EvaluateEntriesOptions): Promise<EvalRow[]> {
+  const jobs = [];
+  const meta: { label: string; run: number; tags: Record<string, string | number> }[] = [];
+  const keys = new Set<string>();
+  for (const e of options.entries) {
+    if (!e.seeds.length) throw new Error(`evaluateEntries: entry ${JSON.stringify(e.label)} has no task seeds`);
+    const run = e.run ?? 0;
+    for (const seed of e.seeds) {
+      const tagKey = e.tags ? JSON.stringify(e.tags) : '';
+      const key = `${e.label}/run${run}/task${seed}${tagKey ? `/${tagKey}` : ''}`;
+      if (keys.has(key)) throw new Error(`evaluateEntries: duplicate (label, run, task, tags): ${key}`);
+      keys.add(key);
+      const cfg: GannoEvalRunConfig = { controller: e.controller, env: e.env, taskSeed: seed, testSize: options.testSize };
+      jobs.push(gannoEvalRunKind.job(key, cfg, seed));
+      meta.push({ label: e.label, run, tags: e.tags ?? {} });
+    }
+  }
+  const res = await runExperiment<ControllerRunResult>({ name: options.name, jobs, executor: options.executor, store: options.store, progress: options.progress });
+  return res.results.map((r, i) => ({ ...r, ...meta[i] }));
+}
+
+/** Result of tuning one baseline. */
+export interface TunedBaseline {
+  def: BaselineDef;
+  peakLr: number;
+  scores: PeakLrScore[];
+}
+
+/** Options of {@link tuneBaselines}. */
+export interface TuneBaselinesOptions {
+  baselines: readonly BaselineDef[];
+  /** The *training* task distribution. */
+  env: LayerLrEnvConfig;
+  grid: readonly number[];
+  /** Training task seeds (never test seeds). */
+  seeds: readonly number[];
+  executor: Executor;
+  store: ExperimentStore;
+  name?: string;
+  progress?: ProgressSink;
+}
+
+/**
+ * The controller spec of a baseline at a peak (base) LR.
+ *
+ * @example
+ * ```ts
+ * baselineController(baselineDefs(200)[4], 0.1); // { type: 'schedule', schedule: { type: 'cosine', ... }, peakLr: 0.1, name: 'cosine' }
+ * ```
+ */
+export function baselineController(def: BaselineDef, peakLr: number): ControllerSpec {
+  if (def.kind === 'schedule') {
+    if (!def.schedule) throw new Error(`baselineController: schedule baseline ${def.name} has no schedule`);
+    return { type: 'schedule', schedule: def.schedule, peakLr, name: def.name };
+  }
+  if (def.kind === 'lars') return { type: 'lars', ...(def.options ?? {}), peakLr, name: def.name };
+  return { type: 'hypergradient', beta: def.options?.beta ?? 1e-3, ...(def.options ?? {}), initialLr: peakLr, name: def.name };
+}
+
+/**
+ * Grid-searches every baseline's peak LR on the training tasks (lowest mean final validation loss;
+ * a grid value with any divergence is excluded), each grid point one cached job per task seed.
+ *
+ * @example
+ * ```ts
+ * const tuned = await tuneBaselines({ baselines: baselineDefs(200), env: plan.env, grid: plan.peakGrid, seeds: plan.tuneSeeds, executor, store });
+ * tuned.map((t) => `${t.def.name}: ${t.peakLr}`);
+ * ```
+ */
+export async function tuneBaselines(options: TuneBaselinesOptions): Promise<TunedBaseline[]> {
+  const entries: ControllerEntry[] = [];
+  const grids = options.baselines.map((def) => options.grid.map((g) => g * (def.gridScale ?? 1)));
+  options.baselines.forEach((def, b) =>
+    grids[b].forEach((peak) => entries.push({ label: `${def.name}@${peak}`, controller: baselineController(def, peak), env: options.env, seeds: options.seeds })),
+  );
+  const rows = await evaluateEntries({ name: options.name ?? 'ganno-tuning', entries, executor: options.executor, store: options.store, testSize: 1, progress: options.progress });
+  return options.baselines.map((def, b) => {
+    const scores = grids[b].map((peak) => scorePeak(peak, rows.filter((r) => r.label === `${def.name}@${peak}`)));
+    return { def, peakLr: bestPeak(scores), scores };
+  });
+}
+
+/**
+ * The entries of trained agents: one per agent (run = its seed), greedy or sampled.
+ *
+ * @example
+ * ```ts
+ * agentEntries(agents, 'GANNO (greedy)', env, plan.testSeeds, true);
+ * ```
+ */
+export function agentEntries(agents: readonly VariantAgent[], label: string, env: LayerLrEnvConfig, seeds: readonly number[], greedy = true, tags?: Record<string, string | number>): ControllerEntry[] {
+  return agents.map((a) => ({ label, controller: { type: 'policy', checkpoint: a.bestDir, greedy, name: label }, env, seeds, run: a.seed, tags }));
+}
+
+/** A metric of a run and its direction. */
+export interface MetricDef {
+  name: string;
+  get: (r: ControllerRunResult) => number;
+  higherIsBetter: boolean;
+}
+
+/** Test accuracy (diverged runs count 0), higher is better. */
+export const TEST_ACCURACY: MetricDef = { name: 'test accuracy', get: (r) => r.testAccuracy, higherIsBetter: true };
+/** Area under the normalised-time validation-loss curve (diverged runs held at the initial loss), lower is better. */
+export const VAL_LOSS_AUC: MetricDef = { name: 'val-loss AUC', get: (r) => r.valLossAuc, higherIsBetter: false };
+
+/**
+ * The score matrix `[run][task]` of one label (tasks in ascending seed order). Throws naming the
+ * label when a (run, task) cell is missing, so an incomplete grid is never silently averaged.
+ *
+ * @example
+ * ```ts
+ * scoreMatrix(rows, 'cosine', TEST_ACCURACY); // [[0.91, 0.88, ...]]
+ * ```
+ */
+export function scoreMatrix(rows: readonly EvalRow[], label: string, metric: MetricDef, filter?: (r: EvalRow) => boolean): number[][] {
+  const mine = rows.filter((r) => r.label === label && (!filter || filter(r)));
+  if (!mine.length) throw new Error(`scoreMatrix: no rows for ${JSON.stringify(label)}`);
+  const runs = [...new Set(mine.map((r) => r.run))].sort((a, b) => a - b);
+  const tasks = [...new Set(mine.map((r) => r.taskSeed))].sort((a, b) => a - b);
+  return runs.map((run) =>
+    tasks.map((t) => {
+      const r = mine.find((x) => x.run === run && x.taskSeed === t);
+      if (!r) throw new Error(`scoreMatrix: ${label} has no result for run ${run}, task ${t}`);
+      const v = metric.get(r);
+      if (!Number.isFinite(v)) throw new Error(`scoreMatrix: ${label} run ${run} task ${t}: ${metric.name} is ${v}`);
+      return v;
+    }),
+  );
+}
+
+/** One row of a summary table. */
+export interface SummaryRow {
+  label: string;
+  runs: number;
+  tasks: number;
+  mean: Interval;
+  iqm: Interval;
+  diverged: number;
+}
+
+/**
+ * Mean (two-level bootstrap 95% CI over tasks and runs) and IQM (stratified bootstrap CI) of a
+ * metric per label, with the number of diverged runs.
+ *
+ * @example
+ * ```ts
+ * summarise(rows, ['GANNO (greedy)', 'cosine'], TEST_ACCURACY).map((s) => `${s.label}: ${s.mean.point}`);
+ * ```
+ */
+export function summarise(rows: readonly EvalRow[], labels: readonly string[], metric: MetricDef, filter?: (r: EvalRow) => boolean): SummaryRow[] {
+  return labels.map((label) => {
+    const m = scoreMatrix(rows, label, metric, filter);
+    const diverged = rows.filter((r) => r.label === label && (!filter || filter(r)) && r.diverged).length;
+    return { label, runs: m.length, tasks: m[0].length, mean: hierarchicalMeanCI(m, { seed: 0 }), iqm: stratifiedBootstrapCI(m, aggregateIqm, { seed: 0 }), diverged };
+  });
+}
+
+/** Verdict of a pairwise claim. */
+export type ClaimVerdict = 'holds' | 'contradicted' | 'not shown';
+
+/** A pairwise claim "A is better than B on a metric", evaluated on the same tasks. */
+export interface ClaimResult {
+  claim: string;
+  metric: string;
+  /** Improvement of A over B in the metric's better direction, with its paired two-level bootstrap CI. */
+  improvement: Interval;
+  /** P(A > B) in the better direction (Agarwal et al.), stratified bootstrap CI. */
+  probabilityOfImprovement: Interval;
+  verdict: ClaimVerdict;
+  /** One sentence for the table. */
+  sentence: string;
+}
+
+function fmt(x: number, d: number): string {
+  return x.toFixed(d);
+}
+
+/**
+ * Whether "A beats B" holds here: the paired difference of means (A − B, sign flipped when lower is
+ * better) with its 95% CI; `holds` when the CI is above 0, `contradicted` when it is below 0,
+ * `not shown` when it contains 0. Scales: accuracy differences are reported in percentage points.
+ *
+ * @example
+ * ```ts
+ * const c = evaluateClaim('layerwise beats global', a, b, TEST_ACCURACY);
+ * c.sentence; // 'holds: +2.10 pp [0.40, 3.90] test accuracy, P(A > B) = 0.71 [0.58, 0.83]'
+ * ```
+ */
+export function evaluateClaim(claim: string, a: ScoreMatrix, b: ScoreMatrix, metric: MetricDef): ClaimResult {
+  const sign = metric.higherIsBetter ? 1 : -1;
+  const scale = metric === TEST_ACCURACY ? 100 : 1;
+  const d = pairedDifferenceCI(a, b, { seed: 0 });
+  const improvement = sign > 0 ? { point: scale * d.point, lo: scale * d.lo, hi: scale * d.hi } : { point: -scale * d.point, lo: -scale * d.hi, hi: -scale * d.lo };
+  const flip = (m: ScoreMatrix) => m.map((row) => row.map((v) => sign * v));
+  const poi = probabilityOfImprovement(flip(a), flip(b), { seed: 0 });
+  const verdict: ClaimVerdict = improvement.lo > 0 ? 'holds' : improvement.hi < 0 ? 'contradicted' : 'not shown';
+  const unit = scale === 100 ? ' pp' : '';
+  const num = `${improvement.point >= 0 ? '+' : ''}${fmt(improvement.point, 2)}${unit} [${fmt(improvement.lo, 2)}, ${fmt(improvement.hi, 2)}] ${metric.name}`;
+  const p = `P(A > B) = ${fmt(poi.point, 2)} [${fmt(poi.lo, 2)}, ${fmt(poi.hi, 2)}]`;
+  const head = verdict === 'holds' ? 'holds here' : verdict === 'contradicted' ? 'does not hold here (the opposite is significant)' : 'not shown here (the 95% CI includes 0)';
+  return { claim, metric: metric.name, improvement, probabilityOfImprovement: poi, verdict, sentence: `${head}: ${num}, ${p}` };
+}
+
+/** Formats an interval as `point [lo, hi]` with `d` decimals (times `scale`). */
+export function formatInterval(i: Interval, d = 2, scale = 1): string {
+  return `${(scale * i.point).toFixed(d)} [${(scale * i.lo).toFixed(d)}, ${(scale * i.hi).toFixed(d)}]`;
+}

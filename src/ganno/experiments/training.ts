@@ -1,0 +1,146 @@
+/**
+ * Training the GANNO agent variants of a plan as runtime jobs: one job per (variant, agent seed),
+ * run on any executor (a worker pool trains two agents at once on 2 cores), summaries cached in
+ * the experiment store and checkpoints kept on disk, so notebooks 11-15 share the same trained
+ * agents and an interrupted training resumes from its last checkpoint.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { ProgressSink } from '../../progress';
+import { runExperiment } from '../../runtime/experiment';
+import type { Executor } from '../../runtime/executor';
+import { defineJobKind } from '../../runtime/jobs';
+import { hashJson } from '../../runtime/json';
+import type { ExperimentStore } from '../../runtime/store';
+import { trainGannoAgents } from '../train';
+import type { GannoTrainConfig, GannoValidationPoint } from '../train';
+import type { GannoPlan } from './plan';
+import { variantTrainConfig } from './variants';
+import type { GannoVariant } from './variants';
+
+/** Config of one {@link gannoTrainKind} job. */
+export interface GannoTrainJobConfig {
+  /** `trainGannoAgents` config without `dir` (the folder is derived from it). */
+  train: Omit<GannoTrainConfig, 'dir'>;
+  /** Parent folder of the checkpoint folders. */
+  root: string;
+  /** Human-readable prefix of the folder name (variant and seed). */
+  label: string;
+}
+
+/** Summary of one trained agent (plain JSON; the policy itself is in `bestDir`). */
+export interface GannoTrainedAgent {
+  label: string;
+  seed: number;
+  /** Checkpoint folder (`<root>/<label>-<config hash>`). */
+  dir: string;
+  /** Best checkpoint on the validation tasks (evaluate this one). */
+  bestDir: string;
+  /** Mean team return per PPO update. */
+  teamReturn: number[];
+  validation: GannoValidationPoint[];
+  best: GannoValidationPoint | null;
+  featureNames: string[];
+  observationSize: number;
+  updates: number;
+  /** Training wall time of the job (summed over resumed parts is not tracked: this call's time). */
+  seconds: number;
+}
+
+/**
+ * The checkpoint folder of a training config: `<root>/<label>-<first 12 hex of the config hash>`,
+ * so a changed config never resumes from another config's checkpoint.
+ *
+ * @example
+ * ```ts
+ * trainFolder('results/ganno-agents', 'default-s0', cfg); // 'results/ganno-agents/default-s0-3fa1c2...'
+ * ```
+ */
+export function trainFolder(root: string, label: string, train: Omit<GannoTrainConfig, 'dir'>): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(label)) throw new Error(`trainFolder: label must use letters, digits, '.', '_' or '-', got ${JSON.stringify(label)}`);
+  return path.join(root, `${label}-${hashJson(train).slice(0, 12)}`);
+}
+
+/**
+ * Work function of {@link gannoTrainKind}: trains one agent (resuming from the folder's latest
+ * checkpoint when present) and returns its summary.
+ */
+export function gannoTrainJob(config: GannoTrainJobConfig): GannoTrainedAgent {
+  const dir = trainFolder(config.root, config.label, config.train);
+  const res = trainGannoAgents({ ...config.train, dir });
+  if (!res.bestDir) throw new Error(`GANNO training ${config.label}: no validation point was recorded (updates ${res.updates}); check evalEvery`);
+  return {
+    label: config.label,
+    seed: config.train.seed ?? 0,
+    dir,
+    bestDir: res.bestDir,
+    teamReturn: res.teamReturn,
+    validation: res.validation,
+    best: res.best,
+    featureNames: res.featureNames,
+    observationSize: res.observationSize,
+    updates: res.updates,
+    seconds: res.seconds,
+  };
+}
+
+/** Job kind `ganno-train`: one agent variant and seed (for `runExperiment` with any executor). */
+export const gannoTrainKind = defineJobKind({ name: 'ganno-train', module: __filename, export: 'gannoTrainJob', version: 'ganno-train@1', fn: gannoTrainJob });
+
+/** Options of {@link trainGannoVariants}. */
+export interface TrainVariantsOptions {
+  plan: GannoPlan;
+  variants: readonly GannoVariant[];
+  /** Agent seeds (default `plan.agentSeeds`). */
+  seeds?: readonly number[];
+  executor: Executor;
+  store: ExperimentStore;
+  /** Checkpoint root (default `ganno-agents/<preset>` next to the store file). */
+  root?: string;
+  /** Experiment name in the store (default `ganno-agents`). */
+  name?: string;
+  progress?: ProgressSink;
+}
+
+/** A trained agent with its variant. */
+export interface VariantAgent extends GannoTrainedAgent {
+  variant: string;
+}
+
+/**
+ * Trains every (variant, seed) agent of a plan that is not already trained and returns all
+ * summaries in (variant, seed) order. Cached summaries whose checkpoint folder has gone missing
+ * are retrained (the store alone cannot restore a policy).
+ *
+ * @example
+ * ```ts
+ * const agents = await trainGannoVariants({ plan, variants: [DEFAULT_VARIANT], executor: new WorkerPoolExecutor({ workers: 2 }), store: ExperimentStore.open() });
+ * agents[0].bestDir; // evaluate with { type: 'policy', checkpoint: agents[0].bestDir }
+ * ```
+ */
+export async function trainGannoVariants(options: TrainVariantsOptions): Promise<VariantAgent[]> {
+  const { plan, variants, executor, store } = options;
+  const seeds = options.seeds ?? plan.agentSeeds;
+  if (!variants.length) throw new Error('trainGannoVariants: no variants given');
+  const names = new Set<string>();
+  for (const v of variants) {
+    if (names.has(v.name)) throw new Error(`trainGannoVariants: variant name ${JSON.stringify(v.name)} appears twice`);
+    names.add(v.name);
+  }
+  const root = path.resolve(options.root ?? path.join(path.dirname(store.file), 'ganno-agents', plan.preset));
+  const entries = variants.flatMap((v) => seeds.map((seed) => ({ v, seed })));
+  const jobs = entries.map(({ v, seed }) => {
+    const cfg: GannoTrainJobConfig = { train: variantTrainConfig(plan, v, seed), root, label: `${v.name}-s${seed}` };
+    return gannoTrainKind.job(`${plan.preset}/${v.name}/seed${seed}`, cfg, seed);
+  });
+  const name = options.name ?? 'ganno-agents';
+  let res = await runExperiment<GannoTrainedAgent>({ name, jobs, executor, store, progress: options.progress });
+  const missing = res.results.map((r, i) => (fs.existsSync(path.join(r.bestDir, 'ganno.json')) ? -1 : i)).filter((i) => i >= 0);
+  if (missing.length) {
+    const redo = await runExperiment<GannoTrainedAgent>({ name, jobs: missing.map((i) => jobs[i]), executor, store, force: true, progress: options.progress });
+    const results = res.results.slice();
+    missing.forEach((i, k) => (results[i] = redo.results[k]));
+    res = { ...res, results };
+  }
+  return res.results.map((r, i) => ({ ...r, variant: entries[i].v.name }));
+}
