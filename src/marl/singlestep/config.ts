@@ -35,7 +35,19 @@ export const SingleStepConfigSchema = z
     divergenceWeight: z.number().min(0).default(0.1),
     /** Polyak rate tau of the target policies rho <- (1 - tau) rho + tau pi. */
     tau: z.number().min(0).max(1).default(0.01),
-    /** Actor optimiser (per-token logits). */
+    /**
+     * Policy of each group (agent, or the joint sequence with `jointAgent`).
+     * 'factorised': independent logits per token, `log pi_i(a_i) = sum_t log p_t(a_t)`.
+     * 'autoregressive': a small GRU per group reads the previous token's embedding (a start input
+     * at t = 0) and a per-position head gives token t's logits over its own vocabulary, so tokens
+     * of one agent can be correlated: `log pi_i(a_i) = sum_t log p_t(a_t | a_<t)`. Sampling is
+     * sequential. Target policies are Polyak averages of the GRU parameters, and the KL of the
+     * trust-region term is estimated per update (see `SingleStepLearner`).
+     */
+    policy: z.enum(['factorised', 'autoregressive']).default('factorised'),
+    /** Hidden size of the autoregressive policy's GRU (ignored by 'factorised'). */
+    gruSize: z.number().int().positive().default(32),
+    /** Actor optimiser (per-token logits, or the GRU parameters with `policy: 'autoregressive'`). */
     actorOptimizer: z.enum(['adam', 'sgd']).default('adam'),
     actorLr: z.number().positive().default(0.05),
     criticLr: z.number().positive().default(3e-3),

@@ -9,6 +9,7 @@ import { parseSingleStepConfig } from './config';
 import type { SingleStepConfig, SingleStepConfigInput } from './config';
 import { ReplayBuffer } from './replay';
 import type { ReplayState } from './replay';
+import { AutoregressivePolicy } from './autoregressive';
 
 /** A joint action: for each agent, its token indices. */
 export type JointAction = number[][];
@@ -41,8 +42,14 @@ export interface RunResult {
 export interface SingleStepLearnerState {
   version: 1;
   config: SingleStepConfig;
+  /** Factorised policy: the `[numTokens, Vmax]` logits (empty for the autoregressive policy). */
   logits: number[];
+  /** Factorised policy: the target probabilities (empty for the autoregressive policy). */
   rho: number[];
+  /** Autoregressive policy: GRU and head parameters by name. */
+  actor?: Record<string, number[]>;
+  /** Autoregressive policy: target-policy parameters by name. */
+  actorTarget?: Record<string, number[]>;
   critic: Record<string, number[]>;
   actorOpt: AdamState;
   criticOpt: AdamState;
@@ -74,6 +81,20 @@ export interface SingleStepLearnerState {
  *   constant), target policies `rho_i <- (1 - tau) rho_i + tau pi_i` per token. `w = 0` without replay
  *   is plain REINFORCE.
  * - `jointAgent: true`: one agent over the joint token sequence (single-agent REINFORCE baseline).
+ *   With factorised policies this makes exactly the updates of independent agents with the shared
+ *   reward; with `policy: 'autoregressive'` it is one GRU over all tokens, which can correlate
+ *   tokens across agents.
+ * - `policy: 'autoregressive'` (`gruSize`, default 32): per policy group a GRU reads the previous
+ *   token's embedding (a start input at t = 0) and a per-position head sized to token t's vocabulary
+ *   gives `p_t(. | a_<t)`; `log pi_g(a) = sum_t log p_t(a_t | a_<t)`, sampling is sequential from the
+ *   sample stream. Every feature above works with it: counterfactual alternatives are enumerated
+ *   with weights pi_g(a') where the group has at most `enumerateLimit` sequences, else sampled
+ *   autoregressively from pi_g; target policies rho are Polyak averages of the GRU parameters
+ *   (`theta_rho <- (1 - tau) theta_rho + tau theta`); the KL in the actor bracket is the update
+ *   batch's mean of `sum_t KL(pi(.|a_<t) || rho(.|a_<t))` (exact per-token KLs conditioned on each
+ *   row's prefix), and {@link klToTarget} is exact where enumerable, else a Monte-Carlo mean of the
+ *   same quantity over sequences drawn from pi. {@link actorGradient} then returns the gradient of
+ *   all GRU parameters (flattened in state order) instead of the logits table.
  *
  * Ask/tell: {@link propose} then {@link observe} (suits expensive, cached, parallel evaluations);
  * {@link run} loops over a synchronous reward function. Deterministic for a seed and backend.
@@ -81,6 +102,7 @@ export interface SingleStepLearnerState {
  * @example
  * ```ts
  * const learner = new SingleStepLearner({ agents: [{ name: 'aug', vocab: [15, 11] }, { name: 'hpo', vocab: [4, 3, 5] }], seed: 1 });
+ * // or, with correlated tokens inside each agent: { ..., policy: 'autoregressive', gruSize: 32 }
  * for (let it = 0; it < 20; it++) {
  *   const batch = learner.propose(8);
  *   learner.observe(batch, batch.map(evaluatePipeline));
@@ -100,8 +122,10 @@ export class SingleStepLearner {
   private readonly tokenOffset: number[];
   private readonly inputSize: number;
   private readonly groups: number[][];
-  private readonly logits: tf.Variable;
-  private readonly rho: tf.Variable;
+  private readonly logitsVar: tf.Variable | null;
+  private readonly rhoVar: tf.Variable | null;
+  /** The autoregressive policy (null for 'factorised'). */
+  private readonly ar: AutoregressivePolicy | null;
   private readonly maskBias: tf.Tensor;
   private readonly groupMatrix: tf.Tensor;
   private readonly actorParams: Map<string, tf.Variable>;
@@ -155,9 +179,18 @@ export class SingleStepLearner {
     this.groups.forEach((g, gi) => g.forEach((t) => (gm[t * this.groups.length + gi] = 1)));
     this.maskBias = tf.tensor2d(mask, [T, V]);
     this.groupMatrix = tf.tensor2d(gm, [T, this.groups.length]);
-    this.logits = ownedVariable(tf.zeros([T, V]), true, `singlestep_logits_${uid()}`);
-    this.rho = ownedVariable(tf.tidy(() => tf.softmax(tf.add(this.logits, this.maskBias))), false);
-    this.actorParams = new Map([['logits', this.logits]]);
+    if (c.policy === 'autoregressive') {
+      this.ar = new AutoregressivePolicy(this.groups, this.vocab, this.vmax, c.gruSize, root.fork('actor-init'));
+      this.logitsVar = null;
+      this.rhoVar = null;
+      this.actorParams = this.ar.params;
+    } else {
+      this.ar = null;
+      const logits = ownedVariable(tf.zeros([T, V]), true, `singlestep_logits_${uid()}`);
+      this.logitsVar = logits;
+      this.rhoVar = ownedVariable(tf.tidy(() => tf.softmax(tf.add(logits, this.maskBias))), false);
+      this.actorParams = new Map([['logits', logits]]);
+    }
 
     this.criticParams = new Map();
     const sizes = [this.inputSize, ...c.criticHidden, 1];
@@ -177,6 +210,16 @@ export class SingleStepLearner {
     this.valueOpt = Array.from({ length: numRewardSlots }, () => ({ step: 0, m: 0, v: 0 }));
   }
 
+  private get logits(): tf.Variable {
+    if (!this.logitsVar) throw new Error('SingleStepLearner: no per-token logits (policy is autoregressive)');
+    return this.logitsVar;
+  }
+
+  private get rho(): tf.Variable {
+    if (!this.rhoVar) throw new Error('SingleStepLearner: no per-token target table (policy is autoregressive)');
+    return this.rhoVar;
+  }
+
   /** Number of policy groups (agents, or 1 with `jointAgent`). */
   get numPolicies(): number {
     return this.groups.length;
@@ -189,6 +232,8 @@ export class SingleStepLearner {
 
   /**
    * Current token probabilities: `[agent][token]` -> Float32Array over that token's vocabulary.
+   * For the autoregressive policy these are the conditionals along the greedy prefix
+   * (`p_t(. | greedy a_<t)`), since its tokens have no fixed marginals.
    *
    * @example
    * ```ts
@@ -196,12 +241,46 @@ export class SingleStepLearner {
    * ```
    */
   probabilities(): Float32Array[][] {
+    this.checkAlive();
+    if (this.ar) {
+      const { row0Probs } = this.ar.decode(1, null);
+      return this.config.agents.map((a, i) => a.vocab.map((_, k) => row0Probs[this.tokenStart[i] + k]));
+    }
     const flat = this.flatProbs();
     return this.config.agents.map((a, i) => a.vocab.map((v, k) => flat.slice((this.tokenStart[i] + k) * this.vmax, (this.tokenStart[i] + k) * this.vmax + v)));
   }
 
-  /** The most probable token of every position (the policies' mode). */
+  /**
+   * `log pi_g(a_g)` of joint actions under the current policies, `[actions.length * numPolicies]`
+   * (row-major): the sum of the group's per-token log-probabilities (conditioned on the preceding
+   * tokens of the group for the autoregressive policy).
+   *
+   * @example
+   * ```ts
+   * const lp = learner.logProbs(learner.propose(4)); // 4 * numPolicies numbers
+   * ```
+   */
+  logProbs(actions: JointAction[]): Float32Array {
+    this.checkAlive();
+    const n = actions.length;
+    const T = this.numTokens;
+    const tokens = new Int32Array(n * T);
+    actions.forEach((a, b) => this.flattenInto(a, tokens, b * T, `actions[${b}]`));
+    if (this.ar) return this.ar.logProbs(tokens, n);
+    const p = this.flatProbs();
+    const G = this.groups.length;
+    const out = new Float32Array(n * G);
+    for (let b = 0; b < n; b++) this.groups.forEach((members, g) => members.forEach((t) => (out[b * G + g] += Math.log(p[t * this.vmax + tokens[b * T + t]]))));
+    return out;
+  }
+
+  /**
+   * The most probable token of every position (the policies' mode; for the autoregressive policy,
+   * greedy decoding: each token the arg-max given the greedy prefix).
+   */
   greedy(): JointAction {
+    this.checkAlive();
+    if (this.ar) return this.unflatten(this.ar.decode(1, null).tokens, 0);
     return this.probabilities().map((agent) => agent.map((p) => argmax(p)));
   }
 
@@ -216,6 +295,10 @@ export class SingleStepLearner {
   propose(n: number): JointAction[] {
     this.checkAlive();
     if (!Number.isInteger(n) || n < 1) throw new Error(`propose: n must be a positive integer, got ${n}`);
+    if (this.ar) {
+      const { tokens } = this.ar.decode(n, this.sampleRng);
+      return Array.from({ length: n }, (_, b) => this.unflatten(tokens, b));
+    }
     const p = this.flatProbs();
     const out: JointAction[] = [];
     for (let b = 0; b < n; b++) {
@@ -335,9 +418,10 @@ export class SingleStepLearner {
   }
 
   /**
-   * Gradient of the actor loss w.r.t. the `[numTokens, Vmax]` logits for given joint actions and
-   * advantages (`advantages[b * numPolicies + g]`) under the current pi, rho and w. For inspection
-   * and tests; does not change any state.
+   * Gradient of the actor loss w.r.t. the `[numTokens, Vmax]` logits (factorised) or w.r.t. every
+   * autoregressive parameter (the `actor` arrays of {@link getState}, concatenated in that order)
+   * for given joint actions and advantages (`advantages[b * numPolicies + g]`) under the current pi,
+   * rho and w. For inspection and tests; does not change any state.
    *
    * @example
    * ```ts
@@ -350,8 +434,9 @@ export class SingleStepLearner {
     const tokens = new Int32Array(n * this.numTokens);
     actions.forEach((a, b) => this.flattenInto(a, tokens, b * this.numTokens, `actions[${b}]`));
     const g = tf.tidy(() => {
-      const { grads } = tf.variableGrads(this.actorLossFn(tokens, n, advantages), [this.logits]);
-      return grads[this.logits.name];
+      const vars = this.ar ? [...this.actorParams.values()] : [this.logits];
+      const { grads } = tf.variableGrads(this.actorLossFn(tokens, n, advantages), vars);
+      return tf.concat(vars.map((v) => tf.reshape(grads[v.name], [-1])));
     });
     const out = g.dataSync().slice() as Float32Array;
     g.dispose();
@@ -375,8 +460,18 @@ export class SingleStepLearner {
     return this.cfAdvantages(tokens, actions.length, rng ?? new Rng(this.config.seed).fork('diagnostic'));
   }
 
-  /** Sum over policies of KL(pi || rho) (factored: sum over tokens). */
+  /**
+   * Sum over policies of KL(pi || rho) (factorised: exact sum over tokens; autoregressive: exact
+   * for groups with at most `enumerateLimit` sequences, else a Monte-Carlo estimate from
+   * `counterfactualSamples` sequences of a diagnostic stream that learning does not use).
+   */
   klToTarget(): number {
+    if (this.ar) {
+      // Exact where a group's space is enumerable; else Monte-Carlo from a diagnostic stream that
+      // does not touch the learning streams (deterministic for a seed and observation count).
+      const kl = this.ar.kl(this.config.counterfactualSamples, this.config.enumerateLimit, new Rng(this.config.seed).fork('kl-diagnostic').fork(this.observed));
+      return kl.reduce((s, x) => s + x, 0);
+    }
     const k = tf.tidy(() => tf.sum(this.klPerGroup()));
     const v = k.dataSync()[0];
     k.dispose();
@@ -405,8 +500,9 @@ export class SingleStepLearner {
     return {
       version: 1,
       config: JSON.parse(JSON.stringify(this.config)),
-      logits: Array.from(this.logits.dataSync()),
-      rho: Array.from(this.rho.dataSync()),
+      logits: this.ar ? [] : Array.from(this.logits.dataSync()),
+      rho: this.ar ? [] : Array.from(this.rho.dataSync()),
+      ...(this.ar ? { actor: this.ar.getValues('pi'), actorTarget: this.ar.getValues('rho') } : {}),
       critic,
       actorOpt: this.actorOpt.getState(),
       criticOpt: this.criticOpt.getState(),
@@ -435,12 +531,17 @@ export class SingleStepLearner {
     if (JSON.stringify(parseSingleStepConfig(state.config)) !== JSON.stringify(this.config)) {
       throw new Error('setState: state.config differs from this learner\'s config; build the learner with the saved config');
     }
-    const T = this.numTokens * this.vmax;
-    if (state.logits?.length !== T || state.rho?.length !== T) throw new Error(`setState: logits and rho must have ${T} numbers`);
-    tf.tidy(() => {
-      this.logits.assign(tf.tensor2d(state.logits, [this.numTokens, this.vmax]));
-      this.rho.assign(tf.tensor2d(state.rho, [this.numTokens, this.vmax]));
-    });
+    if (this.ar) {
+      this.ar.setValues('pi', state.actor, 'setState: actor');
+      this.ar.setValues('rho', state.actorTarget, 'setState: actorTarget');
+    } else {
+      const T = this.numTokens * this.vmax;
+      if (state.logits?.length !== T || state.rho?.length !== T) throw new Error(`setState: logits and rho must have ${T} numbers`);
+      tf.tidy(() => {
+        this.logits.assign(tf.tensor2d(state.logits, [this.numTokens, this.vmax]));
+        this.rho.assign(tf.tensor2d(state.rho, [this.numTokens, this.vmax]));
+      });
+    }
     for (const [name, v] of this.criticParams) {
       const vals = state.critic?.[name];
       if (!Array.isArray(vals) || vals.length !== v.size) throw new Error(`setState: critic.${name} must have ${v.size} numbers`);
@@ -464,8 +565,9 @@ export class SingleStepLearner {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.logits.dispose();
-    this.rho.dispose();
+    this.logitsVar?.dispose();
+    this.rhoVar?.dispose();
+    this.ar?.dispose();
     this.maskBias.dispose();
     this.groupMatrix.dispose();
     for (const v of this.criticParams.values()) v.dispose();
@@ -492,6 +594,11 @@ export class SingleStepLearner {
         out[at + this.tokenStart[i] + k] = v;
       }
     }
+  }
+
+  private unflatten(tokens: Int32Array, row: number): JointAction {
+    const at = row * this.numTokens;
+    return this.config.agents.map((a, i) => a.vocab.map((_, k) => tokens[at + this.tokenStart[i] + k]));
   }
 
   private flatProbs(): Float32Array {
@@ -586,12 +693,18 @@ export class SingleStepLearner {
   private cfAdvantages(tokens: Int32Array, n: number, rng: Rng = this.cfRng): Float32Array {
     const c = this.config;
     const D = this.inputSize;
-    const p = this.flatProbs();
-    const groupProbs = this.groups.map((g) => g.map((t) => p.subarray(t * this.vmax, t * this.vmax + this.vocab[t])));
-    const opts = { samples: c.counterfactualSamples, enumerateLimit: c.enumerateLimit, rng };
     // Alternatives are drawn once per update and shared by all rows (exact ones do not depend on the
-    // row; Monte-Carlo ones are common random numbers: each row's baseline stays unbiased).
-    const alts: Alternatives[] = groupProbs.map((gp) => counterfactualAlternatives(gp, { ...opts, mode: 'auto' }));
+    // row; Monte-Carlo ones are common random numbers: each row's baseline stays unbiased). The
+    // autoregressive policy enumerates its sequences weighted by pi_g, or samples them sequentially.
+    let alts: Alternatives[];
+    if (this.ar) {
+      alts = this.ar.alternatives(c.counterfactualSamples, c.enumerateLimit, rng);
+    } else {
+      const p = this.flatProbs();
+      const groupProbs = this.groups.map((g) => g.map((t) => p.subarray(t * this.vmax, t * this.vmax + this.vocab[t])));
+      const opts = { samples: c.counterfactualSamples, enumerateLimit: c.enumerateLimit, rng };
+      alts = groupProbs.map((gp) => counterfactualAlternatives(gp, { ...opts, mode: 'auto' }));
+    }
     // The critic's first layer is linear in the one-hot input, so the pre-activation of "row b with
     // group g's tokens replaced by alternative k" is P_b - F_{b,g} + A_{g,k}: no per-row inputs are
     // built, and each group's n x K alternatives go through the rest of the critic in one call.
@@ -712,6 +825,7 @@ export class SingleStepLearner {
   }
 
   private actorLossFn(tokens: Int32Array, n: number, adv: Float32Array): () => tf.Scalar {
+    if (this.ar) return this.arLossFn(this.ar, tokens, n, adv);
     const G = this.groups.length;
     const w = this.config.divergenceWeight;
     const tokensT = tf.tensor2d(tokens, [n, this.numTokens], 'int32');
@@ -724,7 +838,46 @@ export class SingleStepLearner {
     return () => tf.neg(tf.div(tf.sum(tf.mul(this.groupLogProb(this.logPiAll(), tokensT), coef)), n)) as tf.Scalar;
   }
 
+  /**
+   * Autoregressive actor loss `-(1/n) sum_b sum_g log pi_g(a_bg) * coef_bg` with the bracket
+   * `coef = A - w (log pi_g(a) - log rho_g(a) - KL_g)` held constant. KL_g is the mean over the
+   * update's rows of `sum_k KL(pi_g(.|a_<k) || rho_g(.|a_<k))`, the exact per-token KL conditioned
+   * on each row's sampled prefix (an unbiased estimate of the sequence KL for on-policy rows; it
+   * only acts as a baseline of the divergence term).
+   */
+  private arLossFn(ar: AutoregressivePolicy, tokens: Int32Array, n: number, adv: Float32Array): () => tf.Scalar {
+    const G = this.groups.length;
+    const w = this.config.divergenceWeight;
+    const { slots, seq } = ar.encode(tokens, n);
+    const slotsT = tf.tensor2d(slots, [G, ar.maxLen * n], 'int32');
+    const seqT = tf.tensor2d(seq, [G * ar.maxLen, n], 'int32');
+    const advT = tf.tensor2d(adv, [n, G]);
+    let coef = advT;
+    if (w !== 0) {
+      const piTable = ar.logTables(slotsT, n, 'pi');
+      const rhoTable = ar.logTables(slotsT, n, 'rho');
+      const logRatio = tf.sub(ar.seqLogProb(piTable, seqT, n), ar.seqLogProb(rhoTable, seqT, n));
+      const kl = tf.mean(ar.conditionalKl(piTable, rhoTable, n), 0, true); // [1, G]
+      coef = tf.sub(advT, tf.mul(w, tf.sub(logRatio, kl)));
+    }
+    return () => tf.neg(tf.div(tf.sum(tf.mul(ar.seqLogProb(ar.logTables(slotsT, n, 'pi'), seqT, n), coef)), n)) as tf.Scalar;
+  }
+
   private actorStep(tokens: Int32Array, n: number, adv: Float32Array): void {
+    if (this.ar) {
+      const params = this.actorParams;
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(this.actorLossFn(tokens, n, adv), [...params.values()]);
+        const byName = new Map<string, tf.Tensor>();
+        for (const [name, v] of params) byName.set(name, grads[v.name]);
+        if (this.config.actorOptimizer === 'sgd') {
+          for (const [name, v] of params) v.assign(tf.sub(v, tf.mul(byName.get(name)!, this.config.actorLr)));
+        } else {
+          this.actorOpt.apply(byName);
+        }
+      });
+      return;
+    }
     tf.tidy(() => {
       const { grads } = tf.variableGrads(this.actorLossFn(tokens, n, adv), [this.logits]);
       const g = grads[this.logits.name];
@@ -739,6 +892,10 @@ export class SingleStepLearner {
   private polyak(): void {
     const tau = this.config.tau;
     if (tau === 0) return;
+    if (this.ar) {
+      this.ar.polyak(tau);
+      return;
+    }
     tf.tidy(() => {
       this.rho.assign(tf.add(tf.mul(this.rho, 1 - tau), tf.mul(tf.softmax(tf.add(this.logits, this.maskBias)), tau)));
     });
