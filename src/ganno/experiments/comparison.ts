@@ -12,6 +12,7 @@ import { aggregateIqm } from '../../eval/stats';
 import type { ScoreMatrix } from '../../eval/stats';
 import { stratifiedBootstrapCI, probabilityOfImprovement } from '../../eval/bootstrap';
 import type { Interval } from '../../eval/bootstrap';
+import type { MarlEvalRecord } from '../../eval/export';
 import { hierarchicalMeanCI, pairedDifferenceCI } from '../../eval/hierarchical';
 import type { LayerLrEnvConfig } from '../env';
 import { bestPeak, gannoEvalRunKind, scorePeak } from '../evaluate';
@@ -236,8 +237,10 @@ function fmt(x: number, d: number): string {
 
 /**
  * Whether "A beats B" holds here: the paired difference of means (A − B, sign flipped when lower is
- * better) with its 95% CI; `holds` when the CI is above 0, `contradicted` when it is below 0,
- * `not shown` when it contains 0. Scales: accuracy differences are reported in percentage points.
+ * better) with its 95% CI; `holds` when the CI is above `-margin` (default 0: A is better; a
+ * positive margin turns the claim into non-inferiority, "A is at most `margin` worse", which is how
+ * "competitive with" is tested), `contradicted` when the CI is below `-margin`, `not shown` when it
+ * contains `-margin`. Accuracy differences and margins are in percentage points.
  *
  * @example
  * ```ts
@@ -245,19 +248,42 @@ function fmt(x: number, d: number): string {
  * c.sentence; // 'holds: +2.10 pp [0.40, 3.90] test accuracy, P(A > B) = 0.71 [0.58, 0.83]'
  * ```
  */
-export function evaluateClaim(claim: string, a: ScoreMatrix, b: ScoreMatrix, metric: MetricDef): ClaimResult {
+export function evaluateClaim(claim: string, a: ScoreMatrix, b: ScoreMatrix, metric: MetricDef, options: { margin?: number } = {}): ClaimResult {
+  const margin = options.margin ?? 0;
+  if (!(Number.isFinite(margin) && margin >= 0)) throw new Error(`evaluateClaim: margin must be a non-negative number, got ${margin}`);
   const sign = metric.higherIsBetter ? 1 : -1;
   const scale = metric === TEST_ACCURACY ? 100 : 1;
   const d = pairedDifferenceCI(a, b, { seed: 0 });
   const improvement = sign > 0 ? { point: scale * d.point, lo: scale * d.lo, hi: scale * d.hi } : { point: -scale * d.point, lo: -scale * d.hi, hi: -scale * d.lo };
   const flip = (m: ScoreMatrix) => m.map((row) => row.map((v) => sign * v));
   const poi = probabilityOfImprovement(flip(a), flip(b), { seed: 0 });
-  const verdict: ClaimVerdict = improvement.lo > 0 ? 'holds' : improvement.hi < 0 ? 'contradicted' : 'not shown';
+  const verdict: ClaimVerdict = improvement.lo > -margin ? 'holds' : improvement.hi < -margin ? 'contradicted' : 'not shown';
   const unit = scale === 100 ? ' pp' : '';
   const num = `${improvement.point >= 0 ? '+' : ''}${fmt(improvement.point, 2)}${unit} [${fmt(improvement.lo, 2)}, ${fmt(improvement.hi, 2)}] ${metric.name}`;
   const p = `P(A > B) = ${fmt(poi.point, 2)} [${fmt(poi.lo, 2)}, ${fmt(poi.hi, 2)}]`;
-  const head = verdict === 'holds' ? 'holds here' : verdict === 'contradicted' ? 'does not hold here (the opposite is significant)' : 'not shown here (the 95% CI includes 0)';
+  const m = margin > 0 ? `${fmt(-margin, 2)}${scale === 100 ? ' pp' : ''}` : '0';
+  const head = verdict === 'holds' ? 'holds here' : verdict === 'contradicted' ? `does not hold here (the 95% CI is below ${m})` : `not shown here (the 95% CI includes ${m})`;
   return { claim, metric: metric.name, improvement, probabilityOfImprovement: poi, verdict, sentence: `${head}: ${num}, ${p}` };
+}
+
+/**
+ * Raw per-run results in the MARL evaluation JSON layout (`absolute_metrics` per run): env
+ * `ganno`, task `<prefix>task<seed>`, algorithm = row label, run = agent seed (0 for baselines).
+ * Non-finite metrics (the test loss of a diverged run) are left out of that run's record.
+ *
+ * @example
+ * ```ts
+ * writeMarlEvalJson('results/12/raw.json', marlEvalRecords(rows));
+ * ```
+ */
+export function marlEvalRecords(rows: readonly EvalRow[], taskPrefix = ''): MarlEvalRecord[] {
+  return rows.map((r) => {
+    const metrics: Record<string, number> = { test_accuracy: r.testAccuracy, val_loss_auc: r.valLossAuc, diverged: r.diverged ? 1 : 0 };
+    if (Number.isFinite(r.testLoss)) metrics.test_loss = r.testLoss;
+    if (Number.isFinite(r.finalValLoss)) metrics.final_val_loss = r.finalValLoss;
+    const tag = Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(',');
+    return { env: 'ganno', task: `${taskPrefix}${tag ? `${tag}/` : ''}task${r.taskSeed}`, algorithm: r.label, run: r.run, step: 'absolute' as const, metrics };
+  });
 }
 
 /** Formats an interval as `point [lo, hi]` with `d` decimals (times `scale`). */

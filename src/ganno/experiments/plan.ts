@@ -78,7 +78,7 @@ export function gannoPlan(preset: GannoPreset): GannoPlan {
   if (preset !== 'smoke' && preset !== 'quick' && preset !== 'full') throw new Error(`gannoPlan: unknown preset ${JSON.stringify(preset)}; expected smoke, quick or full`);
   const p = {
     smoke: { totalSteps: 40, trainSize: 500, valSize: 200, updates: 2, evalEvery: 1, seeds: 1, tests: 2, tune: 1, grid: [0.03, 0.3], valSeeds: 1 },
-    quick: { totalSteps: 200, trainSize: 2000, valSize: 500, updates: 24, evalEvery: 4, seeds: 3, tests: 8, tune: 3, grid: [0.01, 0.03, 0.1, 0.3, 1], valSeeds: 3 },
+    quick: { totalSteps: 200, trainSize: 2000, valSize: 500, updates: 16, evalEvery: 4, seeds: 3, tests: 8, tune: 3, grid: [0.01, 0.03, 0.1, 0.3, 1], valSeeds: 3 },
     full: { totalSteps: 300, trainSize: 2000, valSize: 500, updates: 40, evalEvery: 5, seeds: 5, tests: 12, tune: 4, grid: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1], valSeeds: 4 },
   }[preset];
   const task = { datasets: ['digits' as const], model: 'mlp' as const, depth: [1, 2] as [number, number], widths: [32, 64, 128], initialLr: [0.01, 0.3] as [number, number], k: 10, totalSteps: p.totalSteps, trainSize: p.trainSize, valSize: p.valSize, batchSize: 64 };
