@@ -164,7 +164,8 @@ export const TEST_ACCURACY: MetricDef = { name: 'test accuracy', get: (r) => r.t
 export const VAL_LOSS_AUC: MetricDef = { name: 'val-loss AUC', get: (r) => r.valLossAuc, higherIsBetter: false };
 
 /**
- * The score matrix `[run][task]` of one label (tasks in ascending seed order). Throws naming the
+ * The score matrix `[run][task]` of one label; a task column is a (tags, task seed) pair, so grid cells
+ * tagged e.g. `{ initialLr }` are separate tasks (ascending seed order within equal tags). Throws naming the
  * label when a (run, task) cell is missing, so an incomplete grid is never silently averaged.
  *
  * @example
@@ -176,16 +177,29 @@ export function scoreMatrix(rows: readonly EvalRow[], label: string, metric: Met
   const mine = rows.filter((r) => r.label === label && (!filter || filter(r)));
   if (!mine.length) throw new Error(`scoreMatrix: no rows for ${JSON.stringify(label)}`);
   const runs = [...new Set(mine.map((r) => r.run))].sort((a, b) => a - b);
-  const tasks = [...new Set(mine.map((r) => r.taskSeed))].sort((a, b) => a - b);
+  const tasks = [...new Map(mine.map((r) => [taskKey(r), r])).values()].sort(compareTasks).map(taskKey);
+  const byCell = new Map(mine.map((r) => [`${r.run}#${taskKey(r)}`, r]));
   return runs.map((run) =>
     tasks.map((t) => {
-      const r = mine.find((x) => x.run === run && x.taskSeed === t);
+      const r = byCell.get(`${run}#${t}`);
       if (!r) throw new Error(`scoreMatrix: ${label} has no result for run ${run}, task ${t}`);
       const v = metric.get(r);
       if (!Number.isFinite(v)) throw new Error(`scoreMatrix: ${label} run ${run} task ${t}: ${metric.name} is ${v}`);
       return v;
     }),
   );
+}
+
+/** A task column: its tags (e.g. the robustness grid cell) and seed. */
+function taskKey(r: EvalRow): string {
+  const tags = Object.entries(r.tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join(',');
+  return tags ? `${tags}/${r.taskSeed}` : String(r.taskSeed);
+}
+
+function compareTasks(a: EvalRow, b: EvalRow): number {
+  const ka = taskKey(a).replace(/\/?\d+$/, '');
+  const kb = taskKey(b).replace(/\/?\d+$/, '');
+  return ka < kb ? -1 : ka > kb ? 1 : a.taskSeed - b.taskSeed;
 }
 
 /** One row of a summary table. */
