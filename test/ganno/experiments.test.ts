@@ -76,6 +76,14 @@ describe('ganno/experiments: plans, variants, cached training and evaluation gri
     assert.equal(evaluateClaim('B beats A', base, better, TEST_ACCURACY).verdict, 'contradicted');
     const noisy = [0, 1, 2].map((s) => base[0].map((v, j) => v + (((s * 7 + j * 3) % 5) - 2) * 0.02));
     assert.equal(evaluateClaim('noise', noisy, base, TEST_ACCURACY).verdict, 'not shown');
+    // too few tasks: no verdict, however large the difference
+    const two = evaluateClaim('tiny', [[0.9, 0.9]], [[0.1, 0.1]], TEST_ACCURACY);
+    assert.equal(two.verdict, 'not shown');
+    assert.match(two.sentence, /only 2 tasks/);
+    // a margin turns it into non-inferiority: 0.5 pp worse is within a 1 pp margin
+    const worse = [0, 1].map(() => base[0].map((v) => v - 0.005));
+    assert.equal(evaluateClaim('competitive', worse, base, TEST_ACCURACY, { margin: 1 }).verdict, 'holds');
+    assert.equal(evaluateClaim('better', worse, base, TEST_ACCURACY).verdict, 'contradicted');
     // lower-is-better metrics flip the sign
     const auc = evaluateClaim('lower AUC', base.map((r) => r.map((v) => v - 0.1)), base, VAL_LOSS_AUC);
     assert.equal(auc.verdict, 'holds');

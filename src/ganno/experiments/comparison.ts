@@ -229,6 +229,9 @@ export function summarise(rows: readonly EvalRow[], labels: readonly string[], m
   });
 }
 
+/** Fewest paired tasks for which {@link evaluateClaim} gives a verdict (a bootstrap over 1-2 tasks says nothing). */
+export const MIN_CLAIM_TASKS = 3;
+
 /** Verdict of a pairwise claim. */
 export type ClaimVerdict = 'holds' | 'contradicted' | 'not shown';
 
@@ -254,7 +257,8 @@ function fmt(x: number, d: number): string {
  * better) with its 95% CI; `holds` when the CI is above `-margin` (default 0: A is better; a
  * positive margin turns the claim into non-inferiority, "A is at most `margin` worse", which is how
  * "competitive with" is tested), `contradicted` when the CI is below `-margin`, `not shown` when it
- * contains `-margin`. Accuracy differences and margins are in percentage points.
+ * contains `-margin`. Accuracy differences and margins are in percentage points. With fewer than
+ * {@link MIN_CLAIM_TASKS} tasks the verdict is always `not shown`.
  *
  * @example
  * ```ts
@@ -271,12 +275,14 @@ export function evaluateClaim(claim: string, a: ScoreMatrix, b: ScoreMatrix, met
   const improvement = sign > 0 ? { point: scale * d.point, lo: scale * d.lo, hi: scale * d.hi } : { point: -scale * d.point, lo: -scale * d.hi, hi: -scale * d.lo };
   const flip = (m: ScoreMatrix) => m.map((row) => row.map((v) => sign * v));
   const poi = probabilityOfImprovement(flip(a), flip(b), { seed: 0 });
-  const verdict: ClaimVerdict = improvement.lo > -margin ? 'holds' : improvement.hi < -margin ? 'contradicted' : 'not shown';
+  const tasks = a[0]?.length ?? 0;
+  const tooFew = tasks < MIN_CLAIM_TASKS;
+  const verdict: ClaimVerdict = tooFew ? 'not shown' : improvement.lo > -margin ? 'holds' : improvement.hi < -margin ? 'contradicted' : 'not shown';
   const unit = scale === 100 ? ' pp' : '';
   const num = `${improvement.point >= 0 ? '+' : ''}${fmt(improvement.point, 2)}${unit} [${fmt(improvement.lo, 2)}, ${fmt(improvement.hi, 2)}] ${metric.name}`;
   const p = `P(A > B) = ${fmt(poi.point, 2)} [${fmt(poi.lo, 2)}, ${fmt(poi.hi, 2)}]`;
   const m = margin > 0 ? `${fmt(-margin, 2)}${scale === 100 ? ' pp' : ''}` : '0';
-  const head = verdict === 'holds' ? 'holds here' : verdict === 'contradicted' ? `does not hold here (the 95% CI is below ${m})` : `not shown here (the 95% CI includes ${m})`;
+  const head = tooFew ? `not shown here (only ${tasks} task${tasks === 1 ? '' : 's'}; at least ${MIN_CLAIM_TASKS} are needed for a verdict)` : verdict === 'holds' ? 'holds here' : verdict === 'contradicted' ? `does not hold here (the 95% CI is below ${m})` : `not shown here (the 95% CI includes ${m})`;
   return { claim, metric: metric.name, improvement, probabilityOfImprovement: poi, verdict, sentence: `${head}: ${num}, ${p}` };
 }
 

@@ -8,5 +8,5 @@ export { DEFAULT_VARIANT, gannoVariants, variantEnv, variantTrainConfig } from '
 export type { GannoVariant } from './variants';
 export { gannoTrainJob, gannoTrainKind, trainFolder, trainGannoVariants } from './training';
 export type { GannoTrainJobConfig, GannoTrainedAgent, TrainVariantsOptions, VariantAgent } from './training';
-export { evaluateEntries, tuneBaselines, baselineController, agentEntries, scoreMatrix, summarise, evaluateClaim, formatInterval, marlEvalRecords, TEST_ACCURACY, VAL_LOSS_AUC } from './comparison';
+export { MIN_CLAIM_TASKS, evaluateEntries, tuneBaselines, baselineController, agentEntries, scoreMatrix, summarise, evaluateClaim, formatInterval, marlEvalRecords, TEST_ACCURACY, VAL_LOSS_AUC } from './comparison';
 export type { ControllerEntry, EvalRow, EvaluateEntriesOptions, TunedBaseline, TuneBaselinesOptions, MetricDef, SummaryRow, ClaimVerdict, ClaimResult } from './comparison';
