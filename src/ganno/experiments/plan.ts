@@ -48,6 +48,8 @@ export interface GannoPlan {
   robustness: { initialLrs: number[]; weightDecays: number[]; seeds: number[] };
   /** Zero-shot targets (notebook 14). */
   generalisation: GeneralisationTarget[];
+  /** Test task seeds of every zero-shot target (the first of `testSeeds` in `smoke`, all of them otherwise). */
+  generalisationSeeds: number[];
   /** Decision intervals K of the ablation (the default K is the plan env's). */
   ablationK: number[];
 }
@@ -97,10 +99,11 @@ export function gannoPlan(preset: GannoPreset): GannoPlan {
       : { initialLrs: [1e-4, 1e-3, 1e-2, 0.1, 0.5, 1, 3], weightDecays: [0, 1e-4, 1e-3, 1e-2], seeds: range(TEST_SEED_BASE, preset === 'quick' ? 3 : 5) },
     generalisation: [
       { name: 'deeper MLP (4-5 hidden layers)', description: 'digits, MLP with 4-5 hidden layers: 5-6 layer agents (trained with 2-3)', env: { task: { ...task, depth: [4, 5] } } },
-      { name: 'CNN', description: 'digits, CNN with 1-2 conv blocks (3x3 conv, 2x2 pool) and a dense head: conv-layer agents never seen in training', env: { task: { ...task, model: 'cnn', depth: [1, 2], filters: [8, 16] } } },
+      { name: 'CNN', description: 'digits, CNN with 1-2 conv blocks (3x3 conv, 2x2 pool) and a dense head: conv-layer agents never seen in training', env: { task: { ...task, model: 'cnn', depth: smoke ? [1, 1] : [1, 2], filters: smoke ? [8] : [8, 16] } } },
       { name: 'Fashion-MNIST', description: 'Fashion-MNIST (harder images), same MLP distribution', env: { task: { ...task, datasets: ['fashion-mnist'] } } },
       { name: `longer runs (${smoke ? 2 : 3}x steps)`, description: `digits, same MLPs, ${smoke ? 2 : 3}x the SGD steps (horizon ${smoke ? 2 : 3}x the training horizon)`, env: { task: { ...task, totalSteps: (smoke ? 2 : 3) * p.totalSteps } } },
     ],
+    generalisationSeeds: range(TEST_SEED_BASE, smoke ? 1 : p.tests),
     ablationK: smoke ? [20] : [5, 20],
   };
 }
