@@ -22,6 +22,11 @@ import type { SampledTask } from './tasks';
  *   {@link GLOBAL_AGENT_FEATURE_NAMES}); `featureWarmup`: running-norm warm-up (20).
  * - `divergencePenalty`: the team reward of a step in which training diverges is `-divergencePenalty` (default 1); the episode then terminates.
  * - `terminalAccuracyWeight`: weight of the final validation accuracy added to the last step's reward (default 0 = off).
+ * - `rewardScale`: every team reward (the log-ratio, the terminal term and the divergence penalty)
+ *   is multiplied by it (default 1 = the spec's units). Per-interval rewards are small (about
+ *   1e-4..1e-2 for a slowly training network) next to a fresh critic's outputs (order 1), so PPO's
+ *   advantages are then dominated by the critic's error; a scale of about 100 fixes that (measured
+ *   for the single global-LR agent; see src/ganno/README.md).
  * - `lossEmaBeta`: per-SGD-step EMA factor of the training loss and per-sample loss variance (0.9).
  * - `gradEmaBeta`: per-decision EMA factor of log gradient norms (0.9).
  * - `evalBatchSize`: validation evaluation batch size (512; does not change results beyond float rounding order).
@@ -42,6 +47,7 @@ export const LayerLrEnvConfigSchema = z
     featureWarmup: z.number().int().nonnegative().default(20),
     divergencePenalty: z.number().nonnegative().finite().default(1),
     terminalAccuracyWeight: z.number().nonnegative().finite().default(0),
+    rewardScale: z.number().positive().finite().default(1),
     lossEmaBeta: z.number().min(0).lt(1).default(0.9),
     gradEmaBeta: z.number().min(0).lt(1).default(0.9),
     evalBatchSize: z.number().int().positive().default(512),
@@ -109,7 +115,8 @@ interface IntervalOutcome {
  * group i (a dense or conv layer with its bias). Each step applies all agents' actions at once,
  * runs K SGD steps (the task's optimiser, per-layer state) and evaluates a fixed validation set.
  * Team reward `G_t = -(ln L_val(t+1) - ln L_val(t))`, plus `terminalAccuracyWeight * acc` at the
- * last step; a divergence (non-finite loss or weights) gives `-divergencePenalty` and terminates.
+ * last step; a divergence (non-finite loss or weights) gives `-divergencePenalty` and terminates
+ * (all multiplied by `rewardScale`, default 1).
  * The episode terminates after T = totalSteps / K decisions.
  *
  * Difference rewards: {@link counterfactualTeamReward} replays the same K mini-batches from one
@@ -525,6 +532,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       reward = -(Math.log(valLoss) - Math.log(s.valLoss));
       if (s.t + 1 >= s.horizon && limit >= s.k) reward += this.config.terminalAccuracyWeight * valAccuracy;
     }
+    if (this.config.rewardScale !== 1) reward *= this.config.rewardScale;
     return { diverged, losses, vars, gradNorm, updateNorm, signAgreement, weightNorm, net, valLoss, valAccuracy, reward };
   }
 
