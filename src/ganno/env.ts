@@ -145,6 +145,11 @@ interface IntervalOutcome {
  *   r = s;
  * }
  * env.dispose();
+ *
+ * const single = new LayerLrEnv({ control: 'global' }); // one agent, one LR for every layer
+ * single.reset(1);
+ * single.step([8]); // every layer's LR x2
+ * single.dispose();
  * ```
  */
 export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
