@@ -237,6 +237,9 @@ describe('ganno/single global-LR agent (control: global)', function () {
       /control 'global', this run has control 'layerwise'/,
     );
     ctrl.policy.dispose();
+    // MAPPO's centralised critic (summary state of the one observation) trains too
+    const mappo = trainGannoAgents({ env: envCfg, numEnvs: 1, policy: { hiddenSizes: [16], gruSize: 16, critic: 'centralised' }, ppo: { chunkLength: 4 }, seed: 3, updates: 1, valSeeds: [9001], dir: path.join(root, 'mappo') });
+    assert.ok(mappo.teamReturn.every(Number.isFinite) && mappo.validation.every((v) => Number.isFinite(v.score)));
     assert.equal(tf.memory().numTensors, before, 'no tensor leak');
   });
 
