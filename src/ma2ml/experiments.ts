@@ -100,7 +100,7 @@ export function parsePlan(plan: unknown): Ma2mlPlan {
 /**
  * The plan of notebooks 21 and 22 for a preset (a fresh copy each call). Budget arithmetic and the
  * reasons for each number are in `src/ma2ml/README.md` ("Experiments").
- * - `smoke` (CI, < 60 s per notebook): MLP smoke space, 2 seeds x 8 evaluations, inline.
+ * - `smoke` (CI, < 60 s per notebook): MLP smoke space, 2 seeds x 6 evaluations (batch 3), proxy 200 / 200 examples, inline.
  * - `quick` (< 30 min for both notebooks): plain-conv quick space, 3 seeds x 20 evaluations (batch 4),
  *   proxy 1000 training / 500 validation examples x 1 epoch, 2 workers.
  * - `full` (< 3 h): the quick conv space at its default proxy (2000 / 1000 x 1 epoch), 5 seeds x 40
@@ -126,14 +126,14 @@ export function ma2mlPlan(preset: Ma2mlPreset): Ma2mlPlan {
     plan = {
       ...base,
       spacePreset: 'smoke',
-      description: 'smoke: MLP search space, 500/500 proxy examples x 1 epoch, tiny counts (checks the pipeline, not the claims)',
+      description: 'smoke: MLP search space, 200/200 proxy examples x 1 epoch, 2 seeds x 6 evaluations (checks the code path, not the claims)',
       seeds: [0, 1],
-      evaluations: 8,
-      batchSize: 4,
+      evaluations: 6,
+      batchSize: 3,
       flopsBudgets: flopsBudgets('smoke'),
-      evaluation: { ...evaluationDefaults('smoke'), seed: 0 },
+      evaluation: { data: { source: 'auto', trainSubset: 200, validationSize: 200, dataSeed: 0 }, epochs: 1, seed: 0 },
       workers: 0,
-      retrain: { epochs: 1, trainLimit: 500, testLimit: 500, seed: 0 },
+      retrain: { epochs: 1, trainLimit: 200, testLimit: 200, seed: 0 },
       noise: { pipelines: 2, seeds: [0, 1] },
       ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1], synthetic: { seeds: [0, 1, 2], updates: 6, batchSize: 8, rewardSeed: 7 } },
     };
@@ -884,4 +884,134 @@ export function batchMeans(result: SearchResult): number[] {
     sums.set(e.batch, v);
   }
   return [...sums.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v.s / v.n);
+}
+
+/** Drop statistics of one divergence weight (see {@link monotonicRows}). */
+export interface MonotonicSummary {
+  divergenceWeight: number;
+  /** Exact synthetic check: drops over all updates and seeds, and the per-seed drop fraction (mean [CI]). */
+  syntheticDrops: number;
+  syntheticUpdates: number;
+  syntheticDropFraction: Interval;
+  /** Mean exact expected reward per update over seeds (index 0: the uniform policy). */
+  syntheticMeanCurve: number[];
+  /** Training evaluator: per-seed fraction of batches whose mean reward is below the previous batch's (noisy estimate), mean [CI]; null without runs. */
+  trainingDropFraction: Interval | null;
+  /** The sentence on the paper's monotonic-improvement claim for this w. */
+  claim: string;
+}
+
+/**
+ * Summaries of the monotonic-improvement check per divergence weight w: exact drop counts on the
+ * synthetic reward (from {@link monotonicSynthetic}) and the batch-mean drop fraction of the
+ * training-evaluator runs labelled `ma2ml w=<w>` at `budget` (when present), plus ablation rows
+ * comparing each w > 0 with w = 0 (fewer drops is better).
+ *
+ * @example
+ * ```ts
+ * const { summaries, rows } = monotonicRows(traces, runs, plan.flopsBudgets[0], plan.bootstrap);
+ * ```
+ */
+export function monotonicRows(
+  traces: readonly MonotonicTrace[],
+  runs: readonly SearchRun[],
+  budget: number,
+  bs: { reps?: number; seed?: number } = {},
+): { summaries: MonotonicSummary[]; rows: AblationRow[] } {
+  const o = { reps: bs.reps ?? 2000, seed: bs.seed ?? 0 };
+  const weights = [...new Set(traces.map((t) => t.divergenceWeight))];
+  if (weights.length === 0) throw new Error('monotonicRows: no traces');
+  const drops = (w: number) => traces.filter((t) => t.divergenceWeight === w).map((t) => t.dropFraction);
+  const trainingDrops = (w: number) => {
+    const sel = selectRuns(runs, `ma2ml w=${w}`, budget);
+    return sel.map((r) => dropFraction(batchMeans(r.result)));
+  };
+  const summaries: MonotonicSummary[] = weights.map((w) => {
+    const tr = traces.filter((t) => t.divergenceWeight === w);
+    const updates = tr.reduce((s, t) => s + t.expected.length - 1, 0);
+    const count = tr.reduce((s, t) => s + Math.round(t.dropFraction * (t.expected.length - 1)), 0);
+    const len = tr[0].expected.length;
+    const curve = Array.from({ length: len }, (_, k) => tr.reduce((s, t) => s + t.expected[k], 0) / tr.length);
+    const frac = meanCI(drops(w), o);
+    const td = trainingDrops(w);
+    const claim =
+      count === 0
+        ? `holds here (w = ${w}): the exact expected reward never dropped in ${updates} updates (${tr.length} seeds)`
+        : `does not hold exactly (w = ${w}): the exact expected reward dropped in ${count} of ${updates} updates, per-seed fraction ${formatInterval(frac)}`;
+    return { divergenceWeight: w, syntheticDrops: count, syntheticUpdates: updates, syntheticDropFraction: frac, syntheticMeanCurve: curve, trainingDropFraction: td.length > 0 ? meanCI(td, o) : null, claim };
+  });
+  const rows: AblationRow[] = [];
+  if (weights.includes(0)) {
+    const d0 = drops(0);
+    for (const w of weights.filter((x) => x !== 0)) {
+      const dw = drops(w);
+      const diff = differenceCI(dw, d0, o);
+      const s = summaries.find((x) => x.divergenceWeight === w) as MonotonicSummary;
+      rows.push({
+        ablation: 'monotonic improvement (synthetic, exact)',
+        comparison: `w=${w} vs w=0`,
+        metric: 'fraction of updates where the expected reward drops',
+        a: s.syntheticDropFraction,
+        b: meanCI(d0, o),
+        difference: diff,
+        claim: `${s.claim}; vs w = 0: ${claimSentence({ a: `w=${w}`, b: 'w=0', metric: 'drop fraction', diff, higherIsBetter: false })}`,
+      });
+      const t0 = trainingDrops(0);
+      const tw = trainingDrops(w);
+      if (t0.length > 0 && tw.length > 0) {
+        const dt = differenceCI(tw, t0, o);
+        rows.push({
+          ablation: 'monotonic improvement (training, batch means)',
+          comparison: `w=${w} vs w=0`,
+          metric: 'fraction of batches whose mean reward drops',
+          a: meanCI(tw, o),
+          b: meanCI(t0, o),
+          difference: dt,
+          claim: claimSentence({ a: `w=${w}`, b: 'w=0', metric: 'batch-mean drop fraction', diff: dt, higherIsBetter: false }),
+        });
+      }
+    }
+  }
+  return { summaries, rows };
+}
+
+/**
+ * Display rows (strings) of {@link comparisonRows} for a table.
+ *
+ * @example
+ * ```ts
+ * showTable(formatComparisonRows(rows), { name: 'ma2ml-comparison' });
+ * ```
+ */
+export function formatComparisonRows(rows: readonly ComparisonRow[], reference = 'ma2ml', digits = 3): Record<string, string | number>[] {
+  return rows.map((r) => ({
+    method: r.method,
+    seeds: r.seeds,
+    'best val reward, mean [95% CI]': formatInterval(r.best, digits),
+    'IQM [95% CI]': formatInterval(r.iqm, digits),
+    [`P(${reference} > method) [95% CI]`]: r.probabilityOfImprovement ? formatInterval(r.probabilityOfImprovement, 2) : '-',
+    'retrained test acc, mean [95% CI]': r.testAccuracy ? formatInterval(r.testAccuracy, digits) : '-',
+    'distinct pipelines (mean)': r.distinct.toFixed(1),
+    'masked proposals (mean)': r.masked.toFixed(1),
+  }));
+}
+
+/**
+ * Display rows (strings) of ablation rows for the summary table, one claim sentence each.
+ *
+ * @example
+ * ```ts
+ * showTable(formatAblationRows(rows), { name: 'ma2ml-ablations' });
+ * ```
+ */
+export function formatAblationRows(rows: readonly AblationRow[], digits = 3): Record<string, string>[] {
+  return rows.map((r) => ({
+    ablation: r.ablation,
+    comparison: r.comparison,
+    metric: r.metric,
+    'A mean [95% CI]': formatInterval(r.a, digits),
+    'B mean [95% CI]': formatInterval(r.b, digits),
+    'A - B [95% CI]': formatInterval(r.difference, digits),
+    "paper's claim here": r.claim,
+  }));
 }

@@ -96,10 +96,13 @@ export {
   differenceCI,
   dropFraction,
   evaluationsToThreshold,
+  formatAblationRows,
+  formatComparisonRows,
   formatInterval,
   ma2mlPlan,
   mainCells,
   medianFinalBest,
+  monotonicRows,
   monotonicSynthetic,
   parsePlan,
   planCost,
@@ -113,4 +116,4 @@ export {
   runSearches,
   selectRuns,
 } from './experiments';
-export type { AblationRow, ComparisonRow, Ma2mlPlan, Ma2mlPreset, MonotonicTrace, NoiseRow, RetrainJobConfig, RunSearchesOptions, SearchCell, SearchRun } from './experiments';
+export type { AblationRow, ComparisonRow, Ma2mlPlan, Ma2mlPreset, MonotonicSummary, MonotonicTrace, NoiseRow, RetrainJobConfig, RunSearchesOptions, SearchCell, SearchRun } from './experiments';
