@@ -23,8 +23,11 @@ export interface DecodeResult {
  * sized to token k's own vocabulary gives its logits, so
  * `log pi_g(a) = sum_k log softmax(W_k h_k + b_k)[a_k]`.
  *
- * All groups run in one batched pass (parameters stacked on a leading group axis; shorter groups
- * are padded with positions that allow only token 0, whose log-probability is exactly 0). GRU
+ * All groups run in one pass of 2-D ops (wasm runs batched matMul several times slower): the
+ * hidden states of all groups side by side `[rows, G * H]`, recurrent and output weights
+ * block-diagonal (a fixed mask zeroes, and keeps at zero, the cross-group blocks), embeddings
+ * gathered per group. Shorter groups are padded with positions that allow only token 0, whose
+ * log-probability is exactly 0. GRU
  * equations are PyTorch's (`torch.nn.GRUCell`, gates r, z, n), as in `gruCell` of `src/marl/nn`.
  * Recurrent weights are PyTorch-initialised (U(-1/sqrt(H), 1/sqrt(H))); the output heads start at
  * zero, so the initial policy is uniform like the factorised one.
@@ -43,11 +46,14 @@ export class AutoregressivePolicy {
   /** Longest group (number of sequential GRU steps). */
   readonly maxLen: number;
   readonly hidden: number;
-  /** Rows of the input embedding: start + one per (position < maxLen - 1, value < vmax). */
+  /** Embedding rows per group: start + one per (position < maxLen - 1, value < vmax). */
   readonly inputRows: number;
   private readonly T: number;
-  /** `[G * maxLen, 1, vmax]`: 0 on allowed values, -1e9 elsewhere (padding allows only value 0). */
+  /** `[maxLen, 1, G, vmax]`: 0 on allowed values, -1e9 elsewhere (padding allows only value 0). */
   private readonly maskBias: tf.Tensor;
+  /** Block-diagonal masks of the recurrent `[GH, 3GH]` and output `[GH, GV]` weights. */
+  private readonly whhMask: tf.Tensor;
+  private readonly woutMask: tf.Tensor;
 
   constructor(
     private readonly groups: number[][],
@@ -64,58 +70,83 @@ export class AutoregressivePolicy {
     const H = gruSize;
     const V = vmax;
     const L = this.maxLen;
-    this.inputRows = 1 + (L - 1) * V;
+    const D = 1 + (L - 1) * V;
+    this.inputRows = D;
     const bound = 1 / Math.sqrt(H);
+    // Layouts (wasm runs batched matMul and non-contiguous splits slowly, so every group shares
+    // 2-D matMuls with block-diagonal weights): hidden columns (g, j); gate columns (gate, g, j);
+    // embedding rows (g, slot) with columns (gate, j); output columns (g, v).
+    const whhMask = new Float32Array(G * H * 3 * G * H);
+    for (let g = 0; g < G; g++) for (let i = 0; i < H; i++) for (let gate = 0; gate < 3; gate++) for (let j = 0; j < H; j++) whhMask[(g * H + i) * 3 * G * H + (gate * G + g) * H + j] = 1;
+    const woutMask = new Float32Array(G * H * G * V);
+    for (let g = 0; g < G; g++) for (let i = 0; i < H; i++) for (let v = 0; v < V; v++) woutMask[(g * H + i) * G * V + g * V + v] = 1;
     const shapes: Record<string, number[]> = {
-      'ar/emb': [G, this.inputRows, 3 * H],
-      'ar/bih': [G, 1, 3 * H],
-      'ar/whh': [G, H, 3 * H],
-      'ar/bhh': [G, 1, 3 * H],
-      'ar/wout': [G * L, H, V],
-      'ar/bout': [G * L, 1, V],
+      'ar/emb': [G * D, 3 * H],
+      'ar/bih': [3 * G * H],
+      'ar/whh': [G * H, 3 * G * H],
+      'ar/bhh': [3 * G * H],
+      'ar/wout': [L, G * H, G * V],
+      'ar/bout': [L, G * V],
     };
     for (const name of AUTOREGRESSIVE_PARAM_NAMES) {
       const shape = shapes[name];
       const size = shape.reduce((a, b) => a * b, 1);
-      const values = name === 'ar/wout' || name === 'ar/bout' ? new Float32Array(size) : uniformInit(rng.fork(name), size, bound);
+      let values: Float32Array;
+      if (name === 'ar/wout' || name === 'ar/bout') values = new Float32Array(size);
+      else {
+        values = uniformInit(rng.fork(name), size, bound);
+        if (name === 'ar/whh') for (let k = 0; k < size; k++) values[k] *= whhMask[k];
+      }
       this.params.set(name, tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), true, `singlestep_${name}_${uid()}`)));
       this.target.set(name, tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), false)));
     }
-    const mask = new Float32Array(G * L * V);
+    this.whhMask = tf.tensor2d(whhMask, [G * H, 3 * G * H]);
+    this.woutMask = tf.tensor2d(woutMask, [G * H, G * V]);
+    const mask = new Float32Array(L * G * V);
     for (let g = 0; g < G; g++) {
       for (let k = 0; k < L; k++) {
         const allowed = k < groups[g].length ? vocab[groups[g][k]] : 1;
-        for (let v = allowed; v < V; v++) mask[(g * L + k) * V + v] = -1e9;
+        for (let v = allowed; v < V; v++) mask[(k * G + g) * V + v] = -1e9;
       }
     }
-    this.maskBias = tf.tensor3d(mask, [G * L, 1, V]);
+    this.maskBias = tf.tensor4d(mask, [L, 1, G, V]);
   }
 
   /**
-   * Int32 inputs of a teacher-forced pass over flat `[n, T]` tokens: the embedding row read at
-   * every step (`[G, L * n]`, step-major) and the token emitted at every step (`[G * L, n]`).
+   * Inputs of a teacher-forced pass over flat `[n, T]` tokens: the embedding row read at every
+   * step (`[L * n * G]`, order (step, row, group), row index `g * inputRows + slot`) and the one-hot
+   * of the token emitted at every step (`[L, n, G, V]`).
    */
-  encode(tokens: Int32Array, n: number): { slots: Int32Array; seq: Int32Array } {
+  encode(tokens: Int32Array, n: number): { slots: Int32Array; seq: Float32Array } {
     const G = this.numGroups;
     const L = this.maxLen;
     const V = this.vmax;
-    const slots = new Int32Array(G * L * n);
-    const seq = new Int32Array(G * L * n);
+    const D = this.inputRows;
+    const slots = new Int32Array(L * n * G);
+    const seq = new Float32Array(L * n * G * V);
     for (let g = 0; g < G; g++) {
       const members = this.groups[g];
-      for (let k = 0; k < members.length; k++) {
+      for (let k = 0; k < L; k++) {
         for (let b = 0; b < n; b++) {
-          const a = tokens[b * this.T + members[k]];
-          seq[(g * L + k) * n + b] = a;
-          if (k + 1 < L) slots[(g * L + k + 1) * n + b] = 1 + k * V + a;
+          const a = k < members.length ? tokens[b * this.T + members[k]] : 0;
+          seq[((k * n + b) * G + g) * V + a] = 1;
+          slots[(k * n + b) * G + g] = g * D + (k === 0 || k > members.length ? 0 : 1 + (k - 1) * V + tokens[b * this.T + members[k - 1]]);
         }
       }
     }
     return { slots, seq };
   }
 
+  /** Input-gate pre-activations `[rows, 3GH]` (columns (gate, g, j)) of embedding rows `[rows * G]`. */
+  private inputGates(p: Map<string, tf.Variable>, slots: tf.Tensor, rows: number): tf.Tensor {
+    const G = this.numGroups;
+    const H = this.hidden;
+    const e = tf.reshape(tf.gather(p.get('ar/emb')!, slots), [rows, G, 3, H]);
+    return tf.add(tf.reshape(tf.transpose(e, [0, 2, 1, 3]), [rows, 3 * G * H]), p.get('ar/bih')!);
+  }
+
   /**
-   * Log-probability tables `[G * L, n, V]` of every step given each row's prefix (teacher forcing)
+   * Log-probability tables `[L, n, G, V]` of every step given each row's prefix (teacher forcing)
    * under `which` parameters. Call inside `tf.tidy`.
    */
   logTables(slots: tf.Tensor, n: number, which: 'pi' | 'rho'): tf.Tensor {
@@ -123,37 +154,36 @@ export class AutoregressivePolicy {
     const G = this.numGroups;
     const L = this.maxLen;
     const H = this.hidden;
-    const x = tf.oneHot(slots, this.inputRows, 1, 0, 'float32'); // [G, L*n, D]
-    const gi = tf.add(tf.matMul(x, p.get('ar/emb')!), p.get('ar/bih')!); // [G, L*n, 3H]
-    const [gr, gz, gn] = tf.split(gi, 3, 2);
-    let h: tf.Tensor = tf.zeros([G, n, H]);
-    const hs: tf.Tensor[] = [];
+    const V = this.vmax;
+    const gi = this.inputGates(p, slots, L * n); // [L*n, 3GH]
+    const whh = tf.mul(p.get('ar/whh')!, this.whhMask);
+    const wout = tf.mul(p.get('ar/wout')!, this.woutMask);
+    const bout = p.get('ar/bout')!;
+    let h: tf.Tensor = tf.zeros([n, G * H]);
+    const logits: tf.Tensor[] = [];
     for (let k = 0; k < L; k++) {
-      const step = (t: tf.Tensor) => tf.slice(t, [0, k * n, 0], [G, n, H]);
-      h = this.gruStep(step(gr), step(gz), step(gn), h, p);
-      hs.push(h);
+      h = this.gruStep(tf.slice(gi, [k * n, 0], [n, 3 * G * H]), h, whh, p.get('ar/bhh')!);
+      logits.push(tf.add(tf.matMul(h, tf.reshape(tf.slice(wout, [k, 0, 0], [1, G * H, G * V]), [G * H, G * V])), tf.slice(bout, [k, 0], [1, G * V])));
     }
-    const hAll = tf.reshape(tf.stack(hs, 1), [G * L, n, H]);
-    const logits = tf.add(tf.add(tf.matMul(hAll, p.get('ar/wout')!), p.get('ar/bout')!), this.maskBias);
-    return tf.logSoftmax(logits);
+    return tf.logSoftmax(tf.add(tf.reshape(tf.stack(logits), [L, n, G, V]), this.maskBias));
   }
 
-  /** `[n, G]` sum over each group's steps of a per-step `[G * L, n]` quantity. */
-  sumSteps(perStep: tf.Tensor, n: number): tf.Tensor {
-    return tf.transpose(tf.sum(tf.reshape(perStep, [this.numGroups, this.maxLen, n]), 1));
-  }
-
-  /** `[n, G]` log-probability of each row's group sequences from a {@link logTables} table. */
-  seqLogProb(table: tf.Tensor, seq: tf.Tensor, n: number): tf.Tensor {
-    return this.sumSteps(tf.sum(tf.mul(tf.oneHot(seq, this.vmax, 1, 0, 'float32'), table), 2), n);
+  /** `[n, G]` log-probability of each row's group sequences from a {@link logTables} table and the one-hot `seq` of {@link encode}. */
+  seqLogProb(table: tf.Tensor, seq: tf.Tensor): tf.Tensor {
+    return tf.sum(tf.mul(seq, table), [0, 3]);
   }
 
   /**
    * `[n, G]` sum over steps of `KL(pi(.|a_<k) || rho(.|a_<k))` along each row's own prefix. Its
    * expectation over `a ~ pi` is the sequence KL.
    */
-  conditionalKl(piTable: tf.Tensor, rhoTable: tf.Tensor, n: number): tf.Tensor {
-    return this.sumSteps(tf.sum(tf.mul(tf.exp(piTable), tf.sub(piTable, rhoTable)), 2), n);
+  conditionalKl(piTable: tf.Tensor, rhoTable: tf.Tensor): tf.Tensor {
+    return tf.sum(tf.mul(tf.exp(piTable), tf.sub(piTable, rhoTable)), [0, 3]);
+  }
+
+  /** The one-hot `seq` of {@link encode} as a tensor. */
+  seqTensor(seq: Float32Array, n: number): tf.Tensor {
+    return tf.tensor4d(seq, [this.maxLen, n, this.numGroups, this.vmax]);
   }
 
   /**
@@ -165,21 +195,20 @@ export class AutoregressivePolicy {
     const L = this.maxLen;
     const V = this.vmax;
     const H = this.hidden;
+    const D = this.inputRows;
     const p = this.params;
     const tokens = new Int32Array(n * this.T);
     const row0Probs: Float32Array[] = new Array(this.T);
-    const slots = new Int32Array(G * n);
-    let h: tf.Tensor = tf.zeros([G, n, H]);
+    const slots = new Int32Array(n * G);
+    for (let b = 0; b < n; b++) for (let g = 0; g < G; g++) slots[b * G + g] = g * D;
+    const [whh, wout] = tf.tidy(() => [tf.mul(p.get('ar/whh')!, this.whhMask), tf.mul(p.get('ar/wout')!, this.woutMask)]);
+    let h: tf.Tensor = tf.zeros([n, G * H]);
     for (let k = 0; k < L; k++) {
       const [hNew, probsT] = tf.tidy(() => {
-        const x = tf.oneHot(tf.tensor2d(slots, [G, n], 'int32'), this.inputRows, 1, 0, 'float32');
-        const gi = tf.add(tf.matMul(x, p.get('ar/emb')!), p.get('ar/bih')!);
-        const [gr, gz, gn] = tf.split(gi, 3, 2);
-        const h1 = this.gruStep(gr, gz, gn, h, p);
-        const pick = (t: tf.Tensor, rows: number) => tf.reshape(tf.slice(tf.reshape(t, [G, L, rows, V]), [0, k, 0, 0], [G, 1, rows, V]), [G, rows, V]);
-        const w = tf.reshape(tf.slice(tf.reshape(p.get('ar/wout')!, [G, L, H, V]), [0, k, 0, 0], [G, 1, H, V]), [G, H, V]);
-        const logits = tf.add(tf.add(tf.matMul(h1, w), pick(p.get('ar/bout')!, 1)), pick(this.maskBias, 1));
-        return [h1, tf.softmax(logits)];
+        const h1 = this.gruStep(this.inputGates(p, tf.tensor1d(slots, 'int32'), n), h, whh, p.get('ar/bhh')!);
+        const logits = tf.add(tf.matMul(h1, tf.reshape(tf.slice(wout, [k, 0, 0], [1, G * H, G * V]), [G * H, G * V])), tf.slice(p.get('ar/bout')!, [k, 0], [1, G * V]));
+        const masked = tf.add(tf.reshape(logits, [n, G, V]), tf.reshape(tf.slice(this.maskBias, [k, 0, 0, 0], [1, 1, G, V]), [1, G, V]));
+        return [h1, tf.softmax(masked)];
       });
       h.dispose();
       h = hNew;
@@ -190,22 +219,24 @@ export class AutoregressivePolicy {
         const t = this.groups[g][k];
         const v = this.vocab[t];
         for (let b = 0; b < n; b++) {
-          const row = probs.subarray((g * n + b) * V, (g * n + b) * V + v);
+          const row = probs.subarray((b * G + g) * V, (b * G + g) * V + v);
           const a = rng ? rng.categorical(row) : argmax(row);
           tokens[b * this.T + t] = a;
-          slots[g * n + b] = 1 + k * V + a;
+          slots[b * G + g] = g * D + 1 + k * V + a;
           if (b === 0) row0Probs[t] = row.slice();
         }
       }
     }
     h.dispose();
+    whh.dispose();
+    wout.dispose();
     return { tokens, row0Probs };
   }
 
   /** `[n * G]` log pi_g (or log rho_g) of flat `[n, T]` tokens. */
   logProbs(tokens: Int32Array, n: number, which: 'pi' | 'rho' = 'pi'): Float32Array {
     const { slots, seq } = this.encode(tokens, n);
-    const lp = tf.tidy(() => this.seqLogProb(this.logTables(tf.tensor2d(slots, [this.numGroups, this.maxLen * n], 'int32'), n, which), tf.tensor2d(seq, [this.numGroups * this.maxLen, n], 'int32'), n));
+    const lp = tf.tidy(() => this.seqLogProb(this.logTables(tf.tensor1d(slots, 'int32'), n, which), this.seqTensor(seq, n)));
     const out = lp.dataSync().slice() as Float32Array;
     lp.dispose();
     return out;
@@ -269,14 +300,14 @@ export class AutoregressivePolicy {
       for (let k = 0; k < a.count; k++) for (let j = 0; j < m.length; j++) flat[k * T + m[j]] = a.tokens[k * m.length + j];
       const { slots, seq } = this.encode(flat, a.count);
       const res = tf.tidy(() => {
-        const s = tf.tensor2d(slots, [G, this.maxLen * a.count], 'int32');
+        const s = tf.tensor1d(slots, 'int32');
         const pi = this.logTables(s, a.count, 'pi');
         const rho = this.logTables(s, a.count, 'rho');
         if (a.exact) {
-          const sq = tf.tensor2d(seq, [G * this.maxLen, a.count], 'int32');
-          return tf.sub(this.seqLogProb(pi, sq, a.count), this.seqLogProb(rho, sq, a.count)); // [count, G]
+          const sq = this.seqTensor(seq, a.count);
+          return tf.sub(this.seqLogProb(pi, sq), this.seqLogProb(rho, sq)); // [count, G]
         }
-        return this.conditionalKl(pi, rho, a.count);
+        return this.conditionalKl(pi, rho);
       });
       const v = res.dataSync();
       res.dispose();
@@ -297,7 +328,7 @@ export class AutoregressivePolicy {
   /** Parameters (pi or rho) as plain arrays by name. */
   getValues(which: 'pi' | 'rho'): Record<string, number[]> {
     const out: Record<string, number[]> = {};
-    for (const [name, v] of which === 'pi' ? this.params : this.target) out[name] = Array.from(v.dataSync());
+    for (const [name, v] of which === 'pi' ? this.params : this.target) out[name] = Array.from(v.dataSync(), (x) => x + 0); // -0 -> 0, as JSON stores it
     return out;
   }
 
@@ -319,11 +350,14 @@ export class AutoregressivePolicy {
     this.params.clear();
     this.target.clear();
     this.maskBias.dispose();
+    this.whhMask.dispose();
+    this.woutMask.dispose();
   }
 
-  /** One batched GRU step (PyTorch equations) over `[G, rows, *]` tensors with per-group weights. */
-  private gruStep(ir: tf.Tensor, iz: tf.Tensor, inn: tf.Tensor, h: tf.Tensor, p: Map<string, tf.Variable>): tf.Tensor {
-    const [hr, hz, hn] = tf.split(tf.add(tf.matMul(h, p.get('ar/whh')!), p.get('ar/bhh')!), 3, 2);
+  /** One GRU step (PyTorch equations) of all groups: `gi` `[rows, 3GH]`, `h` `[rows, GH]`, block-diagonal `whh`. */
+  private gruStep(gi: tf.Tensor, h: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor): tf.Tensor {
+    const [ir, iz, inn] = tf.split(gi, 3, 1);
+    const [hr, hz, hn] = tf.split(tf.add(tf.matMul(h, whh), bhh), 3, 1);
     const r = tf.sigmoid(tf.add(ir, hr));
     const z = tf.sigmoid(tf.add(iz, hz));
     const nn = tf.tanh(tf.add(inn, tf.mul(r, hn)));

@@ -22,7 +22,12 @@ export interface ObserveStats {
   criticLoss: number;
   /** Mean absolute advantage of the last actor update. */
   meanAbsAdvantage: number;
-  /** Sum over agents of KL(pi_i || rho_i) after the update. */
+  /**
+   * Sum over agents of KL(pi_i || rho_i) after the update (autoregressive policy: estimated on
+   * the observed batch as the mean of `sum_t KL(pi(.|a_<t) || rho(.|a_<t))` along each row's
+   * prefix, which needs no extra sampling; {@link SingleStepLearner.klToTarget} gives the exact or
+   * Monte-Carlo value).
+   */
   kl: number;
 }
 
@@ -378,7 +383,7 @@ export class SingleStepLearner {
       this.actorStep(tokens, n, adv);
       this.polyak();
     }
-    return { meanReward: sum / n, criticLoss, meanAbsAdvantage: meanAbsAdv, kl: this.klToTarget() };
+    return { meanReward: sum / n, criticLoss, meanAbsAdvantage: meanAbsAdv, kl: this.ar ? this.batchKl(this.ar, tokens, n) : this.klToTarget() };
   }
 
   /**
@@ -849,18 +854,18 @@ export class SingleStepLearner {
     const G = this.groups.length;
     const w = this.config.divergenceWeight;
     const { slots, seq } = ar.encode(tokens, n);
-    const slotsT = tf.tensor2d(slots, [G, ar.maxLen * n], 'int32');
-    const seqT = tf.tensor2d(seq, [G * ar.maxLen, n], 'int32');
+    const slotsT = tf.tensor1d(slots, 'int32');
+    const seqT = ar.seqTensor(seq, n);
     const advT = tf.tensor2d(adv, [n, G]);
     let coef = advT;
     if (w !== 0) {
       const piTable = ar.logTables(slotsT, n, 'pi');
       const rhoTable = ar.logTables(slotsT, n, 'rho');
-      const logRatio = tf.sub(ar.seqLogProb(piTable, seqT, n), ar.seqLogProb(rhoTable, seqT, n));
-      const kl = tf.mean(ar.conditionalKl(piTable, rhoTable, n), 0, true); // [1, G]
+      const logRatio = tf.sub(ar.seqLogProb(piTable, seqT), ar.seqLogProb(rhoTable, seqT));
+      const kl = tf.mean(ar.conditionalKl(piTable, rhoTable), 0, true); // [1, G]
       coef = tf.sub(advT, tf.mul(w, tf.sub(logRatio, kl)));
     }
-    return () => tf.neg(tf.div(tf.sum(tf.mul(ar.seqLogProb(ar.logTables(slotsT, n, 'pi'), seqT, n), coef)), n)) as tf.Scalar;
+    return () => tf.neg(tf.div(tf.sum(tf.mul(ar.seqLogProb(ar.logTables(slotsT, n, 'pi'), seqT), coef)), n)) as tf.Scalar;
   }
 
   private actorStep(tokens: Int32Array, n: number, adv: Float32Array): void {
@@ -887,6 +892,18 @@ export class SingleStepLearner {
         this.actorOpt.apply(new Map([['logits', g]]));
       }
     });
+  }
+
+  /** Sum over groups of the batch mean of the per-token conditional KLs along each row's prefix. */
+  private batchKl(ar: AutoregressivePolicy, tokens: Int32Array, n: number): number {
+    const { slots, seq } = ar.encode(tokens, n);
+    const k = tf.tidy(() => {
+      const s = tf.tensor1d(slots, 'int32');
+      return tf.div(tf.sum(ar.conditionalKl(ar.logTables(s, n, 'pi'), ar.logTables(s, n, 'rho'))), n);
+    });
+    const v = k.dataSync()[0];
+    k.dispose();
+    return Math.max(0, v);
   }
 
   private polyak(): void {
