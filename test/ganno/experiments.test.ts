@@ -40,7 +40,7 @@ describe('ganno/experiments: plans, variants, cached training and evaluation gri
       assert.equal(new Set(variants.map((v) => v.name)).size, variants.length);
       for (const v of variants) {
         const cfg = variantTrainConfig(plan, v, 0);
-        if (v.name !== 'single-global') LayerLrEnvConfigSchema.parse(cfg.env);
+        LayerLrEnvConfigSchema.parse(cfg.env);
         GannoTrainConfigSchema.parse({ ...cfg, dir: 'x' });
       }
       const all = [...plan.agentSeeds.map((s) => `a${s}`), ...plan.testSeeds, ...plan.tuneSeeds, ...plan.train.valSeeds];

@@ -2,7 +2,7 @@
  * GANNO experiments (notebooks 11-15): per-preset plans, agent variants for the ablations,
  * training them as cached runtime jobs, evaluation grids and claim summaries.
  */
-export { gannoPlan, baselineDefs } from './plan';
+export { gannoPlan, baselineDefs, REWARD_SCALE } from './plan';
 export type { GannoPlan, GannoPreset, GannoTrainBudget, GeneralisationTarget, BaselineDef } from './plan';
 export { DEFAULT_VARIANT, gannoVariants, variantEnv, variantTrainConfig } from './variants';
 export type { GannoVariant } from './variants';

@@ -54,6 +54,9 @@ export interface GannoPlan {
   ablationK: number[];
 }
 
+/** Reward scale of the GANNO experiments (env `rewardScale`; the env's own default is 1, the spec's units). */
+export const REWARD_SCALE = 100;
+
 const TRAIN_SEED_BASE = 0;
 /** Test task seeds live in their own range, far from the trainer's episode seeds and the validation seeds. */
 const TEST_SEED_BASE = 700_001;
@@ -84,7 +87,10 @@ export function gannoPlan(preset: GannoPreset): GannoPlan {
     full: { totalSteps: 300, trainSize: 2000, valSize: 500, updates: 40, evalEvery: 5, seeds: 5, tests: 12, tune: 4, grid: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1], valSeeds: 4 },
   }[preset];
   const task = { datasets: ['digits' as const], model: 'mlp' as const, depth: [1, 2] as [number, number], widths: [32, 64, 128], initialLr: [0.01, 0.3] as [number, number], k: 10, totalSteps: p.totalSteps, trainSize: p.trainSize, valSize: p.valSize, batchSize: 64 };
-  const env: LayerLrEnvConfig = { task };
+  // Reconstruction: per-decision difference rewards are ~1e-4..1e-2 in log-loss units, far below a fresh
+  // critic's output noise; x100 brings them to O(0.1-1). Measured on the single global agent (src/ganno/README.md):
+  // with scale 100 all 4 training seeds learned to raise a too-small LR, with scale 1 neither of 2 did.
+  const env: LayerLrEnvConfig = { task, rewardScale: REWARD_SCALE };
   const smoke = preset === 'smoke';
   return {
     preset,
