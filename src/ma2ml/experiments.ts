@@ -103,7 +103,7 @@ export function parsePlan(plan: unknown): Ma2mlPlan {
  * - `smoke` (CI, < 60 s per notebook): MLP smoke space, 2 seeds x 6 evaluations (batch 3), proxy 200 / 200 examples, inline.
  * - `quick` (< 30 min for both notebooks): plain-conv quick space, 3 seeds x 20 evaluations (batch 4),
  *   proxy 1000 training / 500 validation examples x 1 epoch, 2 workers.
- * - `full` (< 3 h): the quick conv space at its default proxy (2000 / 1000 x 1 epoch), 5 seeds x 40
+ * - `full` (< 3 h): the quick conv space at its default proxy (2000 / 1000 x 1 epoch), 5 seeds x 36
  *   evaluations (batch 4); the MobileNetV2-style `full` space (about 110 s per evaluation) does not
  *   fit 7 methods x 2 budgets x 5 seeds in 3 hours on 2 cores.
  *
@@ -150,22 +150,22 @@ export function ma2mlPlan(preset: Ma2mlPreset): Ma2mlPlan {
       workers: cores,
       retrain: { epochs: 1, trainLimit: 5000, testLimit: 2000, seed: 0 },
       noise: { pipelines: 3, seeds: [0, 1, 2, 3] },
-      ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1, 1], synthetic: { seeds: Array.from({ length: 10 }, (_, i) => i), updates: 40, batchSize: 8, rewardSeed: 7 } },
+      ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1, 1], synthetic: { seeds: Array.from({ length: 8 }, (_, i) => i), updates: 30, batchSize: 8, rewardSeed: 7 } },
     };
   } else if (preset === 'full') {
     plan = {
       ...base,
       spacePreset: 'quick',
-      description: 'full (reduced, see README): the plain-conv quick space at its default proxy (2000 training / 1000 validation examples x 1 epoch), 5 seeds x 40 evaluations per search; the MobileNetV2-style full space (~110 s per evaluation) does not fit 3 hours',
+      description: 'full (reduced, see README): the plain-conv quick space at its default proxy (2000 training / 1000 validation examples x 1 epoch), 5 seeds x 36 evaluations per search; the MobileNetV2-style full space (~110 s per evaluation) does not fit 3 hours',
       seeds: [0, 1, 2, 3, 4],
-      evaluations: 40,
+      evaluations: 36,
       batchSize: 4,
       flopsBudgets: flopsBudgets('quick'),
       evaluation: { ...evaluationDefaults('quick'), seed: 0 },
       workers: cores,
       retrain: { epochs: 1, trainLimit: 10000, testLimit: 10000, seed: 0 },
       noise: { pipelines: 4, seeds: [0, 1, 2, 3, 4] },
-      ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1, 1], synthetic: { seeds: Array.from({ length: 20 }, (_, i) => i), updates: 60, batchSize: 8, rewardSeed: 7 } },
+      ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1, 1], synthetic: { seeds: Array.from({ length: 10 }, (_, i) => i), updates: 50, batchSize: 8, rewardSeed: 7 } },
     };
   } else {
     throw new Error(`ma2mlPlan: unknown preset ${JSON.stringify(preset)} (expected smoke, quick or full)`);
@@ -173,22 +173,51 @@ export function ma2mlPlan(preset: Ma2mlPreset): Ma2mlPlan {
   return parsePlan(plan);
 }
 
+/** Per-unit costs of a plan (seconds in one process with nothing else running; see the README). */
+export interface PlanUnitCosts {
+  /** One proxy evaluation. */
+  secondsPerEvaluation: number;
+  /** One retraining of a best pipeline. */
+  secondsPerRetrain: number;
+  /** One learner update of the synthetic monotonic check (inline, not parallel). */
+  secondsPerSyntheticUpdate: number;
+  /** Throughput of the worker pool over one process (measured 1.74-1.9 with 2 workers). */
+  speedup: number;
+}
+
 /**
- * Upper bound of a plan's compute: nominal evaluations and seconds, assuming every evaluation is
- * distinct (the store's sharing across methods and seeds only lowers it). `secondsPerEvaluation`
- * and `secondsPerRetrain` are single-process costs; `speedup` is what the worker pool gives over one
- * process (measured 1.74-1.9 with 2 workers).
+ * Per-unit costs measured on this project's 2-core machine (README "Budget arithmetic"): smoke MLP
+ * evaluations about 0.1 s; quick conv evaluations at the 1000-example proxy about 2.2 s and at the
+ * 2000-example proxy (the `full` plan) about 4.4 s; retrains 0.3 / 10 / 20 s; a synthetic learner
+ * update about 0.1 s; 2 workers give 1.8x.
  *
  * @example
  * ```ts
- * planCost(ma2mlPlan('quick'), { secondsPerEvaluation: 2.5, secondsPerRetrain: 8, speedup: 1.8 }).totalSeconds;
+ * planCost(ma2mlPlan('quick'), MEASURED_COSTS.quick).totalSeconds / 60; // minutes, upper bound
  * ```
  */
-export function planCost(plan: Ma2mlPlan, costs: { secondsPerEvaluation: number; secondsPerRetrain: number; speedup: number }): {
+export const MEASURED_COSTS: Readonly<Record<Ma2mlPreset, PlanUnitCosts>> = Object.freeze({
+  smoke: { secondsPerEvaluation: 0.1, secondsPerRetrain: 0.3, secondsPerSyntheticUpdate: 0.1, speedup: 1 },
+  quick: { secondsPerEvaluation: 2.2, secondsPerRetrain: 10, secondsPerSyntheticUpdate: 0.1, speedup: 1.8 },
+  full: { secondsPerEvaluation: 4.4, secondsPerRetrain: 20, secondsPerSyntheticUpdate: 0.1, speedup: 1.8 },
+});
+
+/**
+ * Upper bound of a plan's compute (both notebooks): nominal evaluations and seconds, assuming every
+ * evaluation is distinct (the store's sharing across methods, seeds and budgets only lowers it).
+ * Search, noise and retrain costs are divided by the pool `speedup`; the synthetic check runs inline.
+ *
+ * @example
+ * ```ts
+ * planCost(ma2mlPlan('quick'), MEASURED_COSTS.quick).totalSeconds;
+ * ```
+ */
+export function planCost(plan: Ma2mlPlan, costs: PlanUnitCosts): {
   searchEvaluations21: number;
   extraEvaluations22: number;
   retrains: number;
   noiseEvaluations: number;
+  syntheticUpdates: number;
   totalSeconds: number;
 } {
   const p = parsePlan(plan);
@@ -197,10 +226,11 @@ export function planCost(plan: Ma2mlPlan, costs: { secondsPerEvaluation: number;
   const extraW = p.ablations.divergenceWeights.filter((w) => w !== 0.1).length;
   const extraEvaluations22 = (extraW + AGENTS.length) * s * p.evaluations;
   const retrains = p.methods.length * 2 * s;
-  const noiseEvaluations = 2 * p.noise.pipelines * p.noise.seeds.length;
+  const noiseEvaluations = p.noise.pipelines * p.noise.seeds.length;
+  const syntheticUpdates = p.ablations.divergenceWeights.length * p.ablations.synthetic.seeds.length * p.ablations.synthetic.updates;
   const sp = Math.max(1, costs.speedup);
-  const totalSeconds = ((searchEvaluations21 + extraEvaluations22 + noiseEvaluations) * costs.secondsPerEvaluation + retrains * costs.secondsPerRetrain) / sp;
-  return { searchEvaluations21, extraEvaluations22, retrains, noiseEvaluations, totalSeconds };
+  const totalSeconds = ((searchEvaluations21 + extraEvaluations22 + noiseEvaluations) * costs.secondsPerEvaluation + retrains * costs.secondsPerRetrain) / sp + syntheticUpdates * costs.secondsPerSyntheticUpdate;
+  return { searchEvaluations21, extraEvaluations22, retrains, noiseEvaluations, syntheticUpdates, totalSeconds };
 }
 
 /**

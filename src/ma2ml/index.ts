@@ -84,6 +84,7 @@ export {
 export type { SearchEvaluator, SearchLogEntry, SearchMethod, SearchOptions, SearchResult, SearchUpdateInfo, SyntheticJobConfig, SyntheticRewardTables } from './search';
 export {
   MA2ML_PRESETS,
+  MEASURED_COSTS,
   ablationCells,
   ablationRow,
   areaUnderCurve,
@@ -116,4 +117,4 @@ export {
   runSearches,
   selectRuns,
 } from './experiments';
-export type { AblationRow, ComparisonRow, Ma2mlPlan, Ma2mlPreset, MonotonicSummary, MonotonicTrace, NoiseRow, RetrainJobConfig, RunSearchesOptions, SearchCell, SearchRun } from './experiments';
+export type { AblationRow, ComparisonRow, Ma2mlPlan, Ma2mlPreset, MonotonicSummary, MonotonicTrace, NoiseRow, PlanUnitCosts, RetrainJobConfig, RunSearchesOptions, SearchCell, SearchRun } from './experiments';

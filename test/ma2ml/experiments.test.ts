@@ -22,8 +22,12 @@ import {
   evaluationsToThreshold,
   flopsBudgets,
   formatInterval,
+  MEASURED_COSTS,
   ma2mlPlan,
   mainCells,
+  monotonicRows,
+  formatAblationRows,
+  formatComparisonRows,
   medianFinalBest,
   monotonicSynthetic,
   parsePlan,
@@ -89,12 +93,17 @@ describe('ma2ml/experiments: plans', () => {
 
   it('planCost counts evaluations, retrains and seconds', () => {
     const plan = ma2mlPlan('quick');
-    const c = planCost(plan, { secondsPerEvaluation: 2, secondsPerRetrain: 10, speedup: 2 });
+    const c = planCost(plan, { secondsPerEvaluation: 2, secondsPerRetrain: 10, secondsPerSyntheticUpdate: 0.5, speedup: 2 });
     const s = plan.seeds.length;
     assert.equal(c.searchEvaluations21, 7 * 2 * s * plan.evaluations);
     assert.equal(c.extraEvaluations22, (2 + 3) * s * plan.evaluations); // w = 0 and 1 are new; aug, nas, hpo only
     assert.equal(c.retrains, 7 * 2 * s);
-    assert.equal(c.totalSeconds, ((c.searchEvaluations21 + c.extraEvaluations22 + c.noiseEvaluations) * 2 + c.retrains * 10) / 2);
+    assert.equal(c.noiseEvaluations, plan.noise.pipelines * plan.noise.seeds.length);
+    assert.equal(c.syntheticUpdates, 3 * plan.ablations.synthetic.seeds.length * plan.ablations.synthetic.updates);
+    assert.equal(c.totalSeconds, ((c.searchEvaluations21 + c.extraEvaluations22 + c.noiseEvaluations) * 2 + c.retrains * 10) / 2 + c.syntheticUpdates * 0.5);
+    // the presets' upper bounds at the measured costs stay inside their wall-time targets
+    assert.ok(planCost(plan, MEASURED_COSTS.quick).totalSeconds < 30 * 60);
+    assert.ok(planCost(ma2mlPlan('full'), MEASURED_COSTS.full).totalSeconds < 3 * 3600);
   });
 
   it('defaultPipeline: no augmentation, middle HPO choices, an architecture within the budget', () => {
@@ -179,6 +188,34 @@ describe('ma2ml/experiments: statistics and claim sentences', () => {
     assert.match(auc.claim, /^not shown here/);
     assert.equal(medianFinalBest(runs.filter((r) => r.label === 'b')), 0.615);
     assert.deepEqual(batchMeans(runs[0].result), [0.65]);
+  });
+});
+
+describe('ma2ml/experiments: monotonic summaries and display rows', () => {
+  it('monotonicRows counts exact drops per w, compares each w with w = 0, and reads training batch means', () => {
+    const tr = (w: number, seed: number, expected: number[]) => ({ divergenceWeight: w, seed, expected, dropFraction: dropFraction(expected) });
+    const traces = [tr(0, 0, [0.3, 0.4, 0.35, 0.5]), tr(0, 1, [0.3, 0.2, 0.25, 0.1]), tr(0.1, 0, [0.3, 0.4, 0.45, 0.5]), tr(0.1, 1, [0.3, 0.35, 0.4, 0.42])];
+    // training runs labelled 'ma2ml w=<w>': batches of 2 (fakeRun), batch means 0.5 -> 0.4 (a drop) and 0.5 -> 0.6
+    const runs = [fakeRun('ma2ml w=0', 0, [0.5, 0.5, 0.4, 0.4]), fakeRun('ma2ml w=0.1', 0, [0.5, 0.5, 0.6, 0.6])];
+    const { summaries, rows } = monotonicRows(traces, runs, 1, { reps: 200 });
+    const s0 = summaries.find((x) => x.divergenceWeight === 0)!;
+    const s1 = summaries.find((x) => x.divergenceWeight === 0.1)!;
+    assert.deepEqual([s0.syntheticDrops, s0.syntheticUpdates, s1.syntheticDrops], [3, 6, 0]);
+    assert.ok(Math.abs(s0.syntheticDropFraction.point - 0.5) < 1e-12);
+    assert.match(s1.claim, /^holds here \(w = 0.1\): the exact expected reward never dropped in 6 updates \(2 seeds\)/);
+    assert.match(s0.claim, /^does not hold exactly \(w = 0\): .* 3 of 6 updates/);
+    assert.deepEqual(s1.syntheticMeanCurve.map((v) => Number(v.toFixed(3))), [0.3, 0.375, 0.425, 0.46]);
+    assert.equal(s0.trainingDropFraction?.point, 1);
+    assert.equal(s1.trainingDropFraction?.point, 0);
+    assert.equal(rows.length, 2);
+    assert.ok(Math.abs(rows[0].difference.point + 0.5) < 1e-12);
+    assert.match(rows[1].claim, /batch-mean drop fraction/);
+    const shown = formatAblationRows(rows);
+    assert.equal(shown[0]['A - B [95% CI]'], formatInterval(rows[0].difference));
+    assert.equal(shown[0]["paper's claim here"], rows[0].claim);
+    const cmp = formatComparisonRows(comparisonRows([fakeRun('ma2ml', 0, [0.5]), fakeRun('random', 0, [0.4])], ['ma2ml', 'random'], 1, { reps: 50 }));
+    assert.equal(cmp[0]['P(ma2ml > method) [95% CI]'], '-');
+    assert.equal(cmp[1]['P(ma2ml > method) [95% CI]'], '1.00 [1.00, 1.00]');
   });
 });
 

@@ -38,7 +38,7 @@ code("""
 import { initBackend } from './src/backend';
 import { ExperimentStore } from './src/runtime';
 import {
-  ma2mlPlan, planSpace, planExecutor, planCost, mainCells, runSearches, bestSoFarCurves, comparisonRows, formatComparisonRows,
+  ma2mlPlan, planSpace, planExecutor, planCost, MEASURED_COSTS, mainCells, runSearches, bestSoFarCurves, comparisonRows, formatComparisonRows,
   retrainBest, rewardNoise, selectRuns, describePipeline,
 } from './src/ma2ml';
 import type { SearchRun } from './src/ma2ml';
@@ -63,7 +63,7 @@ it). The last line is an upper bound on the compute, assuming no evaluation is s
 lower), at the per-evaluation costs measured in `src/ma2ml/README.md`.
 """)
 code("""
-const cost = planCost(plan, plan.preset === 'smoke' ? { secondsPerEvaluation: 0.1, secondsPerRetrain: 0.3, speedup: 1 } : plan.preset === 'quick' ? { secondsPerEvaluation: 1.5, secondsPerRetrain: 7, speedup: 1.8 } : { secondsPerEvaluation: 2.6, secondsPerRetrain: 14, speedup: 1.8 });
+const cost = planCost(plan, MEASURED_COSTS[plan.preset]);
 const planTable = showTable(
   [
     { item: 'search space', value: `${space.name} (NAS ${space.nas.kind}, AUG ${space.aug.subPolicies} sub-policies)` },
@@ -72,7 +72,7 @@ const planTable = showTable(
     { item: 'evaluations per search', value: `${plan.evaluations} (batches of ${plan.batchSize})` },
     { item: 'search seeds', value: plan.seeds.join(', ') },
     { item: 'retraining of best pipelines', value: `${plan.retrain.trainLimit} training examples x ${plan.retrain.epochs} epoch(s), first ${plan.retrain.testLimit} test examples, seed ${plan.retrain.seed}` },
-    { item: 'upper bound of compute (no sharing)', value: `${cost.searchEvaluations21} search evaluations + ${cost.retrains} retrains + ${cost.noiseEvaluations} noise evaluations: about ${(cost.totalSeconds / 60).toFixed(1)} min` },
+    { item: 'upper bound of compute (no sharing)', value: `${cost.searchEvaluations21} search evaluations + ${cost.retrains} retrains + ${cost.noiseEvaluations} noise evaluations (notebook 21), + ${cost.extraEvaluations22} evaluations and ${cost.syntheticUpdates} synthetic updates (notebook 22): about ${(cost.totalSeconds / 60).toFixed(1)} min` },
   ],
   { name: 'ma2ml-search-plan', caption: `Plan of preset ${plan.preset}: ${plan.description} (reconstruction)` },
 );
