@@ -36,7 +36,9 @@ export type SearchMethod = (typeof SEARCH_METHODS)[number];
  * - `ma2ml-lite`: on-policy REINFORCE with the counterfactual advantage (the critic takes 8 regression steps on the replay per batch);
  * - `ma2ml-no-credit`: replay and target policies, shared reward minus a moving baseline;
  * - `independent`: on-policy REINFORCE per agent on the shared reward (moving baseline);
- * - `single-agent`: one REINFORCE agent over the joint token sequence (moving baseline).
+ * - `single-agent`: one REINFORCE agent over the joint token sequence (moving baseline) with an
+ *   autoregressive policy (a GRU over all tokens, Adam lr 0.01), so it can correlate tokens across
+ *   modules; with factorised logits it would make exactly `independent`'s updates.
  *
  * @example
  * ```ts
@@ -48,7 +50,7 @@ export const METHOD_CONFIGS: Readonly<Record<Exclude<SearchMethod, 'random' | 's
   'ma2ml-lite': { credit: 'counterfactual', offPolicy: false, divergenceWeight: 0, criticSteps: 8 },
   'ma2ml-no-credit': { credit: 'shared', offPolicy: true, divergenceWeight: 0.1, tau: 0.01 },
   independent: { credit: 'shared', offPolicy: false, divergenceWeight: 0 },
-  'single-agent': { credit: 'shared', offPolicy: false, divergenceWeight: 0, jointAgent: true },
+  'single-agent': { credit: 'shared', offPolicy: false, divergenceWeight: 0, jointAgent: true, policy: 'autoregressive', actorLr: 0.01 },
 });
 
 // ------------------------------------------------------------------ synthetic reward
