@@ -172,7 +172,7 @@ md("""
 
 * At the `smoke` and `quick` budgets the searches are short (a few learner updates), so most rows are
   expected to read *not shown here*: the CIs are wide. That is the honest outcome at this scale, not a
-  failure of the code; the `full` preset (5 seeds, 40 evaluations per search) narrows them.
+  failure of the code; the `full` preset (5 seeds, 36 evaluations per search) narrows them.
 * The exact synthetic check in (c) needs no large budget: it shows directly whether, and how often, the
   expected reward of the policy drops after an update, and how w changes that.
 """)
