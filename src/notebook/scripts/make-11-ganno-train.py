@@ -66,7 +66,7 @@ void showTable(
     'best at update': a.best ? a.best.update : NaN,
     'training seconds': a.seconds,
   })),
-  { name: 'training-summary', digits: 4, caption: `Default GANNO agent, one row per training seed (team return = ln(L_val(0) / L_val(T)) of a training episode; validation score = the same for the greedy policy on the validation tasks): ${provenance({ seeds: plan.agentSeeds, budget: budgetText, wallSeconds: trainWall })} (near 0 s when the agents came from the store; training seconds are the original jobs')` },
+  { name: 'training-summary', digits: 4, caption: `Default GANNO agent, one row per training seed (team return = ${plan.env.rewardScale ?? 1} x ln(L_val(0) / L_val(T)) of a training episode, the reward scale being a reconstruction; validation score = the same for the greedy policy on the validation tasks): ${provenance({ seeds: plan.agentSeeds, budget: budgetText, wallSeconds: trainWall })} (near 0 s when the agents came from the store; training seconds are the original jobs')` },
 );
 """)
 md("""
@@ -82,7 +82,7 @@ const curve = (values: number[][], name: string, color?: string) => {
   const cis = x.map((_, u) => meanCI(values.map((v) => v[u]), { seed: u }));
   return { name: name, x: x, y: cis.map((c) => c.point), lower: cis.map((c) => c.lo), upper: cis.map((c) => c.hi), color: color };
 };
-void await showFigure(lineFigure([curve(agents.map((a) => a.teamReturn), 'team return (training episodes)')], { title: 'Default GANNO agent: team return per PPO update (mean over agent seeds, 95% CI)', xTitle: 'PPO update', yTitle: 'ln(L_val(0) / L_val(T))' }), { name: 'learning-curve' });
+void await showFigure(lineFigure([curve(agents.map((a) => a.teamReturn), 'team return (training episodes)')], { title: 'Default GANNO agent: team return per PPO update (mean over agent seeds, 95% CI)', xTitle: 'PPO update', yTitle: `${plan.env.rewardScale ?? 1} x ln(L_val(0) / L_val(T))` }), { name: 'learning-curve' });
 const valX = agents[0].validation.map((v) => v.update);
 void await showFigure(lineFigure(agents.map((a) => ({ name: `agent seed ${a.seed}`, x: valX, y: a.validation.map((v) => v.score) })), { title: 'Greedy policy on the validation tasks', xTitle: 'PPO update', yTitle: 'validation score' }), { name: 'validation-curve' });
 """)

@@ -59,7 +59,7 @@ const curves = variants.map((v) => {
   const x = mine[0].map((_, u) => u + 1);
   return { name: v.label, x: x, y: x.map((_, u) => mine.reduce((s, c) => s + c[u], 0) / mine.length) };
 });
-void await showFigure(lineFigure(curves, { title: 'Team return per PPO update, mean over agent seeds (training episodes)', xTitle: 'PPO update', yTitle: 'ln(L_val(0) / L_val(T))' }), { name: 'training-curves' });
+void await showFigure(lineFigure(curves, { title: 'Team return per PPO update, mean over agent seeds (training episodes)', xTitle: 'PPO update', yTitle: `${plan.env.rewardScale ?? 1} x ln(L_val(0) / L_val(T))` }), { name: 'training-curves' });
 """)
 md("""
 ## Evaluate on the test tasks
