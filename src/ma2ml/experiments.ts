@@ -101,7 +101,7 @@ export function parsePlan(plan: unknown): Ma2mlPlan {
  * The plan of notebooks 21 and 22 for a preset (a fresh copy each call). Budget arithmetic and the
  * reasons for each number are in `src/ma2ml/README.md` ("Experiments").
  * - `smoke` (CI, < 60 s per notebook): MLP smoke space, 2 seeds x 6 evaluations (batch 3), proxy 200 / 200 examples, inline.
- * - `quick` (< 30 min for both notebooks): plain-conv quick space, 3 seeds x 20 evaluations (batch 4),
+ * - `quick` (< 30 min for both notebooks): plain-conv quick space, 3 seeds x 16 evaluations (batch 4),
  *   proxy 1000 training / 500 validation examples x 1 epoch, 2 workers.
  * - `full` (< 3 h): the quick conv space at its default proxy (2000 / 1000 x 1 epoch), 5 seeds x 36
  *   evaluations (batch 4); the MobileNetV2-style `full` space (about 110 s per evaluation) does not
@@ -141,14 +141,14 @@ export function ma2mlPlan(preset: Ma2mlPreset): Ma2mlPlan {
     plan = {
       ...base,
       spacePreset: 'quick',
-      description: 'quick: plain-conv search space, proxy 1000 training / 500 validation examples x 1 epoch, 3 seeds x 20 evaluations per search',
+      description: 'quick: plain-conv search space, proxy 1000 training / 500 validation examples x 1 epoch, 3 seeds x 16 evaluations per search',
       seeds: [0, 1, 2],
-      evaluations: 20,
+      evaluations: 16,
       batchSize: 4,
       flopsBudgets: flopsBudgets('quick'),
       evaluation: { data: { source: 'auto', trainSubset: 1000, validationSize: 500, dataSeed: 0 }, epochs: 1, seed: 0 },
       workers: cores,
-      retrain: { epochs: 1, trainLimit: 5000, testLimit: 2000, seed: 0 },
+      retrain: { epochs: 1, trainLimit: 4000, testLimit: 2000, seed: 0 },
       noise: { pipelines: 3, seeds: [0, 1, 2, 3] },
       ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1, 1], synthetic: { seeds: Array.from({ length: 8 }, (_, i) => i), updates: 30, batchSize: 8, rewardSeed: 7 } },
     };
@@ -188,7 +188,7 @@ export interface PlanUnitCosts {
 /**
  * Per-unit costs measured on this project's 2-core machine (README "Budget arithmetic"): smoke MLP
  * evaluations about 0.1 s; quick conv evaluations at the 1000-example proxy about 2.2 s and at the
- * 2000-example proxy (the `full` plan) about 4.4 s; retrains 0.3 / 10 / 20 s; a synthetic learner
+ * 2000-example proxy (the `full` plan) about 4.4 s; retrains 0.3 / 8 / 20 s; a synthetic learner
  * update about 0.1 s; 2 workers give 1.8x.
  *
  * @example
@@ -198,7 +198,7 @@ export interface PlanUnitCosts {
  */
 export const MEASURED_COSTS: Readonly<Record<Ma2mlPreset, PlanUnitCosts>> = Object.freeze({
   smoke: { secondsPerEvaluation: 0.1, secondsPerRetrain: 0.3, secondsPerSyntheticUpdate: 0.1, speedup: 1 },
-  quick: { secondsPerEvaluation: 2.2, secondsPerRetrain: 10, secondsPerSyntheticUpdate: 0.1, speedup: 1.8 },
+  quick: { secondsPerEvaluation: 2.2, secondsPerRetrain: 8, secondsPerSyntheticUpdate: 0.1, speedup: 1.8 },
   full: { secondsPerEvaluation: 4.4, secondsPerRetrain: 20, secondsPerSyntheticUpdate: 0.1, speedup: 1.8 },
 });
 
