@@ -68,6 +68,32 @@ export function hierarchicalMeanCI(scores: ScoreMatrix, opts?: BootstrapOptions)
 }
 
 /**
+ * Any statistic of `scores[run][task]` (e.g. the IQM) with a two-level percentile bootstrap CI
+ * (tasks drawn with replacement, then runs within every drawn task), so a deterministic baseline with
+ * one run still gets the task-sampling uncertainty that a run-only stratified bootstrap leaves out.
+ *
+ * @example
+ * ```ts
+ * hierarchicalCI([[0.8, 0.7, 0.9, 0.6]], aggregateIqm, { seed: 0 }); // IQM of one run over 4 tasks, CI over tasks
+ * ```
+ */
+export function hierarchicalCI(scores: ScoreMatrix, statistic: (m: ScoreMatrix) => number, opts?: BootstrapOptions): Interval {
+  const o = parseConfig(Schema, opts ?? {}, 'hierarchicalCI options');
+  const { runs, tasks } = checkScoreMatrix(scores, 'hierarchicalCI scores');
+  const rng = new Rng(o.seed);
+  const est = new Float64Array(o.reps);
+  const m: number[][] = Array.from({ length: runs }, () => new Array<number>(tasks));
+  for (let b = 0; b < o.reps; b++) {
+    for (let k = 0; k < tasks; k++) {
+      const t = rng.int(tasks);
+      for (let r = 0; r < runs; r++) m[r][k] = scores[rng.int(runs)][t];
+    }
+    est[b] = statistic(m);
+  }
+  return interval(statistic(scores), est, o.confidence);
+}
+
+/**
  * Difference of means `mean(x) - mean(y)` of two algorithms evaluated on the same tasks (columns in
  * the same order), with a paired two-level bootstrap CI: each replicate draws one set of tasks for
  * both, then resamples each algorithm's runs independently within every drawn task. x and y may

@@ -38,4 +38,4 @@ export {
   formatTable,
   writeTable,
 } from './export';
-export { hierarchicalMeanCI, pairedDifferenceCI } from './hierarchical';
+export { hierarchicalCI, hierarchicalMeanCI, pairedDifferenceCI } from './hierarchical';

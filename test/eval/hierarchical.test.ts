@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { hierarchicalMeanCI, meanCI, pairedDifferenceCI } from '../../src/eval';
+import { aggregateIqm, aggregateMean, hierarchicalCI, hierarchicalMeanCI, meanCI, pairedDifferenceCI } from '../../src/eval';
 import { Rng } from '../../src/random';
 
 function normalMatrix(rng: Rng, runs: number, tasks: number, taskSd: number, runSd: number, mu: number, taskEffects?: number[]): number[][] {
@@ -43,6 +43,15 @@ describe('eval/hierarchical: two-level bootstrap', () => {
     assert.equal(same.point, 0);
     assert.equal(same.lo, 0);
     assert.equal(same.hi, 0);
+  });
+
+  it('hierarchicalCI of the mean agrees with hierarchicalMeanCI; a single run still gets a task CI for the IQM', () => {
+    const m = [[0.1, 0.5, 0.9, 0.3, 0.7], [0.2, 0.4, 0.8, 0.35, 0.6]];
+    const a = hierarchicalCI(m, aggregateMean, { seed: 4 });
+    const b = hierarchicalMeanCI(m, { seed: 4 });
+    assert.ok(Math.abs(a.point - b.point) < 1e-12 && Math.abs(a.lo - b.lo) < 0.03 && Math.abs(a.hi - b.hi) < 0.03, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    const one = hierarchicalCI([m[0]], aggregateIqm, { seed: 1 });
+    assert.ok(one.hi - one.lo > 0.1, `IQM CI over tasks should not collapse: ${JSON.stringify(one)}`);
   });
 
   it('names the problem on bad input', () => {

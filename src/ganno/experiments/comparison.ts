@@ -10,10 +10,10 @@ import type { Executor } from '../../runtime/executor';
 import type { ExperimentStore } from '../../runtime/store';
 import { aggregateIqm } from '../../eval/stats';
 import type { ScoreMatrix } from '../../eval/stats';
-import { stratifiedBootstrapCI, probabilityOfImprovement } from '../../eval/bootstrap';
+import { probabilityOfImprovement } from '../../eval/bootstrap';
 import type { Interval } from '../../eval/bootstrap';
 import type { MarlEvalRecord } from '../../eval/export';
-import { hierarchicalMeanCI, pairedDifferenceCI } from '../../eval/hierarchical';
+import { hierarchicalCI, hierarchicalMeanCI, pairedDifferenceCI } from '../../eval/hierarchical';
 import type { LayerLrEnvConfig } from '../env';
 import { bestPeak, gannoEvalRunKind, scorePeak } from '../evaluate';
 import type { ControllerRunResult, ControllerSpec, GannoEvalRunConfig, PeakLrScore } from '../evaluate';
@@ -213,7 +213,7 @@ export interface SummaryRow {
 }
 
 /**
- * Mean (two-level bootstrap 95% CI over tasks and runs) and IQM (stratified bootstrap CI) of a
+ * Mean and IQM, each with a two-level bootstrap 95% CI over tasks and runs, of a
  * metric per label, with the number of diverged runs.
  *
  * @example
@@ -225,7 +225,7 @@ export function summarise(rows: readonly EvalRow[], labels: readonly string[], m
   return labels.map((label) => {
     const m = scoreMatrix(rows, label, metric, filter);
     const diverged = rows.filter((r) => r.label === label && (!filter || filter(r)) && r.diverged).length;
-    return { label, runs: m.length, tasks: m[0].length, mean: hierarchicalMeanCI(m, { seed: 0 }), iqm: stratifiedBootstrapCI(m, aggregateIqm, { seed: 0 }), diverged };
+    return { label, runs: m.length, tasks: m[0].length, mean: hierarchicalMeanCI(m, { seed: 0 }), iqm: hierarchicalCI(m, aggregateIqm, { seed: 0 }), diverged };
   });
 }
 
