@@ -68,9 +68,9 @@ function range(base: number, n: number): number[] {
 
 /**
  * The plan of a preset. `smoke` runs each notebook in well under a minute (CI); `quick` runs all
- * five GANNO notebooks in about half an hour on 2 cores with 3 agent seeds; `full` uses 5 agent
- * seeds, longer episodes and more PPO updates (about two hours on 2 cores, estimated from the
- * per-episode costs in src/ganno/README.md).
+ * GANNO notebooks in under half an hour on 2 cores with 3 agent seeds (measured: 11-15 in 23 min);
+ * `full` keeps the 200-step episodes and trains 2.5x longer (40 PPO updates) with 5 agent seeds and
+ * 12 test tasks (estimated about 70 min for notebooks 11-15 on 2 cores from the quick run's costs).
  *
  * @example
  * ```ts
@@ -84,7 +84,7 @@ export function gannoPlan(preset: GannoPreset): GannoPlan {
   const p = {
     smoke: { totalSteps: 40, trainSize: 500, valSize: 200, updates: 2, evalEvery: 1, seeds: 1, tests: 2, tune: 1, grid: [0.03, 0.3], valSeeds: 1 },
     quick: { totalSteps: 200, trainSize: 2000, valSize: 500, updates: 16, evalEvery: 4, seeds: 3, tests: 8, tune: 3, grid: [0.01, 0.03, 0.1, 0.3, 1], valSeeds: 3 },
-    full: { totalSteps: 300, trainSize: 2000, valSize: 500, updates: 40, evalEvery: 5, seeds: 5, tests: 12, tune: 4, grid: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1], valSeeds: 4 },
+    full: { totalSteps: 200, trainSize: 2000, valSize: 500, updates: 40, evalEvery: 5, seeds: 5, tests: 12, tune: 4, grid: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1], valSeeds: 4 },
   }[preset];
   const task = { datasets: ['digits' as const], model: 'mlp' as const, depth: [1, 2] as [number, number], widths: [32, 64, 128], initialLr: [0.01, 0.3] as [number, number], k: 10, totalSteps: p.totalSteps, trainSize: p.trainSize, valSize: p.valSize, batchSize: 64 };
   // Reconstruction: per-decision difference rewards are ~1e-4..1e-2 in log-loss units, far below a fresh
