@@ -82,7 +82,7 @@ writeMarlEvalJson(path.join(resultsDir(), 'raw-runs.marl-eval.json'), marlEvalRe
 const labels = [...new Set(entries.map((e) => e.label))];
 const acc = summarise(rows, labels, TEST_ACCURACY);
 const auc = summarise(rows, labels, VAL_LOSS_AUC);
-const mainCaption = `Main comparison on test tasks ${plan.testSeeds.join(',')}: mean with 95% two-level bootstrap CI (tasks, and agent seeds for GANNO), IQM with stratified bootstrap CI: ${provenance({ seeds: plan.agentSeeds, budget: budgetText, wallSeconds: (Date.now() - started) / 1000 })}`;
+const mainCaption = `Main comparison on test tasks ${plan.testSeeds.join(',')}: mean and IQM with 95% two-level bootstrap CIs (tasks, then agent seeds for GANNO): ${provenance({ seeds: plan.agentSeeds, budget: budgetText, wallSeconds: (Date.now() - started) / 1000 })}`;
 void showTable(
   labels.map((l, i) => ({
     controller: l,
