@@ -70,7 +70,7 @@ function range(base: number, n: number): number[] {
  * The plan of a preset. `smoke` runs each notebook in well under a minute (CI); `quick` runs all
  * GANNO notebooks in under half an hour on 2 cores with 3 agent seeds (measured: 11-15 in 23 min);
  * `full` keeps the 200-step episodes and trains 2.5x longer (40 PPO updates) with 5 agent seeds and
- * 12 test tasks (estimated about 70 min for notebooks 11-15 on 2 cores from the quick run's costs).
+ * 12 test tasks (measured: notebooks 11-15 in 67 min on 2 cores).
  *
  * @example
  * ```ts
