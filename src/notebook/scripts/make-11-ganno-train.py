@@ -27,18 +27,16 @@ paper trains for about 50k agent timesteps; our `quick` budget is far smaller (p
 """)
 code("""
 import * as path from 'path';
-import { initBackend } from './src/backend';
-import { gannoPlan, DEFAULT_VARIANT, trainGannoVariants, evaluateEntries, agentEntries, baselineController, baselineDefs, summarise, formatInterval, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
-import type { GannoPreset, VariantAgent, EvalRow } from './src/ganno';
+import { DEFAULT_VARIANT, trainGannoVariants, evaluateEntries, agentEntries, baselineController, baselineDefs, summarise, formatInterval, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
+import type { VariantAgent, EvalRow } from './src/ganno';
 import { meanCI } from './src/eval';
-import { ExperimentStore, InlineExecutor, WorkerPoolExecutor } from './src/runtime';
-import type { Executor } from './src/runtime';
-import { preset, showFigure, showTable, lineFigure, notebookProgress, provenance } from './src/notebook';
+import { openGannoSession, showFigure, showTable, lineFigure, notebookProgress, provenance } from './src/notebook';
 
-const backend = await initBackend();
-const plan = gannoPlan(preset() as GannoPreset);
-const executor: Executor = plan.preset === 'smoke' ? new InlineExecutor() : new WorkerPoolExecutor({ workers: 2 });
-const store = ExperimentStore.open();
+const session = await openGannoSession(); // backend, this preset's plan, executor (2 workers; inline for smoke), store
+const backend = session.backend;
+const plan = session.plan;
+const executor = session.executor;
+const store = session.store;
 const task = plan.env.task!;
 const agentSteps = plan.train.updates * plan.train.numEnvs * plan.train.episodesPerEnv * (task.totalSteps! / task.k!);
 const budgetText = `${plan.train.updates} PPO updates x ${plan.train.numEnvs} episodes x ${task.totalSteps} SGD steps (K = ${task.k}: ${agentSteps} decisions per agent seed)`;
@@ -150,7 +148,6 @@ Notebook 12 compares these agents against *tuned* schedules; notebook 15 trains 
 with the same budget.
 """)
 code("""
-await executor.close();
-store.close();
+await session.close();
 """)
 write("11-ganno-train.ipynb", "g11")

@@ -25,18 +25,16 @@ plateau patience, LARS eta, hypergradient beta; see `baselineDefs`), the grids a
 """)
 code("""
 import * as path from 'path';
-import { initBackend } from './src/backend';
-import { gannoPlan, DEFAULT_VARIANT, trainGannoVariants, tuneBaselines, evaluateEntries, agentEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, formatInterval, marlEvalRecords, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
-import type { GannoPreset, VariantAgent, EvalRow, ControllerEntry, TunedBaseline } from './src/ganno';
+import { DEFAULT_VARIANT, trainGannoVariants, tuneBaselines, evaluateEntries, agentEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, formatInterval, marlEvalRecords, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
+import type { VariantAgent, EvalRow, ControllerEntry, TunedBaseline } from './src/ganno';
 import { writeMarlEvalJson } from './src/eval';
-import { ExperimentStore, InlineExecutor, WorkerPoolExecutor } from './src/runtime';
-import type { Executor } from './src/runtime';
-import { preset, showFigure, showTable, barFigure, notebookProgress, provenance, resultsDir } from './src/notebook';
+import { openGannoSession, showFigure, showTable, barFigure, notebookProgress, provenance, resultsDir } from './src/notebook';
 
-const backend = await initBackend();
-const plan = gannoPlan(preset() as GannoPreset);
-const executor: Executor = plan.preset === 'smoke' ? new InlineExecutor() : new WorkerPoolExecutor({ workers: 2 });
-const store = ExperimentStore.open();
+const session = await openGannoSession(); // backend, this preset's plan, executor (2 workers; inline for smoke), store
+const backend = session.backend;
+const plan = session.plan;
+const executor = session.executor;
+const store = session.store;
 const task = plan.env.task!;
 const started = Date.now();
 const agents: VariantAgent[] = await trainGannoVariants({ plan: plan, variants: [DEFAULT_VARIANT], executor: executor, store: store, progress: notebookProgress({ intervalMs: 15000 }) });
@@ -116,7 +114,6 @@ const nCompetitive = claimRows.filter((r) => r['competitive (within 1 pp)'].star
 console.log(`GANNO (greedy) is shown competitive (non-inferior by 1 pp) with ${nCompetitive} of ${claimRows.length} baselines and strictly better than ${claimRows.filter((r) => r['strictly better'] === 'holds').length}.`);
 """)
 code("""
-await executor.close();
-store.close();
+await session.close();
 """)
 write("12-ganno-vs-schedules.ipynb", "g12")

@@ -18,17 +18,15 @@ starting point is wrong, which an adaptive controller can correct and a fixed sc
 **Reconstructed:** the grid, the task seeds and the budgets (see `gannoPlan`).
 """)
 code("""
-import { initBackend } from './src/backend';
-import { gannoPlan, DEFAULT_VARIANT, trainGannoVariants, evaluateEntries, agentEntries, summarise, scoreMatrix, evaluateClaim, formatInterval, TEST_ACCURACY } from './src/ganno';
-import type { GannoPreset, VariantAgent, EvalRow, ControllerEntry, LayerLrEnvConfig } from './src/ganno';
-import { ExperimentStore, InlineExecutor, WorkerPoolExecutor } from './src/runtime';
-import type { Executor } from './src/runtime';
-import { preset, showFigure, showTable, heatmapFigure, notebookProgress, provenance } from './src/notebook';
+import { DEFAULT_VARIANT, trainGannoVariants, evaluateEntries, agentEntries, summarise, scoreMatrix, evaluateClaim, formatInterval, TEST_ACCURACY } from './src/ganno';
+import type { VariantAgent, EvalRow, ControllerEntry, LayerLrEnvConfig } from './src/ganno';
+import { openGannoSession, showFigure, showTable, heatmapFigure, notebookProgress, provenance } from './src/notebook';
 
-const backend = await initBackend();
-const plan = gannoPlan(preset() as GannoPreset);
-const executor: Executor = plan.preset === 'smoke' ? new InlineExecutor() : new WorkerPoolExecutor({ workers: 2 });
-const store = ExperimentStore.open();
+const session = await openGannoSession(); // backend, this preset's plan, executor (2 workers; inline for smoke), store
+const backend = session.backend;
+const plan = session.plan;
+const executor = session.executor;
+const store = session.store;
 const task = plan.env.task!;
 const started = Date.now();
 const agents: VariantAgent[] = await trainGannoVariants({ plan: plan, variants: [DEFAULT_VARIANT], executor: executor, store: store, progress: notebookProgress({ intervalMs: 15000 }) });
@@ -112,7 +110,6 @@ const claimRows = groups.flatMap((g) => {
 void showTable(claimRows, { name: 'claims', caption: `Paper claim "robust across unseen initial conditions" (paired two-level bootstrap over cells x tasks and agent seeds): ${provenance({ seeds: plan.agentSeeds, budget: budgetText, wallSeconds: wall })}` });
 """)
 code("""
-await executor.close();
-store.close();
+await session.close();
 """)
 write("13-ganno-robustness.ipynb", "g13")

@@ -24,17 +24,15 @@ notebook 12 (cached in the store), scaled to the target's run length where the s
 **Reconstructed:** the target distributions and budgets (see `gannoPlan(...).generalisation`).
 """)
 code("""
-import { initBackend } from './src/backend';
-import { gannoPlan, DEFAULT_VARIANT, trainGannoVariants, tuneBaselines, evaluateEntries, agentEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, formatInterval, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
-import type { GannoPreset, VariantAgent, EvalRow, ControllerEntry, TunedBaseline } from './src/ganno';
-import { ExperimentStore, InlineExecutor, WorkerPoolExecutor } from './src/runtime';
-import type { Executor } from './src/runtime';
-import { preset, showFigure, showTable, barFigure, notebookProgress, provenance } from './src/notebook';
+import { DEFAULT_VARIANT, trainGannoVariants, tuneBaselines, evaluateEntries, agentEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, formatInterval, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
+import type { VariantAgent, EvalRow, ControllerEntry, TunedBaseline } from './src/ganno';
+import { openGannoSession, showFigure, showTable, barFigure, notebookProgress, provenance } from './src/notebook';
 
-const backend = await initBackend();
-const plan = gannoPlan(preset() as GannoPreset);
-const executor: Executor = plan.preset === 'smoke' ? new InlineExecutor() : new WorkerPoolExecutor({ workers: 2 });
-const store = ExperimentStore.open();
+const session = await openGannoSession(); // backend, this preset's plan, executor (2 workers; inline for smoke), store
+const backend = session.backend;
+const plan = session.plan;
+const executor = session.executor;
+const store = session.store;
 const task = plan.env.task!;
 const started = Date.now();
 const agents: VariantAgent[] = await trainGannoVariants({ plan: plan, variants: [DEFAULT_VARIANT], executor: executor, store: store, progress: notebookProgress({ intervalMs: 15000 }) });
@@ -95,7 +93,6 @@ const claimRows = plan.generalisation.map((target) => {
 void showTable(claimRows, { name: 'claims', caption: `Paper claim "generalises to deeper networks and harder datasets": ${provenance({ seeds: plan.agentSeeds, budget: budgetText, wallSeconds: wall })}` });
 """)
 code("""
-await executor.close();
-store.close();
+await session.close();
 """)
 write("14-ganno-generalisation.ipynb", "g14")

@@ -27,18 +27,16 @@ Each row states whether the paper's (or the spec's) claim "the default is better
 the budgets, and the K values (the paper gives no K ablation).
 """)
 code("""
-import { initBackend } from './src/backend';
-import { gannoPlan, gannoVariants, variantEnv, trainGannoVariants, evaluateEntries, agentEntries, summarise, scoreMatrix, evaluateClaim, formatInterval, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
-import type { GannoPreset, GannoVariant, VariantAgent, EvalRow, ControllerEntry } from './src/ganno';
+import { gannoVariants, variantEnv, trainGannoVariants, evaluateEntries, agentEntries, summarise, scoreMatrix, evaluateClaim, formatInterval, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
+import type { GannoVariant, VariantAgent, EvalRow, ControllerEntry } from './src/ganno';
 import { meanCI } from './src/eval';
-import { ExperimentStore, InlineExecutor, WorkerPoolExecutor } from './src/runtime';
-import type { Executor } from './src/runtime';
-import { preset, showFigure, showTable, lineFigure, barFigure, notebookProgress, provenance } from './src/notebook';
+import { openGannoSession, showFigure, showTable, lineFigure, barFigure, notebookProgress, provenance } from './src/notebook';
 
-const backend = await initBackend();
-const plan = gannoPlan(preset() as GannoPreset);
-const executor: Executor = plan.preset === 'smoke' ? new InlineExecutor() : new WorkerPoolExecutor({ workers: 2 });
-const store = ExperimentStore.open();
+const session = await openGannoSession(); // backend, this preset's plan, executor (2 workers; inline for smoke), store
+const backend = session.backend;
+const plan = session.plan;
+const executor = session.executor;
+const store = session.store;
 const task = plan.env.task!;
 const variants: GannoVariant[] = gannoVariants(plan);
 const budgetText = `every variant: ${plan.train.updates} PPO updates x ${plan.train.numEnvs} episodes x ${task.totalSteps} SGD steps per agent seed; ${plan.testSeeds.length} test tasks`;
@@ -104,7 +102,6 @@ const table = variants.map((v, i) => {
 void showTable(table, { name: 'ablation-table', caption: `GANNO ablations, greedy policies on test tasks ${plan.testSeeds.join(',')}: ${provenance({ seeds: plan.agentSeeds, budget: budgetText, wallSeconds: trainWall + evalWall })}` });
 """)
 code("""
-await executor.close();
-store.close();
+await session.close();
 """)
 write("15-ganno-ablations.ipynb", "g15")

@@ -1,0 +1,50 @@
+import { initBackend } from '../backend';
+import type { BackendInfo } from '../backend';
+import { gannoPlan } from '../ganno/experiments/plan';
+import type { GannoPlan, GannoPreset } from '../ganno/experiments/plan';
+import { InlineExecutor } from '../runtime/executor';
+import type { Executor } from '../runtime/executor';
+import { WorkerPoolExecutor } from '../runtime/worker-pool';
+import { ExperimentStore } from '../runtime/store';
+import { preset } from './presets';
+
+/** What every GANNO notebook (11-15) starts from. */
+export interface GannoSession {
+  backend: BackendInfo;
+  /** The active preset's plan (`gannoPlan(preset())`). */
+  plan: GannoPlan;
+  /** Inline for `smoke` (fast start in CI), two worker threads otherwise. */
+  executor: Executor;
+  /** The project's experiment store (`MARL_AUTOML_STORE` or `results/experiments.sqlite`). */
+  store: ExperimentStore;
+  /** Closes the executor and the store (the last cell of a notebook). */
+  close(): Promise<void>;
+}
+
+/**
+ * Initialises the backend and opens the plan, executor and store shared by the GANNO notebooks, so
+ * their first cell stays one line and they all run the same agents and tasks.
+ *
+ * @example
+ * ```ts
+ * const session = await openGannoSession();
+ * const agents = await trainGannoVariants({ plan: session.plan, variants: [DEFAULT_VARIANT], executor: session.executor, store: session.store });
+ * await session.close();
+ * ```
+ */
+export async function openGannoSession(): Promise<GannoSession> {
+  const backend = await initBackend();
+  const plan = gannoPlan(preset() as GannoPreset);
+  const executor: Executor = plan.preset === 'smoke' ? new InlineExecutor() : new WorkerPoolExecutor({ workers: 2 });
+  const store = ExperimentStore.open();
+  return {
+    backend,
+    plan,
+    executor,
+    store,
+    async close() {
+      await executor.close();
+      store.close();
+    },
+  };
+}
