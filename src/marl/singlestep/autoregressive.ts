@@ -2,7 +2,8 @@ import { tf } from '../../backend';
 import type { Rng } from '../../random';
 import { enumerateFactoredActions, factoredActionCount } from '../../credit/counterfactual';
 import type { Alternatives } from '../../credit/counterfactual';
-import { uniformInit } from '../nn';
+import { gruCell, uniformInit } from '../nn';
+import { argmax, uid } from './util';
 
 /** Names of the autoregressive policy's parameters (checkpoint and optimiser keys). */
 export const AUTOREGRESSIVE_PARAM_NAMES = ['ar/emb', 'ar/bih', 'ar/whh', 'ar/bhh', 'ar/wout', 'ar/bout'] as const;
@@ -354,24 +355,10 @@ export class AutoregressivePolicy {
     this.woutMask.dispose();
   }
 
-  /** One GRU step (PyTorch equations) of all groups: `gi` `[rows, 3GH]`, `h` `[rows, GH]`, block-diagonal `whh`. */
+  /** One GRU step (PyTorch equations, `gruCell`) of all groups: `gi` `[rows, 3GH]` precomputed, `h` `[rows, GH]`, block-diagonal `whh`. */
   private gruStep(gi: tf.Tensor, h: tf.Tensor, whh: tf.Tensor, bhh: tf.Tensor): tf.Tensor {
-    const [ir, iz, inn] = tf.split(gi, 3, 1);
-    const [hr, hz, hn] = tf.split(tf.add(tf.matMul(h, whh), bhh), 3, 1);
-    const r = tf.sigmoid(tf.add(ir, hr));
-    const z = tf.sigmoid(tf.add(iz, hz));
-    const nn = tf.tanh(tf.add(inn, tf.mul(r, hn)));
-    return tf.add(nn, tf.mul(z, tf.sub(h, nn)));
+    // wih/bih are not read: the input gates arrive precomputed in `gi`.
+    return gruCell(null, h as tf.Tensor2D, { wih: whh, bih: bhh, whh, bhh }, undefined, gi as tf.Tensor2D);
   }
 }
 
-let uidCounter = 0;
-function uid(): number {
-  return uidCounter++;
-}
-
-function argmax(p: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
-  return best;
-}

@@ -8,6 +8,7 @@ import type { AdamState } from './adam';
 import { parseSingleStepConfig } from './config';
 import type { SingleStepConfig, SingleStepConfigInput } from './config';
 import { ReplayBuffer } from './replay';
+import { argmax, uid } from './util';
 import type { ReplayState } from './replay';
 import { AutoregressivePolicy } from './autoregressive';
 
@@ -926,16 +927,6 @@ function ownedVariable(init: tf.Tensor, trainable: boolean, name?: string): tf.V
   return v;
 }
 
-let uidCounter = 0;
-function uid(): number {
-  return uidCounter++;
-}
-
-function argmax(p: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < p.length; i++) if (p[i] > p[best]) best = i;
-  return best;
-}
 
 function meanAbs(a: Float32Array): number {
   let s = 0;
