@@ -1,6 +1,10 @@
 import { initBackend } from '../backend';
 import type { BackendInfo } from '../backend';
 import { gannoPlan } from '../ganno/experiments/plan';
+import { trainGannoVariants } from '../ganno/experiments/training';
+import type { VariantAgent } from '../ganno/experiments/training';
+import { DEFAULT_VARIANT } from '../ganno/experiments/variants';
+import { notebookProgress } from './progress';
 import type { GannoPlan, GannoPreset } from '../ganno/experiments/plan';
 import { InlineExecutor } from '../runtime/executor';
 import type { Executor } from '../runtime/executor';
@@ -17,6 +21,11 @@ export interface GannoSession {
   executor: Executor;
   /** The project's experiment store (`MARL_AUTOML_STORE` or `results/experiments.sqlite`). */
   store: ExperimentStore;
+  /**
+   * The default agents of this plan (notebook 11's), one per agent seed: loaded from the store, or
+   * trained now (with progress lines) when missing.
+   */
+  defaultAgents(): Promise<VariantAgent[]>;
   /** Closes the executor and the store (the last cell of a notebook). */
   close(): Promise<void>;
 }
@@ -28,7 +37,7 @@ export interface GannoSession {
  * @example
  * ```ts
  * const session = await openGannoSession();
- * const agents = await trainGannoVariants({ plan: session.plan, variants: [DEFAULT_VARIANT], executor: session.executor, store: session.store });
+ * const agents = await session.defaultAgents(); // trained in notebook 11, cached in the store
  * await session.close();
  * ```
  */
@@ -42,6 +51,7 @@ export async function openGannoSession(): Promise<GannoSession> {
     plan,
     executor,
     store,
+    defaultAgents: () => trainGannoVariants({ plan, variants: [DEFAULT_VARIANT], executor, store, progress: notebookProgress({ intervalMs: 15000 }) }),
     async close() {
       await executor.close();
       store.close();

@@ -25,7 +25,7 @@ plateau patience, LARS eta, hypergradient beta; see `baselineDefs`), the grids a
 """)
 code("""
 import * as path from 'path';
-import { DEFAULT_VARIANT, trainGannoVariants, tuneBaselines, evaluateEntries, agentEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, formatInterval, marlEvalRecords, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
+import { tuneBaselines, evaluateEntries, agentEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, formatInterval, marlEvalRecords, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
 import type { VariantAgent, EvalRow, ControllerEntry, TunedBaseline } from './src/ganno';
 import { writeMarlEvalJson } from './src/eval';
 import { openGannoSession, showFigure, showTable, barFigure, notebookProgress, provenance, resultsDir } from './src/notebook';
@@ -37,7 +37,7 @@ const executor = session.executor;
 const store = session.store;
 const task = plan.env.task!;
 const started = Date.now();
-const agents: VariantAgent[] = await trainGannoVariants({ plan: plan, variants: [DEFAULT_VARIANT], executor: executor, store: store, progress: notebookProgress({ intervalMs: 15000 }) });
+const agents: VariantAgent[] = await session.defaultAgents(); // notebook 11's agents (trained now if missing)
 const budgetText = `agents: ${plan.train.updates} PPO updates x ${plan.train.numEnvs} episodes; every run ${task.totalSteps} SGD steps, batch ${task.batchSize}`;
 console.log(`backend ${backend.summary}; preset ${plan.preset}; ${agents.length} trained agents (seeds ${plan.agentSeeds.join(', ')}); test tasks ${plan.testSeeds.join(', ')}`);
 """)

@@ -18,7 +18,7 @@ starting point is wrong, which an adaptive controller can correct and a fixed sc
 **Reconstructed:** the grid, the task seeds and the budgets (see `gannoPlan`).
 """)
 code("""
-import { DEFAULT_VARIANT, trainGannoVariants, evaluateEntries, agentEntries, summarise, scoreMatrix, evaluateClaim, formatInterval, TEST_ACCURACY } from './src/ganno';
+import { evaluateEntries, agentEntries, summarise, scoreMatrix, evaluateClaim, formatInterval, TEST_ACCURACY } from './src/ganno';
 import type { VariantAgent, EvalRow, ControllerEntry, LayerLrEnvConfig } from './src/ganno';
 import { openGannoSession, showFigure, showTable, heatmapFigure, notebookProgress, provenance } from './src/notebook';
 
@@ -29,7 +29,7 @@ const executor = session.executor;
 const store = session.store;
 const task = plan.env.task!;
 const started = Date.now();
-const agents: VariantAgent[] = await trainGannoVariants({ plan: plan, variants: [DEFAULT_VARIANT], executor: executor, store: store, progress: notebookProgress({ intervalMs: 15000 }) });
+const agents: VariantAgent[] = await session.defaultAgents(); // notebook 11's agents (trained now if missing)
 const grid = plan.robustness;
 const budgetText = `agents: ${plan.train.updates} PPO updates x ${plan.train.numEnvs} episodes; every run ${task.totalSteps} SGD steps; grid ${grid.initialLrs.length} initial LRs x ${grid.weightDecays.length} weight decays x ${grid.seeds.length} task seeds`;
 console.log(`backend ${backend.summary}; preset ${plan.preset}; ${budgetText}`);

@@ -24,7 +24,7 @@ notebook 12 (cached in the store), scaled to the target's run length where the s
 **Reconstructed:** the target distributions and budgets (see `gannoPlan(...).generalisation`).
 """)
 code("""
-import { DEFAULT_VARIANT, trainGannoVariants, tuneBaselines, evaluateEntries, agentEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, formatInterval, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
+import { tuneBaselines, evaluateEntries, agentEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, formatInterval, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
 import type { VariantAgent, EvalRow, ControllerEntry, TunedBaseline } from './src/ganno';
 import { openGannoSession, showFigure, showTable, barFigure, notebookProgress, provenance } from './src/notebook';
 
@@ -35,7 +35,7 @@ const executor = session.executor;
 const store = session.store;
 const task = plan.env.task!;
 const started = Date.now();
-const agents: VariantAgent[] = await trainGannoVariants({ plan: plan, variants: [DEFAULT_VARIANT], executor: executor, store: store, progress: notebookProgress({ intervalMs: 15000 }) });
+const agents: VariantAgent[] = await session.defaultAgents(); // notebook 11's agents (trained now if missing)
 const kept = ['constant', 'cosine', 'warmup+cosine'];
 const tuned: TunedBaseline[] = await tuneBaselines({ baselines: baselineDefs(task.totalSteps!), env: plan.env, grid: plan.peakGrid, seeds: plan.tuneSeeds, executor: executor, store: store, progress: notebookProgress({ intervalMs: 15000 }) });
 const peaks = new Map(tuned.map((t) => [t.def.name, t.peakLr]));
