@@ -8,6 +8,7 @@ import { computeGae } from './gae';
 import { ActorCritic, PolicyConfigSchema, type PolicyConfig, type ResolvedPolicyConfig } from './policy';
 import { ppoLoss } from './ppo-loss';
 import { RolloutCollector, type CollectorState, type CreditAssigner, type Rollout, type Trajectory } from './rollout';
+import { ValueNormalizer, type ValueNormState } from './value-norm';
 
 export const PpoConfigSchema = z
   .object({
@@ -15,16 +16,36 @@ export const PpoConfigSchema = z
     gaeLambda: z.number().min(0).max(1).default(0.95),
     /** Ratio clip ε. */
     clip: z.number().positive().default(0.2),
-    /** Clip value predictions around the rollout values (range `valueClipRange`, default = clip). */
-    clipValue: z.boolean().default(true),
+    /**
+     * Clip value predictions around the rollout values (range `valueClipRange`, default = clip),
+     * in the critic's output units (standardised when `valueNorm` is on). Off by default: with
+     * raw returns of a few units an absolute ±0.2 clip zeroes most of the value gradient.
+     */
+    clipValue: z.boolean().default(false),
     valueClipRange: z.number().positive().optional(),
+    /**
+     * Normalise value targets with running return statistics ({@link ValueNormalizer}): the critic
+     * predicts standardised returns, GAE uses de-normalised values. Replaces a hand-set reward scale.
+     */
+    valueNorm: z.boolean().default(true),
+    /** Per-update decay of the value-normalisation statistics (MAPPO's 0.99999). */
+    valueNormBeta: z.number().min(0).lt(1).default(0.99999),
     valueCoef: z.number().min(0).default(0.5),
     entropyCoef: z.number().min(0).default(0.01),
-    /** Global gradient-norm clip (null: none). */
+    /**
+     * Gradient-norm clip (null: none). With `gradClip: 'separate'` (default) the actor's and the
+     * critic's gradients are clipped each to their own norm (`maxGradNorm`, `criticMaxGradNorm`),
+     * so a large value-loss gradient no longer shrinks the policy step; `'joint'` clips the
+     * concatenated gradient to `maxGradNorm` (CleanRL).
+     */
     maxGradNorm: z.number().positive().nullable().default(0.5),
+    criticMaxGradNorm: z.number().positive().nullable().optional(),
+    gradClip: z.enum(['separate', 'joint']).default('separate'),
     epochs: z.number().int().positive().default(4),
     minibatches: z.number().int().positive().default(2),
+    /** Adam learning rate of the actor (and of the critic unless `criticLearningRate` is set). */
     learningRate: z.number().positive().default(2.5e-4),
+    criticLearningRate: z.number().positive().optional(),
     adamEps: z.number().positive().default(1e-8),
     /** Normalise advantages per minibatch (mean 0, std 1 over real samples). */
     normalizeAdvantages: z.boolean().default(true),
@@ -68,16 +89,46 @@ export interface ResolvedPpoTrainerConfig {
   seed: number;
 }
 
-/** Statistics of one PPO update (means over minibatches of the last epoch unless noted). */
+/**
+ * Statistics and learner diagnostics of one PPO update. Loss terms are means over the minibatches
+ * of the last epoch; `clipFraction` and the gradient norms are over all minibatches of all epochs;
+ * the policy diagnostics (`kl`, `klFromInitial`, `policyEntropy`, `maxProb`) are measured after the
+ * update on every sample of the rollout.
+ */
 export interface UpdateStats {
   update: number;
   policyLoss: number;
+  /** Value loss in the critic's units (standardised returns when `valueNorm` is on). */
   valueLoss: number;
+  /** Mean policy entropy over the last epoch's minibatches (nats). */
   entropy: number;
+  /** Approximate KL ((ρ−1) − log ρ) at the last epoch's minibatches. */
   approxKl: number;
+  /** Fraction of samples whose ratio was outside 1 ± clip, over all epochs and minibatches. */
   clipFraction: number;
-  /** Mean pre-clipping global gradient norm over all minibatches. */
+  /** Mean pre-clipping gradient norm over all minibatches: actor and critic together. */
   gradNorm: number;
+  /** Mean and max pre-clipping gradient norm of the actor's parameters. */
+  actorGradNorm: number;
+  actorGradNormMax: number;
+  /** Mean and max pre-clipping gradient norm of the critic's parameters. */
+  criticGradNorm: number;
+  criticGradNormMax: number;
+  /** Approximate KL of the updated policy from the behaviour policy over the whole rollout. */
+  kl: number;
+  /** Mean exact KL(π_θ ‖ π_0) of the updated policy from the initial (untrained) policy over the rollout's observations. */
+  klFromInitial: number;
+  /** Mean entropy of the updated policy over the rollout's observations (nats; ln A = uniform). */
+  policyEntropy: number;
+  /** Mean probability of the most probable action under the updated policy. */
+  maxProb: number;
+  /** 1 − Var(R − V)/Var(R) of the rollout's value predictions against its returns (before the update). */
+  explainedVariance: number;
+  /** How often each action was taken in the rollout. */
+  actionCounts: number[];
+  /** Mean and standard deviation of the value targets (raw units). */
+  returnMean: number;
+  returnStd: number;
   samples: number;
   chunks: number;
   /** Mean team return of the episodes finished in this rollout (NaN if none). */
@@ -107,11 +158,13 @@ const CHECKPOINT_KIND = 'ppo-trainer';
 
 /**
  * IPPO / MAPPO trainer for {@link ActorCritic} policies on {@link MultiAgentEnv}s: batched
- * rollouts, GAE, the clipped PPO objective with optional value clipping and entropy bonus,
- * PyTorch-exact Adam with global grad-norm clipping, epochs x minibatches over sequence chunks
- * (recurrent policies train on chunks started from their stored hidden states), optional
- * credit-assignment plug-in, and exact checkpoint/resume. IPPO vs MAPPO is the policy's
- * `critic` option.
+ * rollouts, GAE, the clipped PPO objective with entropy bonus, value targets normalised by running
+ * return statistics (optional value clipping in normalised units), PyTorch-exact Adam for actor
+ * and critic (own learning rates) with their gradients clipped separately, epochs x minibatches
+ * over sequence chunks (recurrent policies train on chunks started from their stored hidden
+ * states), optional credit-assignment plug-in, learner diagnostics on every update (KL per update
+ * and from the initial policy, entropy, clip fraction, critic explained variance, gradient norms,
+ * action histogram) and exact checkpoint/resume. IPPO vs MAPPO is the policy's `critic` option.
  *
  * @example
  * ```ts
@@ -125,11 +178,18 @@ const CHECKPOINT_KIND = 'ppo-trainer';
 export class PpoTrainer {
   readonly config: ResolvedPpoTrainerConfig;
   readonly policy: ActorCritic;
+  /** Adam of the actor's parameters. */
   readonly optimizer: Adam;
+  /** Adam of the critic's parameters. */
+  readonly criticOptimizer: Adam;
   readonly collector: RolloutCollector;
+  /** Running statistics of the value targets (identity when `valueNorm` is off). */
+  readonly valueNorm: ValueNormalizer;
   /** Updates done so far. */
   updates = 0;
   private readonly minibatchRng: Rng;
+  /** A frozen copy of the initial policy: the reference of `klFromInitial`. */
+  private readonly initialPolicy: ActorCritic;
 
   constructor(
     config: PpoTrainerConfig,
@@ -147,7 +207,11 @@ export class PpoTrainer {
       seed,
     };
     this.policy = new ActorCritic(this.config.policy);
-    this.optimizer = new Adam({ lr: this.config.ppo.learningRate, eps: this.config.ppo.adamEps });
+    this.initialPolicy = new ActorCritic(this.config.policy);
+    const ppo = this.config.ppo;
+    this.optimizer = new Adam({ lr: ppo.learningRate, eps: ppo.adamEps });
+    this.criticOptimizer = new Adam({ lr: ppo.criticLearningRate ?? ppo.learningRate, eps: ppo.adamEps });
+    this.valueNorm = new ValueNormalizer(ppo.valueNormBeta);
     this.collector = new RolloutCollector(envs, this.policy, { ...this.config.rollout, seed: deriveSeed(seed, 'rollout'), credit: hooks.credit });
     this.minibatchRng = new Rng(deriveSeed(seed, 'minibatches'));
   }
@@ -171,8 +235,12 @@ export class PpoTrainer {
     const recurrent = p.torso === 'gru';
     const L = recurrent ? chunkLength : 1;
     const pieces: { traj: Trajectory; start: number; len: number; adv: Float32Array; ret: Float32Array }[] = [];
+    const vn = this.config.ppo.valueNorm ? this.valueNorm : null;
     for (const traj of rollout.trajectories) {
-      const { advantages, returns } = computeGae(traj.rewards, traj.values, traj.nextValue, gamma, gaeLambda);
+      // The critic predicts standardised returns when value normalisation is on: GAE needs raw units.
+      const values = vn ? Float32Array.from(traj.values, (v) => vn.denormalize(v)) : traj.values;
+      const next = vn && traj.nextValue !== 0 ? vn.denormalize(traj.nextValue) : traj.nextValue;
+      const { advantages, returns } = computeGae(traj.rewards, values, next, gamma, gaeLambda);
       for (let s = 0; s < traj.length; s += L) pieces.push({ traj, start: s, len: Math.min(L, traj.length - s), adv: advantages, ret: returns });
     }
     const C = pieces.length;
@@ -218,63 +286,148 @@ export class PpoTrainer {
     return b;
   }
 
-  /** One PPO update (epochs x minibatches) on a collected rollout. */
+  /**
+   * One PPO update (epochs x minibatches) on a collected rollout, returning its statistics and
+   * learner diagnostics. With `valueNorm` the running return statistics take in this rollout's
+   * returns first, then the critic is fitted to the standardised returns.
+   */
   update(rollout: Rollout): UpdateStats {
     const cfg = this.config.ppo;
     const batch = this.buildBatch(rollout);
     const C = batch.chunks;
     if (C === 0) throw new Error('PpoTrainer.update: the rollout holds no samples');
+    const before = this.rolloutDiagnostics(batch);
+    if (cfg.valueNorm) {
+      this.valueNorm.update(batch.returns, batch.mask);
+      for (let i = 0; i < batch.returns.length; i++) batch.returns[i] = batch.mask[i] ? this.valueNorm.normalize(batch.returns[i]) : 0;
+    }
     const nMb = Math.min(cfg.minibatches, C);
     const vars = this.policy.variables();
     const varList = [...vars.values()];
     const nameOf = new Map<tf.Variable, string>();
     for (const [n, v] of vars) nameOf.set(v, n);
-    let gradNormSum = 0;
+    const norms = { total: 0, actor: 0, critic: 0, actorMax: 0, criticMax: 0 };
+    let clipSum = 0;
     let mbCount = 0;
-    let last = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipFraction: 0 };
+    let last = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0 };
     for (let epoch = 0; epoch < cfg.epochs; epoch++) {
       const perm = this.minibatchRng.permutation(C);
-      const sums = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipFraction: 0 };
+      const sums = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0 };
       for (let m = 0; m < nMb; m++) {
         const lo = Math.floor((m * C) / nMb);
         const hi = Math.floor(((m + 1) * C) / nMb);
         const mb = sliceChunks(batch, perm.subarray(lo, hi));
         if (cfg.normalizeAdvantages) normalizeMasked(mb.advantages, mb.mask);
         const { grads, terms } = this.gradients(mb, varList, nameOf);
-        let g = grads;
-        let norm: number;
-        if (cfg.maxGradNorm !== null) {
-          const clipped = clipGradNorm(grads, cfg.maxGradNorm);
-          g = clipped.grads;
-          norm = clipped.totalNorm;
-        } else {
-          norm = globalNorm(grads);
+        const { actor, critic } = splitActorCritic(grads);
+        const a = this.clip(actor, cfg.gradClip === 'joint' ? null : cfg.maxGradNorm);
+        const c = this.clip(critic, cfg.gradClip === 'joint' ? null : cfg.criticMaxGradNorm ?? cfg.maxGradNorm);
+        let total = Math.hypot(a.norm, c.norm);
+        let actorGrads = a.grads;
+        let criticGrads = c.grads;
+        if (cfg.gradClip === 'joint' && cfg.maxGradNorm !== null) {
+          const joint = clipGradNorm(new Map([...a.grads, ...c.grads]), cfg.maxGradNorm);
+          total = joint.totalNorm;
+          ({ actor: actorGrads, critic: criticGrads } = splitActorCritic(joint.grads));
         }
-        this.optimizer.apply(vars, g);
-        for (const t of g.values()) t.dispose();
-        gradNormSum += norm;
+        this.optimizer.apply(vars, actorGrads);
+        this.criticOptimizer.apply(vars, criticGrads);
+        for (const t of [...actorGrads.values(), ...criticGrads.values()]) t.dispose();
+        norms.total += total;
+        norms.actor += a.norm;
+        norms.critic += c.norm;
+        norms.actorMax = Math.max(norms.actorMax, a.norm);
+        norms.criticMax = Math.max(norms.criticMax, c.norm);
+        clipSum += terms.clipFraction;
         mbCount++;
         for (const k of Object.keys(sums) as (keyof typeof sums)[]) sums[k] += terms[k];
       }
-      last = {
-        policyLoss: sums.policyLoss / nMb,
-        valueLoss: sums.valueLoss / nMb,
-        entropy: sums.entropy / nMb,
-        approxKl: sums.approxKl / nMb,
-        clipFraction: sums.clipFraction / nMb,
-      };
+      last = { policyLoss: sums.policyLoss / nMb, valueLoss: sums.valueLoss / nMb, entropy: sums.entropy / nMb, approxKl: sums.approxKl / nMb };
     }
     this.updates++;
+    const after = this.policyDiagnostics(batch);
     const returns = rollout.episodes.map((e) => e.teamReturn);
     return {
       update: this.updates,
       ...last,
-      gradNorm: gradNormSum / mbCount,
+      clipFraction: clipSum / mbCount,
+      gradNorm: norms.total / mbCount,
+      actorGradNorm: norms.actor / mbCount,
+      actorGradNormMax: norms.actorMax,
+      criticGradNorm: norms.critic / mbCount,
+      criticGradNormMax: norms.criticMax,
+      ...after,
+      ...before,
       samples: rollout.agentSteps,
       chunks: C,
       meanTeamReturn: returns.length ? returns.reduce((a, b) => a + b, 0) / returns.length : NaN,
       episodes: returns.length,
     };
+  }
+
+  /** Norm of a gradient group, clipped to `maxNorm` when given (the group's tensors are replaced when scaled). */
+  private clip(grads: Map<string, tf.Tensor>, maxNorm: number | null | undefined): { grads: Map<string, tf.Tensor>; norm: number } {
+    if (grads.size === 0) return { grads, norm: 0 };
+    if (maxNorm === null || maxNorm === undefined) return { grads, norm: globalNorm(grads) };
+    const r = clipGradNorm(grads, maxNorm);
+    return { grads: r.grads, norm: r.totalNorm };
+  }
+
+  /** Critic fit and action histogram of a rollout, before the update (raw return units). */
+  private rolloutDiagnostics(batch: ChunkBatch): Pick<UpdateStats, 'explainedVariance' | 'actionCounts' | 'returnMean' | 'returnStd'> {
+    const vn = this.config.ppo.valueNorm ? this.valueNorm : null;
+    const counts = new Array<number>(this.config.policy.numActions).fill(0);
+    const ret: number[] = [];
+    const err: number[] = [];
+    for (let i = 0; i < batch.mask.length; i++) {
+      if (!batch.mask[i]) continue;
+      counts[batch.actions[i]]++;
+      const v = vn ? vn.denormalize(batch.oldValues[i]) : batch.oldValues[i];
+      ret.push(batch.returns[i]);
+      err.push(batch.returns[i] - v);
+    }
+    const varRet = variance(ret);
+    return {
+      explainedVariance: varRet > 0 ? 1 - variance(err) / varRet : NaN,
+      actionCounts: counts,
+      returnMean: ret.reduce((a, b) => a + b, 0) / Math.max(1, ret.length),
+      returnStd: Math.sqrt(varRet),
+    };
+  }
+
+  /** KL from the behaviour and the initial policy, entropy and max probability of the current policy over a batch. */
+  private policyDiagnostics(batch: ChunkBatch): Pick<UpdateStats, 'kl' | 'klFromInitial' | 'policyEntropy' | 'maxProb'> {
+    const input = {
+      chunks: batch.chunks,
+      length: batch.length,
+      observations: batch.observations,
+      agentIndex: batch.agentIndex,
+      states: batch.states,
+      actorHidden: batch.actorHidden,
+      criticHidden: batch.criticHidden,
+      actionMasks: batch.actionMasks,
+    };
+    const t = tf.tidy(() => {
+      const cur = this.policy.sequence(input).logProbs;
+      const ref = this.initialPolicy.sequence(input).logProbs;
+      const mask = tf.tensor1d(batch.mask);
+      const count = tf.maximum(tf.sum(mask), 1);
+      const mmean = (x: tf.Tensor) => tf.div(tf.sum(tf.mul(x, mask)), count);
+      const p = tf.exp(cur);
+      const newLogp = tf.sum(tf.mul(cur, tf.oneHot(tf.tensor1d(batch.actions, 'int32'), cur.shape[1])), 1);
+      const logRatio = tf.sub(newLogp, tf.tensor1d(batch.oldLogProbs));
+      // Masked-out actions carry log-probabilities of about -1e9 under both policies: p = 0 there, so they add 0.
+      const klInit = tf.sum(tf.mul(p, tf.sub(cur, ref)), 1);
+      return tf.stack([
+        mmean(tf.sub(tf.sub(tf.exp(logRatio), 1), logRatio)),
+        mmean(klInit),
+        mmean(tf.neg(tf.sum(tf.mul(p, cur), 1))),
+        mmean(tf.max(p, 1)),
+      ]);
+    });
+    const v = t.dataSync();
+    t.dispose();
+    return { kl: v[0], klFromInitial: v[1], policyEntropy: v[2], maxProb: v[3] };
   }
 
   /** Loss terms and gradients (keyed by parameter name) on one minibatch. */
@@ -338,12 +491,17 @@ export class PpoTrainer {
   saveCheckpoint(dir: string): void {
     const tensors: { name: string; tensor: tf.Tensor }[] = [];
     for (const [name, v] of this.policy.variables()) tensors.push({ name: `policy/${name}`, tensor: v });
+    for (const [name, v] of this.initialPolicy.variables()) tensors.push({ name: `initial/${name}`, tensor: v });
     for (const t of this.optimizer.stateTensors()) tensors.push(t);
+    for (const t of this.criticOptimizer.stateTensors()) tensors.push(t);
     const meta = {
       config: this.config,
       updates: this.updates,
       adamStep: this.optimizer.step,
+      criticAdamStep: this.criticOptimizer.step,
       learningRate: this.optimizer.config.lr,
+      criticLearningRate: this.criticOptimizer.config.lr,
+      valueNorm: this.valueNorm.getState(),
       rng: { collector: this.collector.getState(), minibatches: this.minibatchRng.getState() },
     };
     writeCheckpoint(dir, CHECKPOINT_KIND, meta, tensors);
@@ -361,7 +519,10 @@ export class PpoTrainer {
       config: ResolvedPpoTrainerConfig;
       updates: number;
       adamStep: number;
+      criticAdamStep: number;
       learningRate: number;
+      criticLearningRate: number;
+      valueNorm: ValueNormState;
       rng: { collector: CollectorState; minibatches: RngState };
     };
     const diff = firstDifference(meta.config, this.config, 'config');
@@ -369,19 +530,25 @@ export class PpoTrainer {
     const vars = this.policy.variables();
     const values = new Map<string, Float32Array>();
     for (const [name, v] of vars) values.set(name, expectTensor(tensors, `policy/${name}`, v.shape, where).data as Float32Array);
-    const adam = new Map<string, tf.Tensor>();
+    const initial = new Map<string, Float32Array>();
+    for (const [name, v] of this.initialPolicy.variables()) initial.set(name, expectTensor(tensors, `initial/${name}`, v.shape, where).data as Float32Array);
+    const adam = { actor: new Map<string, tf.Tensor>(), critic: new Map<string, tf.Tensor>() };
     for (const [name, v] of vars) {
       for (const kind of ['m', 'v']) {
         const key = `adam/${kind}/${name}`;
-        if (tensors.has(key)) adam.set(key, tf.tensor(expectTensor(tensors, key, v.shape, where).data, v.shape));
+        if (tensors.has(key)) adam[name.startsWith('critic/') ? 'critic' : 'actor'].set(key, tf.tensor(expectTensor(tensors, key, v.shape, where).data, v.shape));
       }
     }
     tf.tidy(() => {
       for (const [name, v] of vars) v.assign(tf.tensor(values.get(name) as Float32Array, v.shape));
+      for (const [name, v] of this.initialPolicy.variables()) v.assign(tf.tensor(initial.get(name) as Float32Array, v.shape));
     });
-    this.optimizer.loadState(meta.adamStep, adam);
-    for (const t of adam.values()) t.dispose();
+    this.optimizer.loadState(meta.adamStep, adam.actor);
+    this.criticOptimizer.loadState(meta.criticAdamStep, adam.critic);
+    for (const t of [...adam.actor.values(), ...adam.critic.values()]) t.dispose();
     this.optimizer.setLearningRate(meta.learningRate);
+    this.criticOptimizer.setLearningRate(meta.criticLearningRate);
+    this.valueNorm.setState(meta.valueNorm);
     this.updates = meta.updates;
     this.collector.setState(meta.rng.collector);
     this.minibatchRng.setState(meta.rng.minibatches);
@@ -403,10 +570,12 @@ export class PpoTrainer {
     return trainer;
   }
 
-  /** Frees the policy and optimiser state. */
+  /** Frees the policy, its initial copy and the optimiser state. */
   dispose(): void {
     this.policy.dispose();
+    this.initialPolicy.dispose();
     this.optimizer.dispose();
+    this.criticOptimizer.dispose();
   }
 }
 
@@ -482,6 +651,21 @@ export function normalizeMasked(x: Float32Array, mask: Float32Array): void {
   for (let i = 0; i < x.length; i++) if (mask[i]) ss += (x[i] - mean) ** 2;
   const std = n > 1 ? Math.sqrt(ss / (n - 1)) : 0;
   for (let i = 0; i < x.length; i++) x[i] = mask[i] ? (x[i] - mean) / (std + 1e-8) : 0;
+}
+
+/** Splits gradients keyed by parameter name into the actor's and the critic's (`critic/...`). */
+function splitActorCritic(grads: Map<string, tf.Tensor>): { actor: Map<string, tf.Tensor>; critic: Map<string, tf.Tensor> } {
+  const actor = new Map<string, tf.Tensor>();
+  const critic = new Map<string, tf.Tensor>();
+  for (const [name, g] of grads) (name.startsWith('critic/') ? critic : actor).set(name, g);
+  return { actor, critic };
+}
+
+/** Unbiased variance (as torch.var); 0 for fewer than 2 values. */
+function variance(x: number[]): number {
+  if (x.length < 2) return 0;
+  const m = x.reduce((a, b) => a + b, 0) / x.length;
+  return x.reduce((a, b) => a + (b - m) ** 2, 0) / (x.length - 1);
 }
 
 function globalNorm(grads: Map<string, tf.Tensor>): number {
