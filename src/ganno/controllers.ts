@@ -270,6 +270,37 @@ export function constantController(lr?: number): LrController {
   return scheduleController({ type: 'constant' }, { peakLr: lr, name: lr === undefined ? 'constant' : `constant@${lr}` });
 }
 
+/**
+ * The "always keep" decision controller: every agent takes the keep action at every decision, in
+ * the environment, so its LRs pass through the same action set and clip as a policy's. It is the
+ * control row of the robustness grid: whatever an agent gains over a baseline only because the
+ * clip moved a far-off initial LR into range, "always keep" gains too.
+ *
+ * @example
+ * ```ts
+ * const keep = keepController(new LayerLrEnv(envConfig).actionSet);
+ * runController(keep, 7, { env: envConfig });
+ * ```
+ */
+export function keepController(actionSet: ActionSet): LrController {
+  let info: ControllerTaskInfo | null = null;
+  const c: LrController & { lastActions: Int32Array } = {
+    name: 'always keep',
+    interval: 'decision',
+    lastActions: new Int32Array(0),
+    reset(i) {
+      info = i;
+    },
+    decide(input) {
+      if (!info) throw new Error('keepController.decide: call reset first');
+      const ref = info.initialLr;
+      c.lastActions = Int32Array.from(input.lrs, (lr) => actionSet.defaultAction(lr, ref));
+      return input.lrs.map((lr, i) => actionSet.apply(lr, c.lastActions[i], ref));
+    },
+  };
+  return c;
+}
+
 /** Options of {@link larsController}. */
 export interface LarsControllerOptions extends LarsOptions {
   /** Base LR of every layer; default the task's initial LR. */

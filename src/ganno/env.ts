@@ -27,6 +27,15 @@ import type { SampledTask } from './tasks';
  *   1e-4..1e-2 for a slowly training network) next to a fresh critic's outputs (order 1), so PPO's
  *   advantages are then dominated by the critic's error; a scale of about 100 fixes that (measured
  *   for the single global-LR agent; see src/ganno/README.md).
+ * - `agentRewards`: what `step` returns as each agent's reward. `'team'` (default): the team reward
+ *   for every agent. `'difference'`: horizon-true difference rewards from counterfactual
+ *   trajectories, `D_i,t = G_t − G_t^(−i)`, where `G^(−i)` is the team reward of a shadow run of the
+ *   same network in which agent i keeps its LR at every decision while every other layer follows the
+ *   factual LRs, on the same mini-batches and validation set. Summed over an episode, agent i's
+ *   rewards are exactly the change of the episode return its choices caused (see {@link LayerLrEnv}).
+ * - `differenceClip`: heavy-tail rule for `'difference'`: each `D_i,t` is clipped to
+ *   ±`differenceClip` in the spec's units (ln of a validation-loss ratio, before `rewardScale`;
+ *   default 1 = the divergence penalty, a factor e in validation loss within one interval).
  * - `lossEmaBeta`: per-SGD-step EMA factor of the training loss and per-sample loss variance (0.9).
  * - `gradEmaBeta`: per-decision EMA factor of log gradient norms (0.9).
  * - `evalBatchSize`: validation evaluation batch size (512; does not change results beyond float rounding order).
@@ -48,6 +57,8 @@ export const LayerLrEnvConfigSchema = z
     divergencePenalty: z.number().nonnegative().finite().default(1),
     terminalAccuracyWeight: z.number().nonnegative().finite().default(0),
     rewardScale: z.number().positive().finite().default(1),
+    agentRewards: z.enum(['team', 'difference']).default('team'),
+    differenceClip: z.number().positive().default(1),
     lossEmaBeta: z.number().min(0).lt(1).default(0.9),
     gradEmaBeta: z.number().min(0).lt(1).default(0.9),
     evalBatchSize: z.number().int().positive().default(512),
@@ -72,9 +83,26 @@ export type LayerLrInfo = {
   stepSeconds: number;
   /** Wall seconds spent in counterfactual replays for this decision (0 with shared rewards). */
   counterfactualSeconds: number;
-  /** Counterfactual branches replayed for this decision. */
+  /** Counterfactual branches replayed for this decision (shadow runs of `agentRewards: 'difference'` included). */
   counterfactualBranches: number;
+  /**
+   * With `agentRewards: 'difference'`: per agent, the team reward of its shadow run in this
+   * interval (`G_t^(−i)`), or null while the agent has never left the keep action (its shadow is
+   * then the factual run itself and its difference reward exactly 0).
+   */
+  shadowTeamRewards?: (number | null)[];
 };
+
+/** A shadow run of `agentRewards: 'difference'`: the episode with agent `agent` keeping its LR from its first non-keep decision on. */
+interface Shadow {
+  model: SequentialModel;
+  trainer: LayerwiseTrainer;
+  /** The LR the agent keeps (every layer's with `control: 'global'`). */
+  lr: number;
+  valLoss: number;
+  /** Diverged earlier: its later team rewards are 0. */
+  done: boolean;
+}
 
 interface Episode {
   task: SampledTask;
@@ -92,6 +120,8 @@ interface Episode {
   cfBranches: number;
   /** Parameters per layer (weights of the whole-network sign agreement). */
   groupSizes: number[];
+  /** Per agent, its shadow run (`agentRewards: 'difference'`), created at its first non-keep action. */
+  shadows: (Shadow | null)[];
 }
 
 interface IntervalOutcome {
@@ -278,7 +308,8 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       valLossHistory: [ev.loss],
       diverged: !Number.isFinite(ev.loss),
     };
-    this.ep = { task, model, trainer, batches, val, state, done: false, snapshot: null, intervalBatches: null, cfSeconds: 0, cfBranches: 0, groupSizes: model.groups.map((g) => g.numParams) };
+    const agents = this.config.control === 'global' ? 1 : n;
+    this.ep = { task, model, trainer, batches, val, state, done: false, snapshot: null, intervalBatches: null, cfSeconds: 0, cfBranches: 0, groupSizes: model.groups.map((g) => g.numParams), shadows: new Array<Shadow | null>(agents).fill(null) };
     return { observations: this.features.observe(this.agentView(state)) };
   }
 
@@ -301,7 +332,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     const lrs = this.nextLrs(actions, 'counterfactualTeamReward');
     const started = performance.now();
     if (!ep.snapshot) ep.snapshot = ep.trainer.snapshot();
-    const out = this.runInterval(ep, lrs);
+    const out = this.runInterval(ep, ep.trainer, lrs, ep.state.valLoss);
     ep.trainer.restore(ep.snapshot);
     ep.cfSeconds += (performance.now() - started) / 1000;
     ep.cfBranches++;
@@ -331,13 +362,13 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       const def = this.defaultAction(i);
       if (alt[i] === def) continue;
       if (factual === undefined) {
-        factual = this.runInterval(ep, lrs, m).reward;
+        factual = this.runInterval(ep, ep.trainer, lrs, ep.state.valLoss, m).reward;
         ep.trainer.restore(ep.snapshot);
         ep.cfBranches++;
       }
       const keep = alt[i];
       alt[i] = def;
-      const g = this.runInterval(ep, this.nextLrs(alt, 'approximateDifferenceRewards'), m).reward;
+      const g = this.runInterval(ep, ep.trainer, this.nextLrs(alt, 'approximateDifferenceRewards'), ep.state.valLoss, m).reward;
       alt[i] = keep;
       ep.trainer.restore(ep.snapshot);
       ep.cfBranches++;
@@ -353,7 +384,10 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     const started = performance.now();
     const lrs = this.nextLrs(actions, 'step');
     const s = ep.state;
-    const out = this.runInterval(ep, lrs);
+    const differences = this.config.agentRewards === 'difference';
+    if (differences) this.forkShadows(ep, actions);
+    const out = this.runInterval(ep, ep.trainer, lrs, s.valLoss);
+    const shadowRewards = differences ? this.stepShadows(ep, lrs) : undefined;
     // Advance the batch iterator past this interval's K batches, free the shared replay state.
     const g = ep.batches.globalStep + s.k;
     ep.batches.seek({ epoch: Math.floor(g / ep.batches.batchesPerEpoch), step: g % ep.batches.batchesPerEpoch });
@@ -410,7 +444,57 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     };
     ep.cfSeconds = 0;
     ep.cfBranches = 0;
-    return { observations, rewards: new Float32Array(n).fill(out.reward), teamReward: out.reward, terminated, truncated: false, info };
+    let rewards = new Float32Array(n).fill(out.reward);
+    if (shadowRewards) {
+      info.shadowTeamRewards = shadowRewards;
+      const c = this.config.differenceClip * this.config.rewardScale;
+      rewards = Float32Array.from(shadowRewards, (g) => (g === null ? 0 : Math.max(-c, Math.min(c, out.reward - g))));
+    }
+    return { observations, rewards, teamReward: out.reward, terminated, truncated: false, info };
+  }
+
+  /**
+   * Starts the shadow run of every agent that leaves the keep action for the first time now: a copy
+   * of the factual network and optimiser state before this interval (until then the shadow and the
+   * factual run are the same run, so it need not exist).
+   */
+  private forkShadows(ep: Episode, actions: ArrayLike<number>): void {
+    let snap: TrainerSnapshot | null = null;
+    const s = ep.state;
+    for (let i = 0; i < ep.shadows.length; i++) {
+      if (ep.shadows[i] || actions[i] === this.defaultAction(i)) continue;
+      const started = performance.now();
+      snap ??= ep.snapshot ?? ep.trainer.snapshot();
+      const model = buildTaskModel(ep.task);
+      const trainer = new LayerwiseTrainer(model, { optimizer: ep.task.optimizer, learningRates: ep.task.initialLr, weightDecay: ep.task.weightDecay, seed: ep.task.trainerSeed });
+      trainer.restore(snap);
+      ep.shadows[i] = { model, trainer, lr: s.lrs[i], valLoss: s.valLoss, done: s.diverged };
+      ep.cfSeconds += (performance.now() - started) / 1000;
+    }
+    if (snap && snap !== ep.snapshot) ep.trainer.disposeSnapshot(snap);
+  }
+
+  /**
+   * Runs this interval in every shadow (agent i keeps its LR, the other layers use the factual
+   * `lrs`, same batches) and returns each agent's shadow team reward (null: no shadow yet).
+   */
+  private stepShadows(ep: Episode, lrs: number[]): (number | null)[] {
+    const started = performance.now();
+    const global = this.config.control === 'global';
+    const ref = ep.state.referenceLr;
+    const out = ep.shadows.map((sh, i) => {
+      if (!sh) return null;
+      if (sh.done) return 0;
+      sh.lr = this.actionSet.apply(sh.lr, this.actionSet.defaultAction(sh.lr, ref), ref);
+      const shLrs = global ? lrs.map(() => sh.lr) : lrs.map((lr, j) => (j === i ? sh.lr : lr));
+      const r = this.runInterval(ep, sh.trainer, shLrs, sh.valLoss);
+      sh.valLoss = r.valLoss;
+      sh.done = r.diverged;
+      ep.cfBranches++;
+      return r.reward;
+    });
+    ep.cfSeconds += (performance.now() - started) / 1000;
+    return out;
   }
 
   /** Adds a feature to the registry (shorthand for `env.features.add`); call `reset` afterwards. */
@@ -468,11 +552,15 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     return ep.intervalBatches;
   }
 
-  /** Runs K steps with `lrs` from the trainer's current state and evaluates; never throws on divergence. */
-  private runInterval(ep: Episode, lrs: number[], limit = Infinity): IntervalOutcome {
+  /**
+   * Runs this decision's K batches (the first `limit`) with `lrs` on `trainer` (the factual one, or
+   * a shadow's) from its current state and evaluates; the reward is relative to `prevValLoss`.
+   * Never throws on divergence.
+   */
+  private runInterval(ep: Episode, trainer: LayerwiseTrainer, lrs: number[], prevValLoss: number, limit = Infinity): IntervalOutcome {
     const s = ep.state;
     const n = s.numAgents;
-    ep.trainer.setLearningRates(lrs);
+    trainer.setLearningRates(lrs);
     const batches = this.batchesFor(ep);
     const gradNorm = new Float64Array(n);
     const updateNorm = new Float64Array(n);
@@ -485,9 +573,9 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     let netUpdate = 0;
     let netSign = 0;
     let netWeight = NaN;
-    let diverged = ep.trainer.diverged;
+    let diverged = trainer.diverged;
     for (let j = 0; j < Math.min(batches.length, limit) && !diverged; j++) {
-      const m = ep.trainer.step(batches[j]);
+      const m = trainer.step(batches[j]);
       if (m.diverged) {
         diverged = true;
         break;
@@ -526,7 +614,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     let valLoss = NaN;
     let valAccuracy = NaN;
     if (!diverged) {
-      const ev = ep.trainer.evaluate(ep.val.x, ep.val.y, this.config.evalBatchSize);
+      const ev = trainer.evaluate(ep.val.x, ep.val.y, this.config.evalBatchSize);
       valLoss = ev.loss;
       valAccuracy = ev.accuracy;
       if (!Number.isFinite(valLoss)) diverged = true;
@@ -534,7 +622,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     let reward: number;
     if (diverged) reward = -this.config.divergencePenalty;
     else {
-      reward = -(Math.log(valLoss) - Math.log(s.valLoss));
+      reward = -(Math.log(valLoss) - Math.log(prevValLoss));
       if (s.t + 1 >= s.horizon && limit >= s.k) reward += this.config.terminalAccuracyWeight * valAccuracy;
     }
     if (this.config.rewardScale !== 1) reward *= this.config.rewardScale;
@@ -552,6 +640,10 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     const ep = this.ep;
     if (!ep) return;
     this.freeDecision(ep);
+    for (const sh of ep.shadows) {
+      sh?.trainer.dispose();
+      sh?.model.dispose();
+    }
     ep.trainer.dispose();
     ep.model.dispose();
     ep.batches.dispose();

@@ -12,10 +12,10 @@ import { LayerLrEnv } from './env';
 import type { LayerLrEnvConfig } from './env';
 import { TaskSampler, buildTaskModel, taskBatches } from './tasks';
 import type { ResolvedTaskConfig, SampledTask } from './tasks';
-import { PolicyController, constantController, hypergradientController, larsController, scheduleController } from './controllers';
+import { PolicyController, constantController, hypergradientController, keepController, larsController, scheduleController } from './controllers';
 import type { HypergradientControllerOptions, LarsControllerOptions, LrController, RunScheduleSpec } from './controllers';
 import type { FeatureRegistry } from './features';
-import { loadGannoPolicy } from './train';
+import { DEGENERATE_SHARE, dominantActionShare, loadGannoPolicy } from './train';
 
 /** One training run under one controller (plain JSON). */
 export interface ControllerRunResult {
@@ -44,6 +44,24 @@ export interface ControllerRunResult {
   valLoss: number[];
   /** LRs per layer used in each interval's first step: `lrs[t][i]` (T rows, fewer after a divergence). */
   lrs: number[][];
+  /** Decision controllers (policies): the env action of every agent at every decision, `actions[t][i]`; empty for step controllers. */
+  actions: number[][];
+}
+
+/**
+ * The degenerate-mode guard of one run: true when some agent took one action at more than
+ * {@link DEGENERATE_SHARE} of its decisions (false for step controllers, which take no actions).
+ *
+ * @example
+ * ```ts
+ * isDegenerateRun({ actions: [[8, 4], [8, 3], ...] } as ControllerRunResult);
+ * ```
+ */
+export function isDegenerateRun(run: Pick<ControllerRunResult, 'actions'>): boolean {
+  const rows = run.actions ?? [];
+  if (!rows.length) return false;
+  const perAgent = rows[0].map((_, i) => rows.map((r) => r[i]));
+  return dominantActionShare(perAgent).some((x) => x > DEGENERATE_SHARE);
 }
 
 /** Options of {@link evaluateController} and {@link runController}. */
@@ -54,7 +72,10 @@ export interface EvaluateOptions {
   seeds: number[];
   /** For policy controllers built here: greedy (default) or sampled actions. Ignored otherwise. */
   greedy?: boolean;
-  /** Test examples evaluated at the end (default 2000; the whole test file when larger). */
+  /**
+   * Test examples evaluated at the end (default 2000; the whole test file when larger); 0 skips the
+   * test file entirely (tuning and validation runs: test accuracy and loss are then NaN).
+   */
   testSize?: number;
   /** Edits the evaluation env's feature registry before the runs (e.g. adds a notebook's custom feature). */
   setupFeatures?: (features: FeatureRegistry) => void;
@@ -104,6 +125,7 @@ function auc(curve: number[], horizon: number, fallback: number): number {
 }
 
 function testEval(trainer: LayerwiseTrainer, task: SampledTask, config: ResolvedTaskConfig, testSize: number, diverged: boolean): { loss: number; accuracy: number } {
+  if (testSize === 0) return { loss: NaN, accuracy: NaN };
   if (diverged) return { loss: NaN, accuracy: 0 };
   const t = toTensors(taskTestSet(task, config, testSize), task.model === 'mlp', testSize);
   try {
@@ -119,7 +141,9 @@ function testEval(trainer: LayerwiseTrainer, task: SampledTask, config: Resolved
  * {@link LayerLrEnv} (observations from its feature registry, LRs held for K steps); step
  * controllers run the same network, optimiser, data subsets and batch order directly, setting
  * the LRs before every SGD step, with the validation set evaluated every K steps exactly as the
- * environment does (tested: a constant controller gives the same curve on both paths).
+ * environment does (tested: a constant controller gives the same curve on both paths). Every
+ * controller runs under the same LR bounds: a step controller's LRs are clipped to the env's
+ * `lrClip` exactly as the agents' actions are (so a constant LR above the bound trains at the bound).
  *
  * @example
  * ```ts
@@ -144,6 +168,7 @@ function runInEnv(controller: LrController, env: LayerLrEnv, seed: number, optio
   const n = env.numAgents; // one per layer, or 1 with control 'global' (the controller acts per agent)
   controller.reset({ numLayers: n, initialLr: task.initialLr, totalSteps: task.totalSteps, k: task.k, seed });
   const lrs: number[][] = [];
+  const taken: number[][] = [];
   let diverged = false;
   let divergedAtStep: number | null = null;
   for (;;) {
@@ -151,6 +176,7 @@ function runInEnv(controller: LrController, env: LayerLrEnv, seed: number, optio
     const want = env.layerLrsOf(controller.decide({ sgdStep: s0.sgdSteps, lrs: s0.lrs.slice(), valLoss: s0.valLoss, observations: r.observations }));
     const actions = controller.lastActions;
     if (!actions || actions.length !== n) throw new Error(`runController: decision controller ${controller.name} must expose lastActions (one env action per layer)`);
+    taken.push(Array.from(actions));
     const st = env.step(actions);
     const info = st.info as { lrs: number[]; diverged: boolean; sgdSteps: number };
     if (info.lrs.some((v, i) => v !== want[i])) throw new Error(`runController: controller ${controller.name} returned LRs [${want}] but its actions give [${info.lrs}]`);
@@ -165,7 +191,7 @@ function runInEnv(controller: LrController, env: LayerLrEnv, seed: number, optio
   const state = env.state;
   const valLoss = state.valLossHistory.filter((v) => Number.isFinite(v));
   const test = testEval(env.trainer, task, env.sampler.config, options.testSize ?? 2000, diverged);
-  return finish(controller, task, env.numLayers, test, valLoss, lrs, diverged, divergedAtStep, state.valAccuracy, env.sampler.horizon);
+  return { ...finish(controller, task, env.numLayers, test, valLoss, lrs, diverged, divergedAtStep, state.valAccuracy, env.sampler.horizon), actions: taken };
 }
 
 function runDirect(controller: LrController, env: LayerLrEnv, seed: number, options: Omit<EvaluateOptions, 'seeds'>): ControllerRunResult {
@@ -176,6 +202,7 @@ function runDirect(controller: LrController, env: LayerLrEnv, seed: number, opti
   const batches = taskBatches(task);
   const val = toTensors(task.validation, task.model === 'mlp', task.validation.n);
   const evalBatch = env.config.evalBatchSize;
+  const lrClip = env.config.lrClip;
   const dots = controller.needsUpdateDots ? new UpdateDots(model) : null;
   try {
     controller.reset({ numLayers: n, initialLr: task.initialLr, totalSteps: task.totalSteps, k: task.k, seed, optimizer: task.optimizer, weightDecay: task.weightDecay });
@@ -193,8 +220,9 @@ function runDirect(controller: LrController, env: LayerLrEnv, seed: number, opti
       if (!Array.isArray(next) || next.length !== n || next.some((v) => !(Number.isFinite(v) && v >= 0))) {
         throw new Error(`runController: controller ${controller.name} returned invalid LRs [${next}] for ${n} layers at step ${s}`);
       }
-      trainer.setLearningRates(next.slice());
-      current = next.slice();
+      // The agents' action sets clip every LR to the env's lrClip: baselines run under the same bounds.
+      current = next.map((lr) => Math.min(lrClip[1], Math.max(lrClip[0], lr)));
+      trainer.setLearningRates(current.slice());
       if (s % task.k === 0) lrs.push(current.slice());
       const b = batches.next();
       dots?.before();
@@ -293,6 +321,7 @@ function finish(
     divergedAtStep,
     valLoss,
     lrs,
+    actions: [],
   };
 }
 
@@ -337,7 +366,7 @@ export interface PeakLrScore {
 export function tunePeakLr(baselineSpec: RunScheduleSpec, trainingEnv: LayerLrEnvConfig, grid: number[], seeds: number[]): { best: number; scores: PeakLrScore[] } {
   if (!Array.isArray(grid) || grid.length === 0 || grid.some((v) => !(Number.isFinite(v) && v > 0))) throw new Error(`tunePeakLr: grid must be a non-empty array of positive LRs, got ${JSON.stringify(grid)}`);
   const scores = grid.map((peakLr) => {
-    const runs = evaluateController(scheduleController(baselineSpec, { peakLr }), { env: trainingEnv, seeds, testSize: 1 });
+    const runs = evaluateController(scheduleController(baselineSpec, { peakLr }), { env: trainingEnv, seeds, testSize: 0 });
     return scorePeak(peakLr, runs);
   });
   return { best: bestPeak(scores), scores };
@@ -367,7 +396,8 @@ export type ControllerSpec =
   | { type: 'constant'; lr?: number }
   | ({ type: 'lars' } & LarsControllerOptions)
   | ({ type: 'hypergradient' } & HypergradientControllerOptions)
-  | { type: 'policy'; checkpoint: string; greedy?: boolean; name?: string };
+  | { type: 'policy'; checkpoint: string; greedy?: boolean; name?: string }
+  | { type: 'keep' };
 
 /**
  * Builds a controller from its data description (policies load their checkpoint directory,
@@ -394,6 +424,8 @@ export function controllerFromSpec(spec: ControllerSpec, env: LayerLrEnvConfig =
       delete rest.type;
       return hypergradientController(rest);
     }
+    case 'keep':
+      return keepController(new LayerLrEnv(env).actionSet);
     case 'policy': {
       const probe = new LayerLrEnv(env);
       const loaded = loadGannoPolicy(spec.checkpoint);
@@ -407,7 +439,7 @@ export function controllerFromSpec(spec: ControllerSpec, env: LayerLrEnvConfig =
       });
     }
     default:
-      throw new Error(`controllerFromSpec: unknown controller type ${JSON.stringify((spec as { type?: unknown }).type)} (expected schedule, constant, lars, hypergradient or policy)`);
+      throw new Error(`controllerFromSpec: unknown controller type ${JSON.stringify((spec as { type?: unknown }).type)} (expected schedule, constant, lars, hypergradient, keep or policy)`);
   }
 }
 
@@ -438,4 +470,4 @@ export function gannoEvalRun(config: GannoEvalRunConfig): ControllerRunResult {
 }
 
 /** Job kind: one controller run (`gannoEvalRun`), for `runExperiment` with any executor. */
-export const gannoEvalRunKind = defineJobKind({ name: 'ganno-eval-run', module: __filename, export: 'gannoEvalRun', version: 'ganno-eval-run@1', fn: gannoEvalRun });
+export const gannoEvalRunKind = defineJobKind({ name: 'ganno-eval-run', module: __filename, export: 'gannoEvalRun', version: 'ganno-eval-run@2', fn: gannoEvalRun });

@@ -19,10 +19,10 @@ export { makeActionSet, ActionSetConfigSchema, DEFAULT_LR_FACTORS, SMALL_LR_FACT
 export type { ActionSet, ActionSetConfig } from './actions';
 export { TaskSampler, TaskConfigSchema, buildTaskModel, taskBatches, loadTaskDataset } from './tasks';
 export type { TaskConfig, ResolvedTaskConfig, SampledTask } from './tasks';
-export { PolicyController, scheduleController, constantController, larsController, hypergradientController } from './controllers';
+export { PolicyController, scheduleController, constantController, keepController, larsController, hypergradientController } from './controllers';
 export type { LrController, ControllerTaskInfo, DecisionInput, PolicyControllerOptions, ScheduleControllerOptions, LarsControllerOptions, HypergradientControllerOptions, RunScheduleSpec, FeatureStatisticsState } from './controllers';
-export { evaluateController, runController, tunePeakLr, scorePeak, bestPeak, taskTestSet, controllerFromSpec, gannoEvalRun, gannoEvalRunKind } from './evaluate';
+export { evaluateController, runController, tunePeakLr, scorePeak, bestPeak, taskTestSet, controllerFromSpec, gannoEvalRun, gannoEvalRunKind, isDegenerateRun } from './evaluate';
 export type { ControllerRunResult, EvaluateOptions, PeakLrScore, ControllerSpec, GannoEvalRunConfig } from './evaluate';
-export { trainGannoAgents, GannoTrainConfigSchema, loadGannoPolicy, latestGannoCheckpoint, layerSummaryState } from './train';
-export type { GannoTrainConfig, GannoTrainHooks, GannoTrainResult, GannoValidationPoint } from './train';
+export { trainGannoAgents, GannoTrainConfigSchema, GANNO_PPO_DEFAULTS, POLICY_MOVED_KL, DEGENERATE_SHARE, dominantActionShare, loadGannoPolicy, latestGannoCheckpoint, layerSummaryState } from './train';
+export type { GannoTrainConfig, GannoTrainHooks, GannoTrainResult, GannoValidationPoint, GannoUpdateDiagnostics } from './train';
 export * from './experiments';

@@ -8,7 +8,9 @@ import { differenceStepAssigner, sharedStepAssigner } from '../credit';
 import { parseConfig, z } from '../config';
 import { writeFileAtomic } from '../io';
 import { PpoTrainer, loadPolicy } from '../marl';
-import type { ActorCritic, CreditAssigner, MultiAgentEnv, MultiAgentEnvSpec, PpoConfig, ResetResult, StepResult } from '../marl';
+import type { ActorCritic, CreditAssigner, EpisodeStats, MultiAgentEnv, MultiAgentEnvSpec, PpoConfig, ResetResult, StepResult, UpdateStats } from '../marl';
+import { Rng, deriveSeed } from '../random';
+import { argmax } from '../marl/singlestep/util';
 import type { ProgressSink } from '../progress';
 import { LayerLrEnv } from './env';
 import type { LayerLrEnvConfig } from './env';
@@ -21,7 +23,12 @@ import type { FeatureStatisticsState } from './controllers';
  *   (batched policy forwards), `episodesPerEnv` episodes per env per PPO update.
  * - `policy`: `torso` (`gru` default, `mlp`), `sharing` (`shared` default, `independent` needs
  *   `maxAgents`), widths; `ppo`: PPO overrides (spec defaults otherwise).
- * - `credit`: `difference` (exact difference rewards, default) or `shared` (team reward).
+ * - `credit`: `difference` (default: horizon-true difference rewards from counterfactual trajectories,
+ *   env `agentRewards: 'difference'`), `difference-myopic` (the per-interval exact difference reward:
+ *   "keep" replayed over the next K steps only) or `shared` (every agent gets the team reward).
+ * - `ppo`: overrides of {@link GANNO_PPO_DEFAULTS}.
+ * - `checkpointRule`: which validation score keeps the best checkpoint (`greedy` default, `sampled`).
+ * - `milestones`: updates at which the best-so-far checkpoint is also kept as `best-uNNNNNN`.
  * - `updates`: total PPO updates; `checkpointEvery`; `evalEvery` with `valSeeds` (held-out task seeds).
  * - `dir`: checkpoint folder; `resume` (default true) continues from `dir/latest.json` if present.
  *
@@ -49,7 +56,11 @@ export const GannoTrainConfigSchema = z
       .strict()
       .default({}),
     ppo: z.record(z.unknown()).default({}),
-    credit: z.enum(['difference', 'shared']).default('difference'),
+    credit: z.enum(['difference', 'difference-myopic', 'shared']).default('difference'),
+    /** Validation score that picks the kept (`best`) checkpoint: the greedy or the sampled policy's. */
+    checkpointRule: z.enum(['greedy', 'sampled']).default('greedy'),
+    /** Extra updates at which the best-so-far checkpoint is copied to `dir/best-uNNNNNN` (budget curves). */
+    milestones: z.array(z.number().int().positive()).default([]),
     seed: z.number().int().default(0),
     updates: z.number().int().positive(),
     checkpointEvery: z.number().int().positive().default(5),
@@ -61,17 +72,84 @@ export const GannoTrainConfigSchema = z
   .strict();
 export type GannoTrainConfig = z.input<typeof GannoTrainConfigSchema>;
 
-/** One validation of the greedy policy during training. */
+/**
+ * PPO settings of GANNO training (any can be overridden through `ppo`). Chosen by the sweep on
+ * validation tasks documented in src/ganno/README.md ("PPO settings"): value targets normalised by
+ * running return statistics instead of a hand-set reward scale, no value clipping, actor and critic
+ * gradients clipped separately, a larger actor step and more epochs than CleanRL's Atari defaults
+ * (a GANNO update sees about a hundred samples, not thousands).
+ */
+export const GANNO_PPO_DEFAULTS = Object.freeze({
+  learningRate: 3e-3,
+  criticLearningRate: 3e-3,
+  epochs: 8,
+  minibatches: 2,
+  entropyCoef: 0.01,
+  gamma: 0.99,
+  gaeLambda: 0.95,
+  valueNorm: true,
+  clipValue: false,
+  gradClip: 'separate' as const,
+  maxGradNorm: 0.5,
+  criticMaxGradNorm: 1,
+  chunkLength: 20,
+});
+
+/** One validation of the policy during training, on the held-out validation tasks. */
 export interface GannoValidationPoint {
   update: number;
-  /** Mean greedy team return on the validation tasks (= mean log-ratio of initial to final validation loss, minus penalties). */
+  /** The score the checkpoint rule uses (greedy or sampled, see `rule`). */
   score: number;
+  /** Mean greedy team return on the validation tasks (= mean log-ratio of initial to final validation loss, minus penalties, x rewardScale). */
+  greedy: number;
+  /** Mean team return of the sampling policy on the same tasks (seeded by the task seed). */
+  sampled: number;
+  /** Fraction of greedy validation runs in which some agent took one action at more than 90% of its decisions. */
+  greedyDegenerate: number;
+  rule: 'greedy' | 'sampled';
 }
+
+/**
+ * Learner diagnostics of one PPO update (from `UpdateStats`): what tells a learner that moved from
+ * one that only ran. Kept with the checkpoints and returned by {@link trainGannoAgents}.
+ */
+export interface GannoUpdateDiagnostics {
+  update: number;
+  meanTeamReturn: number;
+  /** Mean per-agent learning reward per step (the difference rewards under `credit: 'difference'`). */
+  meanAgentReward: number;
+  approxKl: number;
+  kl: number;
+  klFromInitial: number;
+  clipFraction: number;
+  policyEntropy: number;
+  maxProb: number;
+  explainedVariance: number;
+  valueLoss: number;
+  actorGradNorm: number;
+  actorGradNormMax: number;
+  criticGradNorm: number;
+  criticGradNormMax: number;
+  actionCounts: number[];
+  seconds: number;
+}
+
+/**
+ * KL from the initial policy (nats, mean over the rollout's observations) below which a trained
+ * policy counts as "did not move": 0.05 nats is about the KL between a uniform 9-way policy and one
+ * that moves 10% of the probability mass onto one action (0.045); the policy the learning audit
+ * found uniform after training had 0.023.
+ */
+export const POLICY_MOVED_KL = 0.05;
 
 /** Result of {@link trainGannoAgents} (plain JSON). */
 export interface GannoTrainResult {
   /** Mean team return of the training episodes of each update (index u = update u + 1). */
   teamReturn: number[];
+  /** Learner diagnostics of every update. */
+  diagnostics: GannoUpdateDiagnostics[];
+  /** Directories of the best-so-far checkpoint at each reached milestone (`best-uNNNNNN`). */
+  milestoneDirs: { update: number; dir: string; best: GannoValidationPoint | null }[];
   /** Validation score at every evaluation. */
   validation: GannoValidationPoint[];
   /** Update of the best validation score, and its score (null before the first evaluation). */
@@ -99,8 +177,11 @@ interface GannoSidecar {
   /** Running feature statistics per training env. */
   featureStatistics: FeatureStatisticsState[];
   teamReturn: number[];
+  diagnostics: GannoUpdateDiagnostics[];
   validation: GannoValidationPoint[];
   best: GannoValidationPoint | null;
+  /** Milestones reached: the best-so-far validation point at each. */
+  milestones: { update: number; best: GannoValidationPoint | null }[];
 }
 
 const SIDECAR = 'ganno.json';
@@ -111,8 +192,8 @@ export interface GannoTrainHooks {
   setupFeatures?: (features: FeatureRegistry) => void;
   /** Progress: one tick per PPO update. */
   progress?: ProgressSink;
-  /** Called after every update (e.g. to plot live). */
-  onUpdate?: (update: number, teamReturn: number) => void;
+  /** Called after every update with its diagnostics (e.g. to plot live). */
+  onUpdate?: (update: number, teamReturn: number, diagnostics: GannoUpdateDiagnostics) => void;
   /** Stop after this many updates of *this call* (simulates an interruption in tests). */
   stopAfter?: number;
 }
@@ -151,7 +232,7 @@ function writeTrainState(dir: string, trainer: PpoTrainer, side: GannoSidecar): 
 export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHooks = {}): GannoTrainResult {
   const c = parseConfig(GannoTrainConfigSchema, config, 'GANNO train config');
   const started = performance.now();
-  const envConfig = c.env as LayerLrEnvConfig;
+  const envConfig = { ...(c.env as LayerLrEnvConfig), agentRewards: c.credit === 'difference' ? ('difference' as const) : ('team' as const) };
   const makeEnv = () => {
     const e = new LayerLrEnv(envConfig);
     if (hooks.setupFeatures) hooks.setupFeatures(e.features);
@@ -163,10 +244,11 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
   const centralised = c.policy.critic === 'centralised';
   const trainingEnvs: MultiAgentEnv[] = centralised ? envs.map((e) => new SummaryStateEnv(e)) : envs;
   const featureNames = envs[0].features.names;
-  const credit: CreditAssigner = (c.credit === 'difference' ? differenceStepAssigner() : sharedStepAssigner()) as unknown as CreditAssigner;
+  // 'difference': the env's own per-agent rewards (counterfactual trajectories); the others through a credit plug-in.
+  const credit = c.credit === 'difference' ? undefined : ((c.credit === 'difference-myopic' ? differenceStepAssigner() : sharedStepAssigner()) as unknown as CreditAssigner);
   const trainerConfig = {
     policy: { observationSize: spec.observationSize, numActions: spec.numActions, ...c.policy, stateSize: centralised ? 2 * spec.observationSize : 0 },
-    ppo: c.ppo as PpoConfig,
+    ppo: { ...GANNO_PPO_DEFAULTS, ...c.ppo } as PpoConfig,
     rollout: { mode: 'episodes' as const, episodesPerEnv: c.episodesPerEnv },
     seed: c.seed,
   };
@@ -174,7 +256,7 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
   const latestPath = path.join(c.dir, 'latest.json');
   let trainer: PpoTrainer;
   const control = envs[0].control;
-  let side: GannoSidecar = { format: 'ganno-train-state', update: 0, control, featureNames, featureStatistics: [], teamReturn: [], validation: [], best: null };
+  let side: GannoSidecar = { format: 'ganno-train-state', update: 0, control, featureNames, featureStatistics: [], teamReturn: [], diagnostics: [], validation: [], best: null, milestones: [] };
   let resumedFrom = 0;
   let latestDir: string | null = null;
   try {
@@ -188,6 +270,8 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
       const latest = JSON.parse(fs.readFileSync(latestPath, 'utf8')) as { dir: string };
       const dir = path.join(c.dir, latest.dir);
       side = JSON.parse(fs.readFileSync(path.join(dir, SIDECAR), 'utf8')) as GannoSidecar;
+      side.diagnostics ??= [];
+      side.milestones ??= [];
       if ((side.control ?? 'layerwise') !== control) throw new Error(`GANNO train: checkpoint ${dir} was trained with env control '${side.control ?? 'layerwise'}', this run has control '${control}'`);
       if (side.featureNames.join(',') !== featureNames.join(',')) {
         throw new Error(`GANNO train: checkpoint ${dir} was trained on features [${side.featureNames.join(', ')}], this run has [${featureNames.join(', ')}]`);
@@ -202,26 +286,45 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
     const todo = c.updates - trainer.updates;
     progress?.start(Math.max(0, todo), 'GANNO PPO updates');
     let done = 0;
+    const milestones = new Set(c.milestones);
     while (trainer.updates < c.updates && (hooks.stopAfter === undefined || done < hooks.stopAfter)) {
-      const stats = trainer.train(1)[0];
+      const t0 = performance.now();
+      const rollout = trainer.collector.collect();
+      const stats = trainer.update(rollout);
       done++;
       const u = trainer.updates;
+      const diag = updateDiagnostics(stats, rollout.episodes, (performance.now() - t0) / 1000);
       side.teamReturn.push(stats.meanTeamReturn);
-      hooks.onUpdate?.(u, stats.meanTeamReturn);
+      side.diagnostics.push(diag);
+      hooks.onUpdate?.(u, stats.meanTeamReturn, diag);
       let improved = false;
-      if (u % c.evalEvery === 0 || u === c.updates) {
+      if (u % c.evalEvery === 0 || u === c.updates || milestones.has(u)) {
         valEnv.features.setStatisticsState(envs[0].features.getStatisticsState());
         valEnv.features.frozen = true;
-        const score = validationScore(trainer.policy, valEnv, c.valSeeds);
-        side.validation.push({ update: u, score });
-        if (!side.best || score > side.best.score) {
-          side.best = { update: u, score };
+        const greedy = validationRuns(trainer.policy, valEnv, c.valSeeds, true);
+        const sampled = validationRuns(trainer.policy, valEnv, c.valSeeds, false);
+        const point: GannoValidationPoint = {
+          update: u,
+          score: c.checkpointRule === 'greedy' ? greedy.score : sampled.score,
+          greedy: greedy.score,
+          sampled: sampled.score,
+          greedyDegenerate: greedy.degenerate,
+          rule: c.checkpointRule,
+        };
+        side.validation.push(point);
+        if (!side.best || point.score > side.best.score) {
+          side.best = point;
           improved = true;
         }
       }
       side.update = u;
       side.featureStatistics = envs.map((e) => e.features.getStatisticsState());
       if (improved) writeTrainState(path.join(c.dir, 'best'), trainer, side);
+      if (milestones.has(u)) {
+        // The best-so-far checkpoint as of this update: what a run with `updates: u` would have kept.
+        side.milestones.push({ update: u, best: side.best });
+        fs.cpSync(path.join(c.dir, 'best'), milestoneDir(c.dir, u), { recursive: true });
+      }
       if (u % c.checkpointEvery === 0 || u === c.updates) {
         const dir = ckptDir(c.dir, u);
         writeTrainState(dir, trainer, side);
@@ -234,6 +337,8 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
     progress?.end();
     return {
       teamReturn: side.teamReturn.slice(),
+      diagnostics: side.diagnostics.slice(),
+      milestoneDirs: side.milestones.map((m) => ({ update: m.update, dir: milestoneDir(c.dir, m.update), best: m.best })),
       validation: side.validation.slice(),
       best: side.best,
       bestDir: side.best ? path.join(c.dir, 'best') : null,
@@ -250,19 +355,72 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
   }
 }
 
+function milestoneDir(dir: string, update: number): string {
+  return path.join(dir, `best-u${String(update).padStart(6, '0')}`);
+}
+
+/** The {@link GannoUpdateDiagnostics} of one update. */
+function updateDiagnostics(s: UpdateStats, episodes: EpisodeStats[], seconds: number): GannoUpdateDiagnostics {
+  const steps = episodes.reduce((a, e) => a + e.length, 0);
+  return {
+    update: s.update,
+    meanTeamReturn: s.meanTeamReturn,
+    meanAgentReward: steps ? episodes.reduce((a, e) => a + e.meanAgentReturn, 0) / steps : NaN,
+    approxKl: s.approxKl,
+    kl: s.kl,
+    klFromInitial: s.klFromInitial,
+    clipFraction: s.clipFraction,
+    policyEntropy: s.policyEntropy,
+    maxProb: s.maxProb,
+    explainedVariance: s.explainedVariance,
+    valueLoss: s.valueLoss,
+    actorGradNorm: s.actorGradNorm,
+    actorGradNormMax: s.actorGradNormMax,
+    criticGradNorm: s.criticGradNorm,
+    criticGradNormMax: s.criticGradNormMax,
+    actionCounts: s.actionCounts,
+    seconds,
+  };
+}
+
 /**
- * Mean greedy team return of `policy` on the given task seeds (one episode each) in `env`
- * (whose feature statistics should be frozen).
+ * Share of decisions an agent spends on its most frequent action, per agent of one run: the
+ * degenerate-mode guard flags a run in which some agent's share exceeds 0.9.
+ *
+ * @example
+ * ```ts
+ * dominantActionShare([[8, 8, 8, 4], [4, 4, 4, 4]]); // [0.75, 1]
+ * ```
  */
-function validationScore(policy: ActorCritic, env: LayerLrEnv, seeds: number[]): number {
+export function dominantActionShare(actionsPerAgent: number[][]): number[] {
+  return actionsPerAgent.map((acts) => {
+    if (!acts.length) return NaN;
+    const counts = new Map<number, number>();
+    for (const a of acts) counts.set(a, (counts.get(a) ?? 0) + 1);
+    return Math.max(...counts.values()) / acts.length;
+  });
+}
+
+/** Share above which one action dominates a run (the degenerate-mode guard). */
+export const DEGENERATE_SHARE = 0.9;
+
+/**
+ * Mean team return of `policy` on the given task seeds (one episode each) in `env` (whose feature
+ * statistics should be frozen), greedy or sampled (a sampling stream seeded by each task seed),
+ * and the fraction of runs in which one action dominates some agent's decisions.
+ */
+function validationRuns(policy: ActorCritic, env: LayerLrEnv, seeds: number[], greedy: boolean): { score: number; degenerate: number } {
   let sum = 0;
+  let degenerate = 0;
   for (const seed of seeds) {
     let r = env.reset(seed);
+    const rng = new Rng(deriveSeed(seed, 'validation-sampling'));
     const n = env.numAgents;
     let hidden = policy.initialHidden(n);
     let total = 0;
     const O = policy.config.observationSize;
     const A = policy.config.numActions;
+    const taken: number[][] = Array.from({ length: n }, () => []);
     for (;;) {
       const flat = new Float32Array(n * O);
       r.observations.forEach((o, i) => flat.set(o, i * O));
@@ -271,9 +429,9 @@ function validationScore(policy: ActorCritic, env: LayerLrEnv, seeds: number[]):
       hidden = { actor: out.actorHidden, critic: out.criticHidden };
       const actions = new Int32Array(n);
       for (let i = 0; i < n; i++) {
-        let a = 0;
-        for (let k = 1; k < A; k++) if (out.logProbs[i * A + k] > out.logProbs[i * A + a]) a = k;
-        actions[i] = a;
+        const row = out.logProbs.subarray(i * A, (i + 1) * A);
+        actions[i] = greedy ? argmax(row) : rng.categorical(Float64Array.from(row, Math.exp));
+        taken[i].push(actions[i]);
       }
       const st = env.step(actions);
       total += st.teamReward ?? 0;
@@ -281,8 +439,9 @@ function validationScore(policy: ActorCritic, env: LayerLrEnv, seeds: number[]):
       r = st;
     }
     sum += total;
+    if (dominantActionShare(taken).some((x) => x > DEGENERATE_SHARE)) degenerate++;
   }
-  return sum / seeds.length;
+  return { score: sum / seeds.length, degenerate: degenerate / seeds.length };
 }
 
 /**

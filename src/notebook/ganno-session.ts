@@ -12,6 +12,28 @@ import { WorkerPoolExecutor } from '../runtime/worker-pool';
 import { ExperimentStore } from '../runtime/store';
 import { preset } from './presets';
 
+/**
+ * Environment variable that overrides the default agent's budget curve (multiples of the plan's PPO
+ * updates, e.g. `1,3,10`: the "paper" budget curve of notebook 11; see src/ganno/README.md).
+ */
+export const BUDGET_CURVE_ENV = 'MARL_AUTOML_GANNO_BUDGET_CURVE';
+
+/**
+ * The budget curve from {@link BUDGET_CURVE_ENV}, or undefined (the preset's default) when unset.
+ *
+ * @example
+ * ```ts
+ * budgetCurveFromEnv({ MARL_AUTOML_GANNO_BUDGET_CURVE: '1,3,10' }); // [1, 3, 10]
+ * ```
+ */
+export function budgetCurveFromEnv(env: NodeJS.ProcessEnv = process.env): number[] | undefined {
+  const raw = env[BUDGET_CURVE_ENV]?.trim();
+  if (!raw) return undefined;
+  const values = raw.split(',').map((v) => Number(v.trim()));
+  if (values.some((v) => !Number.isInteger(v) || v < 1)) throw new Error(`${BUDGET_CURVE_ENV}: expected comma-separated positive integers starting with 1 (e.g. 1,3,10), got ${JSON.stringify(raw)}`);
+  return values;
+}
+
 /** What every GANNO notebook (11-15) starts from. */
 export interface GannoSession {
   backend: BackendInfo;
@@ -43,7 +65,7 @@ export interface GannoSession {
  */
 export async function openGannoSession(): Promise<GannoSession> {
   const backend = await initBackend();
-  const plan = gannoPlan(preset() as GannoPreset);
+  const plan = gannoPlan(preset() as GannoPreset, { budgetCurve: budgetCurveFromEnv() });
   const executor: Executor = plan.preset === 'smoke' ? new InlineExecutor() : new WorkerPoolExecutor({ workers: 2 });
   const store = ExperimentStore.open();
   return {

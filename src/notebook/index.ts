@@ -19,5 +19,5 @@ export type { NotebookProgressOptions } from './progress';
 export { writeFileAtomic } from './files';
 export { runContext, provenance } from './context';
 export type { RunContext } from './context';
-export { openGannoSession } from './ganno-session';
+export { openGannoSession, budgetCurveFromEnv, BUDGET_CURVE_ENV } from './ganno-session';
 export type { GannoSession } from './ganno-session';

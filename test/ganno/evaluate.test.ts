@@ -4,6 +4,7 @@ import {
   LayerLrEnv,
   PolicyController,
   constantController,
+  controllerFromSpec,
   hypergradientController,
   evaluateController,
   gannoEvalRun,
@@ -64,6 +65,17 @@ describe('ganno/evaluate', () => {
     const mean = direct.valLoss.slice(0, 6).reduce((s, v, t) => s + (v + direct.valLoss[t + 1]) / 2, 0) / 6;
     assert.ok(Math.abs(direct.valLossAuc - mean) < 1e-12, 'AUC is the normalised trapezoid');
     assert.deepEqual(JSON.parse(JSON.stringify(direct)), direct, 'results are plain JSON');
+  });
+
+  it('every controller runs under the env LR bounds: a constant LR above the clip trains at the bound, exactly as "always keep" does', () => {
+    const far = { task: { ...task, initialLr: [3, 3] as [number, number] } };
+    const constant = runController(constantController(), 11, { env: far, testSize: 0 });
+    const keep = runController(controllerFromSpec({ type: 'keep' }, far), 11, { env: far, testSize: 0 });
+    assert.ok(constant.lrs.every((row) => row.every((lr) => lr === 1)), `clipped to lrClip[1] = 1: ${JSON.stringify(constant.lrs)}`);
+    assert.deepEqual(keep.lrs, constant.lrs);
+    assert.deepEqual(keep.valLoss, constant.valLoss, 'no gain from the clip alone: the keep row equals the constant row');
+    assert.ok(keep.actions.every((row) => row.every((a) => a === 4)), 'keep = factor 1 at every decision');
+    assert.equal(Number.isNaN(constant.testAccuracy), true, 'testSize 0 never reads the test file');
   });
 
   it('schedule controllers follow PyTorch semantics per SGD step (cosine over the run, StepLR boundaries)', () => {
@@ -169,7 +181,7 @@ describe('ganno/evaluate', () => {
       assert.ok(good[i].testAccuracy > tiny[i].testAccuracy + 0.2, `seed ${seeds[i]}: ${good[i].testAccuracy} vs ${tiny[i].testAccuracy}`);
       assert.ok(good[i].valLossAuc < tiny[i].valLossAuc);
     }
-    const huge = runController(constantController(1e30), 21, { env, testSize: 50 });
+    const huge = runController(constantController(1e30), 21, { env: { ...env, lrClip: [1e-5, 1e31] as [number, number] }, testSize: 50 });
     assert.equal(huge.diverged, true);
     assert.ok(huge.divergedAtStep !== null && huge.divergedAtStep >= 1 && huge.divergedAtStep <= 24);
     assert.equal(huge.testAccuracy, 0);
@@ -178,7 +190,7 @@ describe('ganno/evaluate', () => {
   });
 
   it('tunePeakLr picks the workable LR on training tasks and scores a diverging one as Infinity', () => {
-    const { best, scores } = tunePeakLr({ type: 'cosine' }, env, [1e-4, 0.3, 1e30], [31, 32]);
+    const { best, scores } = tunePeakLr({ type: 'cosine' }, { ...env, lrClip: [1e-5, 1e31] }, [1e-4, 0.3, 1e30], [31, 32]);
     assert.equal(best, 0.3);
     assert.equal(scores[2].meanFinalValLoss, Infinity);
     assert.equal(scores[2].diverged, 2);

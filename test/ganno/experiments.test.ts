@@ -88,6 +88,11 @@ describe('ganno/experiments: plans, variants, cached training and evaluation gri
     const auc = evaluateClaim('lower AUC', base.map((r) => r.map((v) => v - 0.1)), base, VAL_LOSS_AUC);
     assert.equal(auc.verdict, 'holds');
     assert.ok(Math.abs(auc.improvement.point - 0.1) < 1e-9);
+    // a learner that did not move is no evidence: the verdict is "untestable at this budget", never "contradicted"
+    const still = evaluateClaim('B beats A', base, better, TEST_ACCURACY, { learners: { moved: 4, total: 5 } });
+    assert.equal(still.verdict, 'untestable');
+    assert.match(still.sentence, /^untestable at this budget \(1 of 5 trained policies did not move/);
+    assert.match(evaluateClaim('A beats B', better, base, TEST_ACCURACY, { learners: { moved: 5, total: 5 } }).sentence, /5\/5 policies moved$/);
   });
 
   it('scoreMatrix refuses incomplete grids, naming the label and cell', () => {
@@ -106,7 +111,7 @@ describe('ganno/experiments: plans, variants, cached training and evaluation gri
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ganno-exp-'));
       store = ExperimentStore.open(path.join(dir, 'store.sqlite'));
       const smoke = gannoPlan('smoke');
-      plan = { ...smoke, env: { task: { ...smoke.env.task, datasets: ['synthetic'], totalSteps: 20, trainSize: 200, valSize: 100, widths: [16] } }, train: { ...smoke.train, updates: 1 }, testSeeds: [700001, 700002], tuneSeeds: [500001] };
+      plan = { ...smoke, env: { task: { ...smoke.env.task, datasets: ['synthetic'], totalSteps: 20, trainSize: 200, valSize: 100, widths: [16] } }, train: { ...smoke.train, updates: 1 }, testSeeds: [1100001, 1100002], tuneSeeds: [500001], budgetCurve: [1, 2] };
     });
     after(() => {
       store.close();
@@ -119,7 +124,13 @@ describe('ganno/experiments: plans, variants, cached training and evaluation gri
       const agents = await trainGannoVariants({ plan, variants: [DEFAULT_VARIANT], executor, store, root: path.join(dir, 'agents') });
       assert.equal(agents.length, 1);
       assert.ok(fs.existsSync(path.join(agents[0].bestDir, 'ganno.json')));
-      assert.equal(agents[0].teamReturn.length, 1);
+      // the default agent trains along the budget curve (1x, 2x) and its 1x checkpoint is the one the tables use
+      assert.equal(agents[0].teamReturn.length, 2);
+      assert.deepEqual(agents[0].milestones.map((m) => m.update), [1, 2]);
+      assert.equal(agents[0].bestDir, agents[0].milestones[0].dir);
+      assert.equal(agents[0].budgetUpdates, 1);
+      assert.equal(agents[0].diagnostics.length, 2);
+      assert.equal(typeof agents[0].moved, 'boolean');
       // cached: same summary, no retraining (same seconds field proves it came from the store)
       const again = await trainGannoVariants({ plan, variants: [DEFAULT_VARIANT], executor, store, root: path.join(dir, 'agents') });
       assert.deepEqual(again, agents);

@@ -90,6 +90,23 @@ describe('ganno/trainGannoAgents', function () {
     assert.equal(tf.memory().numTensors, before, 'no tensor leak');
   });
 
+  it('records learner diagnostics per update and greedy and sampled validation scores; a milestone keeps exactly what a shorter run keeps', () => {
+    const long = trainGannoAgents(config(path.join(root, 'curve'), { updates: 6, milestones: [2, 6], credit: 'difference-myopic' }));
+    assert.equal(long.diagnostics.length, 6);
+    for (const d of long.diagnostics) {
+      for (const k of ['klFromInitial', 'kl', 'policyEntropy', 'clipFraction', 'actorGradNorm', 'criticGradNorm'] as const) assert.ok(Number.isFinite(d[k]), `${k} = ${d[k]}`);
+      assert.ok(d.actionCounts.reduce((a, b) => a + b, 0) > 0);
+    }
+    assert.ok(long.validation.every((v) => Number.isFinite(v.greedy) && Number.isFinite(v.sampled) && v.greedyDegenerate >= 0 && v.greedyDegenerate <= 1));
+    assert.deepEqual(long.milestoneDirs.map((m) => m.update), [2, 6]);
+    const short = trainGannoAgents(config(path.join(root, 'short'), { updates: 2, credit: 'difference-myopic' }));
+    assert.deepEqual(long.milestoneDirs[0].best, short.best, 'the best-so-far at update 2 of a longer run is the best of a 2-update run');
+    const a = params(long.milestoneDirs[0].dir);
+    const b = params(short.bestDir!);
+    for (const [n, v] of a) assert.deepEqual(b.get(n), v, `parameter ${n} is bit-identical`);
+    assert.deepEqual(long.diagnostics.slice(0, 2), short.diagnostics.map((d, i) => ({ ...d, seconds: long.diagnostics[i].seconds })));
+  });
+
   it('options: feed-forward torso and shared reward train; bad config names the field; a mismatched resume is refused', () => {
     const r = trainGannoAgents(config(path.join(root, 'mlp'), { updates: 2, policy: { torso: 'mlp', hiddenSizes: [16] }, credit: 'shared', numEnvs: 1 }));
     assert.equal(r.teamReturn.length, 2);

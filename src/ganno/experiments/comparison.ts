@@ -132,7 +132,7 @@ export async function tuneBaselines(options: TuneBaselinesOptions): Promise<Tune
   options.baselines.forEach((def, b) =>
     grids[b].forEach((peak) => entries.push({ label: `${def.name}@${peak}`, controller: baselineController(def, peak), env: options.env, seeds: options.seeds })),
   );
-  const rows = await evaluateEntries({ name: options.name ?? 'ganno-tuning', entries, executor: options.executor, store: options.store, testSize: 1, progress: options.progress });
+  const rows = await evaluateEntries({ name: options.name ?? 'ganno-tuning', entries, executor: options.executor, store: options.store, testSize: 0, progress: options.progress });
   return options.baselines.map((def, b) => {
     const scores = grids[b].map((peak) => scorePeak(peak, rows.filter((r) => r.label === `${def.name}@${peak}`)));
     return { def, peakLr: bestPeak(scores), scores };
@@ -232,8 +232,26 @@ export function summarise(rows: readonly EvalRow[], labels: readonly string[], m
 /** Fewest paired tasks for which {@link evaluateClaim} gives a verdict (a bootstrap over 1-2 tasks says nothing). */
 export const MIN_CLAIM_TASKS = 3;
 
-/** Verdict of a pairwise claim. */
-export type ClaimVerdict = 'holds' | 'contradicted' | 'not shown';
+/** Verdict of a pairwise claim (`untestable`: a learner behind it did not move, so the budget cannot decide it). */
+export type ClaimVerdict = 'holds' | 'contradicted' | 'not shown' | 'untestable';
+
+/** How many of the trained policies behind a claim moved from their initial policy (see `POLICY_MOVED_KL`). */
+export interface LearnerEvidence {
+  moved: number;
+  total: number;
+}
+
+/**
+ * The {@link LearnerEvidence} of a set of trained agents.
+ *
+ * @example
+ * ```ts
+ * learnerEvidence(agents); // { moved: 5, total: 5 }
+ * ```
+ */
+export function learnerEvidence(agents: readonly Pick<VariantAgent, 'moved'>[]): LearnerEvidence {
+  return { moved: agents.filter((a) => a.moved).length, total: agents.length };
+}
 
 /** A pairwise claim "A is better than B on a metric", evaluated on the same tasks. */
 export interface ClaimResult {
@@ -258,7 +276,9 @@ function fmt(x: number, d: number): string {
  * positive margin turns the claim into non-inferiority, "A is at most `margin` worse", which is how
  * "competitive with" is tested), `contradicted` when the CI is below `-margin`, `not shown` when it
  * contains `-margin`. Accuracy differences and margins are in percentage points. With fewer than
- * {@link MIN_CLAIM_TASKS} tasks the verdict is always `not shown`.
+ * {@link MIN_CLAIM_TASKS} tasks the verdict is always `not shown`. With `learners` (the trained
+ * policies behind the claim), a claim whose policies did not all move from their initial policy is
+ * `untestable` at this budget whatever the numbers say: a learner that did not learn is no evidence.
  *
  * @example
  * ```ts
@@ -266,7 +286,7 @@ function fmt(x: number, d: number): string {
  * c.sentence; // 'holds: +2.10 pp [0.40, 3.90] test accuracy, P(A > B) = 0.71 [0.58, 0.83]'
  * ```
  */
-export function evaluateClaim(claim: string, a: ScoreMatrix, b: ScoreMatrix, metric: MetricDef, options: { margin?: number } = {}): ClaimResult {
+export function evaluateClaim(claim: string, a: ScoreMatrix, b: ScoreMatrix, metric: MetricDef, options: { margin?: number; learners?: LearnerEvidence } = {}): ClaimResult {
   const margin = options.margin ?? 0;
   if (!(Number.isFinite(margin) && margin >= 0)) throw new Error(`evaluateClaim: margin must be a non-negative number, got ${margin}`);
   const sign = metric.higherIsBetter ? 1 : -1;
@@ -277,13 +297,23 @@ export function evaluateClaim(claim: string, a: ScoreMatrix, b: ScoreMatrix, met
   const poi = probabilityOfImprovement(flip(a), flip(b), { seed: 0 });
   const tasks = a[0]?.length ?? 0;
   const tooFew = tasks < MIN_CLAIM_TASKS;
-  const verdict: ClaimVerdict = tooFew ? 'not shown' : improvement.lo > -margin ? 'holds' : improvement.hi < -margin ? 'contradicted' : 'not shown';
+  const still = options.learners && options.learners.moved < options.learners.total;
+  const verdict: ClaimVerdict = still ? 'untestable' : tooFew ? 'not shown' : improvement.lo > -margin ? 'holds' : improvement.hi < -margin ? 'contradicted' : 'not shown';
   const unit = scale === 100 ? ' pp' : '';
   const num = `${improvement.point >= 0 ? '+' : ''}${fmt(improvement.point, 2)}${unit} [${fmt(improvement.lo, 2)}, ${fmt(improvement.hi, 2)}] ${metric.name}`;
   const p = `P(A > B) = ${fmt(poi.point, 2)} [${fmt(poi.lo, 2)}, ${fmt(poi.hi, 2)}]`;
   const m = margin > 0 ? `${fmt(-margin, 2)}${scale === 100 ? ' pp' : ''}` : '0';
-  const head = tooFew ? `not shown here (only ${tasks} task${tasks === 1 ? '' : 's'}; at least ${MIN_CLAIM_TASKS} are needed for a verdict)` : verdict === 'holds' ? 'holds here' : verdict === 'contradicted' ? `does not hold here (the 95% CI is below ${m})` : `not shown here (the 95% CI includes ${m})`;
-  return { claim, metric: metric.name, improvement, probabilityOfImprovement: poi, verdict, sentence: `${head}: ${num}, ${p}` };
+  const head = still
+    ? `untestable at this budget (${options.learners!.total - options.learners!.moved} of ${options.learners!.total} trained policies did not move from their initial policy)`
+    : tooFew
+      ? `not shown here (only ${tasks} task${tasks === 1 ? '' : 's'}; at least ${MIN_CLAIM_TASKS} are needed for a verdict)`
+      : verdict === 'holds'
+        ? 'holds here'
+        : verdict === 'contradicted'
+          ? `does not hold here (the 95% CI is below ${m})`
+          : `not shown here (the 95% CI includes ${m})`;
+  const moved = options.learners && !still ? `; ${options.learners.moved}/${options.learners.total} policies moved` : '';
+  return { claim, metric: metric.name, improvement, probabilityOfImprovement: poi, verdict, sentence: `${head}: ${num}, ${p}${moved}` };
 }
 
 /**

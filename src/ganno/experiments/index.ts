@@ -2,11 +2,17 @@
  * GANNO experiments (notebooks 11-15): per-preset plans, agent variants for the ablations,
  * training them as cached runtime jobs, evaluation grids and claim summaries.
  */
-export { gannoPlan, baselineDefs, REWARD_SCALE } from './plan';
+export { gannoPlan, baselineDefs, budgetCurveUpdates, TEST_SEED_BASE } from './plan';
 export type { GannoPlan, GannoPreset, GannoTrainBudget, GeneralisationTarget, BaselineDef } from './plan';
 export { DEFAULT_VARIANT, gannoVariants, variantEnv, variantTrainConfig } from './variants';
 export type { GannoVariant } from './variants';
 export { gannoTrainJob, gannoTrainKind, trainFolder, trainGannoVariants } from './training';
-export type { GannoTrainJobConfig, GannoTrainedAgent, TrainVariantsOptions, VariantAgent } from './training';
-export { MIN_CLAIM_TASKS, evaluateEntries, tuneBaselines, baselineController, agentEntries, scoreMatrix, summarise, evaluateClaim, formatInterval, marlEvalRecords, TEST_ACCURACY, VAL_LOSS_AUC } from './comparison';
-export type { ControllerEntry, EvalRow, EvaluateEntriesOptions, TunedBaseline, TuneBaselinesOptions, MetricDef, SummaryRow, ClaimVerdict, ClaimResult } from './comparison';
+export type { GannoTrainJobConfig, GannoTrainedAgent, MilestoneAgent, TrainVariantsOptions, VariantAgent } from './training';
+export { MIN_CLAIM_TASKS, learnerEvidence, evaluateEntries, tuneBaselines, baselineController, agentEntries, scoreMatrix, summarise, evaluateClaim, formatInterval, marlEvalRecords, TEST_ACCURACY, VAL_LOSS_AUC } from './comparison';
+export type { ControllerEntry, EvalRow, EvaluateEntriesOptions, TunedBaseline, TuneBaselinesOptions, MetricDef, SummaryRow, ClaimVerdict, ClaimResult, LearnerEvidence } from './comparison';
+export { PPO_SWEEP_GRID, SWEEP_VAL_SEEDS, gannoPpoSweepJob, gannoPpoSweepKind, runPpoSweep, summarisePpoSweep } from './sweep';
+export type { PpoSweepPoint, PpoSweepJobConfig, PpoSweepResult, PpoSweepRow, SweepModeScore } from './sweep';
+export { DIAGNOSTIC_FIELDS, diagnosticsRows, diagnosticsCurve, actionShares, movedText, degenerateShare } from './diagnostics';
+export type { DiagnosticField } from './diagnostics';
+export { evaluateBudgetCurve } from './budget-curve';
+export type { BudgetCurvePoint } from './budget-curve';

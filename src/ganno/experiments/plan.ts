@@ -52,15 +52,23 @@ export interface GannoPlan {
   generalisationSeeds: number[];
   /** Decision intervals K of the ablation (the default K is the plan env's). */
   ablationK: number[];
+  /**
+   * Budget curve of the default agent (notebook 11): multiples of `train.updates`, 1 first. The
+   * default agent trains to the largest and keeps the best-so-far checkpoint at each (the 1x one is
+   * the agent every table evaluates, identical to a run trained for 1x).
+   */
+  budgetCurve: number[];
 }
 
-/** Reward scale of the GANNO experiments (env `rewardScale`; the env's own default is 1, the spec's units). */
-export const REWARD_SCALE = 100;
-
+/**
+ * Test task seeds: a fresh range (1,100,001+) that nothing was tuned, selected or diagnosed on. The
+ * earlier range (700,001+) was looked at while diagnosing the learners and is retired.
+ */
+export const TEST_SEED_BASE = 1_100_001;
 const TRAIN_SEED_BASE = 0;
-/** Test task seeds live in their own range, far from the trainer's episode seeds and the validation seeds. */
-const TEST_SEED_BASE = 700_001;
 const TUNE_SEED_BASE = 500_001;
+/** Validation seeds of best-checkpoint selection (the PPO sweep scores on its own range, 900101+). */
+const VAL_SEED_BASE = 900_001;
 
 function range(base: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => base + i);
@@ -79,7 +87,7 @@ function range(base: number, n: number): number[] {
  * plan.env.task?.k;     // 10
  * ```
  */
-export function gannoPlan(preset: GannoPreset): GannoPlan {
+export function gannoPlan(preset: GannoPreset, options: { budgetCurve?: number[] } = {}): GannoPlan {
   if (preset !== 'smoke' && preset !== 'quick' && preset !== 'full') throw new Error(`gannoPlan: unknown preset ${JSON.stringify(preset)}; expected smoke, quick or full`);
   const p = {
     smoke: { totalSteps: 40, trainSize: 500, valSize: 200, updates: 2, evalEvery: 1, seeds: 1, tests: 2, tune: 1, grid: [0.03, 0.3], valSeeds: 1 },
@@ -87,22 +95,26 @@ export function gannoPlan(preset: GannoPreset): GannoPlan {
     full: { totalSteps: 200, trainSize: 2000, valSize: 500, updates: 40, evalEvery: 5, seeds: 5, tests: 12, tune: 4, grid: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1], valSeeds: 4 },
   }[preset];
   const task = { datasets: ['digits' as const], model: 'mlp' as const, depth: [1, 2] as [number, number], widths: [32, 64, 128], initialLr: [0.01, 0.3] as [number, number], k: 10, totalSteps: p.totalSteps, trainSize: p.trainSize, valSize: p.valSize, batchSize: 64 };
-  // Reconstruction: per-decision difference rewards are ~1e-4..1e-2 in log-loss units, far below a fresh
-  // critic's output noise; x100 brings them to O(0.1-1). Measured on the single global agent (src/ganno/README.md):
-  // with scale 100 all 4 training seeds learned to raise a too-small LR, with scale 1 neither of 2 did.
-  const env: LayerLrEnvConfig = { task, rewardScale: REWARD_SCALE };
+  // Rewards in the spec's units (rewardScale 1): PPO normalises its value targets by running return
+  // statistics (GANNO_PPO_DEFAULTS.valueNorm), so no hand-set reward scale is needed.
+  const env: LayerLrEnvConfig = { task };
   const smoke = preset === 'smoke';
+  const budgetCurve = options.budgetCurve ?? (preset === 'full' ? [1, 3] : [1]);
+  if (budgetCurve[0] !== 1 || budgetCurve.some((m, i) => !Number.isInteger(m) || (i > 0 && m <= budgetCurve[i - 1]))) {
+    throw new Error(`gannoPlan: budgetCurve must be increasing integers starting with 1, got ${JSON.stringify(budgetCurve)}`);
+  }
   return {
     preset,
     env,
-    train: { updates: p.updates, numEnvs: 2, episodesPerEnv: 1, evalEvery: p.evalEvery, checkpointEvery: p.evalEvery, valSeeds: range(900_001, p.valSeeds) },
+    train: { updates: p.updates, numEnvs: 2, episodesPerEnv: 1, evalEvery: p.evalEvery, checkpointEvery: p.evalEvery, valSeeds: range(VAL_SEED_BASE, p.valSeeds) },
     agentSeeds: range(TRAIN_SEED_BASE, p.seeds),
     testSeeds: range(TEST_SEED_BASE, p.tests),
     tuneSeeds: range(TUNE_SEED_BASE, p.tune),
     peakGrid: p.grid,
     robustness: smoke
       ? { initialLrs: [1e-3, 0.1, 1], weightDecays: [0, 1e-3], seeds: range(TEST_SEED_BASE, 1) }
-      : { initialLrs: [1e-4, 1e-3, 1e-2, 0.1, 0.5, 1, 3], weightDecays: [0, 1e-4, 1e-3, 1e-2], seeds: range(TEST_SEED_BASE, preset === 'quick' ? 3 : 5) },
+      : // Inside the LR bounds every controller runs under ([1e-5, 1], the env's lrClip): a larger initial LR would only test the clip.
+        { initialLrs: [1e-4, 1e-3, 1e-2, 0.1, 0.5, 1], weightDecays: [0, 1e-4, 1e-3, 1e-2], seeds: range(TEST_SEED_BASE, preset === 'quick' ? 3 : 5) },
     generalisation: [
       { name: 'deeper MLP (4-5 hidden layers)', description: 'digits, MLP with 4-5 hidden layers: 5-6 layer agents (trained with 2-3)', env: { task: { ...task, depth: [4, 5] } } },
       { name: 'CNN', description: 'digits, CNN with 1-2 conv blocks (3x3 conv, 2x2 pool) and a dense head: conv-layer agents never seen in training', env: { task: { ...task, model: 'cnn', depth: smoke ? [1, 1] : [1, 2], filters: smoke ? [8] : [8, 16] } } },
@@ -111,7 +123,20 @@ export function gannoPlan(preset: GannoPreset): GannoPlan {
     ],
     generalisationSeeds: range(TEST_SEED_BASE, smoke ? 1 : p.tests),
     ablationK: smoke ? [20] : [5, 20],
+    budgetCurve,
   };
+}
+
+/**
+ * The PPO updates at the points of a plan's budget curve (the default agent trains to the last).
+ *
+ * @example
+ * ```ts
+ * budgetCurveUpdates(gannoPlan('full')); // [40, 120]
+ * ```
+ */
+export function budgetCurveUpdates(plan: GannoPlan): number[] {
+  return plan.budgetCurve.map((m) => m * plan.train.updates);
 }
 
 /** A named hand-designed baseline: a schedule spec (stepped per SGD step) or a layerwise rule. */

@@ -12,10 +12,11 @@ import type { Executor } from '../../runtime/executor';
 import { defineJobKind } from '../../runtime/jobs';
 import { hashJson } from '../../runtime/json';
 import type { ExperimentStore } from '../../runtime/store';
-import { trainGannoAgents } from '../train';
-import type { GannoTrainConfig, GannoValidationPoint } from '../train';
+import { POLICY_MOVED_KL, trainGannoAgents } from '../train';
+import type { GannoTrainConfig, GannoUpdateDiagnostics, GannoValidationPoint } from '../train';
 import type { GannoPlan } from './plan';
-import { variantTrainConfig } from './variants';
+import { budgetCurveUpdates } from './plan';
+import { DEFAULT_VARIANT, variantTrainConfig } from './variants';
 import type { GannoVariant } from './variants';
 
 /** Config of one {@link gannoTrainKind} job. */
@@ -26,6 +27,23 @@ export interface GannoTrainJobConfig {
   root: string;
   /** Human-readable prefix of the folder name (variant and seed). */
   label: string;
+  /**
+   * The update whose best-so-far checkpoint is the agent's `bestDir` (must be one of
+   * `train.milestones`); default: the kept checkpoint of the whole run. A budget curve trains to
+   * 10x and keeps the 1x agent as the one the tables evaluate.
+   */
+  primaryUpdate?: number;
+}
+
+/** A checkpoint kept at a milestone of a budget curve. */
+export interface MilestoneAgent {
+  update: number;
+  /** Best-so-far checkpoint as of this update (evaluate this one). */
+  dir: string;
+  best: GannoValidationPoint | null;
+  /** KL from the initial policy at the checkpoint's update, and whether it passes {@link POLICY_MOVED_KL}. */
+  klFromInitial: number;
+  moved: boolean;
 }
 
 /** Summary of one trained agent (plain JSON; the policy itself is in `bestDir`). */
@@ -45,6 +63,16 @@ export interface GannoTrainedAgent {
   updates: number;
   /** Training wall time of the job (summed over resumed parts is not tracked: this call's time). */
   seconds: number;
+  /** Learner diagnostics of every PPO update. */
+  diagnostics: GannoUpdateDiagnostics[];
+  /** KL from the initial policy at the update of `bestDir`'s checkpoint. */
+  klFromInitial: number;
+  /** Whether that KL passes {@link POLICY_MOVED_KL}: a policy that did not move is flagged in every table. */
+  moved: boolean;
+  /** The update `bestDir` was chosen as of (the whole run, or `primaryUpdate`). */
+  budgetUpdates: number;
+  /** Best-so-far checkpoints at the budget-curve milestones (empty without milestones). */
+  milestones: MilestoneAgent[];
 }
 
 /**
@@ -68,24 +96,45 @@ export function trainFolder(root: string, label: string, train: Omit<GannoTrainC
 export function gannoTrainJob(config: GannoTrainJobConfig): GannoTrainedAgent {
   const dir = trainFolder(config.root, config.label, config.train);
   const res = trainGannoAgents({ ...config.train, dir });
-  if (!res.bestDir) throw new Error(`GANNO training ${config.label}: no validation point was recorded (updates ${res.updates}); check evalEvery`);
+  if (!res.bestDir || !res.best) throw new Error(`GANNO training ${config.label}: no validation point was recorded (updates ${res.updates}); check evalEvery`);
+  const klAt = (update: number | undefined) => res.diagnostics.find((d) => d.update === update)?.klFromInitial ?? NaN;
+  const milestones: MilestoneAgent[] = res.milestoneDirs.map((m) => {
+    const kl = klAt(m.best?.update);
+    return { update: m.update, dir: m.dir, best: m.best, klFromInitial: kl, moved: kl >= POLICY_MOVED_KL };
+  });
+  let bestDir = res.bestDir;
+  let best = res.best;
+  let budgetUpdates = res.updates;
+  if (config.primaryUpdate !== undefined) {
+    const m = milestones.find((x) => x.update === config.primaryUpdate);
+    if (!m || !m.best) throw new Error(`GANNO training ${config.label}: primaryUpdate ${config.primaryUpdate} is not a reached milestone (milestones ${JSON.stringify(config.train.milestones ?? [])})`);
+    bestDir = m.dir;
+    best = m.best;
+    budgetUpdates = m.update;
+  }
+  const kl = klAt(best.update);
   return {
     label: config.label,
     seed: config.train.seed ?? 0,
     dir,
-    bestDir: res.bestDir,
+    bestDir,
     teamReturn: res.teamReturn,
     validation: res.validation,
-    best: res.best,
+    best,
     featureNames: res.featureNames,
     observationSize: res.observationSize,
     updates: res.updates,
     seconds: res.seconds,
+    diagnostics: res.diagnostics,
+    klFromInitial: kl,
+    moved: kl >= POLICY_MOVED_KL,
+    budgetUpdates,
+    milestones,
   };
 }
 
 /** Job kind `ganno-train`: one agent variant and seed (for `runExperiment` with any executor). */
-export const gannoTrainKind = defineJobKind({ name: 'ganno-train', module: __filename, export: 'gannoTrainJob', version: 'ganno-train@1', fn: gannoTrainJob });
+export const gannoTrainKind = defineJobKind({ name: 'ganno-train', module: __filename, export: 'gannoTrainJob', version: 'ganno-train@2', fn: gannoTrainJob });
 
 /** Options of {@link trainGannoVariants}. */
 export interface TrainVariantsOptions {
@@ -130,7 +179,12 @@ export async function trainGannoVariants(options: TrainVariantsOptions): Promise
   const root = path.resolve(options.root ?? path.join(path.dirname(store.file), 'ganno-agents', plan.preset));
   const entries = variants.flatMap((v) => seeds.map((seed) => ({ v, seed })));
   const jobs = entries.map(({ v, seed }) => {
-    const cfg: GannoTrainJobConfig = { train: variantTrainConfig(plan, v, seed), root, label: `${v.name}-s${seed}` };
+    const train = variantTrainConfig(plan, v, seed);
+    const curve = v.name === DEFAULT_VARIANT.name ? budgetCurveUpdates(plan) : [];
+    const cfg: GannoTrainJobConfig =
+      curve.length > 1
+        ? { train: { ...train, updates: curve[curve.length - 1], milestones: curve }, root, label: `${v.name}-s${seed}`, primaryUpdate: plan.train.updates }
+        : { train, root, label: `${v.name}-s${seed}` };
     return gannoTrainKind.job(`${plan.preset}/${v.name}/seed${seed}`, cfg, seed);
   });
   const name = options.name ?? 'ganno-agents';

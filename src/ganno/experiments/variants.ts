@@ -23,14 +23,14 @@ export interface GannoVariant {
   /** Environment overrides (merged into the plan's env; `task` merged field by field). */
   env?: LayerLrEnvConfig & Record<string, unknown>;
   policy?: GannoTrainConfig['policy'];
-  credit?: 'difference' | 'shared';
+  credit?: 'difference' | 'difference-myopic' | 'shared';
 }
 
 /** The default agent: shared GRU IPPO policy, local + global features, exact difference rewards, 9 actions, K from the plan. */
 export const DEFAULT_VARIANT: GannoVariant = {
   name: 'default',
   label: 'GANNO (default)',
-  description: 'one agent per layer; shared GRU IPPO policy; local + global features; exact difference rewards; 9 multiplicative actions',
+  description: 'one agent per layer; shared GRU IPPO policy; local + global features; horizon-true difference rewards (counterfactual trajectories); 9 multiplicative actions',
   claim: null,
 };
 
@@ -65,9 +65,16 @@ export function gannoVariants(plan: GannoPlan): GannoVariant[] {
     {
       name: 'shared-reward',
       label: 'shared team reward',
-      description: 'every agent receives the team reward (no difference rewards)',
+      description: 'every agent receives the team reward (no difference rewards; gamma 0.99 as for every variant)',
       claim: 'difference rewards beat the shared team reward',
       credit: 'shared',
+    },
+    {
+      name: 'myopic-difference',
+      label: 'myopic difference reward',
+      description: 'per-interval exact difference reward: "keep" replayed over the next K steps only (the earlier default)',
+      claim: 'horizon-true difference rewards beat the per-interval (myopic) ones (this reproduction’s question, not a paper claim)',
+      credit: 'difference-myopic',
     },
     {
       name: 'feed-forward',

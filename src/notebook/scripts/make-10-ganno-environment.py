@@ -14,8 +14,9 @@ rate; all agents share one team reward. This notebook opens the environment up:
 
 1. one training run **step by step**: the task, the observation of every agent as a table with feature
    names, a few decisions with their actions, per-layer learning rates and team rewards;
-2. **credit assignment** for one step: the shared team reward vs the exact difference reward of each
-   agent, computed by replaying the same K mini-batches from a snapshot;
+2. **credit assignment**: the shared team reward vs the difference reward of each agent, first the
+   per-interval (myopic) one computed by replaying the same K mini-batches from a snapshot, then the
+   horizon-true one from counterfactual trajectories (the default of `trainGannoAgents`);
 3. a **custom observation feature** added from a notebook cell, with the observation size following;
 4. a **brief retraining** of the agents (IPPO, shared GRU policy, difference rewards) with and without
    the custom feature: learning curves and a small evaluation table.
@@ -120,13 +121,14 @@ for (const [t, actions] of script.entries()) {
 void showTable(decisionRows, { name: 'decisions', digits: 5, caption: `Three scripted decisions on task ${walkSeed} (K = 10 SGD steps each)` });
 """)
 md("""
-## Shared vs exact difference rewards for one step
+## Shared vs difference rewards for one step
 
 With a **shared** reward every agent receives the team reward G(a). The **difference reward** of agent
 i is D_i = G(a) − G(a with a_i replaced by "keep"): how much better the team did because of agent i's
 action. `counterfactualTeamReward` computes G for any joint action by restoring a snapshot of the
 weights and optimiser state and replaying the *same* K mini-batches against the same validation set,
 so the factual replay equals the real step bit for bit, and an agent that played "keep" gets exactly 0.
+This replay covers only the next K steps: it is the **myopic** (per-interval) difference reward.
 """)
 code("""
 const joint: number[] = Array.from({ length: n }, (_, i) => (i === 0 ? 7 : i === n - 1 ? 2 : 4));
@@ -143,6 +145,49 @@ void showTable(
   joint.map((a, i) => ({ agent: i, action: a, factor: Number(factors[a].toFixed(3)), 'shared reward': Number(g.toFixed(6)), 'G(a_-i, keep)': Number(gWithout[i].toFixed(6)), 'difference reward D_i': Number((g - gWithout[i]).toFixed(6)) })),
   { name: 'shared-vs-difference', digits: 6, caption: `One step (decision 3) on task ${walkSeed}: shared vs exact difference rewards` },
 );
+""")
+md("""
+## Horizon-true difference rewards: counterfactual trajectories
+
+An LR change acts on every later interval of the run, not only the next K steps, so the per-interval
+reward can get its sign wrong (a larger LR may cost loss now and pay off later). With
+`agentRewards: 'difference'` the environment keeps one **shadow run** per agent: from the agent's
+first non-keep action on, the same network continues with that agent's LR kept and every other layer on
+the factual LRs, on the same mini-batches and validation set. The agent's reward at step t is
+`D_i,t = G_t − G_t^(−i)`; summed over the episode it is exactly the change of the episode return the
+agent's choices caused. An agent that never leaves "keep" has no shadow and gets exactly 0. The cell
+below doubles layer 0's LR once, keeps everything afterwards, and compares both rewards with the effect
+on the episode return measured by a separate all-keep run.
+""")
+code("""
+const horizonEnvConfig = { ...envConfig, agentRewards: 'difference' as const, differenceClip: 100 };
+const oneChange = (cfg: typeof envConfig & { agentRewards?: 'team' | 'difference' }, change: boolean) => {
+  const e = new LayerLrEnv(cfg);
+  e.reset(walkSeed);
+  const keepAll = () => Array.from({ length: e.numAgents }, (_, i) => e.defaultAction(i));
+  const first = keepAll();
+  if (change) first[0] = 8; // x2 for layer 0 at the first decision
+  const myopic = change ? e.counterfactualTeamReward(first) - e.counterfactualTeamReward(keepAll()) : 0;
+  let r = e.step(first);
+  const d0 = [r.rewards[0]];
+  let ret = r.teamReward;
+  while (!r.terminated) {
+    r = e.step(keepAll());
+    d0.push(r.rewards[0]);
+    ret += r.teamReward;
+  }
+  e.dispose();
+  return { myopic: myopic, d0: d0, ret: ret };
+};
+const changed = oneChange(horizonEnvConfig, true);
+const kept = oneChange(envConfig, false);
+const effect = changed.ret - kept.ret;
+void showTable([
+  { reward: 'myopic difference reward of the change (next K steps only)', value: Number(changed.myopic.toFixed(5)) },
+  { reward: 'horizon-true: first step D_0,0', value: Number(changed.d0[0].toFixed(5)) },
+  { reward: 'horizon-true: sum over the episode of D_0,t', value: Number(changed.d0.reduce((a, b) => a + b, 0).toFixed(5)) },
+  { reward: 'effect on the episode return (changed run minus all-keep run)', value: Number(effect.toFixed(5)) },
+], { name: 'horizon-true-difference', digits: 5, caption: `Task ${walkSeed}: layer 0 doubles its LR at the first decision, then every agent keeps (units: ln of validation-loss ratios)` });
 """)
 md("""
 ## Adding a feature from a notebook cell
@@ -173,9 +218,10 @@ env.dispose();
 md("""
 ## Retraining briefly, with and without the custom feature
 
-`trainGannoAgents` runs IPPO with one shared GRU actor-critic for all layer agents (spec defaults: clip
-0.2, GAE(0.99, 0.95), 4 epochs x 2 minibatches, Adam 2.5e-4, entropy 0.01) and exact difference rewards,
-2 parallel episodes per update drawn from the task distribution; it checkpoints atomically (an
+`trainGannoAgents` runs IPPO with one shared GRU actor-critic for all layer agents (`GANNO_PPO_DEFAULTS`:
+clip 0.2, GAE(0.99, 0.95), value targets normalised by running return statistics, separate actor and
+critic gradient clipping, the Adam step and epochs of the PPO sweep, entropy 0.01) and horizon-true
+difference rewards, 2 parallel episodes per update drawn from the task distribution; it checkpoints atomically (an
 interrupted run resumes where it stopped) and evaluates the greedy policy on held-out validation tasks
 to keep the best checkpoint. Both arms use the same seeds, so they see the same tasks in the same order.
 The budget is tiny (a few PPO updates): these curves show the machinery working, not a converged agent.
@@ -281,9 +327,9 @@ and an agent that keeps its LR gets a zero difference reward. The custom feature
 size and trained without touching library code. The comparison below is computed from the table above;
 with the `smoke` and `quick` budgets the agents are trained for only a handful of PPO updates (the paper
 trains for about 50k timesteps), so this is a check of the machinery, not a test of the paper's claims
-(notebooks `11`–`15` train properly and compare against tuned schedules). A barely trained *greedy*
-policy tends to repeat one action at every decision (e.g. halving the LR), which can be far worse than
-keeping the LR constant; the sampled policy stays close to the random walk it started from.
+(notebooks `11`–`15` train properly, report every learner diagnostic, and compare against tuned
+schedules). A barely trained *greedy* policy can repeat one action at every decision (notebook 11
+reports how often), which can be far worse than keeping the LR constant.
 """)
 code("""
 const constantAcc = evalRows[0].runs.map((r) => r.testAccuracy);

@@ -17,17 +17,20 @@ distribution, then evaluated greedily on the same held-out test tasks:
 |---|---|
 | single global-LR agent | one agent sets one LR for all layers from global features + its own LR (`control: 'global'`) |
 | local observations only | no global training metrics in the observation |
-| shared team reward | no difference rewards |
+| shared team reward | no difference rewards (every agent gets the team reward, gamma 0.99) |
+| myopic difference reward | the per-interval difference reward ("keep" replayed over the next K steps only) instead of the horizon-true one |
 | feed-forward policy | MLP actor-critic instead of the GRU |
 | 3 actions | {1/1.25, 1, 1.25} instead of 9 factors |
 | K = 5 / K = 20 | decision interval (default 10) |
 
 Each row states whether the paper's (or the spec's) claim "the default is better" holds here, with the
-95% CI of the paired difference in test accuracy. **Reconstructed:** every switch's alternative value,
+95% CI of the paired difference in test accuracy, for the greedy and for the sampled policies, and
+whether every policy behind the row moved from its initial policy (otherwise the claim is
+*untestable at this budget*). **Reconstructed:** every switch's alternative value,
 the budgets, and the K values (the paper gives no K ablation).
 """)
 code("""
-import { gannoVariants, variantEnv, trainGannoVariants, evaluateEntries, agentEntries, summarise, scoreMatrix, evaluateClaim, formatInterval, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
+import { gannoVariants, variantEnv, trainGannoVariants, evaluateEntries, agentEntries, summarise, scoreMatrix, evaluateClaim, learnerEvidence, degenerateShare, movedText, formatInterval, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
 import type { GannoVariant, VariantAgent, EvalRow, ControllerEntry } from './src/ganno';
 import { meanCI } from './src/eval';
 import { openGannoSession, showFigure, showTable, lineFigure, barFigure, notebookProgress, provenance } from './src/notebook';
@@ -53,11 +56,16 @@ const started = Date.now();
 const agents: VariantAgent[] = await trainGannoVariants({ plan: plan, variants: variants, executor: executor, store: store, progress: notebookProgress({ intervalMs: 20000 }) });
 const trainWall = (Date.now() - started) / 1000;
 const curves = variants.map((v) => {
-  const mine = agents.filter((a) => a.variant === v.name).map((a) => a.teamReturn);
+  const mine = agents.filter((a) => a.variant === v.name).map((a) => a.teamReturn.slice(0, plan.train.updates));
   const x = mine[0].map((_, u) => u + 1);
   return { name: v.label, x: x, y: x.map((_, u) => mine.reduce((s, c) => s + c[u], 0) / mine.length) };
 });
-void await showFigure(lineFigure(curves, { title: 'Team return per PPO update, mean over agent seeds (training episodes)', xTitle: 'PPO update', yTitle: `${plan.env.rewardScale ?? 1} x ln(L_val(0) / L_val(T))` }), { name: 'training-curves' });
+void await showFigure(lineFigure(curves, { title: 'Team return per PPO update, mean over agent seeds (training episodes)', xTitle: 'PPO update', yTitle: 'ln(L_val(0) / L_val(T))' }), { name: 'training-curves' });
+void showTable(variants.map((v) => {
+  const mine = agents.filter((a) => a.variant === v.name);
+  const at = (f: (d: (typeof mine)[number]['diagnostics'][number]) => number) => mine.reduce((s, a) => s + f(a.diagnostics[a.budgetUpdates - 1]), 0) / mine.length;
+  return { variant: v.label, policies: movedText(mine), 'KL from initial (kept, mean)': mine.reduce((s, a) => s + a.klFromInitial, 0) / mine.length, 'entropy at 1x': at((d) => d.policyEntropy), 'explained variance at 1x': at((d) => d.explainedVariance), 'clip fraction at 1x': at((d) => d.clipFraction) };
+}), { name: 'learner-diagnostics', digits: 3, caption: `Learner diagnostics of every variant (mean over agent seeds) at the 1x budget: ${provenance({ seeds: plan.agentSeeds, budget: budgetText, wallSeconds: trainWall })}` });
 """)
 md("""
 ## Evaluate on the test tasks
@@ -67,7 +75,10 @@ the same test task seeds.
 """)
 code("""
 const evalStarted = Date.now();
-const entries: ControllerEntry[] = variants.flatMap((v) => agentEntries(agents.filter((a) => a.variant === v.name), v.label, variantEnv(plan, v), plan.testSeeds, true));
+const entries: ControllerEntry[] = variants.flatMap((v) => [
+  ...agentEntries(agents.filter((a) => a.variant === v.name), v.label, variantEnv(plan, v), plan.testSeeds, true),
+  ...agentEntries(agents.filter((a) => a.variant === v.name), `${v.label} (sampled)`, variantEnv(plan, v), plan.testSeeds, false),
+]);
 const rows: EvalRow[] = await evaluateEntries({ name: 'ganno-15', entries: entries, executor: executor, store: store, progress: notebookProgress({ intervalMs: 20000 }) });
 const evalWall = (Date.now() - evalStarted) / 1000;
 const labels = variants.map((v) => v.label);
@@ -78,25 +89,34 @@ void await showFigure(barFigure([{ name: 'test accuracy', x: labels, y: acc.map(
 md("""
 ## The ablation table
 
-One row per variant: its test accuracy and val-loss AUC, its mean training time per agent seed (the
-difference rewards cost extra replays), and whether the claim "the default is better than this variant"
-holds here (paired two-level bootstrap over test tasks and agent seeds; P(default > variant) with its
-stratified-bootstrap CI).
+One row per variant: its test accuracy and val-loss AUC, its mean training time per agent seed for the
+1x budget (the difference rewards cost extra shadow runs or replays), how many of its policies moved,
+and whether the claim "the default is better than this variant" holds here (paired two-level bootstrap
+over test tasks and agent seeds; P(default > variant) with its stratified-bootstrap CI).
 """)
 code("""
-const defaultAcc = scoreMatrix(rows, variants[0].label, TEST_ACCURACY);
+const defaultAgents = agents.filter((a) => a.variant === variants[0].name);
+const sampledAcc = summarise(rows, labels.map((l) => `${l} (sampled)`), TEST_ACCURACY);
 const table = variants.map((v, i) => {
-  const secs = agents.filter((a) => a.variant === v.name).map((a) => a.seconds);
-  const claim = v.claim ? evaluateClaim(v.claim, defaultAcc, scoreMatrix(rows, v.label, TEST_ACCURACY), TEST_ACCURACY) : null;
+  const mine = agents.filter((a) => a.variant === v.name);
+  const secs = mine.map((a) => a.seconds * a.budgetUpdates / a.updates);
+  const learners = learnerEvidence([...defaultAgents, ...(v.name === variants[0].name ? [] : mine)]);
+  const claim = (suffix: string) => (v.claim ? evaluateClaim(v.claim, scoreMatrix(rows, `${variants[0].label}${suffix}`, TEST_ACCURACY), scoreMatrix(rows, `${v.label}${suffix}`, TEST_ACCURACY), TEST_ACCURACY, { learners: learners }) : null);
+  const greedy = claim('');
+  const sampled = claim(' (sampled)');
   return {
     variant: v.label,
     change: v.description,
-    'test accuracy % [95% CI]': formatInterval(acc[i].mean, 2, 100),
-    'val-loss AUC [95% CI]': formatInterval(auc[i].mean, 4),
+    'greedy test accuracy % [95% CI]': formatInterval(acc[i].mean, 2, 100),
+    'sampled test accuracy % [95% CI]': formatInterval(sampledAcc[i].mean, 2, 100),
+    'greedy val-loss AUC [95% CI]': formatInterval(auc[i].mean, 4),
     diverged: acc[i].diverged,
-    'training s / agent': Number(meanCI(secs, { seed: 0 }).point.toFixed(1)),
+    'greedy one-action runs': degenerateShare(rows, v.label),
+    policies: movedText(mine),
+    'training s / agent (1x)': Number(meanCI(secs, { seed: 0 }).point.toFixed(1)),
     claim: v.claim ?? '(reference)',
-    'does the claim hold here? (default minus variant)': claim ? claim.sentence : '',
+    'does the claim hold here? greedy (default minus variant)': greedy ? greedy.sentence : '',
+    'sampled (default minus variant)': sampled ? sampled.sentence : '',
   };
 });
 void showTable(table, { name: 'ablation-table', caption: `GANNO ablations, greedy policies on test tasks ${plan.testSeeds.join(',')}: ${provenance({ seeds: plan.agentSeeds, budget: budgetText, wallSeconds: trainWall + evalWall })}` });
