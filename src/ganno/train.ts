@@ -73,16 +73,16 @@ export const GannoTrainConfigSchema = z
 export type GannoTrainConfig = z.input<typeof GannoTrainConfigSchema>;
 
 /**
- * PPO settings of GANNO training (any can be overridden through `ppo`). Chosen by the sweep on
- * validation tasks documented in src/ganno/README.md ("PPO settings"): value targets normalised by
+ * PPO settings of GANNO training (any can be overridden through `ppo`): value targets normalised by
  * running return statistics instead of a hand-set reward scale, no value clipping, actor and critic
- * gradients clipped separately, a larger actor step and more epochs than CleanRL's Atari defaults
- * (a GANNO update sees about a hundred samples, not thousands).
+ * gradients clipped separately. The Adam learning rate (3e-3, 12x CleanRL's Atari default: a GANNO
+ * update sees about a hundred samples, not thousands) and the epochs per update (4) are the best of
+ * the PPO sweep on validation tasks (`npm run ganno-sweep`; src/ganno/README.md, "PPO sweep").
  */
 export const GANNO_PPO_DEFAULTS = Object.freeze({
   learningRate: 3e-3,
   criticLearningRate: 3e-3,
-  epochs: 8,
+  epochs: 4,
   minibatches: 2,
   entropyCoef: 0.01,
   gamma: 0.99,
