@@ -24,9 +24,9 @@ import type { SampledTask } from './tasks';
  * - `terminalAccuracyWeight`: weight of the final validation accuracy added to the last step's reward (default 0 = off).
  * - `rewardScale`: every team reward (the log-ratio, the terminal term and the divergence penalty)
  *   is multiplied by it (default 1 = the spec's units). Per-interval rewards are small (about
- *   1e-4..1e-2 for a slowly training network) next to a fresh critic's outputs (order 1), so PPO's
- *   advantages are then dominated by the critic's error; a scale of about 100 fixes that (measured
- *   for the single global-LR agent; see src/ganno/README.md).
+ *   1e-4..1e-2 for a slowly training network) next to a fresh critic's outputs (order 1); GANNO
+ *   training normalises PPO's value targets by running return statistics instead, so the
+ *   experiments keep the spec's units (see src/ganno/README.md, "Reward scale").
  * - `agentRewards`: what `step` returns as each agent's reward. `'team'` (default): the team reward
  *   for every agent. `'difference'`: horizon-true difference rewards from counterfactual
  *   trajectories, `D_i,t = G_t − G_t^(−i)`, where `G^(−i)` is the team reward of a shadow run of the
@@ -466,7 +466,8 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       const started = performance.now();
       snap ??= ep.snapshot ?? ep.trainer.snapshot();
       const model = buildTaskModel(ep.task);
-      const trainer = new LayerwiseTrainer(model, { optimizer: ep.task.optimizer, learningRates: ep.task.initialLr, weightDecay: ep.task.weightDecay, seed: ep.task.trainerSeed });
+      // Shadows only need the loss: `metrics: 'loss'` skips the per-layer norms (same training arithmetic).
+      const trainer = new LayerwiseTrainer(model, { optimizer: ep.task.optimizer, learningRates: ep.task.initialLr, weightDecay: ep.task.weightDecay, seed: ep.task.trainerSeed, metrics: 'loss' });
       trainer.restore(snap);
       ep.shadows[i] = { model, trainer, lr: s.lrs[i], valLoss: s.valLoss, done: s.diverged };
       ep.cfSeconds += (performance.now() - started) / 1000;

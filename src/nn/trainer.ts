@@ -93,6 +93,8 @@ export interface TrainerSnapshot {
   readonly learningRates: readonly number[];
   readonly weights: WeightSnapshot;
   readonly optimizerState: readonly Tensor[];
+  /** Whether `optimizerState` holds the sign-agreement state (trainers with `metrics: 'full'`). */
+  readonly signState: boolean;
 }
 
 interface VarSlot {
@@ -426,19 +428,40 @@ export class LayerwiseTrainer {
     this.assertAlive('snapshot');
     const opt: Tensor[] = [];
     for (const s of this.stateVars()) opt.push(tf.keep(s.clone()));
-    return { step: this.t, diverged: this.isDiverged, learningRates: this.lrs.slice(), weights: this.model.snapshotWeights(), optimizerState: opt };
+    return { step: this.t, diverged: this.isDiverged, learningRates: this.lrs.slice(), weights: this.model.snapshotWeights(), optimizerState: opt, signState: this.config.metrics === 'full' };
   }
 
-  /** Restores a {@link snapshot} exactly (weights, BN statistics, optimiser state, step, learning rates, divergence flag). Reusable. */
+  /**
+   * Restores a {@link snapshot} exactly (weights, BN statistics, optimiser state, step, learning
+   * rates, divergence flag). Reusable. A snapshot of a `metrics: 'full'` trainer also restores into a
+   * `metrics: 'loss'` trainer of the same model and optimiser (the sign-agreement state is skipped:
+   * training itself is identical), so a cheap copy can continue a fully measured run.
+   */
   restore(snapshot: TrainerSnapshot): void {
     this.assertAlive('restore');
     const vars = this.stateVars();
-    if (snapshot.optimizerState.length !== vars.length) {
-      throw new Error(`restore: snapshot has ${snapshot.optimizerState.length} optimiser tensors, this trainer ${vars.length} (snapshot from another trainer?)`);
+    const hasSign = this.config.metrics === 'full';
+    let state = snapshot.optimizerState;
+    if (snapshot.signState && !hasSign) {
+      // Per slot the snapshot holds [m?, s?, prevSign]: drop every prevSign.
+      const kept: Tensor[] = [];
+      let k = 0;
+      for (const slot of this.slots) {
+        if (slot.m) kept.push(state[k++]);
+        if (slot.s) kept.push(state[k++]);
+        k++;
+      }
+      if (k !== state.length) throw new Error(`restore: snapshot has ${state.length} optimiser tensors, expected ${k} for this model and optimiser (snapshot from another trainer?)`);
+      state = kept;
+    } else if (!snapshot.signState && hasSign) {
+      throw new Error("restore: the snapshot has no sign-agreement state (taken with metrics: 'loss'); restore it into a metrics: 'loss' trainer");
+    }
+    if (state.length !== vars.length) {
+      throw new Error(`restore: snapshot has ${state.length} optimiser tensors, this trainer ${vars.length} (snapshot from another trainer?)`);
     }
     this.model.restoreWeights(snapshot.weights);
     vars.forEach((v, i) => {
-      const src = snapshot.optimizerState[i];
+      const src = state[i];
       if (src.isDisposed) throw new Error('restore: snapshot was disposed');
       v.assign(src);
     });

@@ -105,6 +105,35 @@ describe('nn/LayerwiseTrainer', () => {
     }
   });
 
+  it("a snapshot of a 'full' trainer restores into a 'loss' trainer of the same model, which then continues bit-identically", () => {
+    for (const optimizer of ['sgd', 'momentum', 'adam'] as const) {
+      const x = tf.tensor2d(new Rng(2).normalArray(10 * 6), [10, 6]);
+      const y = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2, 0], 'int32');
+      const a = buildMlp({ inputSize: 6, hidden: [5], numClasses: 3, seed: 4 });
+      const full = new LayerwiseTrainer(a, { optimizer, learningRates: [0.05, 0.02] });
+      full.step({ x, y });
+      const snap = full.snapshot();
+      const b = buildMlp({ inputSize: 6, hidden: [5], numClasses: 3, seed: 99 });
+      const cheap = new LayerwiseTrainer(b, { optimizer, learningRates: 0.3, metrics: 'loss' });
+      cheap.restore(snap);
+      assert.deepEqual(cheap.learningRates, [0.05, 0.02]);
+      for (let k = 0; k < 2; k++) {
+        const mf = full.step({ x, y });
+        const mc = cheap.step({ x, y });
+        assert.equal(mc.loss, mf.loss, `${optimizer} step ${k}`);
+      }
+      assert.deepEqual(readAll(b), readAll(a), `${optimizer}: same weights`);
+      const back = cheap.snapshot();
+      assert.throws(() => full.restore(back), /no sign-agreement state/);
+      full.disposeSnapshot(snap);
+      cheap.disposeSnapshot(back);
+      for (const t of [full, cheap]) t.dispose();
+      a.dispose();
+      b.dispose();
+      tf.dispose([x, y]);
+    }
+  });
+
   it('per-layer SGD applies exactly w - lr_i * g (g from tf.grads on an independent forward), to 1e-6', () => {
     const model = buildMlp({ inputSize: 6, hidden: [5, 4], numClasses: 3, seed: 3 });
     const lrs = [0.3, 0.01, 0.7];

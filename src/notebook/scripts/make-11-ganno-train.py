@@ -144,8 +144,9 @@ md("""
 The default agents' kept checkpoints at each multiple of the decision budget run greedily and sampled on
 the **test tasks** (a fresh seed range that nothing was tuned, selected or diagnosed on), next to the
 cosine schedule whose peak LR is tuned on the tuning tasks. If the gap to cosine closes as the budget
-grows, the budget limits the agents; if it stays, the method does. The `full` preset trains to 3x;
-`MARL_AUTOML_GANNO_BUDGET_CURVE=1,3,10` adds 10x (README: wall time).
+grows, the budget limits the agents; if it stays, the method does. The presets train 1x only (every
+other agent of notebooks 12-15 gets 1x too); `MARL_AUTOML_GANNO_BUDGET_CURVE=1,3,10` trains the default
+agents to 10x with checkpoints at 1x and 3x (the README quotes that run with its wall time).
 """)
 code("""
 const curveStarted = Date.now();
