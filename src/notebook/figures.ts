@@ -52,6 +52,8 @@ export interface LineSeries {
   upper?: readonly number[];
   color?: string;
   dash?: 'solid' | 'dash' | 'dot' | 'dashdot';
+  /** Draw a marker at every point (always on for a one-point series, which a line cannot show). */
+  markers?: boolean;
 }
 
 function checkLength(what: string, field: string, arr: readonly unknown[] | undefined, n: number): void {
@@ -110,7 +112,10 @@ export function lineFigure(series: readonly LineSeries[], opts: AxesOptions = {}
         name: `${s.name} lower`,
       });
     }
-    data.push({ type: 'scatter', mode: 'lines', name: s.name, x: [...s.x], y: [...s.y], line: { color, dash: s.dash ?? 'solid', width: 2 }, legendgroup: s.name });
+    // A series of one point would draw nothing as a line: show its markers (and error bars for a band).
+    const single = s.x.length === 1;
+    const errorY = single && s.lower && s.upper ? { error_y: { type: 'data', symmetric: false, array: [s.upper[0] - s.y[0]], arrayminus: [s.y[0] - s.lower[0]], color } } : {};
+    data.push({ type: 'scatter', mode: single || s.markers ? 'lines+markers' : 'lines', name: s.name, x: [...s.x], y: [...s.y], line: { color, dash: s.dash ?? 'solid', width: 2 }, legendgroup: s.name, ...errorY });
   });
   return { data, layout: layoutFor(opts) };
 }

@@ -27,6 +27,15 @@ describe('figure builders', () => {
     assert.deepEqual(JSON.parse(JSON.stringify(fig)), fig);
   });
 
+  it('lineFigure shows a one-point series as a marker with its CI as an error bar (a line would draw nothing)', () => {
+    const fig = lineFigure([{ name: '1x', x: [640], y: [80], lower: [70], upper: [85] }, { name: 'curve', x: [1, 2], y: [3, 4], markers: true }, { name: 'plain', x: [1, 2], y: [3, 4] }]);
+    const point = fig.data[2];
+    assert.equal(point.mode, 'lines+markers');
+    assert.deepEqual(point.error_y, { type: 'data', symmetric: false, array: [5], arrayminus: [10], color: PALETTE[0] });
+    assert.equal(fig.data[3].mode, 'lines+markers');
+    assert.equal(fig.data[4].mode, 'lines');
+  });
+
   it('lineFigure rejects mismatched lengths and half bands, naming the series and field', () => {
     assert.throws(() => lineFigure([{ name: 'a', x: [0, 1], y: [1] }]), /lineFigure: series 0 \('a'\): y has length 1, expected 2/);
     assert.throws(() => lineFigure([{ name: 'b', x: [0, 1], y: [1, 2], lower: [0, 1] }]), /series 0 \('b'\): give both lower and upper/);

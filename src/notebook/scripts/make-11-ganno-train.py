@@ -171,8 +171,8 @@ void showTable(
 );
 const bx = bc.points.map((p) => p.decisions);
 void await showFigure(lineFigure([
-  { name: 'greedy', x: bx, y: bc.points.map((p) => 100 * p.greedy.point), lower: bc.points.map((p) => 100 * p.greedy.lo), upper: bc.points.map((p) => 100 * p.greedy.hi) },
-  { name: 'sampled', x: bx, y: bc.points.map((p) => 100 * p.sampled.point), lower: bc.points.map((p) => 100 * p.sampled.lo), upper: bc.points.map((p) => 100 * p.sampled.hi) },
+  { name: 'greedy', markers: true, x: bx, y: bc.points.map((p) => 100 * p.greedy.point), lower: bc.points.map((p) => 100 * p.greedy.lo), upper: bc.points.map((p) => 100 * p.greedy.hi) },
+  { name: 'sampled', markers: true, x: bx, y: bc.points.map((p) => 100 * p.sampled.point), lower: bc.points.map((p) => 100 * p.sampled.lo), upper: bc.points.map((p) => 100 * p.sampled.hi) },
   { name: 'cosine (tuned)', x: bx, y: bx.map(() => 100 * cosAcc.point), lower: bx.map(() => 100 * cosAcc.lo), upper: bx.map(() => 100 * cosAcc.hi), dash: 'dash' },
 ], { title: 'Test accuracy vs training budget (95% CI)', xTitle: 'decisions per agent seed', yTitle: 'test accuracy %', logX: bx.length > 1 }), { name: 'budget-curve' });
 """)
