@@ -323,7 +323,7 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
       if (milestones.has(u)) {
         // The best-so-far checkpoint as of this update: what a run with `updates: u` would have kept.
         side.milestones.push({ update: u, best: side.best });
-        fs.cpSync(path.join(c.dir, 'best'), milestoneDir(c.dir, u), { recursive: true });
+        copyDirAtomic(path.join(c.dir, 'best'), milestoneDir(c.dir, u));
       }
       if (u % c.checkpointEvery === 0 || u === c.updates) {
         const dir = ckptDir(c.dir, u);
@@ -353,6 +353,15 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
     trainer.dispose();
     for (const e of [...envs, valEnv]) e.dispose();
   }
+}
+
+/** Copies a checkpoint folder so that `to` appears whole or not at all (copy to a sibling, then rename). */
+function copyDirAtomic(from: string, to: string): void {
+  const tmp = `${to}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.cpSync(from, tmp, { recursive: true });
+  fs.rmSync(to, { recursive: true, force: true });
+  fs.renameSync(tmp, to);
 }
 
 function milestoneDir(dir: string, update: number): string {
