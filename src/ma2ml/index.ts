@@ -81,7 +81,24 @@ export {
   syntheticRewardTables,
   trainingEvaluator,
 } from './search';
-export type { SearchEvaluator, SearchLogEntry, SearchMethod, SearchOptions, SearchResult, SearchUpdateInfo, SyntheticJobConfig, SyntheticRewardTables } from './search';
+export type { MethodName, SearchEvaluator, SearchLogEntry, SearchMethod, SearchOptions, SearchResult, SearchUpdateInfo, SyntheticJobConfig, SyntheticRewardTables } from './search';
+export { SearchLog } from './search-log';
+export type { SearchLogOptions } from './search-log';
+export { FLOPS_RULES, FlopsConstraintSchema, evaluationBudgetFields, parseFlopsConstraint, rewardRule } from './flops';
+export type { FlopsConstraint, FlopsConstraintInput, FlopsRule } from './flops';
+export {
+  createStrategy,
+  expandOwn,
+  isSearchMethod,
+  learnerStrategy,
+  randomStrategy,
+  registerStrategy,
+  searchMethods,
+  selectOwn,
+  sequentialStrategy,
+  strategyContext,
+} from './strategies';
+export type { LearnerMethod, SearchStrategy, StrategyContext, StrategyContextOptions, StrategyDiagnostics, StrategyFactory } from './strategies';
 export {
   MA2ML_PRESETS,
   MEASURED_COSTS,

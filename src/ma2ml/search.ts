@@ -1,57 +1,36 @@
 /**
- * MA2ML search driver: one loop for every method of the spec (full MA2ML, MA2ML-Lite, MA2ML
- * without credit assignment, independent agents, single-agent RL over the joint token sequence,
- * sequential module search, random search), each proposed batch evaluated in parallel through a
- * runtime executor with results cached in the experiment store (so repeated pipelines reuse their
- * reward and an interrupted search resumes), plus a synthetic reward for tests and demos.
+ * MA2ML search driver: one ask-and-tell loop for every method of the spec (full MA2ML, MA2ML-Lite,
+ * MA2ML without credit assignment, independent agents, single-agent RL over the joint token
+ * sequence, sequential module search, random search; each a strategy of `./strategies`), each
+ * proposed batch evaluated in parallel through a runtime executor with results cached in the
+ * experiment store (so repeated pipelines reuse their reward and an interrupted search resumes),
+ * plus a synthetic reward for tests and demos.
  */
 import { parseConfig, z } from '../config';
-import { SingleStepLearner } from '../marl/singlestep';
 import type { JointAction, SingleStepConfigInput } from '../marl/singlestep';
 import type { ProgressSink } from '../progress';
 import { Rng } from '../random';
 import { InlineExecutor } from '../runtime/executor';
 import type { Executor } from '../runtime/executor';
-import { runExperiment } from '../runtime/experiment';
-import { defineJobKind, runHash } from '../runtime/jobs';
-import type { Job, JobContext, JobKind } from '../runtime/jobs';
-import type { JsonValue } from '../runtime/json';
+import { defineJobKind } from '../runtime/jobs';
+import type { JobContext, JobKind } from '../runtime/jobs';
 import { ExperimentStore } from '../runtime/store';
 import { evaluationDefaults, evaluationKind } from './evaluate';
 import type { EvalDataConfig } from './evaluate';
-import { AGENTS, budgetReward, checkPipeline, decodePipeline, encodePipeline, learnerAgents, pipelineKey, sampleTokens, vocabSizes } from './pipeline';
+import { FlopsConstraintSchema, evaluationBudgetFields, parseFlopsConstraint, rewardRule } from './flops';
+import type { FlopsConstraint, FlopsConstraintInput } from './flops';
+import { AGENTS, budgetReward, checkPipeline, encodePipeline, vocabSizes } from './pipeline';
 import type { AgentName, BudgetRule } from './pipeline';
+import { SearchLog } from './search-log';
+import type { SearchLogEntry } from './search-log';
 import { parseSearchSpace } from './spaces';
 import type { Pipeline, SearchSpace } from './spaces';
+import { createStrategy, isSearchMethod, searchMethods, strategyContext } from './strategies';
+import type { MethodName, SearchStrategy, StrategyContext } from './strategies';
 
-/** The search methods of the spec. */
-export const SEARCH_METHODS = ['ma2ml', 'ma2ml-lite', 'ma2ml-no-credit', 'independent', 'single-agent', 'sequential', 'random'] as const;
-/** One search method. */
-export type SearchMethod = (typeof SEARCH_METHODS)[number];
-
-/**
- * The `SingleStepLearner` switches of each learning method (`random` and `sequential` have their
- * own loops; `sequential` runs `independent`'s learner on one agent at a time):
- * - `ma2ml`: counterfactual credit (centralised critic), off-policy replay, target policies w = 0.1, tau = 0.01;
- * - `ma2ml-lite`: on-policy REINFORCE with the counterfactual advantage (the critic takes 8 regression steps on the replay per batch);
- * - `ma2ml-no-credit`: replay and target policies, shared reward minus a moving baseline;
- * - `independent`: on-policy REINFORCE per agent on the shared reward (moving baseline);
- * - `single-agent`: one REINFORCE agent over the joint token sequence (moving baseline) with an
- *   autoregressive policy (a GRU over all tokens, Adam lr 0.01), so it can correlate tokens across
- *   modules; with factorised logits it would make exactly `independent`'s updates.
- *
- * @example
- * ```ts
- * new SingleStepLearner({ agents: learnerAgents(space), seed: 1, ...METHOD_CONFIGS['ma2ml-lite'] });
- * ```
- */
-export const METHOD_CONFIGS: Readonly<Record<Exclude<SearchMethod, 'random' | 'sequential'>, Partial<SingleStepConfigInput>>> = Object.freeze({
-  ma2ml: { credit: 'counterfactual', offPolicy: true, divergenceWeight: 0.1, tau: 0.01 },
-  'ma2ml-lite': { credit: 'counterfactual', offPolicy: false, divergenceWeight: 0, criticSteps: 8 },
-  'ma2ml-no-credit': { credit: 'shared', offPolicy: true, divergenceWeight: 0.1, tau: 0.01 },
-  independent: { credit: 'shared', offPolicy: false, divergenceWeight: 0 },
-  'single-agent': { credit: 'shared', offPolicy: false, divergenceWeight: 0, jointAgent: true, policy: 'autoregressive', actorLr: 0.01 },
-});
+export { METHOD_CONFIGS, SEARCH_METHODS } from './strategies';
+export type { MethodName, SearchMethod } from './strategies';
+export type { SearchLogEntry } from './search-log';
 
 // ------------------------------------------------------------------ synthetic reward
 
@@ -61,14 +40,16 @@ export const METHOD_CONFIGS: Readonly<Record<Exclude<SearchMethod, 'random' | 's
  * (one random best value per token scores 1, the others uniform in [0, 0.5]). Interaction: three
  * cross-agent token pairs (aug-nas, nas-hpo, hpo-aug), each scoring 1 when both tokens take a
  * random target pair of values, else 0. All tables are drawn from `seed`; the optimum is 1. An
- * optional FLOPs budget applies `budgetReward` to the pipeline's MACs.
+ * optional FLOPs constraint applies `budgetReward` with its budget and rule to the pipeline's MACs
+ * (`hard-mask` scores as `hard`; an invalid pipeline scores 0).
  *
  * @example
  * ```ts
  * syntheticReward(space, pipeline, { seed: 7 }); // in [0, 1]
+ * syntheticReward(space, pipeline, { seed: 7, flops: { budget: 45e3, rule: 'soft' } });
  * ```
  */
-export function syntheticReward(space: SearchSpace, pipeline: Pipeline, options: { seed: number; flopsBudget?: number; budgetRule?: BudgetRule }): number {
+export function syntheticReward(space: SearchSpace, pipeline: Pipeline, options: { seed: number; flops?: FlopsConstraintInput }): number {
   const tokens = encodePipeline(space, pipeline);
   const t = syntheticRewardTables(space, options.seed);
   let sum = 0;
@@ -76,10 +57,10 @@ export function syntheticReward(space: SearchSpace, pipeline: Pipeline, options:
   let inter = 0;
   for (const q of t.pairs) if (tokens[q.agents[0]][q.tokens[0]] === q.values[0] && tokens[q.agents[1]][q.tokens[1]] === q.values[1]) inter++;
   const r = (0.7 * sum) / t.numTokens + (0.3 * inter) / t.pairs.length;
-  if (options.flopsBudget === undefined) return r;
+  if (options.flops === undefined) return r;
   const check = checkPipeline(space, pipeline);
   if (!check.valid) return 0;
-  return budgetReward(r, check.macs, options.flopsBudget, options.budgetRule ?? 'hard');
+  return budgetReward(r, check.macs, options.flops.budget, rewardRule({ budget: options.flops.budget, rule: options.flops.rule ?? 'hard' }));
 }
 
 /** The tables behind {@link syntheticReward} (per-token utilities and the three interaction pairs). */
@@ -168,7 +149,10 @@ export function syntheticExpectedReward(space: SearchSpace, seed: number, probs:
   return (0.7 * sum) / t.numTokens + (0.3 * inter) / t.pairs.length;
 }
 
-/** Configuration of one {@link syntheticEvaluationKind} job. */
+/**
+ * Configuration of one {@link syntheticEvaluationKind} job. The FLOPs fields stay flat (`flopsBudget`,
+ * `budgetRule`, see `evaluationBudgetFields`): job configs are hashed into the store's cache keys.
+ */
 export interface SyntheticJobConfig {
   pipeline: Pipeline;
   space: SearchSpace;
@@ -187,7 +171,8 @@ export interface SyntheticJobConfig {
  * ```
  */
 export function syntheticEvaluationJob(config: SyntheticJobConfig, _ctx: JobContext): { reward: number; valid: boolean } {
-  const reward = syntheticReward(config.space, config.pipeline, { seed: config.rewardSeed, flopsBudget: config.flopsBudget, budgetRule: config.budgetRule });
+  const flops = config.flopsBudget === undefined ? undefined : { budget: config.flopsBudget, rule: config.budgetRule ?? 'hard' };
+  const reward = syntheticReward(config.space, config.pipeline, { seed: config.rewardSeed, flops });
   return { reward, valid: true };
 }
 
@@ -206,52 +191,63 @@ export const syntheticEvaluationKind = defineJobKind({ name: 'ma2ml-synthetic', 
 /**
  * What evaluates a pipeline: a job kind, the configuration shared by all its jobs (the job config
  * is `{ ...config, pipeline }`, the job key `pipelineKey(pipeline)`), and the evaluation seed. The
- * job's result must hold a finite `reward`.
+ * job's result must hold a finite `reward`. `flops` is the constraint the evaluator scores with
+ * (set by {@link trainingEvaluator} and {@link syntheticEvaluator}); `runSearch` masks at it when
+ * its rule is `hard-mask` and the search sets no `flops` of its own.
  */
 export interface SearchEvaluator {
   kind: JobKind;
   config: Record<string, unknown>;
   seed: number;
+  flops?: FlopsConstraint;
 }
 
 /**
- * The evaluator of real proxy training ({@link evaluationKind}); data and epochs default to
- * `evaluationDefaults` of the space's preset name (else `quick`).
+ * The evaluator of real proxy training ({@link evaluationKind}) under a FLOPs constraint; data and
+ * epochs default to `evaluationDefaults` of the space's preset name (else `quick`).
  *
  * @example
  * ```ts
- * const ev = trainingEvaluator(space, { flopsBudget: 6e5, budgetRule: 'soft', seed: 0 });
+ * const ev = trainingEvaluator(space, { flops: { budget: 6e5, rule: 'soft' }, seed: 0 });
  * ```
  */
-export function trainingEvaluator(space: SearchSpace, options: { flopsBudget: number; budgetRule?: BudgetRule; seed?: number; data?: EvalDataConfig; epochs?: number }): SearchEvaluator {
+export function trainingEvaluator(space: SearchSpace, options: { flops: FlopsConstraintInput; seed?: number; data?: EvalDataConfig; epochs?: number }): SearchEvaluator {
+  const flops = parseFlopsConstraint(options?.flops, 'trainingEvaluator flops');
   const preset = space.name === 'smoke' || space.name === 'full' ? space.name : 'quick';
   const d = evaluationDefaults(preset);
   return {
     kind: evaluationKind,
-    config: { space, data: options.data ?? d.data, epochs: options.epochs ?? d.epochs, flopsBudget: options.flopsBudget, budgetRule: options.budgetRule ?? 'hard' },
+    config: { space, data: options.data ?? d.data, epochs: options.epochs ?? d.epochs, ...evaluationBudgetFields(flops) },
     seed: options.seed ?? 0,
+    flops,
   };
 }
 
 /**
- * The evaluator of the synthetic reward ({@link syntheticReward} with `rewardSeed`).
+ * The evaluator of the synthetic reward ({@link syntheticReward} with `rewardSeed`), optionally
+ * under a FLOPs constraint.
  *
  * @example
  * ```ts
  * const ev = syntheticEvaluator(presetSpace('smoke'), 7);
+ * const masked = syntheticEvaluator(presetSpace('smoke'), 7, { budget: 45e3, rule: 'hard-mask' });
  * ```
  */
-export function syntheticEvaluator(space: SearchSpace, rewardSeed: number, budget?: { flopsBudget: number; budgetRule: BudgetRule }): SearchEvaluator {
+export function syntheticEvaluator(space: SearchSpace, rewardSeed: number, flops?: FlopsConstraintInput): SearchEvaluator {
   const config: Record<string, unknown> = { space, rewardSeed };
-  if (budget) Object.assign(config, budget);
-  return { kind: syntheticEvaluationKind, config, seed: 0 };
+  if (flops === undefined) return { kind: syntheticEvaluationKind, config, seed: 0 };
+  const c = parseFlopsConstraint(flops, 'syntheticEvaluator flops');
+  return { kind: syntheticEvaluationKind, config: { ...config, ...evaluationBudgetFields(c) }, seed: 0, flops: c };
 }
 
 // ------------------------------------------------------------------ driver
 
+const isEvaluator = (v: unknown): v is SearchEvaluator => typeof v === 'object' && v !== null && typeof (v as SearchEvaluator).kind?.job === 'function';
+
 const SearchSchema = z
   .object({
-    method: z.enum(SEARCH_METHODS),
+    /** A built-in method (`SEARCH_METHODS`) or one added with `registerStrategy`. */
+    method: z.custom<MethodName>((v) => isSearchMethod(v), (v) => ({ message: `${JSON.stringify(v)} is not a search method (known: ${searchMethods().join(', ')}; add one with registerStrategy)` })),
     space: z.unknown(),
     /** Evaluation budget (repeated pipelines count). */
     evaluations: z.number().int().min(1),
@@ -259,10 +255,12 @@ const SearchSchema = z
     batchSize: z.number().int().min(1).default(8),
     /** Seed of the search (policies, sampling); the evaluation seed is the evaluator's. */
     seed: z.number().int().default(0),
-    /** FLOPs budget and rule of the default (training) evaluator. */
-    flopsBudget: z.number().positive().optional(),
-    budgetRule: z.enum(['hard', 'soft']).default('hard'),
-    evaluator: z.custom<SearchEvaluator>((v) => v === undefined || (typeof v === 'object' && v !== null && typeof (v as SearchEvaluator).kind?.job === 'function'), 'must be a SearchEvaluator { kind, config, seed }').optional(),
+    /**
+     * The search's FLOPs constraint: the budget and rule of the default (training) evaluator, and
+     * with rule `hard-mask` the budget proposals are masked at. Default: the evaluator's `flops`.
+     */
+    flops: FlopsConstraintSchema.optional(),
+    evaluator: z.custom<SearchEvaluator>((v) => v === undefined || isEvaluator(v), 'must be a SearchEvaluator { kind, config, seed }').optional(),
     executor: z.custom<Executor>((v) => v === undefined || (typeof (v as Executor)?.run === 'function' && typeof (v as Executor)?.close === 'function'), 'must be an Executor').optional(),
     store: z.custom<ExperimentStore>((v) => v === undefined || v instanceof ExperimentStore, 'must be an ExperimentStore').optional(),
     /** Experiment name of the evaluation cache in the store (shared by searches so pipelines are reused across methods and seeds). */
@@ -272,13 +270,6 @@ const SearchSchema = z
     onBatch: z.custom<(entries: unknown[]) => void>((v) => v === undefined || typeof v === 'function', 'must be a function').optional(),
     /** Extra `SingleStepLearner` settings (override the method's defaults, e.g. actorLr). */
     learner: z.record(z.unknown()).optional(),
-    /**
-     * Hard budget masked at sampling: proposals that are invalid or over the FLOPs budget
-     * (`flopsBudget`, else the evaluator's `config.flopsBudget`) are rejected before evaluation and
-     * resampled from the same policy; they never reach the evaluator and do not consume
-     * evaluations. The learner updates on the accepted proposals only.
-     */
-    maskOverBudget: z.boolean().default(false),
     /** Proposals drawn per accepted pipeline before a masked search gives up with an Error. */
     maskMaxTries: z.number().int().min(1).default(200),
     /** Search only these agents (learning methods and random); the others stay at `fixedPipeline`'s tokens. Default: all agents. */
@@ -290,13 +281,14 @@ const SearchSchema = z
   })
   .strict()
   .superRefine((o, ctx) => {
-    if (!o.evaluator && o.flopsBudget === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['flopsBudget'], message: 'required when no evaluator is given (the training evaluator needs a budget)' });
-    if (o.maskOverBudget && o.flopsBudget === undefined && typeof (o.evaluator as SearchEvaluator | undefined)?.config?.flopsBudget !== 'number') {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['maskOverBudget'], message: 'needs a FLOPs budget: set flopsBudget or use an evaluator whose config has one' });
+    const evFlops = isEvaluator(o.evaluator) ? o.evaluator.flops : undefined;
+    if (evFlops !== undefined && !FlopsConstraintSchema.safeParse(evFlops).success) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['evaluator', 'flops'], message: 'must be a FLOPs constraint { budget > 0, rule }' });
+    if (!o.evaluator && o.flops === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['flops'], message: 'required when no evaluator is given (the training evaluator needs a budget)' });
+    if (o.evaluator && o.flops && o.flops.rule !== 'hard-mask' && !(evFlops && evFlops.budget === o.flops.budget && evFlops.rule === o.flops.rule)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['flops'], message: `rule '${o.flops.rule}' is applied by the evaluator, not the search: build the evaluator with this constraint, or use rule 'hard-mask' to mask proposals at sampling` });
     }
     if (o.modules !== undefined) {
       if (o.fixedPipeline === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['fixedPipeline'], message: 'required with modules (it supplies the tokens of the agents not searched)' });
-      if (o.method === 'sequential') ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['modules'], message: "not supported with method 'sequential' (it already searches one module at a time)" });
       if (new Set(o.modules).size !== o.modules.length) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['modules'], message: 'agents must be distinct' });
     }
   });
@@ -323,27 +315,9 @@ export interface SearchUpdateInfo {
   probabilities: Float32Array[][];
 }
 
-/** One evaluation of a search (plain JSON). */
-export interface SearchLogEntry {
-  /** 1-based evaluation index. */
-  evaluation: number;
-  /** 0-based proposal batch. */
-  batch: number;
-  /** Token indices per agent (aug, nas, hpo). */
-  tokens: number[][];
-  pipeline: Pipeline;
-  reward: number;
-  /** Best reward so far, this evaluation included. */
-  bestSoFar: number;
-  /** The pipeline was already evaluated earlier in this search (its stored reward was reused). */
-  repeat: boolean;
-  /** The evaluator's full result (validity, accuracy, MACs, ...). */
-  result: JsonValue;
-}
-
 /** Result of {@link runSearch} (plain JSON). */
 export interface SearchResult {
-  method: SearchMethod;
+  method: MethodName;
   seed: number;
   evaluations: number;
   log: SearchLogEntry[];
@@ -353,58 +327,44 @@ export interface SearchResult {
   /** Evaluations served from the store or the in-memory cache vs computed now. */
   cached: number;
   computed: number;
-  /** Proposals rejected before evaluation by `maskOverBudget` (invalid or over the budget; 0 without masking). */
+  /** Proposals rejected before evaluation by masking (invalid or over a `hard-mask` budget; 0 without masking). */
   masked: number;
   wallSeconds: number;
 }
 
-type BatchEvaluator = (pipelines: Pipeline[]) => Promise<{ results: JsonValue[]; cached: number; computed: number }>;
-
-function makeBatchEvaluator(ev: SearchEvaluator, executor: Executor, store: ExperimentStore | undefined, experiment: string): BatchEvaluator {
-  const memory = new Map<string, JsonValue>();
-  return async (pipelines) => {
-    const jobs: Job[] = [];
-    const keyIndex = new Map<string, number>();
-    for (const p of pipelines) {
-      const key = pipelineKey(p);
-      if (!keyIndex.has(key)) {
-        keyIndex.set(key, jobs.length);
-        jobs.push(ev.kind.job(key, { ...ev.config, pipeline: p }, ev.seed));
-      }
-    }
-    let uniqueResults: JsonValue[];
-    let cached = 0;
-    let computed = 0;
-    if (store) {
-      const res = await runExperiment<JsonValue>({ name: experiment, jobs, executor, store });
-      uniqueResults = res.results;
-      cached = res.cached;
-      computed = res.computed;
-    } else {
-      const hashes = jobs.map(runHash);
-      const missing = jobs.filter((_, i) => !memory.has(hashes[i]));
-      if (missing.length > 0) {
-        const outcomes = await executor.run(missing);
-        for (const o of outcomes) {
-          if (!o.ok) throw new Error(`runSearch: evaluation of pipeline ${o.key} failed: ${o.error.message}`);
-          memory.set(hashes[jobs.findIndex((j) => j.key === o.key)], o.result);
-        }
-      }
-      computed = missing.length;
-      cached = jobs.length - missing.length;
-      uniqueResults = hashes.map((h) => memory.get(h) as JsonValue);
-    }
-    uniqueResults.forEach((r, i) => {
-      const reward = (r as { reward?: unknown } | null)?.reward;
-      if (typeof reward !== 'number' || !Number.isFinite(reward)) throw new Error(`runSearch: evaluator result of pipeline ${jobs[i].key} has no finite 'reward' (got ${JSON.stringify(reward)})`);
-    });
-    return { results: pipelines.map((p) => uniqueResults[keyIndex.get(pipelineKey(p)) as number]), cached, computed };
+/**
+ * One batch of `want` proposals or fewer (as many as the strategy's first answer): with a
+ * `hard-mask` constraint, infeasible proposals are counted as masked (`ctx.reject`) and the strategy
+ * is asked again for the missing ones, up to `maskMaxTries` draws per proposal.
+ */
+function proposeBatch(strategy: SearchStrategy, ctx: StrategyContext, want: number): JointAction[] {
+  const take = (n: number): JointAction[] => {
+    const props = strategy.propose(n);
+    if (!Array.isArray(props) || props.length < 1 || props.length > n) throw new Error(`runSearch: strategy '${ctx.method}' proposed ${Array.isArray(props) ? props.length : typeof props} pipelines when asked for ${n} (expected 1 to ${n})`);
+    return props;
   };
+  let props = take(want);
+  if (ctx.flops?.rule !== 'hard-mask') return props;
+  const n = props.length;
+  const out: JointAction[] = [];
+  for (let tries = props.length; ; tries += props.length) {
+    for (const a of props) {
+      if (ctx.feasible(a)) out.push(a);
+      else ctx.reject(1);
+    }
+    if (out.length >= n) return out;
+    if (tries >= ctx.maskMaxTries * n) {
+      const hint = ctx.fixedTokens ? 'is fixedPipeline over the budget or invalid?' : 'is the budget below every architecture of the space?';
+      throw new Error(`runSearch: masking (flops rule 'hard-mask') found ${out.length} of ${n} pipelines within ${ctx.flops.budget} MACs in ${tries} proposals (maskMaxTries ${ctx.maskMaxTries}); ${hint}`);
+    }
+    props = take(n - out.length);
+  }
 }
 
 /**
- * Runs one search method for `evaluations` pipeline evaluations. Each proposed batch of
- * `batchSize` pipelines is evaluated through `executor` (default inline; a `WorkerPoolExecutor`
+ * Runs one search method for `evaluations` pipeline evaluations: a loop over the method's strategy
+ * (`./strategies`): propose a batch of `batchSize` joint proposals, evaluate it, tell the strategy
+ * the rewards. Each batch is evaluated through `executor` (default inline; a `WorkerPoolExecutor`
  * evaluates the batch in parallel) and, with a `store`, cached in it under the experiment
  * `experiment`: a pipeline evaluated before (in this search, another method's or an earlier,
  * interrupted run) reuses its stored result and still counts against the budget. Because every
@@ -416,183 +376,59 @@ function makeBatchEvaluator(ev: SearchEvaluator, executor: Executor, store: Expe
  * `SingleStepLearner` configurations ({@link METHOD_CONFIGS}); `random` samples tokens uniformly;
  * `sequential` searches AUG, then NAS, then HPO (a third of the budget each, remainder to HPO), each
  * phase with `independent`'s learner on that agent while the other agents stay fixed (initially a
- * uniformly drawn pipeline; a finished module is fixed at its best evaluated tokens).
- * The evaluator defaults to real proxy training ({@link trainingEvaluator} with `flopsBudget` and
- * `budgetRule`); pass {@link syntheticEvaluator} for a cheap known reward.
+ * uniformly drawn pipeline; a finished module is fixed at its best evaluated tokens); any name
+ * added with `registerStrategy` runs its strategy.
+ * The evaluator defaults to real proxy training ({@link trainingEvaluator} with `flops`); pass
+ * {@link syntheticEvaluator} for a cheap known reward.
  *
- * `maskOverBudget: true` is the hard budget "masked at sampling": proposals that are invalid or over
- * the FLOPs budget are rejected and redrawn from the same policy before evaluation (they never reach
- * the evaluator and do not count as evaluations; `result.masked` counts them). The learner updates
- * on the accepted proposals only (rejection sampling from the policy restricted to the feasible set;
- * the gradient of the restriction's normaliser is not followed). The budget is `flopsBudget`, else the
- * evaluator's `config.flopsBudget`, so an evaluator configured with a looser budget (hard rule: reward
- * = accuracy within it) can be shared, with its cache, by searches masked at tighter budgets.
+ * `flops: { budget, rule: 'hard-mask' }` is the hard budget "masked at sampling": proposals that are
+ * invalid or over the budget are rejected and redrawn from the same strategy before evaluation (they
+ * never reach the evaluator and do not count as evaluations; `result.masked` counts them). The
+ * strategy observes the accepted proposals only (rejection sampling from the policy restricted to
+ * the feasible set; the gradient of the restriction's normaliser is not followed). Without `flops`
+ * the search takes the evaluator's constraint, so an evaluator at a looser budget (hard rule:
+ * reward = accuracy within it) can be shared, with its cache, by searches masked at tighter budgets.
  * `modules` restricts the search to some agents (the others keep `fixedPipeline`'s tokens), for
  * single-module ablations. `onUpdate` reports the policy after each learner update.
  *
  * @example
  * ```ts
  * const space = presetSpace('smoke');
- * const res = await runSearch({ method: 'ma2ml', space, evaluations: 64, batchSize: 8, seed: 0, flopsBudget: 45e3, budgetRule: 'soft', store, executor });
+ * const res = await runSearch({ method: 'ma2ml', space, evaluations: 64, batchSize: 8, seed: 0, flops: { budget: 45e3, rule: 'soft' }, store, executor });
  * res.best.reward; res.log.map((e) => e.bestSoFar);
  * ```
  */
 export async function runSearch(options: SearchOptions): Promise<SearchResult> {
   const o = parseConfig(SearchSchema, options, 'runSearch options');
   const space = parseSearchSpace(o.space);
-  const evaluator = o.evaluator ?? trainingEvaluator(space, { flopsBudget: o.flopsBudget as number, budgetRule: o.budgetRule });
+  const flops = o.flops ?? o.evaluator?.flops;
+  const evaluator = o.evaluator ?? trainingEvaluator(space, { flops: flops as FlopsConstraint });
   const ownExecutor = o.executor === undefined;
   const executor = o.executor ?? new InlineExecutor();
-  const evaluate = makeBatchEvaluator(evaluator, executor, o.store, o.experiment);
-  const onBatch = o.onBatch as ((entries: SearchLogEntry[]) => void) | undefined;
   const onUpdate = o.onUpdate as ((info: SearchUpdateInfo) => void) | undefined;
+  const log = new SearchLog({ space, evaluator, executor, store: o.store, experiment: o.experiment, progress: o.progress, onBatch: o.onBatch as SearchOptions['onBatch'] });
   const t0 = Date.now();
-  const log: SearchLogEntry[] = [];
-  const seen = new Set<string>();
-  let cached = 0;
-  let computed = 0;
   let masked = 0;
-  let bestIndex = -1;
   let updates = 0;
-
-  // Hard budget masked at sampling: the budget of the rejection test.
-  const maskBudget = o.maskOverBudget ? (o.flopsBudget ?? (evaluator.config.flopsBudget as number)) : undefined;
-  // Agents searched (indices into AGENTS) and the fixed tokens of the others.
-  const searched = o.modules ? AGENTS.map((a, i) => ((o.modules as AgentName[]).includes(a) ? i : -1)).filter((i) => i >= 0) : AGENTS.map((_, i) => i);
-  const fixedTokens = o.modules ? encodePipeline(space, o.fixedPipeline as Pipeline) : undefined;
-  const expand = (own: number[][]): number[][] => (fixedTokens ? fixedTokens.map((t, j) => (searched.includes(j) ? own[searched.indexOf(j)] : t)) : own);
-  const acceptable = (joint: number[][]): boolean => maskBudget === undefined || checkPipeline(space, decodePipeline(space, joint), { flopsBudget: maskBudget }).valid;
-  /** `n` proposals (own tokens) from `draw`, resampling rejected ones when masking. */
-  const drawAccepted = (n: number, draw: (m: number) => number[][][], toJoint: (own: number[][]) => number[][]): number[][][] => {
-    if (maskBudget === undefined) return draw(n);
-    const out: number[][][] = [];
-    let tries = 0;
-    while (out.length < n) {
-      const props = draw(n - out.length);
-      tries += props.length;
-      for (const a of props) {
-        if (acceptable(toJoint(a))) out.push(a);
-        else masked++;
-      }
-      if (out.length < n && tries >= o.maskMaxTries * n) {
-        throw new Error(`runSearch: maskOverBudget found ${out.length} of ${n} pipelines within ${maskBudget} MACs in ${tries} proposals (maskMaxTries ${o.maskMaxTries}); ${fixedTokens ? 'is fixedPipeline over the budget or invalid?' : 'is the budget below every architecture of the space?'}`);
-      }
-    }
-    return out;
-  };
+  let strategy: SearchStrategy | undefined;
   o.progress?.start(o.evaluations, `${o.method} seed ${o.seed}`);
-
-  const evaluateBatch = async (actions: JointAction[]): Promise<number[]> => {
-    const pipelines = actions.map((a) => decodePipeline(space, a));
-    const r = await evaluate(pipelines);
-    cached += r.cached;
-    computed += r.computed;
-    const batch = log.length === 0 ? 0 : log[log.length - 1].batch + 1;
-    const entries: SearchLogEntry[] = [];
-    pipelines.forEach((p, i) => {
-      const key = pipelineKey(p);
-      const reward = (r.results[i] as { reward: number }).reward;
-      const prevBest = bestIndex >= 0 ? log[bestIndex].reward : Number.NEGATIVE_INFINITY;
-      const entry: SearchLogEntry = {
-        evaluation: log.length + 1,
-        batch,
-        tokens: actions[i].map((t) => Array.from(t)),
-        pipeline: p,
-        reward,
-        bestSoFar: Math.max(prevBest, reward),
-        repeat: seen.has(key),
-        result: r.results[i],
-      };
-      seen.add(key);
-      if (reward > prevBest) bestIndex = log.length;
-      log.push(entry);
-      entries.push(entry);
-    });
-    o.progress?.tick(pipelines.length, { best: log[bestIndex].reward.toFixed(3) });
-    if (onBatch) onBatch(entries);
-    return entries.map((e) => e.reward);
-  };
-  const reportUpdate = (learner: SingleStepLearner, agents: AgentName[]) => {
-    if (onUpdate) onUpdate({ update: updates, evaluations: log.length, agents, probabilities: learner.probabilities() });
-    updates++;
-  };
-
   try {
-    const remaining = () => o.evaluations - log.length;
-    if (o.method === 'random') {
-      const rng = new Rng(o.seed).fork('ma2ml-random-search');
-      const draw = (m: number) => Array.from({ length: m }, () => {
-        const t = sampleTokens(space, rng);
-        return searched.map((i) => t[i]);
-      });
-      while (remaining() > 0) {
-        const n = Math.min(o.batchSize, remaining());
-        await evaluateBatch(drawAccepted(n, draw, expand).map(expand));
-      }
-    } else if (o.method === 'sequential') {
-      const rng = new Rng(o.seed).fork('ma2ml-sequential-search');
-      let fixed = sampleTokens(space, rng);
-      for (let tries = 1; !acceptable(fixed); tries++) {
-        masked++;
-        if (tries >= o.maskMaxTries) throw new Error(`runSearch: sequential found no starting pipeline within ${maskBudget} MACs in ${tries} draws`);
-        fixed = sampleTokens(space, rng);
-      }
-      const agents = learnerAgents(space);
-      const third = Math.floor(o.evaluations / 3);
-      for (let k = 0; k < AGENTS.length; k++) {
-        const phaseBudget = k < AGENTS.length - 1 ? third : remaining();
-        if (phaseBudget <= 0) continue;
-        const learner = new SingleStepLearner({ agents: [agents[k]], seed: rng.int(2 ** 31 - 1), ...METHOD_CONFIGS.independent, ...(o.learner ?? {}) });
-        let phaseBest = { reward: Number.NEGATIVE_INFINITY, tokens: fixed[k] };
-        const toJoint = (own: number[][]) => fixed.map((t, j) => (j === k ? own[0] : t));
-        try {
-          let used = 0;
-          while (used < phaseBudget) {
-            const n = Math.min(o.batchSize, phaseBudget - used);
-            const own = drawAccepted(n, (m) => learner.propose(m), toJoint);
-            const rewards = await evaluateBatch(own.map(toJoint));
-            rewards.forEach((r, i) => {
-              if (r > phaseBest.reward) phaseBest = { reward: r, tokens: own[i][0] };
-            });
-            learner.observe(own, rewards);
-            reportUpdate(learner, [AGENTS[k]]);
-            used += n;
-          }
-        } finally {
-          learner.dispose();
-        }
-        fixed[k] = phaseBest.tokens;
-      }
-    } else {
-      const all = learnerAgents(space);
-      const agents = searched.map((i) => all[i]);
-      const learner = new SingleStepLearner({ agents, seed: o.seed, ...METHOD_CONFIGS[o.method], ...(o.learner ?? {}) });
-      try {
-        while (remaining() > 0) {
-          const own = drawAccepted(Math.min(o.batchSize, remaining()), (m) => learner.propose(m), expand);
-          const rewards = await evaluateBatch(own.map(expand));
-          learner.observe(own, rewards);
-          reportUpdate(learner, searched.map((i) => AGENTS[i]));
-        }
-      } finally {
-        learner.dispose();
-      }
+    const ctx = strategyContext({ space, method: o.method, seed: o.seed, evaluations: o.evaluations, batchSize: o.batchSize, flops, maskMaxTries: o.maskMaxTries, modules: o.modules,
+      fixedPipeline: o.fixedPipeline as Pipeline | undefined, learner: o.learner as SearchOptions['learner'], onReject: (n) => (masked += n) });
+    strategy = createStrategy(o.method, ctx);
+    while (log.length < o.evaluations) {
+      const proposals = proposeBatch(strategy, ctx, Math.min(o.batchSize, o.evaluations - log.length));
+      const entries = await log.evaluate(proposals);
+      strategy.observe(proposals, entries.map((e) => e.reward), entries.map((e) => e.result));
+      const d = onUpdate ? strategy.diagnostics?.() : undefined;
+      if (onUpdate && d) onUpdate({ update: updates++, evaluations: log.length, agents: d.agents, probabilities: d.probabilities });
     }
   } finally {
+    strategy?.dispose();
     o.progress?.end();
     if (ownExecutor) await executor.close();
   }
-  const b = log[bestIndex];
-  return {
-    method: o.method,
-    seed: o.seed,
-    evaluations: log.length,
-    log,
-    best: { evaluation: b.evaluation, reward: b.reward, pipeline: b.pipeline, tokens: b.tokens },
-    distinct: seen.size,
-    cached,
-    computed,
-    masked,
-    wallSeconds: (Date.now() - t0) / 1000,
-  };
+  const b = log.best as SearchLogEntry;
+  const best = { evaluation: b.evaluation, reward: b.reward, pipeline: b.pipeline, tokens: b.tokens };
+  return { method: o.method, seed: o.seed, evaluations: log.length, log: log.entries, best, distinct: log.seen.size, cached: log.cached, computed: log.computed, masked, wallSeconds: (Date.now() - t0) / 1000 };
 }

@@ -57,7 +57,7 @@ function fakeRun(label: string, seed: number, curve: number[], budget = 1): Sear
   const log: SearchLogEntry[] = curve.map((v, i) => ({ evaluation: i + 1, batch: Math.floor(i / 2), tokens: [], pipeline: p, reward: v, bestSoFar: Math.max(...curve.slice(0, i + 1)), repeat: i > 0, result: { reward: v } }));
   const bestIdx = curve.indexOf(Math.max(...curve));
   const result: SearchResult = { method: 'random', seed, evaluations: curve.length, log, best: { evaluation: bestIdx + 1, reward: curve[bestIdx], pipeline: p, tokens: [] }, distinct: 1, cached: 0, computed: 1, masked: 0, wallSeconds: 0 };
-  return { cell: { method: 'random', flopsBudget: budget, seed, label }, label, result };
+  return { cell: { method: 'random', flops: { budget, rule: 'hard-mask' }, seed, label }, label, result };
 }
 
 describe('ma2ml/experiments: plans', () => {
@@ -65,15 +65,15 @@ describe('ma2ml/experiments: plans', () => {
     for (const preset of ['smoke', 'quick', 'full'] as const) {
       const plan = ma2mlPlan(preset);
       assert.deepEqual(plan.methods, [...SEARCH_METHODS]);
-      assert.ok(plan.flopsBudgets[0] < plan.flopsBudgets[1]);
+      assert.ok(plan.flops[0].budget < plan.flops[1].budget);
       assert.ok(plan.ablations.divergenceWeights.includes(0));
-      assert.equal(plan.budgetRule, 'hard-mask');
+      assert.deepEqual(plan.flops.map((f) => f.rule), ['hard-mask', 'hard-mask']);
       const cells = mainCells(plan);
       assert.equal(cells.length, 7 * 2 * plan.seeds.length);
       // every (method, budget) has every seed
-      for (const m of SEARCH_METHODS) for (const b of plan.flopsBudgets) assert.deepEqual(cells.filter((c) => c.method === m && c.flopsBudget === b).map((c) => c.seed), plan.seeds);
+      for (const m of SEARCH_METHODS) for (const f of plan.flops) assert.deepEqual(cells.filter((c) => c.method === m && c.flops.budget === f.budget && c.flops.rule === f.rule).map((c) => c.seed), plan.seeds);
       const ab = ablationCells(plan);
-      assert.ok(ab.every((c) => c.flopsBudget === plan.flopsBudgets[plan.ablations.budgetIndex]));
+      assert.ok(ab.every((c) => c.flops.budget === plan.flops[plan.ablations.budgetIndex].budget));
       assert.deepEqual(parsePlan(JSON.parse(JSON.stringify(plan))), plan, 'a plan survives JSON');
     }
     assert.ok(ma2mlPlan('quick').seeds.length >= 3);
@@ -85,7 +85,10 @@ describe('ma2ml/experiments: plans', () => {
     const plan = ma2mlPlan('smoke') as unknown as Record<string, unknown>;
     assert.throws(() => parsePlan({ ...plan, seeds: [] }), /seeds/);
     assert.throws(() => parsePlan({ ...plan, seeds: [1, 1] }), /seeds.*distinct/);
-    assert.throws(() => parsePlan({ ...plan, flopsBudgets: [5, 4] }), /flopsBudgets.*tight/);
+    assert.throws(() => parsePlan({ ...plan, flops: [{ budget: 5, rule: 'hard-mask' }, { budget: 4, rule: 'hard-mask' }] }), /flops.*tight/);
+    assert.throws(() => parsePlan({ ...plan, flops: [{ budget: 4, rule: 'soft' }, { budget: 5, rule: 'hard-mask' }] }), /flops\.0\.rule: must be 'hard-mask'/);
+    assert.throws(() => parsePlan({ ...plan, flops: [{ budget: -4, rule: 'hard-mask' }, { budget: 5, rule: 'hard-mask' }] }), /flops\.0\.budget/);
+    assert.throws(() => parsePlan({ ...plan, flopsBudgets: [4, 5] }), /flopsBudgets/);
     assert.throws(() => parsePlan({ ...plan, ablations: { ...(plan.ablations as object), divergenceWeights: [0.1, 1] } }), /divergenceWeights.*include 0/);
     assert.throws(() => parsePlan({ ...plan, methods: ['ma2ml', 'bogus'] }), /methods/);
     assert.throws(() => ma2mlPlan('huge' as 'smoke'), /unknown preset "huge"/);
@@ -228,7 +231,7 @@ describe('ma2ml/experiments: hard budget masked at sampling (synthetic reward)',
   it('no over-budget or invalid pipeline is ever evaluated; masked proposals cost no evaluations', async () => {
     const n0 = tf.memory().numTensors;
     for (const method of SEARCH_METHODS) {
-      const r = await runSearch({ method, space, evaluations: 40, batchSize: 8, seed: 3, evaluator: syntheticEvaluator(space, 9, { flopsBudget: budget, budgetRule: 'hard' }), maskOverBudget: true });
+      const r = await runSearch({ method, space, evaluations: 40, batchSize: 8, seed: 3, evaluator: syntheticEvaluator(space, 9, { budget, rule: 'hard-mask' }) });
       assert.equal(r.evaluations, 40, method);
       for (const e of r.log) {
         const c = checkPipeline(space, e.pipeline, { flopsBudget: budget });
@@ -238,7 +241,7 @@ describe('ma2ml/experiments: hard budget masked at sampling (synthetic reward)',
       assert.ok(r.masked > 0, `${method}: the smoke budget rejects some proposals (masked ${r.masked})`);
     }
     // Control: without masking, the same searches do evaluate over-budget pipelines (reward 0)
-    const plain = await runSearch({ method: 'random', space, evaluations: 40, batchSize: 8, seed: 3, evaluator: syntheticEvaluator(space, 9, { flopsBudget: budget, budgetRule: 'hard' }) });
+    const plain = await runSearch({ method: 'random', space, evaluations: 40, batchSize: 8, seed: 3, evaluator: syntheticEvaluator(space, 9, { budget, rule: 'hard' }) });
     assert.ok(plain.log.some((e) => !checkPipeline(space, e.pipeline, { flopsBudget: budget }).valid));
     assert.equal(plain.masked, 0);
     assert.equal(tf.memory().numTensors, n0, 'no tensors leaked');
@@ -248,7 +251,7 @@ describe('ma2ml/experiments: hard budget masked at sampling (synthetic reward)',
     this.timeout(60000);
     const best = async (method: SearchMethod) => {
       const b: number[] = [];
-      for (const seed of SEEDS) b.push((await runSearch({ method, space, evaluations: E, batchSize: 8, seed, evaluator: syntheticEvaluator(space, 200 + seed, { flopsBudget: budget, budgetRule: 'hard' }), maskOverBudget: true })).best.reward);
+      for (const seed of SEEDS) b.push((await runSearch({ method, space, evaluations: E, batchSize: 8, seed, evaluator: syntheticEvaluator(space, 200 + seed, { budget, rule: 'hard' }), flops: { budget, rule: 'hard-mask' } })).best.reward);
       return mean(b);
     };
     const ma = await best('ma2ml');
@@ -258,8 +261,9 @@ describe('ma2ml/experiments: hard budget masked at sampling (synthetic reward)',
   });
 
   it('a budget nothing fits gives an Error naming the budget', async () => {
-    await assert.rejects(runSearch({ method: 'random', space, evaluations: 4, batchSize: 4, seed: 0, evaluator: syntheticEvaluator(space, 1), flopsBudget: 10, maskOverBudget: true, maskMaxTries: 5 }), /within 10 MACs in \d+ proposals/);
-    await assert.rejects(runSearch({ method: 'random', space, evaluations: 4, seed: 0, evaluator: syntheticEvaluator(space, 1), maskOverBudget: true }), /maskOverBudget: needs a FLOPs budget/);
+    await assert.rejects(runSearch({ method: 'random', space, evaluations: 4, batchSize: 4, seed: 0, evaluator: syntheticEvaluator(space, 1), flops: { budget: 10, rule: 'hard-mask' }, maskMaxTries: 5 }), /within 10 MACs in \d+ proposals/);
+    await assert.rejects(runSearch({ method: 'sequential', space, evaluations: 4, seed: 0, evaluator: syntheticEvaluator(space, 1), flops: { budget: 10, rule: 'hard-mask' }, maskMaxTries: 5 }), /sequential found no starting pipeline within 10 MACs in 5 draws/);
+    await assert.rejects(runSearch({ method: 'random', space, evaluations: 4, seed: 0, evaluator: syntheticEvaluator(space, 1), flops: { budget: 1e5, rule: 'soft' } }), /flops: rule 'soft' is applied by the evaluator/);
   });
 });
 
@@ -331,9 +335,9 @@ describe('ma2ml/experiments: runSearches, retrains and noise through the store (
     plan.noise = { pipelines: 2, seeds: [0, 1] };
     const space = planSpace(plan);
     const cells: SearchCell[] = [
-      { method: 'ma2ml', flopsBudget: plan.flopsBudgets[0], seed: 0 },
-      { method: 'random', flopsBudget: plan.flopsBudgets[1], seed: 0 },
-      { method: 'ma2ml', flopsBudget: plan.flopsBudgets[0], seed: 0, modules: ['hpo'] },
+      { method: 'ma2ml', flops: plan.flops[0], seed: 0 },
+      { method: 'random', flops: plan.flops[1], seed: 0 },
+      { method: 'ma2ml', flops: plan.flops[0], seed: 0, modules: ['hpo'] },
     ];
     const store = ExperimentStore.open(path.join(dir, 's.sqlite'));
     const executor = new InlineExecutor();
@@ -341,7 +345,7 @@ describe('ma2ml/experiments: runSearches, retrains and noise through the store (
       const n0 = tf.memory().numTensors;
       const runs = await runSearches(plan, cells, { space, executor, store });
       assert.deepEqual(runs.map((r) => r.label), ['ma2ml', 'random', 'ma2ml only hpo']);
-      runs.forEach((r, i) => r.result.log.forEach((e) => assert.ok(checkPipeline(space, e.pipeline, { flopsBudget: cells[i].flopsBudget }).valid)));
+      runs.forEach((r, i) => r.result.log.forEach((e) => assert.ok(checkPipeline(space, e.pipeline, { flopsBudget: cells[i].flops.budget }).valid)));
       const again = await runSearches(plan, cells, { space, executor, store });
       assert.equal(again.reduce((s, r) => s + r.result.computed, 0), 0, 'everything cached');
       assert.deepEqual(again.map((r) => r.result.log.map((e) => e.reward)), runs.map((r) => r.result.log.map((e) => e.reward)));
@@ -350,7 +354,7 @@ describe('ma2ml/experiments: runSearches, retrains and noise through the store (
         const rt = retrains.get(pipelineKey(r.result.best.pipeline));
         assert.ok(rt && rt.valid && rt.testExamples === plan.retrain.testLimit && typeof rt.testAccuracy === 'number');
       }
-      const rows = comparisonRows(runs, ['ma2ml'], plan.flopsBudgets[0], { retrains, reps: 100 });
+      const rows = comparisonRows(runs, ['ma2ml'], plan.flops[0].budget, { retrains, reps: 100 });
       assert.ok(rows[0].testAccuracy !== null && rows[0].testAccuracy.point > 0.2, 'retrained smoke MLP beats chance');
       const noise = await rewardNoise(plan, space, runs, { executor, store });
       assert.equal(noise.length, 2);
@@ -363,6 +367,7 @@ describe('ma2ml/experiments: runSearches, retrains and noise through the store (
       store.close();
     }
     assert.throws(() => parsePlan({ ...plan, workers: -1 }), /workers/);
-    await assert.rejects(runSearches(plan, [{ method: 'ma2ml', flopsBudget: 1e9, seed: 0 }], { space, executor: new InlineExecutor() }), /flopsBudget 1000000000 must be in/);
+    await assert.rejects(runSearches(plan, [{ method: 'ma2ml', flops: { budget: 1e9, rule: 'hard-mask' }, seed: 0 }], { space, executor: new InlineExecutor() }), /flops\.budget 1000000000 must be in/);
+    await assert.rejects(runSearches(plan, [{ method: 'ma2ml', flops: { budget: 1e3, rule: 'soft' }, seed: 0 }], { space, executor: new InlineExecutor() }), /flops\.rule 'soft' must be 'hard-mask'/);
   });
 });

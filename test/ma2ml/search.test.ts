@@ -222,11 +222,13 @@ describe('ma2ml/search: caching, repeats, resume', () => {
 describe('ma2ml/search: bad input', () => {
   const space = presetSpace('smoke');
   it('names the field', async () => {
-    await assert.rejects(runSearch({ method: 'ma2ml', space, evaluations: 8 }), /flopsBudget: required when no evaluator/);
-    await assert.rejects(runSearch({ method: 'bayes' as SearchMethod, space, evaluations: 8, flopsBudget: 1e5 }), /method/);
-    await assert.rejects(runSearch({ method: 'random', space, evaluations: 0, flopsBudget: 1e5 }), /evaluations/);
+    await assert.rejects(runSearch({ method: 'ma2ml', space, evaluations: 8 }), /flops: required when no evaluator/);
+    await assert.rejects(runSearch({ method: 'bayes' as SearchMethod, space, evaluations: 8, flops: { budget: 1e5 } }), /method: "bayes" is not a search method/);
+    await assert.rejects(runSearch({ method: 'random', space, evaluations: 0, flops: { budget: 1e5 } }), /evaluations/);
+    await assert.rejects(runSearch({ method: 'random', space, evaluations: 8, flops: { budget: 0 } }), /flops\.budget/);
+    await assert.rejects(runSearch({ method: 'random', space, evaluations: 8, flops: { budget: 1e5, rule: 'masked' as never } }), /flops\.rule/);
     const bad = presetSpace('smoke');
     bad.hpo.batchSizes = [];
-    await assert.rejects(runSearch({ method: 'random', space: bad, evaluations: 8, flopsBudget: 1e5 }), /hpo\.batchSizes/);
+    await assert.rejects(runSearch({ method: 'random', space: bad, evaluations: 8, flops: { budget: 1e5 } }), /hpo\.batchSizes/);
   });
 });

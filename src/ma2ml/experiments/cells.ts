@@ -3,16 +3,17 @@
  * its finished run, the labels that group runs in summaries, the cells of notebooks 21 and 22, and
  * the selection of the runs of one label at one budget.
  */
+import type { FlopsConstraint } from '../flops';
 import type { AgentName } from '../pipeline';
 import { AGENTS } from '../pipeline';
 import type { SearchMethod, SearchResult } from '../search';
 import { parsePlan } from './plan';
 import type { Ma2mlPlan } from './plan';
 
-/** One search of a set: method, FLOPs budget (masked at sampling), seed and ablation switches. */
+/** One search of a set: method, FLOPs constraint (a plan's: rule `hard-mask`), seed and ablation switches. */
 export interface SearchCell {
   method: SearchMethod;
-  flopsBudget: number;
+  flops: FlopsConstraint;
   seed: number;
   /** Override of the learner's divergence weight w (monotonic-improvement ablation). */
   divergenceWeight?: number;
@@ -34,7 +35,7 @@ export interface SearchRun {
  *
  * @example
  * ```ts
- * cellLabel({ method: 'ma2ml', flopsBudget: 6e5, seed: 0, divergenceWeight: 0 }); // 'ma2ml w=0'
+ * cellLabel({ method: 'ma2ml', flops: { budget: 6e5, rule: 'hard-mask' }, seed: 0, divergenceWeight: 0 }); // 'ma2ml w=0'
  * ```
  */
 export function cellLabel(cell: SearchCell): string {
@@ -55,7 +56,7 @@ export function cellLabel(cell: SearchCell): string {
  */
 export function mainCells(plan: Ma2mlPlan): SearchCell[] {
   const p = parsePlan(plan);
-  return p.flopsBudgets.flatMap((b) => p.methods.flatMap((method) => p.seeds.map((seed) => ({ method, flopsBudget: b, seed }))));
+  return p.flops.flatMap((f) => p.methods.flatMap((method) => p.seeds.map((seed) => ({ method, flops: { ...f }, seed }))));
 }
 
 /**
@@ -70,24 +71,24 @@ export function mainCells(plan: Ma2mlPlan): SearchCell[] {
  */
 export function ablationCells(plan: Ma2mlPlan): SearchCell[] {
   const p = parsePlan(plan);
-  const b = p.flopsBudgets[p.ablations.budgetIndex];
+  const f = p.flops[p.ablations.budgetIndex];
   const cells: SearchCell[] = [];
   for (const seed of p.seeds) {
-    for (const method of ['ma2ml', 'ma2ml-no-credit', 'ma2ml-lite', 'independent', 'sequential'] as SearchMethod[]) cells.push({ method, flopsBudget: b, seed });
-    for (const w of p.ablations.divergenceWeights) cells.push({ method: 'ma2ml', flopsBudget: b, seed, divergenceWeight: w });
-    for (const a of AGENTS) cells.push({ method: 'ma2ml', flopsBudget: b, seed, modules: [a] });
+    for (const method of ['ma2ml', 'ma2ml-no-credit', 'ma2ml-lite', 'independent', 'sequential'] as SearchMethod[]) cells.push({ method, flops: { ...f }, seed });
+    for (const w of p.ablations.divergenceWeights) cells.push({ method: 'ma2ml', flops: { ...f }, seed, divergenceWeight: w });
+    for (const a of AGENTS) cells.push({ method: 'ma2ml', flops: { ...f }, seed, modules: [a] });
   }
   return cells;
 }
 
 /**
- * The runs of one label at one budget, ordered by seed.
+ * The runs of one label at one FLOPs budget (`cell.flops.budget`), ordered by seed.
  *
  * @example
  * ```ts
  * selectRuns(runs, 'ma2ml', 6e5).map((r) => r.result.best.reward);
  * ```
  */
-export function selectRuns(runs: readonly SearchRun[], label: string, flopsBudget: number): SearchRun[] {
-  return runs.filter((r) => r.label === label && r.cell.flopsBudget === flopsBudget).sort((a, b) => a.cell.seed - b.cell.seed);
+export function selectRuns(runs: readonly SearchRun[], label: string, budget: number): SearchRun[] {
+  return runs.filter((r) => r.label === label && r.cell.flops.budget === budget).sort((a, b) => a.cell.seed - b.cell.seed);
 }

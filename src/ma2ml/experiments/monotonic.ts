@@ -109,7 +109,7 @@ export interface MonotonicSummary {
  *
  * @example
  * ```ts
- * const { summaries, rows } = monotonicRows(traces, runs, plan.flopsBudgets[0], plan.bootstrap);
+ * const { summaries, rows } = monotonicRows(traces, runs, plan.flops[0].budget, plan.bootstrap);
  * ```
  */
 export function monotonicRows(

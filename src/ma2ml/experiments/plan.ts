@@ -10,6 +10,7 @@ import type { Executor } from '../../runtime/executor';
 import { WorkerPoolExecutor } from '../../runtime/worker-pool';
 import { evaluationDefaults } from '../evaluate';
 import type { ResolvedEvalDataConfig } from '../evaluate';
+import { FlopsConstraintSchema } from '../flops';
 import { AGENTS } from '../pipeline';
 import { SEARCH_METHODS, trainingEvaluator } from '../search';
 import type { SearchEvaluator } from '../search';
@@ -20,6 +21,11 @@ import type { SearchSpace, SpacePreset } from '../spaces';
 export const MA2ML_PRESETS = ['smoke', 'quick', 'full'] as const;
 /** One of {@link MA2ML_PRESETS}. */
 export type Ma2mlPreset = (typeof MA2ML_PRESETS)[number];
+
+/** A plan's FLOPs constraint: rule `hard-mask` only (one evaluator at the loose budget serves both budgets). */
+const PlanFlops = FlopsConstraintSchema.extend({
+  rule: z.literal('hard-mask', { errorMap: () => ({ message: "must be 'hard-mask' (the searches of a plan share one evaluator at the loose budget and mask at their own)" }) }),
+});
 
 const IntervalSeeds = z.array(z.number().int()).min(1, 'at least one seed').refine((s) => new Set(s).size === s.length, 'seeds must be distinct');
 
@@ -37,10 +43,14 @@ const PlanSchema = z
     evaluations: z.number().int().min(1),
     /** Pipelines proposed (and evaluated in parallel) per learner update. */
     batchSize: z.number().int().min(1),
-    /** The two FLOPs (MAC) budgets, tight then loose. */
-    flopsBudgets: z.tuple([z.number().positive(), z.number().positive()]).refine(([a, b]) => a < b, 'tight budget must be below the loose one'),
-    /** Budget rule of the searches: hard, masked at sampling (`runSearch` `maskOverBudget`). */
-    budgetRule: z.literal('hard-mask'),
+    /**
+     * The two FLOPs constraints (MACs per image), tight then loose, both with rule `hard-mask` (hard,
+     * masked at sampling): the searches share one evaluator at the loose budget and each masks its
+     * proposals at its own budget.
+     */
+    flops: z
+      .tuple([PlanFlops, PlanFlops])
+      .refine(([a, b]) => a.budget < b.budget, 'tight budget must be below the loose one'),
     evaluation: z
       .object({
         data: z.object({ source: z.enum(['auto', 'full', 'embedded']), trainSubset: z.number().int().min(10).multipleOf(10), validationSize: z.number().int().min(10), dataSeed: z.number().int() }).strict(),
@@ -56,7 +66,7 @@ const PlanSchema = z
     noise: z.object({ pipelines: z.number().int().min(1), seeds: IntervalSeeds }).strict(),
     ablations: z
       .object({
-        /** Index into flopsBudgets of the budget the ablations use. */
+        /** Index into `flops` of the budget the ablations use. */
         budgetIndex: z.union([z.literal(0), z.literal(1)]),
         /** Divergence weights w of the monotonic-improvement check (must include 0). */
         divergenceWeights: z.array(z.number().min(0)).min(2).refine((w) => w.includes(0), 'must include 0'),
@@ -106,7 +116,6 @@ export function ma2mlPlan(preset: Ma2mlPreset): Ma2mlPlan {
   const base = {
     preset,
     methods: [...SEARCH_METHODS],
-    budgetRule: 'hard-mask' as const,
     bootstrap: { reps: 2000, seed: 0 },
   };
   let plan: unknown;
@@ -118,7 +127,7 @@ export function ma2mlPlan(preset: Ma2mlPreset): Ma2mlPlan {
       seeds: [0, 1],
       evaluations: 6,
       batchSize: 3,
-      flopsBudgets: flopsBudgets('smoke'),
+      flops: planFlops('smoke'),
       evaluation: { data: { source: 'auto', trainSubset: 200, validationSize: 200, dataSeed: 0 }, epochs: 1, seed: 0 },
       workers: 0,
       retrain: { epochs: 1, trainLimit: 200, testLimit: 200, seed: 0 },
@@ -133,7 +142,7 @@ export function ma2mlPlan(preset: Ma2mlPreset): Ma2mlPlan {
       seeds: [0, 1, 2],
       evaluations: 16,
       batchSize: 4,
-      flopsBudgets: flopsBudgets('quick'),
+      flops: planFlops('quick'),
       evaluation: { data: { source: 'auto', trainSubset: 1000, validationSize: 500, dataSeed: 0 }, epochs: 1, seed: 0 },
       workers: cores,
       retrain: { epochs: 1, trainLimit: 4000, testLimit: 2000, seed: 0 },
@@ -148,7 +157,7 @@ export function ma2mlPlan(preset: Ma2mlPreset): Ma2mlPlan {
       seeds: [0, 1, 2, 3, 4],
       evaluations: 36,
       batchSize: 4,
-      flopsBudgets: flopsBudgets('quick'),
+      flops: planFlops('quick'),
       evaluation: { ...evaluationDefaults('quick'), seed: 0 },
       workers: cores,
       retrain: { epochs: 1, trainLimit: 10000, testLimit: 10000, seed: 0 },
@@ -159,6 +168,15 @@ export function ma2mlPlan(preset: Ma2mlPreset): Ma2mlPlan {
     throw new Error(`ma2mlPlan: unknown preset ${JSON.stringify(preset)} (expected smoke, quick or full)`);
   }
   return parsePlan(plan);
+}
+
+/** The preset's tight and loose budgets (`flopsBudgets`) as `hard-mask` constraints. */
+function planFlops(preset: SpacePreset): [{ budget: number; rule: 'hard-mask' }, { budget: number; rule: 'hard-mask' }] {
+  const [tight, loose] = flopsBudgets(preset);
+  return [
+    { budget: tight, rule: 'hard-mask' },
+    { budget: loose, rule: 'hard-mask' },
+  ];
 }
 
 /** Per-unit costs of a plan (seconds in one process with nothing else running; see the README). */
@@ -248,9 +266,10 @@ export function planSpace(plan: Ma2mlPlan): SearchSpace {
 }
 
 /**
- * The evaluator all searches of a plan share: proxy training under the hard rule at the LOOSE
- * budget. Searches mask at their own budget (`maskOverBudget`), so every evaluated pipeline is
- * within its budget and its reward is its validation accuracy; one cache then serves both budgets.
+ * The evaluator all searches of a plan share: proxy training at the LOOSE constraint (`plan.flops[1]`,
+ * rule `hard-mask`, which the evaluator scores as `hard`). Searches mask at their own constraint
+ * (`runSearch` `flops`), so every evaluated pipeline is within its budget and its reward is its
+ * validation accuracy; one cache then serves both budgets.
  *
  * @example
  * ```ts
@@ -258,5 +277,5 @@ export function planSpace(plan: Ma2mlPlan): SearchSpace {
  * ```
  */
 export function planEvaluator(plan: Ma2mlPlan, space: SearchSpace): SearchEvaluator {
-  return trainingEvaluator(space, { flopsBudget: plan.flopsBudgets[1], budgetRule: 'hard', seed: plan.evaluation.seed, data: plan.evaluation.data as ResolvedEvalDataConfig, epochs: plan.evaluation.epochs });
+  return trainingEvaluator(space, { flops: plan.flops[1], seed: plan.evaluation.seed, data: plan.evaluation.data as ResolvedEvalDataConfig, epochs: plan.evaluation.epochs });
 }

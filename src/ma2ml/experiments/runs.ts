@@ -12,6 +12,7 @@ import type { ExperimentStore } from '../../runtime/store';
 import { evaluationKind, retrainPipeline } from '../evaluate';
 import type { PipelineEvaluation, RetrainResult } from '../evaluate';
 import { describePipeline, pipelineKey } from '../pipeline';
+import { parseFlopsConstraint } from '../flops';
 import { SEARCH_METHODS, runSearch } from '../search';
 import type { Pipeline, SearchSpace } from '../spaces';
 import { cellLabel } from './cells';
@@ -32,7 +33,7 @@ export interface RunSearchesOptions {
 
 /**
  * Runs a set of searches one after another, each through `runSearch` with the plan's evaluator
- * ({@link planEvaluator}), hard budget masked at sampling at the cell's budget, the plan's evaluation
+ * ({@link planEvaluator}), hard budget masked at sampling at the cell's constraint, the plan's evaluation
  * count and batch size, the shared `executor` (each batch evaluated in parallel) and `store` (every
  * evaluation cached under experiment `ma2ml-evaluations`, shared by all methods and seeds, so a
  * re-run replays instantly and an interrupted run resumes).
@@ -51,21 +52,23 @@ export async function runSearches(plan: Ma2mlPlan, cells: readonly SearchCell[],
   const runs: SearchRun[] = [];
   for (const [i, cell] of cells.entries()) {
     if (!SEARCH_METHODS.includes(cell.method)) throw new Error(`runSearches: cells[${i}].method '${cell.method}' is not one of ${SEARCH_METHODS.join(', ')}`);
-    if (!(cell.flopsBudget > 0) || cell.flopsBudget > p.flopsBudgets[1]) throw new Error(`runSearches: cells[${i}].flopsBudget ${cell.flopsBudget} must be in (0, ${p.flopsBudgets[1]}] (the evaluator's loose budget)`);
+    const flops = parseFlopsConstraint(cell.flops, `runSearches cells[${i}].flops`);
+    const loose = p.flops[1].budget;
+    if (flops.rule !== 'hard-mask') throw new Error(`runSearches: cells[${i}].flops.rule '${flops.rule}' must be 'hard-mask' (the searches share the plan's evaluator at the loose budget)`);
+    if (flops.budget > loose) throw new Error(`runSearches: cells[${i}].flops.budget ${flops.budget} must be in (0, ${loose}] (the evaluator's loose budget)`);
     const result = await runSearch({
       method: cell.method,
       space,
       evaluations: p.evaluations,
       batchSize: p.batchSize,
       seed: cell.seed,
-      flopsBudget: cell.flopsBudget,
-      maskOverBudget: true,
+      flops,
       evaluator,
       executor: options.executor,
       store: options.store,
       learner: cell.divergenceWeight !== undefined ? { divergenceWeight: cell.divergenceWeight } : undefined,
       modules: cell.modules,
-      fixedPipeline: cell.modules ? defaultPipeline(space, cell.flopsBudget) : undefined,
+      fixedPipeline: cell.modules ? defaultPipeline(space, flops.budget) : undefined,
     });
     const run: SearchRun = { cell, label: cellLabel(cell), result };
     runs.push(run);

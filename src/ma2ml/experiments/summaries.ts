@@ -17,7 +17,7 @@ import { formatInterval } from './stats';
  *
  * @example
  * ```ts
- * const curves = bestSoFarCurves(runs, plan.methods, plan.flopsBudgets[0]);
+ * const curves = bestSoFarCurves(runs, plan.methods, plan.flops[0].budget);
  * curves.ma2ml.point; // one value per evaluation
  * ```
  */

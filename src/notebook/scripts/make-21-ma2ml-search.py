@@ -47,12 +47,13 @@ import { preset, showFigure, showTable, lineFigure, provenance, PALETTE } from '
 const backend = await initBackend();
 const plan = ma2mlPlan(preset());
 const space = planSpace(plan);
+const budgets = plan.flops.map((f) => f.budget); // tight, loose (MACs per image; rule hard, masked at sampling)
 const executor = planExecutor(plan);
 const store = ExperimentStore.open(); // $MARL_AUTOML_STORE or results/experiments.sqlite: cached, resumable
 const notebookStart = Date.now();
 console.log(`backend: ${backend.summary}; store: ${store.file}`);
 console.log(`plan: ${plan.description}`);
-console.log(`${plan.methods.length} methods x ${plan.flopsBudgets.length} budgets x ${plan.seeds.length} seeds x ${plan.evaluations} evaluations (batch ${plan.batchSize}); ${plan.workers > 0 ? `${plan.workers} worker threads` : 'inline'}`);
+console.log(`${plan.methods.length} methods x ${budgets.length} budgets x ${plan.seeds.length} seeds x ${plan.evaluations} evaluations (batch ${plan.batchSize}); ${plan.workers > 0 ? `${plan.workers} worker threads` : 'inline'}`);
 """)
 md("""
 ## The plan
@@ -68,7 +69,7 @@ const planTable = showTable(
   [
     { item: 'search space', value: `${space.name} (NAS ${space.nas.kind}, AUG ${space.aug.subPolicies} sub-policies)` },
     { item: 'proxy evaluation', value: `${plan.evaluation.data.trainSubset} training / ${plan.evaluation.data.validationSize} validation examples x ${plan.evaluation.epochs} epoch(s), evaluation seed ${plan.evaluation.seed}` },
-    { item: 'FLOPs budgets (MACs per image)', value: `tight ${plan.flopsBudgets[0]}, loose ${plan.flopsBudgets[1]}; rule: hard, masked at sampling` },
+    { item: 'FLOPs budgets (MACs per image)', value: `tight ${budgets[0]}, loose ${budgets[1]}; rule: hard, masked at sampling` },
     { item: 'evaluations per search', value: `${plan.evaluations} (batches of ${plan.batchSize})` },
     { item: 'search seeds', value: plan.seeds.join(', ') },
     { item: 'retraining of best pipelines', value: `${plan.retrain.trainLimit} training examples x ${plan.retrain.epochs} epoch(s), first ${plan.retrain.testLimit} test examples, seed ${plan.retrain.seed}` },
@@ -89,7 +90,7 @@ code("""
 const searchStart = Date.now();
 const runs: SearchRun[] = await runSearches(plan, mainCells(plan), {
   space: space, executor: executor, store: store,
-  onRun: (r, i, n) => { if ((i + 1) % plan.seeds.length === 0) console.log(`${i + 1}/${n} ${r.label} @ ${r.cell.flopsBudget}: best ${r.result.best.reward.toFixed(3)} (${r.result.computed} computed, ${r.result.cached} cached, ${r.result.masked} masked)`); },
+  onRun: (r, i, n) => { if ((i + 1) % plan.seeds.length === 0) console.log(`${i + 1}/${n} ${r.label} @ ${r.cell.flops.budget}: best ${r.result.best.reward.toFixed(3)} (${r.result.computed} computed, ${r.result.cached} cached, ${r.result.masked} masked)`); },
 });
 const searchWall = (Date.now() - searchStart) / 1000;
 const computed = runs.reduce((s, r) => s + r.result.computed, 0);
@@ -102,7 +103,7 @@ For each method, the best reward found after each evaluation, averaged over seed
 stratified-bootstrap band (whole seeds resampled). One figure per FLOPs budget.
 """)
 code("""
-for (const [i, b] of plan.flopsBudgets.entries()) {
+for (const [i, b] of budgets.entries()) {
   const curves = bestSoFarCurves(runs, plan.methods, b, plan.bootstrap);
   const fig = lineFigure(
     plan.methods.map((m, k) => ({ name: m, x: curves[m].steps, y: curves[m].point, lower: curves[m].lo, upper: curves[m].hi, color: PALETTE[k % PALETTE.length], dash: (m === 'ma2ml' ? 'solid' : k > 3 ? 'dot' : 'dash') as 'solid' | 'dot' | 'dash' })),
@@ -133,7 +134,7 @@ bootstrap CI: 0.5 means no difference), the retrained test accuracy of the best 
 distinct pipelines a search evaluated and how many proposals the budget mask rejected.
 """)
 code("""
-const comparisonTables = plan.flopsBudgets.map((b, i) => showTable(
+const comparisonTables = budgets.map((b, i) => showTable(
   formatComparisonRows(comparisonRows(runs, plan.methods, b, { reference: 'ma2ml', retrains: retrains, ...plan.bootstrap })),
   { name: `ma2ml-comparison-${i === 0 ? 'tight' : 'loose'}`, caption: `${i === 0 ? 'Tight' : 'Loose'} budget ${b} MACs, ${plan.evaluations} evaluations per search: ${provenance({ seeds: plan.seeds, budget: `${plan.evaluations} evaluations x ${plan.methods.length} methods, hard budget masked at sampling; retrain ${plan.retrain.trainLimit} x ${plan.retrain.epochs} epoch(s)`, wallSeconds: searchWall + retrainWall })} (${computed} evaluations computed in this run, the rest loaded from the store)` },
 ));
@@ -147,7 +148,7 @@ training seeds (seed 0 is the search's own evaluation, served from the store).
 """)
 code("""
 const noiseStart = Date.now();
-const noise = await rewardNoise(plan, space, runs.filter((r) => r.cell.flopsBudget === plan.flopsBudgets[0]), { executor: executor, store: store });
+const noise = await rewardNoise(plan, space, runs.filter((r) => r.cell.flops.budget === budgets[0]), { executor: executor, store: store });
 const noiseWall = (Date.now() - noiseStart) / 1000;
 const noiseTable = showTable(
   noise.map((n, i) => ({ '#': i + 1, pipeline: n.pipeline, rewards: n.rewards.map((r) => r.toFixed(3)).join(', '), mean: n.mean, sd: n.sd, 'max - min': n.max - n.min })),
@@ -161,7 +162,7 @@ md("""
 """)
 code("""
 const best = (m: string, b: number) => selectRuns(runs, m, b).map((r) => r.result.best);
-const topRows = plan.flopsBudgets.map((b, i) => {
+const topRows = budgets.map((b, i) => {
   const all = plan.methods.flatMap((m) => best(m, b).map((x) => ({ m: m, x: x })));
   const top = all.reduce((a, c) => (c.x.reward > a.x.reward ? c : a));
   return { budget: `${i === 0 ? 'tight' : 'loose'} (${b})`, 'best reward found': top.x.reward, 'found by': top.m, pipeline: describePipeline(top.x.pipeline) };

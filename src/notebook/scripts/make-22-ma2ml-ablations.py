@@ -42,7 +42,7 @@ import type { LineSeries } from './src/notebook';
 const backend = await initBackend();
 const plan = ma2mlPlan(preset());
 const space = planSpace(plan);
-const budgetB = plan.flopsBudgets[plan.ablations.budgetIndex];
+const budgetB = plan.flops[plan.ablations.budgetIndex].budget;
 const executor = planExecutor(plan);
 const store = ExperimentStore.open(); // shared with notebook 21: its searches are reused
 const bs = plan.bootstrap;
