@@ -7,7 +7,7 @@
  * plus a synthetic reward for tests and demos.
  */
 import { parseConfig, z } from '../config';
-import type { JointAction, SingleStepConfigInput } from '../marl/singlestep';
+import type { JointAction, ObserveStats, SingleStepConfigInput } from '../marl/singlestep';
 import type { ProgressSink } from '../progress';
 import { Rng } from '../random';
 import { InlineExecutor } from '../runtime/executor';
@@ -313,6 +313,11 @@ export interface SearchUpdateInfo {
   agents: AgentName[];
   /** `SingleStepLearner.probabilities()` after the update: `[agent][token][value]`. */
   probabilities: Float32Array[][];
+  /**
+   * The learner's `observe` statistics of the update, with the per-update `diagnostics` (entropy, KL
+   * to the previous and target policies, critic explained variance, ...; `diagnosticRows` flattens them).
+   */
+  stats?: ObserveStats;
 }
 
 /** Result of {@link runSearch} (plain JSON). */
@@ -421,7 +426,7 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
       const entries = await log.evaluate(proposals);
       strategy.observe(proposals, entries.map((e) => e.reward), entries.map((e) => e.result));
       const d = onUpdate ? strategy.diagnostics?.() : undefined;
-      if (onUpdate && d) onUpdate({ update: updates++, evaluations: log.length, agents: d.agents, probabilities: d.probabilities });
+      if (onUpdate && d) onUpdate({ update: updates++, evaluations: log.length, agents: d.agents, probabilities: d.probabilities, stats: d.stats });
     }
   } finally {
     strategy?.dispose();

@@ -246,16 +246,19 @@ export class AutoregressivePolicy {
   /**
    * Counterfactual alternatives of every group: the whole space weighted by pi_g when it has at
    * most `enumerateLimit` sequences, else K sequences sampled autoregressively from pi_g with `rng`
-   * (weights 1/K). One decoding pass serves every sampled group.
+   * (weights 1/K). One decoding pass serves every sampled group. With `rows` (flat `[n, T]` tokens),
+   * the non-enumerable groups take those n sequences instead of sampling (no decoding, rng unused).
    */
-  alternatives(samples: number, enumerateLimit: number, rng: Rng): Alternatives[] {
+  alternatives(samples: number, enumerateLimit: number, rng: Rng | null, rows?: { tokens: Int32Array; n: number }): Alternatives[] {
     const G = this.numGroups;
     const T = this.T;
     const sizes = this.groups.map((m) => factoredActionCount(m.map((t) => this.vocab[t])));
     const exact = sizes.map((s) => s <= enumerateLimit);
     const out: Alternatives[] = new Array(G);
     if (exact.some((e) => !e)) {
-      const { tokens } = this.decode(samples, rng);
+      // Given rows (diagnostics) replace the sampled sequences; else `samples` are decoded with rng.
+      if (rows) samples = rows.n;
+      const { tokens } = rows ? { tokens: rows.tokens } : this.decode(samples, rng);
       for (let g = 0; g < G; g++) {
         if (exact[g]) continue;
         const m = this.groups[g];
@@ -317,6 +320,99 @@ export class AutoregressivePolicy {
       out[g] = Math.max(0, s);
     });
     return out;
+  }
+
+  /**
+   * `[G]` entropy (nats) of each group's sequence distribution under pi: exact (enumeration) for
+   * groups with at most `enumerateLimit` sequences, else the mean over the given `rows` (flat
+   * `[n, T]` tokens, e.g. the batch just sampled from pi) of the summed conditional entropies along
+   * each row's prefix (unbiased when the rows are draws from pi; no decoding, so it is cheap).
+   */
+  entropy(enumerateLimit: number, rows: { tokens: Int32Array; n: number }): Float64Array {
+    const G = this.numGroups;
+    const out = new Float64Array(G);
+    const alts = this.alternatives(rows.n, enumerateLimit, null, rows);
+    alts.forEach((a, g) => {
+      if (a.exact) {
+        let h = 0;
+        for (let k = 0; k < a.count; k++) if (a.weights[k] > 0) h -= a.weights[k] * Math.log(a.weights[k]);
+        out[g] = h;
+        return;
+      }
+      const { slots } = this.encode(this.groupRows(a, g), a.count);
+      const res = tf.tidy(() => {
+        const pi = this.logTables(tf.tensor1d(slots, 'int32'), a.count, 'pi');
+        return tf.neg(tf.sum(tf.mul(tf.exp(pi), pi), [0, 3])); // [count, G]
+      });
+      const v = res.dataSync();
+      res.dispose();
+      let h = 0;
+      for (let k = 0; k < a.count; k++) h += v[k * G + g] / a.count;
+      out[g] = Math.max(0, h);
+    });
+    return out;
+  }
+
+  /**
+   * A snapshot of pi for `KL(pi_snapshot || pi_later)` per group: sequences enumerated (groups with
+   * at most `enumerateLimit` sequences, exact) or the given `rows` (then the mean over the rows of
+   * the summed conditional KLs along each row's prefix: unbiased when the rows are draws from the
+   * snapshot's pi), with their log-probabilities (tables) under the current parameters. `klTo()`
+   * evaluates the KL from the snapshot to the parameters at the time of the call.
+   */
+  klSnapshot(enumerateLimit: number, rows: { tokens: Int32Array; n: number }): { klTo(): Float64Array } {
+    const G = this.numGroups;
+    const V = this.vmax;
+    const alts = this.alternatives(rows.n, enumerateLimit, null, rows);
+    const parts = alts.map((a, g) => {
+      const { slots, seq } = this.encode(this.groupRows(a, g), a.count);
+      const old = tf.tidy(() => {
+        const table = this.logTables(tf.tensor1d(slots, 'int32'), a.count, 'pi');
+        return a.exact ? this.seqLogProb(table, this.seqTensor(seq, a.count)) : table;
+      });
+      const values = old.dataSync().slice() as Float32Array;
+      old.dispose();
+      return { a, slots, seq, values };
+    });
+    return {
+      klTo: () => {
+        const out = new Float64Array(G);
+        parts.forEach(({ a, slots, seq, values }, g) => {
+          const now = tf.tidy(() => {
+            const table = this.logTables(tf.tensor1d(slots, 'int32'), a.count, 'pi');
+            return a.exact ? this.seqLogProb(table, this.seqTensor(seq, a.count)) : table;
+          });
+          const v = now.dataSync();
+          now.dispose();
+          let s = 0;
+          if (a.exact) {
+            for (let k = 0; k < a.count; k++) s += a.weights[k] * (values[k * G + g] - v[k * G + g]);
+          } else {
+            // tables [L, count, G, V]: sum over steps and values of p_old (log p_old - log p_new), group g.
+            for (let l = 0; l < this.maxLen; l++) {
+              for (let k = 0; k < a.count; k++) {
+                const at = ((l * a.count + k) * G + g) * V;
+                for (let x = 0; x < V; x++) {
+                  const lo = values[at + x];
+                  const po = Math.exp(lo);
+                  if (po > 0) s += (po * (lo - v[at + x])) / a.count;
+                }
+              }
+            }
+          }
+          out[g] = Math.max(0, s);
+        });
+        return out;
+      },
+    };
+  }
+
+  /** Flat `[count, T]` rows holding group g's alternative sequences (other tokens 0). */
+  private groupRows(a: Alternatives, g: number): Int32Array {
+    const m = this.groups[g];
+    const flat = new Int32Array(a.count * this.T);
+    for (let k = 0; k < a.count; k++) for (let j = 0; j < m.length; j++) flat[k * this.T + m[j]] = a.tokens[k * m.length + j];
+    return flat;
   }
 
   /** rho <- (1 - tau) rho + tau pi in parameter space. */

@@ -12,4 +12,8 @@ export { ReplayBuffer } from './replay';
 export type { ReplayState } from './replay';
 export type { AdamState } from './adam';
 export { tokenCreditRewards } from './credit';
+export { RidgeCritic, choleskySolveInPlace } from './ridge';
+export type { RidgeCriticOptions } from './ridge';
+export { diagnosticRows, explainedVariance, rSquared, centredSumsOfSquares, categoricalEntropy, categoricalKl } from './diagnostics';
+export type { UpdateDiagnostics, DiagnosticRow } from './diagnostics';
 export type { TokenCreditOptions } from './credit';

@@ -11,6 +11,9 @@ import { ReplayBuffer } from './replay';
 import { argmax, uid } from './util';
 import type { ReplayState } from './replay';
 import { AutoregressivePolicy } from './autoregressive';
+import { RidgeCritic } from './ridge';
+import { categoricalEntropy, categoricalKl, centredSumsOfSquares, explainedVariance, rSquared } from './diagnostics';
+import type { UpdateDiagnostics } from './diagnostics';
 
 /** A joint action: for each agent, its token indices. */
 export type JointAction = number[][];
@@ -30,6 +33,8 @@ export interface ObserveStats {
    * Monte-Carlo value).
    */
   kl: number;
+  /** Per-update diagnostics (issue 12): entropy, KL to the previous and target policies, critic explained variance, advantage scale, distinct proposals, inner steps, credit used. */
+  diagnostics: UpdateDiagnostics;
 }
 
 /** Result of {@link SingleStepLearner.run}. */
@@ -63,8 +68,10 @@ export interface SingleStepLearnerState {
   baselines: number[];
   baselineSet: boolean[];
   valueOpt: { step: number; m: number; v: number }[];
-  rng: { sample: RngState; replay: RngState; counterfactual: RngState };
+  rng: { sample: RngState; replay: RngState; counterfactual: RngState; resample?: RngState };
   observed: number;
+  /** Diagnostic and credit-gate bookkeeping (absent in states saved before issue 12: then reset). */
+  tracking?: { updates: number; distinct: string[]; gate: { err: number; y: number; set: boolean; last: number | null } };
 }
 
 /**
@@ -102,6 +109,16 @@ export interface SingleStepLearnerState {
  *   same quantity over sequences drawn from pi. {@link actorGradient} then returns the gradient of
  *   all GRU parameters (flattened in state order) instead of the logits table.
  *
+ * - Options of issue 12 (all off by default; see `SingleStepConfigSchema` and `src/ma2ml/README.md`):
+ *   `critic: 'ridge'` (closed-form ridge critic on one-hot + pairwise token features, exact
+ *   counterfactual baselines), `innerSteps` + `klLimit` (actor steps per `observe`, stopped once the
+ *   mean `KL(pi_old || pi)` exceeds the limit), `creditGate` (counterfactual credit only while the
+ *   critic's held-out explained variance passes a threshold), `offPolicyActor: 'expected'` (exact
+ *   expected gradient over each agent's own token values instead of `-log pi(a_replayed) A`),
+ *   `entropyBonus`, `targetUpdate: 'per-batch'`. Every `observe` returns `diagnostics`
+ *   ({@link UpdateDiagnostics}): entropy, KL to the previous and target policies, critic explained
+ *   variance on the replay and held out, advantage scale, distinct proposals, steps, credit used.
+ *
  * Ask/tell: {@link propose} then {@link observe} (suits expensive, cached, parallel evaluations);
  * {@link run} loops over a synchronous reward function. Deterministic for a seed and backend.
  *
@@ -114,6 +131,9 @@ export interface SingleStepLearnerState {
  *   learner.observe(batch, batch.map(evaluatePipeline));
  * }
  * learner.dispose();
+ * // issue 12 settings: exact expected gradient, ridge critic, per-batch target, KL-limited steps
+ * const l2 = new SingleStepLearner({ agents, seed: 1, critic: 'ridge', offPolicyActor: 'expected', targetUpdate: 'per-batch', tau: 0.2, klLimit: 0.005, innerSteps: 16 });
+ * const stats = l2.observe(batch, rewards);  // stats.diagnostics.entropyFraction, .klPrevious, .criticEvHeldOut, ...
  * ```
  */
 export class SingleStepLearner {
@@ -142,6 +162,15 @@ export class SingleStepLearner {
   private readonly sampleRng: Rng;
   private readonly replayRng: Rng;
   private readonly cfRng: Rng;
+  /** Resampling of an agent's own tokens by the expected-gradient actor with the MLP critic. */
+  private readonly resampleRng: Rng;
+  /** The closed-form critic (`critic: 'ridge'`), else null. */
+  private readonly ridge: RidgeCritic | null;
+  private readonly groupNames: string[];
+  private updates = 0;
+  private readonly distinct = new Set<string>();
+  /** Credit gate: EMAs of the held-out centred sums of squares, and the latest batch's EV. */
+  private gate = { err: 0, y: 0, set: false, last: NaN };
   private baselines: number[];
   private baselineSet: boolean[];
   private valueOpt: { step: number; m: number; v: number }[];
@@ -175,7 +204,11 @@ export class SingleStepLearner {
     this.sampleRng = root.fork('sample');
     this.replayRng = root.fork('replay');
     this.cfRng = root.fork('counterfactual');
+    this.resampleRng = root.fork('actor-resample');
     const initRng = root.fork('init');
+    this.groupNames = c.jointAgent ? ['joint'] : c.agents.map((a, i) => a.name ?? `agent${i}`);
+    const agentOf = c.agents.flatMap((a, i) => a.vocab.map(() => i));
+    this.ridge = c.critic === 'ridge' ? new RidgeCritic(this.vocab, agentOf, { lambda: c.ridge?.lambda, pairs: c.ridge?.pairs }) : null;
 
     const T = this.numTokens;
     const V = this.vmax;
@@ -350,41 +383,110 @@ export class SingleStepLearner {
         for (let i = 0; i < ar.length; i++) if (!Number.isFinite(ar[i])) throw new Error(`observe: agentRewards[${b}][${i}] is not finite`);
       }
     }
+    const needsCritic = c.credit === 'counterfactual';
+    // Held-out prediction of the batch by the critic before it sees the batch, and a snapshot of the
+    // policy for KL(pi_before || pi_after): pure reads, no learning stream is touched.
+    const heldOut = needsCritic ? this.criticPredict(tokens, n) : null;
+    const before = this.policySnapshot(tokens, n);
     // Validated as a whole before anything is stored.
     for (let b = 0; b < n; b++) this.replay.add(tokens.subarray(b * this.numTokens, (b + 1) * this.numTokens), rewards[b], agentRewards?.[b]);
     this.observed += n;
-    const needsCritic = c.credit === 'counterfactual';
+    const batchKeys = new Set<string>();
+    for (let b = 0; b < n; b++) {
+      const key = tokens.subarray(b * this.numTokens, (b + 1) * this.numTokens).join(',');
+      batchKeys.add(key);
+      this.distinct.add(key);
+    }
+    let evHeld = NaN;
+    let r2Held = NaN;
+    if (heldOut) {
+      const y = Array.from(rewards);
+      evHeld = explainedVariance(y, heldOut);
+      r2Held = rSquared(y, heldOut);
+      if (heldOut.every(Number.isFinite)) {
+        const ss = centredSumsOfSquares(y, heldOut);
+        const d = c.creditGate?.emaDecay ?? 0.8;
+        this.gate = this.gate.set ? { err: d * this.gate.err + ss.err, y: d * this.gate.y + ss.y, set: true, last: evHeld } : { err: ss.err, y: ss.y, set: true, last: evHeld };
+      } else this.gate = { ...this.gate, last: evHeld };
+    }
+    const gateEv = c.creditGate ? ((c.creditGate.source ?? 'ema') === 'last' ? this.gate.last : this.gate.set && this.gate.y > 0 ? 1 - this.gate.err / this.gate.y : NaN) : NaN;
+    const useCf = needsCritic && (!c.creditGate || (Number.isFinite(gateEv) && gateEv >= c.creditGate.minHeldOutEv));
+    const expected = c.offPolicyActor === 'expected';
+    const maxSteps = c.innerSteps ?? (c.offPolicy ? c.updatesPerObserve : 1);
+    const perStepTarget = (c.targetUpdate ?? 'per-step') === 'per-step';
+    const advStats = { abs: 0, sd: 0, count: 0 };
     let criticLoss = NaN;
     let meanAbsAdv = 0;
+    let steps = 0;
+    let klStopped = false;
+    // After every actor step: target update (per step) and the KL limit.
+    const afterStep = (): boolean => {
+      steps += 1;
+      if (perStepTarget) this.polyak();
+      if (c.klLimit !== undefined) {
+        const kl = before.klTo();
+        if (kl.reduce((x, y) => x + y, 0) / kl.length > c.klLimit) klStopped = true;
+      }
+      return klStopped;
+    };
     if (c.offPolicy) {
       const slotRewards = this.slotRewards(rewards, agentRewards);
       this.updateBaselines(slotRewards, n);
-      for (let u = 0; u < c.updatesPerObserve; u++) {
-        if (needsCritic) for (let s = 0; s < c.criticSteps; s++) criticLoss = this.criticStep(this.replay.sample(c.miniBatch, this.replayRng));
-        const idx = this.replay.sample(c.miniBatch, this.replayRng);
-        const mbTokens = new Int32Array(idx.length * this.numTokens);
-        const mbRewards = new Float32Array(idx.length);
-        const mbAgent: Float32Array[] = [];
-        idx.forEach((j, b) => {
-          mbTokens.set(this.replay.tokens.subarray(j * this.numTokens, (j + 1) * this.numTokens), b * this.numTokens);
-          mbRewards[b] = this.replay.rewards[j];
-          mbAgent.push(this.replay.agentRewards.subarray(j * this.numAgents, (j + 1) * this.numAgents));
-        });
-        const adv = this.advantages(mbTokens, idx.length, this.slotRewards(mbRewards, mbAgent));
-        meanAbsAdv = meanAbs(adv);
-        this.actorStep(mbTokens, idx.length, adv);
-        this.polyak();
+      if (needsCritic && this.ridge) criticLoss = this.fitRidge();
+      let u = 0;
+      while (u < maxSteps) {
+        u++;
+        if (needsCritic && !this.ridge) for (let s = 0; s < c.criticSteps; s++) criticLoss = this.criticStep(this.replay.sample(c.miniBatch, this.replayRng));
+        if (expected && !useCf) {
+          // Gate closed: no trusted Q for the expected gradient; score-function step on the fresh (on-policy) batch.
+          const adv = this.advantages(tokens, n, slotRewards, false, advStats);
+          meanAbsAdv = meanAbs(adv);
+          this.actorStep(tokens, n, adv);
+        } else {
+          const idx = this.replay.sample(c.miniBatch, this.replayRng);
+          const mbTokens = new Int32Array(idx.length * this.numTokens);
+          const mbRewards = new Float32Array(idx.length);
+          const mbAgent: Float32Array[] = [];
+          idx.forEach((j, b) => {
+            mbTokens.set(this.replay.tokens.subarray(j * this.numTokens, (j + 1) * this.numTokens), b * this.numTokens);
+            mbRewards[b] = this.replay.rewards[j];
+            mbAgent.push(this.replay.agentRewards.subarray(j * this.numAgents, (j + 1) * this.numAgents));
+          });
+          if (expected) {
+            meanAbsAdv = this.expectedActorStep(mbTokens, idx.length, advStats);
+          } else {
+            const adv = this.advantages(mbTokens, idx.length, this.slotRewards(mbRewards, mbAgent), useCf, advStats);
+            meanAbsAdv = meanAbs(adv);
+            this.actorStep(mbTokens, idx.length, adv);
+          }
+        }
+        if (afterStep()) break;
       }
+      // An early stop ends the actor's steps only: the critic still takes all of its steps.
+      if (needsCritic && !this.ridge) for (; u < maxSteps; u++) for (let s = 0; s < c.criticSteps; s++) criticLoss = this.criticStep(this.replay.sample(c.miniBatch, this.replayRng));
     } else {
-      if (needsCritic) for (let s = 0; s < c.criticSteps; s++) criticLoss = this.criticStep(this.replay.sample(Math.min(c.miniBatch, this.replay.size), this.replayRng));
+      if (needsCritic) {
+        if (this.ridge) criticLoss = this.fitRidge();
+        else for (let s = 0; s < c.criticSteps; s++) criticLoss = this.criticStep(this.replay.sample(Math.min(c.miniBatch, this.replay.size), this.replayRng));
+      }
       const slotRewards = this.slotRewards(rewards, agentRewards);
-      const adv = this.advantages(tokens, n, slotRewards);
+      const adv = expected && useCf ? null : this.advantages(tokens, n, slotRewards, useCf, advStats);
       this.updateBaselines(slotRewards, n);
-      meanAbsAdv = meanAbs(adv);
-      this.actorStep(tokens, n, adv);
-      this.polyak();
+      if (adv) meanAbsAdv = meanAbs(adv);
+      for (let u = 0; u < maxSteps; u++) {
+        if (adv) this.actorStep(tokens, n, adv);
+        else meanAbsAdv = this.expectedActorStep(tokens, n, advStats);
+        if (afterStep()) break;
+      }
     }
-    return { meanReward: sum / n, criticLoss, meanAbsAdvantage: meanAbsAdv, kl: this.ar ? this.batchKl(this.ar, tokens, n) : this.klToTarget() };
+    if (!perStepTarget) this.polyak();
+    const kl = this.ar ? this.batchKl(this.ar, tokens, n) : this.klToTarget();
+    const diagnostics = this.updateDiagnostics({
+      tokens, n, before, steps, klStopped, evHeld, r2Held, gateEv, advStats, batchDistinct: batchKeys.size,
+      creditUsed: c.credit === 'perAgent' ? 'perAgent' : useCf ? 'counterfactual' : 'shared',
+    });
+    this.updates += 1;
+    return { meanReward: sum / n, criticLoss, meanAbsAdvantage: meanAbsAdv, kl, diagnostics };
   }
 
   /**
@@ -495,7 +597,7 @@ export class SingleStepLearner {
   criticValues(actions: JointAction[]): Float32Array {
     const tokens = new Int32Array(actions.length * this.numTokens);
     actions.forEach((a, b) => this.flattenInto(a, tokens, b * this.numTokens, `actions[${b}]`));
-    return this.criticForwardRows(this.multiHot(tokens, actions.length));
+    return Float32Array.from(this.criticPredict(tokens, actions.length));
   }
 
   /** Snapshot of weights, optimiser moments, target policies, replay, baselines and RNG streams. */
@@ -516,8 +618,9 @@ export class SingleStepLearner {
       baselines: this.baselines.slice(),
       baselineSet: this.baselineSet.slice(),
       valueOpt: this.valueOpt.map((o) => ({ ...o })),
-      rng: { sample: this.sampleRng.getState(), replay: this.replayRng.getState(), counterfactual: this.cfRng.getState() },
+      rng: { sample: this.sampleRng.getState(), replay: this.replayRng.getState(), counterfactual: this.cfRng.getState(), resample: this.resampleRng.getState() },
       observed: this.observed,
+      tracking: { updates: this.updates, distinct: [...this.distinct], gate: { ...this.gate, last: Number.isFinite(this.gate.last) ? this.gate.last : null } },
     };
   }
 
@@ -564,7 +667,18 @@ export class SingleStepLearner {
     this.sampleRng.setState(state.rng.sample);
     this.replayRng.setState(state.rng.replay);
     this.cfRng.setState(state.rng.counterfactual);
+    if (state.rng.resample) this.resampleRng.setState(state.rng.resample);
+    else this.resampleRng.setState(new Rng(this.config.seed).fork('actor-resample').getState());
     this.observed = state.observed;
+    const tr = state.tracking;
+    this.updates = tr?.updates ?? 0;
+    this.distinct.clear();
+    for (const k of tr?.distinct ?? []) this.distinct.add(k);
+    this.gate = tr ? { err: tr.gate.err, y: tr.gate.y, set: tr.gate.set, last: typeof tr.gate.last === 'number' ? tr.gate.last : NaN } : { err: 0, y: 0, set: false, last: NaN };
+    if (this.ridge) {
+      if (this.replay.size > 0) this.fitRidge();
+      else this.resetRidge();
+    }
   }
 
   /** Frees all tensors. The learner cannot be used afterwards. */
@@ -660,12 +774,15 @@ export class SingleStepLearner {
     }
   }
 
-  /** Advantages `[n * G]` for rows of flat tokens. */
-  private advantages(tokens: Int32Array, n: number, slot: Float32Array): Float32Array {
+  /**
+   * Advantages `[n * G]` for rows of flat tokens: counterfactual when `useCf`, else the slot reward
+   * minus its baseline. `stats` accumulates the raw (not normalised) mean |A| and sd.
+   */
+  private advantages(tokens: Int32Array, n: number, slot: Float32Array, useCf = this.config.credit === 'counterfactual', stats?: { abs: number; sd: number; count: number }): Float32Array {
     const c = this.config;
     const G = this.groups.length;
     let adv: Float32Array;
-    if (c.credit === 'counterfactual') {
+    if (useCf) {
       adv = this.cfAdvantages(tokens, n);
     } else {
       adv = new Float32Array(n * G);
@@ -679,6 +796,7 @@ export class SingleStepLearner {
         for (let b = 0; b < n; b++) adv[b * G + g] = slot[b * G + g] - b0;
       }
     }
+    if (stats) accumulateAdvantageStats(adv, stats);
     if (c.normalizeAdvantages && adv.length > 1) {
       let m = 0;
       for (const a of adv) m += a;
@@ -697,6 +815,7 @@ export class SingleStepLearner {
    * and every alternative of every group in one critic call.
    */
   private cfAdvantages(tokens: Int32Array, n: number, rng: Rng = this.cfRng): Float32Array {
+    if (this.ridge) return this.ridgeCfAdvantages(this.ridge, tokens, n, rng);
     const c = this.config;
     const D = this.inputSize;
     // Alternatives are drawn once per update and shared by all rows (exact ones do not depend on the
@@ -747,6 +866,278 @@ export class SingleStepLearner {
     const adv = advT.dataSync().slice() as Float32Array;
     advT.dispose();
     return adv;
+  }
+
+  // ------------------------------------------------------- issue 12: critic, actor, diagnostics
+
+  /** Critic predictions Q of flat token rows (ridge: NaN before its first fit). */
+  private criticPredict(tokens: Int32Array, n: number): Float64Array | Float32Array {
+    if (this.ridge) return this.ridge.fitted ? this.ridge.predict(tokens, n) : new Float64Array(n).fill(NaN);
+    return this.criticForwardRows(this.multiHot(tokens, n));
+  }
+
+  /** Refits the ridge critic on the most recent `ridge.maxRows` replay rows; returns its in-sample MSE. */
+  private fitRidge(): number {
+    const ridge = this.ridge!;
+    const idx = this.replay.recent(this.config.ridge?.maxRows ?? 1024);
+    const T = this.numTokens;
+    const tokens = new Int32Array(idx.length * T);
+    const y = new Float64Array(idx.length);
+    idx.forEach((j, b) => {
+      tokens.set(this.replay.tokens.subarray(j * T, (j + 1) * T), b * T);
+      y[b] = this.replay.rewards[j];
+    });
+    ridge.fit(tokens, y, idx.length);
+    return ridge.trainMse;
+  }
+
+  private resetRidge(): void {
+    const ridge = this.ridge!;
+    ridge.fittedRows = 0;
+    ridge.intercept = NaN;
+    ridge.trainMse = NaN;
+    ridge.w1.fill(0);
+    ridge.w2.fill(0);
+  }
+
+  /** Per-token probabilities of the factorised policy, by global token. */
+  private tokenProbs(flat: Float32Array): Float32Array[] {
+    return this.vocab.map((v, t) => flat.subarray(t * this.vmax, t * this.vmax + v));
+  }
+
+  /**
+   * Counterfactual advantages from the ridge critic: `Q(a) - E_{a_g'~pi_g} Q(a_g', a_-g)`, the
+   * expectation exact for the factorised policy (closed form); for the autoregressive policy over the
+   * group's alternatives (enumerated with weights pi_g, or sampled with `rng`), as the MLP critic.
+   */
+  private ridgeCfAdvantages(ridge: RidgeCritic, tokens: Int32Array, n: number, rng: Rng): Float32Array {
+    if (!ridge.fitted) throw new Error('SingleStepLearner: the ridge critic has not been fitted (observe a batch first)');
+    const G = this.groups.length;
+    const T = this.numTokens;
+    const q = ridge.predict(tokens, n);
+    const adv = new Float32Array(n * G);
+    if (!this.ar) {
+      const probs = this.tokenProbs(this.flatProbs());
+      this.groups.forEach((members, g) => {
+        const base = ridge.expectation(tokens, n, members, (t) => probs[t]);
+        for (let b = 0; b < n; b++) adv[b * G + g] = q[b] - base[b];
+      });
+      return adv;
+    }
+    const alts = this.ar.alternatives(this.config.counterfactualSamples, this.config.enumerateLimit, rng);
+    this.groups.forEach((members, g) => {
+      const a = alts[g];
+      const L = members.length;
+      const rows = new Int32Array(n * a.count * T);
+      for (let b = 0; b < n; b++) {
+        for (let k = 0; k < a.count; k++) {
+          const at = (b * a.count + k) * T;
+          rows.set(tokens.subarray(b * T, (b + 1) * T), at);
+          for (let m = 0; m < L; m++) rows[at + members[m]] = a.tokens[k * L + m];
+        }
+      }
+      const qa = ridge.predict(rows, n * a.count);
+      for (let b = 0; b < n; b++) {
+        let base = 0;
+        for (let k = 0; k < a.count; k++) base += a.weights[k] * qa[b * a.count + k];
+        adv[b * G + g] = q[b] - base;
+      }
+    });
+    return adv;
+  }
+
+  /**
+   * One step of the expected-gradient actor (`offPolicyActor: 'expected'`, factorised policy) on
+   * rows of flat tokens: maximises `(1/n) sum_b sum_g E_{a_g ~ pi_g} Q(a_g, a_-g^b) / s - w KL(pi||rho)
+   * + beta H(pi)` with Q held constant, s the sd of the rows' counterfactual advantages
+   * (`normalizeAdvantages`, else 1). Ridge critic: exact over the whole group (linear coefficients
+   * per token value, plus the group's within-pair quadratic terms). MLP critic: per token t of group g,
+   * `sum_v pi_t(v) Q(v, a'_{g,-t}, a_-g)` with the group's other tokens `a'` resampled from pi.
+   * Returns the mean |A| of the normalised counterfactual advantages of the rows.
+   */
+  private expectedActorStep(tokens: Int32Array, n: number, stats: { abs: number; sd: number; count: number }): number {
+    const c = this.config;
+    const T = this.numTokens;
+    const V = this.vmax;
+    const raw = this.cfAdvantages(tokens, n);
+    accumulateAdvantageStats(raw, stats);
+    let scale = 1;
+    if (c.normalizeAdvantages && raw.length > 1) {
+      let m = 0;
+      for (const a of raw) m += a;
+      m /= raw.length;
+      let ss = 0;
+      for (const a of raw) ss += (a - m) * (a - m);
+      scale = Math.sqrt(ss / raw.length) + 1e-8;
+    }
+    const coef = new Float32Array(T * V);
+    let within: { t: number; s: number; weights: Float64Array }[] = [];
+    if (this.ridge) {
+      const terms = this.ridge.actorTerms(tokens, n, this.groups);
+      terms.linear.forEach((lin, t) => lin.forEach((x, v) => (coef[t * V + v] = x)));
+      within = terms.within;
+    } else {
+      this.mlpTokenValues(tokens, n, coef);
+    }
+    const w = c.divergenceWeight;
+    const beta = c.entropyBonus ?? 0;
+    tf.tidy(() => {
+      const coefT = tf.tensor2d(coef, [T, V]);
+      let withinT: { t: tf.Tensor; s: tf.Tensor; w: tf.Tensor } | null = null;
+      if (within.length > 0) {
+        const W = new Float32Array(within.length * V * V);
+        within.forEach((p, k) => {
+          const Vs = this.vocab[p.s];
+          for (let a = 0; a < this.vocab[p.t]; a++) for (let b = 0; b < Vs; b++) W[(k * V + a) * V + b] = p.weights[a * Vs + b];
+        });
+        withinT = {
+          t: tf.tensor1d(Int32Array.from(within.map((p) => p.t)), 'int32'),
+          s: tf.tensor1d(Int32Array.from(within.map((p) => p.s)), 'int32'),
+          w: tf.tensor3d(W, [within.length, V, V]),
+        };
+      }
+      const loss = (): tf.Scalar => {
+        const logPi = this.logPiAll();
+        const pi = tf.exp(logPi);
+        let objective = tf.div(tf.sum(tf.mul(pi, coefT)), n);
+        if (withinT) {
+          const pt = tf.reshape(tf.gather(pi, withinT.t), [-1, V, 1]);
+          const ps = tf.reshape(tf.gather(pi, withinT.s), [-1, 1, V]);
+          objective = tf.add(objective, tf.sum(tf.mul(tf.mul(pt, withinT.w), ps)));
+        }
+        let l = tf.neg(tf.div(objective, scale));
+        if (w !== 0) l = tf.add(l, tf.mul(w, tf.sum(this.klPerGroup())));
+        if (beta !== 0) l = tf.sub(l, tf.mul(beta, tf.neg(tf.sum(tf.mul(pi, logPi)))));
+        return l as tf.Scalar;
+      };
+      const { grads } = tf.variableGrads(loss, [this.logits]);
+      const g = grads[this.logits.name];
+      if (c.actorOptimizer === 'sgd') this.logits.assign(tf.sub(this.logits, tf.mul(g, c.actorLr)));
+      else this.actorOpt.apply(new Map([['logits', g]]));
+    });
+    return raw.length ? meanAbs(raw) / scale : 0;
+  }
+
+  /**
+   * MLP critic, expected actor: `coef[t * Vmax + v] = sum_b Q(row b with token t = v)`, where the
+   * other tokens of t's group are resampled from the current policy (one draw per row and group,
+   * stream 'actor-resample') and the other groups' tokens are the row's.
+   */
+  private mlpTokenValues(tokens: Int32Array, n: number, coef: Float32Array): void {
+    const T = this.numTokens;
+    const D = this.inputSize;
+    const V = this.vmax;
+    const probs = this.tokenProbs(this.flatProbs());
+    this.groups.forEach((members) => {
+      const rows = tokens.slice(0, n * T);
+      for (let b = 0; b < n; b++) for (const t of members) rows[b * T + t] = this.resampleRng.categorical(probs[t]);
+      const cols: number[] = [];
+      const colToken: number[] = [];
+      for (const t of members) for (let v = 0; v < this.vocab[t]; v++) {
+        cols.push(this.tokenOffset[t] + v);
+        colToken.push(t);
+      }
+      const Dg = cols.length;
+      const cur = new Int32Array(n * Dg);
+      for (let b = 0; b < n; b++) for (let j = 0; j < Dg; j++) cur[b * Dg + j] = this.tokenOffset[colToken[j]] + rows[b * T + colToken[j]];
+      const x = this.multiHot(rows, n);
+      const sums = tf.tidy(() => {
+        const w0 = this.criticParams.get('w0')!;
+        const b0 = this.criticParams.get('b0')!;
+        const pre = tf.add(tf.matMul(tf.tensor2d(x, [n, D]), w0), b0); // [n, H]
+        const H = pre.shape[1] as number;
+        const z = tf.add(tf.sub(tf.reshape(pre, [n, 1, H]), tf.reshape(tf.gather(w0, tf.tensor1d(cur, 'int32')), [n, Dg, H])), tf.reshape(tf.gather(w0, tf.tensor1d(Int32Array.from(cols), 'int32')), [1, Dg, H]));
+        const q = tf.reshape(this.criticTail(tf.reshape(z, [n * Dg, H])), [n, Dg]);
+        return tf.sum(q, 0);
+      });
+      const v = sums.dataSync();
+      sums.dispose();
+      cols.forEach((_, j) => (coef[colToken[j] * V + (cols[j] - this.tokenOffset[colToken[j]])] = v[j]));
+    });
+  }
+
+  /**
+   * Snapshot of the policy for `KL(pi_snapshot || pi_now)` per group (`klTo`): exact for the
+   * factorised policy and enumerable autoregressive groups, else estimated along the rows of the
+   * observed batch (their prefix-conditional KLs).
+   */
+  private policySnapshot(tokens: Int32Array, n: number): { klTo(): number[] } {
+    if (this.ar) {
+      const snap = this.ar.klSnapshot(this.config.enumerateLimit, { tokens, n });
+      return { klTo: () => Array.from(snap.klTo()) };
+    }
+    const old = this.tokenProbs(this.flatProbs().slice());
+    return {
+      klTo: () => {
+        const now = this.tokenProbs(this.flatProbs());
+        return this.groups.map((members) => members.reduce((s, t) => s + categoricalKl(old[t], now[t]), 0));
+      },
+    };
+  }
+
+  /** Per-update diagnostics after the update (pure reads; diagnostic streams only). */
+  private updateDiagnostics(d: {
+    tokens: Int32Array;
+    n: number;
+    before: { klTo(): number[] };
+    steps: number;
+    klStopped: boolean;
+    evHeld: number;
+    r2Held: number;
+    gateEv: number;
+    advStats: { abs: number; sd: number; count: number };
+    batchDistinct: number;
+    creditUsed: UpdateDiagnostics['creditUsed'];
+  }): UpdateDiagnostics {
+    const c = this.config;
+    const G = this.groups.length;
+    let entropy: number[];
+    let klTarget: number[];
+    if (this.ar) {
+      entropy = Array.from(this.ar.entropy(c.enumerateLimit, { tokens: d.tokens, n: d.n }));
+      const { slots } = this.ar.encode(d.tokens, d.n);
+      const k = tf.tidy(() => {
+        const s = tf.tensor1d(slots, 'int32');
+        return tf.div(tf.sum(this.ar!.conditionalKl(this.ar!.logTables(s, d.n, 'pi'), this.ar!.logTables(s, d.n, 'rho')), 0), d.n);
+      });
+      klTarget = Array.from(k.dataSync(), (x) => Math.max(0, x));
+      k.dispose();
+    } else {
+      const probs = this.tokenProbs(this.flatProbs());
+      entropy = this.groups.map((members) => members.reduce((s, t) => s + categoricalEntropy(probs[t]), 0));
+      const k = tf.tidy(() => this.klPerGroup());
+      klTarget = Array.from(k.dataSync(), (x) => Math.max(0, x));
+      k.dispose();
+    }
+    const uniform = this.groups.map((members) => members.reduce((s, t) => s + Math.log(this.vocab[t]), 0));
+    let evReplay = NaN;
+    if (c.credit === 'counterfactual' && this.replay.size > 0) {
+      const m = this.replay.size;
+      const pred = this.criticPredict(this.replay.tokens.subarray(0, m * this.numTokens), m);
+      evReplay = explainedVariance(this.replay.rewards.subarray(0, m), pred);
+    }
+    const cnt = Math.max(1, d.advStats.count);
+    return {
+      update: this.updates,
+      evaluations: this.observed,
+      batchSize: d.n,
+      groups: this.groupNames.slice(0, G),
+      entropy,
+      entropyFraction: entropy.map((h, g) => (uniform[g] > 0 ? h / uniform[g] : 1)),
+      klPrevious: d.before.klTo(),
+      klTarget,
+      innerSteps: d.steps,
+      klStopped: d.klStopped,
+      creditUsed: d.creditUsed,
+      gateEv: d.gateEv,
+      criticEvReplay: evReplay,
+      criticEvHeldOut: d.evHeld,
+      criticR2HeldOut: d.r2Held,
+      advantageMeanAbs: d.advStats.count ? d.advStats.abs / cnt : NaN,
+      advantageSd: d.advStats.count ? d.advStats.sd / cnt : NaN,
+      distinctBatch: d.batchDistinct,
+      distinctSoFar: this.distinct.size,
+    };
   }
 
   /** Critic layers after the first layer's pre-activation: `[rows, H0]` -> `[rows]`. */
@@ -831,6 +1222,24 @@ export class SingleStepLearner {
   }
 
   private actorLossFn(tokens: Int32Array, n: number, adv: Float32Array): () => tf.Scalar {
+    const beta = this.config.entropyBonus ?? 0;
+    const base = this.baseActorLossFn(tokens, n, adv);
+    if (beta === 0) return base;
+    return () => tf.sub(base(), tf.mul(beta, this.entropyTerm(tokens, n))) as tf.Scalar;
+  }
+
+  /** Sum over groups of the policy entropy (factorised: exact; autoregressive: mean over rows of the conditional entropies along the prefix), differentiable. */
+  private entropyTerm(tokens: Int32Array, n: number): tf.Scalar {
+    if (this.ar) {
+      const { slots } = this.ar.encode(tokens, n);
+      const t = this.ar.logTables(tf.tensor1d(slots, 'int32'), n, 'pi');
+      return tf.div(tf.neg(tf.sum(tf.mul(tf.exp(t), t))), n) as tf.Scalar;
+    }
+    const logPi = this.logPiAll();
+    return tf.neg(tf.sum(tf.mul(tf.exp(logPi), logPi))) as tf.Scalar;
+  }
+
+  private baseActorLossFn(tokens: Int32Array, n: number, adv: Float32Array): () => tf.Scalar {
     if (this.ar) return this.arLossFn(this.ar, tokens, n, adv);
     const G = this.groups.length;
     const w = this.config.divergenceWeight;
@@ -932,4 +1341,21 @@ function meanAbs(a: Float32Array): number {
   let s = 0;
   for (const x of a) s += Math.abs(x);
   return a.length ? s / a.length : 0;
+}
+
+/** Adds the raw advantages' mean |A| and (population) sd to running sums (one count per call). */
+function accumulateAdvantageStats(adv: Float32Array, stats: { abs: number; sd: number; count: number }): void {
+  if (adv.length === 0) return;
+  let m = 0;
+  let a = 0;
+  for (const x of adv) {
+    m += x;
+    a += Math.abs(x);
+  }
+  m /= adv.length;
+  let ss = 0;
+  for (const x of adv) ss += (x - m) * (x - m);
+  stats.abs += a / adv.length;
+  stats.sd += Math.sqrt(ss / adv.length);
+  stats.count += 1;
 }

@@ -57,6 +57,14 @@ export class ReplayBuffer {
     return out;
   }
 
+  /** Indices of the `k` most recent transitions (at most `size`), oldest first. */
+  recent(k: number): Int32Array {
+    const m = Math.min(Math.max(0, Math.floor(k)), this.size);
+    const out = new Int32Array(m);
+    for (let j = 0; j < m; j++) out[j] = (this.next - m + j + this.capacity) % this.capacity;
+    return out;
+  }
+
   getState(): ReplayState {
     return {
       capacity: this.capacity,
