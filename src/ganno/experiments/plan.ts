@@ -76,10 +76,11 @@ function range(base: number, n: number): number[] {
 }
 
 /**
- * The plan of a preset. `smoke` runs each notebook in well under a minute (CI); `quick` runs all
- * GANNO notebooks in under half an hour on 2 cores with 3 agent seeds (measured: 11-15 in 23 min);
- * `full` keeps the 200-step episodes and trains 2.5x longer (40 PPO updates) with 5 agent seeds and
- * 12 test tasks (measured: notebooks 11-15 in 67 min on 2 cores).
+ * The plan of a preset. `smoke` runs each notebook in about a minute or less (CI); `quick` trains 3
+ * agent seeds x 16 PPO updates (measured with horizon-true difference rewards: notebooks 10-15 in
+ * 48 min on 2 cores, over the 30-min target); `full` keeps the 200-step episodes and trains 2.5x
+ * longer (40 PPO updates) with 5 agent seeds and 12 test tasks (measured: about 2.5 h on 2 cores;
+ * see the README for the parts).
  *
  * @example
  * ```ts
