@@ -798,12 +798,7 @@ export class SingleStepLearner {
     }
     if (stats) accumulateAdvantageStats(adv, stats);
     if (c.normalizeAdvantages && adv.length > 1) {
-      let m = 0;
-      for (const a of adv) m += a;
-      m /= adv.length;
-      let s = 0;
-      for (const a of adv) s += (a - m) * (a - m);
-      const sd = Math.sqrt(s / adv.length) + 1e-8;
+      const sd = advantageScale(adv);
       // Scale only: the baseline (not the batch mean) decides the sign of each advantage.
       for (let k = 0; k < adv.length; k++) adv[k] = adv[k] / sd;
     }
@@ -961,15 +956,7 @@ export class SingleStepLearner {
     const V = this.vmax;
     const raw = this.cfAdvantages(tokens, n);
     accumulateAdvantageStats(raw, stats);
-    let scale = 1;
-    if (c.normalizeAdvantages && raw.length > 1) {
-      let m = 0;
-      for (const a of raw) m += a;
-      m /= raw.length;
-      let ss = 0;
-      for (const a of raw) ss += (a - m) * (a - m);
-      scale = Math.sqrt(ss / raw.length) + 1e-8;
-    }
+    const scale = c.normalizeAdvantages && raw.length > 1 ? advantageScale(raw) : 1;
     const coef = new Float32Array(T * V);
     let within: { t: number; s: number; weights: Float64Array }[] = [];
     if (this.ridge) {
@@ -1358,4 +1345,14 @@ function accumulateAdvantageStats(adv: Float32Array, stats: { abs: number; sd: n
   stats.abs += a / adv.length;
   stats.sd += Math.sqrt(ss / adv.length);
   stats.count += 1;
+}
+
+/** Population standard deviation of advantages plus 1e-8: the divisor of advantage normalisation. */
+function advantageScale(adv: ArrayLike<number>): number {
+  let m = 0;
+  for (let k = 0; k < adv.length; k++) m += adv[k];
+  m /= adv.length;
+  let s = 0;
+  for (let k = 0; k < adv.length; k++) s += (adv[k] - m) * (adv[k] - m);
+  return Math.sqrt(s / adv.length) + 1e-8;
 }
