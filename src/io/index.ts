@@ -1,1 +1,2 @@
 export { writeFileAtomic } from './atomic';
+export { writeCsv } from './csv';

@@ -76,7 +76,9 @@ export {
   syntheticEvaluationJob,
   syntheticEvaluationKind,
   syntheticEvaluator,
+  syntheticCounterfactualAdvantages,
   syntheticExpectedReward,
+  syntheticTokenReward,
   syntheticReward,
   syntheticRewardTables,
   trainingEvaluator,
@@ -90,6 +92,7 @@ export {
   createStrategy,
   expandOwn,
   isSearchMethod,
+  ISSUE12_SETTINGS,
   learnerStrategy,
   randomStrategy,
   registerStrategy,
@@ -133,7 +136,18 @@ export {
   rewardNoise,
   runSearches,
   selectRuns,
+  CREDIT_QUALITY_METHODS,
+  creditQuality,
+  creditQualitySummary,
+  pearson,
+  MIN_CRITIC_HELD_OUT_EV,
+  NOT_MOVED_ENTROPY,
+  diagnosticCurve,
+  learnerDiagnosticRows,
+  learnerEvidence,
+  untestableReason,
 } from './experiments';
+export type { CreditQualityOptions, CreditQualityRow, CreditQualitySummary, LearnerEvidence } from './experiments';
 export type { AblationRow, ComparisonRow, Ma2mlPlan, Ma2mlPreset, MonotonicSummary, MonotonicTrace, NoiseRow, PlanUnitCosts, RetrainJobConfig, RunSearchesOptions, SearchCell, SearchRun } from './experiments';
 // The LCBench surrogate benchmark: its own index lists the public names.
 export * from './surrogate';

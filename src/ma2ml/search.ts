@@ -7,7 +7,8 @@
  * plus a synthetic reward for tests and demos.
  */
 import { parseConfig, z } from '../config';
-import type { JointAction, ObserveStats, SingleStepConfigInput } from '../marl/singlestep';
+import { diagnosticRows } from '../marl/singlestep';
+import type { DiagnosticRow, JointAction, ObserveStats, SingleStepConfigInput } from '../marl/singlestep';
 import type { ProgressSink } from '../progress';
 import { Rng } from '../random';
 import { InlineExecutor } from '../runtime/executor';
@@ -147,6 +148,69 @@ export function syntheticExpectedReward(space: SearchSpace, seed: number, probs:
   let inter = 0;
   for (const q of t.pairs) inter += probs[q.agents[0]][q.tokens[0]][q.values[0]] * probs[q.agents[1]][q.tokens[1]][q.values[1]];
   return (0.7 * sum) / t.numTokens + (0.3 * inter) / t.pairs.length;
+}
+
+/**
+ * {@link syntheticReward} of a joint action given as tokens (`tokens[agent][token]`, the learner's
+ * `JointAction`), without a FLOPs constraint.
+ *
+ * @example
+ * ```ts
+ * syntheticTokenReward(space, 7, learner.propose(1)[0]); // in [0, 1]
+ * ```
+ */
+export function syntheticTokenReward(space: SearchSpace, seed: number, tokens: readonly ArrayLike<number>[]): number {
+  const t = syntheticRewardTables(space, seed);
+  let sum = 0;
+  t.utilities.forEach((agent, a) => agent.forEach((util, k) => (sum += util[tokens[a][k]])));
+  let inter = 0;
+  for (const q of t.pairs) if (tokens[q.agents[0]][q.tokens[0]] === q.values[0] && tokens[q.agents[1]][q.tokens[1]] === q.values[1]) inter++;
+  return (0.7 * sum) / t.numTokens + (0.3 * inter) / t.pairs.length;
+}
+
+/**
+ * The TRUE counterfactual advantage of each agent in each joint action under a factorised policy,
+ * `A_i(a) = R(a) - E_{a_i' ~ pi_i} R(a_i', a_-i)` for the noiseless {@link syntheticTokenReward}
+ * (exact: the reward is linear in per-token utilities and cross-agent pair indicators). Returned
+ * row-major `[actions.length * 3]` (aug, nas, hpo): the reference the credit-quality check correlates
+ * a learner's advantages with.
+ *
+ * @example
+ * ```ts
+ * const truth = syntheticCounterfactualAdvantages(space, 7, learner.probabilities(), batch);
+ * ```
+ */
+export function syntheticCounterfactualAdvantages(space: SearchSpace, seed: number, probs: readonly (readonly ArrayLike<number>[])[], actions: readonly (readonly ArrayLike<number>[])[]): Float64Array {
+  const t = syntheticRewardTables(space, seed);
+  const A = t.utilities.length;
+  if (probs.length !== A) throw new Error(`syntheticCounterfactualAdvantages: probs must have ${A} agents, got ${probs.length}`);
+  // E_{pi_a} util of each token of each agent.
+  const expUtil = t.utilities.map((agent, a) =>
+    agent.map((util, k) => {
+      const p = probs[a][k];
+      if (!p || p.length !== util.length) throw new Error(`syntheticCounterfactualAdvantages: probs[${a}][${k}] must have ${util.length} values`);
+      let e = 0;
+      for (let v = 0; v < util.length; v++) e += p[v] * util[v];
+      return e;
+    }),
+  );
+  const out = new Float64Array(actions.length * A);
+  actions.forEach((x, b) => {
+    for (let a = 0; a < A; a++) {
+      let add = 0;
+      t.utilities[a].forEach((util, k) => (add += util[x[a][k]] - expUtil[a][k]));
+      let inter = 0;
+      for (const q of t.pairs) {
+        if (q.agents[0] !== a && q.agents[1] !== a) continue;
+        const side: 0 | 1 = q.agents[0] === a ? 0 : 1;
+        const other: 0 | 1 = side === 0 ? 1 : 0;
+        if (x[q.agents[other]][q.tokens[other]] !== q.values[other]) continue;
+        inter += (x[a][q.tokens[side]] === q.values[side] ? 1 : 0) - probs[a][q.tokens[side]][q.values[side]];
+      }
+      out[b * A + a] = (0.7 * add) / t.numTokens + (0.3 * inter) / t.pairs.length;
+    }
+  });
+  return out;
 }
 
 /**
@@ -334,6 +398,12 @@ export interface SearchResult {
   computed: number;
   /** Proposals rejected before evaluation by masking (invalid or over a `hard-mask` budget; 0 without masking). */
   masked: number;
+  /**
+   * Learner diagnostics, one row per update (`diagnosticRows`: per-agent entropy, KL to the previous
+   * and target policies, critic explained variance on the replay and held out, advantage scale,
+   * distinct proposals, inner steps, credit used; `phase` for sequential); empty for random search.
+   */
+  diagnostics: DiagnosticRow[];
   wallSeconds: number;
 }
 
@@ -415,6 +485,7 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
   const t0 = Date.now();
   let masked = 0;
   let updates = 0;
+  const diagnostics: DiagnosticRow[] = [];
   let strategy: SearchStrategy | undefined;
   o.progress?.start(o.evaluations, `${o.method} seed ${o.seed}`);
   try {
@@ -425,7 +496,8 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
       const proposals = proposeBatch(strategy, ctx, Math.min(o.batchSize, o.evaluations - log.length));
       const entries = await log.evaluate(proposals);
       strategy.observe(proposals, entries.map((e) => e.reward), entries.map((e) => e.result));
-      const d = onUpdate ? strategy.diagnostics?.() : undefined;
+      const d = strategy.diagnostics?.();
+      if (d) diagnostics.push(...diagnosticRows([d.stats], o.method === 'sequential' ? { phase: d.agents[0] } : {}));
       if (onUpdate && d) onUpdate({ update: updates++, evaluations: log.length, agents: d.agents, probabilities: d.probabilities, stats: d.stats });
     }
   } finally {
@@ -435,5 +507,5 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
   }
   const b = log.best as SearchLogEntry;
   const best = { evaluation: b.evaluation, reward: b.reward, pipeline: b.pipeline, tokens: b.tokens };
-  return { method: o.method, seed: o.seed, evaluations: log.length, log: log.entries, best, distinct: log.seen.size, cached: log.cached, computed: log.computed, masked, wallSeconds: (Date.now() - t0) / 1000 };
+  return { method: o.method, seed: o.seed, evaluations: log.length, log: log.entries, best, distinct: log.seen.size, cached: log.cached, computed: log.computed, masked, diagnostics, wallSeconds: (Date.now() - t0) / 1000 };
 }

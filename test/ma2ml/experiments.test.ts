@@ -56,7 +56,7 @@ function fakeRun(label: string, seed: number, curve: number[], budget = 1): Sear
   const p = decodePipeline(space, vocabSizes(space).map((a) => a.map(() => 0)));
   const log: SearchLogEntry[] = curve.map((v, i) => ({ evaluation: i + 1, batch: Math.floor(i / 2), tokens: [], pipeline: p, reward: v, bestSoFar: Math.max(...curve.slice(0, i + 1)), repeat: i > 0, result: { reward: v } }));
   const bestIdx = curve.indexOf(Math.max(...curve));
-  const result: SearchResult = { method: 'random', seed, evaluations: curve.length, log, best: { evaluation: bestIdx + 1, reward: curve[bestIdx], pipeline: p, tokens: [] }, distinct: 1, cached: 0, computed: 1, masked: 0, wallSeconds: 0 };
+  const result: SearchResult = { method: 'random', seed, evaluations: curve.length, log, best: { evaluation: bestIdx + 1, reward: curve[bestIdx], pipeline: p, tokens: [] }, distinct: 1, cached: 0, computed: 1, masked: 0, diagnostics: [], wallSeconds: 0 };
   return { cell: { method: 'random', flops: { budget, rule: 'hard-mask' }, seed, label }, label, result };
 }
 

@@ -7,6 +7,7 @@ import { meanCI } from '../../eval';
 import type { Interval } from '../../eval';
 import { selectRuns } from './cells';
 import type { SearchRun } from './cells';
+import { untestableReason } from './learner-evidence';
 import { differenceCI, formatInterval } from './stats';
 
 /** One row of the ablation summary (notebook 22). */
@@ -37,12 +38,28 @@ function perSeed(runs: readonly SearchRun[], label: string, budget: number, f: (
  */
 export function ablationRow(
   runs: readonly SearchRun[],
-  args: { ablation: string; a: string; b: string; budget: number; metric: string; value: (r: SearchRun) => number; higherIsBetter?: boolean; reps?: number; seed?: number; digits?: number },
+  args: {
+    ablation: string;
+    a: string;
+    b: string;
+    budget: number;
+    metric: string;
+    value: (r: SearchRun) => number;
+    higherIsBetter?: boolean;
+    reps?: number;
+    seed?: number;
+    digits?: number;
+    /** Learner evidence guard: check that both learners moved and, with `critic`, that this label's critic beats a constant on fresh pipelines ({@link untestableReason}). */
+    guard?: { critic?: string };
+  },
 ): AblationRow {
   const bs = { reps: args.reps ?? 2000, seed: args.seed ?? 0 };
   const xa = perSeed(runs, args.a, args.budget, args.value);
   const xb = perSeed(runs, args.b, args.budget, args.value);
   const difference = differenceCI(xa, xb, bs);
+  const reason = args.guard ? untestableReason(runs, { a: args.a, b: args.b, budget: args.budget, critic: args.guard.critic }) : null;
+  const d = args.digits ?? 3;
+  const sentence = claimSentence({ a: args.a, b: args.b, metric: args.metric, diff: difference, higherIsBetter: args.higherIsBetter, digits: args.digits });
   return {
     ablation: args.ablation,
     comparison: `${args.a} vs ${args.b}`,
@@ -50,7 +67,7 @@ export function ablationRow(
     a: meanCI(xa, bs),
     b: meanCI(xb, bs),
     difference,
-    claim: claimSentence({ a: args.a, b: args.b, metric: args.metric, diff: difference, higherIsBetter: args.higherIsBetter, digits: args.digits }),
+    claim: reason ? `untestable at this budget: ${reason} (difference ${difference.point.toFixed(d)} [${difference.lo.toFixed(d)}, ${difference.hi.toFixed(d)}])` : sentence,
   };
 }
 

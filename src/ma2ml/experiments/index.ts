@@ -19,3 +19,7 @@ export { ablationRow, claimSentence, formatAblationRows, medianFinalBest } from 
 export type { AblationRow } from './ablations';
 export { batchMeans, monotonicRows, monotonicSynthetic } from './monotonic';
 export type { MonotonicSummary, MonotonicTrace } from './monotonic';
+export { CREDIT_QUALITY_METHODS, creditQuality, creditQualitySummary, pearson } from './credit-quality';
+export type { CreditQualityOptions, CreditQualityRow, CreditQualitySummary } from './credit-quality';
+export { MIN_CRITIC_HELD_OUT_EV, NOT_MOVED_ENTROPY, diagnosticCurve, learnerDiagnosticRows, learnerEvidence, untestableReason } from './learner-evidence';
+export type { LearnerEvidence } from './learner-evidence';

@@ -8,6 +8,7 @@ import type { Interval } from '../../eval';
 import { AGENTS, agentDimensions } from '../pipeline';
 import { runSearch, syntheticEvaluator, syntheticExpectedReward } from '../search';
 import type { SearchResult } from '../search';
+import type { SingleStepConfigInput } from '../../marl/singlestep';
 import type { SearchSpace } from '../spaces';
 import { claimSentence } from './ablations';
 import type { AblationRow } from './ablations';
@@ -30,7 +31,9 @@ export interface MonotonicTrace {
 /**
  * Monotonic-improvement check on the synthetic reward: `ma2ml` (off-policy, counterfactual credit)
  * with each divergence weight w of the plan, for each synthetic seed, `updates` learner updates of
- * `batchSize` evaluations; after each update the policy's EXACT expected reward
+ * `batchSize` evaluations (the plan's `ablations.synthetic` unless `options` override them, e.g. the
+ * searches' own batch of 4 for 400 evaluations; `options.learner` adds learner settings such as
+ * `ISSUE12_SETTINGS`); after each update the policy's EXACT expected reward
  * ({@link syntheticExpectedReward}) is recorded, so a drop is a real drop, not sampling noise.
  * Runs inline (cheap).
  *
@@ -40,24 +43,30 @@ export interface MonotonicTrace {
  * traces.filter((t) => t.divergenceWeight === 0).map((t) => t.dropFraction);
  * ```
  */
-export async function monotonicSynthetic(plan: Ma2mlPlan, space: SearchSpace): Promise<MonotonicTrace[]> {
+export async function monotonicSynthetic(
+  plan: Ma2mlPlan,
+  space: SearchSpace,
+  options: { batchSize?: number; updates?: number; learner?: Partial<SingleStepConfigInput>; divergenceWeights?: readonly number[] } = {},
+): Promise<MonotonicTrace[]> {
   const p = parsePlan(plan);
   const s = p.ablations.synthetic;
   const traces: MonotonicTrace[] = [];
   const vocab = agentDimensions(space);
   const uniform = AGENTS.map((a) => vocab[a].map((d) => new Float32Array(d.choices.length).fill(1 / d.choices.length)));
   const j0 = syntheticExpectedReward(space, s.rewardSeed, uniform);
-  for (const w of p.ablations.divergenceWeights) {
+  const batchSize = options.batchSize ?? s.batchSize;
+  const updates = options.updates ?? s.updates;
+  for (const w of options.divergenceWeights ?? p.ablations.divergenceWeights) {
     for (const seed of s.seeds) {
       const expected = [j0];
       await runSearch({
         method: 'ma2ml',
         space,
-        evaluations: s.updates * s.batchSize,
-        batchSize: s.batchSize,
+        evaluations: updates * batchSize,
+        batchSize,
         seed,
         evaluator: syntheticEvaluator(space, s.rewardSeed),
-        learner: { divergenceWeight: w },
+        learner: { ...(options.learner ?? {}), divergenceWeight: w },
         onUpdate: (info) => expected.push(syntheticExpectedReward(space, s.rewardSeed, info.probabilities)),
       });
       traces.push({ divergenceWeight: w, seed, expected, dropFraction: dropFraction(expected) });

@@ -70,8 +70,14 @@ const PlanSchema = z
         budgetIndex: z.union([z.literal(0), z.literal(1)]),
         /** Divergence weights w of the monotonic-improvement check (must include 0). */
         divergenceWeights: z.array(z.number().min(0)).min(2).refine((w) => w.includes(0), 'must include 0'),
-        /** Synthetic-reward monotonic check: seeds, learner updates, batch size, reward seed. */
-        synthetic: z.object({ seeds: IntervalSeeds, updates: z.number().int().min(2), batchSize: z.number().int().min(1), rewardSeed: z.number().int() }).strict(),
+        /**
+         * Synthetic-reward checks: seeds, learner updates, batch size, reward seed of the monotonic
+         * check; `searchEvaluations`: evaluations of the second monotonic check and of the
+         * credit-quality check, both at the searches' own batch size (`batchSize` of the plan).
+         */
+        synthetic: z
+          .object({ seeds: IntervalSeeds, updates: z.number().int().min(2), batchSize: z.number().int().min(1), rewardSeed: z.number().int(), searchEvaluations: z.number().int().min(2).default(400) })
+          .strict(),
       })
       .strict(),
     bootstrap: z.object({ reps: z.number().int().min(10), seed: z.number().int() }).strict(),
@@ -132,7 +138,7 @@ export function ma2mlPlan(preset: Ma2mlPreset): Ma2mlPlan {
       workers: 0,
       retrain: { epochs: 1, trainLimit: 200, testLimit: 200, seed: 0 },
       noise: { pipelines: 2, seeds: [0, 1] },
-      ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1], synthetic: { seeds: [0, 1, 2], updates: 6, batchSize: 8, rewardSeed: 7 } },
+      ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1], synthetic: { seeds: [0, 1, 2], updates: 6, batchSize: 8, rewardSeed: 7, searchEvaluations: 24 } },
     };
   } else if (preset === 'quick') {
     plan = {
@@ -233,7 +239,11 @@ export function planCost(plan: Ma2mlPlan, costs: PlanUnitCosts): {
   const extraEvaluations22 = (extraW + AGENTS.length) * s * p.evaluations;
   const retrains = p.methods.length * 2 * s;
   const noiseEvaluations = p.noise.pipelines * p.noise.seeds.length;
-  const syntheticUpdates = p.ablations.divergenceWeights.length * p.ablations.synthetic.seeds.length * p.ablations.synthetic.updates;
+  const syn = p.ablations.synthetic;
+  // Monotonic check (every w) at its own setting and at the searches' batch size (every w, plus the
+  // issue-12 learner), and the credit-quality check (5 learner configurations).
+  const searchUpdates = Math.ceil(syn.searchEvaluations / p.batchSize);
+  const syntheticUpdates = syn.seeds.length * (p.ablations.divergenceWeights.length * (syn.updates + searchUpdates) + searchUpdates + 5 * searchUpdates);
   const sp = Math.max(1, costs.speedup);
   const totalSeconds = ((searchEvaluations21 + extraEvaluations22 + noiseEvaluations) * costs.secondsPerEvaluation + retrains * costs.secondsPerRetrain) / sp + syntheticUpdates * costs.secondsPerSyntheticUpdate;
   return { searchEvaluations21, extraEvaluations22, retrains, noiseEvaluations, syntheticUpdates, totalSeconds };

@@ -7,7 +7,7 @@ import { randomStrategy } from './random';
 import { sequentialStrategy } from './sequential';
 import type { SearchStrategy, StrategyContext, StrategyFactory } from './strategy';
 
-export { METHOD_CONFIGS, learnerStrategy } from './learner';
+export { ISSUE12_SETTINGS, METHOD_CONFIGS, learnerStrategy } from './learner';
 export type { LearnerMethod } from './learner';
 export { randomStrategy } from './random';
 export { sequentialStrategy } from './sequential';

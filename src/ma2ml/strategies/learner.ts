@@ -18,6 +18,15 @@ const CONFIGS = {
   'single-agent': { credit: 'shared', offPolicy: false, divergenceWeight: 0, jointAgent: true, policy: 'autoregressive', actorLr: 0.01 },
 } satisfies Record<string, Partial<SingleStepConfigInput>>;
 
+/**
+ * The learner settings of issue 12 on top of `ma2ml` (method `ma2ml-i12` of the surrogate and
+ * credit-quality experiments): ridge critic on one-hot plus cross-agent pair features, the exact
+ * expected off-policy actor gradient, target policies moved once per batch with tau 0.2, and at
+ * most 16 actor steps per batch, stopped early once the mean KL to the batch's starting policy
+ * exceeds 0.005.
+ */
+export const ISSUE12_SETTINGS: Readonly<Partial<SingleStepConfigInput>> = Object.freeze({ critic: 'ridge', offPolicyActor: 'expected', targetUpdate: 'per-batch', tau: 0.2, klLimit: 0.005, innerSteps: 16 });
+
 /** A method that is one `SingleStepLearner` configuration ({@link METHOD_CONFIGS}). */
 export type LearnerMethod = keyof typeof CONFIGS;
 

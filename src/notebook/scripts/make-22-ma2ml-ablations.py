@@ -33,10 +33,13 @@ import { ExperimentStore } from './src/runtime';
 import {
   ma2mlPlan, planSpace, planExecutor, ablationCells, runSearches, selectRuns, ablationRow, medianFinalBest,
   evaluationsToThreshold, areaUnderCurve, monotonicSynthetic, monotonicRows, bestSoFarCurves, formatAblationRows,
-  formatInterval, defaultPipeline, describePipeline,
+  formatInterval, defaultPipeline, describePipeline, learnerEvidence, learnerDiagnosticRows, diagnosticCurve,
+  creditQuality, creditQualitySummary, ISSUE12_SETTINGS, NOT_MOVED_ENTROPY, MIN_CRITIC_HELD_OUT_EV,
 } from './src/ma2ml';
+import { writeCsv } from './src/io';
+import * as path from 'path';
 import type { AblationRow, SearchRun } from './src/ma2ml';
-import { preset, showFigure, showTable, lineFigure, provenance, PALETTE } from './src/notebook';
+import { preset, showFigure, showTable, lineFigure, provenance, resultsDir, PALETTE } from './src/notebook';
 import type { LineSeries } from './src/notebook';
 
 const backend = await initBackend();
@@ -74,12 +77,16 @@ md("""
 
 The paper: credit assignment (each agent's marginal contribution) improves the search. Metric: the best
 validation reward found in the whole budget, per seed; the difference of means with a bootstrap CI
-(seeds resampled independently per method).
+(seeds resampled independently per method). A row reads **untestable at this budget** when the
+learner diagnostics (section (e)) show that it cannot decide the claim: one of the two learners did
+not move its policy in most runs (entropy above 0.95 of uniform throughout), or the credit method's
+critic predicts fresh pipelines no better than a constant (held-out explained variance of its last
+3 updates at most 0), in which case its "counterfactual advantage" is noise rather than credit.
 """)
 code("""
 const creditRows = [
-  ablationRow(runs, { ablation: '(a) credit assignment, off-policy', a: 'ma2ml', b: 'ma2ml-no-credit', budget: budgetB, metric: metricBest, value: finalBest, ...bs }),
-  ablationRow(runs, { ablation: '(a) credit assignment, on-policy', a: 'ma2ml-lite', b: 'independent', budget: budgetB, metric: metricBest, value: finalBest, ...bs }),
+  ablationRow(runs, { ablation: '(a) credit assignment, off-policy', a: 'ma2ml', b: 'ma2ml-no-credit', budget: budgetB, metric: metricBest, value: finalBest, guard: { critic: 'ma2ml' }, ...bs }),
+  ablationRow(runs, { ablation: '(a) credit assignment, on-policy', a: 'ma2ml-lite', b: 'independent', budget: budgetB, metric: metricBest, value: finalBest, guard: { critic: 'ma2ml-lite' }, ...bs }),
 ];
 allRows.push(...creditRows);
 const creditTable = showTable(formatAblationRows(creditRows), { name: 'ma2ml-ablation-credit', caption: caption('(a) credit assignment', searchWall) });
@@ -96,8 +103,8 @@ code("""
 const threshold = medianFinalBest([...selectRuns(runs, 'ma2ml', budgetB), ...selectRuns(runs, 'ma2ml-lite', budgetB)]);
 const toThreshold = (r: SearchRun) => evaluationsToThreshold(r.result.log.map((e) => e.bestSoFar), threshold) ?? E + 1;
 const effRows = [
-  ablationRow(runs, { ablation: '(b) off- vs on-policy', a: 'ma2ml', b: 'ma2ml-lite', budget: budgetB, metric: `evaluations to reach ${threshold.toFixed(3)}`, value: toThreshold, higherIsBetter: false, digits: 1, ...bs }),
-  ablationRow(runs, { ablation: '(b) off- vs on-policy', a: 'ma2ml', b: 'ma2ml-lite', budget: budgetB, metric: 'area under the best-so-far curve', value: (r) => areaUnderCurve(r.result.log.map((e) => e.bestSoFar)), ...bs }),
+  ablationRow(runs, { ablation: '(b) off- vs on-policy', a: 'ma2ml', b: 'ma2ml-lite', budget: budgetB, metric: `evaluations to reach ${threshold.toFixed(3)}`, value: toThreshold, higherIsBetter: false, digits: 1, guard: {}, ...bs }),
+  ablationRow(runs, { ablation: '(b) off- vs on-policy', a: 'ma2ml', b: 'ma2ml-lite', budget: budgetB, metric: 'area under the best-so-far curve', value: (r) => areaUnderCurve(r.result.log.map((e) => e.bestSoFar)), guard: {}, ...bs }),
 ];
 allRows.push(...effRows);
 const unreached = ['ma2ml', 'ma2ml-lite'].map((m) => `${m} ${selectRuns(runs, m, budgetB).filter((r) => toThreshold(r) > E).length}`).join(', ');
@@ -107,6 +114,35 @@ const effSeries: LineSeries[] = ['ma2ml', 'ma2ml-lite'].map((m, k) => ({ name: m
 effSeries.push({ name: 'threshold', x: [1, E], y: [threshold, threshold], color: '#7f7f7f', dash: 'dot' });
 const effFigure = await showFigure(lineFigure(effSeries,
   { title: `Off- vs on-policy: best-so-far reward (mean over ${plan.seeds.length} seeds, 95% CI)`, xTitle: 'evaluations', yTitle: 'best validation reward so far', width: 760, height: 420 }), { name: 'ma2ml-offpolicy-curves' });
+""")
+md("""
+## (e) Did the learners move, and does the critic earn its credit?
+
+Every search returns its learner's diagnostics after each update: per-agent entropy (as a fraction of
+uniform), KL to the previous policy and to the target policy, the critic's explained variance on its
+replay and **held out** (each batch predicted before the critic sees it), the advantage scale, distinct
+proposals and the credit each update used. All updates of all searches go to
+`learner-diagnostics.csv` next to this notebook's tables; the table below summarises them per method,
+and the figure shows the mean curves. They say what the verdicts above can mean: a learner whose
+entropy stays near uniform is random search, and a critic whose held-out explained variance is below 0
+predicts fresh pipelines worse than their mean.
+""")
+code("""
+writeCsv(path.join(resultsDir(), 'learner-diagnostics.csv'), learnerDiagnosticRows(runs));
+const learnerLabels = ['ma2ml', 'ma2ml-lite', 'ma2ml-no-credit', 'independent', 'single-agent', 'sequential', 'ma2ml w=0', 'ma2ml w=1'].filter((l) => selectRuns(runs, l, budgetB).length > 0);
+const evidenceTable = showTable(learnerLabels.map((l) => {
+  const e = learnerEvidence(runs, l, budgetB);
+  return { method: l, runs: e.runs, 'updates per run': e.updates.toFixed(1), [`moved (entropy < ${NOT_MOVED_ENTROPY} of uniform)`]: e.moved.toFixed(2), 'final entropy / uniform': e.finalEntropyFraction.toFixed(2),
+    'critic held-out EV (last 3 updates)': Number.isFinite(e.criticHeldOutEv) ? e.criticHeldOutEv.toFixed(2) : '-', 'final KL(pi || rho)': Number.isFinite(e.finalKlTarget) ? e.finalKlTarget.toFixed(3) : '-' };
+}), { name: 'ma2ml-learner-evidence', caption: caption(`(e) learner diagnostics per method (critic threshold: held-out EV > ${MIN_CRITIC_HELD_OUT_EV})`, searchWall) });
+const diagSeries = (key: string): LineSeries[] => learnerLabels.slice(0, 6).map((l, k) => {
+  const c = diagnosticCurve(runs, l, budgetB, key);
+  return { name: l, x: c.evaluations, y: c.value, color: PALETTE[k % PALETTE.length] };
+}).filter((s) => s.x.length > 0 && s.y.some(Number.isFinite));
+const entropyFigure = await showFigure(lineFigure(diagSeries('entropyFraction.mean'),
+  { title: `Policy entropy / uniform per update (mean over ${plan.seeds.length} seeds)`, xTitle: 'evaluations', yTitle: 'entropy fraction', width: 760, height: 380 }), { name: 'ma2ml-learner-entropy' });
+const criticFigure = await showFigure(lineFigure(diagSeries('criticEvHeldOut'),
+  { title: 'Critic explained variance on each batch before seeing it (held out)', xTitle: 'evaluations', yTitle: 'held-out explained variance', width: 760, height: 380 }), { name: 'ma2ml-learner-critic-ev' });
 """)
 md("""
 ## (c) Monotonic improvement and the divergence weight w
@@ -121,6 +157,11 @@ every learner update and measure how often its expected reward *drops*:
 * **training evaluator, estimated**: the mean reward of each proposed batch estimates the expected reward
   of the policy that proposed it; with small batches and noisy proxy rewards this estimate drops often
   by chance alone, so compare the w values with each other rather than with 0.
+
+The exact check runs twice: in its own setting (the plan's `ablations.synthetic`, batch 8) and in the
+searches' own setting (batch `plan.batchSize`, `ablations.synthetic.searchEvaluations` evaluations, 400
+at `quick` and `full`), the latter also with the issue-12 learner settings (`ISSUE12_SETTINGS`: ridge
+critic, exact expected off-policy actor, target moved once per batch with tau 0.2, KL-limited inner steps).
 """)
 code("""
 const monoStart = Date.now();
@@ -141,6 +182,53 @@ const monoTable = showTable(
 );
 const monoFigure = await showFigure(lineFigure(mono.summaries.map((s, k) => ({ name: `w = ${s.divergenceWeight}`, x: s.syntheticMeanCurve.map((_, i) => i), y: s.syntheticMeanCurve, color: PALETTE[k] })),
   { title: 'Exact expected synthetic reward of the policy per update (mean over seeds)', xTitle: 'learner update', yTitle: 'expected reward', width: 760, height: 420 }), { name: 'ma2ml-monotonic-curves' });
+""")
+code("""
+const syn = plan.ablations.synthetic;
+const searchUpdates = Math.ceil(syn.searchEvaluations / plan.batchSize);
+const mono2Start = Date.now();
+const tracesSearch = await monotonicSynthetic(plan, space, { batchSize: plan.batchSize, updates: searchUpdates });
+const tracesI12 = await monotonicSynthetic(plan, space, { batchSize: plan.batchSize, updates: searchUpdates, learner: ISSUE12_SETTINGS, divergenceWeights: [0.1] });
+const mono2Wall = (Date.now() - mono2Start) / 1000;
+const monoSearch = monotonicRows(tracesSearch, [], budgetB, bs);
+const monoI12 = monotonicRows(tracesI12, [], budgetB, bs);
+const monoSearchRows = [...monoSearch.summaries.map((s) => ({ learner: 'ma2ml', s })), ...monoI12.summaries.map((s) => ({ learner: 'ma2ml + issue-12 settings', s }))];
+const mono2Table = showTable(monoSearchRows.map(({ learner, s }) => ({
+  learner, w: String(s.divergenceWeight),
+  'drops / updates (exact)': `${s.syntheticDrops} / ${s.syntheticUpdates}`,
+  'per-seed drop fraction [95% CI]': formatInterval(s.syntheticDropFraction, 3),
+  [`expected reward at 36 / ${syn.searchEvaluations} evaluations`]: `${s.syntheticMeanCurve[Math.min(Math.ceil(36 / plan.batchSize), s.syntheticMeanCurve.length - 1)].toFixed(3)} / ${s.syntheticMeanCurve[s.syntheticMeanCurve.length - 1].toFixed(3)}`,
+  claim: s.claim,
+})), { name: 'ma2ml-ablation-monotonic-search-setting', caption: `(c2) monotonic improvement at batch ${plan.batchSize} x ${searchUpdates} updates (${syn.searchEvaluations} evaluations), ${syn.seeds.length} seeds, exact (wall ${mono2Wall.toFixed(1)} s)` });
+const mono2Figure = await showFigure(lineFigure(monoSearchRows.map(({ learner, s }, k) => ({ name: `${learner}, w = ${s.divergenceWeight}`, x: s.syntheticMeanCurve.map((_, i) => i * plan.batchSize), y: s.syntheticMeanCurve, color: PALETTE[k % PALETTE.length] })),
+  { title: `Exact expected synthetic reward, batch ${plan.batchSize} (mean over seeds)`, xTitle: 'evaluations', yTitle: 'expected reward', width: 760, height: 420 }), { name: 'ma2ml-monotonic-curves-search-setting' });
+""")
+md("""
+## (f) Credit quality on the synthetic reward
+
+Does the advantage a learner uses carry each agent's contribution? On the synthetic reward the true
+counterfactual advantage of agent i, `A_i(a) = R(a) - E_{a_i'~pi_i} R(a_i', a_-i)`, is exact. After
+every update we correlate (Pearson, over the batch's rows x agents) the advantage the update used with
+it, and compare with the plain shared reward of the same rows (what no-credit learners use; a constant
+baseline does not change a correlation). Batch `plan.batchSize`, `searchEvaluations` evaluations, the
+plan's synthetic seeds; the gated variant uses the counterfactual advantage only while the critic's
+held-out explained variance (an EMA over batches) is above 0, else the shared reward. **Caveat:** the
+synthetic reward is additive in the tokens plus cross-agent pair bonuses, exactly the feature class of
+the ridge critic, so the ridge rows here are a best case.
+""")
+code("""
+const cqStart = Date.now();
+const cqRows = creditQuality({ space: space, rewardSeed: syn.rewardSeed, seeds: syn.seeds, evaluations: syn.searchEvaluations, batchSize: plan.batchSize });
+const cqWall = (Date.now() - cqStart) / 1000;
+writeCsv(path.join(resultsDir(), 'credit-quality.csv'), cqRows.map((r) => ({ ...r })));
+const cqBounds = [...new Set([36, 200, syn.searchEvaluations].filter((b) => b <= syn.searchEvaluations))];
+const cqTable = showTable(creditQualitySummary(cqRows, cqBounds, bs).map((s) => ({
+  method: s.method, evaluations: `${s.from + 1}-${s.to}`,
+  'corr(used advantage, true) [95% CI]': formatInterval(s.used, 2),
+  'corr(shared reward, true)': formatInterval(s.shared, 2),
+  'corr(critic advantage, true)': Number.isFinite(s.critic.point) ? formatInterval(s.critic, 2) : '-',
+  'updates using counterfactual credit': s.counterfactualShare.toFixed(2),
+})), { name: 'ma2ml-credit-quality', caption: `(f) credit quality: ${syn.seeds.length} seeds x ${syn.searchEvaluations} evaluations (batch ${plan.batchSize}), synthetic reward seed ${syn.rewardSeed}; per-seed means of per-update correlations, 95% bootstrap CIs over seeds (wall ${cqWall.toFixed(1)} s)` });
 """)
 md("""
 ## (d) Joint vs single-module search
@@ -175,6 +263,10 @@ md("""
   failure of the code; the `full` preset (5 seeds, 36 evaluations per search) narrows them.
 * The exact synthetic check in (c) needs no large budget: it shows directly whether, and how often, the
   expected reward of the policy drops after an update, and how w changes that.
+* Rows marked *untestable at this budget* are not evidence against the paper: section (e) shows the
+  learners' state (policy still near uniform, or a critic that predicts fresh pipelines worse than a
+  constant), and section (f) shows on the synthetic reward how many evaluations a critic needs before
+  its advantage beats the shared reward.
 """)
 
 write("22-ma2ml-ablations.ipynb", "ma2ml-22")

@@ -16,7 +16,9 @@ import { runExperiment } from '../../../runtime/experiment';
 import { defineJobKind } from '../../../runtime/jobs';
 import type { ExperimentStore } from '../../../runtime/store';
 import { WorkerPoolExecutor } from '../../../runtime/worker-pool';
-import { METHOD_CONFIGS } from '../../strategies/learner';
+import { ISSUE12_SETTINGS, METHOD_CONFIGS } from '../../strategies/learner';
+
+export { ISSUE12_SETTINGS };
 import type { LearnerMethod } from '../../strategies/learner';
 import { gridConfigToTokens, gridHash, gridSizes, parseGrid } from '../../surrogate/grid';
 import type { LcbenchGrid } from '../../surrogate/grid';
@@ -27,8 +29,6 @@ import type { SurrogateTable } from '../../surrogate/table';
 import { parseSurrogatePlan } from './plan';
 import type { SurrogateMethod, SurrogatePlan } from './plan';
 
-/** The learner settings of issue 12 on top of `ma2ml` (method `ma2ml-i12`). */
-export const ISSUE12_SETTINGS: Readonly<Partial<SingleStepConfigInput>> = Object.freeze({ critic: 'ridge', offPolicyActor: 'expected', targetUpdate: 'per-batch', tau: 0.2, klLimit: 0.005, innerSteps: 16 });
 
 /** `SingleStepLearner` settings of a surrogate learner method. */
 export function surrogateLearnerConfig(method: string): Partial<SingleStepConfigInput> {
@@ -50,6 +50,8 @@ export interface SurrogateSearchConfig {
   evaluations: number;
   batchSize: number;
   noiseSd: number;
+  /** Learner settings on top of the method's (e.g. a swept or tuned `actorLr`); absent: the method's own. */
+  learner?: Partial<SingleStepConfigInput>;
 }
 
 /** Result of one surrogate search (plain JSON). */
@@ -226,12 +228,12 @@ export async function surrogateSearchJob(config: SurrogateSearchConfig, ctx: { s
     const e1 = Math.floor(E / 2);
     let fixed = start;
     if (e1 > 0) {
-      const bestA = runLearner(METHOD_CONFIGS.independent, [0], start, e1, expected, 'architecture');
+      const bestA = runLearner({ ...METHOD_CONFIGS.independent, ...(config.learner ?? {}) }, [0], start, e1, expected, 'architecture');
       fixed = [bestA[0], start[1]];
     }
-    runLearner(METHOD_CONFIGS.independent, [1], fixed, E - e1, expected, 'optimisation');
+    runLearner({ ...METHOD_CONFIGS.independent, ...(config.learner ?? {}) }, [1], fixed, E - e1, expected, 'optimisation');
   } else {
-    const cfg = surrogateLearnerConfig(config.method);
+    const cfg = { ...surrogateLearnerConfig(config.method), ...(config.learner ?? {}) };
     expected = cfg.policy === 'autoregressive' ? null : [];
     if (config.module !== null) {
       if (!config.fixedTokens) throw new Error('surrogateSearchJob: fixedTokens is required with module');
@@ -256,6 +258,8 @@ export interface SurrogateCell {
   module: number | null;
   seed: number;
   evaluations: number;
+  /** Learner settings on top of the method's (a tuned `actorLr` per budget); absent: the method's own. */
+  learner?: Partial<SingleStepConfigInput>;
 }
 
 /** A finished search with its cell. */
@@ -329,7 +333,10 @@ export async function runSurrogateSearches(
   const jobs = cells.map((c, i) => {
     if (!(c.evaluations >= 1)) throw new Error(`runSurrogateSearches: cells[${i}].evaluations must be >= 1`);
     const config: SurrogateSearchConfig = { task: c.task, grid: p.grid, epoch: p.epoch, method: c.method, module: c.module, fixedTokens: c.module === null ? null : fixedTokens, evaluations: c.evaluations, batchSize: p.batchSize, noiseSd: p.noiseSd };
-    return surrogateSearchKind.job(`${c.task}/${c.label}/e${c.evaluations}/b${p.batchSize}/n${p.noiseSd}/g${size}/s${c.seed}`, config, c.seed);
+    // Only present when set, so the cache keys of searches with the method's own settings are unchanged.
+    if (c.learner && Object.keys(c.learner).length > 0) config.learner = c.learner;
+    const tag = config.learner ? `/${Object.entries(config.learner).map(([k, v]) => `${k}=${v}`).join(',')}` : '';
+    return surrogateSearchKind.job(`${c.task}/${c.label}${tag}/e${c.evaluations}/b${p.batchSize}/n${p.noiseSd}/g${size}/s${c.seed}`, config, c.seed);
   });
   let results: SurrogateSearchResult[];
   let computed = jobs.length;

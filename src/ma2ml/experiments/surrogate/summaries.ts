@@ -5,7 +5,9 @@
  */
 import { hierarchicalMeanCI, pairedDifferenceCI, probabilityOfImprovement } from '../../../eval';
 import type { Interval, SampleEfficiencyCurve } from '../../../eval';
-import { writeFileAtomic } from '../../../io';
+import { writeCsv } from '../../../io';
+
+export { writeCsv };
 import { parseSurrogatePlan } from './plan';
 import type { SurrogatePlan } from './plan';
 import { moduleLabel } from './search';
@@ -397,22 +399,3 @@ export function diagnosticsUpdateRows(runs: readonly SurrogateRun[], filter: (r:
   return runs.filter(filter).flatMap((r) => r.result.diagnostics.map((d) => ({ label: r.cell.label, task: r.cell.task, seed: r.cell.seed, evaluationsInSearch: r.cell.evaluations, ...d })));
 }
 
-/**
- * Writes rows as CSV (union of the rows' columns, in first-seen order) atomically.
- *
- * @example
- * ```ts
- * writeCsv('results/23-ma2ml-surrogate/diagnostics.csv', diagnosticsSummaryRows(runs, plan));
- * ```
- */
-export function writeCsv(file: string, rows: readonly Record<string, string | number | boolean>[]): void {
-  const cols: string[] = [];
-  const seen = new Set<string>();
-  for (const r of rows) for (const k of Object.keys(r)) if (!seen.has(k)) (seen.add(k), cols.push(k));
-  const cell = (v: unknown): string => {
-    if (v === undefined || v === null) return '';
-    const s = String(v);
-    return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  writeFileAtomic(file, [cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\n') + '\n');
-}

@@ -1,0 +1,51 @@
+/**
+ * `npm run ma2ml-sweep [-- --workers 2]`: the per-budget actor learning-rate sweep of the MA2ML
+ * learners on the LCBench surrogate's validation tasks and seeds
+ * (src/ma2ml/experiments/surrogate/sweep.ts). Every search is cached in the experiment store (a
+ * re-run computes only what is missing); writes `results/ma2ml-lr-sweep/{sweep,chosen}.{csv,md}`
+ * and prints the chosen rate per method and budget.
+ */
+import * as path from 'path';
+import { Command } from 'commander';
+import { writeTable } from '../eval';
+import { formatInterval } from '../ma2ml/experiments/stats';
+import { LR_SWEEP_FACTORS, lrSweepCells, lrSweepPlan, runLrSweep } from '../ma2ml/experiments/surrogate/sweep';
+import { ExperimentStore, WorkerPoolExecutor } from '../runtime';
+
+async function main(argv: string[]): Promise<void> {
+  const opts = new Command()
+    .name('ma2ml-sweep')
+    .description('per-budget actor learning-rate sweep of the MA2ML learners, scored on validation tasks and seeds of the LCBench surrogate only')
+    .option('--workers <n>', 'worker threads', '2')
+    .option('--out <dir>', 'output folder', 'results/ma2ml-lr-sweep')
+    .showHelpAfterError()
+    .parse(argv)
+    .opts<{ workers: string; out: string }>();
+  const workers = Number(opts.workers);
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers: expected a positive integer, got ${opts.workers}`);
+  const plan = lrSweepPlan();
+  console.log(`${plan.description}; ${lrSweepCells(plan).length} searches (factors ${LR_SWEEP_FACTORS.join(', ')} of each method's default actor lr)`);
+  const executor = new WorkerPoolExecutor({ workers });
+  const store = ExperimentStore.open();
+  const started = Date.now();
+  try {
+    const { rows, computed } = await runLrSweep({ executor, store, plan });
+    const table = rows.map((r) => ({ method: r.method, budget: r.budget, 'actor lr': r.actorLr, factor: r.factor, 'normalised regret': formatInterval(r.regret), mean: r.regret.point, chosen: r.chosen ? 'yes' : '' }));
+    const chosen = table.filter((r) => r.chosen === 'yes').map(({ chosen: _c, ...r }) => r);
+    for (const [name, t] of [['sweep', table], ['chosen', chosen]] as const) {
+      const cols = Object.keys(t[0]);
+      writeTable(path.join(opts.out, `${name}.csv`), t, cols, { format: 'csv', digits: 4 });
+      const md = writeTable(path.join(opts.out, `${name}.md`), t, cols, { format: 'markdown', digits: 3 });
+      if (name === 'chosen') console.log(md);
+    }
+    console.log(`${computed} searches computed in ${((Date.now() - started) / 60000).toFixed(1)} min; tables in ${opts.out}/`);
+  } finally {
+    await executor.close();
+    store.close();
+  }
+}
+
+main(process.argv).catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
