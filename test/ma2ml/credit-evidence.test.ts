@@ -1,0 +1,162 @@
+import { strict as assert } from 'assert';
+import { tf } from '../../src/backend';
+import {
+  ablationRow,
+  creditQuality,
+  creditQualitySummary,
+  decodePipeline,
+  learnerEvidence,
+  pearson,
+  presetSpace,
+  syntheticCounterfactualAdvantages,
+  syntheticReward,
+  syntheticTokenReward,
+  untestableReason,
+  vocabSizes,
+} from '../../src/ma2ml';
+import type { SearchRun, SearchResult } from '../../src/ma2ml';
+import { LR_SWEEP_FACTORS, defaultActorLr, lrSweepCells, lrSweepPlan } from '../../src/ma2ml/experiments/surrogate/sweep';
+import { surrogatePlan, SURROGATE_LEARNER_METHODS } from '../../src/ma2ml/experiments/surrogate';
+import { Rng } from '../../src/random';
+
+describe('ma2ml: true counterfactual advantage of the synthetic reward', () => {
+  const space = presetSpace('quick');
+  const vocab = vocabSizes(space);
+
+  it('syntheticTokenReward equals syntheticReward of the decoded pipeline', () => {
+    const rng = new Rng(3);
+    for (let k = 0; k < 20; k++) {
+      const tokens = vocab.map((a) => a.map((v) => rng.int(v)));
+      assert.equal(syntheticTokenReward(space, 7, tokens), syntheticReward(space, decodePipeline(space, tokens), { seed: 7 }));
+    }
+  });
+
+  it('equals R(a) - E_{a_i ~ pi_i} R(a_i, a_-i) by enumeration (policies with two values per token)', () => {
+    const rng = new Rng(11);
+    // Each token puts its mass on two values (one of them the action's own sometimes), so agent i's
+    // alternatives can be enumerated: 2^tokens joint values.
+    const support = vocab.map((a) => a.map((v) => [rng.int(v), rng.int(v)]));
+    const probs = vocab.map((a, ai) =>
+      a.map((v, t) => {
+        const p = new Float32Array(v);
+        const w = rng.uniform(0.1, 0.9);
+        const [x, y] = support[ai][t];
+        p[x] += w;
+        p[y] += 1 - w;
+        return p;
+      }),
+    );
+    const actions = Array.from({ length: 5 }, () => vocab.map((a, ai) => a.map((_, t) => support[ai][t][rng.int(2)])));
+    const got = syntheticCounterfactualAdvantages(space, 7, probs, actions);
+    actions.forEach((x, b) => {
+      const r = syntheticTokenReward(space, 7, x);
+      for (let ai = 0; ai < vocab.length; ai++) {
+        const T = vocab[ai].length;
+        let expected = 0;
+        for (let mask = 0; mask < 1 << T; mask++) {
+          const own = vocab[ai].map((_, t) => support[ai][t][(mask >> t) & 1]);
+          const pr = own.reduce((acc, v, t) => acc * (support[ai][t][0] === support[ai][t][1] ? ((mask >> t) & 1 ? 0 : 1) * probs[ai][t][v] : probs[ai][t][v]), 1);
+          if (pr === 0) continue;
+          const alt = x.map((tok, j) => (j === ai ? own : tok));
+          expected += pr * syntheticTokenReward(space, 7, alt);
+        }
+        assert.ok(Math.abs(got[b * vocab.length + ai] - (r - expected)) < 1e-6, `row ${b} agent ${ai}: ${got[b * vocab.length + ai]} vs ${r - expected}`);
+      }
+    });
+  });
+
+  it('pearson matches a hand value and is NaN for a constant', () => {
+    assert.ok(Math.abs(pearson([1, 2, 3], [2, 4, 7]) - 0.9933992677987828) < 1e-12);
+    assert.ok(Number.isNaN(pearson([1, 1, 1], [1, 2, 3])));
+    assert.throws(() => pearson([1, 2], [1]), /lengths differ/);
+  });
+});
+
+describe('ma2ml: credit quality on the synthetic reward', function () {
+  this.timeout(120_000);
+
+  it('the ridge critic of the issue-12 settings carries more of each agent\'s contribution than the shared reward; shared credit uses the shared reward; no tensor leaks', () => {
+    const space = presetSpace('quick');
+    const before = tf.memory().numTensors;
+    const rows = creditQuality({ space, rewardSeed: 7, seeds: [0, 1], evaluations: 120, batchSize: 4, methods: { 'ma2ml-i12': { credit: 'counterfactual', offPolicy: true, divergenceWeight: 0.1, critic: 'ridge', offPolicyActor: 'expected', targetUpdate: 'per-batch', tau: 0.2, klLimit: 0.005, innerSteps: 16 }, independent: { credit: 'shared', offPolicy: false, divergenceWeight: 0 } } });
+    assert.equal(tf.memory().numTensors, before, 'learners are disposed');
+    assert.equal(rows.length, 2 * 2 * 30);
+    for (const r of rows) {
+      for (const k of ['usedCorrelation', 'sharedCorrelation'] as const) if (Number.isFinite(r[k])) assert.ok(r[k] >= -1 - 1e-9 && r[k] <= 1 + 1e-9);
+      if (r.method === 'independent') {
+        assert.equal(r.creditUsed, 'shared');
+        assert.ok(Number.isNaN(r.criticCorrelation));
+        if (Number.isFinite(r.usedCorrelation)) assert.equal(r.usedCorrelation, r.sharedCorrelation);
+      }
+    }
+    const s = creditQualitySummary(rows, [36, 120], { reps: 200 });
+    const late = s.find((x) => x.method === 'ma2ml-i12' && x.to === 120)!;
+    // Measured 0.85 vs 0.52 (3 seeds, 36-200 evaluations); the margin leaves room for 2 seeds.
+    assert.ok(late.used.point > late.shared.point + 0.15, `ridge credit ${late.used.point.toFixed(3)} vs shared ${late.shared.point.toFixed(3)}`);
+    assert.equal(late.counterfactualShare, 1);
+  });
+
+  it('rejects a joint agent and a batch of one', () => {
+    const space = presetSpace('smoke');
+    assert.throws(() => creditQuality({ space, rewardSeed: 7, seeds: [0], evaluations: 8, batchSize: 1 }), /batchSize/);
+    assert.throws(() => creditQuality({ space, rewardSeed: 7, seeds: [0], evaluations: 8, batchSize: 4, methods: { joint: { jointAgent: true, credit: 'shared' } } }), /joint agent/);
+  });
+});
+
+describe('ma2ml: learner evidence and the untestable guard', () => {
+  const space = presetSpace('smoke');
+  const pipeline = decodePipeline(space, vocabSizes(space).map((a) => a.map(() => 0)));
+  const run = (label: string, seed: number, reward: number, entropy: number[], ev: number[]): SearchRun => {
+    const diagnostics = entropy.map((e, k) => ({ update: k, evaluations: 4 * (k + 1), 'entropyFraction.mean': e, criticEvHeldOut: ev[k], 'klTarget.mean': 0.1 }));
+    const result: SearchResult = { method: 'ma2ml', seed, evaluations: 4 * entropy.length, log: [], best: { evaluation: 1, reward, pipeline, tokens: [] }, distinct: 1, cached: 0, computed: 1, masked: 0, diagnostics, wallSeconds: 0 };
+    return { cell: { method: 'ma2ml', flops: { budget: 1e5, rule: 'hard-mask' }, seed }, label, result };
+  };
+  const moved = [0.99, 0.9, 0.8];
+  const still = [0.999, 0.99, 0.98];
+
+  it('summarises moved share, final entropy and the held-out EV of the last updates', () => {
+    const runs = [run('a', 0, 0.5, moved, [NaN, -0.5, 0.2]), run('a', 1, 0.6, still, [0.1, 0.3, 0.5])];
+    const e = learnerEvidence(runs, 'a', 1e5);
+    assert.equal(e.runs, 2);
+    assert.equal(e.moved, 0.5);
+    assert.ok(Math.abs(e.finalEntropyFraction - 0.89) < 1e-12);
+    // run 0: mean(-0.5, 0.2) (NaN skipped) = -0.15; run 1: 0.3 -> mean 0.075
+    assert.ok(Math.abs(e.criticHeldOutEv - 0.075) < 1e-12);
+  });
+
+  it('a row is untestable when a learner did not move or the critic is worse than a constant, and decided otherwise', () => {
+    const good = [run('cf', 0, 0.7, moved, [0.2, 0.3, 0.4]), run('cf', 1, 0.72, moved, [0.2, 0.3, 0.4]), run('cf', 2, 0.71, moved, [0.2, 0.3, 0.4])];
+    const badCritic = good.map((r) => ({ ...r, label: 'bad', result: { ...r.result, diagnostics: r.result.diagnostics.map((d) => ({ ...d, criticEvHeldOut: -0.7 })) } }));
+    const shared = [run('sh', 0, 0.5, moved, [NaN, NaN, NaN]), run('sh', 1, 0.52, moved, [NaN, NaN, NaN]), run('sh', 2, 0.51, moved, [NaN, NaN, NaN])];
+    const frozen = [run('fz', 0, 0.5, still, [NaN, NaN, NaN]), run('fz', 1, 0.5, still, [NaN, NaN, NaN]), run('fz', 2, 0.5, still, [NaN, NaN, NaN])];
+    const all = [...good, ...badCritic, ...shared, ...frozen];
+    assert.equal(untestableReason(all, { a: 'cf', b: 'sh', budget: 1e5, critic: 'cf' }), null);
+    assert.match(untestableReason(all, { a: 'bad', b: 'sh', budget: 1e5, critic: 'bad' }) ?? '', /critic of bad predicts fresh pipelines worse than a constant \(held-out EV -0\.70/);
+    assert.match(untestableReason(all, { a: 'cf', b: 'fz', budget: 1e5 }) ?? '', /fz did not move its policy in 3 of 3 runs/);
+    const value = (r: SearchRun) => r.result.best.reward;
+    const decided = ablationRow(all, { ablation: 'x', a: 'cf', b: 'sh', budget: 1e5, metric: 'best', value, guard: { critic: 'cf' }, reps: 200 });
+    assert.match(decided.claim, /^holds here/);
+    const guarded = ablationRow(all, { ablation: 'x', a: 'bad', b: 'sh', budget: 1e5, metric: 'best', value, guard: { critic: 'bad' }, reps: 200 });
+    assert.match(guarded.claim, /^untestable at this budget: the critic of bad/);
+    const unguarded = ablationRow(all, { ablation: 'x', a: 'bad', b: 'sh', budget: 1e5, metric: 'best', value, reps: 200 });
+    assert.match(unguarded.claim, /^holds here/);
+  });
+});
+
+describe('ma2ml: learning-rate sweep plan', () => {
+  it('tunes on validation tasks and seeds disjoint from notebook 23, with equal effort per method', () => {
+    const sweep = lrSweepPlan();
+    for (const preset of ['quick', 'full'] as const) {
+      const test = surrogatePlan(preset);
+      assert.deepEqual(sweep.tasks.filter((t) => test.tasks.includes(t)), [], `tasks disjoint from ${preset}`);
+      assert.deepEqual(sweep.seeds.filter((s) => test.seeds.includes(s)), [], `seeds disjoint from ${preset}`);
+    }
+    const cells = lrSweepCells(sweep);
+    assert.equal(cells.length, SURROGATE_LEARNER_METHODS.length * LR_SWEEP_FACTORS.length * sweep.tasks.length * sweep.seeds.length);
+    for (const m of SURROGATE_LEARNER_METHODS) {
+      const lrs = [...new Set(cells.filter((c) => c.method === m).map((c) => c.learner?.actorLr))].sort((a, b) => (a as number) - (b as number));
+      assert.deepEqual(lrs, LR_SWEEP_FACTORS.map((f) => f * defaultActorLr(m)), m);
+    }
+    assert.ok(cells.every((c) => c.evaluations === 1000));
+  });
+});
