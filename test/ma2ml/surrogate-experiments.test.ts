@@ -158,21 +158,26 @@ describe('ma2ml surrogate experiments (notebook 23)', function () {
       assert.equal(claimVerdict({ diff: { point: 0.1, lo: 0.01, hi: 0.2 }, higherIsBetter: false, moved: true }), 'contradicted');
       assert.equal(claimVerdict({ diff: { point: 0.1, lo: -0.01, hi: 0.2 }, higherIsBetter: false, moved: true }), 'not shown');
       assert.equal(claimVerdict({ diff: { point: -0.1, lo: -0.2, hi: -0.01 }, higherIsBetter: false, moved: false }), 'untestable');
+      assert.equal(claimVerdict({ diff: { point: -0.1, lo: -0.2, hi: -0.01 }, higherIsBetter: false, moved: true, criticOk: false }), 'untestable');
+      assert.equal(claimVerdict({ diff: { point: -0.1, lo: -0.2, hi: -0.01 }, higherIsBetter: false, moved: true, criticOk: true }), 'holds');
     });
 
     it('constructed runs: learners whose entropy stayed above 0.95 of uniform make the claim untestable', () => {
       const plan = parseSurrogatePlan({ ...surrogatePlan('smoke'), tasks: ['3945', '7593'], seeds: [0, 1, 2], budgets: [8], batchSize: 4, methods: ['ma2ml', 'ma2ml-no-credit'] });
-      const mk = (label: 'ma2ml' | 'ma2ml-no-credit', task: string, seed: number, good: boolean, entropy: number): SurrogateRun => {
+      const mk = (label: 'ma2ml' | 'ma2ml-no-credit', task: string, seed: number, good: boolean, entropy: number, ev: number): SurrogateRun => {
         const values = good ? [0.5, 0.9, 0.9, 0.95, 0.95, 0.95, 0.99, 1] : [0.5, 0.5, 0.6, 0.6, 0.6, 0.6, 0.6, 0.7 + 0.01 * seed];
         const result: SurrogateSearchResult = {
           task, method: label, module: null, evaluations: 8, best: 1, median: 0.5, values, rewards: values, expected: [0.6, 0.7, 0.8], wallSeconds: 0,
-          diagnostics: [4, 8].map((e) => ({ evaluations: e, 'entropyFraction.mean': entropy })),
+          diagnostics: [4, 8].map((e) => ({ evaluations: e, 'entropyFraction.mean': entropy, criticEvHeldOut: ev })),
         };
         return { cell: { task, label, method: label, module: null, seed, evaluations: 8 }, result };
       };
-      const build = (entropy: number) => plan.tasks.flatMap((t) => plan.seeds.flatMap((s) => [mk('ma2ml', t, s, true, entropy), mk('ma2ml-no-credit', t, s, false, entropy)]));
-      const moved = claimRows(build(0.5), plan).find((r) => r.b === 'ma2ml-no-credit') as { verdict: string };
+      const build = (entropy: number, ev = 0.4) => plan.tasks.flatMap((t) => plan.seeds.flatMap((s) => [mk('ma2ml', t, s, true, entropy, ev), mk('ma2ml-no-credit', t, s, false, entropy, NaN)]));
+      const moved = claimRows(build(0.5), plan).find((r) => r.b === 'ma2ml-no-credit') as { verdict: string; criticEv: number };
       assert.equal(moved.verdict, 'holds');
+      assert.ok(Math.abs(moved.criticEv - 0.4) < 1e-12);
+      // The same difference with a critic worse than a constant on fresh evaluations: credit is noise here.
+      assert.equal((claimRows(build(0.5, -0.5), plan).find((r) => r.b === 'ma2ml-no-credit') as { verdict: string }).verdict, 'untestable');
       const still = build(0.99);
       assert.equal(learnerMoved(still, plan, 'ma2ml', 8), false);
       assert.equal((claimRows(still, plan).find((r) => r.b === 'ma2ml-no-credit') as { verdict: string }).verdict, 'untestable');

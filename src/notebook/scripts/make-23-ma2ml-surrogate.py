@@ -141,7 +141,9 @@ the noiseless table dropped: the monotonic-improvement claim, computed exactly f
 policies from the per-agent token probabilities). Verdict: **holds** when the 95% CI of A − B
 (paired by task, two-level bootstrap) is below 0, **contradicted** when above, **not shown** when it
 includes 0, **untestable** when A's or B's learner did not move within the budget (entropy above 0.95
-of uniform in most runs).
+of uniform in most runs) or, for the credit-assignment rows, when A's critic predicts fresh evaluations
+no better than a constant (mean held-out explained variance of its last 3 updates within the budget at
+most 0, column "A critic held-out EV"): the comparison would then test noise, not credit.
 """)
 code("""
 const cRows = claimRows(runs, plan);

@@ -27,6 +27,7 @@ export {
   budgetRows,
   claimRows,
   claimVerdict,
+  criticHeldOutEv,
   curveSteps,
   diagnosticsSummaryRows,
   diagnosticsUpdateRows,

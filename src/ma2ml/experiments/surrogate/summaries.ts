@@ -224,7 +224,8 @@ export type ClaimVerdict = 'holds' | 'not shown' | 'contradicted' | 'untestable'
 
 /**
  * Verdict from the CI of the difference `A - B` of a metric: `untestable` when a learner involved did
- * not move (`moved` false), else `holds` when the CI lies on A's better side of 0, `contradicted` on
+ * not move (`moved` false) or, for a credit claim, A's critic predicts fresh evaluations no better
+ * than a constant (`criticOk` false), else `holds` when the CI lies on A's better side of 0, `contradicted` on
  * the other side, `not shown` when it includes 0.
  *
  * @example
@@ -232,10 +233,10 @@ export type ClaimVerdict = 'holds' | 'not shown' | 'contradicted' | 'untestable'
  * claimVerdict({ diff: { point: -0.1, lo: -0.2, hi: -0.05 }, higherIsBetter: false, moved: true }); // 'holds'
  * ```
  */
-export function claimVerdict(args: { diff: Interval; higherIsBetter: boolean; moved: boolean }): ClaimVerdict {
+export function claimVerdict(args: { diff: Interval; higherIsBetter: boolean; moved: boolean; criticOk?: boolean }): ClaimVerdict {
   const { diff } = args;
   for (const k of ['point', 'lo', 'hi'] as const) if (!Number.isFinite(diff[k])) throw new Error(`claimVerdict: diff.${k} must be finite, got ${diff[k]}`);
-  if (!args.moved) return 'untestable';
+  if (!args.moved || args.criticOk === false) return 'untestable';
   const better = args.higherIsBetter ? diff.lo > 0 : diff.hi < 0;
   const worse = args.higherIsBetter ? diff.hi < 0 : diff.lo > 0;
   return better ? 'holds' : worse ? 'contradicted' : 'not shown';
@@ -256,6 +257,28 @@ export function learnerMoved(runs: readonly SurrogateRun[], plan: SurrogatePlan,
   return ef.filter((x) => x <= NOT_MOVED_ENTROPY_FRACTION).length >= ef.length / 2;
 }
 
+/**
+ * Mean over a label's runs of the critic's held-out explained variance over its last 3 updates
+ * within `budget` (NaN for labels without a critic).
+ *
+ * @example
+ * ```ts
+ * criticHeldOutEv(runs, plan, 'ma2ml', 200) > 0; // the critic predicts fresh pipelines better than a constant
+ * ```
+ */
+export function criticHeldOutEv(runs: readonly SurrogateRun[], plan: SurrogatePlan, label: string, budget: number): number {
+  const per = scoreMatrix(runs, plan, label, budget, (r, b) => {
+    const ev = diagnosticsWithin(r, b)
+      .slice(-3)
+      .map((d) => Number(d.criticEvHeldOut))
+      .filter(Number.isFinite);
+    return ev.length ? ev.reduce((x, y) => x + y, 0) / ev.length : NaN;
+  })
+    .flat()
+    .filter(Number.isFinite);
+  return per.length ? per.reduce((x, y) => x + y, 0) / per.length : NaN;
+}
+
 /** One claim row. */
 export interface ClaimRow {
   claim: string;
@@ -269,11 +292,13 @@ export interface ClaimRow {
   difference: Interval;
   /** P(A better than B), tasks as strata. */
   pABetter: Interval;
+  /** Credit claims: A's critic held-out explained variance at this budget ({@link criticHeldOutEv}); null otherwise. */
+  criticEv: number | null;
   verdict: ClaimVerdict;
 }
 
 /** The paper's claims as (claim, A, B, metric) tuples; rows whose labels were not run are skipped. */
-export function surrogateClaims(plan: SurrogatePlan): { claim: string; a: string; b: string; metric: 'regret' | 'drops' }[] {
+export function surrogateClaims(plan: SurrogatePlan): { claim: string; a: string; b: string; metric: 'regret' | 'drops'; critic?: boolean }[] {
   const p = parseSurrogatePlan(plan);
   const mod = p.moduleOnly;
   const modules = mod ? p.grid.agents.map((a) => moduleLabel(mod.method, a.name)) : [];
@@ -281,8 +306,8 @@ export function surrogateClaims(plan: SurrogatePlan): { claim: string; a: string
   return [
     ...modules.map((m) => ({ claim: 'joint search beats single-module search', a: jointMethod, b: m, metric: 'regret' as const })),
     { claim: 'multi-agent beats one agent over the joint space', a: 'ma2ml', b: 'single-agent', metric: 'regret' },
-    { claim: 'credit assignment helps (off-policy)', a: 'ma2ml', b: 'ma2ml-no-credit', metric: 'regret' },
-    { claim: 'credit assignment helps (on-policy)', a: 'ma2ml-lite', b: 'independent', metric: 'regret' },
+    { claim: 'credit assignment helps (off-policy)', a: 'ma2ml', b: 'ma2ml-no-credit', metric: 'regret', critic: true },
+    { claim: 'credit assignment helps (on-policy)', a: 'ma2ml-lite', b: 'independent', metric: 'regret', critic: true },
     { claim: 'off-policy beats on-policy', a: 'ma2ml', b: 'ma2ml-lite', metric: 'regret' },
     { claim: 'off-policy beats on-policy (issue-12 settings)', a: 'ma2ml-i12', b: 'ma2ml-lite', metric: 'regret' },
     { claim: 'MA2ML beats random search', a: 'ma2ml', b: 'random', metric: 'regret' },
@@ -316,6 +341,7 @@ export function claimRows(runs: readonly SurrogateRun[], plan: SurrogatePlan): C
       if (xa.flat().some((v) => !Number.isFinite(v)) || xb.flat().some((v) => !Number.isFinite(v))) continue;
       const difference = pairedDifferenceCI(xa, xb, p.bootstrap);
       const moved = learnerMoved(runs, p, c.a, b) && learnerMoved(runs, p, c.b, b);
+      const criticEv = c.critic ? criticHeldOutEv(runs, p, c.a, b) : null;
       rows.push({
         claim: c.claim,
         a: c.a,
@@ -326,7 +352,8 @@ export function claimRows(runs: readonly SurrogateRun[], plan: SurrogatePlan): C
         bMean: hierarchicalMeanCI(xb, p.bootstrap),
         difference,
         pABetter: probabilityOfImprovement(neg(xa), neg(xb), p.bootstrap),
-        verdict: claimVerdict({ diff: difference, higherIsBetter: false, moved }),
+        criticEv,
+        verdict: claimVerdict({ diff: difference, higherIsBetter: false, moved, criticOk: criticEv === null ? undefined : criticEv > 0 }),
       });
     }
   }
@@ -360,6 +387,7 @@ export function formatClaimRows(rows: readonly ClaimRow[]): Record<string, strin
     'B mean [95% CI]': fmt(r.bMean),
     'A - B [95% CI]': fmt(r.difference),
     'P(A better) [95% CI]': fmt(r.pABetter, 2),
+    'A critic held-out EV': r.criticEv === null ? '-' : r.criticEv.toFixed(2),
     verdict: r.verdict,
   }));
 }
