@@ -18,12 +18,15 @@ async function main(argv: string[]): Promise<void> {
     .description('per-budget actor learning-rate sweep of the MA2ML learners, scored on validation tasks and seeds of the LCBench surrogate only')
     .option('--workers <n>', 'worker threads', '2')
     .option('--out <dir>', 'output folder', 'results/ma2ml-lr-sweep')
+    .option('--budgets <list>', 'comma-separated evaluation budgets (runs go to the largest; smaller ones are its prefixes)', '36,200,1000')
     .showHelpAfterError()
     .parse(argv)
-    .opts<{ workers: string; out: string }>();
+    .opts<{ workers: string; out: string; budgets: string }>();
+  const budgets = opts.budgets.split(',').map((b) => Number(b.trim()));
+  if (budgets.some((b) => !Number.isInteger(b) || b < 1)) throw new Error(`--budgets: expected comma-separated positive integers, got ${opts.budgets}`);
   const workers = Number(opts.workers);
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers: expected a positive integer, got ${opts.workers}`);
-  const plan = lrSweepPlan();
+  const plan = lrSweepPlan(budgets);
   console.log(`${plan.description}; ${lrSweepCells(plan).length} searches (factors ${LR_SWEEP_FACTORS.join(', ')} of each method's default actor lr)`);
   const executor = new WorkerPoolExecutor({ workers });
   const store = ExperimentStore.open();

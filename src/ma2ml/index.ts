@@ -93,6 +93,8 @@ export {
   expandOwn,
   isSearchMethod,
   ISSUE12_SETTINGS,
+  TUNED_ACTOR_LR,
+  tunedActorLr,
   learnerStrategy,
   randomStrategy,
   registerStrategy,

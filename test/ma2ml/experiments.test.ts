@@ -61,7 +61,7 @@ function fakeRun(label: string, seed: number, curve: number[], budget = 1): Sear
 }
 
 describe('ma2ml/experiments: plans', () => {
-  it('every preset gives a valid plan: all 7 methods, equal budgets, two FLOPs budgets, enough seeds', () => {
+  it('every preset gives a valid plan: all 8 methods, equal budgets, two FLOPs budgets, enough seeds', () => {
     for (const preset of ['smoke', 'quick', 'full'] as const) {
       const plan = ma2mlPlan(preset);
       assert.deepEqual(plan.methods, [...SEARCH_METHODS]);
@@ -69,7 +69,7 @@ describe('ma2ml/experiments: plans', () => {
       assert.ok(plan.ablations.divergenceWeights.includes(0));
       assert.deepEqual(plan.flops.map((f) => f.rule), ['hard-mask', 'hard-mask']);
       const cells = mainCells(plan);
-      assert.equal(cells.length, 7 * 2 * plan.seeds.length);
+      assert.equal(cells.length, 8 * 2 * plan.seeds.length);
       // every (method, budget) has every seed
       for (const m of SEARCH_METHODS) for (const f of plan.flops) assert.deepEqual(cells.filter((c) => c.method === m && c.flops.budget === f.budget && c.flops.rule === f.rule).map((c) => c.seed), plan.seeds);
       const ab = ablationCells(plan);
@@ -98,11 +98,14 @@ describe('ma2ml/experiments: plans', () => {
     const plan = ma2mlPlan('quick');
     const c = planCost(plan, { secondsPerEvaluation: 2, secondsPerRetrain: 10, secondsPerSyntheticUpdate: 0.5, speedup: 2 });
     const s = plan.seeds.length;
-    assert.equal(c.searchEvaluations21, 7 * 2 * s * plan.evaluations);
+    assert.equal(c.searchEvaluations21, 8 * 2 * s * plan.evaluations);
     assert.equal(c.extraEvaluations22, (2 + 3) * s * plan.evaluations); // w = 0 and 1 are new; aug, nas, hpo only
-    assert.equal(c.retrains, 7 * 2 * s);
+    assert.equal(c.retrains, 8 * 2 * s);
     assert.equal(c.noiseEvaluations, plan.noise.pipelines * plan.noise.seeds.length);
-    assert.equal(c.syntheticUpdates, 3 * plan.ablations.synthetic.seeds.length * plan.ablations.synthetic.updates);
+    const syn = plan.ablations.synthetic;
+    const searchUpdates = Math.ceil(syn.searchEvaluations / plan.batchSize);
+    // monotonic check for 3 weights at its own setting and at the searches' batch size, the replay learner, 5 credit-quality learners
+    assert.equal(c.syntheticUpdates, syn.seeds.length * (3 * (syn.updates + searchUpdates) + searchUpdates + 5 * searchUpdates));
     assert.equal(c.totalSeconds, ((c.searchEvaluations21 + c.extraEvaluations22 + c.noiseEvaluations) * 2 + c.retrains * 10) / 2 + c.syntheticUpdates * 0.5);
     // the presets' upper bounds at the measured costs stay inside their wall-time targets
     assert.ok(planCost(plan, MEASURED_COSTS.quick).totalSeconds < 30 * 60);

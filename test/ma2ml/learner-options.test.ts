@@ -88,8 +88,8 @@ describe('ma2ml: new off-policy settings vs the old ones on the synthetic reward
   const EVALUATIONS = 400;
   const BATCH = 8;
   /** Exact expected gradient over each agent's tokens with the ridge critic, target moved per batch, KL limit per batch. */
-  const NEW: Partial<SingleStepConfigInput> = { ...METHOD_CONFIGS.ma2ml, critic: 'ridge', offPolicyActor: 'expected', targetUpdate: 'per-batch', tau: 0.2, klLimit: 0.005, innerSteps: 16 };
-  const OLD: Partial<SingleStepConfigInput> = { ...METHOD_CONFIGS.ma2ml };
+  const NEW: Partial<SingleStepConfigInput> = { ...METHOD_CONFIGS.ma2ml };
+  const OLD: Partial<SingleStepConfigInput> = { ...METHOD_CONFIGS['ma2ml-replay'] };
   /** Entropy floor (fraction of uniform, every agent, every update). */
   const FLOOR = 0.05;
 

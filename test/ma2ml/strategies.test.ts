@@ -45,7 +45,7 @@ function assertInSpace(s: SearchSpace, proposals: JointAction[]): void {
 
 describe('ma2ml/strategies: registry', () => {
   it('maps every built-in method to a strategy, in the spec order', () => {
-    assert.deepEqual([...SEARCH_METHODS], ['ma2ml', 'ma2ml-lite', 'ma2ml-no-credit', 'independent', 'single-agent', 'sequential', 'random']);
+    assert.deepEqual([...SEARCH_METHODS], ['ma2ml', 'ma2ml-replay', 'ma2ml-lite', 'ma2ml-no-credit', 'independent', 'single-agent', 'sequential', 'random']);
     assert.deepEqual(Object.keys(METHOD_CONFIGS), SEARCH_METHODS.filter((m) => m !== 'sequential' && m !== 'random'));
     const n0 = tf.memory().numTensors;
     for (const m of SEARCH_METHODS) {

@@ -61,7 +61,7 @@ export function mainCells(plan: Ma2mlPlan): SearchCell[] {
 
 /**
  * The searches of notebook 22 (all at the ablation budget; those equal to notebook 21's runs are
- * served from the store): credit and off-policy (ma2ml, ma2ml-no-credit, ma2ml-lite, independent),
+ * served from the store): credit and off-policy (ma2ml, ma2ml-replay, ma2ml-no-credit, ma2ml-lite, independent),
  * the divergence weights (ma2ml with each w), single-module ma2ml (aug, nas, hpo) and sequential.
  *
  * @example
@@ -74,7 +74,7 @@ export function ablationCells(plan: Ma2mlPlan): SearchCell[] {
   const f = p.flops[p.ablations.budgetIndex];
   const cells: SearchCell[] = [];
   for (const seed of p.seeds) {
-    for (const method of ['ma2ml', 'ma2ml-no-credit', 'ma2ml-lite', 'independent', 'sequential'] as SearchMethod[]) cells.push({ method, flops: { ...f }, seed });
+    for (const method of ['ma2ml', 'ma2ml-replay', 'ma2ml-no-credit', 'ma2ml-lite', 'independent', 'sequential'] as SearchMethod[]) cells.push({ method, flops: { ...f }, seed });
     for (const w of p.ablations.divergenceWeights) cells.push({ method: 'ma2ml', flops: { ...f }, seed, divergenceWeight: w });
     for (const a of AGENTS) cells.push({ method: 'ma2ml', flops: { ...f }, seed, modules: [a] });
   }

@@ -13,13 +13,18 @@ import type { JointAction, SingleStepConfigInput } from '../../marl/singlestep';
 import { learnerAgents } from '../pipeline';
 import { syntheticCounterfactualAdvantages, syntheticTokenReward } from '../search';
 import type { SearchSpace } from '../spaces';
-import { ISSUE12_SETTINGS, METHOD_CONFIGS } from '../strategies/learner';
+import { METHOD_CONFIGS } from '../strategies/learner';
 
-/** The credit configurations compared by default (the held-out EV gate threshold is 0: "better than a constant"). */
+/**
+ * The credit configurations compared by default: `ma2ml` (ridge critic), the same gated on the
+ * critic's held-out explained variance (threshold 0: "better than a constant"), the replay learner's
+ * MLP critic (`ma2ml-replay`), on-policy counterfactual credit (`ma2ml-lite`) and the shared reward
+ * (`independent`).
+ */
 export const CREDIT_QUALITY_METHODS: Readonly<Record<string, Partial<SingleStepConfigInput>>> = Object.freeze({
   ma2ml: METHOD_CONFIGS.ma2ml,
-  'ma2ml-i12': { ...METHOD_CONFIGS.ma2ml, ...ISSUE12_SETTINGS },
-  'ma2ml-i12 gated': { ...METHOD_CONFIGS.ma2ml, ...ISSUE12_SETTINGS, creditGate: { minHeldOutEv: 0 } },
+  'ma2ml gated': { ...METHOD_CONFIGS.ma2ml, creditGate: { minHeldOutEv: 0 } },
+  'ma2ml-replay': METHOD_CONFIGS['ma2ml-replay'],
   'ma2ml-lite': METHOD_CONFIGS['ma2ml-lite'],
   independent: METHOD_CONFIGS.independent,
 });

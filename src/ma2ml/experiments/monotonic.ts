@@ -32,8 +32,8 @@ export interface MonotonicTrace {
  * Monotonic-improvement check on the synthetic reward: `ma2ml` (off-policy, counterfactual credit)
  * with each divergence weight w of the plan, for each synthetic seed, `updates` learner updates of
  * `batchSize` evaluations (the plan's `ablations.synthetic` unless `options` override them, e.g. the
- * searches' own batch of 4 for 400 evaluations; `options.learner` adds learner settings such as
- * `ISSUE12_SETTINGS`); after each update the policy's EXACT expected reward
+ * searches' own batch of 4 for 400 evaluations; `options.method: 'ma2ml-replay'` checks the replay
+ * learner instead, `options.learner` adds learner settings); after each update the policy's EXACT expected reward
  * ({@link syntheticExpectedReward}) is recorded, so a drop is a real drop, not sampling noise.
  * Runs inline (cheap).
  *
@@ -46,7 +46,7 @@ export interface MonotonicTrace {
 export async function monotonicSynthetic(
   plan: Ma2mlPlan,
   space: SearchSpace,
-  options: { batchSize?: number; updates?: number; learner?: Partial<SingleStepConfigInput>; divergenceWeights?: readonly number[] } = {},
+  options: { batchSize?: number; updates?: number; method?: 'ma2ml' | 'ma2ml-replay'; learner?: Partial<SingleStepConfigInput>; divergenceWeights?: readonly number[] } = {},
 ): Promise<MonotonicTrace[]> {
   const p = parsePlan(plan);
   const s = p.ablations.synthetic;
@@ -60,7 +60,7 @@ export async function monotonicSynthetic(
     for (const seed of s.seeds) {
       const expected = [j0];
       await runSearch({
-        method: 'ma2ml',
+        method: options.method ?? 'ma2ml',
         space,
         evaluations: updates * batchSize,
         batchSize,

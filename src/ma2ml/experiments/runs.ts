@@ -14,6 +14,7 @@ import type { PipelineEvaluation, RetrainResult } from '../evaluate';
 import { describePipeline, pipelineKey } from '../pipeline';
 import { parseFlopsConstraint } from '../flops';
 import { SEARCH_METHODS, runSearch } from '../search';
+import { tunedActorLr } from '../strategies/learner';
 import type { Pipeline, SearchSpace } from '../spaces';
 import { cellLabel } from './cells';
 import type { SearchCell, SearchRun } from './cells';
@@ -33,7 +34,8 @@ export interface RunSearchesOptions {
 
 /**
  * Runs a set of searches one after another, each through `runSearch` with the plan's evaluator
- * ({@link planEvaluator}), hard budget masked at sampling at the cell's constraint, the plan's evaluation
+ * ({@link planEvaluator}), the method's actor learning rate tuned for the plan's evaluation budget
+ * (`tunedActorLr`; the method's default below the smallest swept budget), hard budget masked at sampling at the cell's constraint, the plan's evaluation
  * count and batch size, the shared `executor` (each batch evaluated in parallel) and `store` (every
  * evaluation cached under experiment `ma2ml-evaluations`, shared by all methods and seeds, so a
  * re-run replays instantly and an interrupted run resumes).
@@ -56,6 +58,9 @@ export async function runSearches(plan: Ma2mlPlan, cells: readonly SearchCell[],
     const loose = p.flops[1].budget;
     if (flops.rule !== 'hard-mask') throw new Error(`runSearches: cells[${i}].flops.rule '${flops.rule}' must be 'hard-mask' (the searches share the plan's evaluator at the loose budget)`);
     if (flops.budget > loose) throw new Error(`runSearches: cells[${i}].flops.budget ${flops.budget} must be in (0, ${loose}] (the evaluator's loose budget)`);
+    // The actor learning rate tuned for this budget (TUNED_ACTOR_LR; sequential runs independent's learner).
+    const lr = tunedActorLr(cell.method === 'sequential' ? 'independent' : cell.method, p.evaluations);
+    const learner = { ...(lr === undefined ? {} : { actorLr: lr }), ...(cell.divergenceWeight !== undefined ? { divergenceWeight: cell.divergenceWeight } : {}) };
     const result = await runSearch({
       method: cell.method,
       space,
@@ -66,7 +71,7 @@ export async function runSearches(plan: Ma2mlPlan, cells: readonly SearchCell[],
       evaluator,
       executor: options.executor,
       store: options.store,
-      learner: cell.divergenceWeight !== undefined ? { divergenceWeight: cell.divergenceWeight } : undefined,
+      learner: Object.keys(learner).length > 0 ? learner : undefined,
       modules: cell.modules,
       fixedPipeline: cell.modules ? defaultPipeline(space, flops.budget) : undefined,
     });

@@ -7,7 +7,7 @@ import { randomStrategy } from './random';
 import { sequentialStrategy } from './sequential';
 import type { SearchStrategy, StrategyContext, StrategyFactory } from './strategy';
 
-export { ISSUE12_SETTINGS, METHOD_CONFIGS, learnerStrategy } from './learner';
+export { ISSUE12_SETTINGS, METHOD_CONFIGS, TUNED_ACTOR_LR, learnerStrategy, tunedActorLr } from './learner';
 export type { LearnerMethod } from './learner';
 export { randomStrategy } from './random';
 export { sequentialStrategy } from './sequential';
@@ -19,6 +19,7 @@ export type { SearchStrategy, StrategyContext, StrategyDiagnostics, StrategyFact
 // A new method is one file in this folder plus one line here.
 const BUILTIN = {
   ma2ml: learnerStrategy('ma2ml'),
+  'ma2ml-replay': learnerStrategy('ma2ml-replay'),
   'ma2ml-lite': learnerStrategy('ma2ml-lite'),
   'ma2ml-no-credit': learnerStrategy('ma2ml-no-credit'),
   independent: learnerStrategy('independent'),
@@ -31,7 +32,8 @@ const BUILTIN = {
 export type SearchMethod = keyof typeof BUILTIN;
 
 /**
- * The built-in search methods of the spec, in order: the five learner configurations
+ * The built-in search methods of the spec, in order: the six learner configurations (`ma2ml` and
+ * the replay learner it replaced, `ma2ml-replay`, among them)
  * (`METHOD_CONFIGS`), `sequential` and `random`.
  *
  * @example

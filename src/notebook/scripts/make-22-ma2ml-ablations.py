@@ -12,7 +12,9 @@ The paper's ablations (spec experiments 3-6), each reduced to a comparison with 
 one sentence saying whether the paper's claim holds **here**:
 
 * **(a) credit assignment**: `ma2ml` vs `ma2ml-no-credit` (off-policy, with and without the
-  counterfactual advantage) and `ma2ml-lite` vs `independent` (on-policy, with and without it);
+  counterfactual advantage; today's `ma2ml` also has a different actor update, see (c2)),
+  `ma2ml-replay` vs `ma2ml-no-credit` (the replay learner `ma2ml` was before issue 12: only the credit
+  differs) and `ma2ml-lite` vs `independent` (on-policy, with and without it);
 * **(b) off- vs on-policy sample efficiency**: `ma2ml` vs `ma2ml-lite`: evaluations needed to reach a
   reward threshold, and the area under the best-so-far curve;
 * **(c) monotonic improvement**: the expected reward of the policy after every update, for several
@@ -34,7 +36,7 @@ import {
   ma2mlPlan, planSpace, planExecutor, ablationCells, runSearches, selectRuns, ablationRow, medianFinalBest,
   evaluationsToThreshold, areaUnderCurve, monotonicSynthetic, monotonicRows, bestSoFarCurves, formatAblationRows,
   formatInterval, defaultPipeline, describePipeline, learnerEvidence, learnerDiagnosticRows, diagnosticCurve,
-  creditQuality, creditQualitySummary, ISSUE12_SETTINGS, NOT_MOVED_ENTROPY, MIN_CRITIC_HELD_OUT_EV,
+  creditQuality, creditQualitySummary, NOT_MOVED_ENTROPY, MIN_CRITIC_HELD_OUT_EV,
 } from './src/ma2ml';
 import { writeCsv } from './src/io';
 import * as path from 'path';
@@ -86,6 +88,7 @@ critic predicts fresh pipelines no better than a constant (held-out explained va
 code("""
 const creditRows = [
   ablationRow(runs, { ablation: '(a) credit assignment, off-policy', a: 'ma2ml', b: 'ma2ml-no-credit', budget: budgetB, metric: metricBest, value: finalBest, guard: { critic: 'ma2ml' }, ...bs }),
+  ablationRow(runs, { ablation: '(a) credit assignment, off-policy (replay learner: only the credit differs)', a: 'ma2ml-replay', b: 'ma2ml-no-credit', budget: budgetB, metric: metricBest, value: finalBest, guard: { critic: 'ma2ml-replay' }, ...bs }),
   ablationRow(runs, { ablation: '(a) credit assignment, on-policy', a: 'ma2ml-lite', b: 'independent', budget: budgetB, metric: metricBest, value: finalBest, guard: { critic: 'ma2ml-lite' }, ...bs }),
 ];
 allRows.push(...creditRows);
@@ -129,7 +132,7 @@ predicts fresh pipelines worse than their mean.
 """)
 code("""
 writeCsv(path.join(resultsDir(), 'learner-diagnostics.csv'), learnerDiagnosticRows(runs));
-const learnerLabels = ['ma2ml', 'ma2ml-lite', 'ma2ml-no-credit', 'independent', 'single-agent', 'sequential', 'ma2ml w=0', 'ma2ml w=1'].filter((l) => selectRuns(runs, l, budgetB).length > 0);
+const learnerLabels = ['ma2ml', 'ma2ml-replay', 'ma2ml-lite', 'ma2ml-no-credit', 'independent', 'single-agent', 'sequential', 'ma2ml w=0', 'ma2ml w=1'].filter((l) => selectRuns(runs, l, budgetB).length > 0);
 const evidenceTable = showTable(learnerLabels.map((l) => {
   const e = learnerEvidence(runs, l, budgetB);
   return { method: l, runs: e.runs, 'updates per run': e.updates.toFixed(1), [`moved (entropy < ${NOT_MOVED_ENTROPY} of uniform)`]: e.moved.toFixed(2), 'final entropy / uniform': e.finalEntropyFraction.toFixed(2),
@@ -160,8 +163,10 @@ every learner update and measure how often its expected reward *drops*:
 
 The exact check runs twice: in its own setting (the plan's `ablations.synthetic`, batch 8) and in the
 searches' own setting (batch `plan.batchSize`, `ablations.synthetic.searchEvaluations` evaluations, 400
-at `quick` and `full`), the latter also with the issue-12 learner settings (`ISSUE12_SETTINGS`: ridge
-critic, exact expected off-policy actor, target moved once per batch with tau 0.2, KL-limited inner steps).
+at `quick` and `full`), the latter also for the replay learner that `ma2ml` was before issue 12
+(`ma2ml-replay`: MLP critic, `-log pi(a) A` on replayed actions, 8 Adam steps per batch, target policies
+moved with tau 0.01 per step). Today's `ma2ml` uses a ridge critic, the exact expected off-policy actor
+gradient, target policies moved once per batch (tau 0.2) and KL-limited inner steps.
 """)
 code("""
 const monoStart = Date.now();
@@ -188,11 +193,11 @@ const syn = plan.ablations.synthetic;
 const searchUpdates = Math.ceil(syn.searchEvaluations / plan.batchSize);
 const mono2Start = Date.now();
 const tracesSearch = await monotonicSynthetic(plan, space, { batchSize: plan.batchSize, updates: searchUpdates });
-const tracesI12 = await monotonicSynthetic(plan, space, { batchSize: plan.batchSize, updates: searchUpdates, learner: ISSUE12_SETTINGS, divergenceWeights: [0.1] });
+const tracesReplay = await monotonicSynthetic(plan, space, { batchSize: plan.batchSize, updates: searchUpdates, method: 'ma2ml-replay', divergenceWeights: [0.1] });
 const mono2Wall = (Date.now() - mono2Start) / 1000;
 const monoSearch = monotonicRows(tracesSearch, [], budgetB, bs);
-const monoI12 = monotonicRows(tracesI12, [], budgetB, bs);
-const monoSearchRows = [...monoSearch.summaries.map((s) => ({ learner: 'ma2ml', s })), ...monoI12.summaries.map((s) => ({ learner: 'ma2ml + issue-12 settings', s }))];
+const monoReplay = monotonicRows(tracesReplay, [], budgetB, bs);
+const monoSearchRows = [...monoSearch.summaries.map((s) => ({ learner: 'ma2ml', s })), ...monoReplay.summaries.map((s) => ({ learner: 'ma2ml-replay', s }))];
 const mono2Table = showTable(monoSearchRows.map(({ learner, s }) => ({
   learner, w: String(s.divergenceWeight),
   'drops / updates (exact)': `${s.syntheticDrops} / ${s.syntheticUpdates}`,
@@ -211,7 +216,7 @@ counterfactual advantage of agent i, `A_i(a) = R(a) - E_{a_i'~pi_i} R(a_i', a_-i
 every update we correlate (Pearson, over the batch's rows x agents) the advantage the update used with
 it, and compare with the plain shared reward of the same rows (what no-credit learners use; a constant
 baseline does not change a correlation). Batch `plan.batchSize`, `searchEvaluations` evaluations, the
-plan's synthetic seeds; the gated variant uses the counterfactual advantage only while the critic's
+plan's synthetic seeds; `ma2ml` uses its ridge critic, `ma2ml-replay` the MLP critic; the gated variant uses the counterfactual advantage only while the critic's
 held-out explained variance (an EMA over batches) is above 0, else the shared reward. **Caveat:** the
 synthetic reward is additive in the tokens plus cross-agent pair bonuses, exactly the feature class of
 the ridge critic, so the ridge rows here are a best case.

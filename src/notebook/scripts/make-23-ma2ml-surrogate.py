@@ -33,17 +33,20 @@ optimum, 1 at the median configuration), so tasks of different difficulty are co
 the seed-to-seed spread of real proxy rewards), i.i.d. per evaluation from the search seed's stream;
 regret always uses the noiseless table. Set `plan.noiseSd = 0` for the noiseless problem.
 
-**Methods.** The learner configurations of notebook 21 (`ma2ml`, `ma2ml-lite`, `ma2ml-no-credit`,
-`independent`, `single-agent` = one autoregressive agent over the joint space), `ma2ml-i12` (`ma2ml`
-with the issue-12 settings: ridge critic, expected off-policy actor, per-batch target update tau 0.2,
-KL limit 0.005, 16 inner steps), `sequential` (architecture for half the budget with the optimisation
+**Methods.** The learner configurations of notebook 21 (`METHOD_CONFIGS`): `ma2ml` (since issue 12: ridge
+critic, exact expected off-policy actor, per-batch target update tau 0.2, KL limit 0.005, 16 inner
+steps), `ma2ml-replay` (the learner `ma2ml` was before: MLP critic, replayed actions, 8 steps, tau 0.01
+per step), `ma2ml-lite`, `ma2ml-no-credit`, `independent`, `single-agent` (one autoregressive agent over
+the joint space), each with the actor learning rate tuned for each budget on validation tasks
+(`TUNED_ACTOR_LR`; `plan.actorLr = 'default'` turns it off), `sequential` (architecture for half the budget with the optimisation
 agent at random tokens, then optimisation with the best architecture), `random` (uniform over the
 grid), and the module-only searches `ma2ml only architecture` / `ma2ml only optimisation` (the other
 agent fixed at a hand default: 2 layers of 256 units, no dropout; batch 64, lr 0.01, momentum 0.9,
 weight decay 1e-4). The learners are driven directly through `SingleStepLearner` on the problem's
 agents and reward (`src/ma2ml/experiments/surrogate`). A learner does not know its budget, so each
-search runs once at the largest budget and is read at 36 / 200 / 1000; `sequential` splits its
-budget, so it runs once per budget.
+search runs once at the largest budget and is read at 36 / 200 / 1000, except where the tuned learning
+rate of a smaller budget differs: that budget gets its own run of exactly its length. `sequential`
+splits its budget, so it runs once per budget.
 
 **Statistics.** Means over tasks and seeds with two-level bootstrap 95% CIs (tasks resampled, then
 seeds within each task: `hierarchicalMeanCI`); differences paired by task (`pairedDifferenceCI`);

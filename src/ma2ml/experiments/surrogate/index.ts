@@ -6,7 +6,6 @@
 export { MODULE_DEFAULT_CONFIG, gridSizesOf, SURROGATE_LEARNER_METHODS, SURROGATE_METHODS, SURROGATE_PRESETS, TASK_SHUFFLE_SEED, parseSurrogatePlan, shuffledTasks, surrogatePlan } from './plan';
 export type { SurrogateMethod, SurrogatePlan, SurrogatePreset } from './plan';
 export {
-  ISSUE12_SETTINGS,
   defaultTableCacheDir,
   expectedTableValue,
   moduleLabel,

@@ -12,12 +12,12 @@ import type { LcbenchGrid } from '../../surrogate/grid';
 import { lcbenchDataDir } from '../../surrogate/lcbench';
 import type { LcbenchConfig } from '../../surrogate/space';
 
-/** Methods of the surrogate experiments: the learner configurations, the issue-12 variant, sequential and random. */
-export const SURROGATE_METHODS = ['ma2ml', 'ma2ml-i12', 'ma2ml-lite', 'ma2ml-no-credit', 'independent', 'single-agent', 'sequential', 'random'] as const;
+/** Methods of the surrogate experiments: the learner configurations (`METHOD_CONFIGS`), sequential and random. */
+export const SURROGATE_METHODS = ['ma2ml', 'ma2ml-replay', 'ma2ml-lite', 'ma2ml-no-credit', 'independent', 'single-agent', 'sequential', 'random'] as const;
 /** One of {@link SURROGATE_METHODS}. */
 export type SurrogateMethod = (typeof SURROGATE_METHODS)[number];
 /** Methods that are one `SingleStepLearner` over both agents. */
-export const SURROGATE_LEARNER_METHODS = ['ma2ml', 'ma2ml-i12', 'ma2ml-lite', 'ma2ml-no-credit', 'independent', 'single-agent'] as const;
+export const SURROGATE_LEARNER_METHODS = ['ma2ml', 'ma2ml-replay', 'ma2ml-lite', 'ma2ml-no-credit', 'independent', 'single-agent'] as const;
 
 /** Presets of notebook 23. */
 export const SURROGATE_PRESETS = ['smoke', 'quick', 'full'] as const;
@@ -57,6 +57,12 @@ const PlanSchema = z
       .strict()
       .nullable(),
     grid: z.unknown(),
+    /**
+     * Actor learning rates of the learner methods: 'tuned' (default) uses `TUNED_ACTOR_LR`, chosen
+     * per method and budget by the validation-task sweep (`npm run ma2ml-sweep`); 'default' uses each
+     * method's own setting at every budget.
+     */
+    actorLr: z.enum(['tuned', 'default']).default('tuned'),
     /** Worker threads (0: inline). */
     workers: z.number().int().min(0),
     /** Steps (1-based evaluation counts) at which curves get bootstrap CIs: this many, log-spaced, plus the budgets. */
@@ -122,7 +128,7 @@ export function shuffledTasks(dataDir: string = lcbenchDataDir()): string[] {
  * | random | 0.2 (incl. the table) | 0.3 |
  * | independent / ma2ml-lite / ma2ml-no-credit | 0.5 / 0.6 / 0.5 | 0.8 / 1.4 / 1.0 |
  * | ma2ml / single-agent | 1.0 / 1.3 | 2.6 / 3.0 |
- * | ma2ml-i12 (ridge critic refitted on up to 1024 rows per update) | 0.3 | 11.3 |
+ * | ma2ml (ridge critic refitted on up to 1024 rows per update; was `ma2ml-i12`) | 0.3 | 11.3 |
  * | sequential | 0.06 | 0.2 |
  * | ma2ml only architecture / only optimisation | 0.5 / 0.5 | about 2.6 each |
  *
@@ -152,7 +158,7 @@ export function surrogatePlan(preset: SurrogatePreset): SurrogatePlan {
   let plan: unknown;
   const cores = Math.max(1, os.cpus().length);
   if (preset === 'smoke') {
-    plan = { ...base, description: 'smoke: 1 task, 2 seeds, 24 evaluations (checks the code path, not the claims)', tasks: tasks.slice(0, 1), seeds: [0, 1], budgets: [8, 24], batchSize: 4, methods: ['ma2ml', 'ma2ml-i12', 'independent', 'random'], moduleOnly: null, workers: 0, bootstrap: { reps: 200, seed: 0 }, curvePoints: 8 };
+    plan = { ...base, description: 'smoke: 1 task, 2 seeds, 24 evaluations (checks the code path, not the claims)', tasks: tasks.slice(0, 1), seeds: [0, 1], budgets: [8, 24], batchSize: 4, methods: ['ma2ml', 'ma2ml-replay', 'independent', 'random'], moduleOnly: null, workers: 0, bootstrap: { reps: 200, seed: 0 }, curvePoints: 8 };
   } else if (preset === 'quick') {
     plan = { ...base, description: 'quick: 10 tasks x 10 seeds, budgets 36 and 200 evaluations (batch 8), noise sd 0.01', tasks: tasks.slice(0, 10), seeds: Array.from({ length: 10 }, (_, i) => i), budgets: [36, 200], batchSize: 8, workers: cores };
   } else if (preset === 'full') {

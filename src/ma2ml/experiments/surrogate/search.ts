@@ -16,9 +16,7 @@ import { runExperiment } from '../../../runtime/experiment';
 import { defineJobKind } from '../../../runtime/jobs';
 import type { ExperimentStore } from '../../../runtime/store';
 import { WorkerPoolExecutor } from '../../../runtime/worker-pool';
-import { ISSUE12_SETTINGS, METHOD_CONFIGS } from '../../strategies/learner';
-
-export { ISSUE12_SETTINGS };
+import { METHOD_CONFIGS, tunedActorLr } from '../../strategies/learner';
 import type { LearnerMethod } from '../../strategies/learner';
 import { gridConfigToTokens, gridHash, gridSizes, parseGrid } from '../../surrogate/grid';
 import type { LcbenchGrid } from '../../surrogate/grid';
@@ -30,9 +28,8 @@ import { parseSurrogatePlan } from './plan';
 import type { SurrogateMethod, SurrogatePlan } from './plan';
 
 
-/** `SingleStepLearner` settings of a surrogate learner method. */
+/** `SingleStepLearner` settings of a surrogate learner method (`METHOD_CONFIGS`). */
 export function surrogateLearnerConfig(method: string): Partial<SingleStepConfigInput> {
-  if (method === 'ma2ml-i12') return { ...METHOD_CONFIGS.ma2ml, ...ISSUE12_SETTINGS };
   const c = METHOD_CONFIGS[method as LearnerMethod];
   if (!c) throw new Error(`surrogateLearnerConfig: '${method}' is not a learner method`);
   return c;
@@ -276,7 +273,9 @@ export function moduleLabel(method: string, agentName: string): string {
 /**
  * The searches of a plan: every method, task and seed once at the largest budget (a learner does not
  * know its budget, so the prefix of a longer run is the shorter run), `sequential` once per budget
- * (its phases split the budget), and the two module-only searches.
+ * (its phases split the budget), and the two module-only searches. With `actorLr: 'tuned'`, each
+ * learner run carries the tuned rate of its budget, and a smaller budget whose tuned rate differs
+ * from the largest budget's gets its own run of exactly that length.
  *
  * @example
  * ```ts
@@ -286,17 +285,35 @@ export function moduleLabel(method: string, agentName: string): string {
 export function surrogateCells(plan: SurrogatePlan): SurrogateCell[] {
   const p = parseSurrogatePlan(plan);
   const max = p.budgets[p.budgets.length - 1];
+  const lrAt = (method: string, b: number): number | undefined => (p.actorLr === 'tuned' ? tunedActorLr(method === 'sequential' ? 'independent' : method, b) : undefined);
+  const learnerAt = (method: string, b: number): Partial<SingleStepConfigInput> | undefined => {
+    const lr = lrAt(method, b);
+    return lr === undefined ? undefined : { actorLr: lr };
+  };
+  // One run at the largest budget, plus a run of exactly b evaluations for each smaller budget whose
+  // tuned rate differs (the summaries read a budget from the run of exactly that length first).
+  const runsOf = (base: Omit<SurrogateCell, 'evaluations' | 'learner'>, method: string): SurrogateCell[] => {
+    const out: SurrogateCell[] = [{ ...base, evaluations: max, ...optional(learnerAt(method, max)) }];
+    for (const b of p.budgets.slice(0, -1)) if (lrAt(method, b) !== lrAt(method, max)) out.push({ ...base, evaluations: b, ...optional(learnerAt(method, b)) });
+    return out;
+  };
   const cells: SurrogateCell[] = [];
   for (const task of p.tasks) {
     for (const seed of p.seeds) {
       for (const method of p.methods) {
-        if (method === 'sequential') for (const b of p.budgets) cells.push({ task, label: method, method, module: null, seed, evaluations: b });
-        else cells.push({ task, label: method, method, module: null, seed, evaluations: max });
+        if (method === 'sequential') for (const b of p.budgets) cells.push({ task, label: method, method, module: null, seed, evaluations: b, ...optional(learnerAt(method, b)) });
+        else if (method === 'random') cells.push({ task, label: method, method, module: null, seed, evaluations: max });
+        else cells.push(...runsOf({ task, label: method, method, module: null, seed }, method));
       }
-      if (p.moduleOnly) p.grid.agents.forEach((a, i) => cells.push({ task, label: moduleLabel((p.moduleOnly as { method: string }).method, a.name), method: (p.moduleOnly as { method: SurrogateMethod }).method, module: i, seed, evaluations: max }));
+      const mod = p.moduleOnly;
+      if (mod) p.grid.agents.forEach((a, i) => cells.push(...runsOf({ task, label: moduleLabel(mod.method, a.name), method: mod.method, module: i, seed }, mod.method)));
     }
   }
   return cells;
+}
+
+function optional(learner: Partial<SingleStepConfigInput> | undefined): { learner?: Partial<SingleStepConfigInput> } {
+  return learner ? { learner } : {};
 }
 
 /** Labels of a plan in display order (methods, then module-only searches). */

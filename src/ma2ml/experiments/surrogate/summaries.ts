@@ -307,13 +307,14 @@ export function surrogateClaims(plan: SurrogatePlan): { claim: string; a: string
     ...modules.map((m) => ({ claim: 'joint search beats single-module search', a: jointMethod, b: m, metric: 'regret' as const })),
     { claim: 'multi-agent beats one agent over the joint space', a: 'ma2ml', b: 'single-agent', metric: 'regret' },
     { claim: 'credit assignment helps (off-policy)', a: 'ma2ml', b: 'ma2ml-no-credit', metric: 'regret', critic: true },
+    { claim: 'credit assignment helps (off-policy, replay learner: only the credit differs)', a: 'ma2ml-replay', b: 'ma2ml-no-credit', metric: 'regret', critic: true },
     { claim: 'credit assignment helps (on-policy)', a: 'ma2ml-lite', b: 'independent', metric: 'regret', critic: true },
     { claim: 'off-policy beats on-policy', a: 'ma2ml', b: 'ma2ml-lite', metric: 'regret' },
-    { claim: 'off-policy beats on-policy (issue-12 settings)', a: 'ma2ml-i12', b: 'ma2ml-lite', metric: 'regret' },
+    { claim: 'off-policy beats on-policy (replay learner)', a: 'ma2ml-replay', b: 'ma2ml-lite', metric: 'regret' },
     { claim: 'MA2ML beats random search', a: 'ma2ml', b: 'random', metric: 'regret' },
-    { claim: 'issue-12 settings improve ma2ml', a: 'ma2ml-i12', b: 'ma2ml', metric: 'regret' },
+    { claim: 'the issue-12 learner improves on the replay learner', a: 'ma2ml', b: 'ma2ml-replay', metric: 'regret' },
     { claim: 'monotonic improvement (fewer drops than on-policy)', a: 'ma2ml', b: 'ma2ml-lite', metric: 'drops' },
-    { claim: 'monotonic improvement (fewer drops than on-policy)', a: 'ma2ml-i12', b: 'ma2ml-lite', metric: 'drops' },
+    { claim: 'monotonic improvement (fewer drops than on-policy)', a: 'ma2ml-replay', b: 'ma2ml-lite', metric: 'drops' },
   ];
 }
 

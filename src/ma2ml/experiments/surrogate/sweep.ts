@@ -21,7 +21,7 @@ import { normalisedRegretAt, scoreMatrix } from './summaries';
 export const LR_SWEEP_FACTORS = [0.25, 1, 4, 16, 64] as const;
 
 /**
- * The sweep's plan: the `full` plan's settings (grid, noise, batch 8, budgets 36 / 200 / 1000) on
+ * The sweep's plan: the `full` plan's settings (grid, noise, batch 8, budgets 36 / 200 / 1000 unless given) on
  * validation tasks 11-15 of the fixed task shuffle (notebook 23 uses tasks 1-10) and validation seeds
  * 1000-1002 (notebook 23 uses 0-9), learner methods only, no module-only searches.
  *
@@ -30,11 +30,12 @@ export const LR_SWEEP_FACTORS = [0.25, 1, 4, 16, 64] as const;
  * lrSweepPlan().tasks.length; // 5
  * ```
  */
-export function lrSweepPlan(): SurrogatePlan {
+export function lrSweepPlan(budgets: readonly number[] = [36, 200, 1000]): SurrogatePlan {
   const full = surrogatePlan('full');
   return parseSurrogatePlan({
     ...full,
-    description: 'learning-rate sweep: validation tasks 11-15 of the task shuffle x validation seeds 1000-1002, budgets 36 / 200 / 1000 (batch 8), noise sd 0.01',
+    budgets: [...budgets],
+    description: `learning-rate sweep: validation tasks 11-15 of the task shuffle x validation seeds 1000-1002, budgets ${budgets.join(' / ')} (batch 8), noise sd 0.01`,
     tasks: shuffledTasks().slice(10, 15),
     seeds: [1000, 1001, 1002],
     methods: [...SURROGATE_LEARNER_METHODS],
