@@ -2,6 +2,7 @@ import { strict as assert } from 'assert';
 import { tf } from '../../src/backend';
 import {
   METHOD_CONFIGS,
+  TUNED_ACTOR_LR,
   ablationRow,
   creditQuality,
   creditQualitySummary,
@@ -12,12 +13,13 @@ import {
   syntheticCounterfactualAdvantages,
   syntheticReward,
   syntheticTokenReward,
+  tunedActorLr,
   untestableReason,
   vocabSizes,
 } from '../../src/ma2ml';
 import type { SearchRun, SearchResult } from '../../src/ma2ml';
 import { LR_SWEEP_FACTORS, defaultActorLr, lrSweepCells, lrSweepPlan } from '../../src/ma2ml/experiments/surrogate/sweep';
-import { surrogatePlan, SURROGATE_LEARNER_METHODS } from '../../src/ma2ml/experiments/surrogate';
+import { parseSurrogatePlan, surrogateCells, surrogatePlan, SURROGATE_LEARNER_METHODS } from '../../src/ma2ml/experiments/surrogate';
 import { Rng } from '../../src/random';
 
 describe('ma2ml: true counterfactual advantage of the synthetic reward', () => {
@@ -159,5 +161,36 @@ describe('ma2ml: learning-rate sweep plan', () => {
       assert.deepEqual(lrs, LR_SWEEP_FACTORS.map((f) => f * defaultActorLr(m)), m);
     }
     assert.ok(cells.every((c) => c.evaluations === 1000));
+  });
+});
+
+describe('ma2ml: tuned actor learning rates per budget', () => {
+  it('tunedActorLr reads the swept budget at or below the budget, else nothing', () => {
+    assert.equal(tunedActorLr('ma2ml', 36), TUNED_ACTOR_LR.ma2ml[36]);
+    assert.equal(tunedActorLr('ma2ml', 199), TUNED_ACTOR_LR.ma2ml[36]);
+    assert.equal(tunedActorLr('ma2ml', 1000), TUNED_ACTOR_LR.ma2ml[200]);
+    assert.equal(tunedActorLr('ma2ml', 16), undefined);
+    assert.equal(tunedActorLr('random', 200), undefined);
+  });
+
+  it('surrogate cells carry the tuned rate of their budget; a smaller budget with a different rate gets its own run', () => {
+    const plan = surrogatePlan('full');
+    const cells = surrogateCells(plan).filter((c) => c.task === plan.tasks[0] && c.seed === plan.seeds[0]);
+    for (const method of ['ma2ml', 'independent', 'ma2ml-lite'] as const) {
+      const mine = cells.filter((c) => c.label === method);
+      const byBudget = new Map(mine.map((c) => [c.evaluations, c.learner?.actorLr]));
+      assert.equal(byBudget.get(1000), tunedActorLr(method, 1000), `${method} at 1000`);
+      for (const b of [36, 200]) {
+        const lr = tunedActorLr(method, b);
+        if (lr === tunedActorLr(method, 1000)) assert.ok(!byBudget.has(b), `${method}: ${b} is a prefix of the 1000 run`);
+        else assert.equal(byBudget.get(b), lr, `${method}: own run at ${b}`);
+      }
+    }
+    const seq = cells.filter((c) => c.label === 'sequential');
+    assert.deepEqual(seq.map((c) => [c.evaluations, c.learner?.actorLr]), plan.budgets.map((b) => [b, tunedActorLr('independent', b)]));
+    assert.ok(cells.filter((c) => c.label === 'random').every((c) => c.learner === undefined));
+    const plain = surrogateCells(parseSurrogatePlan({ ...plan, actorLr: 'default' })).filter((c) => c.task === plan.tasks[0] && c.seed === plan.seeds[0]);
+    assert.ok(plain.every((c) => c.learner === undefined));
+    assert.ok(plain.every((c) => c.label === 'sequential' || c.evaluations === 1000));
   });
 });

@@ -153,7 +153,7 @@ export function ma2mlPlan(preset: Ma2mlPreset): Ma2mlPlan {
       workers: cores,
       retrain: { epochs: 1, trainLimit: 4000, testLimit: 2000, seed: 0 },
       noise: { pipelines: 3, seeds: [0, 1, 2, 3] },
-      ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1, 1], synthetic: { seeds: Array.from({ length: 8 }, (_, i) => i), updates: 30, batchSize: 8, rewardSeed: 7, searchEvaluations: 200 } },
+      ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1, 1], synthetic: { seeds: Array.from({ length: 8 }, (_, i) => i), updates: 30, batchSize: 8, rewardSeed: 7, searchEvaluations: 400 } },
     };
   } else if (preset === 'full') {
     plan = {
