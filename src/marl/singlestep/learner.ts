@@ -11,6 +11,7 @@ import { ReplayBuffer } from './replay';
 import { argmax, uid } from './util';
 import type { ReplayState } from './replay';
 import { AutoregressivePolicy } from './autoregressive';
+import { MlpCritic } from './mlp-critic';
 import { RidgeCritic } from './ridge';
 import { categoricalEntropy, categoricalKl, centredSumsOfSquares, explainedVariance, rSquared } from './diagnostics';
 import type { UpdateDiagnostics } from './diagnostics';
@@ -155,9 +156,8 @@ export class SingleStepLearner {
   private readonly maskBias: tf.Tensor;
   private readonly groupMatrix: tf.Tensor;
   private readonly actorParams: Map<string, tf.Variable>;
-  private readonly criticParams: Map<string, tf.Variable>;
+  private readonly mlp: MlpCritic;
   private readonly actorOpt: NamedAdam;
-  private readonly criticOpt: NamedAdam;
   private readonly replay: ReplayBuffer;
   private readonly sampleRng: Rng;
   private readonly replayRng: Rng;
@@ -231,17 +231,9 @@ export class SingleStepLearner {
       this.actorParams = new Map([['logits', logits]]);
     }
 
-    this.criticParams = new Map();
-    const sizes = [this.inputSize, ...c.criticHidden, 1];
-    for (let l = 0; l + 1 < sizes.length; l++) {
-      const bound = 1 / Math.sqrt(sizes[l]);
-      const w = initRng.uniformArray(sizes[l] * sizes[l + 1], -bound, bound);
-      const b = initRng.uniformArray(sizes[l + 1], -bound, bound);
-      this.criticParams.set(`w${l}`, ownedVariable(tf.tensor2d(w, [sizes[l], sizes[l + 1]]), true, `singlestep_w${l}_${uid()}`));
-      this.criticParams.set(`b${l}`, ownedVariable(tf.tensor1d(b), true, `singlestep_b${l}_${uid()}`));
-    }
+    // Built (and initialised from initRng) even with the ridge critic, so every setting draws the same streams.
+    this.mlp = new MlpCritic({ numTokens: T, vocab: this.vocab, tokenOffset: this.tokenOffset, inputSize: this.inputSize }, c.criticHidden, c.criticLr, initRng);
     this.actorOpt = new NamedAdam(this.actorParams, c.actorLr);
-    this.criticOpt = new NamedAdam(this.criticParams, c.criticLr);
     const numRewardSlots = this.groups.length;
     this.replay = new ReplayBuffer(c.replayCapacity, T, this.numAgents);
     this.baselines = new Array(numRewardSlots).fill(0);
@@ -603,8 +595,7 @@ export class SingleStepLearner {
   /** Snapshot of weights, optimiser moments, target policies, replay, baselines and RNG streams. */
   getState(): SingleStepLearnerState {
     this.checkAlive();
-    const critic: Record<string, number[]> = {};
-    for (const [name, v] of this.criticParams) critic[name] = Array.from(v.dataSync());
+    const critic = this.mlp.getWeights();
     return {
       version: 1,
       config: JSON.parse(JSON.stringify(this.config)),
@@ -613,7 +604,7 @@ export class SingleStepLearner {
       ...(this.ar ? { actor: this.ar.getValues('pi'), actorTarget: this.ar.getValues('rho') } : {}),
       critic,
       actorOpt: this.actorOpt.getState(),
-      criticOpt: this.criticOpt.getState(),
+      criticOpt: this.mlp.getOptimizerState(),
       replay: this.replay.getState(),
       baselines: this.baselines.slice(),
       baselineSet: this.baselineSet.slice(),
@@ -651,13 +642,9 @@ export class SingleStepLearner {
         this.rho.assign(tf.tensor2d(state.rho, [this.numTokens, this.vmax]));
       });
     }
-    for (const [name, v] of this.criticParams) {
-      const vals = state.critic?.[name];
-      if (!Array.isArray(vals) || vals.length !== v.size) throw new Error(`setState: critic.${name} must have ${v.size} numbers`);
-      tf.tidy(() => v.assign(tf.tensor(vals, v.shape, 'float32')));
-    }
+    this.mlp.setWeights(state.critic, 'setState: critic');
     this.actorOpt.setState(state.actorOpt, 'setState actorOpt');
-    this.criticOpt.setState(state.criticOpt, 'setState criticOpt');
+    this.mlp.setOptimizerState(state.criticOpt, 'setState criticOpt');
     this.replay.setState(state.replay);
     if (state.baselines.length !== this.baselines.length) throw new Error(`setState: baselines must have ${this.baselines.length} entries`);
     this.baselines = state.baselines.slice();
@@ -690,9 +677,8 @@ export class SingleStepLearner {
     this.ar?.dispose();
     this.maskBias.dispose();
     this.groupMatrix.dispose();
-    for (const v of this.criticParams.values()) v.dispose();
+    this.mlp.dispose();
     this.actorOpt.dispose();
-    this.criticOpt.dispose();
   }
 
   // ---------------------------------------------------------------- internals
@@ -812,7 +798,6 @@ export class SingleStepLearner {
   private cfAdvantages(tokens: Int32Array, n: number, rng: Rng = this.cfRng): Float32Array {
     if (this.ridge) return this.ridgeCfAdvantages(this.ridge, tokens, n, rng);
     const c = this.config;
-    const D = this.inputSize;
     // Alternatives are drawn once per update and shared by all rows (exact ones do not depend on the
     // row; Monte-Carlo ones are common random numbers: each row's baseline stays unbiased). The
     // autoregressive policy enumerates its sequences weighted by pi_g, or samples them sequentially.
@@ -825,42 +810,7 @@ export class SingleStepLearner {
       const opts = { samples: c.counterfactualSamples, enumerateLimit: c.enumerateLimit, rng };
       alts = groupProbs.map((gp) => counterfactualAlternatives(gp, { ...opts, mode: 'auto' }));
     }
-    // The critic's first layer is linear in the one-hot input, so the pre-activation of "row b with
-    // group g's tokens replaced by alternative k" is P_b - F_{b,g} + A_{g,k}: no per-row inputs are
-    // built, and each group's n x K alternatives go through the rest of the critic in one call.
-    const x = this.multiHot(tokens, n);
-    const factualParts: Float32Array[] = [];
-    const altParts: Float32Array[] = [];
-    this.groups.forEach((members, g) => {
-      const f = new Float32Array(n * D);
-      for (let b = 0; b < n; b++) for (const t of members) f[b * D + this.tokenOffset[t] + tokens[b * this.numTokens + t]] = 1;
-      factualParts.push(f);
-      const a = alts[g];
-      const L = members.length;
-      const h = new Float32Array(a.count * D);
-      for (let k = 0; k < a.count; k++) for (let m = 0; m < L; m++) h[k * D + this.tokenOffset[members[m]] + a.tokens[k * L + m]] = 1;
-      altParts.push(h);
-    });
-    const advT = tf.tidy(() => {
-      const w0 = this.criticParams.get('w0')!;
-      const b0 = this.criticParams.get('b0')!;
-      const pre = tf.add(tf.matMul(tf.tensor2d(x, [n, D]), w0), b0); // [n, H]
-      const H = pre.shape[1] as number;
-      const qFactual = this.criticTail(pre); // [n]
-      const cols = this.groups.map((_, g) => {
-        const K = alts[g].count;
-        const f = tf.matMul(tf.tensor2d(factualParts[g], [n, D]), w0); // [n, H]
-        const a = tf.matMul(tf.tensor2d(altParts[g], [K, D]), w0); // [K, H]
-        const rows = tf.add(tf.reshape(tf.sub(pre, f), [n, 1, H]), tf.reshape(a, [1, K, H])); // [n, K, H]
-        const q = tf.reshape(this.criticTail(tf.reshape(rows, [n * K, H])), [n, K]);
-        const baseline = tf.matMul(q, tf.tensor2d(Float32Array.from(alts[g].weights), [K, 1])); // [n, 1]
-        return tf.sub(tf.reshape(qFactual, [n, 1]), baseline);
-      });
-      return tf.concat(cols, 1); // [n, G]
-    });
-    const adv = advT.dataSync().slice() as Float32Array;
-    advT.dispose();
-    return adv;
+    return this.mlp.counterfactualAdvantages(tokens, n, this.groups, alts);
   }
 
   // ------------------------------------------------------- issue 12: critic, actor, diagnostics
@@ -868,7 +818,7 @@ export class SingleStepLearner {
   /** Critic predictions Q of flat token rows (ridge: NaN before its first fit). */
   private criticPredict(tokens: Int32Array, n: number): Float64Array | Float32Array {
     if (this.ridge) return this.ridge.fitted ? this.ridge.predict(tokens, n) : new Float64Array(n).fill(NaN);
-    return this.criticForwardRows(this.multiHot(tokens, n));
+    return this.mlp.predict(tokens, n);
   }
 
   /** Refits the ridge critic on the most recent `ridge.maxRows` replay rows; returns its in-sample MSE. */
@@ -1012,34 +962,11 @@ export class SingleStepLearner {
    */
   private mlpTokenValues(tokens: Int32Array, n: number, coef: Float32Array): void {
     const T = this.numTokens;
-    const D = this.inputSize;
-    const V = this.vmax;
     const probs = this.tokenProbs(this.flatProbs());
     this.groups.forEach((members) => {
       const rows = tokens.slice(0, n * T);
       for (let b = 0; b < n; b++) for (const t of members) rows[b * T + t] = this.resampleRng.categorical(probs[t]);
-      const cols: number[] = [];
-      const colToken: number[] = [];
-      for (const t of members) for (let v = 0; v < this.vocab[t]; v++) {
-        cols.push(this.tokenOffset[t] + v);
-        colToken.push(t);
-      }
-      const Dg = cols.length;
-      const cur = new Int32Array(n * Dg);
-      for (let b = 0; b < n; b++) for (let j = 0; j < Dg; j++) cur[b * Dg + j] = this.tokenOffset[colToken[j]] + rows[b * T + colToken[j]];
-      const x = this.multiHot(rows, n);
-      const sums = tf.tidy(() => {
-        const w0 = this.criticParams.get('w0')!;
-        const b0 = this.criticParams.get('b0')!;
-        const pre = tf.add(tf.matMul(tf.tensor2d(x, [n, D]), w0), b0); // [n, H]
-        const H = pre.shape[1] as number;
-        const z = tf.add(tf.sub(tf.reshape(pre, [n, 1, H]), tf.reshape(tf.gather(w0, tf.tensor1d(cur, 'int32')), [n, Dg, H])), tf.reshape(tf.gather(w0, tf.tensor1d(Int32Array.from(cols), 'int32')), [1, Dg, H]));
-        const q = tf.reshape(this.criticTail(tf.reshape(z, [n * Dg, H])), [n, Dg]);
-        return tf.sum(q, 0);
-      });
-      const v = sums.dataSync();
-      sums.dispose();
-      cols.forEach((_, j) => (coef[colToken[j] * V + (cols[j] - this.tokenOffset[colToken[j]])] = v[j]));
+      this.mlp.addTokenValues(rows, n, members, coef, this.vmax);
     });
   }
 
@@ -1127,40 +1054,6 @@ export class SingleStepLearner {
     };
   }
 
-  /** Critic layers after the first layer's pre-activation: `[rows, H0]` -> `[rows]`. */
-  private criticTail(pre: tf.Tensor): tf.Tensor {
-    const L = this.config.criticHidden.length + 1;
-    let h = pre;
-    for (let l = 1; l < L; l++) h = tf.add(tf.matMul(tf.relu(h), this.criticParams.get(`w${l}`)!), this.criticParams.get(`b${l}`)!);
-    return tf.reshape(h, [-1]);
-  }
-
-  private multiHot(tokens: Int32Array, n: number): Float32Array {
-    const T = this.numTokens;
-    const D = this.inputSize;
-    const x = new Float32Array(n * D);
-    for (let b = 0; b < n; b++) for (let t = 0; t < T; t++) x[b * D + this.tokenOffset[t] + tokens[b * T + t]] = 1;
-    return x;
-  }
-
-  private criticForward(x: tf.Tensor): tf.Tensor {
-    const L = this.config.criticHidden.length + 1;
-    let h = x;
-    for (let l = 0; l < L; l++) {
-      h = tf.add(tf.matMul(h, this.criticParams.get(`w${l}`)!), this.criticParams.get(`b${l}`)!);
-      if (l + 1 < L) h = tf.relu(h);
-    }
-    return tf.reshape(h, [-1]);
-  }
-
-  private criticForwardRows(x: Float32Array): Float32Array {
-    const n = x.length / this.inputSize;
-    const q = tf.tidy(() => this.criticForward(tf.tensor2d(x, [n, this.inputSize])));
-    const out = q.dataSync() as Float32Array;
-    q.dispose();
-    return out;
-  }
-
   private criticStep(idx: Int32Array): number {
     const n = idx.length;
     const T = this.numTokens;
@@ -1170,20 +1063,7 @@ export class SingleStepLearner {
       tokens.set(this.replay.tokens.subarray(j * T, (j + 1) * T), b * T);
       y[b] = this.replay.rewards[j];
     });
-    const x = this.multiHot(tokens, n);
-    const loss = tf.tidy(() => {
-      const xt = tf.tensor2d(x, [n, this.inputSize]);
-      const yt = tf.tensor1d(y);
-      const vars = [...this.criticParams.values()];
-      const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(this.criticForward(xt), yt))) as tf.Scalar, vars);
-      const byName = new Map<string, tf.Tensor>();
-      for (const [name, v] of this.criticParams) byName.set(name, grads[v.name]);
-      this.criticOpt.apply(byName);
-      return value;
-    });
-    const l = loss.dataSync()[0];
-    loss.dispose();
-    return l;
+    return this.mlp.fit(tokens, y, n);
   }
 
   private logPiAll(): tf.Tensor {
