@@ -12,6 +12,8 @@ export { ReplayBuffer } from './replay';
 export type { ReplayState } from './replay';
 export type { AdamState } from './adam';
 export { tokenCreditRewards } from './credit';
+export { MlpCritic } from './mlp-critic';
+export type { TokenLayout } from './mlp-critic';
 export { RidgeCritic, choleskySolveInPlace } from './ridge';
 export type { RidgeCriticOptions } from './ridge';
 export { diagnosticRows, explainedVariance, rSquared, centredSumsOfSquares, categoricalEntropy, categoricalKl } from './diagnostics';
