@@ -148,8 +148,13 @@ export {
   learnerDiagnosticRows,
   learnerEvidence,
   untestableReason,
+  evaluatedPipelines,
+  fitRewardSurrogate,
+  rewardSurrogateEvaluator,
+  runRewardSurrogateSearches,
+  surrogateValue,
 } from './experiments';
-export type { CreditQualityOptions, CreditQualityRow, CreditQualitySummary, LearnerEvidence } from './experiments';
+export type { CreditQualityOptions, CreditQualityRow, CreditQualitySummary, EvaluatedPipelines, LearnerEvidence, RewardSurrogate } from './experiments';
 export type { AblationRow, ComparisonRow, Ma2mlPlan, Ma2mlPreset, MonotonicSummary, MonotonicTrace, NoiseRow, PlanUnitCosts, RetrainJobConfig, RunSearchesOptions, SearchCell, SearchRun } from './experiments';
 // The LCBench surrogate benchmark: its own index lists the public names.
 export * from './surrogate';

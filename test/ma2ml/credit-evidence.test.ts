@@ -1,9 +1,20 @@
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { tf } from '../../src/backend';
 import {
   METHOD_CONFIGS,
   TUNED_ACTOR_LR,
   ablationRow,
+  checkPipeline,
+  evaluatedPipelines,
+  fitRewardSurrogate,
+  ma2mlPlan,
+  planSpace,
+  runRewardSurrogateSearches,
+  runSearches,
+  surrogateValue,
   creditQuality,
   creditQualitySummary,
   decodePipeline,
@@ -17,7 +28,9 @@ import {
   untestableReason,
   vocabSizes,
 } from '../../src/ma2ml';
-import type { SearchRun, SearchResult } from '../../src/ma2ml';
+import type { SearchCell, SearchRun, SearchResult } from '../../src/ma2ml';
+import { InlineExecutor } from '../../src/runtime/executor';
+import { ExperimentStore } from '../../src/runtime/store';
 import { LR_SWEEP_FACTORS, defaultActorLr, lrSweepCells, lrSweepPlan } from '../../src/ma2ml/experiments/surrogate/sweep';
 import { parseSurrogatePlan, surrogateCells, surrogatePlan, SURROGATE_LEARNER_METHODS } from '../../src/ma2ml/experiments/surrogate';
 import { Rng } from '../../src/random';
@@ -192,5 +205,49 @@ describe('ma2ml: tuned actor learning rates per budget', () => {
     const plain = surrogateCells(parseSurrogatePlan({ ...plan, actorLr: 'default' })).filter((c) => c.task === plan.tasks[0] && c.seed === plan.seeds[0]);
     assert.ok(plain.every((c) => c.learner === undefined));
     assert.ok(plain.every((c) => c.label === 'sequential' || c.evaluations === 1000));
+  });
+});
+
+describe('ma2ml: a surrogate of the real reward fitted on the store', function () {
+  this.timeout(120_000);
+
+  it('reads only the plan evaluator\'s runs, reports a cross-validated R², and searches on it within the budget, deterministically', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reward-surrogate-'));
+    const plan = ma2mlPlan('smoke');
+    plan.evaluations = 12;
+    plan.batchSize = 4;
+    const space = planSpace(plan);
+    const store = ExperimentStore.open(path.join(dir, 's.sqlite'));
+    const executor = new InlineExecutor();
+    try {
+      const cells: SearchCell[] = [0, 1, 2].map((seed) => ({ method: 'random', flops: plan.flops[1], seed }));
+      await runSearches(plan, cells, { space, executor, store });
+      // Another evaluator (other evaluation seed) in the same store must not be read.
+      const other = { ...plan, evaluation: { ...plan.evaluation, seed: 5 } };
+      await runSearches(other, [{ method: 'random', flops: plan.flops[1], seed: 9 }], { space, executor, store });
+      const data = evaluatedPipelines(store, plan, space);
+      assert.ok(data.n >= 25 && data.n <= 36, `distinct pipelines of the plan's evaluator: ${data.n}`);
+      assert.equal(data.rewards.length, data.n);
+      const s = fitRewardSurrogate(data, space);
+      assert.ok(Number.isFinite(s.cvR2) && s.cvR2 < 1, `cv R² ${s.cvR2}`);
+      assert.throws(() => fitRewardSurrogate({ ...data, n: 6, rewards: data.rewards.slice(0, 6) }, space), /6 evaluated pipelines in the store, need at least 10/);
+      const run = () => runRewardSurrogateSearches(plan, space, s, { evaluations: 16, seeds: [0, 1], methods: ['ma2ml', 'random'], noiseSd: 0.02 });
+      const runs = await run();
+      assert.deepEqual(runs.map((r) => r.label), ['ma2ml', 'ma2ml', 'random', 'random']);
+      const tight = plan.flops[plan.ablations.budgetIndex].budget;
+      for (const r of runs) {
+        assert.equal(r.result.evaluations, 16);
+        r.result.log.forEach((e) => assert.ok(checkPipeline(space, e.pipeline, { flopsBudget: tight }).valid, 'masked at the tight budget'));
+        const best = r.result.best;
+        const v = surrogateValue(s, best.tokens);
+        assert.ok(Math.abs(best.reward - Math.min(1, Math.max(0, v))) < 0.2, 'observed = value + noise of sd 0.02');
+      }
+      const again = await run();
+      assert.deepEqual(again.map((r) => r.result.log.map((e) => e.reward)), runs.map((r) => r.result.log.map((e) => e.reward)));
+    } finally {
+      await executor.close();
+      store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

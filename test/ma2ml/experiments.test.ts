@@ -105,7 +105,8 @@ describe('ma2ml/experiments: plans', () => {
     const syn = plan.ablations.synthetic;
     const searchUpdates = Math.ceil(syn.searchEvaluations / plan.batchSize);
     // monotonic check for 3 weights at its own setting and at the searches' batch size, the replay learner, 5 credit-quality learners
-    assert.equal(c.syntheticUpdates, syn.seeds.length * (3 * (syn.updates + searchUpdates) + searchUpdates + 5 * searchUpdates));
+    const rs = plan.ablations.rewardSurrogate;
+    assert.equal(c.syntheticUpdates, syn.seeds.length * (3 * (syn.updates + searchUpdates) + searchUpdates + 5 * searchUpdates) + 7 * rs.seeds.length * Math.ceil(rs.evaluations / plan.batchSize));
     assert.equal(c.totalSeconds, ((c.searchEvaluations21 + c.extraEvaluations22 + c.noiseEvaluations) * 2 + c.retrains * 10) / 2 + c.syntheticUpdates * 0.5);
     // the presets' upper bounds at the measured costs stay inside their wall-time targets
     assert.ok(planCost(plan, MEASURED_COSTS.quick).totalSeconds < 30 * 60);

@@ -23,3 +23,5 @@ export { CREDIT_QUALITY_METHODS, creditQuality, creditQualitySummary, pearson } 
 export type { CreditQualityOptions, CreditQualityRow, CreditQualitySummary } from './credit-quality';
 export { MIN_CRITIC_HELD_OUT_EV, NOT_MOVED_ENTROPY, diagnosticCurve, learnerDiagnosticRows, learnerEvidence, untestableReason } from './learner-evidence';
 export type { LearnerEvidence } from './learner-evidence';
+export { evaluatedPipelines, fitRewardSurrogate, rewardSurrogateEvaluator, rewardSurrogateJob, rewardSurrogateKind, runRewardSurrogateSearches, surrogateValue } from './reward-surrogate';
+export type { EvaluatedPipelines, RewardSurrogate, RewardSurrogateJobConfig } from './reward-surrogate';

@@ -78,6 +78,16 @@ const PlanSchema = z
         synthetic: z
           .object({ seeds: IntervalSeeds, updates: z.number().int().min(2), batchSize: z.number().int().min(1), rewardSeed: z.number().int(), searchEvaluations: z.number().int().min(2).default(400) })
           .strict(),
+        /**
+         * Searches on a surrogate of the real reward fitted on the store's evaluations of this plan's
+         * evaluator (notebook 22, section (g)): evaluations per search, seeds, and the observation
+         * noise sd (reconstruction: 0.02, the size of the measured seed-to-seed sd of the best
+         * pipelines' rewards, 0.018 at `quick` and 0.029 at `full`).
+         */
+        rewardSurrogate: z
+          .object({ evaluations: z.number().int().min(2), seeds: IntervalSeeds, noiseSd: z.number().min(0) })
+          .strict()
+          .default({ evaluations: 200, seeds: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], noiseSd: 0.02 }),
       })
       .strict(),
     bootstrap: z.object({ reps: z.number().int().min(10), seed: z.number().int() }).strict(),
@@ -138,7 +148,7 @@ export function ma2mlPlan(preset: Ma2mlPreset): Ma2mlPlan {
       workers: 0,
       retrain: { epochs: 1, trainLimit: 200, testLimit: 200, seed: 0 },
       noise: { pipelines: 2, seeds: [0, 1] },
-      ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1], synthetic: { seeds: [0, 1, 2], updates: 6, batchSize: 8, rewardSeed: 7, searchEvaluations: 24 } },
+      ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1], synthetic: { seeds: [0, 1, 2], updates: 6, batchSize: 8, rewardSeed: 7, searchEvaluations: 24 }, rewardSurrogate: { evaluations: 24, seeds: [0, 1], noiseSd: 0.02 } },
     };
   } else if (preset === 'quick') {
     plan = {
@@ -243,7 +253,10 @@ export function planCost(plan: Ma2mlPlan, costs: PlanUnitCosts): {
   // Monotonic check (every w) at its own setting and at the searches' batch size (every w, plus the
   // issue-12 learner), and the credit-quality check (5 learner configurations).
   const searchUpdates = Math.ceil(syn.searchEvaluations / p.batchSize);
-  const syntheticUpdates = syn.seeds.length * (p.ablations.divergenceWeights.length * (syn.updates + searchUpdates) + searchUpdates + 5 * searchUpdates);
+  const rs = p.ablations.rewardSurrogate;
+  // ... plus the searches on the reward surrogate (7 methods), counted as synthetic updates.
+  const syntheticUpdates =
+    syn.seeds.length * (p.ablations.divergenceWeights.length * (syn.updates + searchUpdates) + searchUpdates + 5 * searchUpdates) + 7 * rs.seeds.length * Math.ceil(rs.evaluations / p.batchSize);
   const sp = Math.max(1, costs.speedup);
   const totalSeconds = ((searchEvaluations21 + extraEvaluations22 + noiseEvaluations) * costs.secondsPerEvaluation + retrains * costs.secondsPerRetrain) / sp + syntheticUpdates * costs.secondsPerSyntheticUpdate;
   return { searchEvaluations21, extraEvaluations22, retrains, noiseEvaluations, syntheticUpdates, totalSeconds };
