@@ -27,7 +27,6 @@ import type { SurrogateTable } from '../../surrogate/table';
 import { parseSurrogatePlan } from './plan';
 import type { SurrogateMethod, SurrogatePlan } from './plan';
 
-
 /** `SingleStepLearner` settings of a surrogate learner method (`METHOD_CONFIGS`). */
 export function surrogateLearnerConfig(method: string): Partial<SingleStepConfigInput> {
   const c = METHOD_CONFIGS[method as LearnerMethod];
