@@ -149,3 +149,49 @@ describe('notebook runner (headless, tslab compiler + executor)', function () {
     assert.ok(fs.existsSync(path.join(tmp, 'cli', 'failing.ipynb')));
   });
 });
+
+describe('notebook runner: the notebook process stops when the runner goes', function () {
+  this.timeout(60000);
+
+  it('SIGKILL of run-notebooks ends the notebook process within 5 s (no orphan left training)', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nbkill-'));
+    const pidFile = path.join(tmp, 'pid');
+    const nb = {
+      cells: [
+        { cell_type: 'code', metadata: {}, outputs: [], execution_count: null, source: [`require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));`] },
+        { cell_type: 'code', metadata: {}, outputs: [], execution_count: null, source: ['await new Promise((r) => setTimeout(r, 60000));'] },
+      ],
+      metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } },
+      nbformat: 4,
+      nbformat_minor: 5,
+    };
+    const file = path.join(tmp, 'sleep.ipynb');
+    fs.writeFileSync(file, JSON.stringify(nb));
+    const { spawn } = await import('child_process');
+    // One process (tsx as a loader, not its CLI, which would put a second process in between).
+    const runner = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'run-notebooks.ts'), '--preset', 'smoke', '--quiet', '--out', path.join(tmp, 'out'), '--results', path.join(tmp, 'res'), file], { cwd: ROOT, stdio: 'ignore' });
+    try {
+      const t0 = Date.now();
+      while (!fs.existsSync(pidFile) && Date.now() - t0 < 40000) await new Promise((r) => setTimeout(r, 100));
+      const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+      assert.ok(pid > 0 && pid !== runner.pid);
+      runner.kill('SIGKILL');
+      const alive = () => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const t1 = Date.now();
+      while (alive() && Date.now() - t1 < 5000) await new Promise((r) => setTimeout(r, 100));
+      const stillAlive = alive();
+      if (stillAlive) process.kill(pid, 'SIGKILL');
+      assert.equal(stillAlive, false, 'the notebook process outlived its runner');
+    } finally {
+      runner.kill('SIGKILL');
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});

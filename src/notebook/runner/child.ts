@@ -177,6 +177,10 @@ async function run(req: RunRequest): Promise<void> {
   process.exit(0);
 }
 
+// The runner is the only reader of this process's results: when it goes (killed, crashed, Ctrl-C),
+// the IPC channel closes and the notebook must stop rather than keep training and writing the store.
+process.on('disconnect', () => process.exit(143));
+
 process.once('message', (msg: RunRequest) => {
   if (msg && msg.type === 'run') {
     run(msg).catch((err) => {
