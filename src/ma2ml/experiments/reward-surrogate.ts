@@ -13,7 +13,7 @@ import { InlineExecutor } from '../../runtime/executor';
 import { defineJobKind } from '../../runtime/jobs';
 import type { JobContext } from '../../runtime/jobs';
 import type { ExperimentStore } from '../../runtime/store';
-import { encodePipeline, pipelineKey, vocabSizes } from '../pipeline';
+import { checkPipeline, encodePipeline, pipelineKey, vocabSizes } from '../pipeline';
 import { runSearch } from '../search';
 import type { SearchEvaluator } from '../search';
 import type { Pipeline, SearchSpace } from '../spaces';
@@ -81,6 +81,9 @@ export interface RewardSurrogate {
   /** Mean and sd of the fitted rewards. */
   mean: number;
   sd: number;
+  /** Lowest and highest observed reward: predictions are clipped to this range (no extrapolation beyond what was measured). */
+  min: number;
+  max: number;
 }
 
 /**
@@ -127,7 +130,7 @@ export function fitRewardSurrogate(data: EvaluatedPipelines, space: SearchSpace,
   const model = new RidgeCritic(flatVocab, agentOf, { lambda, pairs: 'cross-agent' });
   model.fit(data.tokens, data.rewards, n);
   const sd = Math.sqrt(data.rewards.reduce((s, x) => s + (x - mean) ** 2, 0) / n);
-  return { model, rows: n, cvR2: sst > 0 ? 1 - sse / sst : NaN, lambda, mean, sd };
+  return { model, rows: n, cvR2: sst > 0 ? 1 - sse / sst : NaN, lambda, mean, sd, min: Math.min(...data.rewards), max: Math.max(...data.rewards) };
 }
 
 // ------------------------------------------------------------------ evaluator (inline only)
@@ -144,6 +147,8 @@ export interface RewardSurrogateJobConfig {
   /** Observation noise sd; the draw is fixed per pipeline (like a real evaluation with a fixed seed). */
   noiseSd: number;
   noiseSeed: number;
+  /** FLOPs budget: a pipeline over it (or invalid) scores 0, as with the `hard` rule of real evaluations. */
+  flopsBudget: number;
 }
 
 /**
@@ -153,8 +158,8 @@ export interface RewardSurrogateJobConfig {
 export function rewardSurrogateJob(config: RewardSurrogateJobConfig, _ctx: JobContext): { reward: number; value: number; valid: boolean } {
   const s = models.get(config.modelId);
   if (!s) throw new Error(`rewardSurrogateJob: no surrogate '${config.modelId}' in this process (the surrogate evaluator runs inline only)`);
-  const tokens = Int32Array.from(encodePipeline(config.space, config.pipeline).flat());
-  const value = s.model.predict(tokens, 1)[0];
+  if (!checkPipeline(config.space, config.pipeline, { flopsBudget: config.flopsBudget }).valid) return { reward: 0, value: 0, valid: false };
+  const value = surrogateValue(s, encodePipeline(config.space, config.pipeline));
   const noise = config.noiseSd > 0 ? config.noiseSd * new Rng(config.noiseSeed).fork(pipelineKey(config.pipeline)).normal() : 0;
   return { reward: Math.min(1, Math.max(0, value + noise)), value, valid: true };
 }
@@ -171,21 +176,27 @@ export const rewardSurrogateKind = defineJobKind({ name: 'ma2ml-reward-surrogate
  * await runSearch({ method: 'ma2ml', space, evaluations: 200, evaluator: ev, flops: { budget: 6e5, rule: 'hard-mask' } });
  * ```
  */
-export function rewardSurrogateEvaluator(surrogate: RewardSurrogate, space: SearchSpace, options: { noiseSd: number; noiseSeed?: number }): SearchEvaluator {
+export function rewardSurrogateEvaluator(surrogate: RewardSurrogate, space: SearchSpace, options: { noiseSd: number; flopsBudget: number; noiseSeed?: number }): SearchEvaluator {
   if (!(options.noiseSd >= 0)) throw new Error(`rewardSurrogateEvaluator: noiseSd must be >= 0, got ${options.noiseSd}`);
+  if (!(options.flopsBudget > 0)) throw new Error(`rewardSurrogateEvaluator: flopsBudget must be positive, got ${options.flopsBudget}`);
   const modelId = `reward-surrogate-${nextModel++}`;
   models.set(modelId, surrogate);
-  return { kind: rewardSurrogateKind, config: { modelId, space, noiseSd: options.noiseSd, noiseSeed: options.noiseSeed ?? 0 }, seed: 0 };
-}
-
-/** The surrogate's noiseless value of a pipeline given as per-agent tokens. */
-export function surrogateValue(surrogate: RewardSurrogate, tokens: readonly (readonly number[])[]): number {
-  return surrogate.model.predict(Int32Array.from(tokens.flat()), 1)[0];
+  return { kind: rewardSurrogateKind, config: { modelId, space, noiseSd: options.noiseSd, noiseSeed: options.noiseSeed ?? 0, flopsBudget: options.flopsBudget }, seed: 0, flops: { budget: options.flopsBudget, rule: 'hard' } };
 }
 
 /**
- * Searches of every method and seed on the surrogate, at the plan's tight FLOPs budget (hard,
- * masked at sampling) and batch size, with the actor learning rates tuned for `evaluations`
+ * The surrogate's noiseless value of a pipeline given as per-agent tokens, clipped to the range of
+ * the observed rewards (a ridge model with pair features extrapolates far above anything measured
+ * in corners no search visited; the searches would otherwise optimise that error).
+ */
+export function surrogateValue(surrogate: RewardSurrogate, tokens: readonly (readonly number[])[]): number {
+  const v = surrogate.model.predict(Int32Array.from(tokens.flat()), 1)[0];
+  return Math.min(surrogate.max, Math.max(surrogate.min, v));
+}
+
+/**
+ * Searches of every method and seed on the surrogate, at the plan's tight FLOPs budget (rule `hard`:
+ * an over-budget proposal is evaluated and scores 0) and batch size, with the actor learning rates tuned for `evaluations`
  * (`tunedActorLr`). Each run's `result.best` is the best OBSERVED pipeline; score it with
  * {@link surrogateValue}.
  *
@@ -201,15 +212,18 @@ export async function runRewardSurrogateSearches(
   options: { evaluations: number; seeds: readonly number[]; methods: readonly SearchMethod[]; noiseSd: number },
 ): Promise<SearchRun[]> {
   const p = parsePlan(plan);
-  const flops = { budget: p.flops[p.ablations.budgetIndex].budget, rule: 'hard-mask' as const };
-  const evaluator = rewardSurrogateEvaluator(surrogate, space, { noiseSd: options.noiseSd });
+  // Rule 'hard' (an over-budget pipeline is evaluated and scores 0), not the real plans' 'hard-mask':
+  // over 200 evaluations a learner fed only feasible pipelines can drift to where nothing fits the
+  // budget, and masking then finds no proposal to evaluate.
+  const flops = { budget: p.flops[p.ablations.budgetIndex].budget, rule: 'hard' as const };
+  const evaluator = rewardSurrogateEvaluator(surrogate, space, { noiseSd: options.noiseSd, flopsBudget: flops.budget });
   const executor = new InlineExecutor();
   const runs: SearchRun[] = [];
   try {
     for (const method of options.methods) {
       for (const seed of options.seeds) {
         const lr = tunedActorLr(method === 'sequential' ? 'independent' : method, options.evaluations);
-        const result = await runSearch({ method, space, evaluations: options.evaluations, batchSize: p.batchSize, seed, flops, evaluator, executor, learner: lr === undefined ? undefined : { actorLr: lr } });
+        const result = await runSearch({ method, space, evaluations: options.evaluations, batchSize: p.batchSize, seed, evaluator, executor, learner: lr === undefined ? undefined : { actorLr: lr } });
         runs.push({ cell: { method, flops, seed }, label: method, result });
       }
     }
