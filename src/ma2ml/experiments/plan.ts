@@ -163,7 +163,7 @@ export function ma2mlPlan(preset: Ma2mlPreset): Ma2mlPlan {
       workers: cores,
       retrain: { epochs: 1, trainLimit: 4000, testLimit: 2000, seed: 0 },
       noise: { pipelines: 3, seeds: [0, 1, 2, 3] },
-      ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1, 1], synthetic: { seeds: Array.from({ length: 8 }, (_, i) => i), updates: 30, batchSize: 8, rewardSeed: 7, searchEvaluations: 400 } },
+      ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1, 1], synthetic: { seeds: Array.from({ length: 8 }, (_, i) => i), updates: 30, batchSize: 8, rewardSeed: 7, searchEvaluations: 200 } },
     };
   } else if (preset === 'full') {
     plan = {
@@ -211,7 +211,7 @@ export interface PlanUnitCosts {
  * Per-unit costs measured on this project's 2-core machine (README "Budget arithmetic"): smoke MLP
  * evaluations about 0.1 s; quick conv evaluations at the 1000-example proxy about 2.2 s and at the
  * 2000-example proxy (the `full` plan) about 4.4 s; retrains 0.3 / 8 / 20 s; a synthetic learner
- * update about 0.05 s (5 learners x 3 seeds x 100 updates of batch 4 took 74 s with two other jobs running); 2 workers give 1.8x.
+ * update (synthetic checks, reward-surrogate searches) about 0.04 s (notebook 22 `quick`, 2026-12-07, machine busy: 0.038-0.043 s per update over its three sections); 2 workers give 1.8x.
  *
  * @example
  * ```ts
@@ -219,9 +219,9 @@ export interface PlanUnitCosts {
  * ```
  */
 export const MEASURED_COSTS: Readonly<Record<Ma2mlPreset, PlanUnitCosts>> = Object.freeze({
-  smoke: { secondsPerEvaluation: 0.1, secondsPerRetrain: 0.3, secondsPerSyntheticUpdate: 0.05, speedup: 1 },
-  quick: { secondsPerEvaluation: 2.2, secondsPerRetrain: 8, secondsPerSyntheticUpdate: 0.05, speedup: 1.8 },
-  full: { secondsPerEvaluation: 4.4, secondsPerRetrain: 20, secondsPerSyntheticUpdate: 0.05, speedup: 1.8 },
+  smoke: { secondsPerEvaluation: 0.1, secondsPerRetrain: 0.3, secondsPerSyntheticUpdate: 0.04, speedup: 1 },
+  quick: { secondsPerEvaluation: 2.2, secondsPerRetrain: 8, secondsPerSyntheticUpdate: 0.04, speedup: 1.8 },
+  full: { secondsPerEvaluation: 4.4, secondsPerRetrain: 20, secondsPerSyntheticUpdate: 0.04, speedup: 1.8 },
 });
 
 /**
