@@ -246,7 +246,7 @@ fits the budget). `sequential` searches the modules one after another with a thi
 """)
 code("""
 const jointRows = ['ma2ml only aug', 'ma2ml only nas', 'ma2ml only hpo', 'sequential'].map((b) =>
-  ablationRow(runs, { ablation: '(d) joint vs single-module', a: 'ma2ml', b: b, budget: budgetB, metric: metricBest, value: finalBest, ...bs }));
+  ablationRow(runs, { ablation: '(d) joint vs single-module', a: 'ma2ml', b: b, budget: budgetB, metric: metricBest, value: finalBest, guard: {}, ...bs }));
 allRows.push(...jointRows);
 const jointTable = showTable(formatAblationRows(jointRows), { name: 'ma2ml-ablation-joint', caption: caption('(d) joint vs single-module search', searchWall) });
 """)
