@@ -32,7 +32,8 @@ import type { SearchCell, SearchRun, SearchResult } from '../../src/ma2ml';
 import { InlineExecutor } from '../../src/runtime/executor';
 import { ExperimentStore } from '../../src/runtime/store';
 import { LR_SWEEP_FACTORS, defaultActorLr, lrSweepCells, lrSweepPlan } from '../../src/ma2ml/experiments/surrogate/sweep';
-import { parseSurrogatePlan, surrogateCells, surrogatePlan, SURROGATE_LEARNER_METHODS } from '../../src/ma2ml/experiments/surrogate';
+import { parseSurrogatePlan, surrogateCells, surrogateJobs, surrogatePlan, SURROGATE_LEARNER_METHODS } from '../../src/ma2ml/experiments/surrogate';
+import { runHash } from '../../src/runtime/jobs';
 import { Rng } from '../../src/random';
 
 describe('ma2ml: true counterfactual advantage of the synthetic reward', () => {
@@ -253,5 +254,22 @@ describe('ma2ml: a surrogate of the real reward fitted on the store', function (
       store.close();
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('ma2ml: surrogate search cache keys follow the learner settings', () => {
+  it('each job carries its method\'s resolved settings, so a changed METHOD_CONFIGS entry is a new job', () => {
+    const plan = surrogatePlan('smoke');
+    const cells = surrogateCells(plan).filter((c) => c.seed === plan.seeds[0]);
+    const jobs = surrogateJobs(plan, cells);
+    const of = (label: string) => jobs[cells.findIndex((c) => c.label === label)] as unknown as { config: { learner?: unknown } };
+    assert.deepEqual(of('ma2ml').config.learner, { ...METHOD_CONFIGS.ma2ml });
+    assert.deepEqual(of('ma2ml-replay').config.learner, { ...METHOD_CONFIGS['ma2ml-replay'] });
+    assert.equal(of('random').config.learner, undefined);
+    // Same method name, other settings (what a changed default does): another cache key.
+    const edited = surrogateJobs(plan, cells.map((c) => (c.label === 'ma2ml' ? { ...c, learner: { tau: 0.5 } } : c)));
+    const k = cells.findIndex((c) => c.label === 'ma2ml');
+    assert.notEqual(runHash(edited[k]), runHash(jobs[k]));
+    assert.equal(runHash(surrogateJobs(plan, cells)[k]), runHash(jobs[k]), 'deterministic');
   });
 });

@@ -27,6 +27,12 @@ import type { SurrogateTable } from '../../surrogate/table';
 import { parseSurrogatePlan } from './plan';
 import type { SurrogateMethod, SurrogatePlan } from './plan';
 
+/** The full learner settings of a cell: its method's (`sequential`: independent's) plus the cell's overrides. */
+export function resolvedLearnerConfig(method: string, overrides?: Partial<SingleStepConfigInput>): Partial<SingleStepConfigInput> {
+  const base = method === 'sequential' ? METHOD_CONFIGS.independent : surrogateLearnerConfig(method);
+  return { ...base, ...(overrides ?? {}) };
+}
+
 /** `SingleStepLearner` settings of a surrogate learner method (`METHOD_CONFIGS`). */
 export function surrogateLearnerConfig(method: string): Partial<SingleStepConfigInput> {
   const c = METHOD_CONFIGS[method as LearnerMethod];
@@ -46,7 +52,11 @@ export interface SurrogateSearchConfig {
   evaluations: number;
   batchSize: number;
   noiseSd: number;
-  /** Learner settings on top of the method's (e.g. a swept or tuned `actorLr`); absent: the method's own. */
+  /**
+   * The learner's settings: the method's `METHOD_CONFIGS` entry with the cell's overrides (a tuned
+   * `actorLr`), resolved by `runSurrogateSearches` so the cache key changes when a method's settings
+   * do; absent (random search, or a hand-built config): the method's own settings.
+   */
   learner?: Partial<SingleStepConfigInput>;
 }
 
@@ -327,6 +337,30 @@ export function surrogateExecutor(plan: SurrogatePlan): Executor {
 }
 
 /**
+ * The store jobs of a plan's cells (one `surrogateSearchKind` job each; the configuration carries the
+ * resolved learner settings, see {@link SurrogateSearchConfig.learner}).
+ *
+ * @example
+ * ```ts
+ * surrogateJobs(plan, surrogateCells(plan))[0].config.learner;
+ * ```
+ */
+export function surrogateJobs(plan: SurrogatePlan, cells: readonly SurrogateCell[]) {
+  const p = parseSurrogatePlan(plan);
+  const size = gridSizes(p.grid).joint;
+  const fixedTokens = p.moduleOnly ? gridConfigToTokens(p.grid, p.moduleOnly.config) : null;
+  return cells.map((c, i) => {
+    if (!(c.evaluations >= 1)) throw new Error(`runSurrogateSearches: cells[${i}].evaluations must be >= 1`);
+    const config: SurrogateSearchConfig = { task: c.task, grid: p.grid, epoch: p.epoch, method: c.method, module: c.module, fixedTokens: c.module === null ? null : fixedTokens, evaluations: c.evaluations, batchSize: p.batchSize, noiseSd: p.noiseSd };
+    // The resolved learner settings are part of the job's configuration, so its cache key follows
+    // behaviour: a changed METHOD_CONFIGS entry (ma2ml became the issue-12 learner) is a new job.
+    if (c.method !== 'random') config.learner = resolvedLearnerConfig(c.method, c.learner);
+    const tag = c.learner && Object.keys(c.learner).length > 0 ? `/${Object.entries(c.learner).map(([k, v]) => `${k}=${v}`).join(',')}` : '';
+    return surrogateSearchKind.job(`${c.task}/${c.label}${tag}/e${c.evaluations}/b${p.batchSize}/n${p.noiseSd}/g${size}/s${c.seed}`, config, c.seed);
+  });
+}
+
+/**
  * Runs the searches of a plan as jobs of {@link surrogateSearchKind} (experiment
  * `ma2ml-surrogate-searches`): with a store every search is cached (a re-run computes nothing, an
  * interrupted set resumes); the exhaustive tables are computed (or read from `tableCacheDir`) first.
@@ -344,16 +378,7 @@ export async function runSurrogateSearches(
   const p = parseSurrogatePlan(plan);
   const out = new Map<string, SurrogateTable>();
   for (const task of new Set(cells.map((c) => c.task))) out.set(task, await surrogateTable(task, p.grid, p.epoch, options.tableCacheDir));
-  const size = gridSizes(p.grid).joint;
-  const fixedTokens = p.moduleOnly ? gridConfigToTokens(p.grid, p.moduleOnly.config) : null;
-  const jobs = cells.map((c, i) => {
-    if (!(c.evaluations >= 1)) throw new Error(`runSurrogateSearches: cells[${i}].evaluations must be >= 1`);
-    const config: SurrogateSearchConfig = { task: c.task, grid: p.grid, epoch: p.epoch, method: c.method, module: c.module, fixedTokens: c.module === null ? null : fixedTokens, evaluations: c.evaluations, batchSize: p.batchSize, noiseSd: p.noiseSd };
-    // Only present when set, so the cache keys of searches with the method's own settings are unchanged.
-    if (c.learner && Object.keys(c.learner).length > 0) config.learner = c.learner;
-    const tag = config.learner ? `/${Object.entries(config.learner).map(([k, v]) => `${k}=${v}`).join(',')}` : '';
-    return surrogateSearchKind.job(`${c.task}/${c.label}${tag}/e${c.evaluations}/b${p.batchSize}/n${p.noiseSd}/g${size}/s${c.seed}`, config, c.seed);
-  });
+  const jobs = surrogateJobs(p, cells);
   let results: SurrogateSearchResult[];
   let computed = jobs.length;
   let cached = 0;
