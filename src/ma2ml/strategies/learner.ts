@@ -57,8 +57,10 @@ export const METHOD_CONFIGS: Readonly<Record<LearnerMethod, Partial<SingleStepCo
  * `src/ma2ml/experiments/surrogate/sweep.ts` (`npm run ma2ml-sweep -- --budgets 36,200`, run
  * 2026-12-07): LCBench surrogate, validation tasks 11-15 of the task shuffle x seeds 1000-1002 (never
  * notebook 23's tasks or seeds), batch 8; every method the same 5 multiples of its default rate
- * (0.25x, 1x, 4x, 16x, 64x); the lowest mean normalised regret at each budget wins. The 1000-evaluation
- * sweep was not run (cost): larger budgets use the 200-evaluation choice ({@link tunedActorLr}).
+ * (0.25x, 1x, 4x, 16x, 64x); the lowest mean normalised regret at each budget wins. Larger budgets use
+ * the 200-evaluation choice ({@link tunedActorLr}); the 1000-evaluation sweep has run (its choices differ
+ * for ma2ml-no-credit, independent and single-agent, src/ma2ml/README.md) but is not applied yet: the
+ * published 1000-evaluation results were measured without it.
  * `ma2ml`'s choice at 200 is the grid's lowest rate (0.25x). The CIs over 5 tasks x 3 seeds overlap
  * for most neighbouring rates (results/ma2ml-lr-sweep-200/sweep.md).
  */
