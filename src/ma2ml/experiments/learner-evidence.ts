@@ -14,8 +14,8 @@ import type { SearchRun } from './cells';
 export const NOT_MOVED_ENTROPY = 0.95;
 /** Critic held-out explained variance at or below which counterfactual credit counts as noise (a constant predicts as well). */
 export const MIN_CRITIC_HELD_OUT_EV = 0;
-/** Updates at the end of a search whose held-out explained variance is averaged. */
-const LAST_UPDATES = 3;
+/** Updates at the end of a search (or budget) whose critic held-out explained variance is averaged. */
+export const CRITIC_EV_LAST_UPDATES = 3;
 
 /**
  * Every update of every run that has diagnostics, flattened with its label, seed and FLOPs budget
@@ -72,7 +72,7 @@ export function learnerEvidence(runs: readonly SearchRun[], label: string, budge
     runs: sel.length,
     moved: sel.length ? ds.filter((d) => d.some((u) => num(u, 'entropyFraction.mean') < NOT_MOVED_ENTROPY)).length / sel.length : NaN,
     finalEntropyFraction: mean(ds.map((d) => num(d[d.length - 1], 'entropyFraction.mean'))),
-    criticHeldOutEv: mean(ds.map((d) => mean(d.slice(-LAST_UPDATES).map((u) => num(u, 'criticEvHeldOut'))))),
+    criticHeldOutEv: mean(ds.map((d) => mean(d.slice(-CRITIC_EV_LAST_UPDATES).map((u) => num(u, 'criticEvHeldOut'))))),
     finalKlTarget: mean(ds.map((d) => num(d[d.length - 1], 'klTarget.mean'))),
     updates: mean(ds.map((d) => d.length)),
   };
@@ -100,7 +100,7 @@ export function untestableReason(runs: readonly SearchRun[], args: { a: string; 
   if (args.critic) {
     const e = learnerEvidence(runs, args.critic, args.budget);
     if (e.runs > 0 && !(e.criticHeldOutEv > MIN_CRITIC_HELD_OUT_EV)) {
-      reasons.push(`the critic of ${args.critic} predicts fresh pipelines ${Number.isFinite(e.criticHeldOutEv) ? `worse than a constant (held-out EV ${e.criticHeldOutEv.toFixed(2)} over its last ${LAST_UPDATES} updates)` : 'with no measurable explained variance'}`);
+      reasons.push(`the critic of ${args.critic} predicts fresh pipelines ${Number.isFinite(e.criticHeldOutEv) ? `worse than a constant (held-out EV ${e.criticHeldOutEv.toFixed(2)} over its last ${CRITIC_EV_LAST_UPDATES} updates)` : 'with no measurable explained variance'}`);
     }
   }
   return reasons.length ? reasons.join('; ') : null;

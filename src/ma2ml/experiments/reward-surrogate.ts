@@ -10,6 +10,7 @@
 import { RidgeCritic } from '../../marl/singlestep';
 import { Rng } from '../../random';
 import { InlineExecutor } from '../../runtime/executor';
+import { stableStringify } from '../../runtime/json';
 import { defineJobKind } from '../../runtime/jobs';
 import type { JobContext } from '../../runtime/jobs';
 import type { ExperimentStore } from '../../runtime/store';
@@ -32,9 +33,6 @@ export interface EvaluatedPipelines {
   n: number;
 }
 
-const canonical = (v: unknown): string =>
-  JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : x));
-
 /**
  * Every finished, valid evaluation of the plan's evaluator (`planEvaluator`: same proxy data,
  * epochs, evaluation seed and FLOPs fields) in the store's `ma2ml-evaluations` experiment.
@@ -46,7 +44,8 @@ const canonical = (v: unknown): string =>
  */
 export function evaluatedPipelines(store: ExperimentStore, plan: Ma2mlPlan, space: SearchSpace): EvaluatedPipelines {
   const ev = planEvaluator(parsePlan(plan), space);
-  const want = canonical(ev.config);
+  // Stored configs went through stableStringify (sorted keys, tagged non-finite numbers): compare in that form.
+  const want = stableStringify(ev.config);
   const T = vocabSizes(space).reduce((s, a) => s + a.length, 0);
   const rows: number[][] = [];
   const rewards: number[] = [];
@@ -55,7 +54,7 @@ export function evaluatedPipelines(store: ExperimentStore, plan: Ma2mlPlan, spac
   for (const r of runs) {
     if (r.status !== 'done' || r.kind !== ev.kind.name || r.seed !== ev.seed) continue;
     const { pipeline, ...rest } = r.config as { pipeline: Pipeline } & Record<string, unknown>;
-    if (canonical(rest) !== want) continue;
+    if (stableStringify(rest) !== want) continue;
     const res = r.result as { reward?: number; valid?: boolean };
     if (!res || res.valid === false || typeof res.reward !== 'number' || !Number.isFinite(res.reward)) continue;
     const key = pipelineKey(pipeline);

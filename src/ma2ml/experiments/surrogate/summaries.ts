@@ -8,13 +8,14 @@ import type { Interval, SampleEfficiencyCurve } from '../../../eval';
 import { writeCsv } from '../../../io';
 
 export { writeCsv };
+import { CRITIC_EV_LAST_UPDATES, MIN_CRITIC_HELD_OUT_EV, NOT_MOVED_ENTROPY } from '../learner-evidence';
 import { parseSurrogatePlan } from './plan';
 import type { SurrogatePlan } from './plan';
 import { moduleLabel } from './search';
 import type { SurrogateRun, SurrogateSearchResult } from './search';
 
-/** Entropy fraction of uniform above which a learner counts as not having moved. */
-export const NOT_MOVED_ENTROPY_FRACTION = 0.95;
+/** Entropy fraction of uniform above which a learner counts as not having moved (the same rule as notebook 22's). */
+export const NOT_MOVED_ENTROPY_FRACTION = NOT_MOVED_ENTROPY;
 /** Drop of the exact expected value that counts as a decrease (float32 table rounding is below it). */
 export const MONOTONIC_TOLERANCE = 1e-6;
 
@@ -269,7 +270,7 @@ export function learnerMoved(runs: readonly SurrogateRun[], plan: SurrogatePlan,
 export function criticHeldOutEv(runs: readonly SurrogateRun[], plan: SurrogatePlan, label: string, budget: number): number {
   const per = scoreMatrix(runs, plan, label, budget, (r, b) => {
     const ev = diagnosticsWithin(r, b)
-      .slice(-3)
+      .slice(-CRITIC_EV_LAST_UPDATES)
       .map((d) => Number(d.criticEvHeldOut))
       .filter(Number.isFinite);
     return ev.length ? ev.reduce((x, y) => x + y, 0) / ev.length : NaN;
@@ -354,7 +355,7 @@ export function claimRows(runs: readonly SurrogateRun[], plan: SurrogatePlan): C
         difference,
         pABetter: probabilityOfImprovement(neg(xa), neg(xb), p.bootstrap),
         criticEv,
-        verdict: claimVerdict({ diff: difference, higherIsBetter: false, moved, criticOk: criticEv === null ? undefined : criticEv > 0 }),
+        verdict: claimVerdict({ diff: difference, higherIsBetter: false, moved, criticOk: criticEv === null ? undefined : criticEv > MIN_CRITIC_HELD_OUT_EV }),
       });
     }
   }
