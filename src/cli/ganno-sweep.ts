@@ -4,10 +4,9 @@
  * budget (cached in the experiment store: a re-run only computes what is missing), then writes
  * `results/ganno-ppo-sweep/{runs,summary}.{csv,md}` and prints the summary, best point first.
  */
-import * as path from 'path';
 import { Command } from 'commander';
 import { initBackend } from '../backend';
-import { writeTable } from '../eval';
+import { writeCsvAndMarkdown } from '../eval';
 import { gannoPlan, runPpoSweep, summarisePpoSweep } from '../ganno';
 import { lineProgress } from '../progress';
 import { ExperimentStore, WorkerPoolExecutor } from '../runtime';
@@ -60,12 +59,7 @@ async function main(argv: string[]): Promise<void> {
       'clip fraction': s.clipFraction,
       'explained variance': s.explainedVariance,
     }));
-    for (const [name, table] of [['runs', runs], ['summary', summary]] as const) {
-      const cols = Object.keys(table[0]);
-      writeTable(path.join(opts.out, `${name}.csv`), table, cols, { format: 'csv', digits: 4 });
-      const md = writeTable(path.join(opts.out, `${name}.md`), table, cols, { format: 'markdown', digits: 3 });
-      if (name === 'summary') console.log(md);
-    }
+    console.log(writeCsvAndMarkdown(opts.out, { runs, summary }).summary);
     console.log(`${rows.length} runs (plan quick, validation seeds 900101-900108) in ${((Date.now() - started) / 60000).toFixed(1)} min; tables in ${opts.out}/`);
   } finally {
     await executor.close();

@@ -5,9 +5,8 @@
  * re-run computes only what is missing); writes `results/ma2ml-lr-sweep/{sweep,chosen}.{csv,md}`
  * and prints the chosen rate per method and budget.
  */
-import * as path from 'path';
 import { Command } from 'commander';
-import { writeTable } from '../eval';
+import { writeCsvAndMarkdown } from '../eval';
 import { formatInterval } from '../ma2ml/experiments/stats';
 import { LR_SWEEP_FACTORS, lrSweepCells, lrSweepPlan, runLrSweep } from '../ma2ml/experiments/surrogate/sweep';
 import { ExperimentStore, WorkerPoolExecutor } from '../runtime';
@@ -35,12 +34,7 @@ async function main(argv: string[]): Promise<void> {
     const { rows, computed } = await runLrSweep({ executor, store, plan });
     const table = rows.map((r) => ({ method: r.method, budget: r.budget, 'actor lr': r.actorLr, factor: r.factor, 'normalised regret': formatInterval(r.regret), mean: r.regret.point, chosen: r.chosen ? 'yes' : '' }));
     const chosen = table.filter((r) => r.chosen === 'yes').map(({ chosen: _c, ...r }) => r);
-    for (const [name, t] of [['sweep', table], ['chosen', chosen]] as const) {
-      const cols = Object.keys(t[0]);
-      writeTable(path.join(opts.out, `${name}.csv`), t, cols, { format: 'csv', digits: 4 });
-      const md = writeTable(path.join(opts.out, `${name}.md`), t, cols, { format: 'markdown', digits: 3 });
-      if (name === 'chosen') console.log(md);
-    }
+    console.log(writeCsvAndMarkdown(opts.out, { sweep: table, chosen }).chosen);
     console.log(`${computed} searches computed in ${((Date.now() - started) / 60000).toFixed(1)} min; tables in ${opts.out}/`);
   } finally {
     await executor.close();

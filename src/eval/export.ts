@@ -1,3 +1,4 @@
+import * as path from 'path';
 import { writeFileAtomic } from '../io';
 export { writeFileAtomic };
 import type { Interval } from './bootstrap';
@@ -286,4 +287,25 @@ export function writeTable(
   const text = formatTable(rows, columns, opts);
   writeFileAtomic(file, text);
   return text;
+}
+
+/**
+ * Writes each named table as `<dir>/<name>.csv` (4 digits) and `<dir>/<name>.md` (3 digits), columns in
+ * the first row's key order; returns the Markdown text by name (e.g. to print the summary of a sweep).
+ *
+ * @example
+ * ```ts
+ * const md = writeCsvAndMarkdown('results/sweep', { runs, summary });
+ * console.log(md.summary);
+ * ```
+ */
+export function writeCsvAndMarkdown(dir: string, tables: Readonly<Record<string, ReadonlyArray<Readonly<Record<string, Cell>>>>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, rows] of Object.entries(tables)) {
+    if (rows.length === 0) throw new Error(`writeCsvAndMarkdown: table '${name}' has no rows`);
+    const cols = Object.keys(rows[0]);
+    writeTable(path.join(dir, `${name}.csv`), rows, cols, { format: 'csv', digits: 4 });
+    out[name] = writeTable(path.join(dir, `${name}.md`), rows, cols, { format: 'markdown', digits: 3 });
+  }
+  return out;
 }

@@ -37,5 +37,6 @@ export {
   writeFileAtomic,
   formatTable,
   writeTable,
+  writeCsvAndMarkdown,
 } from './export';
 export { hierarchicalCI, hierarchicalMeanCI, pairedDifferenceCI } from './hierarchical';

@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { MarlEvalRecord, formatTable, scoreMatrixFromMarlEval, toMarlEvalJson, writeMarlEvalJson, writeTable } from '../../src/eval';
+import { MarlEvalRecord, formatTable, scoreMatrixFromMarlEval, toMarlEvalJson, writeMarlEvalJson, writeCsvAndMarkdown, writeTable } from '../../src/eval';
 
 const records: MarlEvalRecord[] = [
   { env: 'ganno', task: 'digits', algorithm: 'cosine', run: 1, step: 0, stepCount: 0, metrics: { acc: [0.5, 0.52] } },
@@ -89,5 +89,21 @@ describe('eval/export', () => {
     assert.throws(() => formatTable(rows, cols, { format: 'html' as never }), /format must be 'csv', 'markdown' or 'latex', got "html"/);
     assert.throws(() => formatTable(rows, cols, { format: 'csv', digits: -1 }), /digits must be an integer/);
     assert.throws(() => formatTable(rows, [], { format: 'csv' }), /columns must be a non-empty array/);
+  });
+});
+
+describe('eval/export: writeCsvAndMarkdown', () => {
+  it('writes <name>.csv (4 digits) and <name>.md (3 digits) per table and returns the Markdown by name', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'csvmd-'));
+    try {
+      const md = writeCsvAndMarkdown(dir, { a: [{ x: 1.23456, y: 'q' }], b: [{ z: 2 }] });
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['a.csv', 'a.md', 'b.csv', 'b.md']);
+      assert.equal(fs.readFileSync(path.join(dir, 'a.csv'), 'utf8'), 'x,y\n1.2346,q\n');
+      assert.equal(md.a, fs.readFileSync(path.join(dir, 'a.md'), 'utf8'));
+      assert.match(md.a, /\| 1\.235 \| q \|/);
+      assert.throws(() => writeCsvAndMarkdown(dir, { empty: [] }), /table 'empty' has no rows/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
