@@ -182,7 +182,9 @@ describe('ma2ml: tuned actor learning rates per budget', () => {
   it('tunedActorLr reads the swept budget at or below the budget, else nothing', () => {
     assert.equal(tunedActorLr('ma2ml', 36), TUNED_ACTOR_LR.ma2ml[36]);
     assert.equal(tunedActorLr('ma2ml', 199), TUNED_ACTOR_LR.ma2ml[36]);
-    assert.equal(tunedActorLr('ma2ml', 1000), TUNED_ACTOR_LR.ma2ml[200]);
+    assert.equal(tunedActorLr('independent', 999), TUNED_ACTOR_LR.independent[200]);
+    assert.equal(tunedActorLr('independent', 1000), TUNED_ACTOR_LR.independent[1000]);
+    assert.notEqual(TUNED_ACTOR_LR.independent[200], TUNED_ACTOR_LR.independent[1000]);
     assert.equal(tunedActorLr('ma2ml', 16), undefined);
     assert.equal(tunedActorLr('random', 200), undefined);
   });

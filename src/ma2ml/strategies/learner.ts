@@ -54,23 +54,21 @@ export const METHOD_CONFIGS: Readonly<Record<LearnerMethod, Partial<SingleStepCo
 
 /**
  * Actor learning rates per learner method and evaluation budget, chosen by the sweep of
- * `src/ma2ml/experiments/surrogate/sweep.ts` (`npm run ma2ml-sweep -- --budgets 36,200`, run
- * 2026-12-07): LCBench surrogate, validation tasks 11-15 of the task shuffle x seeds 1000-1002 (never
- * notebook 23's tasks or seeds), batch 8; every method the same 5 multiples of its default rate
- * (0.25x, 1x, 4x, 16x, 64x); the lowest mean normalised regret at each budget wins. Larger budgets use
- * the 200-evaluation choice ({@link tunedActorLr}); the 1000-evaluation sweep has run (its choices differ
- * for ma2ml-no-credit, independent and single-agent, src/ma2ml/README.md) but is not applied yet: the
- * published 1000-evaluation results were measured without it.
- * `ma2ml`'s choice at 200 is the grid's lowest rate (0.25x). The CIs over 5 tasks x 3 seeds overlap
- * for most neighbouring rates (results/ma2ml-lr-sweep-200/sweep.md).
+ * `src/ma2ml/experiments/surrogate/sweep.ts` (`npm run ma2ml-sweep`, run 2026-12-07): LCBench
+ * surrogate, validation tasks 11-15 of the task shuffle x seeds 1000-1002 (never notebook 23's tasks or
+ * seeds), batch 8; every method the same 5 multiples of its default rate (0.25x, 1x, 4x, 16x, 64x); the
+ * lowest mean normalised regret at each budget wins. Budgets between the swept ones use the largest
+ * swept budget below them ({@link tunedActorLr}).
+ * Grid edges: `ma2ml` at 200 and 1000 and `single-agent` at 1000 chose the lowest rate (0.25x). The CIs
+ * over 5 tasks x 3 seeds overlap for most neighbouring rates (results/ma2ml-lr-sweep/sweep.md).
  */
 export const TUNED_ACTOR_LR: Readonly<Record<LearnerMethod, Readonly<Record<number, number>>>> = Object.freeze({
-  ma2ml: { 36: 0.2, 200: 0.0125 },
-  'ma2ml-replay': { 36: 0.05, 200: 0.8 },
-  'ma2ml-lite': { 36: 0.0125, 200: 0.05 },
-  'ma2ml-no-credit': { 36: 0.8, 200: 0.05 },
-  independent: { 36: 0.2, 200: 0.2 },
-  'single-agent': { 36: 0.16, 200: 0.01 },
+  ma2ml: { 36: 0.2, 200: 0.0125, 1000: 0.0125 },
+  'ma2ml-replay': { 36: 0.05, 200: 0.8, 1000: 0.8 },
+  'ma2ml-lite': { 36: 0.0125, 200: 0.05, 1000: 0.05 },
+  'ma2ml-no-credit': { 36: 0.8, 200: 0.05, 1000: 0.0125 },
+  independent: { 36: 0.2, 200: 0.2, 1000: 0.05 },
+  'single-agent': { 36: 0.16, 200: 0.01, 1000: 0.0025 },
 });
 
 /**
@@ -80,7 +78,8 @@ export const TUNED_ACTOR_LR: Readonly<Record<LearnerMethod, Readonly<Record<numb
  *
  * @example
  * ```ts
- * tunedActorLr('ma2ml', 1000); // 0.0125, the choice at 200
+ * tunedActorLr('ma2ml', 1000); // 0.0125, the 1000-evaluation choice
+ * tunedActorLr('independent', 500); // 0.2, the choice at 200
  * tunedActorLr('ma2ml', 16); // undefined
  * ```
  */
