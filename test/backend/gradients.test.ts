@@ -344,7 +344,7 @@ describe('backend/gradient overrides', function () {
     });
   });
 
-  describe('wasm forward kernel fixes (GatherV2 batchDims, OneHot dtype, fused matMul transposes)', () => {
+  describe('wasm forward kernel fixes (GatherV2 batchDims, OneHot dtype, fused matMul transposes, batched matMul)', () => {
     async function onBoth(f: () => T): Promise<[number[], number[]]> {
       await tf.setBackend('cpu');
       const ref = tf.tidy(f);
@@ -432,6 +432,34 @@ describe('backend/gradient overrides', function () {
         tf.dispose([a, b, ...(bias ? [bias] : []), ...(prelu ? [prelu] : [])]);
       });
     }
+    const batchedPlain: [string, number[], number[], boolean, boolean][] = [
+      ['equal batches', [3, 4, 5], [3, 5, 2], false, false],
+      ['a batch of 1 broadcast', [1, 4, 5], [3, 5, 2], false, false],
+      ['rank-2 b broadcast', [3, 4, 5], [5, 2], false, false],
+      ['rank-4, equal outer dims', [2, 3, 4, 5], [2, 3, 5, 2], false, false],
+      ['transposeA and transposeB', [3, 5, 4], [3, 2, 5], true, true],
+      ['other broadcasts go to the stock kernel', [2, 1, 4, 5], [1, 3, 5, 2], false, false],
+    ];
+    for (const [name, as, bs, ta, tb] of batchedPlain) {
+      it(`batched matMul (${name}) matches cpu`, async () => {
+        const r = new Rng(10);
+        const a = tf.tensor(r.normalArray(size(as)), as);
+        const b = tf.tensor(r.normalArray(size(bs)), bs);
+        const [got, ref] = await onBoth(() => tf.matMul(a, b, ta, tb));
+        assert.equal(got.length, ref.length);
+        ref.forEach((v, i) => assert.ok(Math.abs(v - got[i]) < 1e-5, `element ${i}: ${got[i]} vs ${v}`));
+        tf.dispose([a, b]);
+      });
+    }
+    it('batched matMul with new weights of the same shape uses the new values (no stale packed weights)', async () => {
+      await tf.setBackend('wasm');
+      const a = tf.ones([2, 3, 4]);
+      const first = tf.tidy(() => tf.matMul(a, tf.fill([2, 4, 2], 1)).dataSync()[0]);
+      const second = tf.tidy(() => tf.matMul(a, tf.fill([2, 4, 2], 2)).dataSync()[0]);
+      assert.equal(first, 4);
+      assert.equal(second, 8);
+      a.dispose();
+    });
     it('the fixed kernels leak no tensors or wasm buffers', async () => {
       await tf.setBackend('wasm');
       const x = tf.tensor2d(xs.slice(0, 40), [8, 5]);
@@ -446,6 +474,8 @@ describe('backend/gradient overrides', function () {
           tf.fused.matMul({ a: x, b: x, transposeA: true, bias }),
           tf.fused.matMul({ a: x3, b: x3, transposeB: true, bias: bias4 }),
           tf.fused.matMul({ a: x3, b: x3, transposeA: true, bias, activation: 'elu' }),
+          tf.matMul(x3, x3, false, true),
+          tf.tidy(() => tf.matMul(x3, tf.transpose(x3, [0, 2, 1]))),
         ]);
       run();
       const before = tf.memory();
