@@ -6,3 +6,4 @@ import './runtime';
 import './marl';
 import './ganno';
 import './ma2ml';
+import './vectorised';

@@ -19,7 +19,7 @@ function makeBatch(seed: number, soft = false): Batch {
     logits.dispose();
     return { x, y };
   }
-  return { x, y: tf.tensor1d(Array.from({ length: N }, () => Math.floor(r.uniform() * CLASSES)), 'int32') };
+  return { x, y: tf.tensor1d(Array.from({ length: N }, () => r.int(CLASSES)), 'int32') };
 }
 
 const models = (seeds: number[]): SequentialModel[] => seeds.map((seed) => buildMlp({ inputSize: IN, hidden: HIDDEN, numClasses: CLASSES, seed }));

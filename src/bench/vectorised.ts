@@ -1,0 +1,155 @@
+/**
+ * `vectorised` bench suite: milliseconds per network-step of the GANNO MLP (784-64-64-10, batch 64,
+ * SGD, full per-layer metrics) trained B at a time by {@link VectorisedTrainer} (B = 1, 4, 8, 16;
+ * one shared batch, and B separate batches) next to one {@link LayerwiseTrainer} step in the same
+ * run, and, when Debian's `python3-torch` is importable, the same single-network step in PyTorch
+ * (1 thread).
+ */
+import { execFileSync } from 'child_process';
+import * as os from 'os';
+import { initBackend, tf } from '../backend';
+import type { Batch } from '../data';
+import { LayerwiseTrainer, VectorisedTrainer, buildMlp } from '../nn';
+import { Rng } from '../random';
+import { check, registerBench } from './registry';
+import type { BenchResult, BenchRow } from './registry';
+
+/** Options of {@link benchVectorised}. */
+export interface VectorisedBenchOptions {
+  /** Network counts B (default 1, 4, 8, 16). */
+  sizes?: number[];
+  /** Timed steps per measurement (default 60; 5 warm-up steps first). */
+  steps?: number;
+  /** Alternating rounds; the best round of each configuration counts (default 3). */
+  rounds?: number;
+}
+
+/** Measured numbers of {@link benchVectorised}. */
+export interface VectorisedBenchResult {
+  rows: BenchRow[];
+  /** ms per step of one LayerwiseTrainer. */
+  layerwiseMs: number;
+  /** ms per network-step by B, shared batch. */
+  sharedMsPerNetwork: Record<number, number>;
+  /** ms per network-step by B, separate batches. */
+  separateMsPerNetwork: Record<number, number>;
+  /** PyTorch 1-thread ms per step, or null when torch is not importable. */
+  torchMs: number | null;
+  torchVersion: string | null;
+}
+
+const DIMS = { input: 784, hidden: [64, 64], classes: 10, batch: 64 };
+
+function batchOf(seed: number): Batch {
+  const r = new Rng(seed);
+  return {
+    x: tf.tensor2d(r.normalArray(DIMS.batch * DIMS.input), [DIMS.batch, DIMS.input]),
+    y: tf.tensor1d(Array.from({ length: DIMS.batch }, () => r.int(DIMS.classes)), 'int32'),
+  };
+}
+
+/** The PyTorch reference: the same MLP and batch size, SGD, one thread; ms per step (best of 3 runs of `steps`). */
+function torchStepMs(steps: number): { ms: number; version: string } | null {
+  const script = `
+import time, torch
+torch.set_num_threads(1)
+torch.manual_seed(0)
+net = torch.nn.Sequential(torch.nn.Linear(${DIMS.input}, ${DIMS.hidden[0]}), torch.nn.ReLU(), torch.nn.Linear(${DIMS.hidden[0]}, ${DIMS.hidden[1]}), torch.nn.ReLU(), torch.nn.Linear(${DIMS.hidden[1]}, ${DIMS.classes}))
+opt = torch.optim.SGD(net.parameters(), lr=0.05)
+x = torch.randn(${DIMS.batch}, ${DIMS.input}); y = torch.randint(0, ${DIMS.classes}, (${DIMS.batch},))
+loss_fn = torch.nn.CrossEntropyLoss()
+def step():
+    opt.zero_grad(); loss = loss_fn(net(x), y); loss.backward(); opt.step(); return loss.item()
+for _ in range(20): step()
+best = 1e9
+for _ in range(3):
+    t0 = time.perf_counter()
+    for _ in range(${steps}): step()
+    best = min(best, (time.perf_counter() - t0) / ${steps})
+print(torch.__version__, best * 1000)
+`;
+  try {
+    const out = execFileSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 120_000 }).trim().split(/\s+/);
+    return { version: out[0], ms: Number(out[1]) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Times the vectorised trainer against the layerwise one (and PyTorch when available).
+ *
+ * @example
+ * ```ts
+ * const r = await benchVectorised({ sizes: [1, 8], steps: 20, rounds: 1 });
+ * console.log(r.layerwiseMs, r.sharedMsPerNetwork[8]);
+ * ```
+ */
+export async function benchVectorised(options: VectorisedBenchOptions = {}): Promise<VectorisedBenchResult> {
+  await initBackend();
+  const sizes = options.sizes ?? [1, 4, 8, 16];
+  const steps = options.steps ?? 60;
+  const rounds = options.rounds ?? 3;
+  const maxB = Math.max(...sizes);
+  const batches = Array.from({ length: maxB }, (_, i) => batchOf(i + 1));
+  const models = Array.from({ length: maxB }, (_, i) => buildMlp({ inputSize: DIMS.input, hidden: DIMS.hidden, numClasses: DIMS.classes, seed: i + 1 }));
+  const time = (fn: () => void): number => {
+    for (let i = 0; i < 5; i++) fn();
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) fn();
+    return (performance.now() - t0) / steps;
+  };
+  const layerwise = new LayerwiseTrainer(models[0], { optimizer: 'sgd', learningRates: 0.05 });
+  const trainers = new Map(sizes.map((b) => [b, new VectorisedTrainer(models.slice(0, b), { optimizer: 'sgd', learningRates: 0.05 })]));
+  let layerwiseMs = Infinity;
+  const shared: Record<number, number> = {};
+  const separate: Record<number, number> = {};
+  for (let r = 0; r < rounds; r++) {
+    // interleave the configurations so that load changes on the machine hit all alike
+    layerwiseMs = Math.min(layerwiseMs, time(() => layerwise.step(batches[0])));
+    for (const b of sizes) {
+      const vt = trainers.get(b)!;
+      shared[b] = Math.min(shared[b] ?? Infinity, time(() => vt.step(batches[0])) / b);
+      const own = batches.slice(0, b);
+      separate[b] = Math.min(separate[b] ?? Infinity, time(() => vt.step(own)) / b);
+    }
+  }
+  layerwise.dispose();
+  for (const vt of trainers.values()) vt.dispose();
+  for (const m of models) m.dispose();
+  for (const bt of batches) tf.dispose([bt.x, bt.y]);
+  const torch = torchStepMs(steps * 3);
+  const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+  const rows: BenchRow[] = [{ trainer: 'LayerwiseTrainer (one network)', B: 1, batches: '-', 'ms/step': round(layerwiseMs), 'ms/network-step': round(layerwiseMs), 'vs layerwise': 1, 'vs PyTorch': torch ? round(torch.ms / layerwiseMs) : null }];
+  for (const b of sizes) {
+    for (const [mode, per] of [
+      ['shared', shared[b]],
+      ['separate', separate[b]],
+    ] as const) {
+      rows.push({ trainer: 'VectorisedTrainer', B: b, batches: mode, 'ms/step': round(per * b), 'ms/network-step': round(per), 'vs layerwise': round(layerwiseMs / per, 2), 'vs PyTorch': torch ? round(torch.ms / per) : null });
+    }
+  }
+  if (torch) rows.push({ trainer: `PyTorch ${torch.version} SGD, 1 thread`, B: 1, batches: '-', 'ms/step': round(torch.ms), 'ms/network-step': round(torch.ms), 'vs layerwise': round(layerwiseMs / torch.ms, 2), 'vs PyTorch': 1 });
+  return { rows, layerwiseMs, sharedMsPerNetwork: shared, separateMsPerNetwork: separate, torchMs: torch?.ms ?? null, torchVersion: torch?.version ?? null };
+}
+
+registerBench({
+  name: 'vectorised',
+  description: 'VectorisedTrainer: ms per network-step of the GANNO MLP 784-64-64-10 (batch 64, SGD) for B = 1, 4, 8, 16, shared and separate batches, vs LayerwiseTrainer and PyTorch (1 thread) when installed',
+  async run(ctx): Promise<BenchResult> {
+    const r = await benchVectorised(ctx.quick ? { sizes: [1, 8], steps: 10, rounds: 1 } : {});
+    const b8 = r.sharedMsPerNetwork[8];
+    ctx.log(`[bench] vectorised: layerwise ${r.layerwiseMs.toFixed(3)} ms/step, B=8 shared ${b8?.toFixed(3)} ms/network-step${r.torchMs ? `, PyTorch ${r.torchMs.toFixed(3)} ms/step` : ''}`);
+    const checks = [check('B = 8 shared batch vs one LayerwiseTrainer, per network-step', b8 ? Math.round((r.layerwiseMs / b8) * 100) / 100 : null, '>=', 2, 'x')];
+    if (r.torchMs && b8) checks.push(check('B = 8 shared batch vs PyTorch single-network step (issue 13 target)', Math.round((r.torchMs / b8) * 100) / 100, '>=', 0.5, 'x'));
+    return {
+      rows: r.rows,
+      checks,
+      notes: [
+        `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, tfjs ${tf.getBackend()} (one thread: tfjs disables wasm threads in Node); load average at start ${os.loadavg()[0].toFixed(1)}`,
+        r.torchMs ? `PyTorch ${r.torchVersion} (Debian python3-torch), torch.set_num_threads(1), same MLP, batch and SGD (no per-layer metrics)` : 'PyTorch not importable by /usr/bin/python3 (apt-get install python3-torch to add the reference row)',
+        'best of the alternating rounds; per network-step = step time / B. The trainers compute the full per-layer metrics (gradient, weight and update norms, sign agreement) every step.',
+      ],
+    };
+  },
+});
