@@ -2,8 +2,9 @@ import { tf } from '../backend';
 import { parseConfig, z } from '../config';
 import type { Batch, BatchIterator } from '../data';
 import type { MultiAgentEnv, MultiAgentEnvSpec, ResetResult, StepResult } from '../marl/env';
-import { LayerwiseTrainer } from '../nn';
-import type { SequentialModel, TrainerSnapshot } from '../nn';
+import { LayerwiseTrainer, VectorisedTrainer } from '../nn';
+import type { EvalResult, SequentialModel, StepMetrics, TrainerSnapshot } from '../nn';
+import type { Tensor } from '../backend';
 import { ActionSetConfigSchema, makeActionSet } from './actions';
 import type { ActionSet } from './actions';
 import { DEFAULT_FEATURE_NAMES, FeatureRegistry, GLOBAL_AGENT_FEATURE_NAMES } from './features';
@@ -33,6 +34,9 @@ import type { SampledTask } from './tasks';
  *   same network in which agent i keeps its LR at every decision while every other layer follows the
  *   factual LRs, on the same mini-batches and validation set. Summed over an episode, agent i's
  *   rewards are exactly the change of the episode return its choices caused (see {@link LayerLrEnv}).
+ * - `vectorise`: with `'difference'` on an MLP task, train the factual run and every shadow as one
+ *   {@link VectorisedTrainer} (one set of tensor ops per SGD step for all of them; default true).
+ *   The rewards are the same to the bit on wasm (tested); false runs each shadow on its own trainer.
  * - `differenceClip`: heavy-tail rule for `'difference'`: each `D_i,t` is clipped to
  *   ±`differenceClip` in the spec's units (ln of a validation-loss ratio, before `rewardScale`;
  *   default 1 = the divergence penalty, a factor e in validation loss within one interval).
@@ -59,6 +63,7 @@ export const LayerLrEnvConfigSchema = z
     rewardScale: z.number().positive().finite().default(1),
     agentRewards: z.enum(['team', 'difference']).default('team'),
     differenceClip: z.number().positive().default(1),
+    vectorise: z.boolean().default(true),
     lossEmaBeta: z.number().min(0).lt(1).default(0.9),
     gradEmaBeta: z.number().min(0).lt(1).default(0.9),
     evalBatchSize: z.number().int().positive().default(512),
@@ -93,10 +98,14 @@ export type LayerLrInfo = {
   shadowTeamRewards?: (number | null)[];
 };
 
-/** A shadow run of `agentRewards: 'difference'`: the episode with agent `agent` keeping its LR from its first non-keep decision on. */
+/**
+ * A shadow run of `agentRewards: 'difference'`: the episode with agent `agent` keeping its LR from
+ * its first non-keep decision on. With a vectorised episode it is network `agent + 1` of
+ * `Episode.vec` (no model or trainer of its own).
+ */
 interface Shadow {
-  model: SequentialModel;
-  trainer: LayerwiseTrainer;
+  model: SequentialModel | null;
+  trainer: LayerwiseTrainer | null;
   /** The LR the agent keeps (every layer's with `control: 'global'`). */
   lr: number;
   valLoss: number;
@@ -122,6 +131,46 @@ interface Episode {
   groupSizes: number[];
   /** Per agent, its shadow run (`agentRewards: 'difference'`), created at its first non-keep action. */
   shadows: (Shadow | null)[];
+  /**
+   * `agentRewards: 'difference'` on an MLP: the factual run (network 0) and every agent's shadow
+   * (network i + 1) trained together, one set of tensor ops per SGD step for all of them.
+   */
+  vec: VectorisedTrainer | null;
+  /** `vec` holds a newer factual state than `trainer` (synced on demand, see `factualTrainer`). */
+  factualStale: boolean;
+}
+
+/**
+ * Networks stepped together by {@link LayerLrEnv}'s interval loop: one {@link LayerwiseTrainer}
+ * (size 1) or a {@link VectorisedTrainer} (the factual run and its shadows).
+ */
+interface NetworkSet {
+  readonly size: number;
+  setLearningRates(b: number, lrs: number[]): void;
+  isDiverged(b: number): boolean;
+  /** One SGD step of the `active` networks on `batch` (metrics of inactive ones are ignored). */
+  step(batch: Batch, active: boolean[]): StepMetrics[];
+  evaluate(x: Tensor, y: Tensor, batchSize: number): EvalResult[];
+}
+
+function layerwiseSet(trainer: LayerwiseTrainer): NetworkSet {
+  return {
+    size: 1,
+    setLearningRates: (_b, lrs) => trainer.setLearningRates(lrs),
+    isDiverged: () => trainer.diverged,
+    step: (batch) => [trainer.step(batch)],
+    evaluate: (x, y, bs) => [trainer.evaluate(x, y, bs)],
+  };
+}
+
+function vectorisedSet(vec: VectorisedTrainer): NetworkSet {
+  return {
+    size: vec.size,
+    setLearningRates: (b, lrs) => vec.setLearningRates(b, lrs),
+    isDiverged: (b) => vec.diverged(b),
+    step: (batch, active) => vec.step(batch, { active }),
+    evaluate: (x, y, bs) => vec.evaluate(x, y, bs),
+  };
 }
 
 interface IntervalOutcome {
@@ -220,7 +269,18 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
 
   /** The current episode's trainer (read-only use: weights, LRs, evaluation on other data). */
   get trainer(): LayerwiseTrainer {
-    return this.episode('trainer').trainer;
+    return this.factualTrainer(this.episode('trainer'));
+  }
+
+  /** The factual run's trainer, first brought up to date from the vectorised trainer if that ran ahead. */
+  private factualTrainer(ep: Episode): LayerwiseTrainer {
+    if (ep.vec && ep.factualStale) {
+      const snap = ep.vec.snapshot(0);
+      ep.trainer.restore(snap);
+      ep.vec.disposeSnapshot(snap);
+      ep.factualStale = false;
+    }
+    return ep.trainer;
   }
 
   /**
@@ -309,7 +369,12 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       diverged: !Number.isFinite(ev.loss),
     };
     const agents = this.config.control === 'global' ? 1 : n;
-    this.ep = { task, model, trainer, batches, val, state, done: false, snapshot: null, intervalBatches: null, cfSeconds: 0, cfBranches: 0, groupSizes: model.groups.map((g) => g.numParams), shadows: new Array<Shadow | null>(agents).fill(null) };
+    // Horizon-true difference rewards on an MLP: the factual run and all shadows in one vectorised trainer.
+    const vec =
+      this.config.agentRewards === 'difference' && this.config.vectorise && VectorisedTrainer.supports(model)
+        ? new VectorisedTrainer(new Array<SequentialModel>(agents + 1).fill(model), { optimizer: task.optimizer, learningRates: task.initialLr, weightDecay: task.weightDecay, seed: task.trainerSeed })
+        : null;
+    this.ep = { task, model, trainer, batches, val, state, done: false, snapshot: null, intervalBatches: null, cfSeconds: 0, cfBranches: 0, groupSizes: model.groups.map((g) => g.numParams), shadows: new Array<Shadow | null>(agents).fill(null), vec, factualStale: false };
     return { observations: this.features.observe(this.agentView(state)) };
   }
 
@@ -331,9 +396,10 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     if (ep.done) throw new Error('LayerLrEnv.counterfactualTeamReward: episode is over; call reset(seed)');
     const lrs = this.nextLrs(actions, 'counterfactualTeamReward');
     const started = performance.now();
-    if (!ep.snapshot) ep.snapshot = ep.trainer.snapshot();
-    const out = this.runInterval(ep, ep.trainer, lrs, ep.state.valLoss);
-    ep.trainer.restore(ep.snapshot);
+    const trainer = this.factualTrainer(ep);
+    if (!ep.snapshot) ep.snapshot = trainer.snapshot();
+    const out = this.runInterval(ep, trainer, lrs, ep.state.valLoss);
+    trainer.restore(ep.snapshot);
     ep.cfSeconds += (performance.now() - started) / 1000;
     ep.cfBranches++;
     return out.reward;
@@ -355,22 +421,23 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     const n = this.numAgents;
     const out = new Float32Array(n);
     const started = performance.now();
-    if (!ep.snapshot) ep.snapshot = ep.trainer.snapshot();
+    const trainer = this.factualTrainer(ep);
+    if (!ep.snapshot) ep.snapshot = trainer.snapshot();
     let factual: number | undefined;
     const alt = Array.from(actions);
     for (let i = 0; i < n; i++) {
       const def = this.defaultAction(i);
       if (alt[i] === def) continue;
       if (factual === undefined) {
-        factual = this.runInterval(ep, ep.trainer, lrs, ep.state.valLoss, m).reward;
-        ep.trainer.restore(ep.snapshot);
+        factual = this.runInterval(ep, trainer, lrs, ep.state.valLoss, m).reward;
+        trainer.restore(ep.snapshot);
         ep.cfBranches++;
       }
       const keep = alt[i];
       alt[i] = def;
-      const g = this.runInterval(ep, ep.trainer, this.nextLrs(alt, 'approximateDifferenceRewards'), ep.state.valLoss, m).reward;
+      const g = this.runInterval(ep, trainer, this.nextLrs(alt, 'approximateDifferenceRewards'), ep.state.valLoss, m).reward;
       alt[i] = keep;
-      ep.trainer.restore(ep.snapshot);
+      trainer.restore(ep.snapshot);
       ep.cfBranches++;
       out[i] = factual - g;
     }
@@ -385,9 +452,15 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     const lrs = this.nextLrs(actions, 'step');
     const s = ep.state;
     const differences = this.config.agentRewards === 'difference';
-    if (differences) this.forkShadows(ep, actions);
-    const out = this.runInterval(ep, ep.trainer, lrs, s.valLoss);
-    const shadowRewards = differences ? this.stepShadows(ep, lrs) : undefined;
+    let out: IntervalOutcome;
+    let shadowRewards: (number | null)[] | undefined;
+    if (differences && ep.vec) {
+      ({ out, shadowRewards } = this.stepVectorised(ep, ep.vec, actions, lrs));
+    } else {
+      if (differences) this.forkShadows(ep, actions);
+      out = this.runInterval(ep, ep.trainer, lrs, s.valLoss);
+      shadowRewards = differences ? this.stepShadows(ep, lrs) : undefined;
+    }
     // Advance the batch iterator past this interval's K batches, free the shared replay state.
     const g = ep.batches.globalStep + s.k;
     ep.batches.seek({ epoch: Math.floor(g / ep.batches.batchesPerEpoch), step: g % ep.batches.batchesPerEpoch });
@@ -488,7 +561,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       if (sh.done) return 0;
       sh.lr = this.actionSet.apply(sh.lr, this.actionSet.defaultAction(sh.lr, ref), ref);
       const shLrs = global ? lrs.map(() => sh.lr) : lrs.map((lr, j) => (j === i ? sh.lr : lr));
-      const r = this.runInterval(ep, sh.trainer, shLrs, sh.valLoss);
+      const r = this.runInterval(ep, sh.trainer as LayerwiseTrainer, shLrs, sh.valLoss);
       sh.valLoss = r.valLoss;
       sh.done = r.diverged;
       ep.cfBranches++;
@@ -496,6 +569,48 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     });
     ep.cfSeconds += (performance.now() - started) / 1000;
     return out;
+  }
+
+  /**
+   * One interval of the factual run and every live shadow as one vectorised training run (network 0
+   * factual, network i + 1 agent i's shadow). A shadow starts as an exact copy of the factual
+   * network and optimiser state before the interval in which its agent first leaves "keep" (as the
+   * snapshot copy of the unvectorised path); the factual network is bit-identical to the layerwise
+   * trainer's on wasm, so team rewards do not depend on the shadows.
+   */
+  private stepVectorised(ep: Episode, vec: VectorisedTrainer, actions: ArrayLike<number>, lrs: number[]): { out: IntervalOutcome; shadowRewards: (number | null)[] } {
+    const s = ep.state;
+    const global = this.config.control === 'global';
+    const ref = s.referenceLr;
+    const forkStarted = performance.now();
+    for (let i = 0; i < ep.shadows.length; i++) {
+      if (ep.shadows[i] || actions[i] === this.defaultAction(i)) continue;
+      vec.copyNetwork(0, i + 1);
+      ep.shadows[i] = { model: null, trainer: null, lr: s.lrs[i], valLoss: s.valLoss, done: s.diverged };
+    }
+    ep.cfSeconds += (performance.now() - forkStarted) / 1000;
+    const netLrs: number[][] = [lrs];
+    const prev: number[] = [s.valLoss];
+    const active: boolean[] = [true];
+    ep.shadows.forEach((sh, i) => {
+      const live = !!sh && !sh.done;
+      if (live) sh.lr = this.actionSet.apply(sh.lr, this.actionSet.defaultAction(sh.lr, ref), ref);
+      netLrs.push(!live ? lrs : global ? lrs.map(() => sh.lr) : lrs.map((lr, j) => (j === i ? sh.lr : lr)));
+      prev.push(live ? sh.valLoss : NaN);
+      active.push(live);
+    });
+    const outs = this.runIntervals(ep, vectorisedSet(vec), netLrs, prev, active);
+    ep.factualStale = true;
+    const shadowRewards = ep.shadows.map((sh, i) => {
+      if (!sh) return null;
+      const r = outs[i + 1];
+      if (!r) return 0; // diverged earlier: its later team rewards are 0
+      sh.valLoss = r.valLoss;
+      sh.done = r.diverged;
+      ep.cfBranches++;
+      return r.reward;
+    });
+    return { out: outs[0] as IntervalOutcome, shadowRewards };
   }
 
   /** Adds a feature to the registry (shorthand for `env.features.add`); call `reset` afterwards. */
@@ -559,75 +674,88 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
    * Never throws on divergence.
    */
   private runInterval(ep: Episode, trainer: LayerwiseTrainer, lrs: number[], prevValLoss: number, limit = Infinity): IntervalOutcome {
+    return this.runIntervals(ep, layerwiseSet(trainer), [lrs], [prevValLoss], [true], limit)[0] as IntervalOutcome;
+  }
+
+  /**
+   * The one "K SGD steps, then validate" loop: runs this decision's K batches (the first `limit`)
+   * on every `active` network of `set` (network b with `lrs[b]`, from its current state; each
+   * stops at its divergence) and evaluates them on the validation set; each reward is relative to
+   * `prevValLoss[b]`. Returns null for inactive networks. Never throws on divergence.
+   */
+  private runIntervals(ep: Episode, set: NetworkSet, lrs: number[][], prevValLoss: number[], active: boolean[], limit = Infinity): (IntervalOutcome | null)[] {
     const s = ep.state;
     const n = s.numAgents;
-    trainer.setLearningRates(lrs);
     const batches = this.batchesFor(ep);
-    const gradNorm = new Float64Array(n);
-    const updateNorm = new Float64Array(n);
-    const signAgreement = new Float64Array(n);
-    let weightNorm = new Float64Array(n);
-    const losses: number[] = [];
-    const vars: number[] = [];
     const totalParams = ep.groupSizes.reduce((a, b) => a + b, 0);
-    let netGrad = 0;
-    let netUpdate = 0;
-    let netSign = 0;
-    let netWeight = NaN;
-    let diverged = trainer.diverged;
-    for (let j = 0; j < Math.min(batches.length, limit) && !diverged; j++) {
-      const m = trainer.step(batches[j]);
-      if (m.diverged) {
-        diverged = true;
-        break;
-      }
-      losses.push(m.loss);
-      vars.push(m.perSampleLossVar);
-      let g2 = 0;
-      let u2 = 0;
-      let w2 = 0;
-      let sg = 0;
+    const acc = active.map((on, b) => {
+      if (!on) return null;
+      set.setLearningRates(b, lrs[b]);
+      return { gradNorm: new Float64Array(n), updateNorm: new Float64Array(n), signAgreement: new Float64Array(n), weightNorm: new Float64Array(n), losses: [] as number[], vars: [] as number[], netGrad: 0, netUpdate: 0, netSign: 0, netWeight: NaN, diverged: set.isDiverged(b) };
+    });
+    for (let j = 0; j < Math.min(batches.length, limit); j++) {
+      const live = acc.map((a) => !!a && !a.diverged);
+      if (!live.some(Boolean)) break;
+      const metrics = set.step(batches[j], live);
+      acc.forEach((a, b) => {
+        if (!a || !live[b]) return;
+        const m = metrics[b];
+        if (m.diverged) {
+          a.diverged = true;
+          return;
+        }
+        a.losses.push(m.loss);
+        a.vars.push(m.perSampleLossVar);
+        let g2 = 0;
+        let u2 = 0;
+        let w2 = 0;
+        let sg = 0;
+        for (let i = 0; i < n; i++) {
+          a.gradNorm[i] += m.gradNorms[i];
+          a.updateNorm[i] += m.updateNorms[i];
+          a.signAgreement[i] += m.updateSignAgreement[i];
+          g2 += m.gradNorms[i] * m.gradNorms[i];
+          u2 += m.updateNorms[i] * m.updateNorms[i];
+          w2 += m.weightNorms[i] * m.weightNorms[i];
+          sg += m.updateSignAgreement[i] * ep.groupSizes[i];
+        }
+        a.netGrad += Math.sqrt(g2);
+        a.netUpdate += Math.sqrt(u2);
+        a.netSign += sg / totalParams;
+        a.netWeight = Math.sqrt(w2);
+        a.weightNorm = Float64Array.from(m.weightNorms);
+      });
+    }
+    const evals = acc.some((a) => a && !a.diverged) ? set.evaluate(ep.val.x, ep.val.y, this.config.evalBatchSize) : [];
+    return acc.map((a, b) => {
+      if (!a) return null;
+      let diverged = a.diverged;
+      const steps = a.losses.length;
       for (let i = 0; i < n; i++) {
-        gradNorm[i] += m.gradNorms[i];
-        updateNorm[i] += m.updateNorms[i];
-        signAgreement[i] += m.updateSignAgreement[i];
-        g2 += m.gradNorms[i] * m.gradNorms[i];
-        u2 += m.updateNorms[i] * m.updateNorms[i];
-        w2 += m.weightNorms[i] * m.weightNorms[i];
-        sg += m.updateSignAgreement[i] * ep.groupSizes[i];
+        a.gradNorm[i] = diverged ? NaN : a.gradNorm[i] / steps;
+        a.updateNorm[i] = diverged ? NaN : a.updateNorm[i] / steps;
+        a.signAgreement[i] = diverged ? NaN : a.signAgreement[i] / steps;
+        if (diverged) a.weightNorm[i] = NaN;
       }
-      netGrad += Math.sqrt(g2);
-      netUpdate += Math.sqrt(u2);
-      netSign += sg / totalParams;
-      netWeight = Math.sqrt(w2);
-      weightNorm = Float64Array.from(m.weightNorms);
-    }
-    const steps = losses.length;
-    for (let i = 0; i < n; i++) {
-      gradNorm[i] = diverged ? NaN : gradNorm[i] / steps;
-      updateNorm[i] = diverged ? NaN : updateNorm[i] / steps;
-      signAgreement[i] = diverged ? NaN : signAgreement[i] / steps;
-      if (diverged) weightNorm[i] = NaN;
-    }
-    const net: LayerIntervalStats = diverged
-      ? { gradNormMean: NaN, weightNorm: NaN, updateNormMean: NaN, signAgreementMean: NaN }
-      : { gradNormMean: netGrad / steps, weightNorm: netWeight, updateNormMean: netUpdate / steps, signAgreementMean: netSign / steps };
-    let valLoss = NaN;
-    let valAccuracy = NaN;
-    if (!diverged) {
-      const ev = trainer.evaluate(ep.val.x, ep.val.y, this.config.evalBatchSize);
-      valLoss = ev.loss;
-      valAccuracy = ev.accuracy;
-      if (!Number.isFinite(valLoss)) diverged = true;
-    }
-    let reward: number;
-    if (diverged) reward = -this.config.divergencePenalty;
-    else {
-      reward = -(Math.log(valLoss) - Math.log(prevValLoss));
-      if (s.t + 1 >= s.horizon && limit >= s.k) reward += this.config.terminalAccuracyWeight * valAccuracy;
-    }
-    if (this.config.rewardScale !== 1) reward *= this.config.rewardScale;
-    return { diverged, losses, vars, gradNorm, updateNorm, signAgreement, weightNorm, net, valLoss, valAccuracy, reward };
+      const net: LayerIntervalStats = diverged
+        ? { gradNormMean: NaN, weightNorm: NaN, updateNormMean: NaN, signAgreementMean: NaN }
+        : { gradNormMean: a.netGrad / steps, weightNorm: a.netWeight, updateNormMean: a.netUpdate / steps, signAgreementMean: a.netSign / steps };
+      let valLoss = NaN;
+      let valAccuracy = NaN;
+      if (!diverged) {
+        valLoss = evals[b].loss;
+        valAccuracy = evals[b].accuracy;
+        if (!Number.isFinite(valLoss)) diverged = true;
+      }
+      let reward: number;
+      if (diverged) reward = -this.config.divergencePenalty;
+      else {
+        reward = -(Math.log(valLoss) - Math.log(prevValLoss[b]));
+        if (s.t + 1 >= s.horizon && limit >= s.k) reward += this.config.terminalAccuracyWeight * valAccuracy;
+      }
+      if (this.config.rewardScale !== 1) reward *= this.config.rewardScale;
+      return { diverged, losses: a.losses, vars: a.vars, gradNorm: a.gradNorm, updateNorm: a.updateNorm, signAgreement: a.signAgreement, weightNorm: a.weightNorm, net, valLoss, valAccuracy, reward };
+    });
   }
 
   private freeDecision(ep: Episode): void {
@@ -642,9 +770,10 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     if (!ep) return;
     this.freeDecision(ep);
     for (const sh of ep.shadows) {
-      sh?.trainer.dispose();
-      sh?.model.dispose();
+      sh?.trainer?.dispose();
+      sh?.model?.dispose();
     }
+    ep.vec?.dispose();
     ep.trainer.dispose();
     ep.model.dispose();
     ep.batches.dispose();

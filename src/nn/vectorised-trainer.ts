@@ -66,7 +66,8 @@ const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
  *
  * Supported architectures: dense, activation and flatten layers (and dropout with rate 0), i.e. the
  * MLPs of `buildMlp` without batch norm or dropout; anything else is refused with the layer named.
- * Results match B separate {@link LayerwiseTrainer}s to float32 rounding (summation order differs).
+ * Results equal B separate {@link LayerwiseTrainer}s bit for bit on wasm (every network's arithmetic
+ * is the same; measured and tested for every optimiser option), and to float32 rounding elsewhere.
  *
  * @example
  * ```ts
@@ -148,6 +149,20 @@ export class VectorisedTrainer {
         this.slots[i] = { v: stacked, shape: v.shape.slice(), group: g.index, m: opt === 'sgd' ? undefined : zeros(), s: opt === 'adam' ? zeros() : undefined, prevSign: full ? zeros() : undefined };
       }
     }
+  }
+
+  /**
+   * Whether `model`'s architecture can be vectorised (dense, activation and flatten layers only;
+   * no batch norm, no dropout).
+   *
+   * @example
+   * ```ts
+   * VectorisedTrainer.supports(buildMlp({ inputSize: 4, hidden: [8], numClasses: 2 })); // true
+   * ```
+   */
+  static supports(model: SequentialModel): boolean {
+    if (model.stateVariables().length || model.outputShape.length !== 1) return false;
+    return model.layers.every((l) => l.kind === 'primitive' && (['dense', 'activation', 'flatten'].includes(l.spec.type) || (l.spec.type === 'dropout' && l.spec.rate === 0)));
   }
 
   /** B copies of one model's initial weights. */

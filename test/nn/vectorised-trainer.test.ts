@@ -43,12 +43,15 @@ function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return d;
 }
 
+/** Tolerance of the comparisons with LayerwiseTrainer: 0 on wasm (bit-identical, measured), float32 rounding elsewhere. */
+const EXACT_ON_WASM = () => (tf.getBackend() === 'wasm' ? 0 : 1e-4);
+
 function assertMetricsClose(got: StepMetrics, ref: StepMetrics, where: string, tol = 1e-4): void {
   assert.equal(got.step, ref.step, `${where}: step`);
   assert.equal(got.diverged, ref.diverged, `${where}: diverged`);
-  assert.ok(relDiff([got.loss, got.perSampleLossVar], [ref.loss, ref.perSampleLossVar]) < tol, `${where}: loss ${got.loss} vs ${ref.loss}`);
+  assert.ok(relDiff([got.loss, got.perSampleLossVar], [ref.loss, ref.perSampleLossVar]) <= tol, `${where}: loss ${got.loss} vs ${ref.loss}`);
   for (const key of ['gradNorms', 'weightNorms', 'updateNorms', 'updateSignAgreement'] as const) {
-    assert.ok(relDiff(got[key], ref[key]) < tol, `${where}: ${key} ${Array.from(got[key])} vs ${Array.from(ref[key])}`);
+    assert.ok(relDiff(got[key], ref[key]) <= tol, `${where}: ${key} ${Array.from(got[key])} vs ${Array.from(ref[key])}`);
   }
   assert.deepEqual(got.learningRates, ref.learningRates);
 }
@@ -78,20 +81,21 @@ describe('nn/VectorisedTrainer', () => {
           for (let step = 0; step < 8; step++) {
             const batches = seeds.map((_, b) => makeBatch(100 * step + (mode === 'shared batch' ? 0 : b), step % 3 === 2));
             const got = vt.step(mode === 'shared batch' ? batches[0] : batches);
-            trainers.forEach((t, b) => assertMetricsClose(got[b], t.step(mode === 'shared batch' ? batches[0] : batches[b]), `step ${step}, network ${b}`));
+            // On wasm the arithmetic per network is the same as the layerwise trainer's, to the bit.
+            trainers.forEach((t, b) => assertMetricsClose(got[b], t.step(mode === 'shared batch' ? batches[0] : batches[b]), `step ${step}, network ${b}`, EXACT_ON_WASM()));
             for (const bt of batches) tf.dispose([bt.x, bt.y]);
           }
           ref.forEach((m, b) => {
             const want = weightsOf(m);
             const have = snapWeights(vt, b);
-            want.forEach((w, i) => assert.ok(relDiff(have[i], w) < 1e-4, `network ${b}, variable ${i}`));
+            want.forEach((w, i) => assert.ok(relDiff(have[i], w) <= EXACT_ON_WASM(), `network ${b}, variable ${i}`));
             assert.ok(relDiff(want[0], weightsOf(init[b])[0]) > 1e-3, 'the weights moved (the comparison is not vacuous)');
           });
           const ev = makeBatch(999);
           const evals = vt.evaluate(ev.x, ev.y, 5);
           trainers.forEach((t, b) => {
             const e = t.evaluate(ev.x, ev.y, 5);
-            assert.ok(Math.abs(evals[b].loss - e.loss) < 1e-4 && evals[b].accuracy === e.accuracy && evals[b].n === e.n, `evaluate network ${b}`);
+            assert.ok(Math.abs(evals[b].loss - e.loss) <= EXACT_ON_WASM() && evals[b].accuracy === e.accuracy && evals[b].n === e.n, `evaluate network ${b}`);
           });
           tf.dispose([ev.x, ev.y]);
           vt.dispose();
