@@ -88,7 +88,8 @@ export function resolveDefaults(n: number, explicit: number | ArrayLike<number> 
 
 /**
  * Difference rewards as a two-phase plug-in for rollout collectors: `prepare` (before `env.step`)
- * queries `G(a_-i, c_i)` for every agent, `assign` returns `teamReward - G(a_-i, c_i)` (0 for
+ * queries `G(a_-i, c_i)` for every agent (in one call of the env's batched hook
+ * `counterfactualTeamRewards` when it has one), `assign` returns `teamReward - G(a_-i, c_i)` (0 for
  * agents already playing their default).
  *
  * @example
@@ -103,18 +104,21 @@ export function differenceStepAssigner(options: DifferenceRewardOptions = {}): S
       if (typeof hook !== 'function') throw new Error('differenceStepAssigner: env has no counterfactualTeamReward(actions) hook');
       const n = actions.length;
       const def = resolveDefaults(n, options.defaultAction, env.defaultAction ? (i) => env.defaultAction!(i) : undefined);
-      const alt = Array.from(actions);
-      const cf: (number | null)[] = [];
+      // One alternative joint action per agent not already playing its default; evaluated together
+      // when the env offers the batched hook.
+      const agents: number[] = [];
+      const sets: number[][] = [];
       for (let i = 0; i < n; i++) {
-        if (alt[i] === def[i]) {
-          cf.push(null);
-          continue;
-        }
-        const keep = alt[i];
+        if (actions[i] === def[i]) continue;
+        const alt = Array.from(actions);
         alt[i] = def[i];
-        cf.push(hook.call(env, alt));
-        alt[i] = keep;
+        agents.push(i);
+        sets.push(alt);
       }
+      const batched = env.counterfactualTeamRewards;
+      const values = typeof batched === 'function' && sets.length > 1 ? batched.call(env, sets) : sets.map((a) => hook.call(env, a));
+      const cf: (number | null)[] = new Array<number | null>(n).fill(null);
+      agents.forEach((i, k) => (cf[i] = values[k]));
       return cf;
     },
     assign(ctx: { result: { teamReward: number }; prepared: unknown }) {

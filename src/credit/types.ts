@@ -4,7 +4,7 @@ import type { MultiAgentEnv } from '../marl/env';
  * The part of a {@link MultiAgentEnv} that reward-level credit assignment needs: the hook that
  * evaluates the current step's team reward for other actions, and the per-agent default action.
  */
-export type CounterfactualEnv = Pick<MultiAgentEnv, 'counterfactualTeamReward' | 'defaultAction'>;
+export type CounterfactualEnv = Pick<MultiAgentEnv, 'counterfactualTeamReward' | 'counterfactualTeamRewards' | 'defaultAction'>;
 
 /**
  * A reward-level credit assigner: turns one step's team reward into one reward per agent.

@@ -138,6 +138,8 @@ interface Episode {
   vec: VectorisedTrainer | null;
   /** `vec` holds a newer factual state than `trainer` (synced on demand, see `factualTrainer`). */
   factualStale: boolean;
+  /** Counterfactual branches of one decision trained together ({@link LayerLrEnv.counterfactualTeamRewards}); created on first use. */
+  replayVec: VectorisedTrainer | null;
 }
 
 /**
@@ -374,7 +376,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       this.config.agentRewards === 'difference' && this.config.vectorise && VectorisedTrainer.supports(model)
         ? new VectorisedTrainer(new Array<SequentialModel>(agents + 1).fill(model), { optimizer: task.optimizer, learningRates: task.initialLr, weightDecay: task.weightDecay, seed: task.trainerSeed })
         : null;
-    this.ep = { task, model, trainer, batches, val, state, done: false, snapshot: null, intervalBatches: null, cfSeconds: 0, cfBranches: 0, groupSizes: model.groups.map((g) => g.numParams), shadows: new Array<Shadow | null>(agents).fill(null), vec, factualStale: false };
+    this.ep = { task, model, trainer, batches, val, state, done: false, snapshot: null, intervalBatches: null, cfSeconds: 0, cfBranches: 0, groupSizes: model.groups.map((g) => g.numParams), shadows: new Array<Shadow | null>(agents).fill(null), vec, factualStale: false, replayVec: null };
     return { observations: this.features.observe(this.agentView(state)) };
   }
 
@@ -403,6 +405,36 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     ep.cfSeconds += (performance.now() - started) / 1000;
     ep.cfBranches++;
     return out.reward;
+  }
+
+  /**
+   * {@link counterfactualTeamReward} for several joint actions of this decision at once (the
+   * batched hook difference rewards use): on an MLP task (with `vectorise`) all branches run as one
+   * {@link VectorisedTrainer} from the decision's shared snapshot, else one replay after another.
+   * The values are the same either way (bit for bit on wasm); the env's state is unchanged.
+   */
+  counterfactualTeamRewards(actionSets: readonly ArrayLike<number>[]): number[] {
+    const ep = this.episode('counterfactualTeamRewards');
+    if (ep.done) throw new Error('LayerLrEnv.counterfactualTeamRewards: episode is over; call reset(seed)');
+    if (!Array.isArray(actionSets)) throw new Error('LayerLrEnv.counterfactualTeamRewards: expected an array of joint actions');
+    const lrs = actionSets.map((a, k) => this.nextLrs(a, `counterfactualTeamRewards (set ${k})`));
+    if (!this.config.vectorise || actionSets.length < 2 || !VectorisedTrainer.supports(ep.model)) return actionSets.map((a) => this.counterfactualTeamReward(a));
+    const started = performance.now();
+    const trainer = this.factualTrainer(ep);
+    if (!ep.snapshot) ep.snapshot = trainer.snapshot();
+    if (!ep.replayVec || ep.replayVec.size < actionSets.length) {
+      ep.replayVec?.dispose();
+      const size = Math.max(actionSets.length, this.numAgents);
+      // Only the rewards are read: `metrics: 'loss'` skips the per-layer norms (same training arithmetic).
+      ep.replayVec = new VectorisedTrainer(new Array<SequentialModel>(size).fill(ep.model), { optimizer: ep.task.optimizer, learningRates: ep.task.initialLr, weightDecay: ep.task.weightDecay, seed: ep.task.trainerSeed, metrics: 'loss' });
+    }
+    const vec = ep.replayVec;
+    vec.restoreAll(ep.snapshot);
+    const active = Array.from({ length: vec.size }, (_, b) => b < actionSets.length);
+    const outs = this.runIntervals(ep, vectorisedSet(vec), active.map((_, b) => lrs[b] ?? lrs[0]), active.map(() => ep.state.valLoss), active);
+    ep.cfSeconds += (performance.now() - started) / 1000;
+    ep.cfBranches += actionSets.length;
+    return outs.slice(0, actionSets.length).map((o) => (o as IntervalOutcome).reward);
   }
 
   /**
@@ -774,6 +806,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       sh?.model?.dispose();
     }
     ep.vec?.dispose();
+    ep.replayVec?.dispose();
     ep.trainer.dispose();
     ep.model.dispose();
     ep.batches.dispose();

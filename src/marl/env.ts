@@ -23,6 +23,12 @@ export interface MultiAgentEnv<Info = Record<string, unknown>> {
    * before calling {@link step} with the factual actions.
    */
   counterfactualTeamReward?(actions: ArrayLike<number>): number;
+  /**
+   * Optional batched form of {@link counterfactualTeamReward}: the team reward of each joint action
+   * in `actionSets`, all from the current state (an env may evaluate them together, e.g. as one
+   * vectorised training run). Must equal calling `counterfactualTeamReward` once per set.
+   */
+  counterfactualTeamRewards?(actionSets: readonly ArrayLike<number>[]): number[];
   /** Optional: the default ("no-op") action used by difference rewards, per agent. */
   defaultAction?(agent: number): number;
   /** Releases resources (tensors, workers). */

@@ -391,31 +391,38 @@ export class VectorisedTrainer {
   restore(b: number, snapshot: TrainerSnapshot): void {
     this.assertAlive('restore');
     this.checkIndex(b, 'restore');
-    const hasSign = this.config.metrics === 'full';
-    if (!snapshot.signState && hasSign) throw new Error("restore: the snapshot has no sign-agreement state (taken with metrics: 'loss'); restore it into a metrics: 'loss' trainer");
-    const perSlot = (this.config.optimizer === 'sgd' ? 0 : 1) + (this.config.optimizer === 'adam' ? 1 : 0) + (snapshot.signState ? 1 : 0);
-    if (snapshot.weights.values.length !== this.slots.length || snapshot.optimizerState.length !== perSlot * this.slots.length) {
-      throw new Error(`restore: snapshot holds ${snapshot.weights.values.length} weights and ${snapshot.optimizerState.length} optimiser tensors, this trainer expects ${this.slots.length} and ${perSlot * this.slots.length} (snapshot from another model or optimiser?)`);
-    }
-    const all = [...snapshot.weights.values, ...snapshot.optimizerState];
-    if (all.some((t) => t.isDisposed)) throw new Error('restore: snapshot was disposed');
+    this.checkSnapshot(snapshot);
+    const parts = this.snapshotParts(snapshot);
     this.slots.forEach((s, i) => {
-      const src = snapshot.weights.values[i];
-      if (shapeText(src.shape) !== shapeText(s.shape)) throw new Error(`restore: variable ${i} has shape ${shapeText(s.shape)}, snapshot ${shapeText(src.shape)}`);
-    });
-    let k = 0;
-    this.slots.forEach((s, i) => {
-      this.writeEntry(s.v, b, snapshot.weights.values[i]);
-      const m = this.config.optimizer === 'sgd' ? undefined : snapshot.optimizerState[k++];
-      const v2 = this.config.optimizer === 'adam' ? snapshot.optimizerState[k++] : undefined;
-      const sign = snapshot.signState ? snapshot.optimizerState[k++] : undefined;
-      if (s.m && m) this.writeEntry(s.m, b, m);
-      if (s.s && v2) this.writeEntry(s.s, b, v2);
-      if (s.prevSign && sign) this.writeEntry(s.prevSign, b, sign);
+      this.writeEntry(s.v, b, parts[i].w);
+      if (s.m && parts[i].m) this.writeEntry(s.m, b, parts[i].m!);
+      if (s.s && parts[i].s) this.writeEntry(s.s, b, parts[i].s!);
+      if (s.prevSign && parts[i].sign) this.writeEntry(s.prevSign, b, parts[i].sign!);
     });
     this.steps[b] = snapshot.step;
     this.divergedFlags[b] = snapshot.diverged;
     this.lrs[b] = this.checkLrs(snapshot.learningRates.slice(), 'restore: snapshot learningRates');
+  }
+
+  /**
+   * Loads one snapshot into every network at once (one op per variable instead of one write per
+   * network): B identical copies, e.g. the counterfactual branches of one decision.
+   */
+  restoreAll(snapshot: TrainerSnapshot): void {
+    this.assertAlive('restoreAll');
+    this.checkSnapshot(snapshot);
+    const parts = this.snapshotParts(snapshot);
+    this.slots.forEach((s, i) => {
+      for (const [v, t] of [[s.v, parts[i].w], [s.m, parts[i].m], [s.s, parts[i].s], [s.prevSign, parts[i].sign]] as [Variable | undefined, Tensor | undefined][]) {
+        if (v && t) v.assign(tf.tidy(() => tf.broadcastTo(tf.expandDims(t, 0), v.shape)));
+      }
+    });
+    const lrs = this.checkLrs(snapshot.learningRates.slice(), 'restoreAll: snapshot learningRates');
+    for (let b = 0; b < this.size; b++) {
+      this.steps[b] = snapshot.step;
+      this.divergedFlags[b] = snapshot.diverged;
+      this.lrs[b] = lrs.slice();
+    }
   }
 
   /** Makes network `to` an exact copy of network `from` (weights, optimiser state, step, LRs, divergence). */
@@ -475,6 +482,32 @@ export class VectorisedTrainer {
       }
     }
     return h;
+  }
+
+  /** Throws a clear error unless `snapshot` fits this trainer's model and optimiser. */
+  private checkSnapshot(snapshot: TrainerSnapshot): void {
+    const hasSign = this.config.metrics === 'full';
+    if (!snapshot.signState && hasSign) throw new Error("restore: the snapshot has no sign-agreement state (taken with metrics: 'loss'); restore it into a metrics: 'loss' trainer");
+    const perSlot = (this.config.optimizer === 'sgd' ? 0 : 1) + (this.config.optimizer === 'adam' ? 1 : 0) + (snapshot.signState ? 1 : 0);
+    if (snapshot.weights.values.length !== this.slots.length || snapshot.optimizerState.length !== perSlot * this.slots.length) {
+      throw new Error(`restore: snapshot holds ${snapshot.weights.values.length} weights and ${snapshot.optimizerState.length} optimiser tensors, this trainer expects ${this.slots.length} and ${perSlot * this.slots.length} (snapshot from another model or optimiser?)`);
+    }
+    if ([...snapshot.weights.values, ...snapshot.optimizerState].some((t) => t.isDisposed)) throw new Error('restore: snapshot was disposed');
+    this.slots.forEach((s, i) => {
+      const src = snapshot.weights.values[i];
+      if (shapeText(src.shape) !== shapeText(s.shape)) throw new Error(`restore: variable ${i} has shape ${shapeText(s.shape)}, snapshot ${shapeText(src.shape)}`);
+    });
+  }
+
+  /** A checked snapshot's tensors per variable slot (its optimiser state is laid out [m?, s?, sign?] per slot). */
+  private snapshotParts(snapshot: TrainerSnapshot): { w: Tensor; m?: Tensor; s?: Tensor; sign?: Tensor }[] {
+    let k = 0;
+    return this.slots.map((_, i) => ({
+      w: snapshot.weights.values[i],
+      m: this.config.optimizer === 'sgd' ? undefined : snapshot.optimizerState[k++],
+      s: this.config.optimizer === 'adam' ? snapshot.optimizerState[k++] : undefined,
+      sign: snapshot.signState ? snapshot.optimizerState[k++] : undefined,
+    }));
   }
 
   /** Replaces entry `b` of a stacked variable with `value` (one network's shape). */

@@ -67,6 +67,33 @@ describe('credit: shared and difference rewards', () => {
     assert.deepEqual(Array.from(shared.assign({ result, prepared: prepShared })), new Array(6).fill(Math.fround(result.teamReward)));
   });
 
+  it('differenceStepAssigner asks an env with the batched hook once for all agents, with the same result', () => {
+    const G = (a: ArrayLike<number>) => a[0] * 3 + a[1] * 5 + a[2] * 7;
+    const calls: number[] = [];
+    const env = {
+      defaultAction: () => 0,
+      counterfactualTeamReward: (a: ArrayLike<number>) => {
+        calls.push(1);
+        return G(a);
+      },
+      counterfactualTeamRewards: (sets: readonly ArrayLike<number>[]) => {
+        calls.push(sets.length);
+        return sets.map(G);
+      },
+    };
+    const actions = [1, 0, 2]; // agent 1 already plays its default: no branch for it
+    const prepared = differenceStepAssigner().prepare!(env, actions);
+    assert.deepEqual(calls, [2], 'one batched call with the two alternatives');
+    const d = differenceStepAssigner().assign({ result: { teamReward: G(actions) }, prepared });
+    assert.deepEqual(Array.from(d), [3, 0, 14]);
+    const { counterfactualTeamRewards: _unused, ...single } = env;
+    void _unused;
+    calls.length = 0;
+    const p2 = differenceStepAssigner().prepare!(single, actions);
+    assert.deepEqual(calls, [1, 1]);
+    assert.deepEqual(p2, prepared);
+  });
+
   it('the step assigners type-check as the rollout collector\'s CreditAssigner plug-in', () => {
     const plugins: CreditAssigner[] = [differenceStepAssigner(), sharedStepAssigner(), shapleyStepAssigner({ method: 'exact' })];
     // climbing game at (1, 1) = 7 with default action 0: G(0,1) = G(1,0) = -30, G(0,0) = 11

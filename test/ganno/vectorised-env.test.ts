@@ -43,6 +43,26 @@ describe('ganno/LayerLrEnv on the vectorised trainer (horizon-true difference re
     }
   });
 
+  it('counterfactualTeamRewards (all branches of a decision as one vectorised run) equals one replay per branch, to the bit', function () {
+    this.timeout(60_000);
+    if (tf.getBackend() !== 'wasm') this.skip();
+    for (const seed of [1, 2, 3]) {
+      const env: LayerLrEnv = new LayerLrEnv({ task: { ...TASK, depth: [2, 2] } });
+      env.reset(seed);
+      const rng = new Rng(seed);
+      for (let t = 0; t < 3; t++) {
+        const sets: number[][] = Array.from({ length: 4 }, () => Array.from({ length: env.numAgents }, () => rng.int(env.spec.numActions)));
+        const batched = env.counterfactualTeamRewards(sets);
+        const single: number[] = sets.map((a) => env.counterfactualTeamReward(a));
+        assert.deepEqual(batched, single, `seed ${seed}, decision ${t}`);
+        assert.ok(new Set(single).size > 1, 'the branches differ (not vacuous)');
+        const factual = env.counterfactualTeamReward(sets[0]);
+        assert.equal(env.step(sets[0]).teamReward, factual, 'the state was left unchanged');
+      }
+      env.dispose();
+    }
+  });
+
   it('leaks no tensors over 1000 vectorised episodes', function () {
     this.timeout(300_000);
     const env = new LayerLrEnv({ task: { ...TASK, depth: [1, 1], widths: [4], trainSize: 64, valSize: 32, batchSize: 16, k: 1, totalSteps: 2 }, agentRewards: 'difference' });
