@@ -31,11 +31,25 @@ export interface VectorisedBenchResult {
   layerwiseMs: number;
   /** ms per network-step by B, shared batch. */
   sharedMsPerNetwork: Record<number, number>;
+  /** ms per network-step by B, shared batch with the wide first-layer product (`sharedInput: 'wide'`). */
+  wideMsPerNetwork: Record<number, number>;
   /** ms per network-step by B, separate batches. */
   separateMsPerNetwork: Record<number, number>;
   /** PyTorch 1-thread ms per step, or null when torch is not importable. */
   torchMs: number | null;
   torchVersion: string | null;
+  /** Measured wasm matMul throughput at the first layer's shape ([64, 784] x [784, 512]), GFLOP/s. */
+  matMulGflops: number;
+  /** FLOPs of one network-step (forward, the weight and hidden-input gradients, SGD update ignored). */
+  stepFlops: number;
+}
+
+/** Multiply-adds x 2 of one SGD step of the MLP: forward, weight gradients, and input gradients of every layer but the first. */
+function mlpStepFlops(): number {
+  const dims = [DIMS.input, ...DIMS.hidden, DIMS.classes];
+  let macs = 0;
+  for (let l = 0; l + 1 < dims.length; l++) macs += DIMS.batch * dims[l] * dims[l + 1] * (l === 0 ? 2 : 3);
+  return 2 * macs;
 }
 
 const DIMS = { input: 784, hidden: [64, 64], classes: 10, batch: 64 };
@@ -101,8 +115,10 @@ export async function benchVectorised(options: VectorisedBenchOptions = {}): Pro
   };
   const layerwise = new LayerwiseTrainer(models[0], { optimizer: 'sgd', learningRates: 0.05 });
   const trainers = new Map(sizes.map((b) => [b, new VectorisedTrainer(models.slice(0, b), { optimizer: 'sgd', learningRates: 0.05 })]));
+  const wideTrainers = new Map(sizes.map((b) => [b, new VectorisedTrainer(models.slice(0, b), { optimizer: 'sgd', learningRates: 0.05 }, { sharedInput: 'wide' })]));
   let layerwiseMs = Infinity;
   const shared: Record<number, number> = {};
+  const wide: Record<number, number> = {};
   const separate: Record<number, number> = {};
   for (let r = 0; r < rounds; r++) {
     // interleave the configurations so that load changes on the machine hit all alike
@@ -110,27 +126,38 @@ export async function benchVectorised(options: VectorisedBenchOptions = {}): Pro
     for (const b of sizes) {
       const vt = trainers.get(b)!;
       shared[b] = Math.min(shared[b] ?? Infinity, time(() => vt.step(batches[0])) / b);
+      const vw = wideTrainers.get(b)!;
+      wide[b] = Math.min(wide[b] ?? Infinity, time(() => vw.step(batches[0])) / b);
       const own = batches.slice(0, b);
       separate[b] = Math.min(separate[b] ?? Infinity, time(() => vt.step(own)) / b);
     }
   }
   layerwise.dispose();
-  for (const vt of trainers.values()) vt.dispose();
+  for (const vt of [...trainers.values(), ...wideTrainers.values()]) vt.dispose();
   for (const m of models) m.dispose();
   for (const bt of batches) tf.dispose([bt.x, bt.y]);
   const torch = torchStepMs(steps * 3);
+  // The arithmetic floor: the matMul throughput the wasm backend reaches at the dominant shape.
+  const a = tf.randomNormal([DIMS.batch, DIMS.input]);
+  const w = tf.randomNormal([DIMS.input, 8 * DIMS.hidden[0]]);
+  const mmMs = time(() => tf.matMul(a, w).dispose());
+  tf.dispose([a, w]);
+  const matMulGflops = (2 * DIMS.batch * DIMS.input * 8 * DIMS.hidden[0]) / (mmMs * 1e6);
+  const stepFlops = mlpStepFlops();
   const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
   const rows: BenchRow[] = [{ trainer: 'LayerwiseTrainer (one network)', B: 1, batches: '-', 'ms/step': round(layerwiseMs), 'ms/network-step': round(layerwiseMs), 'vs layerwise': 1, 'vs PyTorch': torch ? round(torch.ms / layerwiseMs) : null }];
   for (const b of sizes) {
     for (const [mode, per] of [
       ['shared', shared[b]],
+      ['shared, wide first layer', wide[b]],
       ['separate', separate[b]],
     ] as const) {
       rows.push({ trainer: 'VectorisedTrainer', B: b, batches: mode, 'ms/step': round(per * b), 'ms/network-step': round(per), 'vs layerwise': round(layerwiseMs / per, 2), 'vs PyTorch': torch ? round(torch.ms / per) : null });
     }
   }
   if (torch) rows.push({ trainer: `PyTorch ${torch.version} SGD, 1 thread`, B: 1, batches: '-', 'ms/step': round(torch.ms), 'ms/network-step': round(torch.ms), 'vs layerwise': round(layerwiseMs / torch.ms, 2), 'vs PyTorch': 1 });
-  return { rows, layerwiseMs, sharedMsPerNetwork: shared, separateMsPerNetwork: separate, torchMs: torch?.ms ?? null, torchVersion: torch?.version ?? null };
+  rows.push({ trainer: `arithmetic floor: ${(stepFlops / 1e6).toFixed(1)} MFLOP at the measured ${matMulGflops.toFixed(1)} GFLOP/s wasm matMul`, B: '-', batches: '-', 'ms/step': null, 'ms/network-step': round(stepFlops / (matMulGflops * 1e6)), 'vs layerwise': round(layerwiseMs / (stepFlops / (matMulGflops * 1e6)), 2), 'vs PyTorch': torch ? round(torch.ms / (stepFlops / (matMulGflops * 1e6))) : null });
+  return { rows, layerwiseMs, sharedMsPerNetwork: shared, wideMsPerNetwork: wide, separateMsPerNetwork: separate, torchMs: torch?.ms ?? null, torchVersion: torch?.version ?? null, matMulGflops, stepFlops };
 }
 
 registerBench({
@@ -149,6 +176,7 @@ registerBench({
         `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, tfjs ${tf.getBackend()} (one thread: tfjs disables wasm threads in Node); load average at start ${os.loadavg()[0].toFixed(1)}`,
         r.torchMs ? `PyTorch ${r.torchVersion} (Debian python3-torch), torch.set_num_threads(1), same MLP, batch and SGD (no per-layer metrics)` : 'PyTorch not importable by /usr/bin/python3 (apt-get install python3-torch to add the reference row)',
         'best of the alternating rounds; per network-step = step time / B. The trainers compute the full per-layer metrics (gradient, weight and update norms, sign agreement) every step.',
+        `arithmetic floor: one network-step is ${(r.stepFlops / 1e6).toFixed(1)} MFLOP of matMuls; at the wasm matMul rate measured here (${r.matMulGflops.toFixed(1)} GFLOP/s, XNNPACK with 128-bit SIMD, one thread) that is ${(r.stepFlops / (r.matMulGflops * 1e6)).toFixed(3)} ms, the best any wasm trainer can do per network-step.`,
       ],
     };
   },

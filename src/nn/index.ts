@@ -43,7 +43,7 @@ export { buildCnn, buildMlp, cnnSpec, makeDivisible, mlpSpec, mobileNetV2Spec } 
 export type { CnnOptions, MlpOptions, MobileNetV2Options } from './builders';
 export { LayerwiseTrainer, TrainerConfigSchema, crossEntropyPerExample, updateSign } from './trainer';
 export { VectorisedTrainer } from './vectorised-trainer';
-export type { VectorisedStepOptions } from './vectorised-trainer';
+export type { VectorisedStepOptions, VectorisedTrainerOptions } from './vectorised-trainer';
 export type { EvalResult, ResolvedTrainerConfig, StepMetrics, TrainerConfig, TrainerSnapshot } from './trainer';
 export { runTraining } from './loop';
 export type { BatchSource, LearningRatePlan, HistoryRow, TrainingRunResult, TrainingRunOptions } from './loop';

@@ -21,6 +21,17 @@ interface Slot {
   prevSign?: Variable;
 }
 
+/** Options of the {@link VectorisedTrainer} constructor (speed only: results are the same). */
+export interface VectorisedTrainerOptions {
+  /**
+   * How a shared batch meets the first layer: `'batched'` (default) multiplies the one input with
+   * each network's kernel (a broadcast batched product); `'wide'` concatenates the B kernels into
+   * one `[in, B*units]` product (two transposes of the stacked kernel per step). On the 2-core
+   * AMD EPYC wasm machine `'batched'` measured as fast or faster (`npm run bench -- --only vectorised`).
+   */
+  sharedInput?: 'batched' | 'wide';
+}
+
 /** Options of {@link VectorisedTrainer.step}. */
 export interface VectorisedStepOptions {
   /**
@@ -73,7 +84,7 @@ function pickNetworks(take: readonly boolean[], next: Tensor, old: Tensor): Tens
  * networks are bound by per-op overhead, so one op for B networks is much cheaper than B ops.
  *
  * - **Shared batch** (`step(batch)`): every network sees the same mini-batch (counterfactual
- *   branches of one training run); the first layer is then one wide `[N, in] x [in, B*out]` product.
+ *   branches of one training run); the input is not copied per network (see {@link VectorisedTrainerOptions}).
  * - **Separate batches** (`step([batch_0, ..., batch_{B-1}])`, equal sizes): batched products.
  * - **Divergence per network:** a network whose loss or weights become non-finite is flagged and
  *   frozen (like {@link LayerwiseTrainer}, later steps are no-ops for it with NaN metrics); the
@@ -114,12 +125,15 @@ export class VectorisedTrainer {
   private steps: number[];
   private divergedFlags: boolean[];
   private disposed = false;
+  private readonly sharedInput: 'batched' | 'wide';
 
   /**
    * `models` (at least one, one architecture) give the initial weights of the B networks; they are
    * copied and not used afterwards (the caller still owns and disposes them).
    */
-  constructor(models: readonly SequentialModel[], config: TrainerConfig) {
+  constructor(models: readonly SequentialModel[], config: TrainerConfig, options: VectorisedTrainerOptions = {}) {
+    this.sharedInput = options.sharedInput ?? 'batched';
+    if (this.sharedInput !== 'batched' && this.sharedInput !== 'wide') throw new Error(`VectorisedTrainer: options.sharedInput must be 'batched' or 'wide', got ${JSON.stringify(options.sharedInput)}`);
     if (!models || models.length === 0) throw new Error('VectorisedTrainer: expected a non-empty array of models');
     const first = models[0];
     const specText = JSON.stringify(first.spec);
@@ -183,9 +197,9 @@ export class VectorisedTrainer {
   }
 
   /** B copies of one model's initial weights. */
-  static replicate(model: SequentialModel, size: number, config: TrainerConfig): VectorisedTrainer {
+  static replicate(model: SequentialModel, size: number, config: TrainerConfig, options: VectorisedTrainerOptions = {}): VectorisedTrainer {
     if (!Number.isInteger(size) || size < 1) throw new Error(`VectorisedTrainer.replicate: size must be a positive integer, got ${size}`);
-    return new VectorisedTrainer(new Array<SequentialModel>(size).fill(model), config);
+    return new VectorisedTrainer(new Array<SequentialModel>(size).fill(model), config, options);
   }
 
   /** Learning rates of network `b`, one per group. */
@@ -488,11 +502,11 @@ export class VectorisedTrainer {
         let z: Tensor;
         if (stacked) z = tf.matMul(h, W);
         else if (B === 1) z = tf.reshape(tf.matMul(h, tf.reshape(W, [fanIn, units])), [1, n, units]);
-        else {
-          // All networks read the same input: one wide product [N, in] x [in, B*units].
+        else if (this.sharedInput === 'wide') {
+          // One wide product [N, in] x [in, B*units] (costs two transposes of the stacked kernel).
           const wide = tf.reshape(tf.transpose(W, [1, 0, 2]), [fanIn, B * units]);
           z = tf.transpose(tf.reshape(tf.matMul(h, wide), [n, B, units]), [1, 0, 2]);
-        }
+        } else z = tf.matMul(tf.reshape(h, [1, n, fanIn]), W); // the input broadcast over the B kernels
         stacked = true;
         if (op.b !== undefined) z = tf.add(z, tf.reshape(this.slots[op.b].v, [B, 1, units]));
         h = activate(z, op.activation);

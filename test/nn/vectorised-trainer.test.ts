@@ -68,21 +68,22 @@ const CASES: [string, TrainerConfig][] = [
 describe('nn/VectorisedTrainer', () => {
   describe('matches B separate LayerwiseTrainers step by step (different per-network, per-layer learning rates)', () => {
     for (const [name, config] of CASES) {
-      for (const mode of ['shared batch', 'separate batches'] as const) {
+      for (const mode of ['shared batch', 'shared batch, wide first layer', 'separate batches'] as const) {
         it(`${name}, ${mode}`, () => {
           const seeds = [1, 2, 3];
           const ref = models(seeds);
           const init = models(seeds);
-          const vt = new VectorisedTrainer(init, config);
+          const vt = new VectorisedTrainer(init, config, { sharedInput: mode === 'shared batch, wide first layer' ? 'wide' : 'batched' });
+          const shared = mode !== 'separate batches';
           const trainers = ref.map((m) => new LayerwiseTrainer(m, config));
           const lrsOf = (b: number) => [0.5, 1, 2].map((f) => f * (b + 1) * (config.learningRates as number));
           trainers.forEach((t, b) => t.setLearningRates(lrsOf(b)));
           seeds.forEach((_, b) => vt.setLearningRates(b, lrsOf(b)));
           for (let step = 0; step < 8; step++) {
-            const batches = seeds.map((_, b) => makeBatch(100 * step + (mode === 'shared batch' ? 0 : b), step % 3 === 2));
-            const got = vt.step(mode === 'shared batch' ? batches[0] : batches);
+            const batches = seeds.map((_, b) => makeBatch(100 * step + (shared ? 0 : b), step % 3 === 2));
+            const got = vt.step(shared ? batches[0] : batches);
             // On wasm the arithmetic per network is the same as the layerwise trainer's, to the bit.
-            trainers.forEach((t, b) => assertMetricsClose(got[b], t.step(mode === 'shared batch' ? batches[0] : batches[b]), `step ${step}, network ${b}`, EXACT_ON_WASM()));
+            trainers.forEach((t, b) => assertMetricsClose(got[b], t.step(shared ? batches[0] : batches[b]), `step ${step}, network ${b}`, EXACT_ON_WASM()));
             for (const bt of batches) tf.dispose([bt.x, bt.y]);
           }
           ref.forEach((m, b) => {
@@ -215,6 +216,7 @@ describe('nn/VectorisedTrainer', () => {
     assert.throws(() => new VectorisedTrainer([ms[0], other], { optimizer: 'sgd', learningRates: 0.1 }), /model 1 has a different architecture/);
     assert.throws(() => new VectorisedTrainer([cnn], { optimizer: 'sgd', learningRates: 0.1 }), /supports MLPs.*conv2d/);
     assert.throws(() => new VectorisedTrainer(ms, { optimizer: 'sgd', learningRates: [0.1, 0.1] }), /expected 3 learning rates/);
+    assert.throws(() => new VectorisedTrainer(ms, { optimizer: 'sgd', learningRates: 0.1 }, { sharedInput: 'tall' as 'wide' }), /sharedInput must be 'batched' or 'wide'/);
     const vt = new VectorisedTrainer(ms, { optimizer: 'sgd', learningRates: 0.1 });
     assert.throws(() => vt.setLearningRates(2, 0.1), /network index must be an integer in \[0, 2\)/);
     assert.throws(() => vt.setLearningRates(0, -1), /must be finite and >= 0/);
