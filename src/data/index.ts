@@ -5,6 +5,7 @@ export { exampleSize, validateDataset, classCounts, indicesByClass, subset } fro
 export {
   loadFashionMnist,
   loadDigits,
+  locateDataset,
   loadIdxImageDataset,
   loadIdxDirectory,
   findIdxFile,
@@ -16,7 +17,7 @@ export {
   MNIST_ENV,
   IDX_FILE_NAMES,
 } from './loaders';
-export type { DataSourceKind, TrainTestData, LoadOptions, IdxImageDatasetOptions } from './loaders';
+export type { DataSourceKind, DatasetLocation, TrainTestData, LoadOptions, IdxImageDatasetOptions } from './loaders';
 export { balancedIndices, takeBalanced, splitTrainValidation, makeSplits } from './splits';
 export type { SplitOptions, TrainValidationSplit } from './splits';
 export { makeSyntheticClassification, makeSyntheticTrainTest, makeSyntheticFeatures } from './synthetic';

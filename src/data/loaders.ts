@@ -237,22 +237,46 @@ function envDir(name: string): string | undefined {
 export function loadFashionMnist(opts: LoadOptions = {}): TrainTestData {
   const o = parseConfig(LoadOptionsSchema, opts, 'Fashion-MNIST load options');
   const meta = { name: 'fashion-mnist', numClasses: 10, classNames: FASHION_MNIST_CLASSES, limit: o.limit };
+  const where = locateDataset('fashion-mnist', o);
+  return loadIdxDirectory(where.dir, { ...meta, source: where.source, sourceLabel: where.label });
+}
+
+/** Where a dataset's files come from: the resolved {@link DataSourceKind}, folder and a label for tables. */
+export interface DatasetLocation {
+  source: DataSourceKind;
+  dir: string;
+  /** `'/usr/share/datasets/fashion-mnist'`, `'embedded subset /…/data/digits'`, … */
+  label: string;
+}
+
+/**
+ * Resolves where `loadFashionMnist` / `loadDigits` would read from with these options, without
+ * loading anything (the same rules; throws the same error when `source: 'full'` finds no copy).
+ * Reports and run summaries use it to state the data source of a result.
+ *
+ * @example
+ * ```ts
+ * locateDataset('fashion-mnist').source; // 'debian' when the Debian package is installed, else 'embedded'
+ * ```
+ */
+export function locateDataset(name: 'fashion-mnist' | 'digits', opts: LoadOptions = {}): DatasetLocation {
+  const o = parseConfig(LoadOptionsSchema, opts, `${name} load options`);
   if (o.source !== 'embedded') {
-    if (o.dir) return loadIdxDirectory(o.dir, { ...meta, source: 'dir', sourceLabel: path.resolve(o.dir) });
-    const env = envDir(FASHION_MNIST_ENV);
-    if (env) return loadIdxDirectory(env, { ...meta, source: 'env', sourceLabel: path.resolve(env) });
-    if (fs.existsSync(FASHION_MNIST_DEBIAN_DIR)) {
-      return loadIdxDirectory(FASHION_MNIST_DEBIAN_DIR, { ...meta, source: 'debian', sourceLabel: FASHION_MNIST_DEBIAN_DIR });
-    }
+    if (o.dir) return { source: 'dir', dir: o.dir, label: path.resolve(o.dir) };
+    const env = envDir(name === 'fashion-mnist' ? FASHION_MNIST_ENV : MNIST_ENV);
+    if (env) return { source: 'env', dir: env, label: path.resolve(env) };
+    if (name === 'fashion-mnist' && fs.existsSync(FASHION_MNIST_DEBIAN_DIR)) return { source: 'debian', dir: FASHION_MNIST_DEBIAN_DIR, label: FASHION_MNIST_DEBIAN_DIR };
     if (o.source === 'full') {
       throw new Error(
-        `Fashion-MNIST (source 'full'): no full copy found: ${FASHION_MNIST_ENV} is unset and ${FASHION_MNIST_DEBIAN_DIR} does not exist ` +
-          `(apt-get install dataset-fashion-mnist, or set ${FASHION_MNIST_ENV} to a directory with the four IDX files)`,
+        name === 'fashion-mnist'
+          ? `Fashion-MNIST (source 'full'): no full copy found: ${FASHION_MNIST_ENV} is unset and ${FASHION_MNIST_DEBIAN_DIR} does not exist ` +
+              `(apt-get install dataset-fashion-mnist, or set ${FASHION_MNIST_ENV} to a directory with the four IDX files)`
+          : `digits (source 'full'): no full MNIST copy: pass dir or set ${MNIST_ENV} to a directory with the four MNIST IDX files`,
       );
     }
   }
-  const dir = embeddedDataDir('fashion-mnist-subset');
-  return loadIdxDirectory(dir, { ...meta, source: 'embedded', sourceLabel: `embedded subset ${dir}` });
+  const dir = embeddedDataDir(name === 'fashion-mnist' ? 'fashion-mnist-subset' : 'digits');
+  return { source: 'embedded', dir, label: `embedded subset ${dir}` };
 }
 
 /**
@@ -270,12 +294,6 @@ export function loadFashionMnist(opts: LoadOptions = {}): TrainTestData {
 export function loadDigits(opts: LoadOptions = {}): TrainTestData {
   const o = parseConfig(LoadOptionsSchema, opts, 'digits load options');
   const meta = { name: 'digits', numClasses: 10, classNames: DIGIT_CLASSES, limit: o.limit };
-  if (o.source !== 'embedded') {
-    if (o.dir) return loadIdxDirectory(o.dir, { ...meta, source: 'dir', sourceLabel: path.resolve(o.dir) });
-    const env = envDir(MNIST_ENV);
-    if (env) return loadIdxDirectory(env, { ...meta, source: 'env', sourceLabel: path.resolve(env) });
-    if (o.source === 'full') throw new Error(`digits (source 'full'): no full MNIST copy: pass dir or set ${MNIST_ENV} to a directory with the four MNIST IDX files`);
-  }
-  const dir = embeddedDataDir('digits');
-  return loadIdxDirectory(dir, { ...meta, source: 'embedded', sourceLabel: `embedded subset ${dir}` });
+  const where = locateDataset('digits', o);
+  return loadIdxDirectory(where.dir, { ...meta, source: where.source, sourceLabel: where.label });
 }

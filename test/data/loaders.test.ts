@@ -14,6 +14,7 @@ import {
   ImageDataset,
   loadDigits,
   loadFashionMnist,
+  locateDataset,
   MNIST_ENV,
   readIdxFile,
   validateDataset,
@@ -89,6 +90,26 @@ describe('data/loaders', () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'loaders-test-'));
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('locateDataset names the source the loaders use, without loading (env, Debian, embedded, full required)', () => {
+    const saved = { fm: process.env[FASHION_MNIST_ENV], mn: process.env[MNIST_ENV] };
+    try {
+      delete process.env[FASHION_MNIST_ENV];
+      delete process.env[MNIST_ENV];
+      assert.equal(locateDataset('fashion-mnist').source, fs.existsSync(FASHION_MNIST_DEBIAN_DIR) ? 'debian' : 'embedded');
+      assert.equal(locateDataset('fashion-mnist', { source: 'embedded' }).source, 'embedded');
+      assert.deepEqual(locateDataset('digits'), { source: 'embedded', dir: embeddedDataDir('digits'), label: `embedded subset ${embeddedDataDir('digits')}` });
+      assert.throws(() => locateDataset('digits', { source: 'full' }), /no full MNIST copy/);
+      process.env[MNIST_ENV] = tmp;
+      assert.deepEqual(locateDataset('digits'), { source: 'env', dir: tmp, label: path.resolve(tmp) });
+      assert.equal(locateDataset('fashion-mnist', { dir: tmp }).source, 'dir');
+    } finally {
+      if (saved.fm === undefined) delete process.env[FASHION_MNIST_ENV];
+      else process.env[FASHION_MNIST_ENV] = saved.fm;
+      if (saved.mn === undefined) delete process.env[MNIST_ENV];
+      else process.env[MNIST_ENV] = saved.mn;
+    }
+  });
 
   /** Writes a tiny MNIST-style directory; `nTrainLabels` lets a test break the label count. */
   function writeTinyDir(name: string, opts: { nTrain?: number; nTrainLabels?: number; badLabel?: number; skip?: string } = {}): string {

@@ -5,6 +5,8 @@ import { writeFileAtomic } from '../files';
 import { PRESET_ENV, parsePreset, type PresetName } from '../presets';
 import { RESULTS_DIR_ENV, NOTEBOOK_NAME_ENV } from '../results';
 import type { ChildMessage, RunRequest } from './protocol';
+import { RunEta, TIMING_HISTORY_FILE, formatDuration, notebookKey, readTimingHistory, recordTiming } from './eta';
+import { writeRunSummary } from './summary';
 import {
   joinText,
   readNotebook,
@@ -369,12 +371,36 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
     if (!fs.existsSync(p)) throw new Error(`runNotebooks: notebook file not found: ${f}`);
     if (!p.endsWith('.ipynb')) throw new Error(`runNotebooks: not a notebook (expected .ipynb): ${f}`);
   }
+  const preset = parsePreset(options.preset ?? 'quick', 'runNotebooks options.preset');
+  const outDir = path.resolve(rootDir, options.outDir ?? path.join('results', 'notebooks'));
+  const resultsRoot = path.resolve(rootDir, options.resultsRoot ?? 'results');
+  const historyFile = path.join(outDir, TIMING_HISTORY_FILE);
+  const eta = new RunEta(files, preset, readTimingHistory(historyFile, log));
   const reports: NotebookReport[] = [];
   const t0 = performance.now();
+  const elapsed = () => (performance.now() - t0) / 1000;
+  log(`run: ${files.length} notebook(s), preset ${preset}, expected about ${formatDuration(eta.remainingS())} (${eta.describeSources()})`);
   for (let i = 0; i < files.length; i++) {
-    log(`[notebook ${i + 1}/${files.length}]`);
-    reports.push(await runNotebook(files[i], { ...options, rootDir, log }));
+    const scale = eta.speedFactor;
+    log(`[notebook ${i + 1}/${files.length}] ${notebookKey(files[i])} · elapsed ${formatDuration(elapsed())} · this one ~${formatDuration(eta.expectedS(i) * scale)} · whole run ~${formatDuration(eta.remainingS())} left`);
+    const report = await runNotebook(files[i], { ...options, rootDir, log });
+    reports.push(report);
+    eta.finished(files[i], report.durationS);
+    try {
+      recordTiming(historyFile, preset, notebookKey(files[i]), report.durationS);
+    } catch (err) {
+      log(`(could not record the timing in ${historyFile}: ${(err as Error).message})`);
+    }
+    if (i + 1 < files.length) log(`[notebook ${i + 1}/${files.length}] done in ${formatDuration(report.durationS)} · elapsed ${formatDuration(elapsed())} · ~${formatDuration(eta.remainingS())} left (x${eta.speedFactor.toFixed(2)} of the expected so far)`);
   }
-  log(`all ${files.length} notebook(s) ran in ${fmtS((performance.now() - t0) / 1000)}`);
+  log(`all ${files.length} notebook(s) ran in ${fmtS(elapsed())}`);
+  try {
+    const { file, lines } = writeRunSummary({ preset, resultsRoot, notebooks: reports.map((r, i) => ({ file: files[i], durationS: r.durationS })), totalS: elapsed(), warn: log });
+    log('');
+    for (const line of lines) log(line);
+    log(`summary: ${path.relative(rootDir, file) || file}`);
+  } catch (err) {
+    log(`(could not write the run summary: ${(err as Error).message})`);
+  }
   return reports;
 }

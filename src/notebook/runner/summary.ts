@@ -1,0 +1,173 @@
+/**
+ * The closing summary of a headless run: for each paper, the claim rows the notebooks wrote (claim,
+ * comparison, difference with its CI, verdict), where each notebook's tables and figures are, the
+ * data sources, preset, machine and timings. Printed at the end of `npm start` / `npm run notebooks`
+ * and written as `results/SUMMARY.md`.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as Papa from 'papaparse';
+import { locateDataset } from '../../data';
+import { writeFileAtomic } from '../files';
+import type { PresetName } from '../presets';
+import { formatDuration, notebookKey } from './eta';
+
+/** One claim row read from a notebook's claim table. */
+export interface ClaimRow {
+  notebook: string;
+  /** The table file it came from (relative to the results root). */
+  table: string;
+  claim: string;
+  /** The compared pair or setting when the table names it (`A vs B`, budget, metric). */
+  detail: string;
+  /** The difference with its CI, as the table wrote it. */
+  difference: string;
+  verdict: string;
+}
+
+/** What one notebook left in its results folder. */
+export interface NotebookOutputs {
+  notebook: string;
+  dir: string;
+  tables: string[];
+  figures: string[];
+  claims: ClaimRow[];
+  durationS?: number;
+}
+
+/** Which paper a notebook belongs to, by its number. */
+export function paperOf(notebook: string): 'GANNO' | 'MA2ML' | 'other' {
+  const n = Number(notebookKey(notebook).slice(0, 2));
+  if (n >= 10 && n < 20) return 'GANNO';
+  if (n >= 20 && n < 30) return 'MA2ML';
+  return 'other';
+}
+
+/**
+ * Reads the claim rows of every CSV table with a `verdict` column in `dir` (the notebooks' claim
+ * tables: notebooks 12-15, 22, 23). The claim is the first column; the difference the first column
+ * whose name mentions a difference or improvement; the detail the columns naming the comparison.
+ * A table that cannot be parsed is skipped with a warning (it never stops the summary).
+ */
+export function readClaimRows(dir: string, notebook: string, resultsRoot: string, warn: (m: string) => void = () => {}): ClaimRow[] {
+  if (!fs.existsSync(dir)) return [];
+  const out: ClaimRow[] = [];
+  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.csv')).sort()) {
+    const full = path.join(dir, file);
+    const parsed = Papa.parse<Record<string, string>>(fs.readFileSync(full, 'utf8'), { header: true, skipEmptyLines: true });
+    const fields = parsed.meta.fields ?? [];
+    const verdictCol = fields.find((f) => f.trim().toLowerCase() === 'verdict');
+    if (!verdictCol) continue;
+    if (parsed.errors.length) {
+      warn(`summary: ${full}: ${parsed.errors[0].message}; table skipped`);
+      continue;
+    }
+    const diffCol = fields.find((f) => /(a - b|difference|improvement|gap)/i.test(f));
+    const detailCols = fields.filter((f) => /^(a vs b|vs|budget|metric|setting|variant|comparison)$/i.test(f.trim()));
+    for (const row of parsed.data) {
+      out.push({
+        notebook,
+        table: path.relative(resultsRoot, full),
+        claim: row[fields[0]] ?? '',
+        detail: detailCols.map((c) => `${c}: ${row[c]}`).join('; '),
+        difference: diffCol ? `${diffCol}: ${row[diffCol]}` : '',
+        verdict: row[verdictCol] ?? '',
+      });
+    }
+  }
+  return out;
+}
+
+/** The tables (`.md`), figures (`.png`) and claim rows a notebook left in `<resultsRoot>/<name>/`. */
+export function notebookOutputs(resultsRoot: string, notebook: string, durationS?: number, warn?: (m: string) => void): NotebookOutputs {
+  const name = notebookKey(notebook);
+  const dir = path.join(resultsRoot, name);
+  const walk = (d: string): string[] => (fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)])) : []);
+  const files = walk(dir).map((f) => path.relative(resultsRoot, f)).sort();
+  return { notebook: name, dir: path.relative(resultsRoot, dir) || '.', tables: files.filter((f) => f.endsWith('.md')), figures: files.filter((f) => f.endsWith('.png')), claims: readClaimRows(dir, name, resultsRoot, warn), durationS };
+}
+
+/** Options of {@link runSummary}. */
+export interface RunSummaryOptions {
+  preset: PresetName;
+  /** Folder the notebooks wrote their results under (`results`). */
+  resultsRoot: string;
+  /** Notebooks of the run with their wall seconds (in run order). */
+  notebooks: { file: string; durationS?: number }[];
+  totalS: number;
+  now?: Date;
+  warn?: (m: string) => void;
+}
+
+/** The data sources the notebooks' default loaders use on this machine. */
+export function dataSourceLines(): string[] {
+  const line = (name: 'fashion-mnist' | 'digits', what: string) => {
+    const where = locateDataset(name);
+    return `${what}: ${where.source === 'embedded' ? `embedded subset (${path.relative(process.cwd(), where.dir) || where.dir})` : `${where.source} (${where.label})`}`;
+  };
+  return [
+    line('fashion-mnist', 'Fashion-MNIST (notebooks 00, 14, 20-22)'),
+    line('digits', 'MNIST digits (GANNO tasks, notebooks 10-15)'),
+    'LCBench surrogate (notebook 23): embedded YAHPO Gym ONNX model in data/',
+  ];
+}
+
+/**
+ * Markdown summary of a run (see the module description). `lines` is the same as short console lines.
+ *
+ * @example
+ * ```ts
+ * const { markdown } = runSummary({ preset: 'quick', resultsRoot: 'results', notebooks: [{ file: 'notebooks/23-ma2ml-surrogate.ipynb', durationS: 150 }], totalS: 150 });
+ * ```
+ */
+export function runSummary(options: RunSummaryOptions): { markdown: string; lines: string[]; outputs: NotebookOutputs[] } {
+  const outputs = options.notebooks.map((n) => notebookOutputs(options.resultsRoot, n.file, n.durationS, options.warn));
+  const sources = dataSourceLines();
+  const cpu = os.cpus();
+  const md: string[] = [
+    '# Reproduction summary',
+    '',
+    `Preset \`${options.preset}\`, ${outputs.length} notebook(s) in ${formatDuration(options.totalS)}, finished ${(options.now ?? new Date()).toISOString()}; machine: ${cpu[0]?.model?.trim() ?? 'unknown CPU'}, ${cpu.length} cores, Node ${process.version}.`,
+    '',
+    '## Data sources',
+    '',
+    ...sources.map((s) => `- ${s}`),
+    '',
+    'Numbers on the embedded subsets can differ from the README numbers measured on the full data (the README states the source of each).',
+  ];
+  const lines: string[] = [`summary (preset ${options.preset}; data: ${sources.slice(0, 2).map((s) => s.replace(/ \(notebooks[^)]*\)/, '')).join('; ')})`];
+  for (const paper of ['GANNO', 'MA2ML', 'other'] as const) {
+    const mine = outputs.filter((o) => paperOf(o.notebook) === paper);
+    if (!mine.length) continue;
+    md.push('', `## ${paper === 'other' ? 'Other notebooks' : paper}`, '');
+    const claims = mine.flatMap((o) => o.claims);
+    if (claims.length) {
+      md.push('| claim | setting | difference [95% CI] | verdict | table |', '|---|---|---|---|---|');
+      for (const c of claims) md.push(`| ${cell(c.claim)} | ${cell(c.detail)} | ${cell(c.difference)} | **${cell(c.verdict)}** | \`${c.table}\` |`);
+      md.push('');
+      const counts = new Map<string, number>();
+      for (const c of claims) counts.set(c.verdict, (counts.get(c.verdict) ?? 0) + 1);
+      lines.push(`${paper}: ${claims.length} claim row(s): ${[...counts].map(([v, k]) => `${k} ${v}`).join(', ')}`);
+      for (const c of claims) lines.push(`  ${c.verdict.padEnd(12)} ${c.claim}${c.detail ? ` (${c.detail})` : ''}${c.difference ? `: ${c.difference}` : ''}`);
+    } else if (paper !== 'other') {
+      md.push('No claim tables were written by these notebooks.', '');
+    }
+    md.push('| notebook | wall time | tables | figures | folder |', '|---|---|---|---|---|');
+    for (const o of mine) md.push(`| ${o.notebook} | ${o.durationS === undefined ? '-' : formatDuration(o.durationS)} | ${o.tables.length} | ${o.figures.length} | \`${o.dir}/\` |`);
+  }
+  lines.push(`tables and figures: ${outputs.map((o) => `${o.dir}/ (${o.tables.length} tables, ${o.figures.length} figures)`).join(', ')}`);
+  return { markdown: `${md.join('\n')}\n`, lines, outputs };
+}
+
+/** Writes {@link runSummary}'s markdown to `<resultsRoot>/SUMMARY.md` (atomic) and returns its path. */
+export function writeRunSummary(options: RunSummaryOptions): { file: string; lines: string[] } {
+  const { markdown, lines } = runSummary(options);
+  const file = path.join(options.resultsRoot, 'SUMMARY.md');
+  writeFileAtomic(file, markdown);
+  return { file, lines };
+}
+
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
