@@ -5,5 +5,5 @@ export type { Notebook, NotebookCell, CellOutput, StreamOutput, DisplayDataOutpu
 export { registerCleanup, runCleanups } from './protocol';
 export { RunEta, MEASURED_NOTEBOOK_SECONDS, TIMING_HISTORY_FILE, readTimingHistory, recordTiming, formatDuration, notebookKey } from './eta';
 export type { TimingHistory } from './eta';
-export { runSummary, writeRunSummary, readClaimRows, notebookOutputs, dataSourceLines, paperOf } from './summary';
+export { runSummary, writeRunSummary, readClaimRows, notebookOutputs, dataSources, paperOf } from './summary';
 export type { ClaimRow, NotebookOutputs, RunSummaryOptions } from './summary';

@@ -100,16 +100,16 @@ export interface RunSummaryOptions {
   warn?: (m: string) => void;
 }
 
-/** The data sources the notebooks' default loaders use on this machine. */
-export function dataSourceLines(): string[] {
-  const line = (name: 'fashion-mnist' | 'digits', what: string) => {
+/** The data sources the notebooks' default loaders use on this machine (dataset, where used, source). */
+export function dataSources(): { dataset: string; usedBy: string; source: string }[] {
+  const of = (name: 'fashion-mnist' | 'digits') => {
     const where = locateDataset(name);
-    return `${what}: ${where.source === 'embedded' ? `embedded subset (${path.relative(process.cwd(), where.dir) || where.dir})` : `${where.source} (${where.label})`}`;
+    return where.source === 'embedded' ? `embedded subset (${path.relative(process.cwd(), where.dir) || where.dir})` : `${where.source} (${where.label})`;
   };
   return [
-    line('fashion-mnist', 'Fashion-MNIST (notebooks 00, 14, 20-22)'),
-    line('digits', 'MNIST digits (GANNO tasks, notebooks 10-15)'),
-    'LCBench surrogate (notebook 23): embedded YAHPO Gym ONNX model in data/',
+    { dataset: 'Fashion-MNIST', usedBy: 'notebooks 00, 14, 20-22', source: of('fashion-mnist') },
+    { dataset: 'MNIST digits', usedBy: 'GANNO tasks, notebooks 10-15', source: of('digits') },
+    { dataset: 'LCBench surrogate', usedBy: 'notebook 23', source: 'embedded YAHPO Gym ONNX model in data/' },
   ];
 }
 
@@ -123,7 +123,7 @@ export function dataSourceLines(): string[] {
  */
 export function runSummary(options: RunSummaryOptions): { markdown: string; lines: string[]; outputs: NotebookOutputs[] } {
   const outputs = options.notebooks.map((n) => notebookOutputs(options.resultsRoot, n.file, n.durationS, options.warn));
-  const sources = dataSourceLines();
+  const sources = dataSources();
   const cpu = os.cpus();
   const md: string[] = [
     '# Reproduction summary',
@@ -132,11 +132,11 @@ export function runSummary(options: RunSummaryOptions): { markdown: string; line
     '',
     '## Data sources',
     '',
-    ...sources.map((s) => `- ${s}`),
+    ...sources.map((s) => `- ${s.dataset} (${s.usedBy}): ${s.source}`),
     '',
     'Numbers on the embedded subsets can differ from the README numbers measured on the full data (the README states the source of each).',
   ];
-  const lines: string[] = [`summary (preset ${options.preset}; data: ${sources.slice(0, 2).map((s) => s.replace(/ \(notebooks[^)]*\)/, '')).join('; ')})`];
+  const lines: string[] = [`summary (preset ${options.preset}; data: ${sources.slice(0, 2).map((s) => `${s.dataset} ${s.source}`).join('; ')})`];
   for (const paper of ['GANNO', 'MA2ML', 'other'] as const) {
     const mine = outputs.filter((o) => paperOf(o.notebook) === paper);
     if (!mine.length) continue;
