@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { main } from '../../src/cli/run-notebooks';
-import { NotebookRunError, readNotebook, runNotebook, joinText, type NotebookReport, type Notebook } from '../../src/notebook/runner';
+import { NotebookRunError, readNotebook, runNotebook, runNotebooks, joinText, type NotebookReport, type Notebook } from '../../src/notebook/runner';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FIX = path.join(ROOT, 'test', 'fixtures', 'notebooks');
@@ -57,6 +57,25 @@ describe('notebook runner (headless, tslab compiler + executor)', function () {
     // terminal progress names each cell with its position
     assert.ok(lines.some((l) => /^\s+\[1\/4\] cell 2 ✓ \d/.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => l.includes('│ preset=smoke n=2')));
+  });
+
+  it('runNotebooks prints an ETA per notebook, records the timings and ends with a summary written to SUMMARY.md', async () => {
+    const o = opts();
+    const files = [path.join(FIX, 'outputs.ipynb'), path.join(FIX, 'outputs.ipynb')];
+    await runNotebooks({ ...o, files, echo: false });
+    assert.ok(lines.some((l) => /^run: 2 notebook\(s\), preset smoke, expected about \d/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^\[notebook 1\/2\] outputs · elapsed 0s · this one ~[\dhms]+ · whole run ~[\dhms]+ left$/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^\[notebook 1\/2\] done in [\dhms]+ · elapsed [\dhms]+ · ~[\dhms]+ left \(x[\d.]+ of the expected so far\)$/.test(l)), lines.join('\n'));
+    const history = JSON.parse(fs.readFileSync(path.join(o.outDir, 'timings.json'), 'utf8'));
+    assert.ok(history.smoke.outputs.seconds > 0);
+    assert.ok(lines.some((l) => /^summary \(preset smoke; data: Fashion-MNIST /.test(l)), lines.join('\n'));
+    const summary = fs.readFileSync(path.join(o.resultsRoot, 'SUMMARY.md'), 'utf8');
+    assert.match(summary, /^# Reproduction summary/);
+    assert.match(summary, /## Other notebooks[\s\S]*\| outputs \| \d/);
+    // the second run expects from this machine's history
+    lines.length = 0;
+    await runNotebooks({ ...o, files: files.slice(0, 1), echo: false });
+    assert.ok(lines.some((l) => /1 from this machine's earlier runs/.test(l)), lines.join('\n'));
   });
 
   it('stops at the first failing cell, names notebook, cell and error, and does not run later cells', async () => {

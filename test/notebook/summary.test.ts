@@ -16,7 +16,7 @@ describe('notebook runner: ETA and closing summary', () => {
     const guess = (q['00-quickstart'] + q['23-ma2ml-surrogate']) / 2; // an unknown notebook gets the mean of the known ones
     assert.equal(eta.expectedS(2), guess);
     assert.equal(eta.remainingS(), q['00-quickstart'] + q['23-ma2ml-surrogate'] + guess);
-    assert.match(eta.describeSources(), /2 from the project's measured costs, 1 guessed/);
+    assert.match(eta.describeSources(), /2 from the project's measured costs, 1 without a measured cost/);
     eta.finished(files[0], 2 * q['00-quickstart']); // twice as slow as measured
     assert.equal(eta.speedFactor, 2);
     assert.equal(eta.remainingS(), 2 * (q['23-ma2ml-surrogate'] + guess));

@@ -110,7 +110,7 @@ export class RunEta {
   /** Where the expectations come from, for the first progress line. */
   describeSources(): string {
     const count = (s: string) => this.sources.filter((x) => x === s).length;
-    const parts = [count('history') && `${count('history')} from this machine's earlier runs`, count('measured') && `${count('measured')} from the project's measured costs`, count('guess') && `${count('guess')} guessed (mean of the others)`].filter(Boolean);
+    const parts = [count('history') && `${count('history')} from this machine's earlier runs`, count('measured') && `${count('measured')} from the project's measured costs`, count('guess') && `${count('guess')} without a measured cost (guessed: the mean of the known ones, else 60 s)`].filter(Boolean);
     return parts.join(', ');
   }
 
