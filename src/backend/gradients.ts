@@ -11,7 +11,10 @@
  *   about 10x slower than an explicit `transpose` followed by a plain `matMul`.
  * - `MaxPool`: `MaxPoolGrad` is 2x slower than compositions of forward ops, and wrong next to
  *   'same' padding (it drops the gradient of windows whose values are all negative).
- * - `AvgPool`: `AvgPoolGrad` is 2-3x slower than a broadcast multiply for non-overlapping windows.
+ * - `AvgPool`: `AvgPoolGrad` is 2-3x slower than a broadcast multiply for non-overlapping windows,
+ *   and wrong next to padding (on cpu and wasm): the forward pass divides each window by the number
+ *   of real inputs in it, the stock gradient by k·k, so inputs next to a padded border got 2-9x too
+ *   small gradients.
  * - `Tile`: the stock gradient adds one slice per repetition and throws for rank > 4.
  * - `GatherV2`: the stock gradient needs `UnsortedSegmentSum`, which wasm does not register, and
  *   with `batchDims = 1` it splits the batch into one op per example.
@@ -505,7 +508,10 @@ function avgPoolGrad(): GradConfig {
     gradFunc: (dy, saved, attrs) => {
       const x = saved[0] as Tensor4D;
       const q = tilingPool(x, attrs);
-      if (!q) return delegate('AvgPool', dy, saved, attrs);
+      if (!q) {
+        if (x.rank !== 4) return delegate('AvgPool', dy, saved, attrs);
+        return { x: () => generalAvgPoolGrad(x, dy as Tensor4D, attrs) };
+      }
       return {
         x: () => {
           const { n, c, kH, kW, outH, outW } = q;
@@ -515,6 +521,33 @@ function avgPoolGrad(): GradConfig {
       };
     },
   };
+}
+
+/**
+ * Exact average-pool gradient for any window, stride and padding, consistent with the forward
+ * pass (each window divided by the number of real inputs it covers, as PyTorch's
+ * `count_include_pad=False`): dy is divided by each window's count, then spread back over the
+ * window with the adjoint of a depthwise conv with a ones filter.
+ */
+function generalAvgPoolGrad(x: Tensor4D, dy: Tensor4D, attrs: NamedAttrMap): Tensor {
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: Pad;
+    dimRoundingMode?: Rounding;
+  };
+  const [, h, w, c] = x.shape;
+  const [kH, kW] = pair(filterSize, 1);
+  const info = tf.backend_util.computeConv2DInfo(x.shape, [kH, kW, c, 1], strides, 1, pad, dimRoundingMode, true, 'channelsLast');
+  const plan = transposedConvPlan(info);
+  const { outHeight: oh, outWidth: ow, strideHeight: sH, strideWidth: sW } = info;
+  const { top, left } = info.padInfo;
+  const real = (start: number, size: number, limit: number) => Math.min(start + size, limit) - Math.max(start, 0);
+  const count = new Float32Array(oh * ow);
+  for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) count[i * ow + j] = real(i * sH - top, kH, h) * real(j * sW - left, kW, w);
+  const scaled = tf.div(dy, tf.tensor4d(count, [1, oh, ow, 1])) as Tensor4D;
+  const src = transposedConvSource(scaled, info, plan);
+  return tf.depthwiseConv2d(src, tf.ones([kH, kW, c, 1]) as Tensor4D, 1, plan.pad);
 }
 
 function tileGrad(): GradConfig {

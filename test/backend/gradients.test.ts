@@ -72,6 +72,16 @@ async function check(c: Case, seed = 1): Promise<void> {
   }
 }
 
+/** Average pooling that excludes padding from each window's count, from ops with correct stock gradients. */
+function countExcludingAvgPool(x: T4, k: number | [number, number], s: number | [number, number], pad: 'same' | 'valid' | number): T {
+  const [kh, kw] = typeof k === 'number' ? [k, k] : k;
+  const c = x.shape[3];
+  const ones = tf.ones([kh, kw, c, 1]) as T4;
+  const sum = tf.depthwiseConv2d(x, ones, s, pad);
+  const count = tf.depthwiseConv2d(tf.onesLike(x) as T4, ones, s, pad);
+  return tf.div(sum, count);
+}
+
 /** Inserts zeros into a filter so a dilation-1 conv equals a dilated conv (stock grads cannot dilate). */
 function dilateFilter(w: T, dH: number, dW: number): T4 {
   const [kh, kw, a, b] = w.shape;
@@ -235,8 +245,40 @@ describe('backend/gradient overrides', function () {
     ];
     for (const [name, xs, k, s, pad] of cfgs) {
       it(`maxPool ${name}`, () => check({ name, shapes: [xs], f: (x) => tf.maxPool(x as T4, k, s, pad) }));
-      it(`avgPool ${name}`, () => check({ name, shapes: [xs], f: (x) => tf.avgPool(x as T4, k, s, pad) }));
+      // Reference: the same average with padding excluded from each window's count, written as a
+      // sum-pool (depthwise conv with ones) divided by the count map, whose stock cpu gradients are right.
+      it(`avgPool ${name}`, () => check({ name, shapes: [xs], f: (x) => tf.avgPool(x as T4, k, s, pad), ref: (x) => countExcludingAvgPool(x as T4, k, s, pad) }));
     }
+    it('avgPool next to same padding: the issue reproducer gives the PyTorch count_include_pad=False gradient, on cpu and wasm', async () => {
+      for (const backend of ['cpu', 'wasm']) {
+        await tf.setBackend(backend);
+        const g = tf.grad((v: T) => tf.sum(tf.avgPool(v as T4, 2, 1, 'same')))(tf.ones([1, 3, 3, 1]));
+        const got = Array.from(g.dataSync());
+        const torch = [0.25, 0.5, 0.75, 0.5, 1, 1.5, 0.75, 1.5, 2.25];
+        got.forEach((v, i) => assert.ok(Math.abs(v - torch[i]) < 1e-6, `${backend}: element ${i}: ${v} vs ${torch[i]}`));
+        g.dispose();
+      }
+      await tf.setBackend('wasm');
+    });
+    it('avgPool gradients with padding match central finite differences', async () => {
+      await tf.setBackend('wasm');
+      const rng = new Rng(5);
+      for (const [k, st, pad] of [[3, 2, 'same'], [2, 1, 'same'], [3, 2, 1]] as [number, number, 'same' | number][]) {
+        const x0 = rng.normalArray(1 * 5 * 6 * 2);
+        const dy = rng.normalArray(size(tf.tidy(() => tf.avgPool(tf.zeros([1, 5, 6, 2]) as T4, k, st, pad)).shape));
+        const loss = (xs: Float32Array) => tf.tidy(() => tf.sum(tf.mul(tf.avgPool(tf.tensor4d(xs, [1, 5, 6, 2]), k, st, pad), tf.tensor(dy, tf.avgPool(tf.zeros([1, 5, 6, 2]) as T4, k, st, pad).shape))).dataSync()[0]);
+        const g = tf.tidy(() => tf.grad((v: T) => tf.sum(tf.mul(tf.avgPool(v as T4, k, st, pad), tf.tensor(dy, tf.avgPool(v as T4, k, st, pad).shape))))(tf.tensor4d(x0, [1, 5, 6, 2])).dataSync());
+        const h = 1e-2;
+        for (let i = 0; i < x0.length; i += 7) {
+          const up = Float32Array.from(x0);
+          const down = Float32Array.from(x0);
+          up[i] += h;
+          down[i] -= h;
+          const fd = (loss(up) - loss(down)) / (2 * h);
+          assert.ok(Math.abs(fd - g[i]) < 2e-3 * Math.max(1, Math.abs(fd)), `k ${k} s ${st} pad ${pad}, element ${i}: ${g[i]} vs finite difference ${fd}`);
+        }
+      }
+    });
     it('maxPool ties go to the first maximum of each window, as on cpu', () =>
       check({
         name: 'ties',
