@@ -342,7 +342,11 @@ export class FeatureRegistry {
     return out;
   }
 
-  /** Restores {@link getStatisticsState} output (replaces all running statistics). */
+  /**
+   * Restores {@link getStatisticsState} output (replaces all running statistics). Every entry must
+   * name a registered feature and hold its size in values: statistics from another feature set
+   * (a corrupt or foreign checkpoint) are refused instead of silently mis-normalising observations.
+   */
   setStatisticsState(state: Record<string, { count: number[]; mean: number[]; m2: number[] }>): void {
     if (!state || typeof state !== 'object') throw new Error('FeatureRegistry.setStatisticsState: state must be an object');
     const next = new Map<string, Running>();
@@ -351,6 +355,10 @@ export class FeatureRegistry {
       if (k < 1 || !Array.isArray(r.mean) || !Array.isArray(r.m2) || r.mean.length !== k || r.m2.length !== k) {
         throw new Error(`FeatureRegistry.setStatisticsState: statistics of feature "${name}" must hold count, mean and m2 arrays of equal length`);
       }
+      const def = this.defs.find((d) => d.name === name);
+      if (!def) throw new Error(`FeatureRegistry.setStatisticsState: statistics for "${name}", which is not a registered feature (registered: ${this.names.join(', ')})`);
+      if (k !== (def.size ?? 1)) throw new Error(`FeatureRegistry.setStatisticsState: statistics of feature "${name}" hold ${k} values, the feature has size ${def.size ?? 1}`);
+      if ([...r.count, ...r.mean, ...r.m2].some((v) => typeof v !== 'number' || !Number.isFinite(v))) throw new Error(`FeatureRegistry.setStatisticsState: statistics of feature "${name}" hold non-finite values`);
       next.set(name, { count: Float64Array.from(r.count), mean: Float64Array.from(r.mean), m2: Float64Array.from(r.m2) });
     }
     this.running = next;

@@ -23,6 +23,6 @@ export { PolicyController, scheduleController, constantController, keepControlle
 export type { LrController, ControllerTaskInfo, DecisionInput, PolicyControllerOptions, ScheduleControllerOptions, LarsControllerOptions, HypergradientControllerOptions, RunScheduleSpec, FeatureStatisticsState } from './controllers';
 export { evaluateController, runController, tunePeakLr, scorePeak, bestPeak, taskTestSet, controllerFromSpec, gannoEvalRun, gannoEvalRunKind, isDegenerateRun } from './evaluate';
 export type { ControllerRunResult, EvaluateOptions, PeakLrScore, ControllerSpec, GannoEvalRunConfig } from './evaluate';
-export { trainGannoAgents, GannoTrainConfigSchema, GANNO_PPO_DEFAULTS, POLICY_MOVED_KL, DEGENERATE_SHARE, dominantActionShare, loadGannoPolicy, latestGannoCheckpoint, layerSummaryState } from './train';
+export { trainGannoAgents, GannoTrainConfigSchema, GANNO_PPO_DEFAULTS, POLICY_MOVED_KL, DEGENERATE_SHARE, dominantActionShare, loadGannoPolicy, latestGannoCheckpoint, layerSummaryState, removeCrashLeftovers } from './train';
 export type { GannoTrainConfig, GannoTrainHooks, GannoTrainResult, GannoValidationPoint, GannoUpdateDiagnostics } from './train';
 export * from './experiments';

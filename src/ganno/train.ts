@@ -186,6 +186,80 @@ interface GannoSidecar {
 
 const SIDECAR = 'ganno.json';
 
+const statsEntry = z.object({ count: z.array(z.number().nonnegative()), mean: z.array(z.number()), m2: z.array(z.number().nonnegative()) }).strict();
+const validationPoint = z.object({ update: z.number().int().nonnegative(), score: z.number(), greedy: z.number(), sampled: z.number(), greedyDegenerate: z.number(), rule: z.enum(['greedy', 'sampled']) }).passthrough();
+/** The shape of `ganno.json` (checked on every read: a corrupt or foreign sidecar is refused with the file named). */
+const SidecarSchema = z
+  .object({
+    format: z.literal('ganno-train-state'),
+    update: z.number().int().nonnegative(),
+    control: z.enum(['layerwise', 'global']).optional(),
+    featureNames: z.array(z.string()).min(1),
+    featureStatistics: z.array(z.record(statsEntry)),
+    teamReturn: z.array(z.number().nullable()),
+    diagnostics: z.array(z.record(z.unknown())).default([]),
+    validation: z.array(validationPoint),
+    best: validationPoint.nullable(),
+    milestones: z.array(z.object({ update: z.number().int().nonnegative(), best: validationPoint.nullable() })).default([]),
+  })
+  .passthrough();
+
+/** How to get going again after a damaged training folder (for error messages). */
+const RECOVER = 'delete the damaged file or folder to resume from the newest intact ckpt-* (point latest.json at it: {"dir": "ckpt-NNNNNN", "update": N}), or pass resume: false to start over';
+
+/** Reads and checks a `ganno.json` sidecar; every problem is an Error naming the file. */
+function readSidecar(file: string, where: string): GannoSidecar {
+  if (!fs.existsSync(file)) throw new Error(`${where}: ${file} not found (not a GANNO training checkpoint, or an interrupted copy); ${RECOVER}`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${where}: ${file} is not valid JSON (${(err as Error).message}); ${RECOVER}`);
+  }
+  const parsed = SidecarSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${where}: ${file} is not a valid GANNO training state (${issue.path.join('.') || 'root'}: ${issue.message}); ${RECOVER}`);
+  }
+  const side = parsed.data as unknown as GannoSidecar;
+  side.featureStatistics.forEach((stats, e) => {
+    for (const [name, r] of Object.entries(stats)) {
+      if (r.mean.length !== r.count.length || r.m2.length !== r.count.length || r.count.length === 0) throw new Error(`${where}: ${file}: feature statistics of env ${e}, feature "${name}" hold count/mean/m2 of lengths ${r.count.length}/${r.mean.length}/${r.m2.length}; ${RECOVER}`);
+    }
+  });
+  return side;
+}
+
+/** Reads `latest.json` of a training folder; an Error names the file and how to recover. */
+function readLatest(file: string, where: string): { dir: string; update?: number } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${where}: ${file} is not valid JSON (${(err as Error).message}); ${RECOVER}`);
+  }
+  const dir = (raw as { dir?: unknown } | null)?.dir;
+  if (typeof dir !== 'string' || dir !== path.basename(dir) || !dir) throw new Error(`${where}: ${file} does not name a checkpoint folder of this directory (expected {"dir": "ckpt-NNNNNN"}); ${RECOVER}`);
+  return raw as { dir: string; update?: number };
+}
+
+/**
+ * Removes what an interrupted write leaves in a training folder: temporary checkpoint folders
+ * (`.ckpt-*.tmp-*`, `.best.tmp-*`, their `.old` siblings), temporary `latest.json` files and
+ * half-copied milestone folders (`*.tmp-<pid>`). Returns the removed names.
+ */
+export function removeCrashLeftovers(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    if (/^\..+\.tmp-[^/]*$/.test(name) || /^\..+\.\d+\.\d+\.tmp$/.test(name) || /^[^.].*\.tmp-\d+$/.test(name)) {
+      fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+      removed.push(name);
+    }
+  }
+  return removed.sort();
+}
+
 /** Extra hooks of {@link trainGannoAgents} (not JSON: functions and sinks). */
 export interface GannoTrainHooks {
   /** Edits every env's feature registry (training and validation) before the first reset, e.g. adds a custom feature. */
@@ -203,8 +277,8 @@ function ckptDir(dir: string, update: number): string {
 }
 
 function writeTrainState(dir: string, trainer: PpoTrainer, side: GannoSidecar): void {
-  trainer.saveCheckpoint(dir);
-  writeFileAtomic(path.join(dir, SIDECAR), JSON.stringify(side));
+  // The sidecar goes into the checkpoint's own atomic directory swap: policy and sidecar never disagree.
+  trainer.saveCheckpoint(dir, { [SIDECAR]: JSON.stringify(side) });
 }
 
 /**
@@ -266,12 +340,11 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
     throw err;
   }
   try {
+    removeCrashLeftovers(c.dir);
     if (c.resume && fs.existsSync(latestPath)) {
-      const latest = JSON.parse(fs.readFileSync(latestPath, 'utf8')) as { dir: string };
+      const latest = readLatest(latestPath, 'GANNO train (resume)');
       const dir = path.join(c.dir, latest.dir);
-      side = JSON.parse(fs.readFileSync(path.join(dir, SIDECAR), 'utf8')) as GannoSidecar;
-      side.diagnostics ??= [];
-      side.milestones ??= [];
+      side = readSidecar(path.join(dir, SIDECAR), 'GANNO train (resume)');
       if ((side.control ?? 'layerwise') !== control) throw new Error(`GANNO train: checkpoint ${dir} was trained with env control '${side.control ?? 'layerwise'}', this run has control '${control}'`);
       if (side.featureNames.join(',') !== featureNames.join(',')) {
         throw new Error(`GANNO train: checkpoint ${dir} was trained on features [${side.featureNames.join(', ')}], this run has [${featureNames.join(', ')}]`);
@@ -464,15 +537,7 @@ function validationRuns(policy: ActorCritic, env: LayerLrEnv, seeds: number[], g
  * ```
  */
 export function loadGannoPolicy(dir: string): { policy: ActorCritic; featureNames: string[]; featureStatistics: FeatureStatisticsState; update: number; control: LrControl } {
-  const sidePath = path.join(dir, SIDECAR);
-  if (!fs.existsSync(sidePath)) throw new Error(`loadGannoPolicy: ${sidePath} not found (not a GANNO training checkpoint)`);
-  let side: GannoSidecar;
-  try {
-    side = JSON.parse(fs.readFileSync(sidePath, 'utf8')) as GannoSidecar;
-  } catch (err) {
-    throw new Error(`loadGannoPolicy: ${sidePath} is not valid JSON (${(err as Error).message})`);
-  }
-  if (side.format !== 'ganno-train-state') throw new Error(`loadGannoPolicy: ${sidePath} is not a GANNO training state file`);
+  const side = readSidecar(path.join(dir, SIDECAR), 'loadGannoPolicy');
   const policy = loadPolicy(dir);
   return { policy, featureNames: side.featureNames, featureStatistics: side.featureStatistics[0] ?? {}, update: side.update, control: side.control ?? 'layerwise' };
 }
@@ -488,7 +553,7 @@ export function loadGannoPolicy(dir: string): { policy: ActorCritic; featureName
 export function latestGannoCheckpoint(dir: string): string | null {
   const p = path.join(dir, 'latest.json');
   if (!fs.existsSync(p)) return null;
-  return path.join(dir, (JSON.parse(fs.readFileSync(p, 'utf8')) as { dir: string }).dir);
+  return path.join(dir, readLatest(p, 'latestGannoCheckpoint').dir);
 }
 
 /**
@@ -533,6 +598,9 @@ class SummaryStateEnv implements MultiAgentEnv {
   }
   counterfactualTeamReward(actions: ArrayLike<number>): number {
     return this.inner.counterfactualTeamReward(actions);
+  }
+  counterfactualTeamRewards(actionSets: readonly ArrayLike<number>[]): number[] {
+    return this.inner.counterfactualTeamRewards(actionSets);
   }
   defaultAction(agent: number): number {
     return this.inner.defaultAction(agent);

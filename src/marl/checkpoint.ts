@@ -42,14 +42,18 @@ export interface StoredTensor {
 /**
  * Writes named tensors and JSON metadata to `dir` as `manifest.json` + `weights.bin` (the file
  * handler tfjs lacks without tfjs-node). The directory appears atomically: everything is written
- * to a temporary sibling directory which then replaces `dir`.
+ * to a temporary sibling directory which then replaces `dir`. `extraFiles` (name → text) are
+ * written into the same temporary directory, so they appear (or not) together with the weights.
  *
  * @example
  * ```ts
- * writeCheckpoint('runs/ckpt-10', 'ppo-trainer', { step: 10 }, [{ name: 'w', tensor: w }]);
+ * writeCheckpoint('runs/ckpt-10', 'ppo-trainer', { step: 10 }, [{ name: 'w', tensor: w }], { 'notes.json': '{}' });
  * ```
  */
-export function writeCheckpoint(dir: string, kind: string, meta: Record<string, unknown>, tensors: { name: string; tensor: tf.Tensor }[]): void {
+export function writeCheckpoint(dir: string, kind: string, meta: Record<string, unknown>, tensors: { name: string; tensor: tf.Tensor }[], extraFiles: Record<string, string> = {}): void {
+  for (const name of Object.keys(extraFiles)) {
+    if (name !== path.basename(name) || name === 'weights.bin' || name === 'manifest.json' || name.startsWith('.')) throw new Error(`writeCheckpoint: extra file name '${name}' must be a plain file name other than weights.bin and manifest.json`);
+  }
   const seen = new Set<string>();
   const entries: CheckpointTensorEntry[] = [];
   const buffers: Buffer[] = [];
@@ -83,6 +87,7 @@ export function writeCheckpoint(dir: string, kind: string, meta: Record<string, 
   try {
     fs.writeFileSync(path.join(tmp, 'weights.bin'), weights);
     fs.writeFileSync(path.join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2));
+    for (const [name, text] of Object.entries(extraFiles)) fs.writeFileSync(path.join(tmp, name), text);
     if (fs.existsSync(target)) {
       const old = `${tmp}.old`;
       fs.renameSync(target, old);

@@ -486,9 +486,10 @@ export class PpoTrainer {
   /**
    * Saves policy parameters, Adam state, counters, config and every random stream to `dir`
    * (atomically). Resuming with {@link loadCheckpoint} continues exactly; in rollout mode
-   * `steps`, episodes in progress are not saved and restart after loading.
+   * `steps`, episodes in progress are not saved and restart after loading. `extraFiles` (name → text) are
+   * written into the same atomic directory swap (e.g. a caller's sidecar state).
    */
-  saveCheckpoint(dir: string): void {
+  saveCheckpoint(dir: string, extraFiles: Record<string, string> = {}): void {
     const tensors: { name: string; tensor: tf.Tensor }[] = [];
     for (const [name, v] of this.policy.variables()) tensors.push({ name: `policy/${name}`, tensor: v });
     for (const [name, v] of this.initialPolicy.variables()) tensors.push({ name: `initial/${name}`, tensor: v });
@@ -504,7 +505,7 @@ export class PpoTrainer {
       valueNorm: this.valueNorm.getState(),
       rng: { collector: this.collector.getState(), minibatches: this.minibatchRng.getState() },
     };
-    writeCheckpoint(dir, CHECKPOINT_KIND, meta, tensors);
+    writeCheckpoint(dir, CHECKPOINT_KIND, meta, tensors, extraFiles);
   }
 
   /**

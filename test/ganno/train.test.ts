@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { tf } from '../../src/backend';
-import { GannoTrainConfigSchema, latestGannoCheckpoint, layerSummaryState, loadGannoPolicy, trainGannoAgents } from '../../src/ganno';
+import { GannoTrainConfigSchema, latestGannoCheckpoint, layerSummaryState, loadGannoPolicy, removeCrashLeftovers, trainGannoAgents } from '../../src/ganno';
+import { FeatureRegistry } from '../../src/ganno/features';
 import type { GannoTrainConfig } from '../../src/ganno';
 
 const env = {
@@ -88,6 +89,57 @@ describe('ganno/trainGannoAgents', function () {
     const sb = JSON.parse(fs.readFileSync(path.join(dir, 'ckpt-000004', 'ganno.json'), 'utf8'));
     assert.deepEqual(sb.featureStatistics, sa.featureStatistics, 'feature statistics resume exactly');
     assert.equal(tf.memory().numTensors, before, 'no tensor leak');
+  });
+
+  it('a damaged training folder gives errors that name the file and say how to recover; crash leftovers are removed on resume', () => {
+    const dir = path.join(root, 'damaged');
+    trainGannoAgents(config(dir, { updates: 2 }));
+    const latest = path.join(dir, 'latest.json');
+    const sidecar = path.join(dir, 'ckpt-000002', 'ganno.json');
+    const good = { latest: fs.readFileSync(latest, 'utf8'), sidecar: fs.readFileSync(sidecar, 'utf8') };
+    const resume = () => trainGannoAgents(config(dir, { updates: 4 }), { stopAfter: 0 });
+    const recover = /delete the damaged file or folder to resume from the newest intact ckpt-\*.*resume: false/;
+    fs.writeFileSync(latest, '{"dir": "ckpt-0000');
+    assert.throws(resume, (e: Error) => e.message.includes(latest) && /not valid JSON/.test(e.message) && recover.test(e.message));
+    assert.throws(() => latestGannoCheckpoint(dir), (e: Error) => e.message.includes(latest));
+    fs.writeFileSync(latest, JSON.stringify({ dir: 'ckpt-000009' }));
+    assert.throws(resume, (e: Error) => e.message.includes(path.join(dir, 'ckpt-000009', 'ganno.json')) && /not found/.test(e.message) && recover.test(e.message));
+    fs.writeFileSync(latest, good.latest);
+    fs.writeFileSync(sidecar, '{ "format": "ganno-train-state", ');
+    assert.throws(resume, (e: Error) => e.message.includes(sidecar) && /not valid JSON/.test(e.message));
+    assert.throws(() => loadGannoPolicy(path.join(dir, 'ckpt-000002')), (e: Error) => e.message.includes(sidecar));
+    // Feature statistics of the wrong length: refused, naming the feature (bug: used to train on a corrupt state).
+    const side = JSON.parse(good.sidecar);
+    const feature = Object.keys(side.featureStatistics[0])[0];
+    side.featureStatistics[0][feature].count.push(1);
+    fs.writeFileSync(sidecar, JSON.stringify(side));
+    assert.throws(resume, (e: Error) => e.message.includes(sidecar) && e.message.includes(feature));
+    side.featureStatistics[0][feature] = { count: [1, 1], mean: [0, 0], m2: [0, 0] }; // consistent, but not the feature's size
+    fs.writeFileSync(sidecar, JSON.stringify(side));
+    assert.throws(resume, (e: Error) => e.message.includes(`statistics of feature "${feature}" hold 2 values, the feature has size 1`));
+    fs.writeFileSync(sidecar, JSON.stringify({ ...JSON.parse(good.sidecar), update: -1 }));
+    assert.throws(resume, (e: Error) => e.message.includes(sidecar) && /update/.test(e.message));
+    fs.writeFileSync(sidecar, good.sidecar);
+    // Leftovers of interrupted writes are removed when training starts again; intact state is kept.
+    const leftovers = ['.ckpt-000004.tmp-abc123', '.best.tmp-xyz', '.best.tmp-xyz.old', '.latest.json.4242.7.tmp', 'milestone-000004.tmp-4242'];
+    for (const name of leftovers) {
+      if (name.endsWith('.tmp')) fs.writeFileSync(path.join(dir, name), '{');
+      else fs.mkdirSync(path.join(dir, name));
+    }
+    const resumed = trainGannoAgents(config(dir, { updates: 3 }));
+    assert.equal(resumed.resumedFrom, 2);
+    for (const name of leftovers) assert.ok(!fs.existsSync(path.join(dir, name)), `${name} removed`);
+    assert.deepEqual(removeCrashLeftovers(dir), []);
+    assert.ok(fs.existsSync(path.join(dir, 'best', 'ganno.json')) && fs.existsSync(path.join(dir, 'best', 'manifest.json')), 'the best checkpoint holds its sidecar (written in the same directory swap)');
+  });
+
+  it('feature statistics must match the registered features', () => {
+    const reg = new FeatureRegistry(['log_lr', 'relative_depth']);
+    assert.throws(() => reg.setStatisticsState({ nope: { count: [1], mean: [0], m2: [0] } }), /"nope", which is not a registered feature/);
+    assert.throws(() => reg.setStatisticsState({ log_lr: { count: [1, 1], mean: [0, 0], m2: [0, 0] } }), /hold 2 values, the feature has size 1/);
+    assert.throws(() => reg.setStatisticsState({ log_lr: { count: [1], mean: [NaN], m2: [0] } }), /non-finite/);
+    reg.setStatisticsState({ log_lr: { count: [3], mean: [0.5], m2: [1] } });
+    assert.deepEqual(reg.getStatisticsState(), { log_lr: { count: [3], mean: [0.5], m2: [1] } });
   });
 
   it('records learner diagnostics per update and greedy and sampled validation scores; a milestone keeps exactly what a shorter run keeps', () => {
