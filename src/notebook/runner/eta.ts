@@ -12,7 +12,8 @@ import type { PresetName } from '../presets';
  * Measured wall seconds per notebook and preset on the project's 2-core AMD EPYC machine (wasm
  * backend, fresh experiment store). Sources: smoke from the README's notebook table (CI runs of
  * 2026-11-22 and a quiet run of 2026-12-07); quick: notebooks 10-15 together 47.7 min (2026-12-06),
- * 21-22 together 27.0 min under load, 23 150 s, 00/01/20/99 about 3 min together (2026-11-21); full:
+ * 21-22 together 27.0 min under load, 23 150 s, 00 about 130 s (103 s of training, full data) and
+ * 01/20/99 about 70 s together (2026-11-21); full:
  * 10-15 together 147 min (2026-12-06, with notebook 11's 1x budget), 21 3118 s and 22 921 s (2026-12-02,
  * part of the evaluations from the store), 23 38 min.
  * Where only a group total was measured, it is split in proportion to the notebooks' smoke times
@@ -25,7 +26,7 @@ import type { PresetName } from '../presets';
  */
 export const MEASURED_NOTEBOOK_SECONDS: Readonly<Record<PresetName, Readonly<Record<string, number>>>> = Object.freeze({
   smoke: { '00-quickstart': 21, '01-marl-basics': 19, '10-ganno-environment': 32, '11-ganno-train': 30, '12-ganno-vs-schedules': 26, '13-ganno-robustness': 25, '14-ganno-generalisation': 31, '15-ganno-ablations': 37, '20-ma2ml-search-space': 21, '21-ma2ml-search': 41, '22-ma2ml-ablations': 38, '23-ma2ml-surrogate': 47, '99-toolchain-check': 14 },
-  quick: { ...splitGroup(47.7 * 60, { '10-ganno-environment': 32, '11-ganno-train': 30, '12-ganno-vs-schedules': 26, '13-ganno-robustness': 25, '14-ganno-generalisation': 31, '15-ganno-ablations': 37 }), ...splitGroup(27 * 60, { '21-ma2ml-search': 41, '22-ma2ml-ablations': 38 }), ...splitGroup(180, { '00-quickstart': 21, '01-marl-basics': 19, '20-ma2ml-search-space': 21, '99-toolchain-check': 14 }), '23-ma2ml-surrogate': 150 },
+  quick: { ...splitGroup(47.7 * 60, { '10-ganno-environment': 32, '11-ganno-train': 30, '12-ganno-vs-schedules': 26, '13-ganno-robustness': 25, '14-ganno-generalisation': 31, '15-ganno-ablations': 37 }), ...splitGroup(27 * 60, { '21-ma2ml-search': 41, '22-ma2ml-ablations': 38 }), '00-quickstart': 130, ...splitGroup(70, { '01-marl-basics': 19, '20-ma2ml-search-space': 21, '99-toolchain-check': 14 }), '23-ma2ml-surrogate': 150 },
   full: { ...splitGroup(147 * 60, { '10-ganno-environment': 32, '11-ganno-train': 30, '12-ganno-vs-schedules': 26, '13-ganno-robustness': 25, '14-ganno-generalisation': 31, '15-ganno-ablations': 37 }), '21-ma2ml-search': 3118, '22-ma2ml-ablations': 921, '23-ma2ml-surrogate': 38 * 60, ...splitGroup(240, { '00-quickstart': 21, '01-marl-basics': 19, '20-ma2ml-search-space': 21, '99-toolchain-check': 14 }) },
 });
 
