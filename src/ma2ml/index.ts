@@ -105,7 +105,6 @@ export {
 } from './strategies';
 export type { LearnerMethod, SearchStrategy, StrategyContext, StrategyContextOptions, StrategyDiagnostics, StrategyFactory } from './strategies';
 export {
-  MA2ML_PRESETS,
   MEASURED_COSTS,
   ablationCells,
   ablationRow,
@@ -155,6 +154,6 @@ export {
   surrogateValue,
 } from './experiments';
 export type { CreditQualityOptions, CreditQualityRow, CreditQualitySummary, EvaluatedPipelines, LearnerEvidence, RewardSurrogate } from './experiments';
-export type { AblationRow, ComparisonRow, Ma2mlPlan, Ma2mlPreset, MonotonicSummary, MonotonicTrace, NoiseRow, PlanUnitCosts, RetrainJobConfig, RunSearchesOptions, SearchCell, SearchRun } from './experiments';
+export type { AblationRow, ComparisonRow, Ma2mlPlan, MonotonicSummary, MonotonicTrace, NoiseRow, PlanUnitCosts, RetrainJobConfig, RunSearchesOptions, SearchCell, SearchRun } from './experiments';
 // The LCBench surrogate benchmark: its own index lists the public names.
 export * from './surrogate';

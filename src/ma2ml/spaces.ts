@@ -3,6 +3,7 @@
  * types, the network spec of an architecture, and the `smoke` / `quick` / `full` presets.
  */
 import { z, parseConfig } from '../config';
+import type { PresetName } from '../config';
 import { makeDivisible } from '../nn';
 import type { LayerSpec, SequentialSpec } from '../nn';
 import { AUG_LEVELS, AUG_OPS } from './aug';
@@ -333,8 +334,8 @@ export function hpoSpace(size: 'smoke' | 'full' = 'full'): HpoSpace {
   };
 }
 
-/** Names of the built-in presets. */
-export type SpacePreset = 'smoke' | 'quick' | 'full';
+/** Names of the built-in space presets: the compute presets (`PresetName`), each with its own space size. */
+export type SpacePreset = PresetName;
 
 /**
  * A fresh (editable) copy of a preset space: `smoke` = S 2 + MLP space + smoke HPO grids;

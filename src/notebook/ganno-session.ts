@@ -5,7 +5,8 @@ import { trainGannoVariants } from '../ganno/experiments/training';
 import type { VariantAgent } from '../ganno/experiments/training';
 import { DEFAULT_VARIANT } from '../ganno/experiments/variants';
 import { notebookProgress } from './progress';
-import type { GannoPlan, GannoPreset } from '../ganno/experiments/plan';
+import type { GannoPlan } from '../ganno/experiments/plan';
+import type { PresetName } from '../config';
 import { InlineExecutor } from '../runtime/executor';
 import type { Executor } from '../runtime/executor';
 import { WorkerPoolExecutor } from '../runtime/worker-pool';
@@ -65,7 +66,7 @@ export interface GannoSession {
  */
 export async function openGannoSession(): Promise<GannoSession> {
   const backend = await initBackend();
-  const plan = gannoPlan(preset() as GannoPreset, { budgetCurve: budgetCurveFromEnv() });
+  const plan = gannoPlan(preset() as PresetName, { budgetCurve: budgetCurveFromEnv() });
   const executor: Executor = plan.preset === 'smoke' ? new InlineExecutor() : new WorkerPoolExecutor({ workers: 2 });
   const store = ExperimentStore.open();
   return {

@@ -4,11 +4,11 @@
  * in CI (`smoke`), in minutes on a laptop (`quick`) and for hours for the quoted numbers (`full`).
  */
 
-/** The three compute presets, smallest first. */
-export const PRESET_NAMES = ['smoke', 'quick', 'full'] as const;
+import { PRESET_NAMES, type PresetName } from '../config/presets';
 
-/** One of {@link PRESET_NAMES}. */
-export type PresetName = (typeof PRESET_NAMES)[number];
+// One declaration of the preset names (src/config/presets.ts), re-exported for notebooks.
+export { PRESET_NAMES };
+export type { PresetName };
 
 /** Environment variable that selects the preset (the headless runner sets it for each notebook). */
 export const PRESET_ENV = 'MARL_AUTOML_PRESET';

@@ -3,7 +3,7 @@
  * training them as cached runtime jobs, evaluation grids and claim summaries.
  */
 export { gannoPlan, baselineDefs, budgetCurveUpdates, TEST_SEED_BASE } from './plan';
-export type { GannoPlan, GannoPreset, GannoTrainBudget, GeneralisationTarget, BaselineDef } from './plan';
+export type { GannoPlan, GannoTrainBudget, GeneralisationTarget, BaselineDef } from './plan';
 export { DEFAULT_VARIANT, gannoVariants, variantEnv, variantTrainConfig } from './variants';
 export type { GannoVariant } from './variants';
 export { gannoTrainJob, gannoTrainKind, trainFolder, trainGannoVariants } from './training';

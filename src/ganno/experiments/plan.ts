@@ -6,8 +6,7 @@
 import type { LayerLrEnvConfig } from '../env';
 import type { RunScheduleSpec } from '../controllers';
 
-/** Compute presets (the notebook helpers' `PresetName`; redeclared so core code does not import `notebook/`). */
-export type GannoPreset = 'smoke' | 'quick' | 'full';
+import type { PresetName } from '../../config';
 
 /** Training budget of every agent variant of a preset (the same for all, so ablations are fair). */
 export interface GannoTrainBudget {
@@ -32,7 +31,7 @@ export interface GeneralisationTarget {
 
 /** Everything the GANNO notebooks of one preset run (plain JSON). */
 export interface GannoPlan {
-  preset: GannoPreset;
+  preset: PresetName;
   /** The training task distribution (reconstruction; see src/ganno/README.md). */
   env: LayerLrEnvConfig;
   train: GannoTrainBudget;
@@ -89,7 +88,7 @@ function range(base: number, n: number): number[] {
  * plan.env.task?.k;     // 10
  * ```
  */
-export function gannoPlan(preset: GannoPreset, options: { budgetCurve?: number[] } = {}): GannoPlan {
+export function gannoPlan(preset: PresetName, options: { budgetCurve?: number[] } = {}): GannoPlan {
   if (preset !== 'smoke' && preset !== 'quick' && preset !== 'full') throw new Error(`gannoPlan: unknown preset ${JSON.stringify(preset)}; expected smoke, quick or full`);
   const p = {
     smoke: { totalSteps: 40, trainSize: 500, valSize: 200, updates: 2, evalEvery: 1, seeds: 1, tests: 2, tune: 1, grid: [0.03, 0.3], valSeeds: 1 },

@@ -5,8 +5,8 @@
  * re-evaluations, and the summaries the notebooks print (best-so-far curves with bootstrap CIs,
  * comparison tables, ablation rows with a "does the paper's claim hold here" sentence).
  */
-export { MA2ML_PRESETS, MEASURED_COSTS, ma2mlPlan, parsePlan, planCost, planEvaluator, planExecutor, planSpace } from './plan';
-export type { Ma2mlPlan, Ma2mlPreset, PlanUnitCosts } from './plan';
+export { MEASURED_COSTS, ma2mlPlan, parsePlan, planCost, planEvaluator, planExecutor, planSpace } from './plan';
+export type { Ma2mlPlan, PlanUnitCosts } from './plan';
 export { defaultPipeline } from './default-pipeline';
 export { ablationCells, cellLabel, mainCells, selectRuns } from './cells';
 export type { SearchCell, SearchRun } from './cells';

@@ -16,11 +16,9 @@ import { SEARCH_METHODS, trainingEvaluator } from '../search';
 import type { SearchEvaluator } from '../search';
 import { flopsBudgets, presetSpace } from '../spaces';
 import type { SearchSpace, SpacePreset } from '../spaces';
+import { PRESET_NAMES } from '../../config';
+import type { PresetName } from '../../config';
 
-/** Compute presets of the MA2ML notebooks. */
-export const MA2ML_PRESETS = ['smoke', 'quick', 'full'] as const;
-/** One of {@link MA2ML_PRESETS}. */
-export type Ma2mlPreset = (typeof MA2ML_PRESETS)[number];
 
 /** A plan's FLOPs constraint: rule `hard-mask` only (one evaluator at the loose budget serves both budgets). */
 const PlanFlops = FlopsConstraintSchema.extend({
@@ -31,9 +29,9 @@ const IntervalSeeds = z.array(z.number().int()).min(1, 'at least one seed').refi
 
 const PlanSchema = z
   .object({
-    preset: z.enum(MA2ML_PRESETS),
+    preset: z.enum(PRESET_NAMES),
     /** Search space preset (`presetSpace`). */
-    spacePreset: z.enum(['smoke', 'quick', 'full']),
+    spacePreset: z.enum(PRESET_NAMES),
     /** One sentence on what this configuration is (stated in notebook captions). */
     description: z.string().min(1),
     methods: z.array(z.enum(SEARCH_METHODS)).min(1).refine((m) => new Set(m).size === m.length, 'methods must be distinct'),
@@ -127,7 +125,7 @@ export function parsePlan(plan: unknown): Ma2mlPlan {
  * plan.methods.length; // 8
  * ```
  */
-export function ma2mlPlan(preset: Ma2mlPreset): Ma2mlPlan {
+export function ma2mlPlan(preset: PresetName): Ma2mlPlan {
   const cores = Math.max(1, os.cpus().length);
   const base = {
     preset,
@@ -218,7 +216,7 @@ export interface PlanUnitCosts {
  * planCost(ma2mlPlan('quick'), MEASURED_COSTS.quick).totalSeconds / 60; // minutes, upper bound
  * ```
  */
-export const MEASURED_COSTS: Readonly<Record<Ma2mlPreset, PlanUnitCosts>> = Object.freeze({
+export const MEASURED_COSTS: Readonly<Record<PresetName, PlanUnitCosts>> = Object.freeze({
   smoke: { secondsPerEvaluation: 0.1, secondsPerRetrain: 0.3, secondsPerSyntheticUpdate: 0.04, speedup: 1 },
   quick: { secondsPerEvaluation: 2.2, secondsPerRetrain: 8, secondsPerSyntheticUpdate: 0.04, speedup: 1.8 },
   full: { secondsPerEvaluation: 4.4, secondsPerRetrain: 20, secondsPerSyntheticUpdate: 0.04, speedup: 1.8 },

@@ -5,7 +5,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parseConfig, z } from '../../../config';
+import { PRESET_NAMES, parseConfig, z } from '../../../config';
+import type { PresetName } from '../../../config';
 import { Rng } from '../../../random';
 import { defaultLcbenchGrid, gridConfigToTokens, parseGrid } from '../../surrogate/grid';
 import type { LcbenchGrid } from '../../surrogate/grid';
@@ -18,10 +19,6 @@ export const SURROGATE_METHODS = ['ma2ml', 'ma2ml-replay', 'ma2ml-lite', 'ma2ml-
 export type SurrogateMethod = (typeof SURROGATE_METHODS)[number];
 /** Methods that are one `SingleStepLearner` over both agents. */
 export const SURROGATE_LEARNER_METHODS = ['ma2ml', 'ma2ml-replay', 'ma2ml-lite', 'ma2ml-no-credit', 'independent', 'single-agent'] as const;
-
-/** Presets of notebook 23. */
-export const SURROGATE_PRESETS = ['smoke', 'quick', 'full'] as const;
-export type SurrogatePreset = (typeof SURROGATE_PRESETS)[number];
 
 /**
  * The configuration the module-only searches fix the other agent at: 2 layers of at most 256 units,
@@ -37,7 +34,7 @@ const Seeds = z.array(z.number().int()).min(1, 'at least one seed').refine((s) =
 
 const PlanSchema = z
   .object({
-    preset: z.enum(SURROGATE_PRESETS),
+    preset: z.enum(PRESET_NAMES),
     description: z.string().min(1),
     /** OpenML task ids of the LCBench surrogate. */
     tasks: z.array(z.string().regex(/^[0-9]+$/, 'must be an OpenML task id (digits)')).min(1, 'at least one task').refine((t) => new Set(t).size === t.length, 'tasks must be distinct'),
@@ -143,7 +140,7 @@ export function shuffledTasks(dataDir: string = lcbenchDataDir()): string[] {
  * surrogatePlan('full').budgets; // [36, 200, 1000]
  * ```
  */
-export function surrogatePlan(preset: SurrogatePreset): SurrogatePlan {
+export function surrogatePlan(preset: PresetName): SurrogatePlan {
   const tasks = shuffledTasks();
   const base = {
     preset,
