@@ -43,6 +43,8 @@ export { buildCnn, buildMlp, cnnSpec, makeDivisible, mlpSpec, mobileNetV2Spec } 
 export type { CnnOptions, MlpOptions, MobileNetV2Options } from './builders';
 export { LayerwiseTrainer, TrainerConfigSchema, crossEntropyPerExample, updateSign } from './trainer';
 export { VectorisedTrainer } from './vectorised-trainer';
+export { TUNING_FREE_OPTIMIZERS, TuningFreeOptionsSchema, tuningFreeRule } from './tuning-free';
+export type { TuningFreeOptimizer, TuningFreeOptions, TuningFreeRule } from './tuning-free';
 export type { VectorisedStepOptions, VectorisedTrainerOptions } from './vectorised-trainer';
 export type { EvalResult, ResolvedTrainerConfig, StepMetrics, TrainerConfig, TrainerSnapshot } from './trainer';
 export { runTraining } from './loop';

@@ -4,6 +4,8 @@ import { z, parseConfig } from '../config';
 import type { Batch } from '../data/types';
 import { Rng, deriveSeed } from '../random';
 import type { SequentialModel, WeightSnapshot } from './model';
+import { TUNING_FREE_OPTIMIZERS, TuningFreeOptionsSchema, disposeRuleState, tuningFreeRule } from './tuning-free';
+import type { RuleState, TuningFreeOptimizer, TuningFreeRule } from './tuning-free';
 
 const lrValue = z.number().finite().nonnegative();
 /** 2^126: multiplying a normal float32 by it gives magnitude >= 1 (see {@link updateSign}). */
@@ -48,7 +50,7 @@ export function updateSign(u: Tensor): Tensor {
 /** The zod schema of {@link TrainerConfig} (shared with {@link VectorisedTrainer}). */
 export const TrainerConfigSchema = z
   .object({
-    optimizer: z.enum(['sgd', 'momentum', 'adam']),
+    optimizer: z.enum(['sgd', 'momentum', 'adam', ...TUNING_FREE_OPTIMIZERS]),
     learningRates: z.union([lrValue, z.array(lrValue).min(1)]),
     momentum: z.number().gt(0).lt(1).default(0.9),
     nesterov: z.boolean().default(false),
@@ -61,8 +63,13 @@ export const TrainerConfigSchema = z
     gradClipNorm: z.number().positive().optional(),
     seed: z.number().int().default(0),
     metrics: z.enum(['full', 'loss']).default('full'),
+    tuningFree: TuningFreeOptionsSchema,
   })
   .strict()
+  .refine((c) => !(c.decoupledWeightDecay && c.weightDecay > 0 && (TUNING_FREE_OPTIMIZERS as readonly string[]).includes(c.optimizer) && c.optimizer !== 'prodigy'), {
+    message: 'decoupled weight decay is supported by prodigy only among the tuning-free optimisers (the others use coupled decay, as their references)',
+    path: ['decoupledWeightDecay'],
+  })
   .refine((c) => !(c.nesterov && (c.optimizer !== 'momentum' || c.dampening !== 0)), {
     message: "nesterov requires optimizer 'momentum' and dampening 0 (as torch.optim.SGD)",
     path: ['nesterov'],
@@ -70,7 +77,11 @@ export const TrainerConfigSchema = z
 
 /**
  * Configuration of {@link LayerwiseTrainer} (validated with zod; defaults follow PyTorch).
- * - `optimizer`: `sgd` (plain), `momentum` (torch.optim.SGD with momentum, dampening, nesterov) or `adam` (torch.optim.Adam).
+ * - `optimizer`: `sgd` (plain), `momentum` (torch.optim.SGD with momentum, dampening, nesterov), `adam`
+ *   (torch.optim.Adam), or a tuning-free optimiser: `schedule-free-sgd`, `d-adapt-sgd`, `prodigy`,
+ *   `dog`, `ldog`, `dog-group` (rules and defaults in `src/nn/tuning-free.ts`; their learning rates are
+ *   multipliers, 1 = the tuning-free setting; options under `tuningFree`). Schedule-Free and DoG with
+ *   averaging evaluate at their averaged iterate, not at the weights the gradient is taken at.
  * - `learningRates`: one per parameter group, or one number for all groups; each finite and >= 0.
  * - `weightDecay`: coupled L2 (`g += wd * w`, as torch SGD/Adam) unless `decoupledWeightDecay`
  *   (`w *= 1 - lr * wd` before the step, as torch AdamW; for SGD this is SGDW). Applied to every
@@ -132,6 +143,8 @@ export interface TrainerSnapshot {
   readonly optimizerState: readonly Tensor[];
   /** Whether `optimizerState` holds the sign-agreement state (trainers with `metrics: 'full'`). */
   readonly signState: boolean;
+  /** Host-side numbers of a tuning-free optimiser (e.g. Schedule-Free's weight sums); absent otherwise. */
+  readonly hostState?: readonly number[];
 }
 
 interface VarSlot {
@@ -176,6 +189,8 @@ export class LayerwiseTrainer {
   private readonly slots: VarSlot[] = [];
   private readonly groupSizes: number[];
   private disposed = false;
+  private readonly rule: TuningFreeRule | null = null;
+  private ruleState: RuleState | null = null;
 
   constructor(model: SequentialModel, config: TrainerConfig) {
     this.model = model;
@@ -191,11 +206,15 @@ export class LayerwiseTrainer {
         this.slots.push({
           v,
           group: g.index,
-          m: opt === 'sgd' ? undefined : zeros(),
+          m: opt === 'momentum' || opt === 'adam' ? zeros() : undefined,
           s: opt === 'adam' ? zeros() : undefined,
           prevSign: this.config.metrics === 'full' ? zeros() : undefined,
         });
       }
+    }
+    if ((TUNING_FREE_OPTIMIZERS as readonly string[]).includes(opt)) {
+      this.rule = tuningFreeRule(opt as TuningFreeOptimizer, this.config.tuningFree);
+      this.ruleState = this.rule.init(this.slots);
     }
   }
 
@@ -316,9 +335,24 @@ export class LayerwiseTrainer {
       const wSsq: Tensor[] = [];
       const uSsq: Tensor[] = [];
       const signDot: Tensor[] = [];
+      // Tuning-free rules compute every slot's new weights at once (they need whole-model norms).
+      const ruleWeights = this.rule && this.ruleState ? this.rule.step(this.ruleState, { slots: this.slots, grads: gs, lrs, step: t - 1, weightDecay: wd, decoupledWeightDecay: cfg.decoupledWeightDecay, betas: cfg.betas }) : null;
       this.slots.forEach((slot, i) => {
         const w = slot.v;
         const lr = lrs[slot.group];
+        if (ruleWeights) {
+          const newW = ruleWeights[i];
+          const u = tf.sub(w, newW);
+          w.assign(newW);
+          if (!full) return;
+          const sign = updateSign(u);
+          const prev = slot.prevSign as Variable;
+          signDot.push(tf.sum(tf.mul(sign, prev)));
+          prev.assign(sign);
+          wSsq.push(tf.sum(tf.square(newW)));
+          uSsq.push(tf.sum(tf.square(u)));
+          return;
+        }
         let g = gs[i];
         if (wd > 0 && !cfg.decoupledWeightDecay) g = tf.add(g, tf.mul(w, wd));
         let step: Tensor; // applied as w - step (plus decoupled decay)
@@ -424,6 +458,21 @@ export class LayerwiseTrainer {
     if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
     const total = x.shape[0];
     if (total === 0) throw new Error('evaluate: x holds no examples');
+    // Schedule-Free and averaged DoG evaluate at their averaged iterate: swap it in, then back.
+    const point = this.rule && this.ruleState ? this.rule.evaluationPoint(this.ruleState, this.slots) : null;
+    const saved = point ? this.slots.map((s) => tf.clone(s.v)) : null;
+    if (point) this.slots.forEach((s, i) => s.v.assign(point[i]));
+    try {
+      return this.evaluateAtWeights(x, y, batchSize, total);
+    } finally {
+      if (saved) {
+        this.slots.forEach((s, i) => s.v.assign(saved[i]));
+        tf.dispose(saved);
+      }
+    }
+  }
+
+  private evaluateAtWeights(x: Tensor, y: Tensor, batchSize: number, total: number): EvalResult {
     let acc: Tensor = tf.zeros([2]);
     for (let start = 0; start < total; start += batchSize) {
       const size = Math.min(batchSize, total - start);
@@ -449,7 +498,7 @@ export class LayerwiseTrainer {
     this.assertAlive('snapshot');
     const opt: Tensor[] = [];
     for (const s of this.stateVars()) opt.push(tf.keep(s.clone()));
-    return { step: this.t, diverged: this.isDiverged, learningRates: this.lrs.slice(), weights: this.model.snapshotWeights(), optimizerState: opt, signState: this.config.metrics === 'full' };
+    return { step: this.t, diverged: this.isDiverged, learningRates: this.lrs.slice(), weights: this.model.snapshotWeights(), optimizerState: opt, signState: this.config.metrics === 'full', ...(this.ruleState ? { hostState: this.ruleState.host.slice() } : {}) };
   }
 
   /**
@@ -472,6 +521,10 @@ export class LayerwiseTrainer {
         if (slot.s) kept.push(state[k++]);
         k++;
       }
+      // A tuning-free rule's tensors follow the per-slot part unchanged.
+      const ruleCount = this.ruleState ? this.ruleState.perSlot.reduce((n, r) => n + r.length, 0) + this.ruleState.globals.length : 0;
+      kept.push(...state.slice(k, k + ruleCount));
+      k += ruleCount;
       if (k !== state.length) throw new Error(`restore: snapshot has ${state.length} optimiser tensors, expected ${k} for this model and optimiser (snapshot from another trainer?)`);
       state = kept;
     } else if (!snapshot.signState && hasSign) {
@@ -486,6 +539,11 @@ export class LayerwiseTrainer {
       if (src.isDisposed) throw new Error('restore: snapshot was disposed');
       v.assign(src);
     });
+    if (this.ruleState) {
+      const host = snapshot.hostState ?? [];
+      if (host.length !== this.ruleState.host.length) throw new Error(`restore: snapshot has ${host.length} host-side optimiser numbers, this ${this.config.optimizer} trainer ${this.ruleState.host.length} (snapshot from another trainer?)`);
+      this.ruleState.host = host.slice();
+    }
     this.t = snapshot.step;
     this.isDiverged = snapshot.diverged;
     this.lrs = snapshot.learningRates.slice();
@@ -510,6 +568,10 @@ export class LayerwiseTrainer {
       if (s.m) out.push(s.m);
       if (s.s) out.push(s.s);
       if (s.prevSign) out.push(s.prevSign);
+    }
+    if (this.ruleState) {
+      for (const row of this.ruleState.perSlot) out.push(...row);
+      out.push(...this.ruleState.globals);
     }
     return out;
   }

@@ -142,6 +142,7 @@ export class VectorisedTrainer {
       if (JSON.stringify(m.spec) !== specText) throw new Error(`VectorisedTrainer: model ${i} has a different architecture from model 0 (all networks must share one spec)`);
     });
     this.config = parseConfig(TrainerConfigSchema, config, 'vectorised trainer config');
+    if (!['sgd', 'momentum', 'adam'].includes(this.config.optimizer)) throw new Error(`VectorisedTrainer: optimizer '${this.config.optimizer}' is not supported (sgd, momentum and adam are; use LayerwiseTrainer for the tuning-free optimisers)`);
     this.size = models.length;
     this.inputShape = first.inputShape.slice();
     this.numClasses = first.outputShape[0];
