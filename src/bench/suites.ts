@@ -7,3 +7,4 @@ import './marl';
 import './ganno';
 import './ma2ml';
 import './vectorised';
+import './optimizers';
