@@ -4,7 +4,8 @@
  * a constant), so agents and baselines are evaluated by the same code (`evaluate.ts`).
  */
 import type { ActorCritic } from '../marl/policy';
-import type { StepMetrics } from '../nn';
+import { TUNING_FREE_OPTIMIZERS } from '../nn';
+import type { StepMetrics, TuningFreeOptimizer, TuningFreeOptions } from '../nn';
 import { Rng, deriveSeed } from '../random';
 import { HypergradientRule, createSchedule, larsLearningRates } from '../schedules';
 import type { CosineAnnealingLRConfig, LarsOptions, OneCycleLRConfig, Schedule, ScheduleSpec } from '../schedules';
@@ -73,6 +74,11 @@ export interface LrController {
   readonly needsUpdateDots?: boolean;
   /** Prepares an evaluation environment (feature set and frozen statistics) before its episodes. */
   prepareEnv?(features: FeatureRegistry): void;
+  /**
+   * The optimiser the run trains with instead of the task's (tuning-free baselines); its LRs are
+   * then that optimiser's multipliers. Step controllers only.
+   */
+  readonly trainerOptimizer?: { optimizer: TuningFreeOptimizer; tuningFree?: TuningFreeOptions; decoupledWeightDecay?: boolean };
 }
 
 /** Plain-JSON running feature statistics (see `FeatureRegistry.getStatisticsState`). */
@@ -255,6 +261,34 @@ export function scheduleController(spec: RunScheduleSpec, options: ScheduleContr
       }
       return schedule.lastLr;
     },
+  };
+}
+
+/**
+ * A tuning-free optimiser as a baseline: the run trains with `optimizer` (DoG, LDoG, per-layer DoG,
+ * Prodigy, D-Adaptation SGD, Schedule-Free SGD; `src/nn/tuning-free.ts`) at its default settings
+ * instead of the task's optimiser, with a constant step multiplier `lr` (default 1: no tuning) for
+ * every layer; nothing is tuned on the training tasks. DoG, LDoG, D-Adaptation and Prodigy set
+ * their own step size; Schedule-Free removes the schedule but not the step size (1 is its
+ * reference default, normally tuned).
+ *
+ * @example
+ * ```ts
+ * runController(tuningFreeController('dog'), 7, { env: envConfig });
+ * ```
+ */
+export function tuningFreeController(optimizer: TuningFreeOptimizer, options: { lr?: number; name?: string; tuningFree?: TuningFreeOptions } = {}): LrController {
+  if (!(TUNING_FREE_OPTIMIZERS as readonly string[]).includes(optimizer)) throw new Error(`tuningFreeController: optimizer must be one of ${TUNING_FREE_OPTIMIZERS.join(', ')}, got ${JSON.stringify(optimizer)}`);
+  const lr = options.lr ?? 1;
+  if (!(Number.isFinite(lr) && lr > 0)) throw new Error(`tuningFreeController: lr (the step multiplier) must be a positive number, got ${lr}`);
+  let layers = 0;
+  return {
+    name: options.name ?? optimizer,
+    interval: 'step',
+    // Prodigy's reference decouples weight decay; the others couple it (as their references).
+    trainerOptimizer: { optimizer, tuningFree: options.tuningFree, decoupledWeightDecay: optimizer === 'prodigy' },
+    reset: (info) => void (layers = info.numLayers),
+    decide: () => new Array<number>(layers).fill(lr),
   };
 }
 

@@ -6,13 +6,13 @@ import { tf } from '../backend';
 import { loadDigits, loadFashionMnist, makeSyntheticTrainTest } from '../data';
 import type { ImageDataset } from '../data';
 import { LayerwiseTrainer } from '../nn';
-import type { SequentialModel, StepMetrics } from '../nn';
+import type { SequentialModel, StepMetrics, TuningFreeOptimizer, TuningFreeOptions } from '../nn';
 import { defineJobKind } from '../runtime';
 import { LayerLrEnv } from './env';
 import type { LayerLrEnvConfig } from './env';
 import { TaskSampler, buildTaskModel, taskBatches } from './tasks';
 import type { ResolvedTaskConfig, SampledTask } from './tasks';
-import { PolicyController, constantController, hypergradientController, keepController, larsController, scheduleController } from './controllers';
+import { PolicyController, constantController, hypergradientController, keepController, larsController, scheduleController, tuningFreeController } from './controllers';
 import type { HypergradientControllerOptions, LarsControllerOptions, LrController, RunScheduleSpec } from './controllers';
 import type { FeatureRegistry } from './features';
 import { DEGENERATE_SHARE, dominantActionShare, loadGannoPolicy } from './train';
@@ -198,7 +198,9 @@ function runDirect(controller: LrController, env: LayerLrEnv, seed: number, opti
   const task = env.sampler.sample(seed);
   const model = buildTaskModel(task);
   const n = model.groups.length;
-  const trainer = new LayerwiseTrainer(model, { optimizer: task.optimizer, learningRates: task.initialLr, weightDecay: task.weightDecay, seed: task.trainerSeed });
+  // Tuning-free baselines train with their own optimiser (its LRs are multipliers); the rest with the task's.
+  const own = controller.trainerOptimizer;
+  const trainer = new LayerwiseTrainer(model, { optimizer: own?.optimizer ?? task.optimizer, learningRates: task.initialLr, weightDecay: task.weightDecay, seed: task.trainerSeed, ...(own ? { tuningFree: own.tuningFree, decoupledWeightDecay: own.decoupledWeightDecay } : {}) });
   const batches = taskBatches(task);
   const val = toTensors(task.validation, task.model === 'mlp', task.validation.n);
   const evalBatch = env.config.evalBatchSize;
@@ -397,7 +399,8 @@ export type ControllerSpec =
   | ({ type: 'lars' } & LarsControllerOptions)
   | ({ type: 'hypergradient' } & HypergradientControllerOptions)
   | { type: 'policy'; checkpoint: string; greedy?: boolean; name?: string }
-  | { type: 'keep' };
+  | { type: 'keep' }
+  | { type: 'tuning-free'; optimizer: TuningFreeOptimizer; lr?: number; tuningFree?: TuningFreeOptions; name?: string };
 
 /**
  * Builds a controller from its data description (policies load their checkpoint directory,
@@ -426,6 +429,8 @@ export function controllerFromSpec(spec: ControllerSpec, env: LayerLrEnvConfig =
     }
     case 'keep':
       return keepController(new LayerLrEnv(env).actionSet);
+    case 'tuning-free':
+      return tuningFreeController(spec.optimizer, { lr: spec.lr, name: spec.name, tuningFree: spec.tuningFree });
     case 'policy': {
       const probe = new LayerLrEnv(env);
       const loaded = loadGannoPolicy(spec.checkpoint);

@@ -19,7 +19,7 @@ export { makeActionSet, ActionSetConfigSchema, DEFAULT_LR_FACTORS, SMALL_LR_FACT
 export type { ActionSet, ActionSetConfig } from './actions';
 export { TaskSampler, TaskConfigSchema, buildTaskModel, taskBatches, loadTaskDataset } from './tasks';
 export type { TaskConfig, ResolvedTaskConfig, SampledTask } from './tasks';
-export { PolicyController, scheduleController, constantController, keepController, larsController, hypergradientController } from './controllers';
+export { PolicyController, scheduleController, constantController, keepController, larsController, hypergradientController, tuningFreeController } from './controllers';
 export type { LrController, ControllerTaskInfo, DecisionInput, PolicyControllerOptions, ScheduleControllerOptions, LarsControllerOptions, HypergradientControllerOptions, RunScheduleSpec, FeatureStatisticsState } from './controllers';
 export { evaluateController, runController, tunePeakLr, scorePeak, bestPeak, taskTestSet, controllerFromSpec, gannoEvalRun, gannoEvalRunKind, isDegenerateRun } from './evaluate';
 export type { ControllerRunResult, EvaluateOptions, PeakLrScore, ControllerSpec, GannoEvalRunConfig } from './evaluate';

@@ -13,6 +13,8 @@ import {
   runController,
   scheduleController,
   tunePeakLr,
+  tuningFreeController,
+  tuningFreeEntries,
 } from '../../src/ganno';
 import type { LrController, ControllerTaskInfo, DecisionInput } from '../../src/ganno';
 import { ActorCritic } from '../../src/marl';
@@ -51,6 +53,23 @@ function keepController(): LrController & { lastActions: Int32Array } {
 }
 
 describe('ganno/evaluate', () => {
+  it('tuning-free baselines train with their own optimiser at multiplier 1 (no tuning), cached like any controller', () => {
+    const dog = runController(tuningFreeController('dog'), 11, { env, testSize: 100 });
+    const viaSpec = runController(controllerFromSpec({ type: 'tuning-free', optimizer: 'dog' }, env), 11, { env, testSize: 100 });
+    assert.equal(dog.testAccuracy, viaSpec.testAccuracy);
+    assert.deepEqual(dog.valLoss, viaSpec.valLoss);
+    assert.equal(dog.diverged, false);
+    assert.ok(dog.valLoss[dog.valLoss.length - 1] < dog.valLoss[0], `DoG lowered the validation loss: ${dog.valLoss[0]} -> ${dog.valLoss[dog.valLoss.length - 1]}`);
+    // plain SGD at the same LRs (1 for every layer) is a different run: the optimiser really changed
+    const sgdAt1 = runController(constantController(1), 11, { env, testSize: 100 });
+    assert.notDeepEqual(sgdAt1.valLoss, dog.valLoss);
+    const prodigy = runController(tuningFreeController('prodigy'), 11, { env, testSize: 0 });
+    assert.ok(prodigy.valLoss.every(Number.isFinite));
+    assert.throws(() => tuningFreeController('adamw' as 'dog'), /optimizer must be one of schedule-free-sgd/);
+    const entries = tuningFreeEntries(env, [1, 2]);
+    assert.deepEqual(entries.map((e) => e.label), ['schedule-free-sgd (untuned)', 'd-adapt-sgd (untuned)', 'prodigy (untuned)', 'dog (untuned)', 'ldog (untuned)', 'dog-group (untuned)']);
+  });
+
   it('a constant step controller reproduces the environment run with keep actions exactly (same batches, same validation curve)', () => {
     const direct = runController(constantController(), 11, { env, testSize: 200 });
     const inEnv = runController(keepController(), 11, { env, testSize: 200 });

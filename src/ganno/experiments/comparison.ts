@@ -14,6 +14,8 @@ import { probabilityOfImprovement } from '../../eval/bootstrap';
 import type { Interval } from '../../eval/bootstrap';
 import type { MarlEvalRecord } from '../../eval/export';
 import { hierarchicalCI, hierarchicalMeanCI, pairedDifferenceCI } from '../../eval/hierarchical';
+import { TUNING_FREE_OPTIMIZERS } from '../../nn/tuning-free';
+import type { TuningFreeOptimizer } from '../../nn/tuning-free';
 import type { LayerLrEnvConfig } from '../env';
 import { bestPeak, gannoEvalRunKind, scorePeak } from '../evaluate';
 import type { ControllerRunResult, ControllerSpec, GannoEvalRunConfig, PeakLrScore } from '../evaluate';
@@ -114,6 +116,19 @@ export function baselineController(def: BaselineDef, peakLr: number): Controller
   }
   if (def.kind === 'lars') return { type: 'lars', ...(def.options ?? {}), peakLr, name: def.name };
   return { type: 'hypergradient', beta: def.options?.beta ?? 1e-3, ...(def.options ?? {}), initialLr: peakLr, name: def.name };
+}
+
+/**
+ * Entries for the tuning-free optimisers as baselines (`tuningFreeController`: default settings,
+ * step multiplier 1, nothing tuned), labelled `<optimizer> (untuned)`.
+ *
+ * @example
+ * ```ts
+ * const entries = [...tunedEntries, ...tuningFreeEntries(plan.env, plan.testSeeds)];
+ * ```
+ */
+export function tuningFreeEntries(env: LayerLrEnvConfig, seeds: readonly number[], optimizers: readonly TuningFreeOptimizer[] = TUNING_FREE_OPTIMIZERS, tags?: Record<string, string | number>): ControllerEntry[] {
+  return optimizers.map((optimizer) => ({ label: `${optimizer} (untuned)`, controller: { type: 'tuning-free', optimizer, name: optimizer }, env, seeds, tags }));
 }
 
 /**

@@ -15,7 +15,15 @@ missing) run on held-out **test tasks** of the training distribution against:
 - PyTorch-exact schedules (`src/schedules`, checked against torch 1.13): constant, StepLR, MultiStepLR,
   ExponentialLR, CosineAnnealingLR, LinearLR warm-up + cosine, OneCycleLR, ReduceLROnPlateau;
 - layerwise hand-designed rules: LARS trust ratio and per-layer hypergradient descent;
-- the constant initial LR of each task (untuned reference: what the agents start from).
+- the constant initial LR of each task (untuned reference: what the agents start from);
+- **tuning-free optimisers** at their default settings with nothing tuned (`src/nn/tuning-free.ts`,
+  written from the papers' update rules): DoG and its layer-wise form LDoG (Ivgi et al. 2023), DoG with
+  one state per layer (our variant: the natural non-learned per-layer rival of GANNO), Prodigy and
+  D-Adaptation SGD (Mishchenko & Defazio 2024; Defazio & Mishchenko 2023), Schedule-Free SGD (Defazio
+  et al. 2024, step size 1: it removes the schedule, not the step size, so it is the one that would
+  normally be tuned). They replace the task's optimiser for the run; their per-layer rate is a step
+  multiplier, 1 for every layer. They answer the question a user asks first: does GANNO beat the
+  methods that set their own step size with no tuning and no training?
 
 Every baseline's peak LR is **tuned by grid search on training tasks only** (their own seeds; lowest mean
 final validation loss, any divergence disqualifies a grid value), with the same network budget as the
@@ -30,7 +38,7 @@ not move is reported as *untestable at this budget*.
 """)
 code("""
 import * as path from 'path';
-import { tuneBaselines, evaluateEntries, agentEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, learnerEvidence, degenerateShare, movedText, formatInterval, marlEvalRecords, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
+import { tuneBaselines, evaluateEntries, agentEntries, tuningFreeEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, learnerEvidence, degenerateShare, movedText, formatInterval, marlEvalRecords, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
 import type { VariantAgent, EvalRow, ControllerEntry, TunedBaseline } from './src/ganno';
 import { writeMarlEvalJson } from './src/eval';
 import { openGannoSession, showFigure, showTable, barFigure, notebookProgress, provenance, resultsDir } from './src/notebook';
@@ -77,6 +85,7 @@ const entries: ControllerEntry[] = [
   ...agentEntries(agents, 'GANNO (greedy)', plan.env, plan.testSeeds, true),
   ...agentEntries(agents, 'GANNO (sampled)', plan.env, plan.testSeeds, false),
   { label: 'constant (initial LR, untuned)', controller: { type: 'constant' }, env: plan.env, seeds: plan.testSeeds },
+  ...tuningFreeEntries(plan.env, plan.testSeeds), // DoG, LDoG, per-layer DoG, Prodigy, D-Adaptation, Schedule-Free: default settings, nothing tuned
   ...tuned.map((t) => ({ label: `${t.def.name} (tuned)`, controller: baselineController(t.def, t.peakLr), env: plan.env, seeds: plan.testSeeds })),
 ];
 const rows: EvalRow[] = await evaluateEntries({ name: 'ganno-12', entries: entries, executor: executor, store: store, progress: notebookProgress({ intervalMs: 15000 }) });
@@ -122,6 +131,8 @@ void showTable(claimRows, { name: 'claims', caption: `Paper claim "competitive w
 for (const mode of ['greedy', 'sampled']) {
   const mine = claimRows.filter((r) => r.GANNO === mode);
   console.log(`GANNO (${mode}) is shown competitive (non-inferior by 1 pp) with ${mine.filter((r) => r['competitive (within 1 pp)'].startsWith('holds')).length} of ${mine.length} baselines and strictly better than ${mine.filter((r) => r['strictly better'] === 'holds').length}.`);
+  const free = mine.filter((r) => r.baseline.endsWith('(untuned)') && r.baseline !== 'constant (initial LR, untuned)');
+  console.log(`  of which tuning-free optimisers (no tuning, no training): competitive with ${free.filter((r) => r['competitive (within 1 pp)'].startsWith('holds')).length} of ${free.length}, strictly better than ${free.filter((r) => r['strictly better'] === 'holds').length}.`);
 }
 """)
 code("""
