@@ -24,7 +24,7 @@ notebook 12 (cached in the store), scaled to the target's run length where the s
 **Reconstructed:** the target distributions and budgets (see `gannoPlan(...).generalisation`).
 """)
 code("""
-import { tuneBaselines, evaluateEntries, agentEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, learnerEvidence, degenerateShare, movedText, formatInterval, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
+import { tuneBaselines, evaluateEntries, agentEntries, tuningFreeEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, learnerEvidence, degenerateShare, movedText, formatInterval, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
 import type { VariantAgent, EvalRow, ControllerEntry, TunedBaseline } from './src/ganno';
 import { openGannoSession, showFigure, showTable, barFigure, notebookProgress, provenance } from './src/notebook';
 
@@ -46,6 +46,8 @@ md("""
 ## Run the targets
 
 Every target is a task distribution; all controllers run on the same test task seeds of each target.
+The tuning-free optimisers (notebook 12) run at their default settings on every target too: they have
+nothing to transfer, so they show what a method built to need no tuning does on the same shift.
 """)
 code("""
 const entries: ControllerEntry[] = [];
@@ -58,6 +60,8 @@ for (const target of plan.generalisation) {
   for (const def of baselineDefs(steps).filter((d) => kept.includes(d.name))) {
     entries.push({ label: `${def.name} (tuned on training tasks)`, controller: baselineController(def, peaks.get(def.name)!), env: target.env, seeds: plan.generalisationSeeds, tags: tags });
   }
+  // tuning-free optimisers (DoG family, Prodigy, D-Adaptation, Schedule-Free) at default settings: nothing to transfer
+  entries.push(...tuningFreeEntries(target.env, plan.generalisationSeeds, undefined, tags));
 }
 const rows: EvalRow[] = await evaluateEntries({ name: 'ganno-14', entries: entries, executor: executor, store: store, progress: notebookProgress({ intervalMs: 15000 }) });
 const wall = (Date.now() - started) / 1000;
