@@ -40,3 +40,4 @@ export {
   writeCsvAndMarkdown,
 } from './export';
 export { hierarchicalCI, hierarchicalMeanCI, pairedDifferenceCI } from './hierarchical';
+export { formatInterval } from './format';

@@ -351,7 +351,5 @@ export function marlEvalRecords(rows: readonly EvalRow[], taskPrefix = ''): Marl
   });
 }
 
-/** Formats an interval as `point [lo, hi]` with `d` decimals (times `scale`). */
-export function formatInterval(i: Interval, d = 2, scale = 1): string {
-  return `${(scale * i.point).toFixed(d)} [${(scale * i.lo).toFixed(d)}, ${(scale * i.hi).toFixed(d)}]`;
-}
+// The one interval formatter lives in src/eval (re-exported here for the GANNO tables).
+export { formatInterval } from '../../eval/format';

@@ -6,17 +6,8 @@
 import type { Interval } from '../../eval';
 import { Rng } from '../../random';
 
-/**
- * `point [lo, hi]` with `digits` decimals.
- *
- * @example
- * ```ts
- * formatInterval({ point: 0.7123, lo: 0.69, hi: 0.73 }); // '0.712 [0.690, 0.730]'
- * ```
- */
-export function formatInterval(i: Interval, digits = 3): string {
-  return `${i.point.toFixed(digits)} [${i.lo.toFixed(digits)}, ${i.hi.toFixed(digits)}]`;
-}
+// The one interval formatter lives in src/eval (re-exported here for the MA2ML tables).
+export { formatInterval } from '../../eval/format';
 
 /**
  * Percentile bootstrap CI of `mean(x) - mean(y)`, resampling `x` and `y` independently (the runs of

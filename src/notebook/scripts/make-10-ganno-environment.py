@@ -34,7 +34,7 @@ import * as path from 'path';
 import { initBackend } from './src/backend';
 import { LayerLrEnv, trainGannoAgents, evaluateController, controllerFromSpec, constantController } from './src/ganno';
 import type { FeatureDef, FeatureRegistry, GannoTrainResult, ControllerRunResult } from './src/ganno';
-import { meanCI, probabilityOfImprovement } from './src/eval';
+import { formatInterval, meanCI, probabilityOfImprovement } from './src/eval';
 import { preset, budget, showFigure, showTable, lineFigure, notebookProgress, provenance, resultsDir } from './src/notebook';
 
 const backend = await initBackend();
@@ -289,10 +289,7 @@ for (const arm of arms) {
   }
 }
 const evalWall = (Date.now() - evalStarted) / 1000;
-const ci = (xs: number[], seed: number, scale = 1, digits = 2) => {
-  const i = meanCI(xs, { seed: seed });
-  return `${(scale * i.point).toFixed(digits)} [${(scale * i.lo).toFixed(digits)}, ${(scale * i.hi).toFixed(digits)}]`;
-};
+const ci = (xs: number[], seed: number, scale = 1, digits = 2) => formatInterval(meanCI(xs, { seed: seed }), digits, scale);
 void showTable(
   evalRows.map((r, k) => ({
     controller: r.arm,
