@@ -446,7 +446,7 @@ export class VectorisedTrainer {
     this.slots.forEach((s, i) => {
       for (const [v, t] of [[s.v, parts[i].w], [s.m, parts[i].m], [s.s, parts[i].s], [s.prevSign, parts[i].sign]] as [Variable | undefined, Tensor | undefined][]) {
         // B copies by concat: broadcastTo (a Tile) is ~40x slower on wasm.
-        if (v && t) v.assign(tf.tidy(() => tf.concat(new Array<Tensor>(this.size).fill(tf.expandDims(t, 0)))));
+        if (v && t) tf.tidy(() => v.assign(tf.concat(new Array<Tensor>(this.size).fill(tf.expandDims(t, 0)))));
       }
     });
     const lrs = this.checkLrs(snapshot.learningRates.slice(), 'restoreAll: snapshot learningRates');

@@ -197,6 +197,7 @@ describe('nn/VectorisedTrainer', () => {
       vt.evaluate(bt.x, bt.y, 7);
       const s = vt.snapshot(2);
       vt.restore(0, s);
+      vt.restoreAll(s);
       vt.disposeSnapshot(s);
       vt.copyNetwork(0, 1);
     };
