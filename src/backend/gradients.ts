@@ -570,7 +570,6 @@ function tileGrad(): GradConfig {
               continue;
             }
             if (run !== 1 || shape.length === 0) shape.push(run);
-            run = 1;
             axes.push(shape.length);
             shape.push(reps[i]);
             run = x.shape[i];

@@ -110,7 +110,7 @@ async function tryLoad(name: BackendName): Promise<string | undefined> {
         const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
         let mod: { __marlAutomlStub?: boolean } | undefined;
         try {
-          // eslint-disable-next-line @typescript-eslint/no-var-requires
+           
           mod = require(pkg);
         } catch (err) {
           const msg = (err as Error).message ?? String(err);

@@ -45,7 +45,10 @@ function syntheticData(config: BenchTrainConfig): { xData: Float32Array; labels:
       for (let c = 0; c < classes; c++) {
         let v = 0;
         for (let j = 0; j < inputs; j++) v += xData[s * inputs + j] * teacher[j * classes + c];
-        if (v > best) (best = v), (labels[s] = c);
+        if (v > best) {
+          best = v;
+          labels[s] = c;
+        }
       }
     }
     data = { xData, labels };

@@ -1,7 +1,6 @@
 import { writeFileAtomic } from '../io';
 export { writeFileAtomic };
 import * as fs from 'fs';
-import * as path from 'path';
 import * as zlib from 'zlib';
 
 /**

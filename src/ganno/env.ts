@@ -250,7 +250,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     try {
       this.features = new FeatureRegistry(features, { warmup: this.config.featureWarmup, control: this.config.control });
     } catch (err) {
-      throw new Error(`LayerLrEnv config: features: ${(err as Error).message}`);
+      throw new Error(`LayerLrEnv config: features: ${(err as Error).message}`, { cause: err });
     }
   }
 

@@ -10,7 +10,7 @@ import type { SequentialModel, StepMetrics, TuningFreeOptimizer, TuningFreeOptio
 import { defineJobKind } from '../runtime';
 import { LayerLrEnv } from './env';
 import type { LayerLrEnvConfig } from './env';
-import { TaskSampler, buildTaskModel, taskBatches } from './tasks';
+import { buildTaskModel, taskBatches } from './tasks';
 import type { ResolvedTaskConfig, SampledTask } from './tasks';
 import { PolicyController, constantController, hypergradientController, keepController, larsController, scheduleController, tuningFreeController } from './controllers';
 import type { HypergradientControllerOptions, LarsControllerOptions, LrController, RunScheduleSpec } from './controllers';

@@ -214,7 +214,7 @@ function readSidecar(file: string, where: string): GannoSidecar {
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${where}: ${file} is not valid JSON (${(err as Error).message}); ${RECOVER}`);
+    throw new Error(`${where}: ${file} is not valid JSON (${(err as Error).message}); ${RECOVER}`, { cause: err });
   }
   const parsed = SidecarSchema.safeParse(raw);
   if (!parsed.success) {
@@ -236,7 +236,7 @@ function readLatest(file: string, where: string): { dir: string; update?: number
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${where}: ${file} is not valid JSON (${(err as Error).message}); ${RECOVER}`);
+    throw new Error(`${where}: ${file} is not valid JSON (${(err as Error).message}); ${RECOVER}`, { cause: err });
   }
   const dir = (raw as { dir?: unknown } | null)?.dir;
   if (typeof dir !== 'string' || dir !== path.basename(dir) || !dir) throw new Error(`${where}: ${file} does not name a checkpoint folder of this directory (expected {"dir": "ckpt-NNNNNN"}); ${RECOVER}`);

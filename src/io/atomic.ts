@@ -29,6 +29,6 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     fs.renameSync(tmp, abs);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
-    throw new Error(`cannot write ${abs}: ${(err as Error).message}`);
+    throw new Error(`cannot write ${abs}: ${(err as Error).message}`, { cause: err });
   }
 }

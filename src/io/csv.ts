@@ -12,7 +12,13 @@ import { writeFileAtomic } from './atomic';
 export function writeCsv(file: string, rows: readonly Record<string, string | number | boolean>[]): void {
   const cols: string[] = [];
   const seen = new Set<string>();
-  for (const r of rows) for (const k of Object.keys(r)) if (!seen.has(k)) (seen.add(k), cols.push(k));
+  for (const r of rows) {
+    for (const k of Object.keys(r)) {
+      if (seen.has(k)) continue;
+      seen.add(k);
+      cols.push(k);
+    }
+  }
   const cell = (v: unknown): string => {
     if (v === undefined || v === null) return '';
     const s = String(v);

@@ -54,8 +54,8 @@ function makeBatchEvaluator(ev: SearchEvaluator, executor: Executor, store: Expe
       }
     }
     let uniqueResults: JsonValue[];
-    let cached = 0;
-    let computed = 0;
+    let cached: number;
+    let computed: number;
     if (store) {
       const res = await runExperiment<JsonValue>({ name: experiment, jobs, executor, store });
       uniqueResults = res.results;

@@ -121,7 +121,7 @@ export function readCheckpoint(dir: string, expectedKind?: string): { manifest: 
   try {
     manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8')) as CheckpointManifest;
   } catch (err) {
-    throw new Error(`${where}: manifest.json is not valid JSON (${(err as Error).message})`);
+    throw new Error(`${where}: manifest.json is not valid JSON (${(err as Error).message})`, { cause: err });
   }
   if (manifest?.format !== 'marl-automl-checkpoint') throw new Error(`${where}: manifest.json is not a marl-automl checkpoint manifest`);
   if (manifest.version !== CHECKPOINT_FORMAT_VERSION) {

@@ -645,7 +645,11 @@ function sliceChunks(b: ChunkBatch, idx: Int32Array): ChunkBatch {
 export function normalizeMasked(x: Float32Array, mask: Float32Array): void {
   let n = 0;
   let s = 0;
-  for (let i = 0; i < x.length; i++) if (mask[i]) (n++, (s += x[i]));
+  for (let i = 0; i < x.length; i++) {
+    if (!mask[i]) continue;
+    n++;
+    s += x[i];
+  }
   if (n === 0) return;
   const mean = s / n;
   let ss = 0;

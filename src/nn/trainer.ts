@@ -4,7 +4,7 @@ import { z, parseConfig } from '../config';
 import type { Batch } from '../data/types';
 import { Rng, deriveSeed } from '../random';
 import type { SequentialModel, WeightSnapshot } from './model';
-import { TUNING_FREE_OPTIMIZERS, TuningFreeOptionsSchema, disposeRuleState, tuningFreeRule } from './tuning-free';
+import { TUNING_FREE_OPTIMIZERS, TuningFreeOptionsSchema, tuningFreeRule } from './tuning-free';
 import type { RuleState, TuningFreeOptimizer, TuningFreeRule } from './tuning-free';
 
 const lrValue = z.number().finite().nonnegative();

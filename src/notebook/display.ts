@@ -13,7 +13,7 @@ type WriteDisplay = (msg: { data: Record<string, unknown>; metadata: Record<stri
 
 function displayHook(): WriteDisplay | undefined {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+     
     const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: WriteDisplay | null };
     return jupyter.lastWriteDisplayData ?? undefined;
   } catch {
@@ -164,7 +164,7 @@ export function showTable(table: readonly TableRow[] | DataFrame, options: ShowT
   try {
     df = toDataFrame(table);
   } catch (err) {
-    throw new Error(`showTable '${name}': ${(err as Error).message}`);
+    throw new Error(`showTable '${name}': ${(err as Error).message}`, { cause: err });
   }
   const fmt = { digits: options.digits, caption: options.caption };
   const md = tableToMarkdown(df, fmt);

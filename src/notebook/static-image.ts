@@ -46,7 +46,7 @@ let idleTimer: NodeJS.Timeout | undefined;
 let idleMs = 0;
 
 async function launch(executablePath: string): Promise<RendererState> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+   
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   // playwright gives each launch a fresh temporary profile (user data dir) and removes it on close.
   const browser = await chromium.launch({
@@ -91,7 +91,7 @@ export async function closeFigureRenderer(): Promise<void> {
 /** True inside a tslab kernel or the headless runner (both set tslab's display hook). */
 function inNotebookProcess(): boolean {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+     
     return (require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown }).lastWriteDisplayData != null;
   } catch {
     return false;

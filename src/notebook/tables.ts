@@ -26,7 +26,7 @@ let danfo: Danfo | undefined;
  * ```
  */
 export function danfojs(): Danfo {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+   
   if (!danfo) danfo = require('danfojs-node') as Danfo;
   return danfo;
 }

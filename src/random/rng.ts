@@ -98,9 +98,9 @@ export class Rng {
       this.spareNormal = undefined;
       return mean + std * s;
     }
-    let u = 0;
-    let v = 0;
-    let s = 0;
+    let u: number;
+    let v: number;
+    let s: number;
     do {
       u = 2 * this.next() - 1;
       v = 2 * this.next() - 1;
@@ -133,7 +133,7 @@ export class Rng {
   }
 
   /** Shuffles an array in place and returns it. */
-  shuffleInPlace<T extends { length: number; [i: number]: any }>(a: T): T {
+  shuffleInPlace<T extends { length: number; [i: number]: unknown }>(a: T): T {
     for (let i = a.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const t = a[i];

@@ -33,6 +33,8 @@ export interface JobContext {
 }
 
 /** A work function: runs one job and returns a JSON-serialisable result (typed arrays allowed). */
+// `any` on purpose: a work function typed for its own config must be assignable here (parameter bivariance).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type WorkFunction = (config: any, ctx: JobContext) => unknown | Promise<unknown>;
 
 /** Definition of a job kind: where its work function lives and which code version it is. */
@@ -154,7 +156,7 @@ export function validateJobs(jobs: readonly Job[]): void {
     try {
       getJobKind(job.kind);
     } catch (err) {
-      throw new Error(`jobs[${i}] '${job.key}': ${(err as Error).message}`);
+      throw new Error(`jobs[${i}] '${job.key}': ${(err as Error).message}`, { cause: err });
     }
     if (!Number.isSafeInteger(job.seed)) throw new Error(`jobs[${i}] '${job.key}'.seed: must be an integer, got ${JSON.stringify(job.seed)}`);
     stableStringify(job.config, `jobs[${i}] '${job.key}'.config`);
@@ -216,10 +218,10 @@ export function loadWorkFunction(spec: JobKindSpec): WorkFunction {
   if (local && registry.get(spec.name)?.module === spec.module) return local;
   let mod: Record<string, unknown>;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+     
     mod = require(resolveSourceModule(spec.module));
   } catch (err) {
-    throw new Error(`job kind '${spec.name}': cannot load module '${spec.module}': ${(err as Error).message}`);
+    throw new Error(`job kind '${spec.name}': cannot load module '${spec.module}': ${(err as Error).message}`, { cause: err });
   }
   const fn = mod[spec.export];
   if (typeof fn !== 'function') {

@@ -603,7 +603,13 @@ export function flattenRuns(rows: readonly RunRow[]): FlatRow[] {
   });
   const columns: string[] = [];
   const seen = new Set<string>();
-  for (const row of flat) for (const c of Object.keys(row)) if (!seen.has(c)) (seen.add(c), columns.push(c));
+  for (const row of flat) {
+    for (const c of Object.keys(row)) {
+      if (seen.has(c)) continue;
+      seen.add(c);
+      columns.push(c);
+    }
+  }
   return flat.map((row) => Object.fromEntries(columns.map((c) => [c, c in row ? row[c] : null])));
 }
 

@@ -21,7 +21,7 @@ function median(f: () => tf.Tensor, reps = 30): { median: number; p10: number; p
   return { median: q(0.5), p10: q(0.1), p90: q(0.9) };
 }
 
-(async () => {
+void (async () => {
   await initBackend();
   const d = loadFashionMnist({ limit: 1000 }).train;
   const x = tf.tensor4d(d.images.subarray(0, 128 * 784), [128, 28, 28, 1]);

@@ -34,7 +34,7 @@ class Reference {
     // Layouts (see src/marl/singlestep/autoregressive.ts): embedding rows (g, slot) x columns
     // (gate, j); gate vectors (gate, g, j); recurrent rows (g, i) x columns (gate, g, j);
     // output heads per step k: rows (g, i) x columns (g, v).
-    const { h: Hh, V, L, D, G } = this;
+    const { h: Hh, V, D, G } = this;
     const H3 = 3 * Hh;
     const emb = (row: number, j: number) => p['ar/emb'][(g * D + row) * H3 + j];
     const gate = (name: string, j: number) => p[name][(Math.floor(j / Hh) * G + g) * Hh + (j % Hh)];

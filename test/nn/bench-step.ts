@@ -39,7 +39,7 @@ function bench(name: string, model: SequentialModel, xShape: number[], steps: nu
   model.dispose();
 }
 
-(async () => {
+void (async () => {
   const info = await initBackend();
   console.log(info.summary);
   bench('MLP 784-256-256-10 batch 128 SGD', buildMlp({ inputSize: 784, hidden: [256, 256], numClasses: 10, seed: 1 }), [128, 784], 100);

@@ -9,7 +9,7 @@ import { closeFigureRenderer, renderFigure, CHROMIUM_ENV } from '../../src/noteb
 import { tableToCsv, tableToHtml, tableToMarkdown, toDataFrame, formatCell } from '../../src/notebook/tables';
 
 // tslab's display hook: set by the kernel (and by the headless runner) to receive display bundles.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
 
 type Bundle = { data: Record<string, unknown>; metadata: Record<string, unknown> };

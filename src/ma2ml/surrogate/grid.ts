@@ -63,7 +63,7 @@ export function defaultLcbenchGrid(): LcbenchGrid {
         name: 'optimisation',
         params: [
           { name: 'batch_size', values: [16, 32, 64, 128, 256, 512] },
-          { name: 'learning_rate', values: [1e-4, 0.00031622776601683794, 1e-3, 0.0031622776601683794, 1e-2, 0.031622776601683794, 1e-1] },
+          { name: 'learning_rate', values: [1e-4, 0.00031622776601683794, 1e-3, 0.0031622776601683794, 1e-2, 0.03162277660168379, 1e-1] },
           { name: 'momentum', values: [0.1, 0.5, 0.9, 0.99] },
           { name: 'weight_decay', values: [1e-5, 1e-4, 1e-3, 1e-2, 1e-1] },
         ],

@@ -68,7 +68,7 @@ function readJson(file: string, what: string): unknown {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`LcbenchSurrogate.load: ${what} file ${file} is not valid JSON: ${(err as Error).message}`);
+    throw new Error(`LcbenchSurrogate.load: ${what} file ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -154,13 +154,13 @@ export class LcbenchSurrogate {
     const bytes = fs.readFileSync(modelFile);
     const sha = createHash('sha256').update(bytes).digest('hex');
     // Loaded lazily so importing src/ma2ml does not load the native runtime.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+     
     const ort = require('onnxruntime-node') as typeof Ort;
     let session: Ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: opts.threads, interOpNumThreads: 1, executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
     } catch (err) {
-      throw new Error(`LcbenchSurrogate.load: cannot load the ONNX model ${modelFile} (corrupt or not an ONNX file?): ${(err as Error).message}`);
+      throw new Error(`LcbenchSurrogate.load: cannot load the ONNX model ${modelFile} (corrupt or not an ONNX file?): ${(err as Error).message}`, { cause: err });
     }
     try {
       checkModelIo(session, modelFile);

@@ -9,7 +9,7 @@ import type { MatrixSeedResult } from './matrix';
 import type { DilutedSeedResult } from './diluted';
 
 // jstat ships no type declarations; only the normal quantile is used.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+ 
 const jstat = require('jstat') as { normal: { inv(p: number, mean: number, std: number): number } };
 
 /**

@@ -1173,7 +1173,7 @@ export class SingleStepLearner {
 
   /** Sum over groups of the batch mean of the per-token conditional KLs along each row's prefix. */
   private batchKl(ar: AutoregressivePolicy, tokens: Int32Array, n: number): number {
-    const { slots, seq } = ar.encode(tokens, n);
+    const { slots } = ar.encode(tokens, n);
     const k = tf.tidy(() => {
       const s = tf.tensor1d(slots, 'int32');
       return tf.div(tf.sum(ar.conditionalKl(ar.logTables(s, n, 'pi'), ar.logTables(s, n, 'rho'))), n);

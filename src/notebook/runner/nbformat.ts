@@ -116,13 +116,13 @@ export function readNotebook(file: string): Notebook {
   try {
     raw = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`notebook ${file}: cannot read (${(err as Error).message})`);
+    throw new Error(`notebook ${file}: cannot read (${(err as Error).message})`, { cause: err });
   }
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (err) {
-    throw new Error(`notebook ${file}: not valid JSON (${(err as Error).message})`);
+    throw new Error(`notebook ${file}: not valid JSON (${(err as Error).message})`, { cause: err });
   }
   const parsed = NotebookSchema.safeParse(json);
   if (!parsed.success) {
