@@ -9,7 +9,22 @@ describe('package entry point', () => {
     assert.equal(pkg.main, 'dist/src/index.js');
     assert.equal(pkg.types, 'dist/src/index.d.ts');
     assert.ok(fs.existsSync(path.join(__dirname, '..', 'src', 'index.ts')));
-    assert.deepEqual(Object.keys(api).sort(), ['backend', 'config', 'credit', 'data', 'evaluation', 'ganno', 'io', 'ma2ml', 'marl', 'nn', 'progress', 'random', 'runtime', 'schedules']);
+    assert.deepEqual(Object.keys(api).sort(), [
+      'backend',
+      'config',
+      'credit',
+      'data',
+      'evaluation',
+      'ganno',
+      'io',
+      'ma2ml',
+      'marl',
+      'nn',
+      'progress',
+      'random',
+      'runtime',
+      'schedules',
+    ]);
     assert.equal(typeof api.nn.VectorisedTrainer, 'function');
     assert.equal(typeof api.ganno.LayerLrEnv, 'function');
     assert.deepEqual(api.config.PRESET_NAMES, ['smoke', 'quick', 'full']);

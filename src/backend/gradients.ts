@@ -126,7 +126,8 @@ export function gradientOverridesInstalled(): boolean {
 
 function delegate(name: string, dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) {
   const original = stock.get(name);
-  if (!original) throw new Error(`gradient override for '${name}': stock gradient not captured (overrides not installed)`);
+  if (!original)
+    throw new Error(`gradient override for '${name}': stock gradient not captured (overrides not installed)`);
   return original.gradFunc(dy, saved, attrs);
 }
 
@@ -136,7 +137,12 @@ function pair(v: number | [number, number] | undefined, fallback: number): [numb
 }
 
 function explicitPad(top: number, bottom: number, left: number, right: number): Pad {
-  return [[0, 0], [top, bottom], [left, right], [0, 0]];
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
 }
 
 /** Swaps the last two axes (explicit transpose: fast on wasm, unlike matMul's transpose flags). */
@@ -166,7 +172,14 @@ function interleaveZeros(t: Tensor4D, sH: number, sW: number): Tensor4D {
   if (sH === 1 && sW === 1) return t;
   const [n, h, w, c] = t.shape;
   const t6 = tf.reshape(t, [n, h, 1, w, 1, c]);
-  const padded = tf.pad(t6, [[0, 0], [0, 0], [0, sH - 1], [0, 0], [0, sW - 1], [0, 0]]);
+  const padded = tf.pad(t6, [
+    [0, 0],
+    [0, 0],
+    [0, sH - 1],
+    [0, 0],
+    [0, sW - 1],
+    [0, 0],
+  ]);
   return tf.reshape(padded, [n, h * sH, w * sW, c]);
 }
 
@@ -200,7 +213,11 @@ function transposedConvPlan(info: ReturnType<typeof tf.backend_util.computeConv2
   };
 }
 
-function transposedConvSource(dy: Tensor4D, info: ReturnType<typeof tf.backend_util.computeConv2DInfo>, plan: TransposedPlan): Tensor4D {
+function transposedConvSource(
+  dy: Tensor4D,
+  info: ReturnType<typeof tf.backend_util.computeConv2DInfo>,
+  plan: TransposedPlan,
+): Tensor4D {
   const src = interleaveZeros(dy, info.strideHeight, info.strideWidth);
   const [h0, w0] = plan.begin;
   const [hn, wn] = plan.size;
@@ -271,7 +288,16 @@ type ConvAttrs = {
 
 /** tfjs's own shape/padding bookkeeping for a (depthwise) NHWC convolution. */
 function convInfo(x: Tensor4D, filter: Tensor4D, a: ConvAttrs, depthwise: boolean) {
-  return tf.backend_util.computeConv2DInfo(x.shape, filter.shape, a.strides, pair(a.dilations, 1), a.pad, a.dimRoundingMode, depthwise, 'channelsLast');
+  return tf.backend_util.computeConv2DInfo(
+    x.shape,
+    filter.shape,
+    a.strides,
+    pair(a.dilations, 1),
+    a.pad,
+    a.dimRoundingMode,
+    depthwise,
+    'channelsLast',
+  );
 }
 
 function conv2dGrad(): GradConfig {
@@ -289,7 +315,11 @@ function conv2dGrad(): GradConfig {
       const [kH, kW, ci, co] = filter.shape;
       const p = info.padInfo;
       const pointwise =
-        kH === 1 && kW === 1 && info.strideHeight === 1 && info.strideWidth === 1 && p.top + p.bottom + p.left + p.right === 0;
+        kH === 1 &&
+        kW === 1 &&
+        info.strideHeight === 1 &&
+        info.strideWidth === 1 &&
+        p.top + p.bottom + p.left + p.right === 0;
       if (pointwise) {
         return {
           x: () => tf.reshape(tf.matMul(tf.reshape(g, [-1, co]), tf.transpose(tf.reshape(filter, [ci, co]))), x.shape),
@@ -312,7 +342,14 @@ function conv2dGrad(): GradConfig {
             const k = kH * kW;
             const eye = new Float32Array(k * k);
             for (let i = 0; i < k; i++) eye[i * k + i] = 1;
-            const patches = tf.conv2d(x, tf.tensor4d(eye, [kH, kW, 1, k]), str, explicitPad(p.top, p.bottom, p.left, p.right), 'NHWC', dil);
+            const patches = tf.conv2d(
+              x,
+              tf.tensor4d(eye, [kH, kW, 1, k]),
+              str,
+              explicitPad(p.top, p.bottom, p.left, p.right),
+              'NHWC',
+              dil,
+            );
             const dW = tf.matMul(tf.transpose(tf.reshape(patches, [-1, k])), tf.reshape(g, [-1, co]));
             return tf.reshape(dW, filter.shape);
           }
@@ -413,7 +450,12 @@ function cropToWindows(x: Tensor4D, q: PoolPlan): Tensor4D {
 
 function padBack(dx: Tensor4D, q: PoolPlan): Tensor4D {
   if (q.extraH === 0 && q.extraW === 0) return dx;
-  return tf.pad(dx, [[0, 0], [0, q.extraH], [0, q.extraW], [0, 0]]);
+  return tf.pad(dx, [
+    [0, 0],
+    [0, q.extraH],
+    [0, q.extraW],
+    [0, 0],
+  ]);
 }
 
 /**
@@ -433,7 +475,16 @@ function generalMaxPoolGrad(x: Tensor4D, dy: Tensor4D, attrs: NamedAttrMap): Ten
   const [n, h, w, c] = x.shape;
   const [kH, kW] = pair(filterSize, 1);
   const k = kH * kW;
-  const info = tf.backend_util.computeConv2DInfo(x.shape, [kH, kW, c, k], strides, 1, pad, dimRoundingMode, true, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape,
+    [kH, kW, c, k],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    true,
+    'channelsLast',
+  );
   const plan = transposedConvPlan(info);
   const { outHeight: oh, outWidth: ow, strideHeight: sH, strideWidth: sW } = info;
   const { top, left } = info.padInfo;
@@ -515,7 +566,10 @@ function avgPoolGrad(): GradConfig {
       return {
         x: () => {
           const { n, c, kH, kW, outH, outW } = q;
-          const spread = tf.mul(tf.reshape(dy as Tensor, [n, outH, 1, outW, 1, c]), tf.fill([1, 1, kH, 1, kW, 1], 1 / (kH * kW)));
+          const spread = tf.mul(
+            tf.reshape(dy as Tensor, [n, outH, 1, outW, 1, c]),
+            tf.fill([1, 1, kH, 1, kW, 1], 1 / (kH * kW)),
+          );
           return padBack(tf.reshape(spread, [n, outH * kH, outW * kW, c]), q);
         },
       };
@@ -538,13 +592,23 @@ function generalAvgPoolGrad(x: Tensor4D, dy: Tensor4D, attrs: NamedAttrMap): Ten
   };
   const [, h, w, c] = x.shape;
   const [kH, kW] = pair(filterSize, 1);
-  const info = tf.backend_util.computeConv2DInfo(x.shape, [kH, kW, c, 1], strides, 1, pad, dimRoundingMode, true, 'channelsLast');
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape,
+    [kH, kW, c, 1],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    true,
+    'channelsLast',
+  );
   const plan = transposedConvPlan(info);
   const { outHeight: oh, outWidth: ow, strideHeight: sH, strideWidth: sW } = info;
   const { top, left } = info.padInfo;
   const real = (start: number, size: number, limit: number) => Math.min(start + size, limit) - Math.max(start, 0);
   const count = new Float32Array(oh * ow);
-  for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) count[i * ow + j] = real(i * sH - top, kH, h) * real(j * sW - left, kW, w);
+  for (let i = 0; i < oh; i++)
+    for (let j = 0; j < ow; j++) count[i * ow + j] = real(i * sH - top, kH, h) * real(j * sW - left, kW, w);
   const scaled = tf.div(dy, tf.tensor4d(count, [1, oh, ow, 1])) as Tensor4D;
   const src = transposedConvSource(scaled, info, plan);
   return tf.depthwiseConv2d(src, tf.ones([kH, kW, c, 1]) as Tensor4D, 1, plan.pad);
@@ -596,7 +660,7 @@ function gatherGrad(): GradConfig {
       const [x, indices] = saved;
       const { axis, batchDims } = attrs as { axis: number; batchDims: number };
       const a = tf.util.parseAxisParam(axis, x.shape)[0];
-      const b = batchDims < 0 ? batchDims + indices.rank : batchDims ?? 0;
+      const b = batchDims < 0 ? batchDims + indices.rank : (batchDims ?? 0);
       return {
         x: () => {
           const prod = (d: number[]) => d.reduce((p, q) => p * q, 1);
@@ -608,8 +672,12 @@ function gatherGrad(): GradConfig {
           let values = tf.reshape(dy as Tensor, [bn, on, inn, qn]);
           if (on > 1) values = tf.transpose(values, [0, 2, 1, 3]); // [bn, inn, on, qn]
           let ids = tf.reshape(tf.cast(indices, 'int32'), [bn, inn]);
-          if (bn > 1) ids = tf.add(ids, tf.mul(tf.reshape(tf.range(0, bn, 1, 'int32'), [bn, 1]), tf.scalar(v, 'int32')));
-          const summed = tf.scatterND(tf.reshape(ids, [bn * inn, 1]), tf.reshape(values, [bn * inn, on * qn]), [bn * v, on * qn]);
+          if (bn > 1)
+            ids = tf.add(ids, tf.mul(tf.reshape(tf.range(0, bn, 1, 'int32'), [bn, 1]), tf.scalar(v, 'int32')));
+          const summed = tf.scatterND(tf.reshape(ids, [bn * inn, 1]), tf.reshape(values, [bn * inn, on * qn]), [
+            bn * v,
+            on * qn,
+          ]);
           let out = tf.reshape(summed, [bn, v, on, qn]);
           if (on > 1) out = tf.transpose(out, [0, 2, 1, 3]);
           return tf.reshape(out, x.shape);

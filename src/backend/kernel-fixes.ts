@@ -42,7 +42,12 @@ interface WasmBackendLike {
  * FIXED_WASM_KERNELS.includes('GatherV2'); // true
  * ```
  */
-export const FIXED_WASM_KERNELS: readonly string[] = Object.freeze(['GatherV2', 'OneHot', '_FusedMatMul', 'BatchMatMul']);
+export const FIXED_WASM_KERNELS: readonly string[] = Object.freeze([
+  'GatherV2',
+  'OneHot',
+  '_FusedMatMul',
+  'BatchMatMul',
+]);
 
 let installed = false;
 
@@ -153,7 +158,11 @@ function fixedFusedMatMul(original: KernelFunc, transpose: KernelFunc): KernelFu
     const batched = inputs.a.shape[0] > 1 || inputs.b.shape[0] > 1;
     const needsEpilogue = batched && (bias != null || preluActivationWeights != null);
     if (!attrs.transposeA && !attrs.transposeB && !needsEpilogue) return run(args);
-    const call = (name: string, kernelInputs: Record<string, TensorInfo>, kernelAttrs: Record<string, unknown> = {}): TensorInfo => {
+    const call = (
+      name: string,
+      kernelInputs: Record<string, TensorInfo>,
+      kernelAttrs: Record<string, unknown> = {},
+    ): TensorInfo => {
       const k = tf.getKernel(name, 'wasm');
       if (!k) throw new Error(`_FusedMatMul fix: wasm kernel '${name}' is not registered`);
       return (k.kernelFunc as (a: unknown) => TensorInfo)({ inputs: kernelInputs, backend, attrs: kernelAttrs });
@@ -187,7 +196,8 @@ function fixedFusedMatMul(original: KernelFunc, transpose: KernelFunc): KernelFu
       else if (activation === 'sigmoid') step(call('Sigmoid', { x: out }));
       else if (activation === 'leakyrelu') step(call('LeakyRelu', { x: out }, { alpha: attrs.leakyreluAlpha ?? 0.2 }));
       else if (activation === 'prelu') step(call('Prelu', { x: out, alpha: preluActivationWeights }));
-      else if (activation !== 'linear') throw new Error(`_FusedMatMul: activation '${activation}' is not supported on wasm`);
+      else if (activation !== 'linear')
+        throw new Error(`_FusedMatMul: activation '${activation}' is not supported on wasm`);
       return out;
     } finally {
       for (const t of temps) backend.disposeData(t.dataId);
@@ -210,7 +220,13 @@ function slicedBatchMatMul(original: KernelFunc, transpose: KernelFunc): KernelF
     const batchA = tf.util.sizeFromShape(outerA);
     const batchB = tf.util.sizeFromShape(outerB);
     const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
-    if (Math.max(batchA, batchB) <= 1 || !(sameOuter || batchA === 1 || batchB === 1) || a.dtype !== 'float32' || b.dtype !== 'float32') return run(args);
+    if (
+      Math.max(batchA, batchB) <= 1 ||
+      !(sameOuter || batchA === 1 || batchB === 1) ||
+      a.dtype !== 'float32' ||
+      b.dtype !== 'float32'
+    )
+      return run(args);
     const temps: TensorInfo[] = [];
     const swap = (t: TensorInfo): TensorInfo => {
       const perm = t.shape.map((_, i) => i);

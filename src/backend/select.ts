@@ -56,7 +56,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const requested = resolveRequest(options.backend);
   if (current) {
     if (requested !== 'auto' && requested !== current.name) {
-      throw new Error(`initBackend: backend already initialised as '${current.name}', cannot switch to '${requested}' in the same process`);
+      throw new Error(
+        `initBackend: backend already initialised as '${current.name}', cannot switch to '${requested}' in the same process`,
+      );
     }
     return current;
   }
@@ -75,7 +77,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
 function resolveRequest(explicit: InitBackendOptions['backend']): BackendName | 'auto' {
   const raw = explicit ?? process.env[BACKEND_ENV] ?? 'auto';
   if (raw === 'auto' || (BACKEND_ORDER as readonly string[]).includes(raw)) return raw as BackendName | 'auto';
-  throw new Error(`${BACKEND_ENV}/backend option: unknown backend '${raw}'; expected one of auto, ${BACKEND_ORDER.join(', ')}`);
+  throw new Error(
+    `${BACKEND_ENV}/backend option: unknown backend '${raw}'; expected one of auto, ${BACKEND_ORDER.join(', ')}`,
+  );
 }
 
 async function doInit(requested: BackendName | 'auto', options: InitBackendOptions): Promise<BackendInfo> {
@@ -98,7 +102,9 @@ async function doInit(requested: BackendName | 'auto', options: InitBackendOptio
     if (requested !== 'auto') throw new Error(`initBackend: requested backend '${name}' is unavailable: ${reason}`);
     skipped.push({ name, reason });
   }
-  throw new Error(`initBackend: no backend could be initialised (${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`);
+  throw new Error(
+    `initBackend: no backend could be initialised (${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})`,
+  );
 }
 
 /** Loads and activates one backend; returns undefined on success or the reason it is unavailable. */
@@ -110,11 +116,12 @@ async function tryLoad(name: BackendName): Promise<string | undefined> {
         const pkg = name === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
         let mod: { __marlAutomlStub?: boolean } | undefined;
         try {
-           
           mod = require(pkg);
         } catch (err) {
           const msg = (err as Error).message ?? String(err);
-          return /Cannot find module/.test(msg) && msg.includes(pkg) ? 'not installed' : `failed to load (${firstLine(msg)})`;
+          return /Cannot find module/.test(msg) && msg.includes(pkg)
+            ? 'not installed'
+            : `failed to load (${firstLine(msg)})`;
         }
         if (mod?.__marlAutomlStub) return 'only the danfojs stub is installed';
         if (!(await tf.setBackend('tensorflow'))) return 'tfjs refused the tensorflow backend';

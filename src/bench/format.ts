@@ -25,7 +25,8 @@ export function formatTable(rows: readonly BenchRow[]): string {
   const body = rows.map((r) => cols.map((c) => cell(r[c])));
   const widths = cols.map((c, j) => Math.max(c.length, ...body.map((b) => b[j].length)));
   const numeric = cols.map((c) => rows.every((r) => r[c] === undefined || r[c] === null || typeof r[c] === 'number'));
-  const line = (vals: string[]) => vals.map((v, j) => (numeric[j] ? v.padStart(widths[j]) : v.padEnd(widths[j]))).join('  ');
+  const line = (vals: string[]) =>
+    vals.map((v, j) => (numeric[j] ? v.padStart(widths[j]) : v.padEnd(widths[j]))).join('  ');
   const trimmed = (vals: string[]) => line(vals).trimEnd();
   return [trimmed(cols), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(trimmed)].join('\n');
 }

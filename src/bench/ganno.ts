@@ -82,10 +82,38 @@ export async function benchGanno(options: GannoBenchOptions = {}): Promise<Ganno
   };
   const modes = [
     { name: 'shared', credit: sharedStepAssigner(), env, steps: 0, seconds: 0, cf: 0 },
-    { name: 'difference, myopic (exact per-interval replay)', credit: differenceStepAssigner(), env, steps: 0, seconds: 0, cf: 0 },
-    { name: 'difference, horizon-true (counterfactual trajectories)', credit: sharedStepAssigner(), env: trajectoryEnv, steps: 0, seconds: 0, cf: 0 },
-    { name: 'difference, myopic, one trainer per branch (vectorise: false)', credit: differenceStepAssigner(), env: plainEnv, steps: 0, seconds: 0, cf: 0 },
-    { name: 'difference, horizon-true, one trainer per shadow (vectorise: false)', credit: sharedStepAssigner(), env: plainTrajectoryEnv, steps: 0, seconds: 0, cf: 0 },
+    {
+      name: 'difference, myopic (exact per-interval replay)',
+      credit: differenceStepAssigner(),
+      env,
+      steps: 0,
+      seconds: 0,
+      cf: 0,
+    },
+    {
+      name: 'difference, horizon-true (counterfactual trajectories)',
+      credit: sharedStepAssigner(),
+      env: trajectoryEnv,
+      steps: 0,
+      seconds: 0,
+      cf: 0,
+    },
+    {
+      name: 'difference, myopic, one trainer per branch (vectorise: false)',
+      credit: differenceStepAssigner(),
+      env: plainEnv,
+      steps: 0,
+      seconds: 0,
+      cf: 0,
+    },
+    {
+      name: 'difference, horizon-true, one trainer per shadow (vectorise: false)',
+      credit: sharedStepAssigner(),
+      env: plainTrajectoryEnv,
+      steps: 0,
+      seconds: 0,
+      cf: 0,
+    },
   ];
   for (const m of modes) run(m.credit, m.env); // warm-up (dataset load, kernels)
   // interleave the modes so that load changes on the machine hit all alike
@@ -98,7 +126,14 @@ export async function benchGanno(options: GannoBenchOptions = {}): Promise<Ganno
     }
   }
   for (const m of modes) {
-    rows.push({ reward: m.name, 'decision steps/s': round(m.steps / m.seconds), 'ms/decision': round((1000 * m.seconds) / m.steps), 'counterfactual share': round(m.cf / m.seconds, 3), episodes, steps: m.steps });
+    rows.push({
+      reward: m.name,
+      'decision steps/s': round(m.steps / m.seconds),
+      'ms/decision': round((1000 * m.seconds) / m.steps),
+      'counterfactual share': round(m.cf / m.seconds, 3),
+      episodes,
+      steps: m.steps,
+    });
   }
   const shared = modes[0].steps / modes[0].seconds;
   const diff = modes[1].steps / modes[1].seconds;
@@ -179,7 +214,15 @@ export function runGannoEpisodeJob(config: GannoEpisodeJobConfig, ctx: JobContex
       decisions++;
       teamReturn += s.teamReward;
       if (s.terminated || s.truncated) {
-        return { decisions, agents: n, teamReturn, finalValAccuracy: s.info.valAccuracy, finalValLoss: s.info.valLoss, diverged: s.info.diverged, sgdSteps: s.info.sgdSteps };
+        return {
+          decisions,
+          agents: n,
+          teamReturn,
+          finalValAccuracy: s.info.valAccuracy,
+          finalValLoss: s.info.valLoss,
+          diverged: s.info.diverged,
+          sgdSteps: s.info.sgdSteps,
+        };
       }
     }
   } finally {
@@ -188,11 +231,27 @@ export function runGannoEpisodeJob(config: GannoEpisodeJobConfig, ctx: JobContex
 }
 
 /** Job kind of one GANNO episode under a fixed policy (see {@link runGannoEpisodeJob}). */
-export const gannoEpisodeKind = defineJobKind({ name: 'bench-ganno-episode', module: __filename, export: 'runGannoEpisodeJob', version: 'bench-ganno-episode@1', fn: runGannoEpisodeJob });
+export const gannoEpisodeKind = defineJobKind({
+  name: 'bench-ganno-episode',
+  module: __filename,
+  export: 'runGannoEpisodeJob',
+  version: 'bench-ganno-episode@1',
+  fn: runGannoEpisodeJob,
+});
 
 /** Default environment of the ganno suite: digits MLP 784-64-64-10, K = 10, 200 SGD steps, batch 64. */
 export const GANNO_BENCH_ENV: LayerLrEnvConfig = {
-  task: { datasets: ['digits'], depth: [2, 2], widths: [64], trainSize: 2000, valSize: 500, batchSize: 64, k: 10, totalSteps: 200, initialLr: [0.05, 0.05] },
+  task: {
+    datasets: ['digits'],
+    depth: [2, 2],
+    widths: [64],
+    trainSize: 2000,
+    valSize: 500,
+    batchSize: 64,
+    k: 10,
+    totalSteps: 200,
+    initialLr: [0.05, 0.05],
+  },
 };
 
 /** Options of {@link benchGannoEpisodes}. */
@@ -225,7 +284,10 @@ export interface GannoEpisodesMeasurement {
   identical: boolean;
 }
 
-async function timeEpisodes(pool: WorkerPoolExecutor, jobs: Job[]): Promise<{ perMin: number; cores: number; results: GannoEpisodeResult[] }> {
+async function timeEpisodes(
+  pool: WorkerPoolExecutor,
+  jobs: Job[],
+): Promise<{ perMin: number; cores: number; results: GannoEpisodeResult[] }> {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const outcomes = await pool.run(jobs);
@@ -254,7 +316,8 @@ export async function benchGannoEpisodes(options: GannoEpisodesBenchOptions = {}
   const n = options.episodes ?? 8;
   const rounds = options.rounds ?? 3;
   if (!Number.isInteger(n) || n < 2) throw new Error(`benchGannoEpisodes: episodes must be an integer >= 2, got ${n}`);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`benchGannoEpisodes: rounds must be a positive integer, got ${rounds}`);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(`benchGannoEpisodes: rounds must be a positive integer, got ${rounds}`);
   const seed = options.seed ?? 0;
   const config: GannoEpisodeJobConfig = { env: options.env ?? GANNO_BENCH_ENV, policy: options.policy ?? 'random' };
   await initBackend();
@@ -301,12 +364,17 @@ function round(x: number, digits = 1): number {
 
 registerBench({
   name: 'ganno',
-  description: 'GANNO env: decision steps/s (cost per decision) with shared, myopic and horizon-true difference rewards, vectorised and not; episodes/min with 1 vs 2 workers (digits MLP 784-64-64-10, K=10)',
+  description:
+    'GANNO env: decision steps/s (cost per decision) with shared, myopic and horizon-true difference rewards, vectorised and not; episodes/min with 1 vs 2 workers (digits MLP 784-64-64-10, K=10)',
   async run(ctx): Promise<BenchResult> {
     const r = await benchGanno(ctx.quick ? { episodes: 1 } : {});
-    ctx.log(`[bench] ganno: shared ${round(r.sharedStepsPerSec)} decisions/s, myopic difference ${round(r.differenceStepsPerSec)} (ratio ${round(r.ratio, 2)}; unvectorised ${round(r.unvectorisedDifferenceStepsPerSec)}), horizon-true difference ${round(r.trajectoryStepsPerSec)} (ratio ${round(r.trajectoryRatio, 2)}; unvectorised ${round(r.unvectorisedTrajectoryStepsPerSec)})`);
+    ctx.log(
+      `[bench] ganno: shared ${round(r.sharedStepsPerSec)} decisions/s, myopic difference ${round(r.differenceStepsPerSec)} (ratio ${round(r.ratio, 2)}; unvectorised ${round(r.unvectorisedDifferenceStepsPerSec)}), horizon-true difference ${round(r.trajectoryStepsPerSec)} (ratio ${round(r.trajectoryRatio, 2)}; unvectorised ${round(r.unvectorisedTrajectoryStepsPerSec)})`,
+    );
     const e = await benchGannoEpisodes(ctx.quick ? { episodes: 4, rounds: 1 } : {});
-    ctx.log(`[bench] ganno: 1 worker ${round(e.oneWorkerPerMin)} episodes/min, 2 workers ${round(e.twoWorkersPerMin)} episodes/min (${round(e.speedup, 2)}x)`);
+    ctx.log(
+      `[bench] ganno: 1 worker ${round(e.oneWorkerPerMin)} episodes/min, 2 workers ${round(e.twoWorkersPerMin)} episodes/min (${round(e.speedup, 2)}x)`,
+    );
     const episodeRow = (workers: number, perMin: number, cores: number, ratio: number): BenchRow => ({
       reward: 'shared; whole episodes via worker pool',
       workers,
@@ -318,14 +386,42 @@ registerBench({
       episodes: `${e.rounds} x ${e.episodes}`,
     });
     return {
-      rows: [...r.rows, episodeRow(1, e.oneWorkerPerMin, e.coresUsed.one, 1), episodeRow(2, e.twoWorkersPerMin, e.coresUsed.two, e.speedup)],
+      rows: [
+        ...r.rows,
+        episodeRow(1, e.oneWorkerPerMin, e.coresUsed.one, 1),
+        episodeRow(2, e.twoWorkersPerMin, e.coresUsed.two, e.speedup),
+      ],
       checks: [
         // exact difference rewards replay the interval for up to N agents: the slowdown must stay within N + 1 (plus evaluation overhead)
-        check(`myopic difference-reward slowdown vs shared (N = ${r.agents})`, round(r.ratio, 2), '<=', r.agents + 1.5, 'x'),
-        check(`horizon-true difference-reward slowdown vs shared (N = ${r.agents})`, round(r.trajectoryRatio, 2), '<=', r.agents + 1.5, 'x'),
+        check(
+          `myopic difference-reward slowdown vs shared (N = ${r.agents})`,
+          round(r.ratio, 2),
+          '<=',
+          r.agents + 1.5,
+          'x',
+        ),
+        check(
+          `horizon-true difference-reward slowdown vs shared (N = ${r.agents})`,
+          round(r.trajectoryRatio, 2),
+          '<=',
+          r.agents + 1.5,
+          'x',
+        ),
         // issue 13: exact difference rewards at >= 4x the 16.4 decisions/s measured before vectorisation (quiet machine, one thread)
-        check('myopic exact difference rewards, decisions/s (issue 13 target: 4 x 16.4)', round(r.differenceStepsPerSec), '>=', 65.6, 'decisions/s'),
-        check('horizon-true exact difference rewards, decisions/s (issue 13 target: 4 x 16.4)', round(r.trajectoryStepsPerSec), '>=', 65.6, 'decisions/s'),
+        check(
+          'myopic exact difference rewards, decisions/s (issue 13 target: 4 x 16.4)',
+          round(r.differenceStepsPerSec),
+          '>=',
+          65.6,
+          'decisions/s',
+        ),
+        check(
+          'horizon-true exact difference rewards, decisions/s (issue 13 target: 4 x 16.4)',
+          round(r.trajectoryStepsPerSec),
+          '>=',
+          65.6,
+          'decisions/s',
+        ),
         check('2 workers vs 1 worker, episodes/min', round(e.speedup, 3), '>=', 1.7, 'x'),
         check('same episode results with 1 and 2 workers', e.identical ? 1 : 0, '>=', 1, 'bool'),
       ],

@@ -61,7 +61,12 @@ export interface Ma2mlSpaceMeasurement {
 /** Default spaces: the quick space at its proxy defaults, the full space at a reduced budget. */
 export const MA2ML_BENCH_SPACES: readonly Ma2mlBenchSpace[] = [
   { preset: 'quick', pipelines: 6 },
-  { preset: 'full', pipelines: 4, data: { source: 'auto', trainSubset: 300, validationSize: 300, dataSeed: 0 }, epochs: 1 },
+  {
+    preset: 'full',
+    pipelines: 4,
+    data: { source: 'auto', trainSubset: 300, validationSize: 300, dataSeed: 0 },
+    epochs: 1,
+  },
 ];
 
 function makeJobs(s: Ma2mlBenchSpace, seed: number): Job[] {
@@ -72,23 +77,39 @@ function makeJobs(s: Ma2mlBenchSpace, seed: number): Job[] {
   const n = s.pipelines ?? 4;
   return Array.from({ length: n }, (_, i) => {
     const pipeline = samplePipeline(space, rng.fork(`p${i}`), { flopsBudget: budget });
-    const config: EvaluationJobConfig = { pipeline, space, data: s.data ?? defaults.data, epochs: s.epochs ?? defaults.epochs, flopsBudget: budget, budgetRule: 'soft' };
+    const config: EvaluationJobConfig = {
+      pipeline,
+      space,
+      data: s.data ?? defaults.data,
+      epochs: s.epochs ?? defaults.epochs,
+      flopsBudget: budget,
+      budgetRule: 'soft',
+    };
     return evaluationKind.job(`${s.preset}/${i}`, config, seed);
   });
 }
 
 /** Warm-up job per worker: loads Fashion-MNIST and compiles kernels on a 10-example training. */
 function warmupJobs(preset: SpacePreset, n: number, seed: number): Job[] {
-  return makeJobs({ preset, pipelines: n, data: { source: 'auto', trainSubset: 10, validationSize: 10, dataSeed: 0 }, epochs: 1 }, seed + 1).map((j, i) => ({ ...j, key: `warmup/${i}` }));
+  return makeJobs(
+    { preset, pipelines: n, data: { source: 'auto', trainSubset: 10, validationSize: 10, dataSeed: 0 }, epochs: 1 },
+    seed + 1,
+  ).map((j, i) => ({ ...j, key: `warmup/${i}` }));
 }
 
-async function timePool(workers: number, preset: SpacePreset, jobs: Job[], seed: number): Promise<{ perMin: number; cores: number; results: PipelineEvaluation[] }> {
+async function timePool(
+  workers: number,
+  preset: SpacePreset,
+  jobs: Job[],
+  seed: number,
+): Promise<{ perMin: number; cores: number; results: PipelineEvaluation[] }> {
   const pool = new WorkerPoolExecutor({ workers, maxRetries: 0 });
   try {
     await pool.ready();
     const warm = await pool.run(warmupJobs(preset, workers, seed));
     const badWarm = warm.find((o) => !o.ok);
-    if (badWarm && !badWarm.ok) throw new Error(`ma2ml bench warm-up job ${badWarm.key} failed: ${badWarm.error.message}`);
+    if (badWarm && !badWarm.ok)
+      throw new Error(`ma2ml bench warm-up job ${badWarm.key} failed: ${badWarm.error.message}`);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const outcomes = await pool.run(jobs);
@@ -124,12 +145,14 @@ export async function benchMa2ml(options: Ma2mlBenchOptions = {}): Promise<Ma2ml
   const out: Ma2mlSpaceMeasurement[] = [];
   for (const s of spaces) {
     const n = s.pipelines ?? 4;
-    if (!Number.isInteger(n) || n < 2) throw new Error(`benchMa2ml: spaces[${s.preset}].pipelines must be an integer >= 2, got ${n}`);
+    if (!Number.isInteger(n) || n < 2)
+      throw new Error(`benchMa2ml: spaces[${s.preset}].pipelines must be an integer >= 2, got ${n}`);
     const jobs = makeJobs(s, seed);
     const one = await timePool(1, s.preset, jobs, seed);
     const two = await timePool(2, s.preset, jobs, seed);
     const trained = one.results.filter((r) => r.valid);
-    const mean = (f: (r: PipelineEvaluation) => number) => (trained.length ? trained.reduce((a, r) => a + f(r), 0) / trained.length : NaN);
+    const mean = (f: (r: PipelineEvaluation) => number) =>
+      trained.length ? trained.reduce((a, r) => a + f(r), 0) / trained.length : NaN;
     const strip = (r: PipelineEvaluation) => JSON.stringify({ ...r, trainSeconds: 0 });
     const defaults = evaluationDefaults(s.preset);
     out.push({
@@ -157,7 +180,8 @@ function round(x: number, digits = 1): number {
 
 registerBench({
   name: 'ma2ml',
-  description: 'MA2ML: pipeline evaluations/min with 1 vs 2 workers (quick space at its proxy sizes; full space at a reduced budget)',
+  description:
+    'MA2ML: pipeline evaluations/min with 1 vs 2 workers (quick space at its proxy sizes; full space at a reduced budget)',
   async run(ctx): Promise<BenchResult> {
     const load = os.loadavg()[0];
     const spaces = ctx.quick ? [{ ...MA2ML_BENCH_SPACES[0], pipelines: 2 }] : [...MA2ML_BENCH_SPACES];
@@ -165,10 +189,31 @@ registerBench({
     const rows: BenchRow[] = [];
     const notes: string[] = [];
     for (const m of ms) {
-      ctx.log(`[bench] ma2ml ${m.preset}: 1 worker ${round(m.oneWorkerPerMin)} evals/min, 2 workers ${round(m.twoWorkersPerMin)} evals/min`);
-      const common = { space: m.preset, pipelines: m.pipelines, 'mean steps': round(m.meanSteps), 'mean val acc': round(m.meanValAccuracy, 3) };
-      rows.push({ ...common, workers: 1, 'evals/min': round(m.oneWorkerPerMin), 's/eval': round(60 / m.oneWorkerPerMin, 2), 'vs 1 worker': 1, 'cores used': round(m.coresUsed.one, 2) });
-      rows.push({ ...common, workers: 2, 'evals/min': round(m.twoWorkersPerMin), 's/eval': round(60 / m.twoWorkersPerMin, 2), 'vs 1 worker': round(m.speedup, 2), 'cores used': round(m.coresUsed.two, 2) });
+      ctx.log(
+        `[bench] ma2ml ${m.preset}: 1 worker ${round(m.oneWorkerPerMin)} evals/min, 2 workers ${round(m.twoWorkersPerMin)} evals/min`,
+      );
+      const common = {
+        space: m.preset,
+        pipelines: m.pipelines,
+        'mean steps': round(m.meanSteps),
+        'mean val acc': round(m.meanValAccuracy, 3),
+      };
+      rows.push({
+        ...common,
+        workers: 1,
+        'evals/min': round(m.oneWorkerPerMin),
+        's/eval': round(60 / m.oneWorkerPerMin, 2),
+        'vs 1 worker': 1,
+        'cores used': round(m.coresUsed.one, 2),
+      });
+      rows.push({
+        ...common,
+        workers: 2,
+        'evals/min': round(m.twoWorkersPerMin),
+        's/eval': round(60 / m.twoWorkersPerMin, 2),
+        'vs 1 worker': round(m.speedup, 2),
+        'cores used': round(m.coresUsed.two, 2),
+      });
       notes.push(
         `${m.preset}: ${m.pipelines} seeded valid pipelines (soft rule, budget ${flopsBudgets(m.preset)[1]} MACs), proxy data ${JSON.stringify(m.data)}, ${m.epochs} epoch(s); ` +
           `same evaluations with 1 and 2 workers: ${m.identical ? 'yes' : 'NO'}`,
@@ -181,12 +226,16 @@ registerBench({
       }
     }
     if (ctx.quick) notes.push('--quick: 2 pipelines of the quick space only; full space skipped');
-    notes.push(`fresh pool per worker count, warmed up with ready() and one 10-example evaluation per worker; cores ${os.cpus().length}, load average at start ${load.toFixed(1)}. ` +
+    notes.push(
+      `fresh pool per worker count, warmed up with ready() and one 10-example evaluation per worker; cores ${os.cpus().length}, load average at start ${load.toFixed(1)}. ` +
         "'cores used' = process CPU time / wall time: near 2 with 2 workers but well under 2x the evaluations means two concurrent wasm trainings slow each other down (see the runtime suite's control job); " +
-        'with few jobs of unequal length the 2-worker pool also idles a worker at the end.');
+        'with few jobs of unequal length the 2-worker pool also idles a worker at the end.',
+    );
     return {
       rows,
-      checks: ms.map((m) => check(`${m.preset} space: same evaluations with 1 and 2 workers`, m.identical ? 1 : 0, '>=', 1, 'bool')),
+      checks: ms.map((m) =>
+        check(`${m.preset} space: same evaluations with 1 and 2 workers`, m.identical ? 1 : 0, '>=', 1, 'bool'),
+      ),
       notes,
     };
   },

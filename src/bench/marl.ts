@@ -123,11 +123,14 @@ export async function benchMarl(options: MarlBenchOptions = {}): Promise<MarlBen
 
 registerBench({
   name: 'marl',
-  description: 'MARL: rollout env steps/s (batched vs per-agent forward) and PPO update samples/s for a 64-unit GRU policy',
+  description:
+    'MARL: rollout env steps/s (batched vs per-agent forward) and PPO update samples/s for a 64-unit GRU policy',
   async run(ctx): Promise<BenchResult> {
     const r = await benchMarl(ctx.quick ? { repeats: 1, steps: 16 } : {});
     const speedup = r.batchedEnvStepsPerCpuSec / r.perAgentEnvStepsPerCpuSec;
-    ctx.log(`[bench] marl: batched ${round(r.batchedEnvStepsPerSec)} env steps/s, per-agent ${round(r.perAgentEnvStepsPerSec)}, update ${round(r.updateMs)} ms`);
+    ctx.log(
+      `[bench] marl: batched ${round(r.batchedEnvStepsPerSec)} env steps/s, per-agent ${round(r.perAgentEnvStepsPerSec)}, update ${round(r.updateMs)} ms`,
+    );
     return {
       rows: r.rows,
       checks: [check('batched vs per-agent forward, env steps per CPU-second', round(speedup, 2), '>=', 2, 'x')],

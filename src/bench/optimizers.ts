@@ -21,16 +21,32 @@ const OPTIMIZERS = ['sgd', 'momentum', 'adam', ...TUNING_FREE_OPTIMIZERS] as con
  * const { msPerStep } = await benchOptimizers({ steps: 20, rounds: 1 });
  * ```
  */
-export async function benchOptimizers(options: { steps?: number; rounds?: number } = {}): Promise<{ msPerStep: Record<string, number> }> {
+export async function benchOptimizers(
+  options: { steps?: number; rounds?: number } = {},
+): Promise<{ msPerStep: Record<string, number> }> {
   await initBackend();
   const steps = options.steps ?? 60;
   const rounds = options.rounds ?? 3;
   const r = new Rng(1);
-  const batch = { x: tf.tensor2d(r.normalArray(64 * 784), [64, 784]), y: tf.tensor1d(Array.from({ length: 64 }, () => r.int(10)), 'int32') };
+  const batch = {
+    x: tf.tensor2d(r.normalArray(64 * 784), [64, 784]),
+    y: tf.tensor1d(
+      Array.from({ length: 64 }, () => r.int(10)),
+      'int32',
+    ),
+  };
   const runs = OPTIMIZERS.map((optimizer) => {
     const model = buildMlp({ inputSize: 784, hidden: [64, 64], numClasses: 10, seed: 1 });
-    const lr = (TUNING_FREE_OPTIMIZERS as readonly string[]).includes(optimizer) ? 1 : optimizer === 'adam' ? 1e-3 : 0.05;
-    return { optimizer, model, trainer: new LayerwiseTrainer(model, { optimizer, learningRates: lr } as TrainerConfig) };
+    const lr = (TUNING_FREE_OPTIMIZERS as readonly string[]).includes(optimizer)
+      ? 1
+      : optimizer === 'adam'
+        ? 1e-3
+        : 0.05;
+    return {
+      optimizer,
+      model,
+      trainer: new LayerwiseTrainer(model, { optimizer, learningRates: lr } as TrainerConfig),
+    };
   });
   const msPerStep: Record<string, number> = {};
   for (let round = 0; round < rounds; round++) {
@@ -52,16 +68,31 @@ export async function benchOptimizers(options: { steps?: number; rounds?: number
 
 registerBench({
   name: 'optimizers',
-  description: 'ms per step of every LayerwiseTrainer optimiser (GANNO MLP 784-64-64-10, batch 64, full metrics) and the ratio to plain SGD, same run',
+  description:
+    'ms per step of every LayerwiseTrainer optimiser (GANNO MLP 784-64-64-10, batch 64, full metrics) and the ratio to plain SGD, same run',
   async run(ctx): Promise<BenchResult> {
     const { msPerStep } = await benchOptimizers(ctx.quick ? { steps: 10, rounds: 1 } : {});
     const sgd = msPerStep.sgd;
-    const rows: BenchRow[] = OPTIMIZERS.map((o) => ({ optimizer: o, 'ms/step': Math.round(msPerStep[o] * 1000) / 1000, 'vs sgd': Math.round((msPerStep[o] / sgd) * 100) / 100 }));
+    const rows: BenchRow[] = OPTIMIZERS.map((o) => ({
+      optimizer: o,
+      'ms/step': Math.round(msPerStep[o] * 1000) / 1000,
+      'vs sgd': Math.round((msPerStep[o] / sgd) * 100) / 100,
+    }));
     ctx.log(`[bench] optimizers: ${rows.map((r) => `${r.optimizer} ${r['vs sgd']}x`).join(', ')}`);
     return {
       rows,
-      checks: [check('slowest tuning-free optimiser vs plain SGD, per step', Math.max(...TUNING_FREE_OPTIMIZERS.map((o) => msPerStep[o] / sgd)), '<=', 3, 'x')],
-      notes: [`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, tfjs ${tf.getBackend()}; load average at start ${os.loadavg()[0].toFixed(1)}; best of alternating rounds`],
+      checks: [
+        check(
+          'slowest tuning-free optimiser vs plain SGD, per step',
+          Math.max(...TUNING_FREE_OPTIMIZERS.map((o) => msPerStep[o] / sgd)),
+          '<=',
+          3,
+          'x',
+        ),
+      ],
+      notes: [
+        `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, tfjs ${tf.getBackend()}; load average at start ${os.loadavg()[0].toFixed(1)}; best of alternating rounds`,
+      ],
     };
   },
 });

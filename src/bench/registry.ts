@@ -106,7 +106,9 @@ export function selectBenches(only?: readonly string[]): BenchSuite[] {
   if (!only || only.length === 0) return listBenches();
   const unknown = only.filter((n) => !suites.has(n));
   if (unknown.length) {
-    throw new Error(`unknown bench suite(s) ${unknown.map((n) => `'${n}'`).join(', ')}; known: ${[...suites.keys()].join(', ') || '(none)'}`);
+    throw new Error(
+      `unknown bench suite(s) ${unknown.map((n) => `'${n}'`).join(', ')}; known: ${[...suites.keys()].join(', ') || '(none)'}`,
+    );
   }
   return only.map((n) => suites.get(n)!);
 }
@@ -119,7 +121,13 @@ export function selectBenches(only?: readonly string[]): BenchSuite[] {
  * const c = check('MLP speed-up from overrides', 5.1, '>=', 4, 'x'); // c.pass === true
  * ```
  */
-export function check(name: string, value: number | null | undefined, op: '>=' | '<=', target: number, unit: string): BenchCheck {
+export function check(
+  name: string,
+  value: number | null | undefined,
+  op: '>=' | '<=',
+  target: number,
+  unit: string,
+): BenchCheck {
   const v = value === undefined || value === null || !Number.isFinite(value) ? null : value;
   const pass = v !== null && (op === '>=' ? v >= target : v <= target);
   return { name, value: v, op, target, unit, pass };

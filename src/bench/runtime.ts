@@ -58,7 +58,15 @@ function syntheticData(config: BenchTrainConfig): { xData: Float32Array; labels:
 }
 
 /** The GANNO-sized job: MLP 784-128-10, 100 SGD steps, batch 64. */
-export const GANNO_SIZED_JOB: BenchTrainConfig = { inputs: 784, hidden: 128, classes: 10, steps: 100, batch: 64, lr: 0.05, samples: 1024 };
+export const GANNO_SIZED_JOB: BenchTrainConfig = {
+  inputs: 784,
+  hidden: 128,
+  classes: 10,
+  steps: 100,
+  batch: 64,
+  lr: 0.05,
+  samples: 1024,
+};
 
 /**
  * Work function of the benchmark job kind: trains a freshly initialised MLP (init and batch order
@@ -69,7 +77,10 @@ export const GANNO_SIZED_JOB: BenchTrainConfig = { inputs: 784, hidden: 128, cla
  * const r = await trainBenchMlp(GANNO_SIZED_JOB, makeContext(benchTrainKind.job('a', GANNO_SIZED_JOB, 0), 0));
  * ```
  */
-export async function trainBenchMlp(config: BenchTrainConfig, ctx: JobContext): Promise<{ firstLoss: number; lastLoss: number }> {
+export async function trainBenchMlp(
+  config: BenchTrainConfig,
+  ctx: JobContext,
+): Promise<{ firstLoss: number; lastLoss: number }> {
   const { inputs, hidden, classes, steps, batch, lr, samples } = config;
   const rng = ctx.rng;
   const { xData, labels } = syntheticData(config);
@@ -136,10 +147,20 @@ export function spinJob(config: { iterations: number }, ctx: JobContext): { chec
 }
 
 /** Job kind of the CPU-bound control job. */
-export const benchSpinKind = defineJobKind({ name: 'bench-spin', module: __filename, export: 'spinJob', version: 'bench-spin@1' });
+export const benchSpinKind = defineJobKind({
+  name: 'bench-spin',
+  module: __filename,
+  export: 'spinJob',
+  version: 'bench-spin@1',
+});
 
 /** Job kind of the benchmark training job. */
-export const benchTrainKind = defineJobKind({ name: 'bench-mlp-784-128-10', module: __filename, export: 'trainBenchMlp', version: 'bench-mlp@1' });
+export const benchTrainKind = defineJobKind({
+  name: 'bench-mlp-784-128-10',
+  module: __filename,
+  export: 'trainBenchMlp',
+  version: 'bench-mlp@1',
+});
 
 /** Options of {@link benchRuntime}. */
 export interface BenchRuntimeOptions {
@@ -203,7 +224,8 @@ export async function benchRuntime(options: BenchRuntimeOptions = {}): Promise<R
   const n = options.jobs ?? 8;
   const rounds = options.rounds ?? 3;
   if (!Number.isInteger(n) || n < 2) throw new Error(`benchRuntime: jobs must be an integer >= 2, got ${n}`);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`benchRuntime: rounds must be a positive integer, got ${rounds}`);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(`benchRuntime: rounds must be a positive integer, got ${rounds}`);
   const config = options.config ?? GANNO_SIZED_JOB;
   const size = `MLP ${config.inputs}-${config.hidden}-${config.classes}, ${config.steps} SGD steps at batch ${config.batch}; best of ${rounds} rounds of ${n} jobs`;
   await initBackend();
@@ -253,19 +275,47 @@ export async function benchRuntime(options: BenchRuntimeOptions = {}): Promise<R
 
 registerBench({
   name: 'runtime',
-  description: 'worker-pool executor: jobs/min with 1 vs 2 workers on GANNO-sized MLP trainings (target 2 workers >= 1.7x)',
+  description:
+    'worker-pool executor: jobs/min with 1 vs 2 workers on GANNO-sized MLP trainings (target 2 workers >= 1.7x)',
   async run(ctx): Promise<BenchResult> {
     const m = await benchRuntime(ctx.quick ? { jobs: 4, rounds: 1 } : {});
-    ctx.log(`[bench] runtime: 1 worker ${m.oneWorkerJobsPerMin.toFixed(1)} jobs/min, 2 workers ${m.twoWorkersJobsPerMin.toFixed(1)} jobs/min`);
+    ctx.log(
+      `[bench] runtime: 1 worker ${m.oneWorkerJobsPerMin.toFixed(1)} jobs/min, 2 workers ${m.twoWorkersJobsPerMin.toFixed(1)} jobs/min`,
+    );
     return {
       rows: [
-        { config: 'inline (main thread)', workers: 0, 'ms/job': round(m.inlineMsPerJob), 'jobs/min': round(60000 / m.inlineMsPerJob) },
-        { config: 'WorkerPoolExecutor', workers: 1, 'ms/job': round(60000 / m.oneWorkerJobsPerMin), 'jobs/min': round(m.oneWorkerJobsPerMin), 'cores used': round(m.coresUsed.one, 2), 'CPU ms/job': round((60000 / m.oneWorkerJobsPerMin) * m.coresUsed.one) },
-        { config: 'WorkerPoolExecutor', workers: 2, 'ms/job': round(60000 / m.twoWorkersJobsPerMin), 'jobs/min': round(m.twoWorkersJobsPerMin), 'cores used': round(m.coresUsed.two, 2), 'CPU ms/job': round((60000 / m.twoWorkersJobsPerMin) * m.coresUsed.two) },
+        {
+          config: 'inline (main thread)',
+          workers: 0,
+          'ms/job': round(m.inlineMsPerJob),
+          'jobs/min': round(60000 / m.inlineMsPerJob),
+        },
+        {
+          config: 'WorkerPoolExecutor',
+          workers: 1,
+          'ms/job': round(60000 / m.oneWorkerJobsPerMin),
+          'jobs/min': round(m.oneWorkerJobsPerMin),
+          'cores used': round(m.coresUsed.one, 2),
+          'CPU ms/job': round((60000 / m.oneWorkerJobsPerMin) * m.coresUsed.one),
+        },
+        {
+          config: 'WorkerPoolExecutor',
+          workers: 2,
+          'ms/job': round(60000 / m.twoWorkersJobsPerMin),
+          'jobs/min': round(m.twoWorkersJobsPerMin),
+          'cores used': round(m.coresUsed.two, 2),
+          'CPU ms/job': round((60000 / m.twoWorkersJobsPerMin) * m.coresUsed.two),
+        },
       ],
       checks: [
         check('2 workers vs 1 worker, jobs/min (GANNO-sized training jobs)', round(m.speedup, 3), '>=', 1.7, 'x'),
-        check('2 workers vs 1 worker, jobs/min (CPU-bound control job, no tfjs)', round(m.controlSpeedup, 3), '>=', 1.7, 'x'),
+        check(
+          '2 workers vs 1 worker, jobs/min (CPU-bound control job, no tfjs)',
+          round(m.controlSpeedup, 3),
+          '>=',
+          1.7,
+          'x',
+        ),
       ],
       notes: [
         m.setup,

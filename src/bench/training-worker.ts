@@ -79,7 +79,8 @@ async function main(): Promise<void> {
   };
   try {
     const info = await initBackend({ backend: 'wasm', gradientOverrides: job.gradientOverrides });
-    if (info.gradientOverrides !== job.gradientOverrides) throw new Error(`gradient overrides ${info.gradientOverrides} != requested ${job.gradientOverrides}`);
+    if (info.gradientOverrides !== job.gradientOverrides)
+      throw new Error(`gradient overrides ${info.gradientOverrides} != requested ${job.gradientOverrides}`);
     model = build(job);
     optimizer = tf.train.sgd(job.learningRate);
     for (let i = 0; i < job.warmup; i++) step(i === 0);
@@ -108,5 +109,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  parentPort?.postMessage({ type: 'ready', error: `worker crashed: ${(err as Error).stack ?? String(err)}` } satisfies WorkerMessage);
+  parentPort?.postMessage({
+    type: 'ready',
+    error: `worker crashed: ${(err as Error).stack ?? String(err)}`,
+  } satisfies WorkerMessage);
 });

@@ -26,7 +26,10 @@ const WORKER_TIMEOUT_MS = 10 * 60 * 1000;
 
 function waitFor<M extends WorkerMessage['type']>(w: Worker, type: M): Promise<Extract<WorkerMessage, { type: M }>> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`training worker: no '${type}' message within ${WORKER_TIMEOUT_MS / 1000} s`)), WORKER_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`training worker: no '${type}' message within ${WORKER_TIMEOUT_MS / 1000} s`)),
+      WORKER_TIMEOUT_MS,
+    );
     const cleanup = () => {
       clearTimeout(timer);
       w.off('message', onMessage);
@@ -67,13 +70,17 @@ function waitFor<M extends WorkerMessage['type']>(w: Worker, type: M): Promise<E
  * ```
  */
 export async function measureTraining(job: TrainingJob, workers: number): Promise<TrainingMeasurement> {
-  if (!Number.isInteger(workers) || workers < 1) throw new Error(`measureTraining: workers must be a positive integer, got ${workers}`);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new Error(`measureTraining: workers must be a positive integer, got ${workers}`);
   const base = { model: job.model, gradientOverrides: job.gradientOverrides, workers };
-  const pool = Array.from({ length: workers }, (_, i) => spawnModuleWorker(WORKER_MODULE, { ...job, seed: job.seed + i }));
+  const pool = Array.from({ length: workers }, (_, i) =>
+    spawnModuleWorker(WORKER_MODULE, { ...job, seed: job.seed + i }),
+  );
   try {
     const ready = await Promise.all(pool.map((w) => waitFor(w, 'ready')));
     const failed = ready.find((r) => r.error);
-    if (failed) return { ...base, msPerStep: null, stepsPerSec: null, firstLoss: null, lastLoss: null, error: failed.error };
+    if (failed)
+      return { ...base, msPerStep: null, stepsPerSec: null, firstLoss: null, lastLoss: null, error: failed.error };
     const done = pool.map((w) => waitFor(w, 'done'));
     for (const w of pool) w.postMessage('go');
     const results = await Promise.all(done);
@@ -84,7 +91,9 @@ export async function measureTraining(job: TrainingJob, workers: number): Promis
       stepsPerSec: ms.reduce((a, b) => a + 1000 / b, 0),
       firstLoss: results[0].firstLoss,
       lastLoss: results[0].lastLoss,
-      error: results.some((r) => r.leakedTensors !== 0) ? `leaked ${results.map((r) => r.leakedTensors).join('/')} tensors per timed run` : undefined,
+      error: results.some((r) => r.leakedTensors !== 0)
+        ? `leaked ${results.map((r) => r.leakedTensors).join('/')} tensors per timed run`
+        : undefined,
     };
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));
@@ -92,7 +101,8 @@ export async function measureTraining(job: TrainingJob, workers: number): Promis
 }
 
 function row(m: TrainingMeasurement): BenchRow {
-  const status = m.msPerStep === null ? `cannot train: ${firstLine(m.error ?? 'unknown error')}` : m.error ? m.error : 'ok';
+  const status =
+    m.msPerStep === null ? `cannot train: ${firstLine(m.error ?? 'unknown error')}` : m.error ? m.error : 'ok';
   return {
     model: m.model === 'mlp' ? 'MLP 784-256-256-10' : 'CNN c3x3x16-pool-c3x3x32-pool-d10',
     overrides: m.gradientOverrides ? 'on' : 'off',
@@ -151,15 +161,28 @@ export async function runTrainingBench(ctx: BenchContext): Promise<BenchResult> 
       const [model, gradientOverrides, workers] = configs[c];
       // A configuration that cannot train fails the same way every round.
       if (round > 0 && perConfig[c][0].msPerStep === null) continue;
-      const job: TrainingJob = { model, gradientOverrides, batch: 128, warmup, steps: steps[model], learningRate: 0.05, seed: 1 };
-      ctx.log(`[bench] training round ${round + 1}/${rounds}: ${model}, overrides ${gradientOverrides ? 'on' : 'off'}, ${workers} worker(s)`);
+      const job: TrainingJob = {
+        model,
+        gradientOverrides,
+        batch: 128,
+        warmup,
+        steps: steps[model],
+        learningRate: 0.05,
+        seed: 1,
+      };
+      ctx.log(
+        `[bench] training round ${round + 1}/${rounds}: ${model}, overrides ${gradientOverrides ? 'on' : 'off'}, ${workers} worker(s)`,
+      );
       const m = await measureTraining(job, workers);
       perConfig[c].push(m);
-      ctx.log(`[bench]   ${m.msPerStep === null ? `cannot train (${firstLine(m.error ?? '')})` : `${m.msPerStep.toFixed(1)} ms/step, ${m.stepsPerSec!.toFixed(1)} steps/s total`}`);
+      ctx.log(
+        `[bench]   ${m.msPerStep === null ? `cannot train (${firstLine(m.error ?? '')})` : `${m.msPerStep.toFixed(1)} ms/step, ${m.stepsPerSec!.toFixed(1)} steps/s total`}`,
+      );
     }
   }
   const results = perConfig.map(medianRound);
-  if (rounds > 1) notes.push(`each row is the median of ${rounds} interleaved rounds (by steps/s); 'ms/step range' spans the rounds`);
+  if (rounds > 1)
+    notes.push(`each row is the median of ${rounds} interleaved rounds (by steps/s); 'ms/step range' spans the rounds`);
   notes.push(`load average (1 min) after: ${os.loadavg()[0].toFixed(2)}`);
   const get = (model: string, ov: boolean, workers: number) =>
     results.find((r) => r.model === model && r.gradientOverrides === ov && r.workers === workers)!;
@@ -169,14 +192,34 @@ export async function runTrainingBench(ctx: BenchContext): Promise<BenchResult> 
   const cnnFast = get('cnn', true, 1);
   if (cnnStock.msPerStep === null) notes.push(`stock wasm cannot train the CNN: ${firstLine(cnnStock.error ?? '')}`);
   const checks = [
-    check('MLP: step speed-up from the gradient overrides (stock ms / override ms)', ratio(mlpStock.msPerStep, mlpFast.msPerStep), '>=', 4, 'x'),
+    check(
+      'MLP: step speed-up from the gradient overrides (stock ms / override ms)',
+      ratio(mlpStock.msPerStep, mlpFast.msPerStep),
+      '>=',
+      4,
+      'x',
+    ),
     check('CNN: steps/s with the gradient overrides, 1 worker', cnnFast.stepsPerSec, '>=', 8, 'steps/s'),
-    check('MLP: throughput of 2 workers / 1 worker', ratio(get('mlp', true, 2).stepsPerSec, mlpFast.stepsPerSec), '>=', 1.7, 'x'),
-    check('CNN: throughput of 2 workers / 1 worker', ratio(get('cnn', true, 2).stepsPerSec, cnnFast.stepsPerSec), '>=', 1.7, 'x'),
+    check(
+      'MLP: throughput of 2 workers / 1 worker',
+      ratio(get('mlp', true, 2).stepsPerSec, mlpFast.stepsPerSec),
+      '>=',
+      1.7,
+      'x',
+    ),
+    check(
+      'CNN: throughput of 2 workers / 1 worker',
+      ratio(get('cnn', true, 2).stepsPerSec, cnnFast.stepsPerSec),
+      '>=',
+      1.7,
+      'x',
+    ),
   ];
   for (const r of results) {
     if (r.firstLoss !== null && r.lastLoss !== null && !(r.lastLoss < r.firstLoss)) {
-      notes.push(`${r.model} (overrides ${r.gradientOverrides ? 'on' : 'off'}, ${r.workers} workers): loss did not decrease (${r.firstLoss} -> ${r.lastLoss})`);
+      notes.push(
+        `${r.model} (overrides ${r.gradientOverrides ? 'on' : 'off'}, ${r.workers} workers): loss did not decrease (${r.firstLoss} -> ${r.lastLoss})`,
+      );
     }
   }
   return {

@@ -58,7 +58,10 @@ function batchOf(seed: number): Batch {
   const r = new Rng(seed);
   return {
     x: tf.tensor2d(r.normalArray(DIMS.batch * DIMS.input), [DIMS.batch, DIMS.input]),
-    y: tf.tensor1d(Array.from({ length: DIMS.batch }, () => r.int(DIMS.classes)), 'int32'),
+    y: tf.tensor1d(
+      Array.from({ length: DIMS.batch }, () => r.int(DIMS.classes)),
+      'int32',
+    ),
   };
 }
 
@@ -83,7 +86,13 @@ for _ in range(3):
 print(torch.__version__, best * 1000)
 `;
   try {
-    const out = execFileSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 120_000 }).trim().split(/\s+/);
+    const out = execFileSync('/usr/bin/python3', ['-c', script], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 120_000,
+    })
+      .trim()
+      .split(/\s+/);
     return { version: out[0], ms: Number(out[1]) };
   } catch {
     return null;
@@ -106,7 +115,9 @@ export async function benchVectorised(options: VectorisedBenchOptions = {}): Pro
   const rounds = options.rounds ?? 3;
   const maxB = Math.max(...sizes);
   const batches = Array.from({ length: maxB }, (_, i) => batchOf(i + 1));
-  const models = Array.from({ length: maxB }, (_, i) => buildMlp({ inputSize: DIMS.input, hidden: DIMS.hidden, numClasses: DIMS.classes, seed: i + 1 }));
+  const models = Array.from({ length: maxB }, (_, i) =>
+    buildMlp({ inputSize: DIMS.input, hidden: DIMS.hidden, numClasses: DIMS.classes, seed: i + 1 }),
+  );
   const time = (fn: () => void): number => {
     for (let i = 0; i < 5; i++) fn();
     const t0 = performance.now();
@@ -114,15 +125,25 @@ export async function benchVectorised(options: VectorisedBenchOptions = {}): Pro
     return (performance.now() - t0) / steps;
   };
   const layerwise = new LayerwiseTrainer(models[0], { optimizer: 'sgd', learningRates: 0.05 });
-  const trainers = new Map(sizes.map((b) => [b, new VectorisedTrainer(models.slice(0, b), { optimizer: 'sgd', learningRates: 0.05 })]));
-  const wideTrainers = new Map(sizes.map((b) => [b, new VectorisedTrainer(models.slice(0, b), { optimizer: 'sgd', learningRates: 0.05 }, { sharedInput: 'wide' })]));
+  const trainers = new Map(
+    sizes.map((b) => [b, new VectorisedTrainer(models.slice(0, b), { optimizer: 'sgd', learningRates: 0.05 })]),
+  );
+  const wideTrainers = new Map(
+    sizes.map((b) => [
+      b,
+      new VectorisedTrainer(models.slice(0, b), { optimizer: 'sgd', learningRates: 0.05 }, { sharedInput: 'wide' }),
+    ]),
+  );
   let layerwiseMs = Infinity;
   const shared: Record<number, number> = {};
   const wide: Record<number, number> = {};
   const separate: Record<number, number> = {};
   for (let r = 0; r < rounds; r++) {
     // interleave the configurations so that load changes on the machine hit all alike
-    layerwiseMs = Math.min(layerwiseMs, time(() => layerwise.step(batches[0])));
+    layerwiseMs = Math.min(
+      layerwiseMs,
+      time(() => layerwise.step(batches[0])),
+    );
     for (const b of sizes) {
       const vt = trainers.get(b)!;
       shared[b] = Math.min(shared[b] ?? Infinity, time(() => vt.step(batches[0])) / b);
@@ -145,36 +166,103 @@ export async function benchVectorised(options: VectorisedBenchOptions = {}): Pro
   const matMulGflops = (2 * DIMS.batch * DIMS.input * 8 * DIMS.hidden[0]) / (mmMs * 1e6);
   const stepFlops = mlpStepFlops();
   const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
-  const rows: BenchRow[] = [{ trainer: 'LayerwiseTrainer (one network)', B: 1, batches: '-', 'ms/step': round(layerwiseMs), 'ms/network-step': round(layerwiseMs), 'vs layerwise': 1, 'vs PyTorch': torch ? round(torch.ms / layerwiseMs) : null }];
+  const rows: BenchRow[] = [
+    {
+      trainer: 'LayerwiseTrainer (one network)',
+      B: 1,
+      batches: '-',
+      'ms/step': round(layerwiseMs),
+      'ms/network-step': round(layerwiseMs),
+      'vs layerwise': 1,
+      'vs PyTorch': torch ? round(torch.ms / layerwiseMs) : null,
+    },
+  ];
   for (const b of sizes) {
     for (const [mode, per] of [
       ['shared', shared[b]],
       ['shared, wide first layer', wide[b]],
       ['separate', separate[b]],
     ] as const) {
-      rows.push({ trainer: 'VectorisedTrainer', B: b, batches: mode, 'ms/step': round(per * b), 'ms/network-step': round(per), 'vs layerwise': round(layerwiseMs / per, 2), 'vs PyTorch': torch ? round(torch.ms / per) : null });
+      rows.push({
+        trainer: 'VectorisedTrainer',
+        B: b,
+        batches: mode,
+        'ms/step': round(per * b),
+        'ms/network-step': round(per),
+        'vs layerwise': round(layerwiseMs / per, 2),
+        'vs PyTorch': torch ? round(torch.ms / per) : null,
+      });
     }
   }
-  if (torch) rows.push({ trainer: `PyTorch ${torch.version} SGD, 1 thread`, B: 1, batches: '-', 'ms/step': round(torch.ms), 'ms/network-step': round(torch.ms), 'vs layerwise': round(layerwiseMs / torch.ms, 2), 'vs PyTorch': 1 });
-  rows.push({ trainer: `arithmetic floor: ${(stepFlops / 1e6).toFixed(1)} MFLOP at the measured ${matMulGflops.toFixed(1)} GFLOP/s wasm matMul`, B: '-', batches: '-', 'ms/step': null, 'ms/network-step': round(stepFlops / (matMulGflops * 1e6)), 'vs layerwise': round(layerwiseMs / (stepFlops / (matMulGflops * 1e6)), 2), 'vs PyTorch': torch ? round(torch.ms / (stepFlops / (matMulGflops * 1e6))) : null });
-  return { rows, layerwiseMs, sharedMsPerNetwork: shared, wideMsPerNetwork: wide, separateMsPerNetwork: separate, torchMs: torch?.ms ?? null, torchVersion: torch?.version ?? null, matMulGflops, stepFlops };
+  if (torch)
+    rows.push({
+      trainer: `PyTorch ${torch.version} SGD, 1 thread`,
+      B: 1,
+      batches: '-',
+      'ms/step': round(torch.ms),
+      'ms/network-step': round(torch.ms),
+      'vs layerwise': round(layerwiseMs / torch.ms, 2),
+      'vs PyTorch': 1,
+    });
+  rows.push({
+    trainer: `arithmetic floor: ${(stepFlops / 1e6).toFixed(1)} MFLOP at the measured ${matMulGflops.toFixed(1)} GFLOP/s wasm matMul`,
+    B: '-',
+    batches: '-',
+    'ms/step': null,
+    'ms/network-step': round(stepFlops / (matMulGflops * 1e6)),
+    'vs layerwise': round(layerwiseMs / (stepFlops / (matMulGflops * 1e6)), 2),
+    'vs PyTorch': torch ? round(torch.ms / (stepFlops / (matMulGflops * 1e6))) : null,
+  });
+  return {
+    rows,
+    layerwiseMs,
+    sharedMsPerNetwork: shared,
+    wideMsPerNetwork: wide,
+    separateMsPerNetwork: separate,
+    torchMs: torch?.ms ?? null,
+    torchVersion: torch?.version ?? null,
+    matMulGflops,
+    stepFlops,
+  };
 }
 
 registerBench({
   name: 'vectorised',
-  description: 'VectorisedTrainer: ms per network-step of the GANNO MLP 784-64-64-10 (batch 64, SGD) for B = 1, 4, 8, 16, shared and separate batches, vs LayerwiseTrainer and PyTorch (1 thread) when installed',
+  description:
+    'VectorisedTrainer: ms per network-step of the GANNO MLP 784-64-64-10 (batch 64, SGD) for B = 1, 4, 8, 16, shared and separate batches, vs LayerwiseTrainer and PyTorch (1 thread) when installed',
   async run(ctx): Promise<BenchResult> {
     const r = await benchVectorised(ctx.quick ? { sizes: [1, 8], steps: 10, rounds: 1 } : {});
     const b8 = r.sharedMsPerNetwork[8];
-    ctx.log(`[bench] vectorised: layerwise ${r.layerwiseMs.toFixed(3)} ms/step, B=8 shared ${b8?.toFixed(3)} ms/network-step${r.torchMs ? `, PyTorch ${r.torchMs.toFixed(3)} ms/step` : ''}`);
-    const checks = [check('B = 8 shared batch vs one LayerwiseTrainer, per network-step', b8 ? Math.round((r.layerwiseMs / b8) * 100) / 100 : null, '>=', 2, 'x')];
-    if (r.torchMs && b8) checks.push(check('B = 8 shared batch vs PyTorch single-network step (issue 13 target)', Math.round((r.torchMs / b8) * 100) / 100, '>=', 0.5, 'x'));
+    ctx.log(
+      `[bench] vectorised: layerwise ${r.layerwiseMs.toFixed(3)} ms/step, B=8 shared ${b8?.toFixed(3)} ms/network-step${r.torchMs ? `, PyTorch ${r.torchMs.toFixed(3)} ms/step` : ''}`,
+    );
+    const checks = [
+      check(
+        'B = 8 shared batch vs one LayerwiseTrainer, per network-step',
+        b8 ? Math.round((r.layerwiseMs / b8) * 100) / 100 : null,
+        '>=',
+        2,
+        'x',
+      ),
+    ];
+    if (r.torchMs && b8)
+      checks.push(
+        check(
+          'B = 8 shared batch vs PyTorch single-network step (issue 13 target)',
+          Math.round((r.torchMs / b8) * 100) / 100,
+          '>=',
+          0.5,
+          'x',
+        ),
+      );
     return {
       rows: r.rows,
       checks,
       notes: [
         `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, tfjs ${tf.getBackend()} (one thread: tfjs disables wasm threads in Node); load average at start ${os.loadavg()[0].toFixed(1)}`,
-        r.torchMs ? `PyTorch ${r.torchVersion} (Debian python3-torch), torch.set_num_threads(1), same MLP, batch and SGD (no per-layer metrics)` : 'PyTorch not importable by /usr/bin/python3 (apt-get install python3-torch to add the reference row)',
+        r.torchMs
+          ? `PyTorch ${r.torchVersion} (Debian python3-torch), torch.set_num_threads(1), same MLP, batch and SGD (no per-layer metrics)`
+          : 'PyTorch not importable by /usr/bin/python3 (apt-get install python3-torch to add the reference row)',
         'best of the alternating rounds; per network-step = step time / B. The trainers compute the full per-layer metrics (gradient, weight and update norms, sign agreement) every step.',
         `arithmetic floor: one network-step is ${(r.stepFlops / 1e6).toFixed(1)} MFLOP of matMuls; at the wasm matMul rate measured here (${r.matMulGflops.toFixed(1)} GFLOP/s, XNNPACK with 128-bit SIMD, one thread) that is ${(r.stepFlops / (r.matMulGflops * 1e6)).toFixed(3)} ms, the best any wasm trainer can do per network-step.`,
       ],

@@ -35,7 +35,8 @@ async function main(argv: string[]): Promise<number> {
     ?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (opts.only !== undefined && (!only || only.length === 0)) throw new Error('--only: expected a comma-separated list of suite names');
+  if (opts.only !== undefined && (!only || only.length === 0))
+    throw new Error('--only: expected a comma-separated list of suite names');
   const chosen = selectBenches(only);
   const startedAt = new Date().toISOString();
   const machine = machineInfo();

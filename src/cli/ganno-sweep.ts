@@ -21,14 +21,20 @@ async function main(argv: string[]): Promise<void> {
     .parse(argv)
     .opts<{ workers: string; out: string }>();
   const workers = Number(opts.workers);
-  if (!Number.isInteger(workers) || workers < 1) throw new Error(`--workers: expected a positive integer, got ${opts.workers}`);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new Error(`--workers: expected a positive integer, got ${opts.workers}`);
   await initBackend();
   const plan = gannoPlan('quick');
   const executor = new WorkerPoolExecutor({ workers });
   const store = ExperimentStore.open();
   const started = Date.now();
   try {
-    const rows = await runPpoSweep({ plan, executor, store, progress: lineProgress((l) => console.log(l), { intervalMs: 30_000 }) });
+    const rows = await runPpoSweep({
+      plan,
+      executor,
+      store,
+      progress: lineProgress((l) => console.log(l), { intervalMs: 30_000 }),
+    });
     const runs = rows.map((r) => ({
       point: r.point,
       credit: r.credit,
@@ -60,7 +66,9 @@ async function main(argv: string[]): Promise<void> {
       'explained variance': s.explainedVariance,
     }));
     console.log(writeCsvAndMarkdown(opts.out, { runs, summary }).summary);
-    console.log(`${rows.length} runs (plan quick, validation seeds 900101-900108) in ${((Date.now() - started) / 60000).toFixed(1)} min; tables in ${opts.out}/`);
+    console.log(
+      `${rows.length} runs (plan quick, validation seeds 900101-900108) in ${((Date.now() - started) / 60000).toFixed(1)} min; tables in ${opts.out}/`,
+    );
   } finally {
     await executor.close();
     store.close();

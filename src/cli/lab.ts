@@ -41,7 +41,8 @@ export function findRepoRoot(from: string = __dirname): string {
   for (;;) {
     if (fs.existsSync(path.join(dir, 'jupyter', 'kernels', KERNEL_NAME, 'kernel.json'))) return dir;
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`npm run lab: jupyter/kernels/${KERNEL_NAME}/kernel.json not found above ${from}`);
+    if (parent === dir)
+      throw new Error(`npm run lab: jupyter/kernels/${KERNEL_NAME}/kernel.json not found above ${from}`);
     dir = parent;
   }
 }
@@ -115,7 +116,10 @@ export function labPlan(
   const base = { root, jupyterPath, env: childEnv };
   if (jupyter && (lab || notebook)) {
     const kind = lab ? 'lab' : 'notebook';
-    const args = kind === 'lab' ? ['lab', `--ServerApp.root_dir=${root}`, ...extraArgs] : ['notebook', `--notebook-dir=${root}`, ...extraArgs];
+    const args =
+      kind === 'lab'
+        ? ['lab', `--ServerApp.root_dir=${root}`, ...extraArgs]
+        : ['notebook', `--notebook-dir=${root}`, ...extraArgs];
     // Jupyter refuses to run as root (containers, CI) without this flag.
     if (isRoot && !args.includes('--allow-root')) args.push('--allow-root');
     const message = [
@@ -131,11 +135,16 @@ export function labPlan(
 /** Runs `npm run lab`; resolves to the exit code. */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write('usage: npm run lab [-- <extra arguments for jupyter lab/notebook>]\n       npm run lab -- --check   (only report what would start)\n');
+    process.stdout.write(
+      'usage: npm run lab [-- <extra arguments for jupyter lab/notebook>]\n       npm run lab -- --check   (only report what would start)\n',
+    );
     return 0;
   }
   const check = argv.includes('--check');
-  const plan = labPlan(process.env, argv.filter((a) => a !== '--check'));
+  const plan = labPlan(
+    process.env,
+    argv.filter((a) => a !== '--check'),
+  );
   if (plan.kind === 'missing') {
     process.stderr.write(plan.message + '\n');
     return 1;

@@ -29,7 +29,11 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     .name('npm run notebooks --')
     .description('Run notebooks headlessly (tslab compiler + executor) and save executed copies.')
     .option('--preset <name>', `compute preset: ${PRESET_NAMES.join(' | ')}`, parsePresetArg, 'quick' as PresetName)
-    .option('--timeout <seconds>', 'per-cell time limit in seconds (0 = none; default by preset: smoke 300, quick 3600, full 86400)', parseTimeout)
+    .option(
+      '--timeout <seconds>',
+      'per-cell time limit in seconds (0 = none; default by preset: smoke 300, quick 3600, full 86400)',
+      parseTimeout,
+    )
     .option('--out <dir>', 'folder for executed copies', 'results/notebooks')
     .option('--results <dir>', 'folder under which each notebook writes <name>/ tables and figures', 'results')
     .option('--quiet', 'do not echo cell output to the terminal')
@@ -43,7 +47,14 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode;
     throw err;
   }
-  const opts = program.opts<{ preset: PresetName; timeout?: number; out: string; results: string; quiet?: boolean; root?: string }>();
+  const opts = program.opts<{
+    preset: PresetName;
+    timeout?: number;
+    out: string;
+    results: string;
+    quiet?: boolean;
+    root?: string;
+  }>();
   try {
     await runNotebooks({
       files: program.args,
@@ -57,7 +68,9 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof NotebookRunError) {
-      process.stderr.write(`\nFAILED: ${err.message}\nexecuted copy with outputs up to the failure: ${err.report.output}\n`);
+      process.stderr.write(
+        `\nFAILED: ${err.message}\nexecuted copy with outputs up to the failure: ${err.report.output}\n`,
+      );
     } else {
       process.stderr.write(`\nFAILED: ${(err as Error).message ?? String(err)}\n`);
     }

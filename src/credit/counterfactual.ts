@@ -14,7 +14,8 @@ import type { Rng } from '../random';
  * ```
  */
 export function counterfactualAdvantages(q: ArrayLike<number>, probs: ArrayLike<number>): Float32Array {
-  if (q.length !== probs.length) throw new Error(`counterfactualAdvantages: q has ${q.length} entries but probs has ${probs.length}`);
+  if (q.length !== probs.length)
+    throw new Error(`counterfactualAdvantages: q has ${q.length} entries but probs has ${probs.length}`);
   if (q.length === 0) throw new Error('counterfactualAdvantages: empty action space');
   const b = counterfactualBaseline(q, probs);
   const out = new Float32Array(q.length);
@@ -35,11 +36,15 @@ export function counterfactualAdvantages(q: ArrayLike<number>, probs: ArrayLike<
  */
 export function counterfactualAdvantageTensor(q: Tensor, probs: Tensor, actions?: Tensor): Tensor {
   if (q.shape.length < 1 || q.shape.join(',') !== probs.shape.join(',')) {
-    throw new Error(`counterfactualAdvantageTensor: q shape [${q.shape}] and probs shape [${probs.shape}] must match (rank >= 1)`);
+    throw new Error(
+      `counterfactualAdvantageTensor: q shape [${q.shape}] and probs shape [${probs.shape}] must match (rank >= 1)`,
+    );
   }
   const numActions = q.shape[q.shape.length - 1];
   if (actions && actions.shape.join(',') !== q.shape.slice(0, -1).join(',')) {
-    throw new Error(`counterfactualAdvantageTensor: actions shape [${actions.shape}] must be q's shape without the last axis [${q.shape.slice(0, -1)}]`);
+    throw new Error(
+      `counterfactualAdvantageTensor: actions shape [${actions.shape}] must be q's shape without the last axis [${q.shape.slice(0, -1)}]`,
+    );
   }
   return tf.tidy(() => {
     const baseline = tf.sum(tf.mul(q, probs), -1, true);
@@ -60,7 +65,8 @@ export function counterfactualAdvantageTensor(q: Tensor, probs: Tensor, actions?
  * ```
  */
 export function counterfactualBaseline(q: ArrayLike<number>, weights: ArrayLike<number>): number {
-  if (q.length !== weights.length) throw new Error(`counterfactualBaseline: ${q.length} values but ${weights.length} weights`);
+  if (q.length !== weights.length)
+    throw new Error(`counterfactualBaseline: ${q.length} values but ${weights.length} weights`);
   let s = 0;
   for (let k = 0; k < q.length; k++) s += q[k] * weights[k];
   return s;
@@ -70,7 +76,8 @@ export function counterfactualBaseline(q: ArrayLike<number>, weights: ArrayLike<
 export function factoredActionCount(vocab: ArrayLike<number>): number {
   let n = 1;
   for (let t = 0; t < vocab.length; t++) {
-    if (!Number.isInteger(vocab[t]) || vocab[t] < 1) throw new Error(`vocab[${t}] must be a positive integer, got ${vocab[t]}`);
+    if (!Number.isInteger(vocab[t]) || vocab[t] < 1)
+      throw new Error(`vocab[${t}] must be a positive integer, got ${vocab[t]}`);
     n *= vocab[t];
   }
   return n;
@@ -135,7 +142,10 @@ export interface Alternatives {
  * const b = counterfactualBaseline(criticValuesOf(alts.tokens), alts.weights);
  * ```
  */
-export function counterfactualAlternatives(tokenProbs: ArrayLike<number>[], options: AlternativesOptions = {}): Alternatives {
+export function counterfactualAlternatives(
+  tokenProbs: ArrayLike<number>[],
+  options: AlternativesOptions = {},
+): Alternatives {
   const L = tokenProbs.length;
   if (L === 0) throw new Error('counterfactualAlternatives: an agent needs at least one token');
   const vocab = tokenProbs.map((p) => p.length);
@@ -154,7 +164,8 @@ export function counterfactualAlternatives(tokenProbs: ArrayLike<number>[], opti
     return { tokens, count: size, weights, exact: true };
   }
   const K = options.samples ?? 32;
-  if (!Number.isInteger(K) || K < 1) throw new Error(`counterfactualAlternatives: samples must be a positive integer, got ${K}`);
+  if (!Number.isInteger(K) || K < 1)
+    throw new Error(`counterfactualAlternatives: samples must be a positive integer, got ${K}`);
   const rng = options.rng;
   if (!rng) throw new Error('counterfactualAlternatives: Monte-Carlo mode needs options.rng');
   const tokens = new Int32Array(K * L);
@@ -175,9 +186,16 @@ export type AlternativeValuesFn = (tokens: Int32Array, count: number) => ArrayLi
  * const mc = factoredCounterfactualBaseline(valuesOf, [p0, p1], { mode: 'monteCarlo', samples: 256, rng });
  * ```
  */
-export function factoredCounterfactualBaseline(valuesOf: AlternativeValuesFn, tokenProbs: ArrayLike<number>[], options: AlternativesOptions = {}): number {
+export function factoredCounterfactualBaseline(
+  valuesOf: AlternativeValuesFn,
+  tokenProbs: ArrayLike<number>[],
+  options: AlternativesOptions = {},
+): number {
   const alts = counterfactualAlternatives(tokenProbs, options);
   const q = valuesOf(alts.tokens, alts.count);
-  if (q.length !== alts.count) throw new Error(`factoredCounterfactualBaseline: valuesOf returned ${q.length} values for ${alts.count} alternatives`);
+  if (q.length !== alts.count)
+    throw new Error(
+      `factoredCounterfactualBaseline: valuesOf returned ${q.length} values for ${alts.count} alternatives`,
+    );
   return counterfactualBaseline(q, alts.weights);
 }

@@ -32,7 +32,11 @@ export function differenceRewards(
   if (typeof hook !== 'function') {
     throw new Error('differenceRewards: env has no counterfactualTeamReward(actions) hook; difference rewards need it');
   }
-  const defaults = resolveDefaults(actions.length, options.defaultAction, env.defaultAction ? (i) => env.defaultAction!(i) : undefined);
+  const defaults = resolveDefaults(
+    actions.length,
+    options.defaultAction,
+    env.defaultAction ? (i) => env.defaultAction!(i) : undefined,
+  );
   return differenceRewardsFromFn((a) => hook.call(env, a), actions, teamReward, defaults);
 }
 
@@ -64,23 +68,30 @@ export function differenceRewardsFromFn(
     alt[i] = def[i];
     const g = teamRewardFn(alt);
     alt[i] = keep;
-    if (!Number.isFinite(g)) throw new Error(`difference rewards: counterfactual team reward for agent ${i} is not finite (${g})`);
+    if (!Number.isFinite(g))
+      throw new Error(`difference rewards: counterfactual team reward for agent ${i} is not finite (${g})`);
     out[i] = teamReward - g;
   }
   return out;
 }
 
 /** @internal Default action per agent from an explicit option, an env hook, or 0. */
-export function resolveDefaults(n: number, explicit: number | ArrayLike<number> | undefined, hook: ((i: number) => number) | undefined): Int32Array {
+export function resolveDefaults(
+  n: number,
+  explicit: number | ArrayLike<number> | undefined,
+  hook: ((i: number) => number) | undefined,
+): Int32Array {
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     let d: number;
     if (typeof explicit === 'number') d = explicit;
     else if (explicit !== undefined) {
-      if (explicit.length !== n) throw new Error(`defaultAction: expected ${n} default actions (one per agent), got ${explicit.length}`);
+      if (explicit.length !== n)
+        throw new Error(`defaultAction: expected ${n} default actions (one per agent), got ${explicit.length}`);
       d = explicit[i];
     } else d = hook ? hook(i) : 0;
-    if (!Number.isInteger(d) || d < 0) throw new Error(`defaultAction: default action of agent ${i} must be a non-negative integer, got ${d}`);
+    if (!Number.isInteger(d) || d < 0)
+      throw new Error(`defaultAction: default action of agent ${i} must be a non-negative integer, got ${d}`);
     out[i] = d;
   }
   return out;
@@ -101,9 +112,14 @@ export function differenceStepAssigner(options: DifferenceRewardOptions = {}): S
   return {
     prepare(env: CounterfactualEnv, actions: ArrayLike<number>) {
       const hook = env.counterfactualTeamReward;
-      if (typeof hook !== 'function') throw new Error('differenceStepAssigner: env has no counterfactualTeamReward(actions) hook');
+      if (typeof hook !== 'function')
+        throw new Error('differenceStepAssigner: env has no counterfactualTeamReward(actions) hook');
       const n = actions.length;
-      const def = resolveDefaults(n, options.defaultAction, env.defaultAction ? (i) => env.defaultAction!(i) : undefined);
+      const def = resolveDefaults(
+        n,
+        options.defaultAction,
+        env.defaultAction ? (i) => env.defaultAction!(i) : undefined,
+      );
       // One alternative joint action per agent not already playing its default; evaluated together
       // when the env offers the batched hook.
       const agents: number[] = [];
@@ -116,7 +132,8 @@ export function differenceStepAssigner(options: DifferenceRewardOptions = {}): S
         sets.push(alt);
       }
       const batched = env.counterfactualTeamRewards;
-      const values = typeof batched === 'function' && sets.length > 1 ? batched.call(env, sets) : sets.map((a) => hook.call(env, a));
+      const values =
+        typeof batched === 'function' && sets.length > 1 ? batched.call(env, sets) : sets.map((a) => hook.call(env, a));
       const cf: (number | null)[] = new Array<number | null>(n).fill(null);
       agents.forEach((i, k) => (cf[i] = values[k]));
       return cf;

@@ -38,16 +38,25 @@ export function shapleyValues(value: CharacteristicFn, n: number, options: Shapl
  * sampled: the fraction of permutations where the agent came last), so that v(all) can be filled
  * in later by linearity: phi_i(v) = phi_i(v with v(all) = 0) + weight_i * v(all).
  */
-export function shapleySplit(value: CharacteristicFn, n: number, options: ShapleyOptions = {}): { phi: Float64Array; fullWeight: Float64Array } {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`shapleyValues: n (number of agents) must be a positive integer, got ${n}`);
+export function shapleySplit(
+  value: CharacteristicFn,
+  n: number,
+  options: ShapleyOptions = {},
+): { phi: Float64Array; fullWeight: Float64Array } {
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`shapleyValues: n (number of agents) must be a positive integer, got ${n}`);
   const method = options.method ?? 'auto';
   const exactLimit = options.exactLimit ?? 10;
   if (method === 'exact' || (method === 'auto' && n <= exactLimit)) {
-    if (n > 20) throw new Error(`shapleyValues: exact Shapley over ${n} agents needs 2^${n} evaluations; use method 'permutations'`);
+    if (n > 20)
+      throw new Error(
+        `shapleyValues: exact Shapley over ${n} agents needs 2^${n} evaluations; use method 'permutations'`,
+      );
     return { phi: exactShapley(value, n), fullWeight: new Float64Array(n).fill(1 / n) };
   }
   const P = options.permutations ?? 64;
-  if (!Number.isInteger(P) || P < 1) throw new Error(`shapleyValues: permutations must be a positive integer, got ${P}`);
+  if (!Number.isInteger(P) || P < 1)
+    throw new Error(`shapleyValues: permutations must be a positive integer, got ${P}`);
   if (!options.rng) throw new Error("shapleyValues: method 'permutations' needs options.rng");
   const rng = options.rng;
   const phi = new Float64Array(n);
@@ -106,7 +115,8 @@ function popcount(x: number): number {
 
 function checkedValue(value: CharacteristicFn, coalition: Uint8Array): number {
   const v = value(coalition);
-  if (!Number.isFinite(v)) throw new Error(`shapleyValues: characteristic function returned ${v} for coalition [${Array.from(coalition)}]`);
+  if (!Number.isFinite(v))
+    throw new Error(`shapleyValues: characteristic function returned ${v} for coalition [${Array.from(coalition)}]`);
   return v;
 }
 
@@ -120,7 +130,11 @@ function checkedValue(value: CharacteristicFn, coalition: Uint8Array): number {
  * const phi = shapleyValues(v, actions.length);
  * ```
  */
-export function coalitionValueFromActions(teamRewardFn: TeamRewardFn, actions: ArrayLike<number>, defaults: number | ArrayLike<number> = 0): CharacteristicFn {
+export function coalitionValueFromActions(
+  teamRewardFn: TeamRewardFn,
+  actions: ArrayLike<number>,
+  defaults: number | ArrayLike<number> = 0,
+): CharacteristicFn {
   const n = actions.length;
   const def = resolveDefaults(n, defaults, undefined);
   const a = new Int32Array(n);
@@ -142,10 +156,13 @@ export function coalitionValueFromActions(teamRewardFn: TeamRewardFn, actions: A
  * const perAgent = assign(env, actions, teamReward);
  * ```
  */
-export function shapleyAssigner(options: ShapleyOptions & { defaultAction?: number | ArrayLike<number> } = {}): RewardCreditAssigner {
+export function shapleyAssigner(
+  options: ShapleyOptions & { defaultAction?: number | ArrayLike<number> } = {},
+): RewardCreditAssigner {
   return (env: CounterfactualEnv, actions: ArrayLike<number>, teamReward: number) => {
     const hook = env.counterfactualTeamReward;
-    if (typeof hook !== 'function') throw new Error('shapleyAssigner: env has no counterfactualTeamReward(actions) hook');
+    if (typeof hook !== 'function')
+      throw new Error('shapleyAssigner: env has no counterfactualTeamReward(actions) hook');
     const n = actions.length;
     const def = resolveDefaults(n, options.defaultAction, env.defaultAction ? (i) => env.defaultAction!(i) : undefined);
     const all = (a: ArrayLike<number>) => {
@@ -169,13 +186,20 @@ export function shapleyAssigner(options: ShapleyOptions & { defaultAction?: numb
  * new RolloutCollector({ ..., credit });
  * ```
  */
-export function shapleyStepAssigner(options: ShapleyOptions & { defaultAction?: number | ArrayLike<number> } = {}): StepCreditAssigner {
+export function shapleyStepAssigner(
+  options: ShapleyOptions & { defaultAction?: number | ArrayLike<number> } = {},
+): StepCreditAssigner {
   return {
     prepare(env: CounterfactualEnv, actions: ArrayLike<number>) {
       const hook = env.counterfactualTeamReward;
-      if (typeof hook !== 'function') throw new Error('shapleyStepAssigner: env has no counterfactualTeamReward(actions) hook');
+      if (typeof hook !== 'function')
+        throw new Error('shapleyStepAssigner: env has no counterfactualTeamReward(actions) hook');
       const n = actions.length;
-      const def = resolveDefaults(n, options.defaultAction, env.defaultAction ? (i) => env.defaultAction!(i) : undefined);
+      const def = resolveDefaults(
+        n,
+        options.defaultAction,
+        env.defaultAction ? (i) => env.defaultAction!(i) : undefined,
+      );
       const base = coalitionValueFromActions((a) => hook.call(env, a), actions, def);
       const split = shapleySplit((c) => (c.every((x) => x === 1) ? 0 : base(c)), n, options);
       return split;

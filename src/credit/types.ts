@@ -4,7 +4,10 @@ import type { MultiAgentEnv } from '../marl/env';
  * The part of a {@link MultiAgentEnv} that reward-level credit assignment needs: the hook that
  * evaluates the current step's team reward for other actions, and the per-agent default action.
  */
-export type CounterfactualEnv = Pick<MultiAgentEnv, 'counterfactualTeamReward' | 'counterfactualTeamRewards' | 'defaultAction'>;
+export type CounterfactualEnv = Pick<
+  MultiAgentEnv,
+  'counterfactualTeamReward' | 'counterfactualTeamRewards' | 'defaultAction'
+>;
 
 /**
  * A reward-level credit assigner: turns one step's team reward into one reward per agent.
@@ -18,7 +21,11 @@ export type CounterfactualEnv = Pick<MultiAgentEnv, 'counterfactualTeamReward' |
  * const perAgent = assign(env, actions, teamReward); // Float32Array, one reward per agent
  * ```
  */
-export type RewardCreditAssigner = (env: CounterfactualEnv, actions: ArrayLike<number>, teamReward: number) => Float32Array;
+export type RewardCreditAssigner = (
+  env: CounterfactualEnv,
+  actions: ArrayLike<number>,
+  teamReward: number,
+) => Float32Array;
 
 /** A team-reward function of a joint action (one discrete action per agent). */
 export type TeamRewardFn = (actions: ArrayLike<number>) => number;

@@ -128,7 +128,9 @@ export function aggregateIntervals(
     const scores = scoresByAlgorithm[alg];
     const { runs, tasks } = checkScoreMatrix(scores, `aggregateIntervals scores of '${alg}'`);
     if (nTasks !== undefined && tasks !== nTasks) {
-      throw new Error(`aggregateIntervals: '${alg}' has ${tasks} tasks but '${algs[0]}' has ${nTasks}; all algorithms need the same task columns`);
+      throw new Error(
+        `aggregateIntervals: '${alg}' has ${tasks} tasks but '${algs[0]}' has ${nTasks}; all algorithms need the same task columns`,
+      );
     }
     nTasks = tasks;
     const rng = new Rng(o.seed).fork(`alg:${alg}`);
@@ -167,7 +169,9 @@ export function probabilityOfImprovement(x: ScoreMatrix, y: ScoreMatrix, opts?: 
   const sx = checkScoreMatrix(x, 'probabilityOfImprovement x');
   const sy = checkScoreMatrix(y, 'probabilityOfImprovement y');
   if (sx.tasks !== sy.tasks) {
-    throw new Error(`probabilityOfImprovement: x has ${sx.tasks} tasks but y has ${sy.tasks}; shapes [${sx.runs} x ${sx.tasks}] and [${sy.runs} x ${sy.tasks}]`);
+    throw new Error(
+      `probabilityOfImprovement: x has ${sx.tasks} tasks but y has ${sy.tasks}; shapes [${sx.runs} x ${sx.tasks}] and [${sy.runs} x ${sy.tasks}]`,
+    );
   }
   const tasks = sx.tasks;
   const xc = Array.from({ length: tasks }, (_, t) => columns(x, t));
@@ -238,9 +242,14 @@ function profileValues(scores: ScoreMatrix, taus: readonly number[], kind: 'run'
  * prof.point; // [1, 0.5, 0]
  * ```
  */
-export function performanceProfile(scores: ScoreMatrix, taus: readonly number[], opts?: ProfileOptions): PerformanceProfile {
+export function performanceProfile(
+  scores: ScoreMatrix,
+  taus: readonly number[],
+  opts?: ProfileOptions,
+): PerformanceProfile {
   const { kind = 'run', ...rest } = opts ?? {};
-  if (kind !== 'run' && kind !== 'average') throw new Error(`performanceProfile: kind must be 'run' or 'average', got '${String(kind)}'`);
+  if (kind !== 'run' && kind !== 'average')
+    throw new Error(`performanceProfile: kind must be 'run' or 'average', got '${String(kind)}'`);
   const o = resolve(rest, 'performanceProfile');
   const { runs, tasks } = checkScoreMatrix(scores, 'performanceProfile scores');
   const tauArr = checkValues(taus, 'performanceProfile taus');
@@ -289,7 +298,13 @@ export function sampleEfficiencyCurve(
 ): SampleEfficiencyCurve {
   const { statistic = aggregateIqm, steps, ...rest } = opts ?? {};
   const o = resolve(rest, 'sampleEfficiencyCurve');
-  if (!Array.isArray(scores) || scores.length === 0 || !Array.isArray(scores[0]) || scores[0].length === 0 || !Array.isArray(scores[0][0])) {
+  if (
+    !Array.isArray(scores) ||
+    scores.length === 0 ||
+    !Array.isArray(scores[0]) ||
+    scores[0].length === 0 ||
+    !Array.isArray(scores[0][0])
+  ) {
     throw new Error('sampleEfficiencyCurve: scores must be a non-empty [runs x tasks x steps] array');
   }
   const runs = scores.length;
@@ -298,22 +313,29 @@ export function sampleEfficiencyCurve(
   if (nSteps === 0) throw new Error('sampleEfficiencyCurve: scores must have at least one step');
   for (let r = 0; r < runs; r++) {
     if (!Array.isArray(scores[r]) || scores[r].length !== tasks) {
-      throw new Error(`sampleEfficiencyCurve: run ${r} has ${scores[r]?.length} tasks, expected ${tasks} (shape [${runs} x ${tasks} x ${nSteps}])`);
+      throw new Error(
+        `sampleEfficiencyCurve: run ${r} has ${scores[r]?.length} tasks, expected ${tasks} (shape [${runs} x ${tasks} x ${nSteps}])`,
+      );
     }
     for (let t = 0; t < tasks; t++) {
       const s = scores[r][t];
       if (!Array.isArray(s) || s.length !== nSteps) {
-        throw new Error(`sampleEfficiencyCurve: [run ${r}, task ${t}] has ${s?.length} steps, expected ${nSteps} (shape [${runs} x ${tasks} x ${nSteps}])`);
+        throw new Error(
+          `sampleEfficiencyCurve: [run ${r}, task ${t}] has ${s?.length} steps, expected ${nSteps} (shape [${runs} x ${tasks} x ${nSteps}])`,
+        );
       }
       for (let k = 0; k < nSteps; k++) {
         if (typeof s[k] !== 'number' || !Number.isFinite(s[k])) {
-          throw new Error(`sampleEfficiencyCurve: value at [run ${r}, task ${t}, step ${k}] must be a finite number, got ${String(s[k])}`);
+          throw new Error(
+            `sampleEfficiencyCurve: value at [run ${r}, task ${t}, step ${k}] must be a finite number, got ${String(s[k])}`,
+          );
         }
       }
     }
   }
   const xs = steps ?? Array.from({ length: nSteps }, (_, k) => k);
-  if (xs.length !== nSteps) throw new Error(`sampleEfficiencyCurve: steps has ${xs.length} entries but scores have ${nSteps} steps`);
+  if (xs.length !== nSteps)
+    throw new Error(`sampleEfficiencyCurve: steps has ${xs.length} entries but scores have ${nSteps} steps`);
   const atStep = (k: number, idx?: Int32Array[]): number[][] => {
     const m: number[][] = new Array(runs);
     for (let r = 0; r < runs; r++) {

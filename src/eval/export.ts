@@ -22,12 +22,16 @@ export interface MarlEvalRecord {
 }
 
 /** The nested layout `{env: {task: {algorithm: {run_k: {step_j: {step_count, metric: [..]}, absolute_metrics: {..}}}}}}`. */
-export type MarlEvalJson = Record<string, Record<string, Record<string, Record<string, Record<string, Record<string, number | number[]>>>>>>;
+export type MarlEvalJson = Record<
+  string,
+  Record<string, Record<string, Record<string, Record<string, Record<string, number | number[]>>>>>
+>;
 
 const RESERVED = new Set(['step_count']);
 
 function checkName(v: unknown, field: string, i: number): string {
-  if (typeof v !== 'string' || v.length === 0) throw new Error(`toMarlEvalJson: record ${i}: ${field} must be a non-empty string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || v.length === 0)
+    throw new Error(`toMarlEvalJson: record ${i}: ${field} must be a non-empty string, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -56,13 +60,21 @@ export function toMarlEvalJson(records: readonly MarlEvalRecord[]): MarlEvalJson
     const env = checkName(rec.env, 'env', i);
     const task = checkName(rec.task, 'task', i);
     const alg = checkName(rec.algorithm, 'algorithm', i);
-    if (!Number.isInteger(rec.run) || rec.run < 0) throw new Error(`toMarlEvalJson: record ${i}: run must be a non-negative integer, got ${JSON.stringify(rec.run)}`);
+    if (!Number.isInteger(rec.run) || rec.run < 0)
+      throw new Error(
+        `toMarlEvalJson: record ${i}: run must be a non-negative integer, got ${JSON.stringify(rec.run)}`,
+      );
     const absolute = rec.step === 'absolute';
     if (!absolute && (!Number.isInteger(rec.step) || (rec.step as number) < 0)) {
-      throw new Error(`toMarlEvalJson: record ${i}: step must be a non-negative integer or 'absolute', got ${JSON.stringify(rec.step)}`);
+      throw new Error(
+        `toMarlEvalJson: record ${i}: step must be a non-negative integer or 'absolute', got ${JSON.stringify(rec.step)}`,
+      );
     }
     const key = JSON.stringify([env, task, alg, rec.run, rec.step]);
-    if (seen.has(key)) throw new Error(`toMarlEvalJson: record ${i}: duplicate (env '${env}', task '${task}', algorithm '${alg}', run ${rec.run}, step ${rec.step})`);
+    if (seen.has(key))
+      throw new Error(
+        `toMarlEvalJson: record ${i}: duplicate (env '${env}', task '${task}', algorithm '${alg}', run ${rec.run}, step ${rec.step})`,
+      );
     seen.add(key);
     if (rec.metrics === null || typeof rec.metrics !== 'object' || Object.keys(rec.metrics).length === 0) {
       throw new Error(`toMarlEvalJson: record ${i}: metrics must be a non-empty object`);
@@ -70,16 +82,25 @@ export function toMarlEvalJson(records: readonly MarlEvalRecord[]): MarlEvalJson
     const body: Record<string, number | number[]> = {};
     if (!absolute) {
       const sc = rec.stepCount ?? (rec.step as number);
-      if (!Number.isInteger(sc) || sc < 0) throw new Error(`toMarlEvalJson: record ${i}: stepCount must be a non-negative integer, got ${JSON.stringify(rec.stepCount)}`);
+      if (!Number.isInteger(sc) || sc < 0)
+        throw new Error(
+          `toMarlEvalJson: record ${i}: stepCount must be a non-negative integer, got ${JSON.stringify(rec.stepCount)}`,
+        );
       body.step_count = sc;
     }
     for (const [name, value] of Object.entries(rec.metrics)) {
-      if (RESERVED.has(name)) throw new Error(`toMarlEvalJson: record ${i}: metric name '${name}' is reserved (use stepCount)`);
+      if (RESERVED.has(name))
+        throw new Error(`toMarlEvalJson: record ${i}: metric name '${name}' is reserved (use stepCount)`);
       const list = typeof value === 'number' ? [value] : Array.isArray(value) ? [...value] : undefined;
-      if (!list || list.length === 0) throw new Error(`toMarlEvalJson: record ${i}: metric '${name}' must be a number or a non-empty array of numbers`);
+      if (!list || list.length === 0)
+        throw new Error(
+          `toMarlEvalJson: record ${i}: metric '${name}' must be a number or a non-empty array of numbers`,
+        );
       list.forEach((v, k) => {
         if (typeof v !== 'number' || !Number.isFinite(v)) {
-          throw new Error(`toMarlEvalJson: record ${i}: metric '${name}'[${k}] must be a finite number, got ${String(v)} (JSON cannot hold NaN/Infinity)`);
+          throw new Error(
+            `toMarlEvalJson: record ${i}: metric '${name}'[${k}] must be a finite number, got ${String(v)} (JSON cannot hold NaN/Infinity)`,
+          );
         }
       });
       body[name] = list;
@@ -135,22 +156,28 @@ export function scoreMatrixFromMarlEval(
   sel: { env: string; algorithm: string; metric: string; step: number | 'absolute'; tasks?: string[] },
 ): number[][] {
   const envObj = json[sel.env];
-  if (!envObj) throw new Error(`scoreMatrixFromMarlEval: env '${sel.env}' not found (have: ${Object.keys(json).join(', ')})`);
+  if (!envObj)
+    throw new Error(`scoreMatrixFromMarlEval: env '${sel.env}' not found (have: ${Object.keys(json).join(', ')})`);
   const tasks = sel.tasks ?? Object.keys(envObj);
   const stepKey = sel.step === 'absolute' ? 'absolute_metrics' : `step_${sel.step}`;
   const cols: number[][] = tasks.map((task) => {
     const algObj = envObj[task]?.[sel.algorithm];
-    if (!algObj) throw new Error(`scoreMatrixFromMarlEval: no algorithm '${sel.algorithm}' for env '${sel.env}', task '${task}'`);
+    if (!algObj)
+      throw new Error(`scoreMatrixFromMarlEval: no algorithm '${sel.algorithm}' for env '${sel.env}', task '${task}'`);
     const runKeys = Object.keys(algObj).sort((a, b) => Number(a.slice(4)) - Number(b.slice(4)));
     return runKeys.map((rk) => {
       const v = algObj[rk][stepKey]?.[sel.metric];
-      if (!Array.isArray(v) || v.length === 0) throw new Error(`scoreMatrixFromMarlEval: missing metric '${sel.metric}' at ${sel.env}/${task}/${sel.algorithm}/${rk}/${stepKey}`);
+      if (!Array.isArray(v) || v.length === 0)
+        throw new Error(
+          `scoreMatrixFromMarlEval: missing metric '${sel.metric}' at ${sel.env}/${task}/${sel.algorithm}/${rk}/${stepKey}`,
+        );
       return v.reduce((a, b) => a + b, 0) / v.length;
     });
   });
   const runs = cols[0].length;
   cols.forEach((c, t) => {
-    if (c.length !== runs) throw new Error(`scoreMatrixFromMarlEval: task '${tasks[t]}' has ${c.length} runs but '${tasks[0]}' has ${runs}`);
+    if (c.length !== runs)
+      throw new Error(`scoreMatrixFromMarlEval: task '${tasks[t]}' has ${c.length} runs but '${tasks[0]}' has ${runs}`);
   });
   return Array.from({ length: runs }, (_, r) => cols.map((c) => c[r]));
 }
@@ -232,25 +259,34 @@ function escLatex(s: string): string {
  * // | GANNO | 0.81 [0.78, 0.84] |
  * ```
  */
-export function formatTable(rows: ReadonlyArray<Readonly<Record<string, Cell>>>, columns: readonly Column[], opts: TableOptions): string {
+export function formatTable(
+  rows: ReadonlyArray<Readonly<Record<string, Cell>>>,
+  columns: readonly Column[],
+  opts: TableOptions,
+): string {
   const format = opts?.format;
   if (format !== 'csv' && format !== 'markdown' && format !== 'latex') {
     throw new Error(`formatTable: format must be 'csv', 'markdown' or 'latex', got ${JSON.stringify(format)}`);
   }
   const digits = opts.digits ?? 2;
-  if (!Number.isInteger(digits) || digits < 0 || digits > 20) throw new Error(`formatTable: digits must be an integer in [0, 20], got ${digits}`);
+  if (!Number.isInteger(digits) || digits < 0 || digits > 20)
+    throw new Error(`formatTable: digits must be an integer in [0, 20], got ${digits}`);
   if (!Array.isArray(rows)) throw new Error('formatTable: rows must be an array of objects');
-  if (!Array.isArray(columns) || columns.length === 0) throw new Error('formatTable: columns must be a non-empty array');
+  if (!Array.isArray(columns) || columns.length === 0)
+    throw new Error('formatTable: columns must be a non-empty array');
   const cols = columns.map((c, i) => {
     const col = typeof c === 'string' ? { key: c } : c;
-    if (!col || typeof col.key !== 'string' || col.key.length === 0) throw new Error(`formatTable: column ${i} needs a non-empty key`);
+    if (!col || typeof col.key !== 'string' || col.key.length === 0)
+      throw new Error(`formatTable: column ${i} needs a non-empty key`);
     if (col.digits !== undefined && (!Number.isInteger(col.digits) || col.digits < 0 || col.digits > 20)) {
       throw new Error(`formatTable: column '${col.key}' digits must be an integer in [0, 20], got ${col.digits}`);
     }
     return { key: col.key, header: col.header ?? col.key, digits: col.digits ?? digits };
   });
-  const numeric = cols.map((c) =>
-    rows.some((r) => typeof r[c.key] === 'number' || isInterval(r[c.key])) && rows.every((r) => typeof r[c.key] !== 'string'),
+  const numeric = cols.map(
+    (c) =>
+      rows.some((r) => typeof r[c.key] === 'number' || isInterval(r[c.key])) &&
+      rows.every((r) => typeof r[c.key] !== 'string'),
   );
   const body = rows.map((r, i) => {
     if (r === null || typeof r !== 'object') throw new Error(`formatTable: row ${i} must be an object`);
@@ -267,7 +303,17 @@ export function formatTable(rows: ReadonlyArray<Readonly<Record<string, Cell>>>,
   }
   const align = numeric.map((n) => (n ? 'r' : 'l')).join('');
   const line = (cells: string[]): string => `${cells.map(escLatex).join(' & ')} \\\\`;
-  return [`\\begin{tabular}{${align}}`, '\\toprule', line(headers), '\\midrule', ...body.map(line), '\\bottomrule', '\\end{tabular}'].join('\n') + '\n';
+  return (
+    [
+      `\\begin{tabular}{${align}}`,
+      '\\toprule',
+      line(headers),
+      '\\midrule',
+      ...body.map(line),
+      '\\bottomrule',
+      '\\end{tabular}',
+    ].join('\n') + '\n'
+  );
 }
 
 /**
@@ -299,7 +345,10 @@ export function writeTable(
  * console.log(md.summary);
  * ```
  */
-export function writeCsvAndMarkdown(dir: string, tables: Readonly<Record<string, ReadonlyArray<Readonly<Record<string, Cell>>>>>): Record<string, string> {
+export function writeCsvAndMarkdown(
+  dir: string,
+  tables: Readonly<Record<string, ReadonlyArray<Readonly<Record<string, Cell>>>>>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, rows] of Object.entries(tables)) {
     if (rows.length === 0) throw new Error(`writeCsvAndMarkdown: table '${name}' has no rows`);

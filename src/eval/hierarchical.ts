@@ -10,16 +10,21 @@ import type { ScoreMatrix } from './stats';
 import type { BootstrapOptions, Interval } from './bootstrap';
 
 const Schema = z
-  .object({ reps: z.number().int().min(10).max(1_000_000).default(2000), confidence: z.number().gt(0).lt(1).default(0.95), seed: z.number().int().default(0) })
+  .object({
+    reps: z.number().int().min(10).max(1_000_000).default(2000),
+    confidence: z.number().gt(0).lt(1).default(0.95),
+    seed: z.number().int().default(0),
+  })
   .strict();
 
 function meanOf(m: ScoreMatrix): number {
   let s = 0;
   let n = 0;
-  for (const row of m) for (const v of row) {
-    s += v;
-    n++;
-  }
+  for (const row of m)
+    for (const v of row) {
+      s += v;
+      n++;
+    }
   return s / n;
 }
 
@@ -77,7 +82,11 @@ export function hierarchicalMeanCI(scores: ScoreMatrix, opts?: BootstrapOptions)
  * hierarchicalCI([[0.8, 0.7, 0.9, 0.6]], aggregateIqm, { seed: 0 }); // IQM of one run over 4 tasks, CI over tasks
  * ```
  */
-export function hierarchicalCI(scores: ScoreMatrix, statistic: (m: ScoreMatrix) => number, opts?: BootstrapOptions): Interval {
+export function hierarchicalCI(
+  scores: ScoreMatrix,
+  statistic: (m: ScoreMatrix) => number,
+  opts?: BootstrapOptions,
+): Interval {
   const o = parseConfig(Schema, opts ?? {}, 'hierarchicalCI options');
   const { runs, tasks } = checkScoreMatrix(scores, 'hierarchicalCI scores');
   const rng = new Rng(o.seed);
@@ -109,7 +118,10 @@ export function pairedDifferenceCI(x: ScoreMatrix, y: ScoreMatrix, opts?: Bootst
   const o = parseConfig(Schema, opts ?? {}, 'pairedDifferenceCI options');
   const sx = checkScoreMatrix(x, 'pairedDifferenceCI x');
   const sy = checkScoreMatrix(y, 'pairedDifferenceCI y');
-  if (sx.tasks !== sy.tasks) throw new Error(`pairedDifferenceCI: x has ${sx.tasks} tasks but y has ${sy.tasks} (both must be evaluated on the same tasks)`);
+  if (sx.tasks !== sy.tasks)
+    throw new Error(
+      `pairedDifferenceCI: x has ${sx.tasks} tasks but y has ${sy.tasks} (both must be evaluated on the same tasks)`,
+    );
   const rng = new Rng(o.seed);
   const est = new Float64Array(o.reps);
   const idx = new Int32Array(sx.tasks);

@@ -32,7 +32,9 @@ export function checkScoreMatrix(scores: unknown, what = 'scores'): { runs: numb
     const row = scores[r];
     if (!Array.isArray(row)) throw new Error(`${what}: row ${r} is not an array (${describe(row)})`);
     if (row.length !== tasks) {
-      throw new Error(`${what}: ragged matrix, row ${r} has ${row.length} tasks but row 0 has ${tasks} (expected shape [${scores.length} x ${tasks}])`);
+      throw new Error(
+        `${what}: ragged matrix, row ${r} has ${row.length} tasks but row 0 has ${tasks} (expected shape [${scores.length} x ${tasks}])`,
+      );
     }
     for (let t = 0; t < tasks; t++) {
       const v = row[t];
@@ -133,7 +135,8 @@ export function median(values: ArrayLike<number>): number {
  * ```
  */
 export function trimMean(values: ArrayLike<number>, proportion: number): number {
-  if (!(proportion >= 0 && proportion < 0.5)) throw new Error(`trimMean: proportion must be in [0, 0.5), got ${proportion}`);
+  if (!(proportion >= 0 && proportion < 0.5))
+    throw new Error(`trimMean: proportion must be in [0, 0.5), got ${proportion}`);
   const arr = Float64Array.from(checkValues(values, 'trimMean values')).sort();
   return trimMeanSorted(arr, proportion);
 }
@@ -264,7 +267,7 @@ export function mwProb(xs: ArrayLike<number>, ys: ArrayLike<number>): number {
   for (let j = 0; j < m; j++) all.push({ v: ys[j], fromX: false });
   all.sort((a, b) => a.v - b.v);
   let rankSumX = 0;
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     let k = i;
     while (k + 1 < all.length && all[k + 1].v === all[i].v) k++;
     const midRank = (i + k) / 2 + 1;

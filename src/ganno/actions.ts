@@ -1,7 +1,17 @@
 import { parseConfig, z } from '../config';
 
 /** The 9 multiplicative factors of the default action set (index 4 = keep). */
-export const DEFAULT_LR_FACTORS: readonly number[] = Object.freeze([1 / 2, 1 / 1.5, 1 / 1.25, 1 / 1.1, 1, 1.1, 1.25, 1.5, 2]);
+export const DEFAULT_LR_FACTORS: readonly number[] = Object.freeze([
+  1 / 2,
+  1 / 1.5,
+  1 / 1.25,
+  1 / 1.1,
+  1,
+  1.1,
+  1.25,
+  1.5,
+  2,
+]);
 /** The 3 multiplicative factors of the ablation action set (index 1 = keep). */
 export const SMALL_LR_FACTORS: readonly number[] = Object.freeze([1 / 1.25, 1, 1.25]);
 
@@ -71,7 +81,8 @@ function clip(lr: number, c: readonly [number, number]): number {
 }
 
 function checkAction(a: number, size: number, name: string): void {
-  if (!Number.isInteger(a) || a < 0 || a >= size) throw new Error(`action set ${name}: action ${a} is not an integer in [0, ${size})`);
+  if (!Number.isInteger(a) || a < 0 || a >= size)
+    throw new Error(`action set ${name}: action ${a} is not an integer in [0, ${size})`);
 }
 
 /**
@@ -83,13 +94,20 @@ function checkAction(a: number, size: number, name: string): void {
  * levels.apply(0.5, 8, 0.01); // 0.1 (one decade above the reference 0.01)
  * ```
  */
-export function makeActionSet(config: ActionSetConfig = 'factors9', lrClip: readonly [number, number] = [1e-5, 1]): ActionSet {
+export function makeActionSet(
+  config: ActionSetConfig = 'factors9',
+  lrClip: readonly [number, number] = [1e-5, 1],
+): ActionSet {
   const c = parseConfig(ActionSetConfigSchema, config, 'action set config');
   const lc = parseConfig(clipSchema, [lrClip[0], lrClip[1]], 'lrClip') as [number, number];
   if (c === 'factors9' || c === 'factors3' || (typeof c === 'object' && c.kind === 'factors')) {
-    const factors = c === 'factors9' ? DEFAULT_LR_FACTORS.slice() : c === 'factors3' ? SMALL_LR_FACTORS.slice() : c.factors.slice();
+    const factors =
+      c === 'factors9' ? DEFAULT_LR_FACTORS.slice() : c === 'factors3' ? SMALL_LR_FACTORS.slice() : c.factors.slice();
     const ones = factors.filter((f) => f === 1).length;
-    if (ones !== 1) throw new Error(`action set config: factors must contain exactly one factor 1 (the "keep LR" default action), got ${ones} in [${factors.join(', ')}]`);
+    if (ones !== 1)
+      throw new Error(
+        `action set config: factors must contain exactly one factor 1 (the "keep LR" default action), got ${ones} in [${factors.join(', ')}]`,
+      );
     const keep = factors.indexOf(1);
     const name = typeof c === 'string' ? c : `factors[${factors.map((f) => +f.toPrecision(4)).join(',')}]`;
     return {
@@ -106,7 +124,8 @@ export function makeActionSet(config: ActionSetConfig = 'factors9', lrClip: read
   }
   const count = c === 'levels9' ? 9 : c.count;
   const decades = c === 'levels9' ? 1 : c.decadesEachSide;
-  if (count % 2 !== 1) throw new Error(`action set config: levels count must be odd (centred on the reference LR), got ${count}`);
+  if (count % 2 !== 1)
+    throw new Error(`action set config: levels count must be odd (centred on the reference LR), got ${count}`);
   const half = (count - 1) / 2;
   const exps = Array.from({ length: count }, (_, k) => ((k - half) * decades) / half);
   const name = `levels${count}(ref*10^±${decades})`;

@@ -78,7 +78,11 @@ export interface LrController {
    * The optimiser the run trains with instead of the task's (tuning-free baselines); its LRs are
    * then that optimiser's multipliers. Step controllers only.
    */
-  readonly trainerOptimizer?: { optimizer: TuningFreeOptimizer; tuningFree?: TuningFreeOptions; decoupledWeightDecay?: boolean };
+  readonly trainerOptimizer?: {
+    optimizer: TuningFreeOptimizer;
+    tuningFree?: TuningFreeOptions;
+    decoupledWeightDecay?: boolean;
+  };
 }
 
 /** Plain-JSON running feature statistics (see `FeatureRegistry.getStatisticsState`). */
@@ -136,12 +140,19 @@ export class PolicyController implements LrController {
   prepareEnv(features: FeatureRegistry): void {
     const control = this.options.control;
     if (control !== undefined && control !== features.control) {
-      const what = (c: string) => (c === 'global' ? "control 'global' (one agent setting one LR shared by all layers)" : "control 'layerwise' (one agent per layer)");
-      throw new Error(`PolicyController ${this.name}: the policy was trained with ${what(control)} but the environment uses ${what(features.control)}; evaluate it with env config { control: '${control}' }`);
+      const what = (c: string) =>
+        c === 'global'
+          ? "control 'global' (one agent setting one LR shared by all layers)"
+          : "control 'layerwise' (one agent per layer)";
+      throw new Error(
+        `PolicyController ${this.name}: the policy was trained with ${what(control)} but the environment uses ${what(features.control)}; evaluate it with env config { control: '${control}' }`,
+      );
     }
     const want = this.options.featureNames;
     if (want && want.join(',') !== features.names.join(',')) {
-      throw new Error(`PolicyController ${this.name}: the policy was trained on features [${want.join(', ')}] but the environment has [${features.names.join(', ')}]`);
+      throw new Error(
+        `PolicyController ${this.name}: the policy was trained on features [${want.join(', ')}] but the environment has [${features.names.join(', ')}]`,
+      );
     }
     if (this.options.featureStatistics) features.setStatisticsState(this.options.featureStatistics);
     features.frozen = true;
@@ -158,17 +169,29 @@ export class PolicyController implements LrController {
     const info = this.info;
     if (!info) throw new Error(`PolicyController ${this.name}: call reset() before decide()`);
     const obs = input.observations;
-    if (!obs || obs.length !== info.numLayers) throw new Error(`PolicyController ${this.name}: needs one observation per layer (${info.numLayers}), got ${obs ? obs.length : 'none'}`);
+    if (!obs || obs.length !== info.numLayers)
+      throw new Error(
+        `PolicyController ${this.name}: needs one observation per layer (${info.numLayers}), got ${obs ? obs.length : 'none'}`,
+      );
     const O = this.policy.config.observationSize;
     const flat = new Float32Array(info.numLayers * O);
     obs.forEach((o, i) => {
-      if (o.length !== O) throw new Error(`PolicyController ${this.name}: observation of layer ${i} has ${o.length} values, the policy expects ${O}`);
+      if (o.length !== O)
+        throw new Error(
+          `PolicyController ${this.name}: observation of layer ${i} has ${o.length} values, the policy expects ${O}`,
+        );
       flat.set(o, i * O);
     });
     const c = this.policy.config;
     // the critic's value is not used to act: a centralised critic gets a zero state
     const states = c.critic === 'centralised' ? new Float32Array(info.numLayers * c.stateSize) : undefined;
-    const out = this.policy.step({ observations: flat, agentIndex: Int32Array.from({ length: info.numLayers }, (_, i) => i), actorHidden: this.hidden, criticHidden: this.policy.initialHidden(info.numLayers).critic, states });
+    const out = this.policy.step({
+      observations: flat,
+      agentIndex: Int32Array.from({ length: info.numLayers }, (_, i) => i),
+      actorHidden: this.hidden,
+      criticHidden: this.policy.initialHidden(info.numLayers).critic,
+      states,
+    });
     this.hidden = out.actorHidden;
     const A = this.policy.config.numActions;
     const lrs: number[] = [];
@@ -197,7 +220,10 @@ export class PolicyController implements LrController {
  * const spec: RunScheduleSpec = { type: 'cosine', etaMin: 1e-4 };
  * ```
  */
-export type RunScheduleSpec = ScheduleSpec | ({ type: 'cosine' } & Partial<CosineAnnealingLRConfig>) | ({ type: 'onecycle' } & Partial<OneCycleLRConfig>);
+export type RunScheduleSpec =
+  | ScheduleSpec
+  | ({ type: 'cosine' } & Partial<CosineAnnealingLRConfig>)
+  | ({ type: 'onecycle' } & Partial<OneCycleLRConfig>);
 
 /** Options of {@link scheduleController}. */
 export interface ScheduleControllerOptions {
@@ -235,8 +261,10 @@ function resolveSpec(spec: RunScheduleSpec, info: ControllerTaskInfo, peakLr: nu
  * ```
  */
 export function scheduleController(spec: RunScheduleSpec, options: ScheduleControllerOptions = {}): LrController {
-  if (spec === null || typeof spec !== 'object' || typeof (spec as { type?: unknown }).type !== 'string') throw new Error('scheduleController: spec must be an object with a type');
-  if (options.peakLr !== undefined && !(Number.isFinite(options.peakLr) && options.peakLr > 0)) throw new Error(`scheduleController: peakLr must be a positive number, got ${options.peakLr}`);
+  if (spec === null || typeof spec !== 'object' || typeof (spec as { type?: unknown }).type !== 'string')
+    throw new Error('scheduleController: spec must be an object with a type');
+  if (options.peakLr !== undefined && !(Number.isFinite(options.peakLr) && options.peakLr > 0))
+    throw new Error(`scheduleController: peakLr must be a positive number, got ${options.peakLr}`);
   let schedule: Schedule | null = null;
   let info: ControllerTaskInfo | null = null;
   let lastMetricStep = 0;
@@ -277,10 +305,17 @@ export function scheduleController(spec: RunScheduleSpec, options: ScheduleContr
  * runController(tuningFreeController('dog'), 7, { env: envConfig });
  * ```
  */
-export function tuningFreeController(optimizer: TuningFreeOptimizer, options: { lr?: number; name?: string; tuningFree?: TuningFreeOptions } = {}): LrController {
-  if (!(TUNING_FREE_OPTIMIZERS as readonly string[]).includes(optimizer)) throw new Error(`tuningFreeController: optimizer must be one of ${TUNING_FREE_OPTIMIZERS.join(', ')}, got ${JSON.stringify(optimizer)}`);
+export function tuningFreeController(
+  optimizer: TuningFreeOptimizer,
+  options: { lr?: number; name?: string; tuningFree?: TuningFreeOptions } = {},
+): LrController {
+  if (!(TUNING_FREE_OPTIMIZERS as readonly string[]).includes(optimizer))
+    throw new Error(
+      `tuningFreeController: optimizer must be one of ${TUNING_FREE_OPTIMIZERS.join(', ')}, got ${JSON.stringify(optimizer)}`,
+    );
   const lr = options.lr ?? 1;
-  if (!(Number.isFinite(lr) && lr > 0)) throw new Error(`tuningFreeController: lr (the step multiplier) must be a positive number, got ${lr}`);
+  if (!(Number.isFinite(lr) && lr > 0))
+    throw new Error(`tuningFreeController: lr (the step multiplier) must be a positive number, got ${lr}`);
   let layers = 0;
   return {
     name: options.name ?? optimizer,
@@ -301,7 +336,10 @@ export function tuningFreeController(optimizer: TuningFreeOptimizer, options: { 
  * ```
  */
 export function constantController(lr?: number): LrController {
-  return scheduleController({ type: 'constant' }, { peakLr: lr, name: lr === undefined ? 'constant' : `constant@${lr}` });
+  return scheduleController(
+    { type: 'constant' },
+    { peakLr: lr, name: lr === undefined ? 'constant' : `constant@${lr}` },
+  );
 }
 
 /**
@@ -356,7 +394,8 @@ export interface LarsControllerOptions extends LarsOptions {
  */
 export function larsController(options: LarsControllerOptions = {}): LrController {
   const { peakLr, name, ...lars } = options;
-  if (peakLr !== undefined && !(Number.isFinite(peakLr) && peakLr > 0)) throw new Error(`larsController: peakLr must be a positive number, got ${peakLr}`);
+  if (peakLr !== undefined && !(Number.isFinite(peakLr) && peakLr > 0))
+    throw new Error(`larsController: peakLr must be a positive number, got ${peakLr}`);
   let base = NaN;
   let n = 0;
   return {
@@ -405,7 +444,8 @@ export interface HypergradientControllerOptions {
  * ```
  */
 export function hypergradientController(options: HypergradientControllerOptions): LrController {
-  if (!options || !(Number.isFinite(options.beta) && options.beta > 0)) throw new Error(`hypergradientController: beta must be a positive number, got ${options ? options.beta : options}`);
+  if (!options || !(Number.isFinite(options.beta) && options.beta > 0))
+    throw new Error(`hypergradientController: beta must be a positive number, got ${options ? options.beta : options}`);
   let rule: HypergradientRule | null = null;
   let prevLrs: number[] = [];
   let lastLrs: number[] = [];
@@ -415,9 +455,17 @@ export function hypergradientController(options: HypergradientControllerOptions)
     needsUpdateDots: true,
     reset(i: ControllerTaskInfo) {
       if ((i.optimizer !== undefined && i.optimizer !== 'sgd') || (i.weightDecay ?? 0) !== 0) {
-        throw new Error(`hypergradientController: needs plain SGD without weight decay, the task uses ${i.optimizer} with weight decay ${i.weightDecay}`);
+        throw new Error(
+          `hypergradientController: needs plain SGD without weight decay, the task uses ${i.optimizer} with weight decay ${i.weightDecay}`,
+        );
       }
-      rule = new HypergradientRule({ initialLr: options.initialLr ?? i.initialLr, layers: i.numLayers, beta: options.beta, minLr: options.minLr ?? 0, maxLr: options.maxLr ?? Infinity });
+      rule = new HypergradientRule({
+        initialLr: options.initialLr ?? i.initialLr,
+        layers: i.numLayers,
+        beta: options.beta,
+        minLr: options.minLr ?? 0,
+        maxLr: options.maxLr ?? Infinity,
+      });
       // The rule's first update stands for g_0 (no previous gradient: LRs unchanged); every later
       // update carries g_t . g_{t-1}, which is available from the second applied update on.
       rule.update(Array.from({ length: i.numLayers }, () => ({ gradDotPrev: 0 })));
@@ -428,7 +476,9 @@ export function hypergradientController(options: HypergradientControllerOptions)
       if (!rule) throw new Error('hypergradientController: call reset() before decide()');
       // lastLrs = the LRs of the step that produced u_t, prevLrs = those of u_{t-1}
       if (input.updateDots && prevLrs.length) {
-        const dots = input.updateDots.map((d, i) => (lastLrs[i] > 0 && prevLrs[i] > 0 ? d / (lastLrs[i] * prevLrs[i]) : 0));
+        const dots = input.updateDots.map((d, i) =>
+          lastLrs[i] > 0 && prevLrs[i] > 0 ? d / (lastLrs[i] * prevLrs[i]) : 0,
+        );
         rule.update(dots.map((d) => ({ gradDotPrev: d })));
       }
       const out = rule.lrs;

@@ -243,12 +243,16 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
 
   constructor(config: LayerLrEnvConfig = {}) {
     const parsed = parseConfig(LayerLrEnvConfigSchema, config, 'LayerLrEnv config');
-    const features = parsed.features ?? (parsed.control === 'global' ? GLOBAL_AGENT_FEATURE_NAMES : DEFAULT_FEATURE_NAMES).slice();
+    const features =
+      parsed.features ?? (parsed.control === 'global' ? GLOBAL_AGENT_FEATURE_NAMES : DEFAULT_FEATURE_NAMES).slice();
     this.config = { ...parsed, features };
     this.sampler = new TaskSampler(this.config.task);
     this.actionSet = makeActionSet(this.config.actions, this.config.lrClip);
     try {
-      this.features = new FeatureRegistry(features, { warmup: this.config.featureWarmup, control: this.config.control });
+      this.features = new FeatureRegistry(features, {
+        warmup: this.config.featureWarmup,
+        control: this.config.control,
+      });
     } catch (err) {
       throw new Error(`LayerLrEnv config: features: ${(err as Error).message}`, { cause: err });
     }
@@ -261,7 +265,11 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
 
   /** Spaces; `observationSize` follows the feature registry. */
   get spec(): MultiAgentEnvSpec {
-    return { observationSize: this.features.observationSize, numActions: this.actionSet.size, maxSteps: this.sampler.horizon };
+    return {
+      observationSize: this.features.observationSize,
+      numActions: this.actionSet.size,
+      maxSteps: this.sampler.horizon,
+    };
   }
 
   /** The current episode's task (throws before the first reset). */
@@ -320,8 +328,11 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
    */
   layerLrsOf(agentLrs: ArrayLike<number>): number[] {
     const n = this.numAgents;
-    if (!agentLrs || agentLrs.length !== n) throw new Error(`LayerLrEnv.layerLrsOf: got ${agentLrs ? agentLrs.length : agentLrs} LRs for ${n} agents`);
-    return this.config.control === 'global' ? new Array<number>(this.numLayers).fill(agentLrs[0]) : Array.from(agentLrs);
+    if (!agentLrs || agentLrs.length !== n)
+      throw new Error(`LayerLrEnv.layerLrsOf: got ${agentLrs ? agentLrs.length : agentLrs} LRs for ${n} agents`);
+    return this.config.control === 'global'
+      ? new Array<number>(this.numLayers).fill(agentLrs[0])
+      : Array.from(agentLrs);
   }
 
   reset(seed: number): ResetResult {
@@ -338,7 +349,8 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     const batches = taskBatches(task);
     const val = tf.tidy(() => {
       const v = task.validation;
-      const shape = task.model === 'mlp' ? [v.n, v.height * v.width * v.channels] : [v.n, v.height, v.width, v.channels];
+      const shape =
+        task.model === 'mlp' ? [v.n, v.height * v.width * v.channels] : [v.n, v.height, v.width, v.channels];
       return { x: tf.tensor(v.images, shape, 'float32'), y: tf.tensor1d(v.labels, 'int32') };
     });
     const ev = trainer.evaluate(val.x, val.y, this.config.evalBatchSize);
@@ -347,7 +359,12 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     for (let i = 0; i < n; i++) prev[i] = this.actionSet.defaultAction(lrs[i], task.initialLr);
     const weightNorms = groupWeightNorms(model);
     const state: GannoTrainingState = {
-      network: { gradNormMean: NaN, weightNorm: Math.sqrt(weightNorms.reduce((a, w) => a + w * w, 0)), updateNormMean: NaN, signAgreementMean: NaN },
+      network: {
+        gradNormMean: NaN,
+        weightNorm: Math.sqrt(weightNorms.reduce((a, w) => a + w * w, 0)),
+        updateNormMean: NaN,
+        signAgreementMean: NaN,
+      },
       networkLogGradNormEma: NaN,
       t: 0,
       horizon: this.sampler.horizon,
@@ -359,7 +376,12 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       referenceLr: task.initialLr,
       lrHistory: [lrs.slice()],
       prevActions: prev,
-      layers: Array.from({ length: n }, (_, i) => ({ gradNormMean: NaN, weightNorm: weightNorms[i], updateNormMean: NaN, signAgreementMean: NaN })),
+      layers: Array.from({ length: n }, (_, i) => ({
+        gradNormMean: NaN,
+        weightNorm: weightNorms[i],
+        updateNormMean: NaN,
+        signAgreementMean: NaN,
+      })),
       logGradNormEma: new Float64Array(n).fill(NaN),
       trainLossEma: NaN,
       trainLossEmaPrev: NaN,
@@ -374,9 +396,31 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     // Horizon-true difference rewards on an MLP: the factual run and all shadows in one vectorised trainer.
     const vec =
       this.config.agentRewards === 'difference' && this.config.vectorise && VectorisedTrainer.supports(model)
-        ? new VectorisedTrainer(new Array<SequentialModel>(agents + 1).fill(model), { optimizer: task.optimizer, learningRates: task.initialLr, weightDecay: task.weightDecay, seed: task.trainerSeed })
+        ? new VectorisedTrainer(new Array<SequentialModel>(agents + 1).fill(model), {
+            optimizer: task.optimizer,
+            learningRates: task.initialLr,
+            weightDecay: task.weightDecay,
+            seed: task.trainerSeed,
+          })
         : null;
-    this.ep = { task, model, trainer, batches, val, state, done: false, snapshot: null, intervalBatches: null, cfSeconds: 0, cfBranches: 0, groupSizes: model.groups.map((g) => g.numParams), shadows: new Array<Shadow | null>(agents).fill(null), vec, factualStale: false, replayVec: null };
+    this.ep = {
+      task,
+      model,
+      trainer,
+      batches,
+      val,
+      state,
+      done: false,
+      snapshot: null,
+      intervalBatches: null,
+      cfSeconds: 0,
+      cfBranches: 0,
+      groupSizes: model.groups.map((g) => g.numParams),
+      shadows: new Array<Shadow | null>(agents).fill(null),
+      vec,
+      factualStale: false,
+      replayVec: null,
+    };
     return { observations: this.features.observe(this.agentView(state)) };
   }
 
@@ -384,7 +428,10 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
   defaultAction(agent: number): number {
     const ep = this.episode('defaultAction');
     const n = this.numAgents;
-    if (!Number.isInteger(agent) || agent < 0 || agent >= n) throw new Error(`LayerLrEnv.defaultAction: agent ${agent} is not in [0, ${n})${this.config.control === 'global' ? " (control: 'global' has one agent)" : ''}`);
+    if (!Number.isInteger(agent) || agent < 0 || agent >= n)
+      throw new Error(
+        `LayerLrEnv.defaultAction: agent ${agent} is not in [0, ${n})${this.config.control === 'global' ? " (control: 'global' has one agent)" : ''}`,
+      );
     return this.actionSet.defaultAction(ep.state.lrs[agent], ep.state.referenceLr);
   }
 
@@ -416,9 +463,11 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
   counterfactualTeamRewards(actionSets: readonly ArrayLike<number>[]): number[] {
     const ep = this.episode('counterfactualTeamRewards');
     if (ep.done) throw new Error('LayerLrEnv.counterfactualTeamRewards: episode is over; call reset(seed)');
-    if (!Array.isArray(actionSets)) throw new Error('LayerLrEnv.counterfactualTeamRewards: expected an array of joint actions');
+    if (!Array.isArray(actionSets))
+      throw new Error('LayerLrEnv.counterfactualTeamRewards: expected an array of joint actions');
     const lrs = actionSets.map((a, k) => this.nextLrs(a, `counterfactualTeamRewards (set ${k})`));
-    if (!this.config.vectorise || actionSets.length < 2 || !VectorisedTrainer.supports(ep.model)) return actionSets.map((a) => this.counterfactualTeamReward(a));
+    if (!this.config.vectorise || actionSets.length < 2 || !VectorisedTrainer.supports(ep.model))
+      return actionSets.map((a) => this.counterfactualTeamReward(a));
     const started = performance.now();
     const trainer = this.factualTrainer(ep);
     if (!ep.snapshot) ep.snapshot = trainer.snapshot();
@@ -426,12 +475,24 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       ep.replayVec?.dispose();
       const size = Math.max(actionSets.length, this.numAgents);
       // Only the rewards are read: `metrics: 'loss'` skips the per-layer norms (same training arithmetic).
-      ep.replayVec = new VectorisedTrainer(new Array<SequentialModel>(size).fill(ep.model), { optimizer: ep.task.optimizer, learningRates: ep.task.initialLr, weightDecay: ep.task.weightDecay, seed: ep.task.trainerSeed, metrics: 'loss' });
+      ep.replayVec = new VectorisedTrainer(new Array<SequentialModel>(size).fill(ep.model), {
+        optimizer: ep.task.optimizer,
+        learningRates: ep.task.initialLr,
+        weightDecay: ep.task.weightDecay,
+        seed: ep.task.trainerSeed,
+        metrics: 'loss',
+      });
     }
     const vec = ep.replayVec;
     vec.restoreAll(ep.snapshot);
     const active = Array.from({ length: vec.size }, (_, b) => b < actionSets.length);
-    const outs = this.runIntervals(ep, vectorisedSet(vec), active.map((_, b) => lrs[b] ?? lrs[0]), active.map(() => ep.state.valLoss), active);
+    const outs = this.runIntervals(
+      ep,
+      vectorisedSet(vec),
+      active.map((_, b) => lrs[b] ?? lrs[0]),
+      active.map(() => ep.state.valLoss),
+      active,
+    );
     ep.cfSeconds += (performance.now() - started) / 1000;
     ep.cfBranches += actionSets.length;
     return outs.slice(0, actionSets.length).map((o) => (o as IntervalOutcome).reward);
@@ -448,7 +509,10 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
   approximateDifferenceRewards(actions: ArrayLike<number>, m: number): Float32Array {
     const ep = this.episode('approximateDifferenceRewards');
     if (ep.done) throw new Error('LayerLrEnv.approximateDifferenceRewards: episode is over; call reset(seed)');
-    if (!Number.isInteger(m) || m < 1 || m > ep.state.k) throw new Error(`LayerLrEnv.approximateDifferenceRewards: m (replayed steps) must be an integer in [1, K = ${ep.state.k}], got ${m}`);
+    if (!Number.isInteger(m) || m < 1 || m > ep.state.k)
+      throw new Error(
+        `LayerLrEnv.approximateDifferenceRewards: m (replayed steps) must be an integer in [1, K = ${ep.state.k}], got ${m}`,
+      );
     const lrs = this.nextLrs(actions, 'approximateDifferenceRewards');
     const n = this.numAgents;
     const out = new Float32Array(n);
@@ -467,7 +531,13 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       }
       const keep = alt[i];
       alt[i] = def;
-      const g = this.runInterval(ep, trainer, this.nextLrs(alt, 'approximateDifferenceRewards'), ep.state.valLoss, m).reward;
+      const g = this.runInterval(
+        ep,
+        trainer,
+        this.nextLrs(alt, 'approximateDifferenceRewards'),
+        ep.state.valLoss,
+        m,
+      ).reward;
       alt[i] = keep;
       trainer.restore(ep.snapshot);
       ep.cfBranches++;
@@ -502,7 +572,9 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     const beta = this.config.lossEmaBeta;
     s.trainLossEmaPrev = s.trainLossEma;
     for (let j = 0; j < out.losses.length; j++) {
-      s.trainLossEma = Number.isNaN(s.trainLossEma) ? out.losses[j] : beta * s.trainLossEma + (1 - beta) * out.losses[j];
+      s.trainLossEma = Number.isNaN(s.trainLossEma)
+        ? out.losses[j]
+        : beta * s.trainLossEma + (1 - beta) * out.losses[j];
       s.lossVarEma = Number.isNaN(s.lossVarEma) ? out.vars[j] : beta * s.lossVarEma + (1 - beta) * out.vars[j];
     }
     const gb = this.config.gradEmaBeta;
@@ -513,7 +585,12 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
         const x = Math.log10(prevG);
         s.logGradNormEma[i] = Number.isFinite(s.logGradNormEma[i]) ? gb * s.logGradNormEma[i] + (1 - gb) * x : x;
       }
-      s.layers[i] = { gradNormMean: out.gradNorm[i], weightNorm: out.weightNorm[i], updateNormMean: out.updateNorm[i], signAgreementMean: out.signAgreement[i] };
+      s.layers[i] = {
+        gradNormMean: out.gradNorm[i],
+        weightNorm: out.weightNorm[i],
+        updateNormMean: out.updateNorm[i],
+        signAgreementMean: out.signAgreement[i],
+      };
     }
     const prevNet = s.network ? s.network.gradNormMean : NaN;
     if (Number.isFinite(prevNet) && prevNet > 0) {
@@ -527,7 +604,8 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     s.sgdSteps += out.losses.length;
     s.lrs = lrs.slice();
     s.lrHistory.push(lrs.slice());
-    s.prevActions = this.config.control === 'global' ? new Int32Array(s.numAgents).fill(actions[0]) : Int32Array.from(actions);
+    s.prevActions =
+      this.config.control === 'global' ? new Int32Array(s.numAgents).fill(actions[0]) : Int32Array.from(actions);
     s.valLoss = out.valLoss;
     s.valAccuracy = out.valAccuracy;
     s.valLossHistory.push(out.valLoss);
@@ -572,7 +650,13 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       snap ??= ep.snapshot ?? ep.trainer.snapshot();
       const model = buildTaskModel(ep.task);
       // Shadows only need the loss: `metrics: 'loss'` skips the per-layer norms (same training arithmetic).
-      const trainer = new LayerwiseTrainer(model, { optimizer: ep.task.optimizer, learningRates: ep.task.initialLr, weightDecay: ep.task.weightDecay, seed: ep.task.trainerSeed, metrics: 'loss' });
+      const trainer = new LayerwiseTrainer(model, {
+        optimizer: ep.task.optimizer,
+        learningRates: ep.task.initialLr,
+        weightDecay: ep.task.weightDecay,
+        seed: ep.task.trainerSeed,
+        metrics: 'loss',
+      });
       trainer.restore(snap);
       ep.shadows[i] = { model, trainer, lr: s.lrs[i], valLoss: s.valLoss, done: s.diverged };
       ep.cfSeconds += (performance.now() - started) / 1000;
@@ -610,7 +694,12 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
    * snapshot copy of the unvectorised path); the factual network is bit-identical to the layerwise
    * trainer's on wasm, so team rewards do not depend on the shadows.
    */
-  private stepVectorised(ep: Episode, vec: VectorisedTrainer, actions: ArrayLike<number>, lrs: number[]): { out: IntervalOutcome; shadowRewards: (number | null)[] } {
+  private stepVectorised(
+    ep: Episode,
+    vec: VectorisedTrainer,
+    actions: ArrayLike<number>,
+    lrs: number[],
+  ): { out: IntervalOutcome; shadowRewards: (number | null)[] } {
     const s = ep.state;
     const global = this.config.control === 'global';
     const ref = s.referenceLr;
@@ -679,16 +768,26 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
   private nextLrs(actions: ArrayLike<number>, where: string): number[] {
     const s = this.ep!.state;
     if (this.config.control === 'global') {
-      if (!actions || actions.length !== 1) throw new Error(`LayerLrEnv.${where}: got ${actions ? actions.length : actions} actions for 1 agent (control: 'global': one action sets the LR of all ${s.numAgents} layers)`);
+      if (!actions || actions.length !== 1)
+        throw new Error(
+          `LayerLrEnv.${where}: got ${actions ? actions.length : actions} actions for 1 agent (control: 'global': one action sets the LR of all ${s.numAgents} layers)`,
+        );
       const a = actions[0];
-      if (!Number.isInteger(a) || a < 0 || a >= this.actionSet.size) throw new Error(`LayerLrEnv.${where}: action ${a} of agent 0 is not an integer in [0, ${this.actionSet.size})`);
+      if (!Number.isInteger(a) || a < 0 || a >= this.actionSet.size)
+        throw new Error(`LayerLrEnv.${where}: action ${a} of agent 0 is not an integer in [0, ${this.actionSet.size})`);
       return new Array<number>(s.numAgents).fill(this.actionSet.apply(s.lrs[0], a, s.referenceLr));
     }
-    if (!actions || actions.length !== s.numAgents) throw new Error(`LayerLrEnv.${where}: got ${actions ? actions.length : actions} actions for ${s.numAgents} agents (one per layer)`);
+    if (!actions || actions.length !== s.numAgents)
+      throw new Error(
+        `LayerLrEnv.${where}: got ${actions ? actions.length : actions} actions for ${s.numAgents} agents (one per layer)`,
+      );
     const out: number[] = [];
     for (let i = 0; i < s.numAgents; i++) {
       const a = actions[i];
-      if (!Number.isInteger(a) || a < 0 || a >= this.actionSet.size) throw new Error(`LayerLrEnv.${where}: action ${a} of agent ${i} is not an integer in [0, ${this.actionSet.size})`);
+      if (!Number.isInteger(a) || a < 0 || a >= this.actionSet.size)
+        throw new Error(
+          `LayerLrEnv.${where}: action ${a} of agent ${i} is not an integer in [0, ${this.actionSet.size})`,
+        );
       out.push(this.actionSet.apply(s.lrs[i], a, s.referenceLr));
     }
     return out;
@@ -696,7 +795,8 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
 
   /** The current decision's K batches, created once and shared by every branch of this decision. */
   private batchesFor(ep: Episode): Batch[] {
-    if (!ep.intervalBatches) ep.intervalBatches = ep.batches.peekIndices(ep.state.k).map((idx) => ep.batches.batchFromIndices(idx));
+    if (!ep.intervalBatches)
+      ep.intervalBatches = ep.batches.peekIndices(ep.state.k).map((idx) => ep.batches.batchFromIndices(idx));
     return ep.intervalBatches;
   }
 
@@ -705,7 +805,13 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
    * a shadow's) from its current state and evaluates; the reward is relative to `prevValLoss`.
    * Never throws on divergence.
    */
-  private runInterval(ep: Episode, trainer: LayerwiseTrainer, lrs: number[], prevValLoss: number, limit = Infinity): IntervalOutcome {
+  private runInterval(
+    ep: Episode,
+    trainer: LayerwiseTrainer,
+    lrs: number[],
+    prevValLoss: number,
+    limit = Infinity,
+  ): IntervalOutcome {
     return this.runIntervals(ep, layerwiseSet(trainer), [lrs], [prevValLoss], [true], limit)[0] as IntervalOutcome;
   }
 
@@ -715,7 +821,14 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
    * stops at its divergence) and evaluates them on the validation set; each reward is relative to
    * `prevValLoss[b]`. Returns null for inactive networks. Never throws on divergence.
    */
-  private runIntervals(ep: Episode, set: NetworkSet, lrs: number[][], prevValLoss: number[], active: boolean[], limit = Infinity): (IntervalOutcome | null)[] {
+  private runIntervals(
+    ep: Episode,
+    set: NetworkSet,
+    lrs: number[][],
+    prevValLoss: number[],
+    active: boolean[],
+    limit = Infinity,
+  ): (IntervalOutcome | null)[] {
     const s = ep.state;
     const n = s.numAgents;
     const batches = this.batchesFor(ep);
@@ -723,7 +836,19 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     const acc = active.map((on, b) => {
       if (!on) return null;
       set.setLearningRates(b, lrs[b]);
-      return { gradNorm: new Float64Array(n), updateNorm: new Float64Array(n), signAgreement: new Float64Array(n), weightNorm: new Float64Array(n), losses: [] as number[], vars: [] as number[], netGrad: 0, netUpdate: 0, netSign: 0, netWeight: NaN, diverged: set.isDiverged(b) };
+      return {
+        gradNorm: new Float64Array(n),
+        updateNorm: new Float64Array(n),
+        signAgreement: new Float64Array(n),
+        weightNorm: new Float64Array(n),
+        losses: [] as number[],
+        vars: [] as number[],
+        netGrad: 0,
+        netUpdate: 0,
+        netSign: 0,
+        netWeight: NaN,
+        diverged: set.isDiverged(b),
+      };
     });
     for (let j = 0; j < Math.min(batches.length, limit); j++) {
       const live = acc.map((a) => !!a && !a.diverged);
@@ -771,7 +896,12 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       }
       const net: LayerIntervalStats = diverged
         ? { gradNormMean: NaN, weightNorm: NaN, updateNormMean: NaN, signAgreementMean: NaN }
-        : { gradNormMean: a.netGrad / steps, weightNorm: a.netWeight, updateNormMean: a.netUpdate / steps, signAgreementMean: a.netSign / steps };
+        : {
+            gradNormMean: a.netGrad / steps,
+            weightNorm: a.netWeight,
+            updateNormMean: a.netUpdate / steps,
+            signAgreementMean: a.netSign / steps,
+          };
       let valLoss = NaN;
       let valAccuracy = NaN;
       if (!diverged) {
@@ -786,7 +916,19 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
         if (s.t + 1 >= s.horizon && limit >= s.k) reward += this.config.terminalAccuracyWeight * valAccuracy;
       }
       if (this.config.rewardScale !== 1) reward *= this.config.rewardScale;
-      return { diverged, losses: a.losses, vars: a.vars, gradNorm: a.gradNorm, updateNorm: a.updateNorm, signAgreement: a.signAgreement, weightNorm: a.weightNorm, net, valLoss, valAccuracy, reward };
+      return {
+        diverged,
+        losses: a.losses,
+        vars: a.vars,
+        gradNorm: a.gradNorm,
+        updateNorm: a.updateNorm,
+        signAgreement: a.signAgreement,
+        weightNorm: a.weightNorm,
+        net,
+        valLoss,
+        valAccuracy,
+        reward,
+      };
     });
   }
 
@@ -817,7 +959,9 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
 
 /** L2 norm of each parameter group's variables. */
 function groupWeightNorms(model: SequentialModel): Float64Array {
-  const t = tf.tidy(() => tf.stack(model.groups.map((g) => tf.sqrt(tf.addN(g.variables.map((v) => tf.sum(tf.square(v))))))));
+  const t = tf.tidy(() =>
+    tf.stack(model.groups.map((g) => tf.sqrt(tf.addN(g.variables.map((v) => tf.sum(tf.square(v))))))),
+  );
   const out = Float64Array.from(t.dataSync());
   t.dispose();
   return out;
@@ -834,10 +978,14 @@ function groupWeightNorms(model: SequentialModel): Float64Array {
  * new PpoTrainer(config, envs, { credit: approximateDifferenceAssigner(3) });
  * ```
  */
-export function approximateDifferenceAssigner(m: number): { prepare(env: unknown, actions: ArrayLike<number>): Float32Array; assign(ctx: { prepared: unknown }): Float32Array } {
+export function approximateDifferenceAssigner(m: number): {
+  prepare(env: unknown, actions: ArrayLike<number>): Float32Array;
+  assign(ctx: { prepared: unknown }): Float32Array;
+} {
   return {
     prepare(env, actions) {
-      if (!(env instanceof LayerLrEnv)) throw new Error('approximateDifferenceAssigner: works only with LayerLrEnv environments');
+      if (!(env instanceof LayerLrEnv))
+        throw new Error('approximateDifferenceAssigner: works only with LayerLrEnv environments');
       return env.approximateDifferenceRewards(actions, m);
     },
     assign: (ctx) => ctx.prepared as Float32Array,

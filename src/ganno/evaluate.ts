@@ -12,8 +12,21 @@ import { LayerLrEnv } from './env';
 import type { LayerLrEnvConfig } from './env';
 import { buildTaskModel, taskBatches } from './tasks';
 import type { ResolvedTaskConfig, SampledTask } from './tasks';
-import { PolicyController, constantController, hypergradientController, keepController, larsController, scheduleController, tuningFreeController } from './controllers';
-import type { HypergradientControllerOptions, LarsControllerOptions, LrController, RunScheduleSpec } from './controllers';
+import {
+  PolicyController,
+  constantController,
+  hypergradientController,
+  keepController,
+  larsController,
+  scheduleController,
+  tuningFreeController,
+} from './controllers';
+import type {
+  HypergradientControllerOptions,
+  LarsControllerOptions,
+  LrController,
+  RunScheduleSpec,
+} from './controllers';
 import type { FeatureRegistry } from './features';
 import { DEGENERATE_SHARE, dominantActionShare, loadGannoPolicy } from './train';
 
@@ -94,14 +107,27 @@ const testCache = new Map<string, ImageDataset>();
  * ```
  */
 export function taskTestSet(task: SampledTask, config: ResolvedTaskConfig, testSize = 2000): ImageDataset {
-  if (!(Number.isInteger(testSize) && testSize > 0)) throw new Error(`taskTestSet: testSize must be a positive integer, got ${testSize}`);
+  if (!(Number.isInteger(testSize) && testSize > 0))
+    throw new Error(`taskTestSet: testSize must be a positive integer, got ${testSize}`);
   const s = config.synthetic;
-  const key = task.dataset === 'synthetic' ? `synthetic:${s.size}:${s.numClasses}:${s.noise}:${s.seed}:${s.n}:${testSize}` : task.dataset;
+  const key =
+    task.dataset === 'synthetic'
+      ? `synthetic:${s.size}:${s.numClasses}:${s.noise}:${s.seed}:${s.n}:${testSize}`
+      : task.dataset;
   let ds = testCache.get(key);
   if (!ds) {
     if (task.dataset === 'digits') ds = loadDigits().test;
     else if (task.dataset === 'fashion-mnist') ds = loadFashionMnist().test;
-    else ds = makeSyntheticTrainTest({ nTrain: s.n, nTest: testSize, height: s.size, width: s.size, numClasses: s.numClasses, noise: s.noise, seed: s.seed }).test;
+    else
+      ds = makeSyntheticTrainTest({
+        nTrain: s.n,
+        nTest: testSize,
+        height: s.size,
+        width: s.size,
+        numClasses: s.numClasses,
+        noise: s.noise,
+        seed: s.seed,
+      }).test;
     testCache.set(key, ds);
   }
   return ds;
@@ -124,7 +150,13 @@ function auc(curve: number[], horizon: number, fallback: number): number {
   return a / horizon;
 }
 
-function testEval(trainer: LayerwiseTrainer, task: SampledTask, config: ResolvedTaskConfig, testSize: number, diverged: boolean): { loss: number; accuracy: number } {
+function testEval(
+  trainer: LayerwiseTrainer,
+  task: SampledTask,
+  config: ResolvedTaskConfig,
+  testSize: number,
+  diverged: boolean,
+): { loss: number; accuracy: number } {
   if (testSize === 0) return { loss: NaN, accuracy: NaN };
   if (diverged) return { loss: NaN, accuracy: 0 };
   const t = toTensors(taskTestSet(task, config, testSize), task.model === 'mlp', testSize);
@@ -151,18 +183,29 @@ function testEval(trainer: LayerwiseTrainer, task: SampledTask, config: Resolved
  * r.testAccuracy; r.valLossAuc; r.diverged;
  * ```
  */
-export function runController(controller: LrController, seed: number, options: Omit<EvaluateOptions, 'seeds'> = {}): ControllerRunResult {
+export function runController(
+  controller: LrController,
+  seed: number,
+  options: Omit<EvaluateOptions, 'seeds'> = {},
+): ControllerRunResult {
   const env = new LayerLrEnv(options.env ?? {});
   try {
     if (options.setupFeatures) options.setupFeatures(env.features);
     if (controller.prepareEnv) controller.prepareEnv(env.features);
-    return controller.interval === 'decision' ? runInEnv(controller, env, seed, options) : runDirect(controller, env, seed, options);
+    return controller.interval === 'decision'
+      ? runInEnv(controller, env, seed, options)
+      : runDirect(controller, env, seed, options);
   } finally {
     env.dispose();
   }
 }
 
-function runInEnv(controller: LrController, env: LayerLrEnv, seed: number, options: Omit<EvaluateOptions, 'seeds'>): ControllerRunResult {
+function runInEnv(
+  controller: LrController,
+  env: LayerLrEnv,
+  seed: number,
+  options: Omit<EvaluateOptions, 'seeds'>,
+): ControllerRunResult {
   let r = env.reset(seed);
   const task = env.task;
   const n = env.numAgents; // one per layer, or 1 with control 'global' (the controller acts per agent)
@@ -173,13 +216,26 @@ function runInEnv(controller: LrController, env: LayerLrEnv, seed: number, optio
   let divergedAtStep: number | null = null;
   for (;;) {
     const s0 = env.agentState;
-    const want = env.layerLrsOf(controller.decide({ sgdStep: s0.sgdSteps, lrs: s0.lrs.slice(), valLoss: s0.valLoss, observations: r.observations }));
+    const want = env.layerLrsOf(
+      controller.decide({
+        sgdStep: s0.sgdSteps,
+        lrs: s0.lrs.slice(),
+        valLoss: s0.valLoss,
+        observations: r.observations,
+      }),
+    );
     const actions = controller.lastActions;
-    if (!actions || actions.length !== n) throw new Error(`runController: decision controller ${controller.name} must expose lastActions (one env action per layer)`);
+    if (!actions || actions.length !== n)
+      throw new Error(
+        `runController: decision controller ${controller.name} must expose lastActions (one env action per layer)`,
+      );
     taken.push(Array.from(actions));
     const st = env.step(actions);
     const info = st.info as { lrs: number[]; diverged: boolean; sgdSteps: number };
-    if (info.lrs.some((v, i) => v !== want[i])) throw new Error(`runController: controller ${controller.name} returned LRs [${want}] but its actions give [${info.lrs}]`);
+    if (info.lrs.some((v, i) => v !== want[i]))
+      throw new Error(
+        `runController: controller ${controller.name} returned LRs [${want}] but its actions give [${info.lrs}]`,
+      );
     lrs.push(info.lrs.slice());
     if (info.diverged) {
       diverged = true;
@@ -191,23 +247,56 @@ function runInEnv(controller: LrController, env: LayerLrEnv, seed: number, optio
   const state = env.state;
   const valLoss = state.valLossHistory.filter((v) => Number.isFinite(v));
   const test = testEval(env.trainer, task, env.sampler.config, options.testSize ?? 2000, diverged);
-  return { ...finish(controller, task, env.numLayers, test, valLoss, lrs, diverged, divergedAtStep, state.valAccuracy, env.sampler.horizon), actions: taken };
+  return {
+    ...finish(
+      controller,
+      task,
+      env.numLayers,
+      test,
+      valLoss,
+      lrs,
+      diverged,
+      divergedAtStep,
+      state.valAccuracy,
+      env.sampler.horizon,
+    ),
+    actions: taken,
+  };
 }
 
-function runDirect(controller: LrController, env: LayerLrEnv, seed: number, options: Omit<EvaluateOptions, 'seeds'>): ControllerRunResult {
+function runDirect(
+  controller: LrController,
+  env: LayerLrEnv,
+  seed: number,
+  options: Omit<EvaluateOptions, 'seeds'>,
+): ControllerRunResult {
   const task = env.sampler.sample(seed);
   const model = buildTaskModel(task);
   const n = model.groups.length;
   // Tuning-free baselines train with their own optimiser (its LRs are multipliers); the rest with the task's.
   const own = controller.trainerOptimizer;
-  const trainer = new LayerwiseTrainer(model, { optimizer: own?.optimizer ?? task.optimizer, learningRates: task.initialLr, weightDecay: task.weightDecay, seed: task.trainerSeed, ...(own ? { tuningFree: own.tuningFree, decoupledWeightDecay: own.decoupledWeightDecay } : {}) });
+  const trainer = new LayerwiseTrainer(model, {
+    optimizer: own?.optimizer ?? task.optimizer,
+    learningRates: task.initialLr,
+    weightDecay: task.weightDecay,
+    seed: task.trainerSeed,
+    ...(own ? { tuningFree: own.tuningFree, decoupledWeightDecay: own.decoupledWeightDecay } : {}),
+  });
   const batches = taskBatches(task);
   const val = toTensors(task.validation, task.model === 'mlp', task.validation.n);
   const evalBatch = env.config.evalBatchSize;
   const lrClip = env.config.lrClip;
   const dots = controller.needsUpdateDots ? new UpdateDots(model) : null;
   try {
-    controller.reset({ numLayers: n, initialLr: task.initialLr, totalSteps: task.totalSteps, k: task.k, seed, optimizer: task.optimizer, weightDecay: task.weightDecay });
+    controller.reset({
+      numLayers: n,
+      initialLr: task.initialLr,
+      totalSteps: task.totalSteps,
+      k: task.k,
+      seed,
+      optimizer: task.optimizer,
+      weightDecay: task.weightDecay,
+    });
     let ev = trainer.evaluate(val.x, val.y, evalBatch);
     let updateDots: number[] | undefined;
     const valLoss = [ev.loss];
@@ -218,9 +307,17 @@ function runDirect(controller: LrController, env: LayerLrEnv, seed: number, opti
     let diverged = false;
     let divergedAtStep: number | null = null;
     for (let s = 0; s < task.totalSteps && !diverged; s++) {
-      const next = controller.decide({ sgdStep: s, lrs: current, valLoss: valLoss[valLoss.length - 1], last, updateDots });
+      const next = controller.decide({
+        sgdStep: s,
+        lrs: current,
+        valLoss: valLoss[valLoss.length - 1],
+        last,
+        updateDots,
+      });
       if (!Array.isArray(next) || next.length !== n || next.some((v) => !(Number.isFinite(v) && v >= 0))) {
-        throw new Error(`runController: controller ${controller.name} returned invalid LRs [${next}] for ${n} layers at step ${s}`);
+        throw new Error(
+          `runController: controller ${controller.name} returned invalid LRs [${next}] for ${n} layers at step ${s}`,
+        );
       }
       // The agents' action sets clip every LR to the env's lrClip: baselines run under the same bounds.
       current = next.map((lr) => Math.min(lrClip[1], Math.max(lrClip[0], lr)));
@@ -248,7 +345,18 @@ function runDirect(controller: LrController, env: LayerLrEnv, seed: number, opti
       }
     }
     const test = testEval(trainer, task, env.sampler.config, options.testSize ?? 2000, diverged);
-    return finish(controller, task, n, test, valLoss, lrs, diverged, divergedAtStep, diverged ? NaN : valAcc, env.sampler.horizon);
+    return finish(
+      controller,
+      task,
+      n,
+      test,
+      valLoss,
+      lrs,
+      diverged,
+      divergedAtStep,
+      diverged ? NaN : valAcc,
+      env.sampler.horizon,
+    );
   } finally {
     dots?.dispose();
     tf.dispose([val.x, val.y]);
@@ -339,7 +447,9 @@ function finish(
  */
 export function evaluateController(controller: LrController, options: EvaluateOptions): ControllerRunResult[] {
   if (!Array.isArray(options.seeds) || options.seeds.length === 0 || options.seeds.some((s) => !Number.isInteger(s))) {
-    throw new Error(`evaluateController: seeds must be a non-empty array of integers, got ${JSON.stringify(options.seeds)}`);
+    throw new Error(
+      `evaluateController: seeds must be a non-empty array of integers, got ${JSON.stringify(options.seeds)}`,
+    );
   }
   return options.seeds.map((seed) => runController(controller, seed, options));
 }
@@ -365,10 +475,20 @@ export interface PeakLrScore {
  * const tuned = scheduleController({ type: 'cosine' }, { peakLr: best });
  * ```
  */
-export function tunePeakLr(baselineSpec: RunScheduleSpec, trainingEnv: LayerLrEnvConfig, grid: number[], seeds: number[]): { best: number; scores: PeakLrScore[] } {
-  if (!Array.isArray(grid) || grid.length === 0 || grid.some((v) => !(Number.isFinite(v) && v > 0))) throw new Error(`tunePeakLr: grid must be a non-empty array of positive LRs, got ${JSON.stringify(grid)}`);
+export function tunePeakLr(
+  baselineSpec: RunScheduleSpec,
+  trainingEnv: LayerLrEnvConfig,
+  grid: number[],
+  seeds: number[],
+): { best: number; scores: PeakLrScore[] } {
+  if (!Array.isArray(grid) || grid.length === 0 || grid.some((v) => !(Number.isFinite(v) && v > 0)))
+    throw new Error(`tunePeakLr: grid must be a non-empty array of positive LRs, got ${JSON.stringify(grid)}`);
   const scores = grid.map((peakLr) => {
-    const runs = evaluateController(scheduleController(baselineSpec, { peakLr }), { env: trainingEnv, seeds, testSize: 0 });
+    const runs = evaluateController(scheduleController(baselineSpec, { peakLr }), {
+      env: trainingEnv,
+      seeds,
+      testSize: 0,
+    });
     return scorePeak(peakLr, runs);
   });
   return { best: bestPeak(scores), scores };
@@ -444,7 +564,9 @@ export function controllerFromSpec(spec: ControllerSpec, env: LayerLrEnvConfig =
       });
     }
     default:
-      throw new Error(`controllerFromSpec: unknown controller type ${JSON.stringify((spec as { type?: unknown }).type)} (expected schedule, constant, lars, hypergradient, keep or policy)`);
+      throw new Error(
+        `controllerFromSpec: unknown controller type ${JSON.stringify((spec as { type?: unknown }).type)} (expected schedule, constant, lars, hypergradient, keep or policy)`,
+      );
   }
 }
 
@@ -475,4 +597,10 @@ export function gannoEvalRun(config: GannoEvalRunConfig): ControllerRunResult {
 }
 
 /** Job kind: one controller run (`gannoEvalRun`), for `runExperiment` with any executor. */
-export const gannoEvalRunKind = defineJobKind({ name: 'ganno-eval-run', module: __filename, export: 'gannoEvalRun', version: 'ganno-eval-run@2', fn: gannoEvalRun });
+export const gannoEvalRunKind = defineJobKind({
+  name: 'ganno-eval-run',
+  module: __filename,
+  export: 'gannoEvalRun',
+  version: 'ganno-eval-run@2',
+  fn: gannoEvalRun,
+});

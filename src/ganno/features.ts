@@ -110,7 +110,13 @@ const lg = (x: number) => Math.log10(Math.max(x, LOG_FLOOR));
 
 /** The spec's default local features, in observation order. */
 export const DEFAULT_LOCAL_FEATURES: readonly FeatureDef[] = Object.freeze([
-  { name: 'log_lr', scope: 'local', normalisation: 'none', description: 'log10 of the layer LR', compute: (s, i) => lg(s.lrs[i]) },
+  {
+    name: 'log_lr',
+    scope: 'local',
+    normalisation: 'none',
+    description: 'log10 of the layer LR',
+    compute: (s, i) => lg(s.lrs[i]),
+  },
   {
     name: 'log_grad_norm',
     scope: 'local',
@@ -118,7 +124,13 @@ export const DEFAULT_LOCAL_FEATURES: readonly FeatureDef[] = Object.freeze([
     description: 'log10 of the layer gradient norm, mean over the K steps',
     compute: (s, i) => lg(s.layers[i].gradNormMean),
   },
-  { name: 'log_weight_norm', scope: 'local', normalisation: 'running', description: 'log10 of the layer weight norm', compute: (s, i) => lg(s.layers[i].weightNorm) },
+  {
+    name: 'log_weight_norm',
+    scope: 'local',
+    normalisation: 'running',
+    description: 'log10 of the layer weight norm',
+    compute: (s, i) => lg(s.layers[i].weightNorm),
+  },
   {
     name: 'log_update_ratio',
     scope: 'local',
@@ -163,10 +175,34 @@ export const DEFAULT_LOCAL_FEATURES: readonly FeatureDef[] = Object.freeze([
 
 /** The spec's default global features, in observation order (after the local ones). */
 export const DEFAULT_GLOBAL_FEATURES: readonly FeatureDef[] = Object.freeze([
-  { name: 'progress', scope: 'global', normalisation: 'none', description: 'training progress t / T', compute: (s) => s.t / s.horizon },
-  { name: 'log_train_loss', scope: 'global', normalisation: 'running', description: 'log10 of the training-loss EMA', compute: (s) => lg(s.trainLossEma) },
-  { name: 'log_val_loss', scope: 'global', normalisation: 'running', description: 'log10 of the validation loss', compute: (s) => lg(s.valLoss) },
-  { name: 'val_accuracy', scope: 'global', normalisation: 'none', description: 'validation accuracy in [0, 1]', compute: (s) => s.valAccuracy },
+  {
+    name: 'progress',
+    scope: 'global',
+    normalisation: 'none',
+    description: 'training progress t / T',
+    compute: (s) => s.t / s.horizon,
+  },
+  {
+    name: 'log_train_loss',
+    scope: 'global',
+    normalisation: 'running',
+    description: 'log10 of the training-loss EMA',
+    compute: (s) => lg(s.trainLossEma),
+  },
+  {
+    name: 'log_val_loss',
+    scope: 'global',
+    normalisation: 'running',
+    description: 'log10 of the validation loss',
+    compute: (s) => lg(s.valLoss),
+  },
+  {
+    name: 'val_accuracy',
+    scope: 'global',
+    normalisation: 'none',
+    description: 'validation accuracy in [0, 1]',
+    compute: (s) => s.valAccuracy,
+  },
   {
     name: 'train_loss_change',
     scope: 'global',
@@ -174,11 +210,19 @@ export const DEFAULT_GLOBAL_FEATURES: readonly FeatureDef[] = Object.freeze([
     description: 'log10(trainLossEma) - log10(trainLossEma at the start of the interval)',
     compute: (s) => (Number.isFinite(s.trainLossEmaPrev) ? lg(s.trainLossEma) - lg(s.trainLossEmaPrev) : NaN),
   },
-  { name: 'log_loss_variance', scope: 'global', normalisation: 'running', description: 'log10 of the EMA of the per-sample loss variance', compute: (s) => lg(s.lossVarEma) },
+  {
+    name: 'log_loss_variance',
+    scope: 'global',
+    normalisation: 'running',
+    description: 'log10 of the EMA of the per-sample loss variance',
+    compute: (s) => lg(s.lossVarEma),
+  },
 ] as FeatureDef[]);
 
 /** Names of every built-in feature (local then global). */
-export const DEFAULT_FEATURE_NAMES: readonly string[] = Object.freeze([...DEFAULT_LOCAL_FEATURES, ...DEFAULT_GLOBAL_FEATURES].map((f) => f.name));
+export const DEFAULT_FEATURE_NAMES: readonly string[] = Object.freeze(
+  [...DEFAULT_LOCAL_FEATURES, ...DEFAULT_GLOBAL_FEATURES].map((f) => f.name),
+);
 
 /**
  * Default features of the single global-LR agent (`LayerLrEnv` with `control: 'global'`):
@@ -192,7 +236,11 @@ export const DEFAULT_FEATURE_NAMES: readonly string[] = Object.freeze([...DEFAUL
  * new LayerLrEnv({ control: 'global' }).features.names; // GLOBAL_AGENT_FEATURE_NAMES
  * ```
  */
-export const GLOBAL_AGENT_FEATURE_NAMES: readonly string[] = Object.freeze(['log_lr', 'prev_action', ...DEFAULT_GLOBAL_FEATURES.map((f) => f.name)]);
+export const GLOBAL_AGENT_FEATURE_NAMES: readonly string[] = Object.freeze([
+  'log_lr',
+  'prev_action',
+  ...DEFAULT_GLOBAL_FEATURES.map((f) => f.name),
+]);
 
 /** Who the observations are for: one agent per layer (`layerwise`) or one agent for a shared LR (`global`). */
 export type LrControl = 'layerwise' | 'global';
@@ -252,9 +300,11 @@ export class FeatureRegistry {
    */
   constructor(features?: readonly (string | FeatureDef)[], options: { warmup?: number; control?: LrControl } = {}) {
     this.warmup = options.warmup ?? 20;
-    if (!Number.isInteger(this.warmup) || this.warmup < 0) throw new Error(`FeatureRegistry: warmup must be a non-negative integer, got ${options.warmup}`);
+    if (!Number.isInteger(this.warmup) || this.warmup < 0)
+      throw new Error(`FeatureRegistry: warmup must be a non-negative integer, got ${options.warmup}`);
     const control = options.control ?? 'layerwise';
-    if (control !== 'layerwise' && control !== 'global') throw new Error(`FeatureRegistry: control must be 'layerwise' or 'global', got ${JSON.stringify(control)}`);
+    if (control !== 'layerwise' && control !== 'global')
+      throw new Error(`FeatureRegistry: control must be 'layerwise' or 'global', got ${JSON.stringify(control)}`);
     this.control = control;
     if (features === undefined) features = control === 'global' ? GLOBAL_AGENT_FEATURE_NAMES : DEFAULT_FEATURE_NAMES;
     for (const f of features) this.add(typeof f === 'string' ? builtinFeature(f) : f);
@@ -289,7 +339,8 @@ export class FeatureRegistry {
   add(def: FeatureDef | string): this {
     const d = typeof def === 'string' ? builtinFeature(def) : def;
     this.validate(d);
-    if (this.defs.some((e) => e.name === d.name)) throw new Error(`FeatureRegistry.add: feature "${d.name}" already exists (use replace)`);
+    if (this.defs.some((e) => e.name === d.name))
+      throw new Error(`FeatureRegistry.add: feature "${d.name}" already exists (use replace)`);
     this.defs.push(d);
     return this;
   }
@@ -308,7 +359,8 @@ export class FeatureRegistry {
     const i = this.defs.findIndex((d) => d.name === name);
     if (i < 0) throw new Error(`FeatureRegistry.replace: no feature "${name}"; features: ${this.names.join(', ')}`);
     this.validate(def);
-    if (def.name !== name && this.defs.some((e) => e.name === def.name)) throw new Error(`FeatureRegistry.replace: feature "${def.name}" already exists`);
+    if (def.name !== name && this.defs.some((e) => e.name === def.name))
+      throw new Error(`FeatureRegistry.replace: feature "${def.name}" already exists`);
     this.defs[i] = def;
     this.running.delete(name);
     this.running.delete(def.name);
@@ -329,7 +381,11 @@ export class FeatureRegistry {
   statistics(name: string): { count: number[]; mean: number[]; std: number[] } | undefined {
     const r = this.running.get(name);
     if (!r) return undefined;
-    return { count: Array.from(r.count), mean: Array.from(r.mean), std: Array.from(r.m2, (m, j) => (r.count[j] > 1 ? Math.sqrt(m / r.count[j]) : 0)) };
+    return {
+      count: Array.from(r.count),
+      mean: Array.from(r.mean),
+      std: Array.from(r.m2, (m, j) => (r.count[j] > 1 ? Math.sqrt(m / r.count[j]) : 0)),
+    };
   }
 
   /**
@@ -338,7 +394,8 @@ export class FeatureRegistry {
    */
   getStatisticsState(): Record<string, { count: number[]; mean: number[]; m2: number[] }> {
     const out: Record<string, { count: number[]; mean: number[]; m2: number[] }> = {};
-    for (const [name, r] of this.running) out[name] = { count: Array.from(r.count), mean: Array.from(r.mean), m2: Array.from(r.m2) };
+    for (const [name, r] of this.running)
+      out[name] = { count: Array.from(r.count), mean: Array.from(r.mean), m2: Array.from(r.m2) };
     return out;
   }
 
@@ -348,18 +405,32 @@ export class FeatureRegistry {
    * (a corrupt or foreign checkpoint) are refused instead of silently mis-normalising observations.
    */
   setStatisticsState(state: Record<string, { count: number[]; mean: number[]; m2: number[] }>): void {
-    if (!state || typeof state !== 'object') throw new Error('FeatureRegistry.setStatisticsState: state must be an object');
+    if (!state || typeof state !== 'object')
+      throw new Error('FeatureRegistry.setStatisticsState: state must be an object');
     const next = new Map<string, Running>();
     for (const [name, r] of Object.entries(state)) {
       const k = r && Array.isArray(r.count) ? r.count.length : -1;
       if (k < 1 || !Array.isArray(r.mean) || !Array.isArray(r.m2) || r.mean.length !== k || r.m2.length !== k) {
-        throw new Error(`FeatureRegistry.setStatisticsState: statistics of feature "${name}" must hold count, mean and m2 arrays of equal length`);
+        throw new Error(
+          `FeatureRegistry.setStatisticsState: statistics of feature "${name}" must hold count, mean and m2 arrays of equal length`,
+        );
       }
       const def = this.defs.find((d) => d.name === name);
-      if (!def) throw new Error(`FeatureRegistry.setStatisticsState: statistics for "${name}", which is not a registered feature (registered: ${this.names.join(', ')})`);
-      if (k !== (def.size ?? 1)) throw new Error(`FeatureRegistry.setStatisticsState: statistics of feature "${name}" hold ${k} values, the feature has size ${def.size ?? 1}`);
-      if ([...r.count, ...r.mean, ...r.m2].some((v) => typeof v !== 'number' || !Number.isFinite(v))) throw new Error(`FeatureRegistry.setStatisticsState: statistics of feature "${name}" hold non-finite values`);
-      next.set(name, { count: Float64Array.from(r.count), mean: Float64Array.from(r.mean), m2: Float64Array.from(r.m2) });
+      if (!def)
+        throw new Error(
+          `FeatureRegistry.setStatisticsState: statistics for "${name}", which is not a registered feature (registered: ${this.names.join(', ')})`,
+        );
+      if (k !== (def.size ?? 1))
+        throw new Error(
+          `FeatureRegistry.setStatisticsState: statistics of feature "${name}" hold ${k} values, the feature has size ${def.size ?? 1}`,
+        );
+      if ([...r.count, ...r.mean, ...r.m2].some((v) => typeof v !== 'number' || !Number.isFinite(v)))
+        throw new Error(`FeatureRegistry.setStatisticsState: statistics of feature "${name}" hold non-finite values`);
+      next.set(name, {
+        count: Float64Array.from(r.count),
+        mean: Float64Array.from(r.mean),
+        m2: Float64Array.from(r.m2),
+      });
     }
     this.running = next;
   }
@@ -387,7 +458,10 @@ export class FeatureRegistry {
     let o = 0;
     for (const d of this.ordered()) {
       const k = d.size ?? 1;
-      const rows = d.scope === 'global' ? [this.computeOne(d, state, 0)] : Array.from({ length: n }, (_, i) => this.computeOne(d, state, i));
+      const rows =
+        d.scope === 'global'
+          ? [this.computeOne(d, state, 0)]
+          : Array.from({ length: n }, (_, i) => this.computeOne(d, state, i));
       if (d.normalisation === 'running' && !this.frozen) this.update(d.name, k, rows);
       const stats = d.normalisation === 'running' ? this.running.get(d.name) : undefined;
       for (let i = 0; i < n; i++) {
@@ -407,7 +481,8 @@ export class FeatureRegistry {
     const v = d.compute(state, agent);
     const k = d.size ?? 1;
     const arr = typeof v === 'number' ? Float64Array.of(v) : Float64Array.from(v);
-    if (arr.length !== k) throw new Error(`feature "${d.name}": compute returned ${arr.length} values, its size is ${k}`);
+    if (arr.length !== k)
+      throw new Error(`feature "${d.name}": compute returned ${arr.length} values, its size is ${k}`);
     return arr;
   }
 
@@ -442,12 +517,20 @@ export class FeatureRegistry {
 
   private validate(d: FeatureDef): void {
     if (!d || typeof d !== 'object') throw new Error('feature definition must be an object');
-    if (typeof d.name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(d.name)) throw new Error(`feature name must be a non-empty identifier ([A-Za-z0-9_.-]), got ${JSON.stringify(d.name)}`);
-    if (d.scope !== 'local' && d.scope !== 'global') throw new Error(`feature "${d.name}": scope must be 'local' or 'global', got ${JSON.stringify(d.scope)}`);
-    if (!['none', 'log', 'running'].includes(d.normalisation)) throw new Error(`feature "${d.name}": normalisation must be 'none', 'log' or 'running', got ${JSON.stringify(d.normalisation)}`);
-    if (typeof d.compute !== 'function') throw new Error(`feature "${d.name}": compute must be a function (state, agent) => number | number[]`);
-    if (typeof d.description !== 'string' || d.description.length === 0) throw new Error(`feature "${d.name}": description must be a non-empty string`);
-    if (d.size !== undefined && !(Number.isInteger(d.size) && d.size >= 1)) throw new Error(`feature "${d.name}": size must be a positive integer, got ${d.size}`);
+    if (typeof d.name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(d.name))
+      throw new Error(`feature name must be a non-empty identifier ([A-Za-z0-9_.-]), got ${JSON.stringify(d.name)}`);
+    if (d.scope !== 'local' && d.scope !== 'global')
+      throw new Error(`feature "${d.name}": scope must be 'local' or 'global', got ${JSON.stringify(d.scope)}`);
+    if (!['none', 'log', 'running'].includes(d.normalisation))
+      throw new Error(
+        `feature "${d.name}": normalisation must be 'none', 'log' or 'running', got ${JSON.stringify(d.normalisation)}`,
+      );
+    if (typeof d.compute !== 'function')
+      throw new Error(`feature "${d.name}": compute must be a function (state, agent) => number | number[]`);
+    if (typeof d.description !== 'string' || d.description.length === 0)
+      throw new Error(`feature "${d.name}": description must be a non-empty string`);
+    if (d.size !== undefined && !(Number.isInteger(d.size) && d.size >= 1))
+      throw new Error(`feature "${d.name}": size must be a positive integer, got ${d.size}`);
     if (this.control === 'global' && d.layerwiseOnly) {
       throw new Error(
         `feature "${d.name}" is layer-specific (${d.description}) and has no meaning for the single global-LR agent (control: 'global'); remove it, or use a layerwise env. Local features in global mode read whole-network aggregates (the network as one layer).`,

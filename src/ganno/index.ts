@@ -13,16 +13,69 @@
  */
 export { LayerLrEnv, LayerLrEnvConfigSchema, approximateDifferenceAssigner } from './env';
 export type { LayerLrEnvConfig, LayerLrInfo, ResolvedLayerLrEnvConfig } from './env';
-export { FeatureRegistry, DEFAULT_LOCAL_FEATURES, DEFAULT_GLOBAL_FEATURES, DEFAULT_FEATURE_NAMES, GLOBAL_AGENT_FEATURE_NAMES, builtinFeature } from './features';
+export {
+  FeatureRegistry,
+  DEFAULT_LOCAL_FEATURES,
+  DEFAULT_GLOBAL_FEATURES,
+  DEFAULT_FEATURE_NAMES,
+  GLOBAL_AGENT_FEATURE_NAMES,
+  builtinFeature,
+} from './features';
 export type { FeatureDef, FeatureNormalisation, GannoTrainingState, LayerIntervalStats, LrControl } from './features';
 export { makeActionSet, ActionSetConfigSchema, DEFAULT_LR_FACTORS, SMALL_LR_FACTORS } from './actions';
 export type { ActionSet, ActionSetConfig } from './actions';
 export { TaskSampler, TaskConfigSchema, buildTaskModel, taskBatches, loadTaskDataset } from './tasks';
 export type { TaskConfig, ResolvedTaskConfig, SampledTask } from './tasks';
-export { PolicyController, scheduleController, constantController, keepController, larsController, hypergradientController, tuningFreeController } from './controllers';
-export type { LrController, ControllerTaskInfo, DecisionInput, PolicyControllerOptions, ScheduleControllerOptions, LarsControllerOptions, HypergradientControllerOptions, RunScheduleSpec, FeatureStatisticsState } from './controllers';
-export { evaluateController, runController, tunePeakLr, scorePeak, bestPeak, taskTestSet, controllerFromSpec, gannoEvalRun, gannoEvalRunKind, isDegenerateRun } from './evaluate';
+export {
+  PolicyController,
+  scheduleController,
+  constantController,
+  keepController,
+  larsController,
+  hypergradientController,
+  tuningFreeController,
+} from './controllers';
+export type {
+  LrController,
+  ControllerTaskInfo,
+  DecisionInput,
+  PolicyControllerOptions,
+  ScheduleControllerOptions,
+  LarsControllerOptions,
+  HypergradientControllerOptions,
+  RunScheduleSpec,
+  FeatureStatisticsState,
+} from './controllers';
+export {
+  evaluateController,
+  runController,
+  tunePeakLr,
+  scorePeak,
+  bestPeak,
+  taskTestSet,
+  controllerFromSpec,
+  gannoEvalRun,
+  gannoEvalRunKind,
+  isDegenerateRun,
+} from './evaluate';
 export type { ControllerRunResult, EvaluateOptions, PeakLrScore, ControllerSpec, GannoEvalRunConfig } from './evaluate';
-export { trainGannoAgents, GannoTrainConfigSchema, GANNO_PPO_DEFAULTS, POLICY_MOVED_KL, DEGENERATE_SHARE, dominantActionShare, loadGannoPolicy, latestGannoCheckpoint, layerSummaryState, removeCrashLeftovers } from './train';
-export type { GannoTrainConfig, GannoTrainHooks, GannoTrainResult, GannoValidationPoint, GannoUpdateDiagnostics } from './train';
+export {
+  trainGannoAgents,
+  GannoTrainConfigSchema,
+  GANNO_PPO_DEFAULTS,
+  POLICY_MOVED_KL,
+  DEGENERATE_SHARE,
+  dominantActionShare,
+  loadGannoPolicy,
+  latestGannoCheckpoint,
+  layerSummaryState,
+  removeCrashLeftovers,
+} from './train';
+export type {
+  GannoTrainConfig,
+  GannoTrainHooks,
+  GannoTrainResult,
+  GannoValidationPoint,
+  GannoUpdateDiagnostics,
+} from './train';
 export * from './experiments';

@@ -5,7 +5,8 @@ import { buildCnn, buildMlp } from '../nn';
 import type { SequentialModel } from '../nn';
 import { Rng, deriveSeed } from '../random';
 
-const range = (lo: z.ZodNumber) => z.tuple([lo, lo]).refine((r) => r[0] <= r[1], { message: 'range must be [min, max] with min <= max' });
+const range = (lo: z.ZodNumber) =>
+  z.tuple([lo, lo]).refine((r) => r[0] <= r[1], { message: 'range must be [min, max] with min <= max' });
 const posInt = z.number().int().positive();
 
 /**
@@ -24,7 +25,10 @@ const posInt = z.number().int().positive();
  */
 export const TaskConfigSchema = z
   .object({
-    datasets: z.array(z.enum(['digits', 'fashion-mnist', 'synthetic'])).min(1).default(['digits']),
+    datasets: z
+      .array(z.enum(['digits', 'fashion-mnist', 'synthetic']))
+      .min(1)
+      .default(['digits']),
     model: z.enum(['mlp', 'cnn']).default('mlp'),
     /** Hidden layers (MLP) or conv blocks (CNN): integer uniform in [min, max]. Agents = depth + 1. */
     depth: range(z.number().int().min(0)).default([1, 2]),
@@ -34,7 +38,10 @@ export const TaskConfigSchema = z
     filters: z.array(posInt).min(1).default([8, 16]),
     initialLr: range(z.number().positive().max(1e3)).default([0.01, 0.3]),
     weightDecay: z.array(z.number().nonnegative().finite()).min(1).default([0]),
-    optimizer: z.array(z.enum(['sgd', 'momentum', 'adam'])).min(1).default(['sgd']),
+    optimizer: z
+      .array(z.enum(['sgd', 'momentum', 'adam']))
+      .min(1)
+      .default(['sgd']),
     trainSize: posInt.default(2000),
     valSize: posInt.default(500),
     batchSize: posInt.default(64),
@@ -44,13 +51,22 @@ export const TaskConfigSchema = z
     totalSteps: posInt.default(400),
     /** Synthetic dataset shape (for tests): images h x w x 1, classes, noise, fixed seed. */
     synthetic: z
-      .object({ size: posInt.default(8), numClasses: z.number().int().min(2).default(4), noise: z.number().nonnegative().default(0.3), seed: z.number().int().default(7), n: posInt.default(1200) })
+      .object({
+        size: posInt.default(8),
+        numClasses: z.number().int().min(2).default(4),
+        noise: z.number().nonnegative().default(0.3),
+        seed: z.number().int().default(7),
+        n: posInt.default(1200),
+      })
       .strict()
       .default({}),
   })
   .strict()
   .refine((c) => c.totalSteps % c.k === 0, { message: 'totalSteps must be a multiple of k', path: ['totalSteps'] })
-  .refine((c) => c.model === 'mlp' || c.depth[0] >= 1, { message: 'a CNN needs depth >= 1 conv block', path: ['depth'] });
+  .refine((c) => c.model === 'mlp' || c.depth[0] >= 1, {
+    message: 'a CNN needs depth >= 1 conv block',
+    path: ['depth'],
+  });
 export type TaskConfig = z.input<typeof TaskConfigSchema>;
 export type ResolvedTaskConfig = z.output<typeof TaskConfigSchema>;
 
@@ -96,7 +112,16 @@ export function loadTaskDataset(name: SampledTask['dataset'], config: ResolvedTa
   if (!ds) {
     if (name === 'digits') ds = loadDigits().train;
     else if (name === 'fashion-mnist') ds = loadFashionMnist().train;
-    else ds = makeSyntheticTrainTest({ nTrain: s.n, nTest: 1, height: s.size, width: s.size, numClasses: s.numClasses, noise: s.noise, seed: s.seed }).train;
+    else
+      ds = makeSyntheticTrainTest({
+        nTrain: s.n,
+        nTest: 1,
+        height: s.size,
+        width: s.size,
+        numClasses: s.numClasses,
+        noise: s.noise,
+        seed: s.seed,
+      }).train;
     datasetCache.set(key, ds);
   }
   return ds;
@@ -133,12 +158,15 @@ export class TaskSampler {
     const dataset = pick(c.datasets);
     const depth = c.depth[0] + rng.int(c.depth[1] - c.depth[0] + 1);
     const hidden = Array.from({ length: depth }, () => pick(c.model === 'mlp' ? c.widths : c.filters));
-    const initialLr = c.initialLr[0] === c.initialLr[1] ? c.initialLr[0] : rng.logUniform(c.initialLr[0], c.initialLr[1]);
+    const initialLr =
+      c.initialLr[0] === c.initialLr[1] ? c.initialLr[0] : rng.logUniform(c.initialLr[0], c.initialLr[1]);
     const weightDecay = pick(c.weightDecay);
     const optimizer = pick(c.optimizer);
     const full = loadTaskDataset(dataset, c);
     if (c.trainSize + c.valSize > full.n) {
-      throw new Error(`GANNO task config: trainSize (${c.trainSize}) + valSize (${c.valSize}) exceed the ${full.n} training examples of ${dataset}`);
+      throw new Error(
+        `GANNO task config: trainSize (${c.trainSize}) + valSize (${c.valSize}) exceed the ${full.n} training examples of ${dataset}`,
+      );
     }
     const perm = rng.fork('subsets').permutation(full.n);
     const trainIdx = perm.slice(0, c.trainSize);
@@ -175,7 +203,12 @@ export class TaskSampler {
 export function buildTaskModel(task: SampledTask): SequentialModel {
   const ds = task.train;
   if (task.model === 'mlp') {
-    return buildMlp({ inputSize: ds.height * ds.width * ds.channels, hidden: task.hidden, numClasses: ds.numClasses, seed: task.modelSeed });
+    return buildMlp({
+      inputSize: ds.height * ds.width * ds.channels,
+      hidden: task.hidden,
+      numClasses: ds.numClasses,
+      seed: task.modelSeed,
+    });
   }
   return buildCnn({
     inputShape: [ds.height, ds.width, ds.channels],
@@ -196,5 +229,9 @@ export function buildTaskModel(task: SampledTask): SequentialModel {
  * ```
  */
 export function taskBatches(task: SampledTask): BatchIterator {
-  return new BatchIterator(task.train, { batchSize: task.batchSize, seed: task.dataSeed, flatten: task.model === 'mlp' });
+  return new BatchIterator(task.train, {
+    batchSize: task.batchSize,
+    seed: task.dataSeed,
+    flatten: task.model === 'mlp',
+  });
 }

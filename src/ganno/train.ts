@@ -8,7 +8,17 @@ import { differenceStepAssigner, sharedStepAssigner } from '../credit';
 import { parseConfig, z } from '../config';
 import { writeFileAtomic } from '../io';
 import { PpoTrainer, loadPolicy } from '../marl';
-import type { ActorCritic, CreditAssigner, EpisodeStats, MultiAgentEnv, MultiAgentEnvSpec, PpoConfig, ResetResult, StepResult, UpdateStats } from '../marl';
+import type {
+  ActorCritic,
+  CreditAssigner,
+  EpisodeStats,
+  MultiAgentEnv,
+  MultiAgentEnvSpec,
+  PpoConfig,
+  ResetResult,
+  StepResult,
+  UpdateStats,
+} from '../marl';
 import { Rng, deriveSeed } from '../random';
 import { argmax } from '../marl/singlestep/util';
 import type { ProgressSink } from '../progress';
@@ -186,8 +196,23 @@ interface GannoSidecar {
 
 const SIDECAR = 'ganno.json';
 
-const statsEntry = z.object({ count: z.array(z.number().nonnegative()), mean: z.array(z.number()), m2: z.array(z.number().nonnegative()) }).strict();
-const validationPoint = z.object({ update: z.number().int().nonnegative(), score: z.number(), greedy: z.number(), sampled: z.number(), greedyDegenerate: z.number(), rule: z.enum(['greedy', 'sampled']) }).passthrough();
+const statsEntry = z
+  .object({
+    count: z.array(z.number().nonnegative()),
+    mean: z.array(z.number()),
+    m2: z.array(z.number().nonnegative()),
+  })
+  .strict();
+const validationPoint = z
+  .object({
+    update: z.number().int().nonnegative(),
+    score: z.number(),
+    greedy: z.number(),
+    sampled: z.number(),
+    greedyDegenerate: z.number(),
+    rule: z.enum(['greedy', 'sampled']),
+  })
+  .passthrough();
 /** The shape of `ganno.json` (checked on every read: a corrupt or foreign sidecar is refused with the file named). */
 const SidecarSchema = z
   .object({
@@ -200,16 +225,22 @@ const SidecarSchema = z
     diagnostics: z.array(z.record(z.unknown())).default([]),
     validation: z.array(validationPoint),
     best: validationPoint.nullable(),
-    milestones: z.array(z.object({ update: z.number().int().nonnegative(), best: validationPoint.nullable() })).default([]),
+    milestones: z
+      .array(z.object({ update: z.number().int().nonnegative(), best: validationPoint.nullable() }))
+      .default([]),
   })
   .passthrough();
 
 /** How to get going again after a damaged training folder (for error messages). */
-const RECOVER = 'delete the damaged file or folder to resume from the newest intact ckpt-* (point latest.json at it: {"dir": "ckpt-NNNNNN", "update": N}), or pass resume: false to start over';
+const RECOVER =
+  'delete the damaged file or folder to resume from the newest intact ckpt-* (point latest.json at it: {"dir": "ckpt-NNNNNN", "update": N}), or pass resume: false to start over';
 
 /** Reads and checks a `ganno.json` sidecar; every problem is an Error naming the file. */
 function readSidecar(file: string, where: string): GannoSidecar {
-  if (!fs.existsSync(file)) throw new Error(`${where}: ${file} not found (not a GANNO training checkpoint, or an interrupted copy); ${RECOVER}`);
+  if (!fs.existsSync(file))
+    throw new Error(
+      `${where}: ${file} not found (not a GANNO training checkpoint, or an interrupted copy); ${RECOVER}`,
+    );
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -219,12 +250,17 @@ function readSidecar(file: string, where: string): GannoSidecar {
   const parsed = SidecarSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`${where}: ${file} is not a valid GANNO training state (${issue.path.join('.') || 'root'}: ${issue.message}); ${RECOVER}`);
+    throw new Error(
+      `${where}: ${file} is not a valid GANNO training state (${issue.path.join('.') || 'root'}: ${issue.message}); ${RECOVER}`,
+    );
   }
   const side = parsed.data as unknown as GannoSidecar;
   side.featureStatistics.forEach((stats, e) => {
     for (const [name, r] of Object.entries(stats)) {
-      if (r.mean.length !== r.count.length || r.m2.length !== r.count.length || r.count.length === 0) throw new Error(`${where}: ${file}: feature statistics of env ${e}, feature "${name}" hold count/mean/m2 of lengths ${r.count.length}/${r.mean.length}/${r.m2.length}; ${RECOVER}`);
+      if (r.mean.length !== r.count.length || r.m2.length !== r.count.length || r.count.length === 0)
+        throw new Error(
+          `${where}: ${file}: feature statistics of env ${e}, feature "${name}" hold count/mean/m2 of lengths ${r.count.length}/${r.mean.length}/${r.m2.length}; ${RECOVER}`,
+        );
     }
   });
   return side;
@@ -239,7 +275,10 @@ function readLatest(file: string, where: string): { dir: string; update?: number
     throw new Error(`${where}: ${file} is not valid JSON (${(err as Error).message}); ${RECOVER}`, { cause: err });
   }
   const dir = (raw as { dir?: unknown } | null)?.dir;
-  if (typeof dir !== 'string' || dir !== path.basename(dir) || !dir) throw new Error(`${where}: ${file} does not name a checkpoint folder of this directory (expected {"dir": "ckpt-NNNNNN"}); ${RECOVER}`);
+  if (typeof dir !== 'string' || dir !== path.basename(dir) || !dir)
+    throw new Error(
+      `${where}: ${file} does not name a checkpoint folder of this directory (expected {"dir": "ckpt-NNNNNN"}); ${RECOVER}`,
+    );
   return raw as { dir: string; update?: number };
 }
 
@@ -306,7 +345,10 @@ function writeTrainState(dir: string, trainer: PpoTrainer, side: GannoSidecar): 
 export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHooks = {}): GannoTrainResult {
   const c = parseConfig(GannoTrainConfigSchema, config, 'GANNO train config');
   const started = performance.now();
-  const envConfig = { ...(c.env as LayerLrEnvConfig), agentRewards: c.credit === 'difference' ? ('difference' as const) : ('team' as const) };
+  const envConfig = {
+    ...(c.env as LayerLrEnvConfig),
+    agentRewards: c.credit === 'difference' ? ('difference' as const) : ('team' as const),
+  };
   const makeEnv = () => {
     const e = new LayerLrEnv(envConfig);
     if (hooks.setupFeatures) hooks.setupFeatures(e.features);
@@ -319,9 +361,19 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
   const trainingEnvs: MultiAgentEnv[] = centralised ? envs.map((e) => new SummaryStateEnv(e)) : envs;
   const featureNames = envs[0].features.names;
   // 'difference': the env's own per-agent rewards (counterfactual trajectories); the others through a credit plug-in.
-  const credit = c.credit === 'difference' ? undefined : ((c.credit === 'difference-myopic' ? differenceStepAssigner() : sharedStepAssigner()) as unknown as CreditAssigner);
+  const credit =
+    c.credit === 'difference'
+      ? undefined
+      : ((c.credit === 'difference-myopic'
+          ? differenceStepAssigner()
+          : sharedStepAssigner()) as unknown as CreditAssigner);
   const trainerConfig = {
-    policy: { observationSize: spec.observationSize, numActions: spec.numActions, ...c.policy, stateSize: centralised ? 2 * spec.observationSize : 0 },
+    policy: {
+      observationSize: spec.observationSize,
+      numActions: spec.numActions,
+      ...c.policy,
+      stateSize: centralised ? 2 * spec.observationSize : 0,
+    },
     ppo: { ...GANNO_PPO_DEFAULTS, ...c.ppo } as PpoConfig,
     rollout: { mode: 'episodes' as const, episodesPerEnv: c.episodesPerEnv },
     seed: c.seed,
@@ -330,7 +382,18 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
   const latestPath = path.join(c.dir, 'latest.json');
   let trainer: PpoTrainer;
   const control = envs[0].control;
-  let side: GannoSidecar = { format: 'ganno-train-state', update: 0, control, featureNames, featureStatistics: [], teamReturn: [], diagnostics: [], validation: [], best: null, milestones: [] };
+  let side: GannoSidecar = {
+    format: 'ganno-train-state',
+    update: 0,
+    control,
+    featureNames,
+    featureStatistics: [],
+    teamReturn: [],
+    diagnostics: [],
+    validation: [],
+    best: null,
+    milestones: [],
+  };
   let resumedFrom = 0;
   let latestDir: string | null = null;
   try {
@@ -345,12 +408,20 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
       const latest = readLatest(latestPath, 'GANNO train (resume)');
       const dir = path.join(c.dir, latest.dir);
       side = readSidecar(path.join(dir, SIDECAR), 'GANNO train (resume)');
-      if ((side.control ?? 'layerwise') !== control) throw new Error(`GANNO train: checkpoint ${dir} was trained with env control '${side.control ?? 'layerwise'}', this run has control '${control}'`);
+      if ((side.control ?? 'layerwise') !== control)
+        throw new Error(
+          `GANNO train: checkpoint ${dir} was trained with env control '${side.control ?? 'layerwise'}', this run has control '${control}'`,
+        );
       if (side.featureNames.join(',') !== featureNames.join(',')) {
-        throw new Error(`GANNO train: checkpoint ${dir} was trained on features [${side.featureNames.join(', ')}], this run has [${featureNames.join(', ')}]`);
+        throw new Error(
+          `GANNO train: checkpoint ${dir} was trained on features [${side.featureNames.join(', ')}], this run has [${featureNames.join(', ')}]`,
+        );
       }
       trainer.loadCheckpoint(dir);
-      if (side.featureStatistics.length !== envs.length) throw new Error(`GANNO train: checkpoint ${dir} holds feature statistics of ${side.featureStatistics.length} envs, numEnvs is ${envs.length}`);
+      if (side.featureStatistics.length !== envs.length)
+        throw new Error(
+          `GANNO train: checkpoint ${dir} holds feature statistics of ${side.featureStatistics.length} envs, numEnvs is ${envs.length}`,
+        );
       envs.forEach((e, i) => e.features.setStatisticsState(side.featureStatistics[i]));
       resumedFrom = side.update;
       latestDir = dir;
@@ -411,7 +482,11 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
     return {
       teamReturn: side.teamReturn.slice(),
       diagnostics: side.diagnostics.slice(),
-      milestoneDirs: side.milestones.map((m) => ({ update: m.update, dir: milestoneDir(c.dir, m.update), best: m.best })),
+      milestoneDirs: side.milestones.map((m) => ({
+        update: m.update,
+        dir: milestoneDir(c.dir, m.update),
+        best: m.best,
+      })),
       validation: side.validation.slice(),
       best: side.best,
       bestDir: side.best ? path.join(c.dir, 'best') : null,
@@ -491,7 +566,12 @@ export const DEGENERATE_SHARE = 0.9;
  * statistics should be frozen), greedy or sampled (a sampling stream seeded by each task seed),
  * and the fraction of runs in which one action dominates some agent's decisions.
  */
-function validationRuns(policy: ActorCritic, env: LayerLrEnv, seeds: number[], greedy: boolean): { score: number; degenerate: number } {
+function validationRuns(
+  policy: ActorCritic,
+  env: LayerLrEnv,
+  seeds: number[],
+  greedy: boolean,
+): { score: number; degenerate: number } {
   let sum = 0;
   let degenerate = 0;
   for (const seed of seeds) {
@@ -507,7 +587,13 @@ function validationRuns(policy: ActorCritic, env: LayerLrEnv, seeds: number[], g
       const flat = new Float32Array(n * O);
       r.observations.forEach((o, i) => flat.set(o, i * O));
       const states = policy.config.critic === 'centralised' ? new Float32Array(n * policy.config.stateSize) : undefined; // the critic's value is not used here
-      const out = policy.step({ observations: flat, agentIndex: Int32Array.from({ length: n }, (_, i) => i), actorHidden: hidden.actor, criticHidden: hidden.critic, states });
+      const out = policy.step({
+        observations: flat,
+        agentIndex: Int32Array.from({ length: n }, (_, i) => i),
+        actorHidden: hidden.actor,
+        criticHidden: hidden.critic,
+        states,
+      });
       hidden = { actor: out.actorHidden, critic: out.criticHidden };
       const actions = new Int32Array(n);
       for (let i = 0; i < n; i++) {
@@ -536,10 +622,22 @@ function validationRuns(policy: ActorCritic, env: LayerLrEnv, seeds: number[], g
  * const { policy, featureStatistics } = loadGannoPolicy('runs/ganno/best');
  * ```
  */
-export function loadGannoPolicy(dir: string): { policy: ActorCritic; featureNames: string[]; featureStatistics: FeatureStatisticsState; update: number; control: LrControl } {
+export function loadGannoPolicy(dir: string): {
+  policy: ActorCritic;
+  featureNames: string[];
+  featureStatistics: FeatureStatisticsState;
+  update: number;
+  control: LrControl;
+} {
   const side = readSidecar(path.join(dir, SIDECAR), 'loadGannoPolicy');
   const policy = loadPolicy(dir);
-  return { policy, featureNames: side.featureNames, featureStatistics: side.featureStatistics[0] ?? {}, update: side.update, control: side.control ?? 'layerwise' };
+  return {
+    policy,
+    featureNames: side.featureNames,
+    featureStatistics: side.featureStatistics[0] ?? {},
+    update: side.update,
+    control: side.control ?? 'layerwise',
+  };
 }
 
 /**
@@ -572,7 +670,8 @@ export function layerSummaryState(observations: Float32Array[]): Float32Array {
   const out = new Float32Array(2 * O);
   out.fill(-Infinity, O);
   for (const o of observations) {
-    if (o.length !== O) throw new Error(`layerSummaryState: observations have different lengths (${O} and ${o.length})`);
+    if (o.length !== O)
+      throw new Error(`layerSummaryState: observations have different lengths (${O} and ${o.length})`);
     for (let j = 0; j < O; j++) {
       out[j] += o[j] / observations.length;
       if (o[j] > out[O + j]) out[O + j] = o[j];

@@ -56,7 +56,16 @@ export type SubPolicy = [AugOp, AugOp];
 /** A policy: one sub-policy is drawn uniformly per image. */
 export type AugPolicy = SubPolicy[];
 
-const SIGNED: ReadonlySet<AugOpName> = new Set<AugOpName>(['ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate', 'Brightness', 'Contrast', 'Sharpness']);
+const SIGNED: ReadonlySet<AugOpName> = new Set<AugOpName>([
+  'ShearX',
+  'ShearY',
+  'TranslateX',
+  'TranslateY',
+  'Rotate',
+  'Brightness',
+  'Contrast',
+  'Sharpness',
+]);
 const AFFINE: ReadonlySet<AugOpName> = new Set<AugOpName>(['ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate']);
 
 /**
@@ -135,14 +144,19 @@ export function augMagnitude(op: AugOpName, level: number, height = 28, width = 
  * ```
  */
 export function validatePolicy(policy: AugPolicy): void {
-  if (!Array.isArray(policy) || policy.length === 0) throw new Error('augmentation policy: must be a non-empty array of sub-policies');
+  if (!Array.isArray(policy) || policy.length === 0)
+    throw new Error('augmentation policy: must be a non-empty array of sub-policies');
   policy.forEach((sp, i) => {
-    if (!Array.isArray(sp) || sp.length !== 2) throw new Error(`augmentation policy: sub-policy ${i} must be an array of 2 ops, got ${JSON.stringify(sp)}`);
+    if (!Array.isArray(sp) || sp.length !== 2)
+      throw new Error(`augmentation policy: sub-policy ${i} must be an array of 2 ops, got ${JSON.stringify(sp)}`);
     sp.forEach((o, j) => {
       const where = `augmentation policy: sub-policy ${i} op ${j}`;
-      if (!o || !(AUG_OPS as readonly string[]).includes(o.op)) throw new Error(`${where}: unknown op ${JSON.stringify(o && o.op)} (expected one of ${AUG_OPS.join(', ')})`);
-      if (typeof o.prob !== 'number' || !(o.prob >= 0 && o.prob <= 1)) throw new Error(`${where} (${o.op}): prob must be in [0, 1], got ${o.prob}`);
-      if (!Number.isInteger(o.level) || o.level < 0 || o.level >= AUG_LEVELS) throw new Error(`${where} (${o.op}): level must be an integer in 0..${AUG_LEVELS - 1}, got ${o.level}`);
+      if (!o || !(AUG_OPS as readonly string[]).includes(o.op))
+        throw new Error(`${where}: unknown op ${JSON.stringify(o && o.op)} (expected one of ${AUG_OPS.join(', ')})`);
+      if (typeof o.prob !== 'number' || !(o.prob >= 0 && o.prob <= 1))
+        throw new Error(`${where} (${o.op}): prob must be in [0, 1], got ${o.prob}`);
+      if (!Number.isInteger(o.level) || o.level < 0 || o.level >= AUG_LEVELS)
+        throw new Error(`${where} (${o.op}): level must be an integer in 0..${AUG_LEVELS - 1}, got ${o.level}`);
     });
   });
 }
@@ -287,7 +301,10 @@ function equalize(x: Tensor, use: boolean[]): Tensor {
 
 function sharpnessDegenerate(x: Tensor): Tensor {
   const [, h, w] = x.shape;
-  const k = tf.tensor4d([1, 1, 1, 1, 5, 1, 1, 1, 1].map((v) => v / 13), [3, 3, 1, 1]);
+  const k = tf.tensor4d(
+    [1, 1, 1, 1, 5, 1, 1, 1, 1].map((v) => v / 13),
+    [3, 3, 1, 1],
+  );
   const smooth = tf.conv2d(x as tf.Tensor4D, k as tf.Tensor4D, 1, 'same');
   const interior = new Float32Array(h * w);
   for (let r = 1; r < h - 1; r++) for (let c = 1; c < w - 1; c++) interior[r * w + c] = 1;
@@ -311,8 +328,14 @@ function cutout(x: Tensor, apps: Application[]): Tensor {
   const rows = tf.range(0, h, 1, 'float32').reshape([1, h, 1, 1]);
   const cols = tf.range(0, w, 1, 'float32').reshape([1, 1, w, 1]);
   // integer coordinates: [r >= top] = step(r - top + 0.5), [r < bottom] = step(bottom - r - 0.5)
-  const inRows = tf.mul(tf.step(tf.sub(rows, perImage(top.map((t) => t - 0.5)))), tf.step(tf.sub(perImage(bottom.map((v) => v - 0.5)), rows)));
-  const inCols = tf.mul(tf.step(tf.sub(cols, perImage(left.map((t) => t - 0.5)))), tf.step(tf.sub(perImage(right.map((v) => v - 0.5)), cols)));
+  const inRows = tf.mul(
+    tf.step(tf.sub(rows, perImage(top.map((t) => t - 0.5)))),
+    tf.step(tf.sub(perImage(bottom.map((v) => v - 0.5)), rows)),
+  );
+  const inCols = tf.mul(
+    tf.step(tf.sub(cols, perImage(left.map((t) => t - 0.5)))),
+    tf.step(tf.sub(perImage(right.map((v) => v - 0.5)), cols)),
+  );
   return tf.mul(x, tf.sub(1, tf.mul(inRows, inCols)));
 }
 
@@ -330,7 +353,10 @@ function pixelOp(op: AugOpName, x: Tensor, apps: (Application | null)[]): Tensor
     case 'Invert':
       return tf.sub(1, x);
     case 'Equalize':
-      return equalize(x, apps.map((a) => a !== null));
+      return equalize(
+        x,
+        apps.map((a) => a !== null),
+      );
     case 'Solarize': {
       const thr = perImage(mags.map((m) => m / 255 - 1e-6));
       // step(x - thr) = [x >= threshold]: broadcast comparisons are ~25x slower than sub + step on wasm
@@ -353,7 +379,10 @@ function pixelOp(op: AugOpName, x: Tensor, apps: (Application | null)[]): Tensor
       return blend(x, degenerate, factor);
     }
     case 'Cutout':
-      return cutout(x, apps.map((a) => a ?? { op: 'Cutout', level: 0, sign: 1, center: [0, 0] }));
+      return cutout(
+        x,
+        apps.map((a) => a ?? { op: 'Cutout', level: 0, sign: 1, center: [0, 0] }),
+      );
     default:
       throw new Error(`pixelOp: ${op} is not a pixel op`);
   }
@@ -380,9 +409,15 @@ function applyStage(x: Tensor, apps: (Application | null)[]): Tensor {
     const inv = affine ? inverseAffine(a!.op, a!.sign * augMagnitude(a!.op, a!.level, h, w), h, w) : [1, 0, 0, 0, 1, 0];
     affineRows.push(...tfTransformRow(inv));
   });
-  let out: Tensor = anyAffine ? tf.image.transform(x as tf.Tensor4D, tf.tensor2d(affineRows, [n, 8]), 'nearest', 'constant', 0) : x;
+  let out: Tensor = anyAffine
+    ? tf.image.transform(x as tf.Tensor4D, tf.tensor2d(affineRows, [n, 8]), 'nearest', 'constant', 0)
+    : x;
   for (const [op, idx] of pixelGroups) {
-    const y = pixelOp(op, x, apps.map((a) => (a && a.op === op ? a : null)));
+    const y = pixelOp(
+      op,
+      x,
+      apps.map((a) => (a && a.op === op ? a : null)),
+    );
     if (idx.length === n) {
       out = y;
       continue;
@@ -421,7 +456,8 @@ function applyStage(x: Tensor, apps: (Application | null)[]): Tensor {
  * ```
  */
 export function augmentBatch(x: Tensor, policy: AugPolicy, rng: Rng): Tensor {
-  if (x.rank !== 4 || x.shape[3] !== 1) throw new Error(`augmentBatch: expects images [batch, height, width, 1], got shape [${x.shape.join(', ')}]`);
+  if (x.rank !== 4 || x.shape[3] !== 1)
+    throw new Error(`augmentBatch: expects images [batch, height, width, 1], got shape [${x.shape.join(', ')}]`);
   const [n, h, w] = x.shape;
   const draws = drawAugmentation(policy, n, rng, h, w);
   return applyDraws(x, policy, draws);
@@ -438,7 +474,8 @@ export function augmentBatch(x: Tensor, policy: AugPolicy, rng: Rng): Tensor {
  * ```
  */
 export function applyDraws(x: Tensor, policy: AugPolicy, draws: AugDraw[]): Tensor {
-  if (draws.length !== x.shape[0]) throw new Error(`applyDraws: ${draws.length} draws for a batch of ${x.shape[0]} images`);
+  if (draws.length !== x.shape[0])
+    throw new Error(`applyDraws: ${draws.length} draws for a batch of ${x.shape[0]} images`);
   validatePolicy(policy);
   return tf.tidy(() => {
     let cur: Tensor = x;
@@ -464,17 +501,34 @@ export function applyDraws(x: Tensor, policy: AugPolicy, draws: AugDraw[]): Tens
  * const sheared = applyOp(x, 'ShearX', 5, { sign: -1 });
  * ```
  */
-export function applyOp(x: Tensor, op: AugOpName, level: number, options: { sign?: number; center?: [number, number] } = {}): Tensor {
-  if (x.rank !== 4 || x.shape[3] !== 1) throw new Error(`applyOp: expects images [batch, height, width, 1], got shape [${x.shape.join(', ')}]`);
+export function applyOp(
+  x: Tensor,
+  op: AugOpName,
+  level: number,
+  options: { sign?: number; center?: [number, number] } = {},
+): Tensor {
+  if (x.rank !== 4 || x.shape[3] !== 1)
+    throw new Error(`applyOp: expects images [batch, height, width, 1], got shape [${x.shape.join(', ')}]`);
   const [n, h, w] = x.shape;
-  const policy: AugPolicy = [[{ op, prob: 1, level }, { op: 'Identity', prob: 0, level: 0 }]];
+  const policy: AugPolicy = [
+    [
+      { op, prob: 1, level },
+      { op: 'Identity', prob: 0, level: 0 },
+    ],
+  ];
   validatePolicy(policy);
   const sign = options.sign ?? 1;
   if (sign !== 1 && sign !== -1) throw new Error(`applyOp: sign must be 1 or -1, got ${sign}`);
   const center = options.center ?? [Math.floor(h / 2), Math.floor(w / 2)];
   const draws: AugDraw[] = [];
   for (let b = 0; b < n; b++) {
-    draws.push({ subPolicy: 0, ops: [{ applied: true, sign: isSignedOp(op) ? sign : 1, center }, { applied: false, sign: 1, center }] });
+    draws.push({
+      subPolicy: 0,
+      ops: [
+        { applied: true, sign: isSignedOp(op) ? sign : 1, center },
+        { applied: false, sign: 1, center },
+      ],
+    });
   }
   return applyDraws(x, policy, draws);
 }

@@ -28,7 +28,12 @@ const DataSchema = z
     /** Fashion-MNIST source (see `loadFashionMnist`): 'auto' uses the full set when installed, else the embedded subset. */
     source: z.enum(['auto', 'full', 'embedded']).default('auto'),
     /** Training examples of the proxy training (class-balanced, drawn from the train part after the validation split); must be a multiple of 10. */
-    trainSubset: z.number().int().min(10).multipleOf(10, 'must be a multiple of 10 (class-balanced subset)').default(2000),
+    trainSubset: z
+      .number()
+      .int()
+      .min(10)
+      .multipleOf(10, 'must be a multiple of 10 (class-balanced subset)')
+      .default(2000),
     /** Validation examples held out of the training file (stratified). */
     validationSize: z.number().int().min(10).default(1000),
     /** Seed of the validation split and the training subset (fixed across pipelines so rewards are comparable). */
@@ -136,7 +141,9 @@ export function proxyData(config: EvalDataConfig = {}): { train: ImageDataset; v
   if (!s) {
     const file = loadFiles(c.source).train;
     if (c.validationSize + c.trainSubset > file.n) {
-      throw new Error(`MA2ML evaluation data config: trainSubset ${c.trainSubset} + validationSize ${c.validationSize} exceed the ${file.n} training examples of ${file.source}`);
+      throw new Error(
+        `MA2ML evaluation data config: trainSubset ${c.trainSubset} + validationSize ${c.validationSize} exceed the ${file.n} training examples of ${file.source}`,
+      );
     }
     const rng = new Rng(c.dataSeed).fork('ma2ml-proxy-data');
     const split = splitTrainValidation(file, { validationSize: c.validationSize, rng: rng.fork('split') });
@@ -176,7 +183,8 @@ function sampleGamma(shape: number, rng: Rng): number {
  * ```
  */
 export function sampleMixupLambda(alpha: number, rng: Rng): number {
-  if (!(alpha >= 0) || !Number.isFinite(alpha)) throw new Error(`sampleMixupLambda: alpha must be finite and >= 0, got ${alpha}`);
+  if (!(alpha >= 0) || !Number.isFinite(alpha))
+    throw new Error(`sampleMixupLambda: alpha must be finite and >= 0, got ${alpha}`);
   if (alpha === 0) return 1;
   const a = sampleGamma(alpha, rng);
   const b = sampleGamma(alpha, rng);
@@ -193,7 +201,14 @@ interface TrainOutcome {
 }
 
 /** Trains `spec` on `train` with the pipeline's AUG + HPO and scores it on `evalSet`. No tensors kept. */
-function trainAndScore(p: Pipeline, spec: SequentialSpec, train: ImageDataset, evalSet: ImageDataset, seed: number, epochs: number): TrainOutcome {
+function trainAndScore(
+  p: Pipeline,
+  spec: SequentialSpec,
+  train: ImageDataset,
+  evalSet: ImageDataset,
+  seed: number,
+  epochs: number,
+): TrainOutcome {
   const t0 = Date.now();
   const rng = new Rng(seed).fork('ma2ml-eval');
   const augRng = rng.fork('aug');
@@ -208,7 +223,10 @@ function trainAndScore(p: Pipeline, spec: SequentialSpec, train: ImageDataset, e
     seed: deriveSeed(seed, 'dropout'),
     metrics: 'loss',
   });
-  const batches = new BatchIterator(train, { batchSize: Math.min(h.batchSize, train.n), seed: deriveSeed(seed, 'batches') });
+  const batches = new BatchIterator(train, {
+    batchSize: Math.min(h.batchSize, train.n),
+    seed: deriveSeed(seed, 'batches'),
+  });
   const numClasses = model.outputShape[0] as number;
   let diverged = false;
   let steps = 0;
@@ -227,12 +245,13 @@ function trainAndScore(p: Pipeline, spec: SequentialSpec, train: ImageDataset, e
           return lam < 1 ? tf.add(tf.mul(input, lam), tf.mul(tf.reverse(input, 0), 1 - lam)) : input;
         });
         xAug.dispose();
-        y = lam < 1
-          ? tf.tidy(() => {
-              const hot = tf.cast(tf.oneHot(b.y as tf.Tensor1D, numClasses), 'float32');
-              return tf.add(tf.mul(hot, lam), tf.mul(tf.reverse(hot, 0), 1 - lam));
-            })
-          : b.y;
+        y =
+          lam < 1
+            ? tf.tidy(() => {
+                const hot = tf.cast(tf.oneHot(b.y as tf.Tensor1D, numClasses), 'float32');
+                return tf.add(tf.mul(hot, lam), tf.mul(tf.reverse(hot, 0), 1 - lam));
+              })
+            : b.y;
         const m = trainer.step({ x, y });
         steps++;
         if (m.diverged) diverged = true;
@@ -292,11 +311,31 @@ export function evaluatePipeline(pipeline: Pipeline, options: EvaluateOptions): 
   encodePipeline(space, pipeline); // throws naming the agent and dimension when a value is outside the space
   const check = checkPipeline(space, pipeline);
   if (!check.valid) {
-    return { valid: false, reason: check.reason, valAccuracy: null, reward: 0, macs: check.macs ?? null, params: check.params ?? null, trainSeconds: 0, diverged: false, steps: 0 };
+    return {
+      valid: false,
+      reason: check.reason,
+      valAccuracy: null,
+      reward: 0,
+      macs: check.macs ?? null,
+      params: check.params ?? null,
+      trainSeconds: 0,
+      diverged: false,
+      steps: 0,
+    };
   }
   const { macs, params } = check;
   if (o.budgetRule === 'hard' && macs > o.flopsBudget) {
-    return { valid: false, reason: `${macs} MACs exceed the hard budget of ${o.flopsBudget}: not trained`, valAccuracy: null, reward: 0, macs, params, trainSeconds: 0, diverged: false, steps: 0 };
+    return {
+      valid: false,
+      reason: `${macs} MACs exceed the hard budget of ${o.flopsBudget}: not trained`,
+      valAccuracy: null,
+      reward: 0,
+      macs,
+      params,
+      trainSeconds: 0,
+      diverged: false,
+      steps: 0,
+    };
   }
   const { train, validation } = proxyData(o.data);
   const r = trainAndScore(pipeline, check.spec, train, validation, o.seed, o.epochs);
@@ -365,14 +404,31 @@ export function retrainPipeline(pipeline: Pipeline, options: RetrainOptions): Re
   encodePipeline(space, pipeline);
   const check = checkPipeline(space, pipeline);
   const base = { trainExamples: 0, testExamples: 0, epochs: o.epochs, trainSeconds: 0, diverged: false, steps: 0 };
-  if (!check.valid) return { ...base, valid: false, reason: check.reason, testAccuracy: null, macs: check.macs ?? null, params: check.params ?? null };
+  if (!check.valid)
+    return {
+      ...base,
+      valid: false,
+      reason: check.reason,
+      testAccuracy: null,
+      macs: check.macs ?? null,
+      params: check.params ?? null,
+    };
   const files = loadFiles(o.source);
-  const train = o.trainLimit !== undefined && o.trainLimit < files.train.n ? takeBalanced(files.train, o.trainLimit / 10, new Rng(o.seed).fork('retrain-subset')) : files.train;
+  const train =
+    o.trainLimit !== undefined && o.trainLimit < files.train.n
+      ? takeBalanced(files.train, o.trainLimit / 10, new Rng(o.seed).fork('retrain-subset'))
+      : files.train;
   let test = files.test;
   if (o.testLimit !== undefined && o.testLimit < test.n) {
     const n = o.testLimit;
     const size = test.height * test.width * test.channels;
-    test = { ...test, name: `${test.name}[:${n}]`, n, images: test.images.subarray(0, n * size), labels: test.labels.subarray(0, n) };
+    test = {
+      ...test,
+      name: `${test.name}[:${n}]`,
+      n,
+      images: test.images.subarray(0, n * size),
+      labels: test.labels.subarray(0, n),
+    };
   }
   const r = trainAndScore(pipeline, check.spec, train, test, o.seed, o.epochs);
   const out: RetrainResult = {
@@ -427,4 +483,10 @@ export function evaluatePipelineJob(config: EvaluationJobConfig, ctx: JobContext
  * const { results } = await runExperiment({ name: 'ma2ml-eval', jobs, executor, store });
  * ```
  */
-export const evaluationKind = defineJobKind({ name: 'ma2ml-evaluate', module: __filename, export: 'evaluatePipelineJob', version: 'ma2ml-evaluate@1', fn: evaluatePipelineJob });
+export const evaluationKind = defineJobKind({
+  name: 'ma2ml-evaluate',
+  module: __filename,
+  export: 'evaluatePipelineJob',
+  version: 'ma2ml-evaluate@1',
+  fn: evaluatePipelineJob,
+});

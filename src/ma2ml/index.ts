@@ -23,7 +23,17 @@ export {
   validatePolicy,
 } from './aug';
 export type { AugDraw, AugOp, AugOpName, AugPolicy, SubPolicy } from './aug';
-export { architectureSpec, augSpace, convSpace, flopsBudgets, hpoSpace, mlpSpace, mobileNetSpace, parseSearchSpace, presetSpace } from './spaces';
+export {
+  architectureSpec,
+  augSpace,
+  convSpace,
+  flopsBudgets,
+  hpoSpace,
+  mlpSpace,
+  mobileNetSpace,
+  parseSearchSpace,
+  presetSpace,
+} from './spaces';
 export type {
   Architecture,
   AugSpace,
@@ -68,7 +78,15 @@ export {
   retrainPipeline,
   sampleMixupLambda,
 } from './evaluate';
-export type { EvalDataConfig, EvaluateOptions, EvaluationJobConfig, PipelineEvaluation, ResolvedEvalDataConfig, RetrainOptions, RetrainResult } from './evaluate';
+export type {
+  EvalDataConfig,
+  EvaluateOptions,
+  EvaluationJobConfig,
+  PipelineEvaluation,
+  ResolvedEvalDataConfig,
+  RetrainOptions,
+  RetrainResult,
+} from './evaluate';
 export {
   METHOD_CONFIGS,
   SEARCH_METHODS,
@@ -83,7 +101,17 @@ export {
   syntheticRewardTables,
   trainingEvaluator,
 } from './search';
-export type { MethodName, SearchEvaluator, SearchLogEntry, SearchMethod, SearchOptions, SearchResult, SearchUpdateInfo, SyntheticJobConfig, SyntheticRewardTables } from './search';
+export type {
+  MethodName,
+  SearchEvaluator,
+  SearchLogEntry,
+  SearchMethod,
+  SearchOptions,
+  SearchResult,
+  SearchUpdateInfo,
+  SyntheticJobConfig,
+  SyntheticRewardTables,
+} from './search';
 export { SearchLog } from './search-log';
 export type { SearchLogOptions } from './search-log';
 export { FLOPS_RULES, FlopsConstraintSchema, evaluationBudgetFields, parseFlopsConstraint, rewardRule } from './flops';
@@ -103,7 +131,14 @@ export {
   sequentialStrategy,
   strategyContext,
 } from './strategies';
-export type { LearnerMethod, SearchStrategy, StrategyContext, StrategyContextOptions, StrategyDiagnostics, StrategyFactory } from './strategies';
+export type {
+  LearnerMethod,
+  SearchStrategy,
+  StrategyContext,
+  StrategyContextOptions,
+  StrategyDiagnostics,
+  StrategyFactory,
+} from './strategies';
 export {
   MEASURED_COSTS,
   ablationCells,
@@ -153,7 +188,26 @@ export {
   runRewardSurrogateSearches,
   surrogateValue,
 } from './experiments';
-export type { CreditQualityOptions, CreditQualityRow, CreditQualitySummary, EvaluatedPipelines, LearnerEvidence, RewardSurrogate } from './experiments';
-export type { AblationRow, ComparisonRow, Ma2mlPlan, MonotonicSummary, MonotonicTrace, NoiseRow, PlanUnitCosts, RetrainJobConfig, RunSearchesOptions, SearchCell, SearchRun } from './experiments';
+export type {
+  CreditQualityOptions,
+  CreditQualityRow,
+  CreditQualitySummary,
+  EvaluatedPipelines,
+  LearnerEvidence,
+  RewardSurrogate,
+} from './experiments';
+export type {
+  AblationRow,
+  ComparisonRow,
+  Ma2mlPlan,
+  MonotonicSummary,
+  MonotonicTrace,
+  NoiseRow,
+  PlanUnitCosts,
+  RetrainJobConfig,
+  RunSearchesOptions,
+  SearchCell,
+  SearchRun,
+} from './experiments';
 // The LCBench surrogate benchmark: its own index lists the public names.
 export * from './surrogate';

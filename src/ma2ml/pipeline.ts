@@ -47,7 +47,11 @@ export function agentDimensions(space: SearchSpace): Record<AgentName, Dimension
   const aug: Dimension[] = [];
   for (let i = 0; i < space.aug.subPolicies; i++) {
     for (let j = 0; j < 2; j++) {
-      aug.push({ name: `sp${i}.op${j}`, choices: space.aug.ops }, { name: `sp${i}.prob${j}`, choices: space.aug.probabilities }, { name: `sp${i}.level${j}`, choices: space.aug.levels });
+      aug.push(
+        { name: `sp${i}.op${j}`, choices: space.aug.ops },
+        { name: `sp${i}.prob${j}`, choices: space.aug.probabilities },
+        { name: `sp${i}.level${j}`, choices: space.aug.levels },
+      );
     }
   }
   const n = space.nas;
@@ -62,7 +66,11 @@ export function agentDimensions(space: SearchSpace): Record<AgentName, Dimension
       );
     });
   } else if (n.kind === 'conv') {
-    nas.push({ name: 'depth', choices: n.depths }, { name: 'width', choices: n.widths }, { name: 'kernel', choices: n.kernels });
+    nas.push(
+      { name: 'depth', choices: n.depths },
+      { name: 'width', choices: n.widths },
+      { name: 'kernel', choices: n.kernels },
+    );
   } else {
     nas.push({ name: 'depth', choices: n.depths }, { name: 'width', choices: n.widths });
   }
@@ -108,16 +116,26 @@ export function learnerAgents(space: SearchSpace): { name: AgentName; vocab: num
 }
 
 function indexOf(dim: Dimension, value: number | string, agent: string): number {
-  const i = dim.choices.findIndex((c) => (typeof c === 'number' && typeof value === 'number' ? Math.abs(c - value) <= 1e-12 * Math.max(1, Math.abs(c)) : c === value));
-  if (i < 0) throw new Error(`encodePipeline: ${agent}.${dim.name} = ${JSON.stringify(value)} is not one of the choices ${JSON.stringify(dim.choices)}`);
+  const i = dim.choices.findIndex((c) =>
+    typeof c === 'number' && typeof value === 'number'
+      ? Math.abs(c - value) <= 1e-12 * Math.max(1, Math.abs(c))
+      : c === value,
+  );
+  if (i < 0)
+    throw new Error(
+      `encodePipeline: ${agent}.${dim.name} = ${JSON.stringify(value)} is not one of the choices ${JSON.stringify(dim.choices)}`,
+    );
   return i;
 }
 
 function archValues(arch: Architecture, nas: NasSpace): (number | string)[] {
-  if (arch.kind !== nas.kind) throw new Error(`encodePipeline: architecture kind '${arch.kind}' does not match the NAS space kind '${nas.kind}'`);
+  if (arch.kind !== nas.kind)
+    throw new Error(`encodePipeline: architecture kind '${arch.kind}' does not match the NAS space kind '${nas.kind}'`);
   if (arch.kind === 'mobilenetv2') {
     if (nas.kind !== 'mobilenetv2' || arch.stages.length !== nas.stages.length) {
-      throw new Error(`encodePipeline: architecture has ${arch.stages.length} stages, the space ${nas.kind === 'mobilenetv2' ? nas.stages.length : 0}`);
+      throw new Error(
+        `encodePipeline: architecture has ${arch.stages.length} stages, the space ${nas.kind === 'mobilenetv2' ? nas.stages.length : 0}`,
+      );
     }
     return [arch.resolution, ...arch.stages.flatMap((s) => [s.depth, s.kernel, s.expansion, s.width])];
   }
@@ -138,18 +156,31 @@ function archValues(arch: Architecture, nas: NasSpace): (number | string)[] {
 export function encodePipeline(space: SearchSpace, p: Pipeline): number[][] {
   const dims = agentDimensions(space);
   if (!Array.isArray(p.aug) || p.aug.length !== space.aug.subPolicies) {
-    throw new Error(`encodePipeline: aug has ${Array.isArray(p.aug) ? p.aug.length : 'no'} sub-policies, the space ${space.aug.subPolicies}`);
+    throw new Error(
+      `encodePipeline: aug has ${Array.isArray(p.aug) ? p.aug.length : 'no'} sub-policies, the space ${space.aug.subPolicies}`,
+    );
   }
   const augValues = p.aug.flatMap((sp) => sp.flatMap((o) => [o.op, o.prob, o.level]));
   const lrGrid = space.hpo.learningRates[p.hpo.optimizer];
-  if (!lrGrid) throw new Error(`encodePipeline: hpo.optimizer = ${JSON.stringify(p.hpo.optimizer)} is not one of ${JSON.stringify(space.hpo.optimizers)}`);
+  if (!lrGrid)
+    throw new Error(
+      `encodePipeline: hpo.optimizer = ${JSON.stringify(p.hpo.optimizer)} is not one of ${JSON.stringify(space.hpo.optimizers)}`,
+    );
   const lrIndex = lrGrid.findIndex((v) => Math.abs(v - p.hpo.learningRate) <= 1e-12 * v);
-  if (lrIndex < 0) throw new Error(`encodePipeline: hpo.learningRate = ${p.hpo.learningRate} is not in the ${p.hpo.optimizer} grid ${JSON.stringify(lrGrid)}`);
+  if (lrIndex < 0)
+    throw new Error(
+      `encodePipeline: hpo.learningRate = ${p.hpo.learningRate} is not in the ${p.hpo.optimizer} grid ${JSON.stringify(lrGrid)}`,
+    );
   const h = p.hpo;
   const hpoValues = [h.optimizer, lrIndex, h.weightDecay, h.batchSize, h.labelSmoothing, h.mixupAlpha, h.dropout];
-  const values: Record<AgentName, (number | string)[]> = { aug: augValues, nas: archValues(p.arch, space.nas), hpo: hpoValues };
+  const values: Record<AgentName, (number | string)[]> = {
+    aug: augValues,
+    nas: archValues(p.arch, space.nas),
+    hpo: hpoValues,
+  };
   return AGENTS.map((a) => {
-    if (values[a].length !== dims[a].length) throw new Error(`encodePipeline: ${a} has ${values[a].length} values, the space ${dims[a].length} tokens`);
+    if (values[a].length !== dims[a].length)
+      throw new Error(`encodePipeline: ${a} has ${values[a].length} values, the space ${dims[a].length} tokens`);
     return dims[a].map((d, i) => indexOf(d, values[a][i], a));
   });
 }
@@ -166,13 +197,16 @@ export function encodePipeline(space: SearchSpace, p: Pipeline): number[][] {
  */
 export function decodePipeline(space: SearchSpace, tokens: ArrayLike<number>[]): Pipeline {
   const dims = agentDimensions(space);
-  if (tokens.length !== AGENTS.length) throw new Error(`decodePipeline: expected ${AGENTS.length} token arrays (aug, nas, hpo), got ${tokens.length}`);
+  if (tokens.length !== AGENTS.length)
+    throw new Error(`decodePipeline: expected ${AGENTS.length} token arrays (aug, nas, hpo), got ${tokens.length}`);
   const v = AGENTS.map((a, ai) => {
     const t = tokens[ai];
-    if (t.length !== dims[a].length) throw new Error(`decodePipeline: agent ${a} has ${t.length} tokens, the space ${dims[a].length}`);
+    if (t.length !== dims[a].length)
+      throw new Error(`decodePipeline: agent ${a} has ${t.length} tokens, the space ${dims[a].length}`);
     return dims[a].map((d, i) => {
       const k = t[i];
-      if (!Number.isInteger(k) || k < 0 || k >= d.choices.length) throw new Error(`decodePipeline: ${a}.${d.name} token ${k} is out of range 0..${d.choices.length - 1}`);
+      if (!Number.isInteger(k) || k < 0 || k >= d.choices.length)
+        throw new Error(`decodePipeline: ${a}.${d.name} token ${k} is out of range 0..${d.choices.length - 1}`);
       return d.choices[k];
     });
   });
@@ -191,10 +225,21 @@ export function decodePipeline(space: SearchSpace, tokens: ArrayLike<number>[]):
     arch = {
       kind: 'mobilenetv2',
       resolution: nasV[0] as number,
-      stages: n.stages.map((_, s) => ({ depth: nasV[1 + 4 * s] as number, kernel: nasV[2 + 4 * s] as number, expansion: nasV[3 + 4 * s] as number, width: nasV[4 + 4 * s] as number })),
+      stages: n.stages.map((_, s) => ({
+        depth: nasV[1 + 4 * s] as number,
+        kernel: nasV[2 + 4 * s] as number,
+        expansion: nasV[3 + 4 * s] as number,
+        width: nasV[4 + 4 * s] as number,
+      })),
     };
   } else if (n.kind === 'conv') {
-    arch = { kind: 'conv', resolution: nasV[0] as number, depth: nasV[1] as number, width: nasV[2] as number, kernel: nasV[3] as number };
+    arch = {
+      kind: 'conv',
+      resolution: nasV[0] as number,
+      depth: nasV[1] as number,
+      width: nasV[2] as number,
+      kernel: nasV[3] as number,
+    };
   } else {
     arch = { kind: 'mlp', resolution: nasV[0] as number, depth: nasV[1] as number, width: nasV[2] as number };
   }
@@ -293,7 +338,10 @@ export function checkPipeline(space: SearchSpace, p: Pipeline, options: { flopsB
     counted = countFlops(spec);
   } catch (e) {
     if (e instanceof ConfigError) throw e; // a malformed spec (e.g. 0 filters) is bad input, not an outcome
-    return { valid: false, reason: `architecture does not fit resolution ${p.arch.resolution}: ${(e as Error).message}` };
+    return {
+      valid: false,
+      reason: `architecture does not fit resolution ${p.arch.resolution}: ${(e as Error).message}`,
+    };
   }
   const macs = counted.totalMacs;
   const params = counted.totalParams;
@@ -319,7 +367,13 @@ export type BudgetRule = 'hard' | 'soft';
  * budgetReward(0.9, 2e6, 1e6, 'hard'); // 0
  * ```
  */
-export function budgetReward(accuracy: number, macs: number, budget: number, rule: BudgetRule, exponent = -0.07): number {
+export function budgetReward(
+  accuracy: number,
+  macs: number,
+  budget: number,
+  rule: BudgetRule,
+  exponent = -0.07,
+): number {
   if (!Number.isFinite(accuracy)) throw new Error(`budgetReward: accuracy must be finite, got ${accuracy}`);
   if (!(macs >= 0)) throw new Error(`budgetReward: macs must be >= 0, got ${macs}`);
   if (!(budget > 0)) throw new Error(`budgetReward: budget must be positive, got ${budget}`);
@@ -332,7 +386,11 @@ export function budgetReward(accuracy: number, macs: number, budget: number, rul
 const fmt = (v: number) => (v === 0 ? '0' : Math.abs(v) < 0.01 ? v.toExponential(0) : String(+v.toPrecision(3)));
 
 function describeArch(a: Architecture): string {
-  if (a.kind === 'mobilenetv2') return `mbv2 r${a.resolution} ` + a.stages.map((s, i) => `s${i}(d${s.depth} k${s.kernel} e${s.expansion} w${s.width})`).join(' ');
+  if (a.kind === 'mobilenetv2')
+    return (
+      `mbv2 r${a.resolution} ` +
+      a.stages.map((s, i) => `s${i}(d${s.depth} k${s.kernel} e${s.expansion} w${s.width})`).join(' ')
+    );
   if (a.kind === 'conv') return `conv r${a.resolution} d${a.depth} w${a.width} k${a.kernel}`;
   return `mlp r${a.resolution} d${a.depth} w${a.width}`;
 }
@@ -389,7 +447,10 @@ export function pipelineKey(p: Pipeline): string {
  * ```
  */
 export function prepareInputs(x: Tensor, arch: Architecture): Tensor {
-  if (x.rank !== 4) throw new Error(`prepareInputs: expects images [batch, height, width, channels], got shape [${x.shape.join(', ')}]`);
+  if (x.rank !== 4)
+    throw new Error(
+      `prepareInputs: expects images [batch, height, width, channels], got shape [${x.shape.join(', ')}]`,
+    );
   const r = arch.resolution;
   return tf.tidy(() => {
     const [b, h, w, c] = x.shape;

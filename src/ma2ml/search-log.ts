@@ -41,7 +41,12 @@ type BatchEvaluator = (pipelines: Pipeline[]) => Promise<{ results: JsonValue[];
  * and runs), else the executor with an in-memory cache for this search. Every result must hold a
  * finite `reward`.
  */
-function makeBatchEvaluator(ev: SearchEvaluator, executor: Executor, store: ExperimentStore | undefined, experiment: string): BatchEvaluator {
+function makeBatchEvaluator(
+  ev: SearchEvaluator,
+  executor: Executor,
+  store: ExperimentStore | undefined,
+  experiment: string,
+): BatchEvaluator {
   const memory = new Map<string, JsonValue>();
   return async (pipelines) => {
     const jobs: Job[] = [];
@@ -77,7 +82,10 @@ function makeBatchEvaluator(ev: SearchEvaluator, executor: Executor, store: Expe
     }
     uniqueResults.forEach((r, i) => {
       const reward = (r as { reward?: unknown } | null)?.reward;
-      if (typeof reward !== 'number' || !Number.isFinite(reward)) throw new Error(`runSearch: evaluator result of pipeline ${jobs[i].key} has no finite 'reward' (got ${JSON.stringify(reward)})`);
+      if (typeof reward !== 'number' || !Number.isFinite(reward))
+        throw new Error(
+          `runSearch: evaluator result of pipeline ${jobs[i].key} has no finite 'reward' (got ${JSON.stringify(reward)})`,
+        );
     });
     return { results: pipelines.map((p) => uniqueResults[keyIndex.get(pipelineKey(p)) as number]), cached, computed };
   };

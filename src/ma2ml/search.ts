@@ -50,18 +50,28 @@ export type { SearchLogEntry } from './search-log';
  * syntheticReward(space, pipeline, { seed: 7, flops: { budget: 45e3, rule: 'soft' } });
  * ```
  */
-export function syntheticReward(space: SearchSpace, pipeline: Pipeline, options: { seed: number; flops?: FlopsConstraintInput }): number {
+export function syntheticReward(
+  space: SearchSpace,
+  pipeline: Pipeline,
+  options: { seed: number; flops?: FlopsConstraintInput },
+): number {
   const tokens = encodePipeline(space, pipeline);
   const t = syntheticRewardTables(space, options.seed);
   let sum = 0;
   t.utilities.forEach((agent, a) => agent.forEach((util, k) => (sum += util[tokens[a][k]])));
   let inter = 0;
-  for (const q of t.pairs) if (tokens[q.agents[0]][q.tokens[0]] === q.values[0] && tokens[q.agents[1]][q.tokens[1]] === q.values[1]) inter++;
+  for (const q of t.pairs)
+    if (tokens[q.agents[0]][q.tokens[0]] === q.values[0] && tokens[q.agents[1]][q.tokens[1]] === q.values[1]) inter++;
   const r = (0.7 * sum) / t.numTokens + (0.3 * inter) / t.pairs.length;
   if (options.flops === undefined) return r;
   const check = checkPipeline(space, pipeline);
   if (!check.valid) return 0;
-  return budgetReward(r, check.macs, options.flops.budget, rewardRule({ budget: options.flops.budget, rule: options.flops.rule ?? 'hard' }));
+  return budgetReward(
+    r,
+    check.macs,
+    options.flops.budget,
+    rewardRule({ budget: options.flops.budget, rule: options.flops.rule ?? 'hard' }),
+  );
 }
 
 /** The tables behind {@link syntheticReward} (per-token utilities and the three interaction pairs). */
@@ -135,18 +145,28 @@ function drawTables(vocab: number[][], seed: number): SyntheticRewardTables {
  */
 export function syntheticExpectedReward(space: SearchSpace, seed: number, probs: ArrayLike<number>[][]): number {
   const t = syntheticRewardTables(space, seed);
-  if (!Array.isArray(probs) || probs.length !== t.utilities.length) throw new Error(`syntheticExpectedReward: probs must have ${t.utilities.length} agents (aug, nas, hpo), got ${Array.isArray(probs) ? probs.length : typeof probs}`);
+  if (!Array.isArray(probs) || probs.length !== t.utilities.length)
+    throw new Error(
+      `syntheticExpectedReward: probs must have ${t.utilities.length} agents (aug, nas, hpo), got ${Array.isArray(probs) ? probs.length : typeof probs}`,
+    );
   let sum = 0;
   t.utilities.forEach((agent, a) => {
-    if (!Array.isArray(probs[a]) || probs[a].length !== agent.length) throw new Error(`syntheticExpectedReward: probs[${a}] must have ${agent.length} tokens, got ${Array.isArray(probs[a]) ? probs[a].length : typeof probs[a]}`);
+    if (!Array.isArray(probs[a]) || probs[a].length !== agent.length)
+      throw new Error(
+        `syntheticExpectedReward: probs[${a}] must have ${agent.length} tokens, got ${Array.isArray(probs[a]) ? probs[a].length : typeof probs[a]}`,
+      );
     agent.forEach((util, k) => {
       const p = probs[a][k];
-      if (!p || p.length !== util.length) throw new Error(`syntheticExpectedReward: probs[${a}][${k}] must have ${util.length} values, got ${p ? p.length : 'none'}`);
+      if (!p || p.length !== util.length)
+        throw new Error(
+          `syntheticExpectedReward: probs[${a}][${k}] must have ${util.length} values, got ${p ? p.length : 'none'}`,
+        );
       for (let v = 0; v < util.length; v++) sum += p[v] * util[v];
     });
   });
   let inter = 0;
-  for (const q of t.pairs) inter += probs[q.agents[0]][q.tokens[0]][q.values[0]] * probs[q.agents[1]][q.tokens[1]][q.values[1]];
+  for (const q of t.pairs)
+    inter += probs[q.agents[0]][q.tokens[0]][q.values[0]] * probs[q.agents[1]][q.tokens[1]][q.values[1]];
   return (0.7 * sum) / t.numTokens + (0.3 * inter) / t.pairs.length;
 }
 
@@ -164,7 +184,8 @@ export function syntheticTokenReward(space: SearchSpace, seed: number, tokens: r
   let sum = 0;
   t.utilities.forEach((agent, a) => agent.forEach((util, k) => (sum += util[tokens[a][k]])));
   let inter = 0;
-  for (const q of t.pairs) if (tokens[q.agents[0]][q.tokens[0]] === q.values[0] && tokens[q.agents[1]][q.tokens[1]] === q.values[1]) inter++;
+  for (const q of t.pairs)
+    if (tokens[q.agents[0]][q.tokens[0]] === q.values[0] && tokens[q.agents[1]][q.tokens[1]] === q.values[1]) inter++;
   return (0.7 * sum) / t.numTokens + (0.3 * inter) / t.pairs.length;
 }
 
@@ -180,15 +201,22 @@ export function syntheticTokenReward(space: SearchSpace, seed: number, tokens: r
  * const truth = syntheticCounterfactualAdvantages(space, 7, learner.probabilities(), batch);
  * ```
  */
-export function syntheticCounterfactualAdvantages(space: SearchSpace, seed: number, probs: readonly (readonly ArrayLike<number>[])[], actions: readonly (readonly ArrayLike<number>[])[]): Float64Array {
+export function syntheticCounterfactualAdvantages(
+  space: SearchSpace,
+  seed: number,
+  probs: readonly (readonly ArrayLike<number>[])[],
+  actions: readonly (readonly ArrayLike<number>[])[],
+): Float64Array {
   const t = syntheticRewardTables(space, seed);
   const A = t.utilities.length;
-  if (probs.length !== A) throw new Error(`syntheticCounterfactualAdvantages: probs must have ${A} agents, got ${probs.length}`);
+  if (probs.length !== A)
+    throw new Error(`syntheticCounterfactualAdvantages: probs must have ${A} agents, got ${probs.length}`);
   // E_{pi_a} util of each token of each agent.
   const expUtil = t.utilities.map((agent, a) =>
     agent.map((util, k) => {
       const p = probs[a][k];
-      if (!p || p.length !== util.length) throw new Error(`syntheticCounterfactualAdvantages: probs[${a}][${k}] must have ${util.length} values`);
+      if (!p || p.length !== util.length)
+        throw new Error(`syntheticCounterfactualAdvantages: probs[${a}][${k}] must have ${util.length} values`);
       let e = 0;
       for (let v = 0; v < util.length; v++) e += p[v] * util[v];
       return e;
@@ -234,8 +262,12 @@ export interface SyntheticJobConfig {
  * syntheticEvaluationJob({ pipeline: p, space, rewardSeed: 7 }, ctx).reward;
  * ```
  */
-export function syntheticEvaluationJob(config: SyntheticJobConfig, _ctx: JobContext): { reward: number; valid: boolean } {
-  const flops = config.flopsBudget === undefined ? undefined : { budget: config.flopsBudget, rule: config.budgetRule ?? 'hard' };
+export function syntheticEvaluationJob(
+  config: SyntheticJobConfig,
+  _ctx: JobContext,
+): { reward: number; valid: boolean } {
+  const flops =
+    config.flopsBudget === undefined ? undefined : { budget: config.flopsBudget, rule: config.budgetRule ?? 'hard' };
   const reward = syntheticReward(config.space, config.pipeline, { seed: config.rewardSeed, flops });
   return { reward, valid: true };
 }
@@ -248,7 +280,13 @@ export function syntheticEvaluationJob(config: SyntheticJobConfig, _ctx: JobCont
  * await runSearch({ method: 'ma2ml', space, evaluations: 200, batchSize: 8, seed: 0, evaluator: syntheticEvaluator(space, 7) });
  * ```
  */
-export const syntheticEvaluationKind = defineJobKind({ name: 'ma2ml-synthetic', module: __filename, export: 'syntheticEvaluationJob', version: 'ma2ml-synthetic@1', fn: syntheticEvaluationJob });
+export const syntheticEvaluationKind = defineJobKind({
+  name: 'ma2ml-synthetic',
+  module: __filename,
+  export: 'syntheticEvaluationJob',
+  version: 'ma2ml-synthetic@1',
+  fn: syntheticEvaluationJob,
+});
 
 // ------------------------------------------------------------------ evaluators
 
@@ -275,13 +313,21 @@ export interface SearchEvaluator {
  * const ev = trainingEvaluator(space, { flops: { budget: 6e5, rule: 'soft' }, seed: 0 });
  * ```
  */
-export function trainingEvaluator(space: SearchSpace, options: { flops: FlopsConstraintInput; seed?: number; data?: EvalDataConfig; epochs?: number }): SearchEvaluator {
+export function trainingEvaluator(
+  space: SearchSpace,
+  options: { flops: FlopsConstraintInput; seed?: number; data?: EvalDataConfig; epochs?: number },
+): SearchEvaluator {
   const flops = parseFlopsConstraint(options?.flops, 'trainingEvaluator flops');
   const preset = space.name === 'smoke' || space.name === 'full' ? space.name : 'quick';
   const d = evaluationDefaults(preset);
   return {
     kind: evaluationKind,
-    config: { space, data: options.data ?? d.data, epochs: options.epochs ?? d.epochs, ...evaluationBudgetFields(flops) },
+    config: {
+      space,
+      data: options.data ?? d.data,
+      epochs: options.epochs ?? d.epochs,
+      ...evaluationBudgetFields(flops),
+    },
     seed: options.seed ?? 0,
     flops,
   };
@@ -297,7 +343,11 @@ export function trainingEvaluator(space: SearchSpace, options: { flops: FlopsCon
  * const masked = syntheticEvaluator(presetSpace('smoke'), 7, { budget: 45e3, rule: 'hard-mask' });
  * ```
  */
-export function syntheticEvaluator(space: SearchSpace, rewardSeed: number, flops?: FlopsConstraintInput): SearchEvaluator {
+export function syntheticEvaluator(
+  space: SearchSpace,
+  rewardSeed: number,
+  flops?: FlopsConstraintInput,
+): SearchEvaluator {
   const config: Record<string, unknown> = { space, rewardSeed };
   if (flops === undefined) return { kind: syntheticEvaluationKind, config, seed: 0 };
   const c = parseFlopsConstraint(flops, 'syntheticEvaluator flops');
@@ -306,12 +356,18 @@ export function syntheticEvaluator(space: SearchSpace, rewardSeed: number, flops
 
 // ------------------------------------------------------------------ driver
 
-const isEvaluator = (v: unknown): v is SearchEvaluator => typeof v === 'object' && v !== null && typeof (v as SearchEvaluator).kind?.job === 'function';
+const isEvaluator = (v: unknown): v is SearchEvaluator =>
+  typeof v === 'object' && v !== null && typeof (v as SearchEvaluator).kind?.job === 'function';
 
 const SearchSchema = z
   .object({
     /** A built-in method (`SEARCH_METHODS`) or one added with `registerStrategy`. */
-    method: z.custom<MethodName>((v) => isSearchMethod(v), (v) => ({ message: `${JSON.stringify(v)} is not a search method (known: ${searchMethods().join(', ')}; add one with registerStrategy)` })),
+    method: z.custom<MethodName>(
+      (v) => isSearchMethod(v),
+      (v) => ({
+        message: `${JSON.stringify(v)} is not a search method (known: ${searchMethods().join(', ')}; add one with registerStrategy)`,
+      }),
+    ),
     space: z.unknown(),
     /** Evaluation budget (repeated pipelines count). */
     evaluations: z.number().int().min(1),
@@ -324,14 +380,35 @@ const SearchSchema = z
      * with rule `hard-mask` the budget proposals are masked at. Default: the evaluator's `flops`.
      */
     flops: FlopsConstraintSchema.optional(),
-    evaluator: z.custom<SearchEvaluator>((v) => v === undefined || isEvaluator(v), 'must be a SearchEvaluator { kind, config, seed }').optional(),
-    executor: z.custom<Executor>((v) => v === undefined || (typeof (v as Executor)?.run === 'function' && typeof (v as Executor)?.close === 'function'), 'must be an Executor').optional(),
-    store: z.custom<ExperimentStore>((v) => v === undefined || v instanceof ExperimentStore, 'must be an ExperimentStore').optional(),
+    evaluator: z
+      .custom<SearchEvaluator>(
+        (v) => v === undefined || isEvaluator(v),
+        'must be a SearchEvaluator { kind, config, seed }',
+      )
+      .optional(),
+    executor: z
+      .custom<Executor>(
+        (v) =>
+          v === undefined ||
+          (typeof (v as Executor)?.run === 'function' && typeof (v as Executor)?.close === 'function'),
+        'must be an Executor',
+      )
+      .optional(),
+    store: z
+      .custom<ExperimentStore>((v) => v === undefined || v instanceof ExperimentStore, 'must be an ExperimentStore')
+      .optional(),
     /** Experiment name of the evaluation cache in the store (shared by searches so pipelines are reused across methods and seeds). */
     experiment: z.string().min(1).default('ma2ml-evaluations'),
-    progress: z.custom<ProgressSink>((v) => v === undefined || typeof (v as ProgressSink)?.tick === 'function', 'must be a ProgressSink').optional(),
+    progress: z
+      .custom<ProgressSink>(
+        (v) => v === undefined || typeof (v as ProgressSink)?.tick === 'function',
+        'must be a ProgressSink',
+      )
+      .optional(),
     /** Called after every evaluated batch with the new log entries (throwing aborts the search; finished evaluations stay stored). */
-    onBatch: z.custom<(entries: unknown[]) => void>((v) => v === undefined || typeof v === 'function', 'must be a function').optional(),
+    onBatch: z
+      .custom<(entries: unknown[]) => void>((v) => v === undefined || typeof v === 'function', 'must be a function')
+      .optional(),
     /** Extra `SingleStepLearner` settings (override the method's defaults, e.g. actorLr). */
     learner: z.record(z.unknown()).optional(),
     /** Proposals drawn per accepted pipeline before a masked search gives up with an Error. */
@@ -341,24 +418,54 @@ const SearchSchema = z
     /** The pipeline that supplies the tokens of agents outside `modules` (required with `modules`). */
     fixedPipeline: z.unknown().optional(),
     /** Called after every learner update with the current token probabilities `[agent][token][value]` (learning methods; agents outside `modules` are left out). */
-    onUpdate: z.custom<(info: unknown) => void>((v) => v === undefined || typeof v === 'function', 'must be a function').optional(),
+    onUpdate: z
+      .custom<(info: unknown) => void>((v) => v === undefined || typeof v === 'function', 'must be a function')
+      .optional(),
   })
   .strict()
   .superRefine((o, ctx) => {
     const evFlops = isEvaluator(o.evaluator) ? o.evaluator.flops : undefined;
-    if (evFlops !== undefined && !FlopsConstraintSchema.safeParse(evFlops).success) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['evaluator', 'flops'], message: 'must be a FLOPs constraint { budget > 0, rule }' });
-    if (!o.evaluator && o.flops === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['flops'], message: 'required when no evaluator is given (the training evaluator needs a budget)' });
-    if (o.evaluator && o.flops && o.flops.rule !== 'hard-mask' && !(evFlops && evFlops.budget === o.flops.budget && evFlops.rule === o.flops.rule)) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['flops'], message: `rule '${o.flops.rule}' is applied by the evaluator, not the search: build the evaluator with this constraint, or use rule 'hard-mask' to mask proposals at sampling` });
+    if (evFlops !== undefined && !FlopsConstraintSchema.safeParse(evFlops).success)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['evaluator', 'flops'],
+        message: 'must be a FLOPs constraint { budget > 0, rule }',
+      });
+    if (!o.evaluator && o.flops === undefined)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['flops'],
+        message: 'required when no evaluator is given (the training evaluator needs a budget)',
+      });
+    if (
+      o.evaluator &&
+      o.flops &&
+      o.flops.rule !== 'hard-mask' &&
+      !(evFlops && evFlops.budget === o.flops.budget && evFlops.rule === o.flops.rule)
+    ) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['flops'],
+        message: `rule '${o.flops.rule}' is applied by the evaluator, not the search: build the evaluator with this constraint, or use rule 'hard-mask' to mask proposals at sampling`,
+      });
     }
     if (o.modules !== undefined) {
-      if (o.fixedPipeline === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['fixedPipeline'], message: 'required with modules (it supplies the tokens of the agents not searched)' });
-      if (new Set(o.modules).size !== o.modules.length) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['modules'], message: 'agents must be distinct' });
+      if (o.fixedPipeline === undefined)
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['fixedPipeline'],
+          message: 'required with modules (it supplies the tokens of the agents not searched)',
+        });
+      if (new Set(o.modules).size !== o.modules.length)
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['modules'], message: 'agents must be distinct' });
     }
   });
 
 /** Options of {@link runSearch}. */
-export type SearchOptions = Omit<z.input<typeof SearchSchema>, 'space' | 'onBatch' | 'learner' | 'modules' | 'fixedPipeline' | 'onUpdate'> & {
+export type SearchOptions = Omit<
+  z.input<typeof SearchSchema>,
+  'space' | 'onBatch' | 'learner' | 'modules' | 'fixedPipeline' | 'onUpdate'
+> & {
   space: SearchSpace;
   onBatch?: (entries: SearchLogEntry[]) => void;
   learner?: Partial<SingleStepConfigInput>;
@@ -415,7 +522,10 @@ export interface SearchResult {
 function proposeBatch(strategy: SearchStrategy, ctx: StrategyContext, want: number): JointAction[] {
   const take = (n: number): JointAction[] => {
     const props = strategy.propose(n);
-    if (!Array.isArray(props) || props.length < 1 || props.length > n) throw new Error(`runSearch: strategy '${ctx.method}' proposed ${Array.isArray(props) ? props.length : typeof props} pipelines when asked for ${n} (expected 1 to ${n})`);
+    if (!Array.isArray(props) || props.length < 1 || props.length > n)
+      throw new Error(
+        `runSearch: strategy '${ctx.method}' proposed ${Array.isArray(props) ? props.length : typeof props} pipelines when asked for ${n} (expected 1 to ${n})`,
+      );
     return props;
   };
   let props = take(want);
@@ -429,8 +539,12 @@ function proposeBatch(strategy: SearchStrategy, ctx: StrategyContext, want: numb
     }
     if (out.length >= n) return out;
     if (tries >= ctx.maskMaxTries * n) {
-      const hint = ctx.fixedTokens ? 'is fixedPipeline over the budget or invalid?' : 'is the budget below every architecture of the space?';
-      throw new Error(`runSearch: masking (flops rule 'hard-mask') found ${out.length} of ${n} pipelines within ${ctx.flops.budget} MACs in ${tries} proposals (maskMaxTries ${ctx.maskMaxTries}); ${hint}`);
+      const hint = ctx.fixedTokens
+        ? 'is fixedPipeline over the budget or invalid?'
+        : 'is the budget below every architecture of the space?';
+      throw new Error(
+        `runSearch: masking (flops rule 'hard-mask') found ${out.length} of ${n} pipelines within ${ctx.flops.budget} MACs in ${tries} proposals (maskMaxTries ${ctx.maskMaxTries}); ${hint}`,
+      );
     }
     props = take(n - out.length);
   }
@@ -481,7 +595,15 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
   const ownExecutor = o.executor === undefined;
   const executor = o.executor ?? new InlineExecutor();
   const onUpdate = o.onUpdate as ((info: SearchUpdateInfo) => void) | undefined;
-  const log = new SearchLog({ space, evaluator, executor, store: o.store, experiment: o.experiment, progress: o.progress, onBatch: o.onBatch as SearchOptions['onBatch'] });
+  const log = new SearchLog({
+    space,
+    evaluator,
+    executor,
+    store: o.store,
+    experiment: o.experiment,
+    progress: o.progress,
+    onBatch: o.onBatch as SearchOptions['onBatch'],
+  });
   const t0 = Date.now();
   let masked = 0;
   let updates = 0;
@@ -489,16 +611,38 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
   let strategy: SearchStrategy | undefined;
   o.progress?.start(o.evaluations, `${o.method} seed ${o.seed}`);
   try {
-    const ctx = strategyContext({ space, method: o.method, seed: o.seed, evaluations: o.evaluations, batchSize: o.batchSize, flops, maskMaxTries: o.maskMaxTries, modules: o.modules,
-      fixedPipeline: o.fixedPipeline as Pipeline | undefined, learner: o.learner as SearchOptions['learner'], onReject: (n) => (masked += n) });
+    const ctx = strategyContext({
+      space,
+      method: o.method,
+      seed: o.seed,
+      evaluations: o.evaluations,
+      batchSize: o.batchSize,
+      flops,
+      maskMaxTries: o.maskMaxTries,
+      modules: o.modules,
+      fixedPipeline: o.fixedPipeline as Pipeline | undefined,
+      learner: o.learner as SearchOptions['learner'],
+      onReject: (n) => (masked += n),
+    });
     strategy = createStrategy(o.method, ctx);
     while (log.length < o.evaluations) {
       const proposals = proposeBatch(strategy, ctx, Math.min(o.batchSize, o.evaluations - log.length));
       const entries = await log.evaluate(proposals);
-      strategy.observe(proposals, entries.map((e) => e.reward), entries.map((e) => e.result));
+      strategy.observe(
+        proposals,
+        entries.map((e) => e.reward),
+        entries.map((e) => e.result),
+      );
       const d = strategy.diagnostics?.();
       if (d) diagnostics.push(...diagnosticRows([d.stats], o.method === 'sequential' ? { phase: d.agents[0] } : {}));
-      if (onUpdate && d) onUpdate({ update: updates++, evaluations: log.length, agents: d.agents, probabilities: d.probabilities, stats: d.stats });
+      if (onUpdate && d)
+        onUpdate({
+          update: updates++,
+          evaluations: log.length,
+          agents: d.agents,
+          probabilities: d.probabilities,
+          stats: d.stats,
+        });
     }
   } finally {
     strategy?.dispose();
@@ -507,5 +651,17 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
   }
   const b = log.best as SearchLogEntry;
   const best = { evaluation: b.evaluation, reward: b.reward, pipeline: b.pipeline, tokens: b.tokens };
-  return { method: o.method, seed: o.seed, evaluations: log.length, log: log.entries, best, distinct: log.seen.size, cached: log.cached, computed: log.computed, masked, diagnostics, wallSeconds: (Date.now() - t0) / 1000 };
+  return {
+    method: o.method,
+    seed: o.seed,
+    evaluations: log.length,
+    log: log.entries,
+    best,
+    distinct: log.seen.size,
+    cached: log.cached,
+    computed: log.computed,
+    masked,
+    diagnostics,
+    wallSeconds: (Date.now() - t0) / 1000,
+  };
 }

@@ -151,7 +151,13 @@ const AugSpaceSchema = z
       .min(1, 'needs at least one choice')
       .refine((a) => new Set(a).size === a.length, 'choices must be distinct'),
     probabilities: uniqueNums(z.number().min(0).max(1)),
-    levels: uniqueNums(z.number().int().min(0).max(AUG_LEVELS - 1)),
+    levels: uniqueNums(
+      z
+        .number()
+        .int()
+        .min(0)
+        .max(AUG_LEVELS - 1),
+    ),
   })
   .strict();
 const StageSchema = z
@@ -204,7 +210,9 @@ const HpoSpaceSchema = z
       .array(z.enum(['momentum', 'adam']))
       .min(1, 'needs at least one choice')
       .refine((a) => new Set(a).size === a.length, 'choices must be distinct'),
-    learningRates: z.object({ momentum: uniqueNums(z.number().positive()), adam: uniqueNums(z.number().positive()) }).strict(),
+    learningRates: z
+      .object({ momentum: uniqueNums(z.number().positive()), adam: uniqueNums(z.number().positive()) })
+      .strict(),
     weightDecays: uniqueNums(z.number().min(0)),
     batchSizes: uniqueNums(posInt),
     labelSmoothings: uniqueNums(z.number().min(0).lt(1)),
@@ -213,10 +221,13 @@ const HpoSpaceSchema = z
   })
   .strict()
   .refine((h) => h.learningRates.momentum.length === h.learningRates.adam.length, {
-    message: 'learningRates.momentum and learningRates.adam must have the same length (the token indexes the chosen optimiser\'s grid)',
+    message:
+      "learningRates.momentum and learningRates.adam must have the same length (the token indexes the chosen optimiser's grid)",
     path: ['learningRates'],
   });
-const SearchSpaceSchema = z.object({ name: z.string().min(1), aug: AugSpaceSchema, nas: NasSpaceSchema, hpo: HpoSpaceSchema }).strict();
+const SearchSpaceSchema = z
+  .object({ name: z.string().min(1), aug: AugSpaceSchema, nas: NasSpaceSchema, hpo: HpoSpaceSchema })
+  .strict();
 
 /**
  * Validates a search space (e.g. one edited in a notebook cell); throws an Error naming each bad
@@ -272,7 +283,15 @@ export function mobileNetSpace(): MobileNetNasSpace {
     expansions: [1, 3, 6],
     widths: [0.5, 0.75, 1],
   });
-  return { kind: 'mobilenetv2', resolutions: [20, 24, 28], stemFilters: 16, headFilters: 128, stages: [stage(1, 16), stage(2, 24), stage(2, 32)], numClasses: 10, inputChannels: 1 };
+  return {
+    kind: 'mobilenetv2',
+    resolutions: [20, 24, 28],
+    stemFilters: 16,
+    headFilters: 128,
+    stages: [stage(1, 16), stage(2, 24), stage(2, 32)],
+    numClasses: 10,
+    inputChannels: 1,
+  };
 }
 
 /**
@@ -285,7 +304,15 @@ export function mobileNetSpace(): MobileNetNasSpace {
  * ```
  */
 export function convSpace(): ConvNasSpace {
-  return { kind: 'conv', resolutions: [20, 24, 28], depths: [1, 2, 3], widths: [8, 16, 32], kernels: [3, 5], numClasses: 10, inputChannels: 1 };
+  return {
+    kind: 'conv',
+    resolutions: [20, 24, 28],
+    depths: [1, 2, 3],
+    widths: [8, 16, 32],
+    kernels: [3, 5],
+    numClasses: 10,
+    inputChannels: 1,
+  };
 }
 
 /**
@@ -297,7 +324,14 @@ export function convSpace(): ConvNasSpace {
  * ```
  */
 export function mlpSpace(): MlpNasSpace {
-  return { kind: 'mlp', resolutions: [14, 28], depths: [1, 2], widths: [64, 128, 256], numClasses: 10, inputChannels: 1 };
+  return {
+    kind: 'mlp',
+    resolutions: [14, 28],
+    depths: [1, 2],
+    widths: [64, 128, 256],
+    numClasses: 10,
+    inputChannels: 1,
+  };
 }
 
 /**
@@ -376,7 +410,10 @@ export function presetSpace(preset: SpacePreset): SearchSpace {
  * ```
  */
 export function architectureSpec(arch: Architecture, space: NasSpace, dropout = 0): SequentialSpec {
-  if (arch.kind !== space.kind) throw new Error(`architectureSpec: architecture kind '${arch.kind}' does not match the NAS space kind '${space.kind}'`);
+  if (arch.kind !== space.kind)
+    throw new Error(
+      `architectureSpec: architecture kind '${arch.kind}' does not match the NAS space kind '${space.kind}'`,
+    );
   if (!(dropout >= 0 && dropout < 1)) throw new Error(`architectureSpec: dropout must be in [0, 1), got ${dropout}`);
   const r = arch.resolution;
   const c = space.inputChannels;
@@ -400,15 +437,30 @@ export function architectureSpec(arch: Architecture, space: NasSpace, dropout = 
     layers.push({ type: 'flatten' });
   } else {
     const s = space as MobileNetNasSpace;
-    if (arch.stages.length !== s.stages.length) throw new Error(`architectureSpec: architecture has ${arch.stages.length} stages, the space ${s.stages.length}`);
-    layers.push({ type: 'conv2d', filters: s.stemFilters, kernel: 3, stride: 1, padding: 'same', bias: false }, { type: 'batchNorm', activation: 'relu6' });
+    if (arch.stages.length !== s.stages.length)
+      throw new Error(`architectureSpec: architecture has ${arch.stages.length} stages, the space ${s.stages.length}`);
+    layers.push(
+      { type: 'conv2d', filters: s.stemFilters, kernel: 3, stride: 1, padding: 'same', bias: false },
+      { type: 'batchNorm', activation: 'relu6' },
+    );
     arch.stages.forEach((st, i) => {
       const filters = makeDivisible(s.stages[i].filters * st.width);
       for (let d = 0; d < st.depth; d++) {
-        layers.push({ type: 'invertedResidual', filters, expansion: st.expansion, kernel: st.kernel, stride: d === 0 ? s.stages[i].stride : 1, activation: 'relu6' });
+        layers.push({
+          type: 'invertedResidual',
+          filters,
+          expansion: st.expansion,
+          kernel: st.kernel,
+          stride: d === 0 ? s.stages[i].stride : 1,
+          activation: 'relu6',
+        });
       }
     });
-    if (s.headFilters > 0) layers.push({ type: 'conv2d', filters: s.headFilters, kernel: 1, bias: false }, { type: 'batchNorm', activation: 'relu6' });
+    if (s.headFilters > 0)
+      layers.push(
+        { type: 'conv2d', filters: s.headFilters, kernel: 1, bias: false },
+        { type: 'batchNorm', activation: 'relu6' },
+      );
     layers.push({ type: 'globalAvgPool' });
   }
   if (dropout > 0) layers.push({ type: 'dropout', rate: dropout });

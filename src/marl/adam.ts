@@ -36,7 +36,8 @@ export class Adam {
 
   /** Sets the learning rate (schedules). */
   setLearningRate(lr: number): void {
-    if (!(lr > 0) || !Number.isFinite(lr)) throw new Error(`Adam.setLearningRate: lr must be a positive finite number, got ${lr}`);
+    if (!(lr > 0) || !Number.isFinite(lr))
+      throw new Error(`Adam.setLearningRate: lr must be a positive finite number, got ${lr}`);
     this.config.lr = lr;
   }
 
@@ -54,7 +55,8 @@ export class Adam {
     for (const [name, g] of grads) {
       const p = params.get(name);
       if (!p) throw new Error(`Adam.apply: gradient for unknown parameter '${name}'`);
-      if (!arraysEqual(p.shape, g.shape)) throw new Error(`Adam.apply: gradient for '${name}' has shape [${g.shape}], parameter has [${p.shape}]`);
+      if (!arraysEqual(p.shape, g.shape))
+        throw new Error(`Adam.apply: gradient for '${name}' has shape [${g.shape}], parameter has [${p.shape}]`);
       let m = this.m.get(name);
       let v = this.v.get(name);
       if (!m || !v) {
@@ -92,7 +94,10 @@ export class Adam {
       const match = /^adam\/(m|v)\/(.+)$/.exec(key);
       if (!match) continue;
       const target = match[1] === 'm' ? this.m : this.v;
-      target.set(match[2], tf.tidy(() => tf.variable(t.clone(), false)));
+      target.set(
+        match[2],
+        tf.tidy(() => tf.variable(t.clone(), false)),
+      );
     }
   }
 
@@ -119,7 +124,10 @@ export class Adam {
  * const { grads: clipped, totalNorm } = clipGradNorm(grads, 0.5);
  * ```
  */
-export function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): { grads: Map<string, tf.Tensor>; totalNorm: number } {
+export function clipGradNorm(
+  grads: Map<string, tf.Tensor>,
+  maxNorm: number,
+): { grads: Map<string, tf.Tensor>; totalNorm: number } {
   if (!(maxNorm > 0)) throw new Error(`clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
   const sq = tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))));
   const totalNorm = Math.sqrt(sq.dataSync()[0]);
@@ -128,7 +136,10 @@ export function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): { 
   if (!(coef < 1)) return { grads, totalNorm };
   const out = new Map<string, tf.Tensor>();
   for (const [name, g] of grads) {
-    out.set(name, tf.tidy(() => tf.mul(g, coef)));
+    out.set(
+      name,
+      tf.tidy(() => tf.mul(g, coef)),
+    );
     g.dispose();
   }
   return { grads: out, totalNorm };

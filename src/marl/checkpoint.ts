@@ -50,9 +50,18 @@ export interface StoredTensor {
  * writeCheckpoint('runs/ckpt-10', 'ppo-trainer', { step: 10 }, [{ name: 'w', tensor: w }], { 'notes.json': '{}' });
  * ```
  */
-export function writeCheckpoint(dir: string, kind: string, meta: Record<string, unknown>, tensors: { name: string; tensor: tf.Tensor }[], extraFiles: Record<string, string> = {}): void {
+export function writeCheckpoint(
+  dir: string,
+  kind: string,
+  meta: Record<string, unknown>,
+  tensors: { name: string; tensor: tf.Tensor }[],
+  extraFiles: Record<string, string> = {},
+): void {
   for (const name of Object.keys(extraFiles)) {
-    if (name !== path.basename(name) || name === 'weights.bin' || name === 'manifest.json' || name.startsWith('.')) throw new Error(`writeCheckpoint: extra file name '${name}' must be a plain file name other than weights.bin and manifest.json`);
+    if (name !== path.basename(name) || name === 'weights.bin' || name === 'manifest.json' || name.startsWith('.'))
+      throw new Error(
+        `writeCheckpoint: extra file name '${name}' must be a plain file name other than weights.bin and manifest.json`,
+      );
   }
   const seen = new Set<string>();
   const entries: CheckpointTensorEntry[] = [];
@@ -61,7 +70,8 @@ export function writeCheckpoint(dir: string, kind: string, meta: Record<string, 
   for (const { name, tensor } of tensors) {
     if (seen.has(name)) throw new Error(`writeCheckpoint: duplicate tensor name '${name}'`);
     seen.add(name);
-    if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32') throw new Error(`writeCheckpoint: tensor '${name}' has unsupported dtype ${tensor.dtype}`);
+    if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32')
+      throw new Error(`writeCheckpoint: tensor '${name}' has unsupported dtype ${tensor.dtype}`);
     const data = tensor.dataSync() as Float32Array | Int32Array;
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     entries.push({ name, shape: [...tensor.shape], dtype: tensor.dtype, offset, bytes: buf.length });
@@ -113,7 +123,10 @@ export function writeCheckpoint(dir: string, kind: string, meta: Record<string, 
  * const w = tensors.get('w'); // { shape, dtype, data }
  * ```
  */
-export function readCheckpoint(dir: string, expectedKind?: string): { manifest: CheckpointManifest; tensors: Map<string, StoredTensor> } {
+export function readCheckpoint(
+  dir: string,
+  expectedKind?: string,
+): { manifest: CheckpointManifest; tensors: Map<string, StoredTensor> } {
   const where = `checkpoint ${dir}`;
   const manifestPath = path.join(dir, 'manifest.json');
   if (!fs.existsSync(manifestPath)) throw new Error(`${where}: manifest.json not found`);
@@ -123,25 +136,36 @@ export function readCheckpoint(dir: string, expectedKind?: string): { manifest: 
   } catch (err) {
     throw new Error(`${where}: manifest.json is not valid JSON (${(err as Error).message})`, { cause: err });
   }
-  if (manifest?.format !== 'marl-automl-checkpoint') throw new Error(`${where}: manifest.json is not a marl-automl checkpoint manifest`);
+  if (manifest?.format !== 'marl-automl-checkpoint')
+    throw new Error(`${where}: manifest.json is not a marl-automl checkpoint manifest`);
   if (manifest.version !== CHECKPOINT_FORMAT_VERSION) {
-    throw new Error(`${where}: format version ${manifest.version} is not supported (this library reads version ${CHECKPOINT_FORMAT_VERSION})`);
+    throw new Error(
+      `${where}: format version ${manifest.version} is not supported (this library reads version ${CHECKPOINT_FORMAT_VERSION})`,
+    );
   }
-  if (expectedKind !== undefined && manifest.kind !== expectedKind) throw new Error(`${where}: holds a '${manifest.kind}' checkpoint, expected '${expectedKind}'`);
+  if (expectedKind !== undefined && manifest.kind !== expectedKind)
+    throw new Error(`${where}: holds a '${manifest.kind}' checkpoint, expected '${expectedKind}'`);
   if (!Array.isArray(manifest.tensors)) throw new Error(`${where}: manifest.json has no tensor list`);
   const weightsPath = path.join(dir, 'weights.bin');
   if (!fs.existsSync(weightsPath)) throw new Error(`${where}: weights.bin not found`);
   const weights = fs.readFileSync(weightsPath);
   if (weights.length !== manifest.weightsBytes) {
-    throw new Error(`${where}: weights.bin has ${weights.length} bytes, manifest says ${manifest.weightsBytes} (truncated or corrupt file)`);
+    throw new Error(
+      `${where}: weights.bin has ${weights.length} bytes, manifest says ${manifest.weightsBytes} (truncated or corrupt file)`,
+    );
   }
   const sha = createHash('sha256').update(weights).digest('hex');
-  if (sha !== manifest.weightsSha256) throw new Error(`${where}: weights.bin sha256 ${sha} does not match the manifest (${manifest.weightsSha256}): the file is corrupt or was modified`);
+  if (sha !== manifest.weightsSha256)
+    throw new Error(
+      `${where}: weights.bin sha256 ${sha} does not match the manifest (${manifest.weightsSha256}): the file is corrupt or was modified`,
+    );
   const tensors = new Map<string, StoredTensor>();
   for (const e of manifest.tensors) {
     const count = e.shape.reduce((a, b) => a * b, 1);
     if (e.bytes !== count * 4 || e.offset < 0 || e.offset + e.bytes > weights.length) {
-      throw new Error(`${where}: tensor '${e.name}' entry (shape [${e.shape}], offset ${e.offset}, ${e.bytes} bytes) is inconsistent with weights.bin`);
+      throw new Error(
+        `${where}: tensor '${e.name}' entry (shape [${e.shape}], offset ${e.offset}, ${e.bytes} bytes) is inconsistent with weights.bin`,
+      );
     }
     const copy = new Uint8Array(e.bytes);
     copy.set(weights.subarray(e.offset, e.offset + e.bytes));
@@ -161,7 +185,12 @@ export function readCheckpoint(dir: string, expectedKind?: string): { manifest: 
  * const w = expectTensor(tensors, 'policy/actor/head/w', [64, 9], `checkpoint ${dir}`);
  * ```
  */
-export function expectTensor(tensors: Map<string, StoredTensor>, name: string, shape: readonly number[], where: string): StoredTensor {
+export function expectTensor(
+  tensors: Map<string, StoredTensor>,
+  name: string,
+  shape: readonly number[],
+  where: string,
+): StoredTensor {
   const t = tensors.get(name);
   if (!t) throw new Error(`${where}: variable '${name}' is missing from the checkpoint`);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {

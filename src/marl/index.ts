@@ -9,11 +9,33 @@ export { computeGae } from './gae';
 export { ppoLoss } from './ppo-loss';
 export type { PpoLossInputs, PpoLossOptions, PpoLossTerms } from './ppo-loss';
 export { RolloutCollector, evaluatePolicy } from './rollout';
-export type { CreditAssigner, CreditContext, Trajectory, EpisodeStats, Rollout, RolloutOptions, CollectorState } from './rollout';
+export type {
+  CreditAssigner,
+  CreditContext,
+  Trajectory,
+  EpisodeStats,
+  Rollout,
+  RolloutOptions,
+  CollectorState,
+} from './rollout';
 export { ValueNormalizer } from './value-norm';
 export type { ValueNormState } from './value-norm';
-export { PpoTrainer, PpoConfigSchema, RolloutConfigSchema, PpoTrainerConfigSchema, loadPolicy, normalizeMasked } from './ppo';
-export type { PpoConfig, RolloutConfig, PpoTrainerConfig, ResolvedPpoTrainerConfig, UpdateStats, ChunkBatch } from './ppo';
+export {
+  PpoTrainer,
+  PpoConfigSchema,
+  RolloutConfigSchema,
+  PpoTrainerConfigSchema,
+  loadPolicy,
+  normalizeMasked,
+} from './ppo';
+export type {
+  PpoConfig,
+  RolloutConfig,
+  PpoTrainerConfig,
+  ResolvedPpoTrainerConfig,
+  UpdateStats,
+  ChunkBatch,
+} from './ppo';
 export { writeCheckpoint, readCheckpoint, expectTensor, CHECKPOINT_FORMAT_VERSION } from './checkpoint';
 export type { CheckpointManifest, CheckpointTensorEntry, StoredTensor } from './checkpoint';
 export * from './envs';

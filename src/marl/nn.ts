@@ -93,7 +93,10 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor, agents?: tf.Te
   if (!agents) return tf.add(tf.matMul(x, w as tf.Tensor2D), b) as tf.Tensor2D;
   const [n, inDim, outDim] = w.shape;
   const xe = expandByAgent(x, agents);
-  return tf.add(tf.matMul(xe, tf.reshape(w, [n * inDim, outDim]) as tf.Tensor2D), tf.matMul(agents, b as tf.Tensor2D)) as tf.Tensor2D;
+  return tf.add(
+    tf.matMul(xe, tf.reshape(w, [n * inDim, outDim]) as tf.Tensor2D),
+    tf.matMul(agents, b as tf.Tensor2D),
+  ) as tf.Tensor2D;
 }
 
 /**
@@ -130,7 +133,13 @@ export interface GruWeights {
  * const h1 = tf.tidy(() => gruCell(x, h0, weights));
  * ```
  */
-export function gruCell(x: tf.Tensor2D | null, h: tf.Tensor2D, w: GruWeights, agents?: tf.Tensor2D, gi?: tf.Tensor2D | GruInputGates): tf.Tensor2D {
+export function gruCell(
+  x: tf.Tensor2D | null,
+  h: tf.Tensor2D,
+  w: GruWeights,
+  agents?: tf.Tensor2D,
+  gi?: tf.Tensor2D | GruInputGates,
+): tf.Tensor2D {
   const hid = h.shape[1];
   let ir: tf.Tensor;
   let iz: tf.Tensor;

@@ -38,10 +38,18 @@ export const PolicyConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if ((c.sharing === 'independent' || c.agentId) && c.maxAgents === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['maxAgents'], message: `required when sharing is 'independent' or agentId is true` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxAgents'],
+        message: `required when sharing is 'independent' or agentId is true`,
+      });
     }
     if (c.critic === 'centralised' && c.stateSize === 0) {
-      ctx.addIssue({ code: 'custom', path: ['stateSize'], message: 'a centralised critic needs stateSize > 0 (the env must provide a global state)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stateSize'],
+        message: 'a centralised critic needs stateSize > 0 (the env must provide a global state)',
+      });
     }
   });
 export type PolicyConfig = z.input<typeof PolicyConfigSchema>;
@@ -123,7 +131,9 @@ export class ActorCritic {
     const idDims = c.agentId ? (c.maxAgents as number) : 0;
     this.actorInputSize = c.observationSize + idDims;
     this.criticInputSize =
-      c.critic === 'centralised' ? c.stateSize + (c.centralisedInput === 'state+obs' ? c.observationSize : 0) + idDims : this.actorInputSize;
+      c.critic === 'centralised'
+        ? c.stateSize + (c.centralisedInput === 'state+obs' ? c.observationSize : 0) + idDims
+        : this.actorInputSize;
     const recurrent = c.torso === 'gru';
     this.actorHiddenSize = recurrent ? c.gruSize : 0;
     this.criticHiddenSize = recurrent ? c.gruSize : 0;
@@ -136,7 +146,15 @@ export class ActorCritic {
     return this.config.sharing === 'independent' ? (this.config.maxAgents as number) : 0;
   }
 
-  private addDense(name: string, inDim: number, outDim: number, bound: number, rng: Rng, scale = 1, zeroBias = false): void {
+  private addDense(
+    name: string,
+    inDim: number,
+    outDim: number,
+    bound: number,
+    rng: Rng,
+    scale = 1,
+    zeroBias = false,
+  ): void {
     const n = this.agentSets;
     const lead = n > 0 ? [n] : [];
     const count = Math.max(n, 1);
@@ -160,10 +178,26 @@ export class ActorCritic {
       const n = this.agentSets;
       const lead = n > 0 ? [n] : [];
       const count = Math.max(n, 1);
-      this.params.add(`${prefix}/gru/wih`, [...lead, d, 3 * h], uniformInit(rng.fork(`${prefix}/gru/wih`), count * d * 3 * h, bound));
-      this.params.add(`${prefix}/gru/whh`, [...lead, h, 3 * h], uniformInit(rng.fork(`${prefix}/gru/whh`), count * h * 3 * h, bound));
-      this.params.add(`${prefix}/gru/bih`, [...lead, 3 * h], uniformInit(rng.fork(`${prefix}/gru/bih`), count * 3 * h, bound));
-      this.params.add(`${prefix}/gru/bhh`, [...lead, 3 * h], uniformInit(rng.fork(`${prefix}/gru/bhh`), count * 3 * h, bound));
+      this.params.add(
+        `${prefix}/gru/wih`,
+        [...lead, d, 3 * h],
+        uniformInit(rng.fork(`${prefix}/gru/wih`), count * d * 3 * h, bound),
+      );
+      this.params.add(
+        `${prefix}/gru/whh`,
+        [...lead, h, 3 * h],
+        uniformInit(rng.fork(`${prefix}/gru/whh`), count * h * 3 * h, bound),
+      );
+      this.params.add(
+        `${prefix}/gru/bih`,
+        [...lead, 3 * h],
+        uniformInit(rng.fork(`${prefix}/gru/bih`), count * 3 * h, bound),
+      );
+      this.params.add(
+        `${prefix}/gru/bhh`,
+        [...lead, 3 * h],
+        uniformInit(rng.fork(`${prefix}/gru/bhh`), count * 3 * h, bound),
+      );
       d = h;
     }
     this.addDense(`${prefix}/head`, d, outDim, 1 / Math.sqrt(d), rng, headScale, headScale !== 1);
@@ -178,7 +212,10 @@ export class ActorCritic {
 
   /** Zero hidden states for `rows` agent rows. */
   initialHidden(rows: number): { actor: Float32Array; critic: Float32Array } {
-    return { actor: new Float32Array(rows * this.actorHiddenSize), critic: new Float32Array(rows * this.criticHiddenSize) };
+    return {
+      actor: new Float32Array(rows * this.actorHiddenSize),
+      critic: new Float32Array(rows * this.criticHiddenSize),
+    };
   }
 
   /**
@@ -201,8 +238,11 @@ export class ActorCritic {
     const packed = tf.tidy(() => {
       const agents = onehot ? tf.tensor2d(onehot, [b, onehot.length / b]) : undefined;
       const obs = tf.tensor2d(input.observations, [b, c.observationSize]);
-      const states = c.critic === 'centralised' ? tf.tensor2d(input.states as Float32Array, [b, c.stateSize]) : undefined;
-      const masks = input.actionMasks ? tf.tensor2d(Float32Array.from(input.actionMasks), [b, c.numActions]) : undefined;
+      const states =
+        c.critic === 'centralised' ? tf.tensor2d(input.states as Float32Array, [b, c.stateSize]) : undefined;
+      const masks = input.actionMasks
+        ? tf.tensor2d(Float32Array.from(input.actionMasks), [b, c.numActions])
+        : undefined;
       const { actorIn, criticIn } = this.inputs(obs, states, agents);
       const a = this.torsoStep('actor', actorIn, ha ? tf.tensor2d(actorH, [b, ha]) : undefined, agents);
       const v = this.torsoStep('critic', criticIn, hc ? tf.tensor2d(criticH, [b, hc]) : undefined, agents);
@@ -244,7 +284,8 @@ export class ActorCritic {
     const agentsRows = ohRows ? tf.tensor2d(ohRows, [rows, ohRows.length / rows]) : undefined;
     const agentsChunks = ohChunks ? tf.tensor2d(ohChunks, [chunks, ohChunks.length / chunks]) : undefined;
     const obs = tf.tensor2d(input.observations, [rows, c.observationSize]);
-    const states = c.critic === 'centralised' ? tf.tensor2d(input.states as Float32Array, [rows, c.stateSize]) : undefined;
+    const states =
+      c.critic === 'centralised' ? tf.tensor2d(input.states as Float32Array, [rows, c.stateSize]) : undefined;
     const { actorIn, criticIn } = this.inputs(obs, states, agentsRows);
     const a = this.torsoSequence('actor', actorIn, chunks, length, input.actorHidden, agentsRows, agentsChunks);
     const v = this.torsoSequence('critic', criticIn, chunks, length, input.criticHidden, agentsRows, agentsChunks);
@@ -282,7 +323,8 @@ export class ActorCritic {
     const out = new Float32Array(agentIndex.length * n);
     for (let i = 0; i < agentIndex.length; i++) {
       const a = agentIndex[i];
-      if (!Number.isInteger(a) || a < 0 || a >= n) throw new Error(`ActorCritic: agent index ${a} out of range [0, ${n}) (raise policy config maxAgents)`);
+      if (!Number.isInteger(a) || a < 0 || a >= n)
+        throw new Error(`ActorCritic: agent index ${a} out of range [0, ${n}) (raise policy config maxAgents)`);
       out[i * n + a] = 1;
     }
     return out;
@@ -296,7 +338,9 @@ export class ActorCritic {
     const act = this.config.activation === 'tanh' ? tf.tanh : tf.relu;
     let h = x;
     for (let i = 0; i < this.config.hiddenSizes.length; i++) {
-      h = act(dense(h, this.params.get(`${prefix}/fc${i}/w`), this.params.get(`${prefix}/fc${i}/b`), this.unshared(agents)));
+      h = act(
+        dense(h, this.params.get(`${prefix}/fc${i}/w`), this.params.get(`${prefix}/fc${i}/b`), this.unshared(agents)),
+      );
     }
     return h;
   }
@@ -334,7 +378,10 @@ export class ActorCritic {
     this.checkLength(`${prefix}Hidden`, hInit.length, chunks * hs);
     // Input projections for every step at once, then the recurrence step by step.
     // Time-major [L, C, 3H], split by gate, then contiguous per-step slices.
-    const giAll = tf.transpose(tf.reshape(dense(f, w.wih, w.bih, this.unshared(agentsRows)), [chunks, length, 3 * hs]), [1, 0, 2]);
+    const giAll = tf.transpose(
+      tf.reshape(dense(f, w.wih, w.bih, this.unshared(agentsRows)), [chunks, length, 3 * hs]),
+      [1, 0, 2],
+    );
     const [gr, gz, gn] = tf.split(giAll, [hs, hs, hs], 2).map((g) => tf.unstack(g, 0) as tf.Tensor2D[]);
     let h = tf.tensor2d(hInit, [chunks, hs]);
     const outs: tf.Tensor2D[] = [];
@@ -370,7 +417,12 @@ export class ActorCritic {
 }
 
 /** Zero-filled {@link PolicyStepOutput} buffers for `rows` agent rows. */
-export function emptyStepOutput(rows: number, numActions: number, actorHidden: number, criticHidden: number): PolicyStepOutput {
+export function emptyStepOutput(
+  rows: number,
+  numActions: number,
+  actorHidden: number,
+  criticHidden: number,
+): PolicyStepOutput {
   return {
     logProbs: new Float32Array(rows * numActions),
     values: new Float32Array(rows),

@@ -54,7 +54,15 @@ export interface PpoLossTerms {
 export function ppoLoss(x: PpoLossInputs, o: PpoLossOptions): PpoLossTerms {
   const n = x.logProbs.shape[0];
   const numActions = x.logProbs.shape[1];
-  for (const [name, t] of Object.entries({ values: x.values, actions: x.actions, oldLogProbs: x.oldLogProbs, advantages: x.advantages, returns: x.returns, oldValues: x.oldValues, mask: x.mask })) {
+  for (const [name, t] of Object.entries({
+    values: x.values,
+    actions: x.actions,
+    oldLogProbs: x.oldLogProbs,
+    advantages: x.advantages,
+    returns: x.returns,
+    oldValues: x.oldValues,
+    mask: x.mask,
+  })) {
     if (t.rank !== 1 || t.shape[0] !== n) throw new Error(`ppoLoss: ${name} has shape [${t.shape}], expected [${n}]`);
   }
   const count = tf.maximum(tf.sum(x.mask), 1);

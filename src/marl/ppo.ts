@@ -212,13 +212,18 @@ export class PpoTrainer {
     this.optimizer = new Adam({ lr: ppo.learningRate, eps: ppo.adamEps });
     this.criticOptimizer = new Adam({ lr: ppo.criticLearningRate ?? ppo.learningRate, eps: ppo.adamEps });
     this.valueNorm = new ValueNormalizer(ppo.valueNormBeta);
-    this.collector = new RolloutCollector(envs, this.policy, { ...this.config.rollout, seed: deriveSeed(seed, 'rollout'), credit: hooks.credit });
+    this.collector = new RolloutCollector(envs, this.policy, {
+      ...this.config.rollout,
+      seed: deriveSeed(seed, 'rollout'),
+      credit: hooks.credit,
+    });
     this.minibatchRng = new Rng(deriveSeed(seed, 'minibatches'));
   }
 
   /** Runs `updates` iterations of collect + update; `onUpdate` sees each update's stats. */
   train(updates: number, onUpdate?: (stats: UpdateStats) => void): UpdateStats[] {
-    if (!(Number.isInteger(updates) && updates >= 0)) throw new Error(`PpoTrainer.train: updates must be a non-negative integer, got ${updates}`);
+    if (!(Number.isInteger(updates) && updates >= 0))
+      throw new Error(`PpoTrainer.train: updates must be a non-negative integer, got ${updates}`);
     const history: UpdateStats[] = [];
     for (let i = 0; i < updates; i++) {
       const stats = this.update(this.collector.collect());
@@ -241,7 +246,8 @@ export class PpoTrainer {
       const values = vn ? Float32Array.from(traj.values, (v) => vn.denormalize(v)) : traj.values;
       const next = vn && traj.nextValue !== 0 ? vn.denormalize(traj.nextValue) : traj.nextValue;
       const { advantages, returns } = computeGae(traj.rewards, values, next, gamma, gaeLambda);
-      for (let s = 0; s < traj.length; s += L) pieces.push({ traj, start: s, len: Math.min(L, traj.length - s), adv: advantages, ret: returns });
+      for (let s = 0; s < traj.length; s += L)
+        pieces.push({ traj, start: s, len: Math.min(L, traj.length - s), adv: advantages, ret: returns });
     }
     const C = pieces.length;
     const O = p.observationSize;
@@ -273,7 +279,8 @@ export class PpoTrainer {
       const r0 = c * L;
       b.observations.set(traj.observations.subarray(start * O, (start + len) * O), r0 * O);
       if (b.states) b.states.set(traj.states.subarray(start * S, (start + len) * S), r0 * S);
-      if (b.actionMasks && traj.actionMasks.length) b.actionMasks.set(traj.actionMasks.subarray(start * A, (start + len) * A), r0 * A);
+      if (b.actionMasks && traj.actionMasks.length)
+        b.actionMasks.set(traj.actionMasks.subarray(start * A, (start + len) * A), r0 * A);
       for (let t = 0; t < len; t++) {
         b.actions[r0 + t] = traj.actions[start + t];
         b.oldLogProbs[r0 + t] = traj.logProbs[start + t];
@@ -299,7 +306,8 @@ export class PpoTrainer {
     const before = this.rolloutDiagnostics(batch);
     if (cfg.valueNorm) {
       this.valueNorm.update(batch.returns, batch.mask);
-      for (let i = 0; i < batch.returns.length; i++) batch.returns[i] = batch.mask[i] ? this.valueNorm.normalize(batch.returns[i]) : 0;
+      for (let i = 0; i < batch.returns.length; i++)
+        batch.returns[i] = batch.mask[i] ? this.valueNorm.normalize(batch.returns[i]) : 0;
     }
     const nMb = Math.min(cfg.minibatches, C);
     const vars = this.policy.variables();
@@ -321,7 +329,7 @@ export class PpoTrainer {
         const { grads, terms } = this.gradients(mb, varList, nameOf);
         const { actor, critic } = splitActorCritic(grads);
         const a = this.clip(actor, cfg.gradClip === 'joint' ? null : cfg.maxGradNorm);
-        const c = this.clip(critic, cfg.gradClip === 'joint' ? null : cfg.criticMaxGradNorm ?? cfg.maxGradNorm);
+        const c = this.clip(critic, cfg.gradClip === 'joint' ? null : (cfg.criticMaxGradNorm ?? cfg.maxGradNorm));
         let total = Math.hypot(a.norm, c.norm);
         let actorGrads = a.grads;
         let criticGrads = c.grads;
@@ -342,7 +350,12 @@ export class PpoTrainer {
         mbCount++;
         for (const k of Object.keys(sums) as (keyof typeof sums)[]) sums[k] += terms[k];
       }
-      last = { policyLoss: sums.policyLoss / nMb, valueLoss: sums.valueLoss / nMb, entropy: sums.entropy / nMb, approxKl: sums.approxKl / nMb };
+      last = {
+        policyLoss: sums.policyLoss / nMb,
+        valueLoss: sums.valueLoss / nMb,
+        entropy: sums.entropy / nMb,
+        approxKl: sums.approxKl / nMb,
+      };
     }
     this.updates++;
     const after = this.policyDiagnostics(batch);
@@ -366,7 +379,10 @@ export class PpoTrainer {
   }
 
   /** Norm of a gradient group, clipped to `maxNorm` when given (the group's tensors are replaced when scaled). */
-  private clip(grads: Map<string, tf.Tensor>, maxNorm: number | null | undefined): { grads: Map<string, tf.Tensor>; norm: number } {
+  private clip(
+    grads: Map<string, tf.Tensor>,
+    maxNorm: number | null | undefined,
+  ): { grads: Map<string, tf.Tensor>; norm: number } {
     if (grads.size === 0) return { grads, norm: 0 };
     if (maxNorm === null || maxNorm === undefined) return { grads, norm: globalNorm(grads) };
     const r = clipGradNorm(grads, maxNorm);
@@ -374,7 +390,9 @@ export class PpoTrainer {
   }
 
   /** Critic fit and action histogram of a rollout, before the update (raw return units). */
-  private rolloutDiagnostics(batch: ChunkBatch): Pick<UpdateStats, 'explainedVariance' | 'actionCounts' | 'returnMean' | 'returnStd'> {
+  private rolloutDiagnostics(
+    batch: ChunkBatch,
+  ): Pick<UpdateStats, 'explainedVariance' | 'actionCounts' | 'returnMean' | 'returnStd'> {
     const vn = this.config.ppo.valueNorm ? this.valueNorm : null;
     const counts = new Array<number>(this.config.policy.numActions).fill(0);
     const ret: number[] = [];
@@ -396,7 +414,9 @@ export class PpoTrainer {
   }
 
   /** KL from the behaviour and the initial policy, entropy and max probability of the current policy over a batch. */
-  private policyDiagnostics(batch: ChunkBatch): Pick<UpdateStats, 'kl' | 'klFromInitial' | 'policyEntropy' | 'maxProb'> {
+  private policyDiagnostics(
+    batch: ChunkBatch,
+  ): Pick<UpdateStats, 'kl' | 'klFromInitial' | 'policyEntropy' | 'maxProb'> {
     const input = {
       chunks: batch.chunks,
       length: batch.length,
@@ -435,7 +455,10 @@ export class PpoTrainer {
     mb: ChunkBatch,
     varList: tf.Variable[] = [...this.policy.variables().values()],
     nameOf?: Map<tf.Variable, string>,
-  ): { grads: Map<string, tf.Tensor>; terms: Record<'loss' | 'policyLoss' | 'valueLoss' | 'entropy' | 'approxKl' | 'clipFraction', number> } {
+  ): {
+    grads: Map<string, tf.Tensor>;
+    terms: Record<'loss' | 'policyLoss' | 'valueLoss' | 'entropy' | 'approxKl' | 'clipFraction', number>;
+  } {
     const cfg = this.config.ppo;
     const names = nameOf ?? new Map([...this.policy.variables()].map(([n, v]) => [v, n]));
     let aux: tf.Tensor[] = [];
@@ -461,9 +484,16 @@ export class PpoTrainer {
           oldValues: tf.tensor1d(mb.oldValues),
           mask: tf.tensor1d(mb.mask),
         },
-        { clip: cfg.clip, valueClip: cfg.clipValue ? cfg.valueClipRange ?? cfg.clip : null, valueCoef: cfg.valueCoef, entropyCoef: cfg.entropyCoef },
+        {
+          clip: cfg.clip,
+          valueClip: cfg.clipValue ? (cfg.valueClipRange ?? cfg.clip) : null,
+          valueCoef: cfg.valueCoef,
+          entropyCoef: cfg.entropyCoef,
+        },
       );
-      aux = [terms.policyLoss, terms.valueLoss, terms.entropy, terms.approxKl, terms.clipFraction].map((t) => tf.keep(t));
+      aux = [terms.policyLoss, terms.valueLoss, terms.entropy, terms.approxKl, terms.clipFraction].map((t) =>
+        tf.keep(t),
+      );
       return terms.loss;
     }, varList);
     const auxStacked = tf.tidy(() => tf.stack([value, ...aux]));
@@ -479,7 +509,14 @@ export class PpoTrainer {
     }
     return {
       grads: out,
-      terms: { loss: vals[0], policyLoss: vals[1], valueLoss: vals[2], entropy: vals[3], approxKl: vals[4], clipFraction: vals[5] },
+      terms: {
+        loss: vals[0],
+        policyLoss: vals[1],
+        valueLoss: vals[2],
+        entropy: vals[3],
+        approxKl: vals[4],
+        clipFraction: vals[5],
+      },
     };
   }
 
@@ -530,19 +567,26 @@ export class PpoTrainer {
     if (diff) throw new Error(`${where}: does not match this trainer: ${diff}`);
     const vars = this.policy.variables();
     const values = new Map<string, Float32Array>();
-    for (const [name, v] of vars) values.set(name, expectTensor(tensors, `policy/${name}`, v.shape, where).data as Float32Array);
+    for (const [name, v] of vars)
+      values.set(name, expectTensor(tensors, `policy/${name}`, v.shape, where).data as Float32Array);
     const initial = new Map<string, Float32Array>();
-    for (const [name, v] of this.initialPolicy.variables()) initial.set(name, expectTensor(tensors, `initial/${name}`, v.shape, where).data as Float32Array);
+    for (const [name, v] of this.initialPolicy.variables())
+      initial.set(name, expectTensor(tensors, `initial/${name}`, v.shape, where).data as Float32Array);
     const adam = { actor: new Map<string, tf.Tensor>(), critic: new Map<string, tf.Tensor>() };
     for (const [name, v] of vars) {
       for (const kind of ['m', 'v']) {
         const key = `adam/${kind}/${name}`;
-        if (tensors.has(key)) adam[name.startsWith('critic/') ? 'critic' : 'actor'].set(key, tf.tensor(expectTensor(tensors, key, v.shape, where).data, v.shape));
+        if (tensors.has(key))
+          adam[name.startsWith('critic/') ? 'critic' : 'actor'].set(
+            key,
+            tf.tensor(expectTensor(tensors, key, v.shape, where).data, v.shape),
+          );
       }
     }
     tf.tidy(() => {
       for (const [name, v] of vars) v.assign(tf.tensor(values.get(name) as Float32Array, v.shape));
-      for (const [name, v] of this.initialPolicy.variables()) v.assign(tf.tensor(initial.get(name) as Float32Array, v.shape));
+      for (const [name, v] of this.initialPolicy.variables())
+        v.assign(tf.tensor(initial.get(name) as Float32Array, v.shape));
     });
     this.optimizer.loadState(meta.adamStep, adam.actor);
     this.criticOptimizer.loadState(meta.criticAdamStep, adam.critic);
@@ -659,7 +703,10 @@ export function normalizeMasked(x: Float32Array, mask: Float32Array): void {
 }
 
 /** Splits gradients keyed by parameter name into the actor's and the critic's (`critic/...`). */
-function splitActorCritic(grads: Map<string, tf.Tensor>): { actor: Map<string, tf.Tensor>; critic: Map<string, tf.Tensor> } {
+function splitActorCritic(grads: Map<string, tf.Tensor>): {
+  actor: Map<string, tf.Tensor>;
+  critic: Map<string, tf.Tensor>;
+} {
   const actor = new Map<string, tf.Tensor>();
   const critic = new Map<string, tf.Tensor>();
   for (const [name, g] of grads) (name.startsWith('critic/') ? critic : actor).set(name, g);

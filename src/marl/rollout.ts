@@ -195,11 +195,18 @@ export class RolloutCollector {
     const c = policy.config;
     envs.forEach((env, i) => {
       if (env.spec.observationSize !== c.observationSize) {
-        throw new Error(`RolloutCollector: env ${i} observationSize ${env.spec.observationSize} does not match policy observationSize ${c.observationSize}`);
+        throw new Error(
+          `RolloutCollector: env ${i} observationSize ${env.spec.observationSize} does not match policy observationSize ${c.observationSize}`,
+        );
       }
-      if (env.spec.numActions !== c.numActions) throw new Error(`RolloutCollector: env ${i} numActions ${env.spec.numActions} does not match policy numActions ${c.numActions}`);
+      if (env.spec.numActions !== c.numActions)
+        throw new Error(
+          `RolloutCollector: env ${i} numActions ${env.spec.numActions} does not match policy numActions ${c.numActions}`,
+        );
       if (c.critic === 'centralised' && (env.spec.stateSize ?? 0) !== c.stateSize) {
-        throw new Error(`RolloutCollector: env ${i} stateSize ${env.spec.stateSize ?? 0} does not match policy stateSize ${c.stateSize}`);
+        throw new Error(
+          `RolloutCollector: env ${i} stateSize ${env.spec.stateSize ?? 0} does not match policy stateSize ${c.stateSize}`,
+        );
       }
     });
     this.options = {
@@ -210,7 +217,9 @@ export class RolloutCollector {
       forward: options.forward ?? 'batched',
     };
     if (!(Number.isInteger(this.options.episodesPerEnv) && this.options.episodesPerEnv > 0)) {
-      throw new Error(`RolloutCollector: episodesPerEnv must be a positive integer, got ${this.options.episodesPerEnv}`);
+      throw new Error(
+        `RolloutCollector: episodesPerEnv must be a positive integer, got ${this.options.episodesPerEnv}`,
+      );
     }
     if (!(Number.isInteger(this.options.numSteps) && this.options.numSteps > 0)) {
       throw new Error(`RolloutCollector: numSteps must be a positive integer, got ${this.options.numSteps}`);
@@ -255,21 +264,34 @@ export class RolloutCollector {
     };
   }
 
-  private checkStep(i: number, r: { observations: Float32Array[]; state?: Float32Array; actionMasks?: Uint8Array[] }, n: number): void {
+  private checkStep(
+    i: number,
+    r: { observations: Float32Array[]; state?: Float32Array; actionMasks?: Uint8Array[] },
+    n: number,
+  ): void {
     const c = this.policy.config;
-    if (r.observations.length !== n) throw new Error(`env ${i}: step returned ${r.observations.length} observations for ${n} agents (agent count may only change between episodes)`);
+    if (r.observations.length !== n)
+      throw new Error(
+        `env ${i}: step returned ${r.observations.length} observations for ${n} agents (agent count may only change between episodes)`,
+      );
     for (let a = 0; a < n; a++) {
       if (r.observations[a].length !== c.observationSize) {
-        throw new Error(`env ${i}: observation of agent ${a} has length ${r.observations[a].length}, expected ${c.observationSize}`);
+        throw new Error(
+          `env ${i}: observation of agent ${a} has length ${r.observations[a].length}, expected ${c.observationSize}`,
+        );
       }
     }
     if (c.critic === 'centralised' && (!r.state || r.state.length !== c.stateSize)) {
-      throw new Error(`env ${i}: global state has length ${r.state?.length ?? 'none'}, the centralised critic expects ${c.stateSize}`);
+      throw new Error(
+        `env ${i}: global state has length ${r.state?.length ?? 'none'}, the centralised critic expects ${c.stateSize}`,
+      );
     }
     if (r.actionMasks) {
-      if (r.actionMasks.length !== n) throw new Error(`env ${i}: actionMasks has ${r.actionMasks.length} entries for ${n} agents`);
+      if (r.actionMasks.length !== n)
+        throw new Error(`env ${i}: actionMasks has ${r.actionMasks.length} entries for ${n} agents`);
       r.actionMasks.forEach((m, a) => {
-        if (m.length !== c.numActions) throw new Error(`env ${i}: action mask of agent ${a} has length ${m.length}, expected ${c.numActions}`);
+        if (m.length !== c.numActions)
+          throw new Error(`env ${i}: action mask of agent ${a} has length ${m.length}, expected ${c.numActions}`);
         if (!m.some((v) => v !== 0)) throw new Error(`env ${i}: action mask of agent ${a} allows no action`);
       });
     }
@@ -297,7 +319,14 @@ export class RolloutCollector {
       if (masks && slot.masks) masks.set(slot.masks[agent], i * c.numActions);
     });
     if (this.options.forward === 'batched') {
-      return this.policy.step({ observations: obs, agentIndex, states, actorHidden: actorH, criticHidden: criticH, actionMasks: masks });
+      return this.policy.step({
+        observations: obs,
+        agentIndex,
+        states,
+        actorHidden: actorH,
+        criticHidden: criticH,
+        actionMasks: masks,
+      });
     }
     const out = emptyStepOutput(b, c.numActions, ha, hc);
     for (let i = 0; i < b; i++) {
@@ -358,8 +387,13 @@ export class RolloutCollector {
         for (let a = 0; a < n; a++) actions[a] = this.sample(out.logProbs, (row + a) * A, A);
         const prepared = this.credit?.prepare ? this.credit.prepare(env, actions, i) : undefined;
         const result = env.step(actions);
-        const rewards = this.credit ? this.credit.assign({ env, envIndex: i, actions, result, prepared }) : result.rewards;
-        if (rewards.length !== n) throw new Error(`env ${i}: ${this.credit ? 'credit assigner' : 'step'} returned ${rewards.length} rewards for ${n} agents`);
+        const rewards = this.credit
+          ? this.credit.assign({ env, envIndex: i, actions, result, prepared })
+          : result.rewards;
+        if (rewards.length !== n)
+          throw new Error(
+            `env ${i}: ${this.credit ? 'credit assigner' : 'step'} returned ${rewards.length} rewards for ${n} agents`,
+          );
         let rewardSum = 0;
         for (let a = 0; a < n; a++) {
           const bld = s.builders[a];
@@ -385,7 +419,9 @@ export class RolloutCollector {
         row += n;
         const ended = result.terminated || result.truncated;
         if (!ended && s.length >= env.spec.maxSteps) {
-          throw new Error(`env ${i}: episode ran ${s.length} steps without terminating or truncating (spec.maxSteps = ${env.spec.maxSteps})`);
+          throw new Error(
+            `env ${i}: episode ran ${s.length} steps without terminating or truncating (spec.maxSteps = ${env.spec.maxSteps})`,
+          );
         }
         if (!ended) {
           this.checkStep(i, result, n);
@@ -394,18 +430,29 @@ export class RolloutCollector {
           s.masks = result.actionMasks;
           continue;
         }
-        rollout.episodes.push({ envIndex: i, agents: n, length: s.length, teamReturn: s.teamReturn, meanAgentReturn: s.meanAgentReturn });
+        rollout.episodes.push({
+          envIndex: i,
+          agents: n,
+          length: s.length,
+          teamReturn: s.teamReturn,
+          meanAgentReturn: s.meanAgentReturn,
+        });
         if (result.terminated) {
           for (const b of s.builders) rollout.trajectories.push(b.finish(0, true));
         } else {
           // Time limit: bootstrap from V(final observation) with the post-step hidden state.
           this.checkStep(i, result, n);
-          truncated.push({ final: { ...s, obs: result.observations, state: result.state, masks: result.actionMasks }, builders: s.builders });
+          truncated.push({
+            final: { ...s, obs: result.observations, state: result.state, masks: result.actionMasks },
+            builders: s.builders,
+          });
         }
         this.nextEpisode(s, i);
       }
       if (truncated.length) {
-        const vals = this.forward(truncated.flatMap(({ final, builders }) => builders.map((_, agent) => ({ slot: final, agent })))).values;
+        const vals = this.forward(
+          truncated.flatMap(({ final, builders }) => builders.map((_, agent) => ({ slot: final, agent }))),
+        ).values;
         rollout.forwards++;
         let k = 0;
         for (const t of truncated) for (const b of t.builders) rollout.trajectories.push(b.finish(vals[k++], false));
@@ -456,7 +503,12 @@ export function evaluatePolicy(
   envs: MultiAgentEnv[],
   options: { seed: number; episodesPerEnv?: number; greedy?: boolean },
 ): { meanTeamReturn: number; episodes: EpisodeStats[] } {
-  const collector = new RolloutCollector(envs, policy, { seed: options.seed, mode: 'episodes', episodesPerEnv: options.episodesPerEnv ?? 1, greedy: options.greedy ?? false });
+  const collector = new RolloutCollector(envs, policy, {
+    seed: options.seed,
+    mode: 'episodes',
+    episodesPerEnv: options.episodesPerEnv ?? 1,
+    greedy: options.greedy ?? false,
+  });
   const { episodes } = collector.collect();
   return { meanTeamReturn: episodes.reduce((s, e) => s + e.teamReturn, 0) / episodes.length, episodes };
 }

@@ -87,7 +87,8 @@ export class ValueNormalizer {
   }
 
   setState(s: ValueNormState): void {
-    for (const [k, v] of Object.entries(s)) if (!Number.isFinite(v)) throw new Error(`ValueNormalizer.setState: ${k} must be finite, got ${v}`);
+    for (const [k, v] of Object.entries(s))
+      if (!Number.isFinite(v)) throw new Error(`ValueNormalizer.setState: ${k} must be finite, got ${v}`);
     this.m = s.mean;
     this.s = s.meanSq;
     this.d = s.debias;

@@ -37,7 +37,8 @@ export function mlpSpec(options: MlpOptions): SequentialSpec {
   const o = parseConfig(MlpSchema, options, 'MLP options');
   const layers: LayerSpec[] = [];
   for (const units of o.hidden) {
-    if (o.batchNorm) layers.push({ type: 'dense', units, bias: false }, { type: 'batchNorm', activation: o.activation });
+    if (o.batchNorm)
+      layers.push({ type: 'dense', units, bias: false }, { type: 'batchNorm', activation: o.activation });
     else layers.push({ type: 'dense', units, activation: o.activation });
     if (o.dropout > 0) layers.push({ type: 'dropout', rate: o.dropout });
   }
@@ -102,10 +103,21 @@ export function cnnSpec(options: CnnOptions): SequentialSpec {
   const o = parseConfig(CnnSchema, options, 'CNN options');
   const layers: LayerSpec[] = [];
   for (const b of o.blocks) {
-    const conv = { type: 'conv2d' as const, filters: b.filters, kernel: b.kernel, stride: b.stride, padding: b.padding };
+    const conv = {
+      type: 'conv2d' as const,
+      filters: b.filters,
+      kernel: b.kernel,
+      stride: b.stride,
+      padding: b.padding,
+    };
     if (b.batchNorm) layers.push({ ...conv, bias: false }, { type: 'batchNorm', activation: o.activation });
     else layers.push({ ...conv, activation: o.activation });
-    if (b.pool) layers.push({ type: b.pool.type === 'max' ? 'maxPool' : 'avgPool', size: b.pool.size, stride: b.pool.stride ?? b.pool.size });
+    if (b.pool)
+      layers.push({
+        type: b.pool.type === 'max' ? 'maxPool' : 'avgPool',
+        size: b.pool.size,
+        stride: b.pool.stride ?? b.pool.size,
+      });
   }
   layers.push(o.globalPool ? { type: 'globalAvgPool' } : { type: 'flatten' });
   for (const units of o.dense) {
@@ -192,11 +204,21 @@ export function mobileNetV2Spec(options: MobileNetV2Options): SequentialSpec {
   ];
   for (const st of o.stages) {
     for (let i = 0; i < st.depth; i++) {
-      layers.push({ type: 'invertedResidual', filters: w(st.filters), expansion: st.expansion, kernel: st.kernel, stride: i === 0 ? st.stride : 1, activation: act });
+      layers.push({
+        type: 'invertedResidual',
+        filters: w(st.filters),
+        expansion: st.expansion,
+        kernel: st.kernel,
+        stride: i === 0 ? st.stride : 1,
+        activation: act,
+      });
     }
   }
   if (o.headFilters > 0) {
-    layers.push({ type: 'conv2d', filters: w(o.headFilters), kernel: 1, bias: false }, { type: 'batchNorm', activation: act });
+    layers.push(
+      { type: 'conv2d', filters: w(o.headFilters), kernel: 1, bias: false },
+      { type: 'batchNorm', activation: act },
+    );
   }
   layers.push({ type: 'globalAvgPool' });
   if (o.dropout > 0) layers.push({ type: 'dropout', rate: o.dropout });

@@ -72,8 +72,21 @@ export interface TrainingRunOptions {
  * console.log(result.final.valAccuracy);
  * ```
  */
-export function runTraining(trainer: LayerwiseTrainer, batches: BatchSource, options: TrainingRunOptions): TrainingRunResult {
-  const o = parseConfig(RunSchema, { steps: options.steps, evalEvery: options.evalEvery, logEvery: options.logEvery, evalBatchSize: options.evalBatchSize }, 'training run options');
+export function runTraining(
+  trainer: LayerwiseTrainer,
+  batches: BatchSource,
+  options: TrainingRunOptions,
+): TrainingRunResult {
+  const o = parseConfig(
+    RunSchema,
+    {
+      steps: options.steps,
+      evalEvery: options.evalEvery,
+      logEvery: options.logEvery,
+      evalBatchSize: options.evalBatchSize,
+    },
+    'training run options',
+  );
   const progress = options.progress ?? silentProgress;
   const started = Date.now();
   const history: HistoryRow[] = [];
@@ -112,6 +125,9 @@ export function runTraining(trainer: LayerwiseTrainer, batches: BatchSource, opt
   }
   progress.end();
   const lastEval = [...history].reverse().find((r) => r.valAccuracy !== undefined);
-  const final = diverged || !lastEval ? { valLoss: NaN, valAccuracy: NaN } : { valLoss: lastEval.valLoss!, valAccuracy: lastEval.valAccuracy! };
+  const final =
+    diverged || !lastEval
+      ? { valLoss: NaN, valAccuracy: NaN }
+      : { valLoss: lastEval.valLoss!, valAccuracy: lastEval.valAccuracy! };
   return { history, final, diverged, steps, wallSeconds: (Date.now() - started) / 1000 };
 }

@@ -4,7 +4,14 @@ import { Rng } from '../random';
 import { INIT_SCHEMES, initValues } from './init';
 import type { InitScheme } from './init';
 import { resolveSpec, primitives } from './spec';
-import type { Activation, NetworkCount, PrimitiveLayerSpec, ResolvedLayer, ResolvedPrimitive, SequentialSpec } from './spec';
+import type {
+  Activation,
+  NetworkCount,
+  PrimitiveLayerSpec,
+  ResolvedLayer,
+  ResolvedPrimitive,
+  SequentialSpec,
+} from './spec';
 import { countFlops } from './spec';
 
 /** Kinds of layer that own trainable parameters. */
@@ -109,7 +116,8 @@ export class SequentialModel {
 
   constructor(spec: SequentialSpec, options: BuildOptions = {}) {
     const init = options.init ?? 'torch';
-    if (!INIT_SCHEMES.includes(init)) throw new Error(`buildSequential: init must be one of ${INIT_SCHEMES.join(', ')}, got '${String(init)}'`);
+    if (!INIT_SCHEMES.includes(init))
+      throw new Error(`buildSequential: init must be one of ${INIT_SCHEMES.join(', ')}, got '${String(init)}'`);
     const seed = options.seed ?? 0;
     if (!Number.isFinite(seed)) throw new Error(`buildSequential: seed must be a finite number, got ${seed}`);
     const { layers, outputShape } = resolveSpec(spec);
@@ -163,7 +171,17 @@ export class SequentialModel {
   ): { runtime: Runtime; group?: ParamGroup } {
     const s: PrimitiveLayerSpec = l.spec;
     const openGroup = (kind: ParamLayerKind, fanIn: number, fanOut: number): ParamGroup => {
-      const g: ParamGroup = { index: this.groups.length, name: l.name, kind, layers: [l.name], variables: [], roles: [], fanIn, fanOut, numParams: 0 };
+      const g: ParamGroup = {
+        index: this.groups.length,
+        name: l.name,
+        kind,
+        layers: [l.name],
+        variables: [],
+        roles: [],
+        fanIn,
+        fanOut,
+        numParams: 0,
+      };
       this.groups.push(g);
       return g;
     };
@@ -200,13 +218,20 @@ export class SequentialModel {
         const pad = s.padding ?? 'same';
         const dw = s.type === 'depthwiseConv2d';
         const cout = l.outShape[2];
-        const mult = dw ? (s as { multiplier?: number }).multiplier ?? 1 : 0;
+        const mult = dw ? ((s as { multiplier?: number }).multiplier ?? 1) : 0;
         const fanIn = dw ? k2 : k2 * cin;
         const fanOut = dw ? k2 * mult : k2 * cout;
         const g = openGroup(s.type, fanIn, fanOut);
         const useBias = s.bias ?? true;
         const wShape = dw ? [s.kernel, s.kernel, cin, mult] : [s.kernel, s.kernel, cin, cout];
-        const { weight, bias } = initValues(init, rng, wShape.reduce((a, c) => a * c, 1), useBias ? cout : 0, fanIn, fanOut);
+        const { weight, bias } = initValues(
+          init,
+          rng,
+          wShape.reduce((a, c) => a * c, 1),
+          useBias ? cout : 0,
+          fanIn,
+          fanOut,
+        );
         const W = this.newVariable(weight, wShape, true);
         addVar(g, 'kernel', W);
         let b: Variable | undefined;
@@ -279,7 +304,8 @@ export class SequentialModel {
           runtime: {
             apply: (x, ctx) => {
               if (!ctx.training || rate === 0) return x;
-              if (!ctx.rng) throw new Error(`forward: ${l.name} needs options.rng in training mode (dropout is seeded)`);
+              if (!ctx.rng)
+                throw new Error(`forward: ${l.name} needs options.rng in training mode (dropout is seeded)`);
               const u = tf.randomUniform(x.shape, 0, 1, 'float32', ctx.rng.nextUint32());
               const mask = tf.cast(tf.greaterEqual(u, rate), 'float32');
               return tf.mul(x, tf.mul(mask, 1 / (1 - rate)));
@@ -300,7 +326,8 @@ export class SequentialModel {
     this.assertAlive('forward');
     this.checkInput(x, 'forward');
     const training = options.training ?? false;
-    if (training && this.hasDropout && !options.rng) throw new Error('forward: this model has dropout; pass options.rng in training mode');
+    if (training && this.hasDropout && !options.rng)
+      throw new Error('forward: this model has dropout; pass options.rng in training mode');
     const ctx: Ctx = { training, rng: options.rng };
     let y = x;
     for (const r of this.runtime) y = r.apply(y, ctx);
@@ -346,12 +373,17 @@ export class SequentialModel {
     this.assertAlive('restoreWeights');
     const vars = this.allVariables();
     if (snapshot.values.length !== vars.length) {
-      throw new Error(`restoreWeights: snapshot holds ${snapshot.values.length} tensors, model has ${vars.length} variables`);
+      throw new Error(
+        `restoreWeights: snapshot holds ${snapshot.values.length} tensors, model has ${vars.length} variables`,
+      );
     }
     vars.forEach((v, i) => {
       const t = snapshot.values[i];
       if (t.isDisposed) throw new Error('restoreWeights: snapshot was disposed');
-      if (shapeText(t.shape) !== shapeText(v.shape)) throw new Error(`restoreWeights: variable ${i} has shape ${shapeText(v.shape)}, snapshot ${shapeText(t.shape)}`);
+      if (shapeText(t.shape) !== shapeText(v.shape))
+        throw new Error(
+          `restoreWeights: variable ${i} has shape ${shapeText(v.shape)}, snapshot ${shapeText(t.shape)}`,
+        );
       v.assign(t);
     });
   }

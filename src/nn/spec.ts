@@ -135,7 +135,14 @@ const padding = z.enum(['same', 'valid']);
 
 const LayerSchema: z.ZodType<LayerSpec> = z.lazy(() =>
   z.discriminatedUnion('type', [
-    z.object({ type: z.literal('dense'), units: posInt, bias: z.boolean().optional(), activation: activation.optional() }).strict(),
+    z
+      .object({
+        type: z.literal('dense'),
+        units: posInt,
+        bias: z.boolean().optional(),
+        activation: activation.optional(),
+      })
+      .strict(),
     z
       .object({
         type: z.literal('conv2d'),
@@ -166,8 +173,12 @@ const LayerSchema: z.ZodType<LayerSpec> = z.lazy(() =>
         activation: activation.optional(),
       })
       .strict(),
-    z.object({ type: z.literal('maxPool'), size: posInt, stride: posInt.optional(), padding: padding.optional() }).strict(),
-    z.object({ type: z.literal('avgPool'), size: posInt, stride: posInt.optional(), padding: padding.optional() }).strict(),
+    z
+      .object({ type: z.literal('maxPool'), size: posInt, stride: posInt.optional(), padding: padding.optional() })
+      .strict(),
+    z
+      .object({ type: z.literal('avgPool'), size: posInt, stride: posInt.optional(), padding: padding.optional() })
+      .strict(),
     z.object({ type: z.literal('globalAvgPool') }).strict(),
     z.object({ type: z.literal('flatten') }).strict(),
     z.object({ type: z.literal('dropout'), rate: z.number().min(0).lt(1) }).strict(),
@@ -193,7 +204,10 @@ export const SequentialSpecSchema: z.ZodType<SequentialSpec> = z
     layers: z.array(LayerSchema).min(1),
   })
   .strict()
-  .refine((s) => s.inputShape.length !== 2, { message: 'must be [features] or [height, width, channels]', path: ['inputShape'] });
+  .refine((s) => s.inputShape.length !== 2, {
+    message: 'must be [features] or [height, width, channels]',
+    path: ['inputShape'],
+  });
 
 /**
  * Validates a spec (throws a `ConfigError` naming the bad field) and returns it.
@@ -237,7 +251,8 @@ export interface ResolvedBlock {
 
 function convOut(size: number, k: number, s: number, pad: Padding, where: string): number {
   const out = pad === 'same' ? Math.ceil(size / s) : Math.floor((size - k) / s) + 1;
-  if (out < 1) throw new Error(`${where}: kernel ${k} with stride ${s} and padding '${pad}' does not fit input size ${size}`);
+  if (out < 1)
+    throw new Error(`${where}: kernel ${k} with stride ${s} and padding '${pad}' does not fit input size ${size}`);
   return out;
 }
 
@@ -254,7 +269,10 @@ const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
  * // outputShape = [3], layers[0].params = 15
  * ```
  */
-export function resolveSpec(spec: SequentialSpec, inputShape?: number[]): { layers: ResolvedLayer[]; outputShape: number[] } {
+export function resolveSpec(
+  spec: SequentialSpec,
+  inputShape?: number[],
+): { layers: ResolvedLayer[]; outputShape: number[] } {
   const parsed = parseSpec(inputShape ? { ...spec, inputShape } : spec);
   const counters = new Map<string, number>();
   const nextName = (type: string) => {
@@ -262,7 +280,11 @@ export function resolveSpec(spec: SequentialSpec, inputShape?: number[]): { laye
     counters.set(type, n + 1);
     return `${type}_${n}`;
   };
-  const walk = (layers: LayerSpec[], inShape: number[], basePath: string): { out: ResolvedLayer[]; shape: number[] } => {
+  const walk = (
+    layers: LayerSpec[],
+    inShape: number[],
+    basePath: string,
+  ): { out: ResolvedLayer[]; shape: number[] } => {
     const out: ResolvedLayer[] = [];
     let shape = inShape;
     layers.forEach((layer, i) => {
@@ -271,18 +293,24 @@ export function resolveSpec(spec: SequentialSpec, inputShape?: number[]): { laye
         const name = nextName('residual');
         const body = walk(layer.body, shape, `${path}.body`);
         if (shapeText(body.shape) !== shapeText(shape)) {
-          throw new Error(`${path} (${name}): residual body maps ${shapeText(shape)} to ${shapeText(body.shape)}; it must preserve the shape`);
+          throw new Error(
+            `${path} (${name}): residual body maps ${shapeText(shape)} to ${shapeText(body.shape)}; it must preserve the shape`,
+          );
         }
         out.push({ kind: 'block', name, path, residual: true, body: body.out, inShape: shape, outShape: body.shape });
       } else if (layer.type === 'invertedResidual') {
         const name = nextName('invertedResidual');
-        if (shape.length !== 3) throw new Error(`${path} (${name}): expects an input [height, width, channels], got ${shapeText(shape)}`);
+        if (shape.length !== 3)
+          throw new Error(`${path} (${name}): expects an input [height, width, channels], got ${shapeText(shape)}`);
         const cin = shape[2];
         const stride = layer.stride ?? 1;
         const act: Activation = layer.activation ?? 'relu6';
         const prims: LayerSpec[] = [];
         if (layer.expansion !== 1) {
-          prims.push({ type: 'conv2d', filters: cin * layer.expansion, kernel: 1, bias: false }, { type: 'batchNorm', activation: act });
+          prims.push(
+            { type: 'conv2d', filters: cin * layer.expansion, kernel: 1, bias: false },
+            { type: 'batchNorm', activation: act },
+          );
         }
         prims.push(
           { type: 'depthwiseConv2d', kernel: layer.kernel, stride, padding: 'same', bias: false },
@@ -297,7 +325,16 @@ export function resolveSpec(spec: SequentialSpec, inputShape?: number[]): { laye
       } else {
         const name = nextName(layer.type);
         const r = resolvePrimitive(layer, shape, `${path} (${name})`);
-        out.push({ kind: 'primitive', name, path, spec: layer, inShape: shape, outShape: r.outShape, params: r.params, macs: r.macs });
+        out.push({
+          kind: 'primitive',
+          name,
+          path,
+          spec: layer,
+          inShape: shape,
+          outShape: r.outShape,
+          params: r.params,
+          macs: r.macs,
+        });
         shape = r.outShape;
       }
     });
@@ -307,17 +344,29 @@ export function resolveSpec(spec: SequentialSpec, inputShape?: number[]): { laye
   return { layers: res.out, outputShape: res.shape };
 }
 
-function resolvePrimitive(layer: PrimitiveLayerSpec, shape: number[], where: string): { outShape: number[]; params: number; macs: number } {
+function resolvePrimitive(
+  layer: PrimitiveLayerSpec,
+  shape: number[],
+  where: string,
+): { outShape: number[]; params: number; macs: number } {
   const needImage = () => {
-    if (shape.length !== 3) throw new Error(`${where}: expects an input [height, width, channels], got ${shapeText(shape)}`);
+    if (shape.length !== 3)
+      throw new Error(`${where}: expects an input [height, width, channels], got ${shapeText(shape)}`);
     return shape as [number, number, number];
   };
   const elements = shape.reduce((a, b) => a * b, 1);
   switch (layer.type) {
     case 'dense': {
-      if (shape.length !== 1) throw new Error(`${where}: expects an input [features], got ${shapeText(shape)} (add a flatten or globalAvgPool layer first)`);
+      if (shape.length !== 1)
+        throw new Error(
+          `${where}: expects an input [features], got ${shapeText(shape)} (add a flatten or globalAvgPool layer first)`,
+        );
       const bias = layer.bias ?? true;
-      return { outShape: [layer.units], params: shape[0] * layer.units + (bias ? layer.units : 0), macs: shape[0] * layer.units };
+      return {
+        outShape: [layer.units],
+        params: shape[0] * layer.units + (bias ? layer.units : 0),
+        macs: shape[0] * layer.units,
+      };
     }
     case 'conv2d': {
       const [h, w, c] = needImage();
@@ -355,7 +404,11 @@ function resolvePrimitive(layer: PrimitiveLayerSpec, shape: number[], where: str
       const p = layer.padding ?? 'valid';
       const ho = convOut(h, layer.size, s, p, where);
       const wo = convOut(w, layer.size, s, p, where);
-      return { outShape: [ho, wo, c], params: 0, macs: layer.type === 'avgPool' ? ho * wo * c * layer.size * layer.size : 0 };
+      return {
+        outShape: [ho, wo, c],
+        params: 0,
+        macs: layer.type === 'avgPool' ? ho * wo * c * layer.size * layer.size : 0,
+      };
     }
     case 'globalAvgPool': {
       const [h, w, c] = needImage();

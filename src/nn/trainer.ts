@@ -66,10 +66,20 @@ export const TrainerConfigSchema = z
     tuningFree: TuningFreeOptionsSchema,
   })
   .strict()
-  .refine((c) => !(c.decoupledWeightDecay && c.weightDecay > 0 && (TUNING_FREE_OPTIMIZERS as readonly string[]).includes(c.optimizer) && c.optimizer !== 'prodigy'), {
-    message: 'decoupled weight decay is supported by prodigy only among the tuning-free optimisers (the others use coupled decay, as their references)',
-    path: ['decoupledWeightDecay'],
-  })
+  .refine(
+    (c) =>
+      !(
+        c.decoupledWeightDecay &&
+        c.weightDecay > 0 &&
+        (TUNING_FREE_OPTIMIZERS as readonly string[]).includes(c.optimizer) &&
+        c.optimizer !== 'prodigy'
+      ),
+    {
+      message:
+        'decoupled weight decay is supported by prodigy only among the tuning-free optimisers (the others use coupled decay, as their references)',
+      path: ['decoupledWeightDecay'],
+    },
+  )
   .refine((c) => !(c.nesterov && (c.optimizer !== 'momentum' || c.dampening !== 0)), {
     message: "nesterov requires optimizer 'momentum' and dampening 0 (as torch.optim.SGD)",
     path: ['nesterov'],
@@ -243,7 +253,8 @@ export class LayerwiseTrainer {
     if (!Number.isInteger(i) || i < 0 || i >= this.lrs.length) {
       throw new Error(`setLearningRate: group index must be an integer in [0, ${this.lrs.length}), got ${i}`);
     }
-    if (!(Number.isFinite(lr) && lr >= 0)) throw new Error(`setLearningRate: learning rate of group ${i} must be finite and >= 0, got ${lr}`);
+    if (!(Number.isFinite(lr) && lr >= 0))
+      throw new Error(`setLearningRate: learning rate of group ${i} must be finite and >= 0, got ${lr}`);
     this.lrs[i] = lr;
   }
 
@@ -252,10 +263,15 @@ export class LayerwiseTrainer {
     const arr = typeof lrs === 'number' ? new Array<number>(n).fill(lrs) : lrs;
     if (!Array.isArray(arr)) throw new Error(`${where}: expected a number or an array of ${n} numbers`);
     if (arr.length !== n) {
-      throw new Error(`${where}: expected ${n} learning rates (one per parameter group: ${this.model.groups.map((g) => g.name).join(', ')}), got ${arr.length}`);
+      throw new Error(
+        `${where}: expected ${n} learning rates (one per parameter group: ${this.model.groups.map((g) => g.name).join(', ')}), got ${arr.length}`,
+      );
     }
     arr.forEach((lr, i) => {
-      if (typeof lr !== 'number' || !(Number.isFinite(lr) && lr >= 0)) throw new Error(`${where}: learning rate ${i} (${this.model.groups[i].name}) must be finite and >= 0, got ${lr}`);
+      if (typeof lr !== 'number' || !(Number.isFinite(lr) && lr >= 0))
+        throw new Error(
+          `${where}: learning rate ${i} (${this.model.groups[i].name}) must be finite and >= 0, got ${lr}`,
+        );
     });
     return arr.slice();
   }
@@ -264,7 +280,8 @@ export class LayerwiseTrainer {
     const b = x.shape[0];
     const c = this.model.outputShape[0];
     if (y.dtype === 'int32') {
-      if (y.rank !== 1 || y.shape[0] !== b) throw new Error(`${where}: int32 labels y must have shape [${b}], got [${y.shape.join(', ')}]`);
+      if (y.rank !== 1 || y.shape[0] !== b)
+        throw new Error(`${where}: int32 labels y must have shape [${b}], got [${y.shape.join(', ')}]`);
     } else if (y.dtype === 'float32') {
       if (y.rank !== 2 || y.shape[0] !== b || y.shape[1] !== c) {
         throw new Error(`${where}: float32 soft targets y must have shape [${b}, ${c}], got [${y.shape.join(', ')}]`);
@@ -336,7 +353,18 @@ export class LayerwiseTrainer {
       const uSsq: Tensor[] = [];
       const signDot: Tensor[] = [];
       // Tuning-free rules compute every slot's new weights at once (they need whole-model norms).
-      const ruleWeights = this.rule && this.ruleState ? this.rule.step(this.ruleState, { slots: this.slots, grads: gs, lrs, step: t - 1, weightDecay: wd, decoupledWeightDecay: cfg.decoupledWeightDecay, betas: cfg.betas }) : null;
+      const ruleWeights =
+        this.rule && this.ruleState
+          ? this.rule.step(this.ruleState, {
+              slots: this.slots,
+              grads: gs,
+              lrs,
+              step: t - 1,
+              weightDecay: wd,
+              decoupledWeightDecay: cfg.decoupledWeightDecay,
+              betas: cfg.betas,
+            })
+          : null;
       this.slots.forEach((slot, i) => {
         const w = slot.v;
         const lr = lrs[slot.group];
@@ -360,7 +388,8 @@ export class LayerwiseTrainer {
           step = tf.mul(g, lr);
         } else if (cfg.optimizer === 'momentum') {
           const m = slot.m as Variable;
-          const buf = t === 1 ? g : tf.add(tf.mul(m, cfg.momentum), cfg.dampening === 0 ? g : tf.mul(g, 1 - cfg.dampening));
+          const buf =
+            t === 1 ? g : tf.add(tf.mul(m, cfg.momentum), cfg.dampening === 0 ? g : tf.mul(g, 1 - cfg.dampening));
           m.assign(buf);
           const d = cfg.nesterov ? tf.add(g, tf.mul(buf, cfg.momentum)) : buf;
           step = tf.mul(d, lr);
@@ -455,7 +484,8 @@ export class LayerwiseTrainer {
     this.assertAlive('evaluate');
     this.model.checkInput(x, 'LayerwiseTrainer.evaluate');
     this.checkTargets(x, y, 'LayerwiseTrainer.evaluate');
-    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize <= 0)
+      throw new Error(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
     const total = x.shape[0];
     if (total === 0) throw new Error('evaluate: x holds no examples');
     // Schedule-Free and averaged DoG evaluate at their averaged iterate: swap it in, then back.
@@ -498,7 +528,15 @@ export class LayerwiseTrainer {
     this.assertAlive('snapshot');
     const opt: Tensor[] = [];
     for (const s of this.stateVars()) opt.push(tf.keep(s.clone()));
-    return { step: this.t, diverged: this.isDiverged, learningRates: this.lrs.slice(), weights: this.model.snapshotWeights(), optimizerState: opt, signState: this.config.metrics === 'full', ...(this.ruleState ? { hostState: this.ruleState.host.slice() } : {}) };
+    return {
+      step: this.t,
+      diverged: this.isDiverged,
+      learningRates: this.lrs.slice(),
+      weights: this.model.snapshotWeights(),
+      optimizerState: opt,
+      signState: this.config.metrics === 'full',
+      ...(this.ruleState ? { hostState: this.ruleState.host.slice() } : {}),
+    };
   }
 
   /**
@@ -522,16 +560,25 @@ export class LayerwiseTrainer {
         k++;
       }
       // A tuning-free rule's tensors follow the per-slot part unchanged.
-      const ruleCount = this.ruleState ? this.ruleState.perSlot.reduce((n, r) => n + r.length, 0) + this.ruleState.globals.length : 0;
+      const ruleCount = this.ruleState
+        ? this.ruleState.perSlot.reduce((n, r) => n + r.length, 0) + this.ruleState.globals.length
+        : 0;
       kept.push(...state.slice(k, k + ruleCount));
       k += ruleCount;
-      if (k !== state.length) throw new Error(`restore: snapshot has ${state.length} optimiser tensors, expected ${k} for this model and optimiser (snapshot from another trainer?)`);
+      if (k !== state.length)
+        throw new Error(
+          `restore: snapshot has ${state.length} optimiser tensors, expected ${k} for this model and optimiser (snapshot from another trainer?)`,
+        );
       state = kept;
     } else if (!snapshot.signState && hasSign) {
-      throw new Error("restore: the snapshot has no sign-agreement state (taken with metrics: 'loss'); restore it into a metrics: 'loss' trainer");
+      throw new Error(
+        "restore: the snapshot has no sign-agreement state (taken with metrics: 'loss'); restore it into a metrics: 'loss' trainer",
+      );
     }
     if (state.length !== vars.length) {
-      throw new Error(`restore: snapshot has ${state.length} optimiser tensors, this trainer ${vars.length} (snapshot from another trainer?)`);
+      throw new Error(
+        `restore: snapshot has ${state.length} optimiser tensors, this trainer ${vars.length} (snapshot from another trainer?)`,
+      );
     }
     this.model.restoreWeights(snapshot.weights);
     vars.forEach((v, i) => {
@@ -541,7 +588,10 @@ export class LayerwiseTrainer {
     });
     if (this.ruleState) {
       const host = snapshot.hostState ?? [];
-      if (host.length !== this.ruleState.host.length) throw new Error(`restore: snapshot has ${host.length} host-side optimiser numbers, this ${this.config.optimizer} trainer ${this.ruleState.host.length} (snapshot from another trainer?)`);
+      if (host.length !== this.ruleState.host.length)
+        throw new Error(
+          `restore: snapshot has ${host.length} host-side optimiser numbers, this ${this.config.optimizer} trainer ${this.ruleState.host.length} (snapshot from another trainer?)`,
+        );
       this.ruleState.host = host.slice();
     }
     this.t = snapshot.step;

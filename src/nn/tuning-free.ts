@@ -33,7 +33,14 @@ import type { Tensor, Variable } from '../backend';
 import { z } from '../config';
 
 /** The tuning-free optimiser names of {@link LayerwiseTrainer}. */
-export const TUNING_FREE_OPTIMIZERS = ['schedule-free-sgd', 'd-adapt-sgd', 'prodigy', 'dog', 'ldog', 'dog-group'] as const;
+export const TUNING_FREE_OPTIMIZERS = [
+  'schedule-free-sgd',
+  'd-adapt-sgd',
+  'prodigy',
+  'dog',
+  'ldog',
+  'dog-group',
+] as const;
 /** One of {@link TUNING_FREE_OPTIMIZERS}. */
 export type TuningFreeOptimizer = (typeof TUNING_FREE_OPTIMIZERS)[number];
 
@@ -48,15 +55,40 @@ export type TuningFreeOptimizer = (typeof TUNING_FREE_OPTIMIZERS)[number];
 export const TuningFreeOptionsSchema = z
   .object({
     scheduleFree: z
-      .object({ momentum: z.number().min(0).lt(1).default(0.9), warmupSteps: z.number().int().nonnegative().default(0), r: z.number().nonnegative().default(0), weightLrPower: z.number().nonnegative().default(2) })
+      .object({
+        momentum: z.number().min(0).lt(1).default(0.9),
+        warmupSteps: z.number().int().nonnegative().default(0),
+        r: z.number().nonnegative().default(0),
+        weightLrPower: z.number().nonnegative().default(2),
+      })
       .strict()
       .default({}),
-    dAdapt: z.object({ d0: z.number().positive().default(1e-6), growthRate: z.number().gt(1).default(Infinity), momentum: z.number().min(0).lt(1).default(0) }).strict().default({}),
+    dAdapt: z
+      .object({
+        d0: z.number().positive().default(1e-6),
+        growthRate: z.number().gt(1).default(Infinity),
+        momentum: z.number().min(0).lt(1).default(0),
+      })
+      .strict()
+      .default({}),
     prodigy: z
-      .object({ d0: z.number().positive().default(1e-6), dCoef: z.number().nonnegative().default(1), growthRate: z.number().gt(1).default(Infinity), beta3: z.number().min(0).lt(1).optional(), eps: z.number().positive().default(1e-8) })
+      .object({
+        d0: z.number().positive().default(1e-6),
+        dCoef: z.number().nonnegative().default(1),
+        growthRate: z.number().gt(1).default(Infinity),
+        beta3: z.number().min(0).lt(1).optional(),
+        eps: z.number().positive().default(1e-8),
+      })
       .strict()
       .default({}),
-    dog: z.object({ repsRel: z.number().positive().default(1e-6), eps: z.number().positive().default(1e-8), averaging: z.number().nonnegative().default(8) }).strict().default({}),
+    dog: z
+      .object({
+        repsRel: z.number().positive().default(1e-6),
+        eps: z.number().positive().default(1e-8),
+        averaging: z.number().nonnegative().default(8),
+      })
+      .strict()
+      .default({}),
   })
   .strict()
   .default({});
@@ -108,7 +140,8 @@ const variable = (t: Tensor) => tf.variable(t, false);
 const copyOf = (v: Variable) => tf.tidy(() => variable(tf.clone(v)));
 const zerosOf = (v: Variable) => tf.tidy(() => variable(tf.zerosLike(v)));
 const scalarVar = (x: number) => tf.tidy(() => variable(tf.scalar(x)));
-const sumSq = (ts: readonly Tensor[]) => (ts.length === 1 ? tf.sum(tf.square(ts[0])) : tf.addN(ts.map((t) => tf.sum(tf.square(t)))));
+const sumSq = (ts: readonly Tensor[]) =>
+  ts.length === 1 ? tf.sum(tf.square(ts[0])) : tf.addN(ts.map((t) => tf.sum(tf.square(t))));
 const withCoupledDecay = (g: Tensor, w: Tensor, wd: number) => (wd > 0 ? tf.add(g, tf.mul(w, wd)) : g);
 
 /**
@@ -139,7 +172,11 @@ function scheduleFreeSgd(o: ResolvedTuningFreeOptions['scheduleFree']): TuningFr
   return {
     name: 'schedule-free-sgd',
     // per slot: z, x; host per group: weightSum, lrMax (k is the trainer's step count)
-    init: (slots) => ({ perSlot: slots.map((s) => [copyOf(s.v), copyOf(s.v)]), globals: [], host: new Array<number>(2 * (Math.max(...slots.map((s) => s.group)) + 1)).fill(0) }),
+    init: (slots) => ({
+      perSlot: slots.map((s) => [copyOf(s.v), copyOf(s.v)]),
+      globals: [],
+      host: new Array<number>(2 * (Math.max(...slots.map((s) => s.group)) + 1)).fill(0),
+    }),
     step(state, input) {
       const k = input.step;
       const sched = k < o.warmupSteps ? (k + 1) / o.warmupSteps : 1;
@@ -175,7 +212,11 @@ function dAdaptSgd(o: ResolvedTuningFreeOptions['dAdapt']): TuningFreeRule {
   return {
     name: 'd-adapt-sgd',
     // per slot: s, x0, z; globals: d, numerator, g0Norm
-    init: (slots) => ({ perSlot: slots.map((s) => [zerosOf(s.v), copyOf(s.v), copyOf(s.v)]), globals: [scalarVar(o.d0), scalarVar(0), scalarVar(0)], host: [] }),
+    init: (slots) => ({
+      perSlot: slots.map((s) => [zerosOf(s.v), copyOf(s.v), copyOf(s.v)]),
+      globals: [scalarVar(o.d0), scalarVar(0), scalarVar(0)],
+      host: [],
+    }),
     step(state, input) {
       const [dv, numv, g0v] = state.globals;
       const grads = input.slots.map((s, i) => withCoupledDecay(input.grads[i], s.v, input.weightDecay));
@@ -213,7 +254,11 @@ function prodigy(o: ResolvedTuningFreeOptions['prodigy']): TuningFreeRule {
   return {
     name: 'prodigy',
     // per slot: s, x0, m, v; globals: d, dMax, numerator
-    init: (slots) => ({ perSlot: slots.map((s) => [zerosOf(s.v), copyOf(s.v), zerosOf(s.v), zerosOf(s.v)]), globals: [scalarVar(o.d0), scalarVar(o.d0), scalarVar(0)], host: [] }),
+    init: (slots) => ({
+      perSlot: slots.map((s) => [zerosOf(s.v), copyOf(s.v), zerosOf(s.v), zerosOf(s.v)]),
+      globals: [scalarVar(o.d0), scalarVar(o.d0), scalarVar(0)],
+      host: [],
+    }),
     step(state, input) {
       const [b1, b2] = input.betas;
       const b3 = o.beta3 ?? Math.sqrt(b2);
@@ -279,7 +324,10 @@ function dog(name: 'dog' | 'ldog' | 'dog-group', o: ResolvedTuningFreeOptions['d
       const globals: Variable[] = [];
       for (const u of us) {
         const x0Norm = tf.tidy(() => tf.sqrt(sumSq(u.map((i) => slots[i].v))));
-        globals.push(tf.tidy(() => variable(tf.mul(tf.add(x0Norm, 1), o.repsRel))), scalarVar(0));
+        globals.push(
+          tf.tidy(() => variable(tf.mul(tf.add(x0Norm, 1), o.repsRel))),
+          scalarVar(0),
+        );
         x0Norm.dispose();
       }
       return { perSlot: slots.map((s) => [copyOf(s.v), copyOf(s.v)]), globals, host: [] };
@@ -297,7 +345,8 @@ function dog(name: 'dog' | 'ldog' | 'dog-group', o: ResolvedTuningFreeOptions['d
         rbarV.assign(rbar);
         gV.assign(G);
         const eta = tf.div(rbar, tf.sqrt(tf.add(G, o.eps)));
-        for (const i of u) next[i] = tf.sub(input.slots[i].v, tf.mul(grads[i], tf.mul(eta, input.lrs[input.slots[i].group])));
+        for (const i of u)
+          next[i] = tf.sub(input.slots[i].v, tf.mul(grads[i], tf.mul(eta, input.lrs[input.slots[i].group])));
       });
       if (o.averaging > 0) {
         const kk = input.step + 1;

@@ -8,7 +8,10 @@ import { TrainerConfigSchema, crossEntropyPerExample, updateSign } from './train
 import type { EvalResult, ResolvedTrainerConfig, StepMetrics, TrainerConfig, TrainerSnapshot } from './trainer';
 
 /** One layer of the stacked forward pass (indices point into the trainable-variable list). */
-type Op = { kind: 'dense'; w: number; b?: number; units: number; activation?: Activation } | { kind: 'activation'; fn: Activation } | { kind: 'flatten' };
+type Op =
+  | { kind: 'dense'; w: number; b?: number; units: number; activation?: Activation }
+  | { kind: 'activation'; fn: Activation }
+  | { kind: 'flatten' };
 
 interface Slot {
   /** `[B, ...shape]`: network b's copy of this variable is entry b. */
@@ -133,37 +136,62 @@ export class VectorisedTrainer {
    */
   constructor(models: readonly SequentialModel[], config: TrainerConfig, options: VectorisedTrainerOptions = {}) {
     this.sharedInput = options.sharedInput ?? 'batched';
-    if (this.sharedInput !== 'batched' && this.sharedInput !== 'wide') throw new Error(`VectorisedTrainer: options.sharedInput must be 'batched' or 'wide', got ${JSON.stringify(options.sharedInput)}`);
+    if (this.sharedInput !== 'batched' && this.sharedInput !== 'wide')
+      throw new Error(
+        `VectorisedTrainer: options.sharedInput must be 'batched' or 'wide', got ${JSON.stringify(options.sharedInput)}`,
+      );
     if (!models || models.length === 0) throw new Error('VectorisedTrainer: expected a non-empty array of models');
     const first = models[0];
     const specText = JSON.stringify(first.spec);
     models.forEach((m, i) => {
       if (m.isDisposed) throw new Error(`VectorisedTrainer: model ${i} was disposed`);
-      if (JSON.stringify(m.spec) !== specText) throw new Error(`VectorisedTrainer: model ${i} has a different architecture from model 0 (all networks must share one spec)`);
+      if (JSON.stringify(m.spec) !== specText)
+        throw new Error(
+          `VectorisedTrainer: model ${i} has a different architecture from model 0 (all networks must share one spec)`,
+        );
     });
     this.config = parseConfig(TrainerConfigSchema, config, 'vectorised trainer config');
-    if (!['sgd', 'momentum', 'adam'].includes(this.config.optimizer)) throw new Error(`VectorisedTrainer: optimizer '${this.config.optimizer}' is not supported (sgd, momentum and adam are; use LayerwiseTrainer for the tuning-free optimisers)`);
+    if (!['sgd', 'momentum', 'adam'].includes(this.config.optimizer))
+      throw new Error(
+        `VectorisedTrainer: optimizer '${this.config.optimizer}' is not supported (sgd, momentum and adam are; use LayerwiseTrainer for the tuning-free optimisers)`,
+      );
     this.size = models.length;
     this.inputShape = first.inputShape.slice();
     this.numClasses = first.outputShape[0];
-    if (first.outputShape.length !== 1) throw new Error(`VectorisedTrainer: the network must output logits [B, classes], got output shape ${shapeText(first.outputShape)}`);
-    if (first.stateVariables().length) throw new Error('VectorisedTrainer: networks with batch norm are not supported (use LayerwiseTrainer)');
+    if (first.outputShape.length !== 1)
+      throw new Error(
+        `VectorisedTrainer: the network must output logits [B, classes], got output shape ${shapeText(first.outputShape)}`,
+      );
+    if (first.stateVariables().length)
+      throw new Error('VectorisedTrainer: networks with batch norm are not supported (use LayerwiseTrainer)');
     const vars = first.trainableVariables();
     const indexOf = new Map(vars.map((v, i) => [v, i]));
     this.ops = [];
     for (const layer of first.layers) {
-      if (layer.kind !== 'primitive') throw new Error(`VectorisedTrainer: supports MLPs (dense, activation, flatten layers); layer ${layer.name} is a block`);
+      if (layer.kind !== 'primitive')
+        throw new Error(
+          `VectorisedTrainer: supports MLPs (dense, activation, flatten layers); layer ${layer.name} is a block`,
+        );
       const spec = layer.spec;
       if (spec.type === 'dense') {
         const group = first.groups.find((g) => g.name === layer.name);
         if (!group) throw new Error(`VectorisedTrainer: no parameter group for layer ${layer.name}`);
         const k = group.roles.indexOf('kernel');
         const b = group.roles.indexOf('bias');
-        this.ops.push({ kind: 'dense', w: indexOf.get(group.variables[k])!, b: b >= 0 ? indexOf.get(group.variables[b]) : undefined, units: spec.units, activation: spec.activation });
+        this.ops.push({
+          kind: 'dense',
+          w: indexOf.get(group.variables[k])!,
+          b: b >= 0 ? indexOf.get(group.variables[b]) : undefined,
+          units: spec.units,
+          activation: spec.activation,
+        });
       } else if (spec.type === 'activation') this.ops.push({ kind: 'activation', fn: spec.fn });
       else if (spec.type === 'flatten') this.ops.push({ kind: 'flatten' });
       else if (spec.type === 'dropout' && spec.rate === 0) continue;
-      else throw new Error(`VectorisedTrainer: supports MLPs (dense, activation, flatten layers); layer ${layer.name} is ${spec.type}`);
+      else
+        throw new Error(
+          `VectorisedTrainer: supports MLPs (dense, activation, flatten layers); layer ${layer.name} is ${spec.type}`,
+        );
     }
     this.groupNames = first.groups.map((g) => g.name);
     this.groupSizes = first.groups.map((g) => g.numParams);
@@ -178,7 +206,14 @@ export class VectorisedTrainer {
         const i = indexOf.get(v)!;
         const stacked = tf.tidy(() => tf.variable(tf.stack(models.map((m) => m.trainableVariables()[i])), true));
         const zeros = () => tf.tidy(() => tf.variable(tf.zerosLike(stacked), false));
-        this.slots[i] = { v: stacked, shape: v.shape.slice(), group: g.index, m: opt === 'sgd' ? undefined : zeros(), s: opt === 'adam' ? zeros() : undefined, prevSign: full ? zeros() : undefined };
+        this.slots[i] = {
+          v: stacked,
+          shape: v.shape.slice(),
+          group: g.index,
+          m: opt === 'sgd' ? undefined : zeros(),
+          s: opt === 'adam' ? zeros() : undefined,
+          prevSign: full ? zeros() : undefined,
+        };
       }
     }
   }
@@ -194,12 +229,22 @@ export class VectorisedTrainer {
    */
   static supports(model: SequentialModel): boolean {
     if (model.stateVariables().length || model.outputShape.length !== 1) return false;
-    return model.layers.every((l) => l.kind === 'primitive' && (['dense', 'activation', 'flatten'].includes(l.spec.type) || (l.spec.type === 'dropout' && l.spec.rate === 0)));
+    return model.layers.every(
+      (l) =>
+        l.kind === 'primitive' &&
+        (['dense', 'activation', 'flatten'].includes(l.spec.type) || (l.spec.type === 'dropout' && l.spec.rate === 0)),
+    );
   }
 
   /** B copies of one model's initial weights. */
-  static replicate(model: SequentialModel, size: number, config: TrainerConfig, options: VectorisedTrainerOptions = {}): VectorisedTrainer {
-    if (!Number.isInteger(size) || size < 1) throw new Error(`VectorisedTrainer.replicate: size must be a positive integer, got ${size}`);
+  static replicate(
+    model: SequentialModel,
+    size: number,
+    config: TrainerConfig,
+    options: VectorisedTrainerOptions = {},
+  ): VectorisedTrainer {
+    if (!Number.isInteger(size) || size < 1)
+      throw new Error(`VectorisedTrainer.replicate: size must be a positive integer, got ${size}`);
     return new VectorisedTrainer(new Array<SequentialModel>(size).fill(model), config, options);
   }
 
@@ -233,19 +278,37 @@ export class VectorisedTrainer {
     const B = this.size;
     const shared = !Array.isArray(batch);
     const batches = shared ? [batch as Batch] : (batch as readonly Batch[]);
-    if (!shared && batches.length !== B) throw new Error(`VectorisedTrainer.step: got ${batches.length} batches for ${B} networks (pass one shared batch or one per network)`);
+    if (!shared && batches.length !== B)
+      throw new Error(
+        `VectorisedTrainer.step: got ${batches.length} batches for ${B} networks (pass one shared batch or one per network)`,
+      );
     const n = batches[0]?.x?.shape?.[0];
     batches.forEach((bt, i) => {
       this.checkBatch(bt, `VectorisedTrainer.step (batch ${i})`);
-      if (bt.x.shape[0] !== n) throw new Error(`VectorisedTrainer.step: batch ${i} has ${bt.x.shape[0]} examples, batch 0 has ${n} (separate batches must be of one size)`);
+      if (bt.x.shape[0] !== n)
+        throw new Error(
+          `VectorisedTrainer.step: batch ${i} has ${bt.x.shape[0]} examples, batch 0 has ${n} (separate batches must be of one size)`,
+        );
     });
     const active = options.active ?? new Array<boolean>(B).fill(true);
-    if (!Array.isArray(active) || active.length !== B || active.some((a) => typeof a !== 'boolean')) throw new Error(`VectorisedTrainer.step: options.active must be ${B} booleans`);
+    if (!Array.isArray(active) || active.length !== B || active.some((a) => typeof a !== 'boolean'))
+      throw new Error(`VectorisedTrainer.step: options.active must be ${B} booleans`);
     const live = active.map((a, b) => a && !this.divergedFlags[b]);
     const groups = this.groupNames.length;
     const nanMetrics = (b: number): StepMetrics => {
       const nan = () => new Float64Array(groups).fill(NaN);
-      return { step: this.steps[b], loss: NaN, perSampleLossMean: NaN, perSampleLossVar: NaN, gradNorms: nan(), weightNorms: nan(), updateNorms: nan(), updateSignAgreement: nan(), learningRates: this.lrs[b].slice(), diverged: this.divergedFlags[b] };
+      return {
+        step: this.steps[b],
+        loss: NaN,
+        perSampleLossMean: NaN,
+        perSampleLossVar: NaN,
+        gradNorms: nan(),
+        weightNorms: nan(),
+        updateNorms: nan(),
+        updateSignAgreement: nan(),
+        learningRates: this.lrs[b].slice(),
+        diverged: this.divergedFlags[b],
+      };
     };
     if (!live.some(Boolean)) return live.map((_, b) => nanMetrics(b));
     const frozen = live.some((l) => !l);
@@ -257,7 +320,8 @@ export class VectorisedTrainer {
     const vars = this.slots.map((s) => s.v);
     const metricsTensor = tf.tidy(() => {
       // Per-network scalars as [B, 1, ...] tensors broadcasting against a stacked variable.
-      const perNet = (values: ArrayLike<number>, rank: number) => tf.reshape(tf.tensor1d(Float32Array.from(values)), [B, ...new Array<number>(rank).fill(1)]);
+      const perNet = (values: ArrayLike<number>, rank: number) =>
+        tf.reshape(tf.tensor1d(Float32Array.from(values)), [B, ...new Array<number>(rank).fill(1)]);
       const x = shared ? batches[0].x : tf.stack(batches.map((bt) => bt.x));
       const y = shared ? batches[0].y : tf.stack(batches.map((bt) => bt.y));
       let stats: Tensor | undefined;
@@ -270,7 +334,11 @@ export class VectorisedTrainer {
       };
       const { grads } = tf.variableGrads(f, vars);
       const raw = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
-      const ssq = (t: Tensor) => tf.sum(tf.square(t), t.shape.slice(1).map((_, i) => i + 1));
+      const ssq = (t: Tensor) =>
+        tf.sum(
+          tf.square(t),
+          t.shape.slice(1).map((_, i) => i + 1),
+        );
       const needSsq = full || cfg.gradClipNorm !== undefined;
       const gSsq = needSsq ? raw.map(ssq) : [];
       let gs = raw;
@@ -297,8 +365,17 @@ export class VectorisedTrainer {
         } else if (cfg.optimizer === 'momentum') {
           const m = slot.m as Variable;
           // First step of a network: buf = g (as torch); later: momentum * m + (1 - dampening) * g.
-          const cm = perNet(ts.map((t) => (t === 1 ? 0 : cfg.momentum)), r);
-          const cg = cfg.dampening === 0 ? undefined : perNet(ts.map((t) => (t === 1 ? 1 : 1 - cfg.dampening)), r);
+          const cm = perNet(
+            ts.map((t) => (t === 1 ? 0 : cfg.momentum)),
+            r,
+          );
+          const cg =
+            cfg.dampening === 0
+              ? undefined
+              : perNet(
+                  ts.map((t) => (t === 1 ? 1 : 1 - cfg.dampening)),
+                  r,
+                );
           const buf = tf.add(tf.mul(m, cm), cg ? tf.mul(g, cg) : g);
           write(m, buf);
           const d = cfg.nesterov ? tf.add(g, tf.mul(buf, cfg.momentum)) : buf;
@@ -310,14 +387,32 @@ export class VectorisedTrainer {
           const s1 = tf.add(tf.mul(s, b2), tf.mul(tf.square(g), 1 - b2));
           write(m, m1);
           write(s, s1);
-          const bc2Sqrt = perNet(ts.map((t) => Math.sqrt(1 - Math.pow(b2, t))), r);
+          const bc2Sqrt = perNet(
+            ts.map((t) => Math.sqrt(1 - Math.pow(b2, t))),
+            r,
+          );
           const denom = tf.add(tf.div(tf.sqrt(s1), bc2Sqrt), cfg.eps);
-          step = tf.mul(tf.div(m1, denom), perNet(ts.map((t, b) => lr[b] / (1 - Math.pow(b1, t))), r));
+          step = tf.mul(
+            tf.div(m1, denom),
+            perNet(
+              ts.map((t, b) => lr[b] / (1 - Math.pow(b1, t))),
+              r,
+            ),
+          );
         }
         let newW: Tensor;
         let u: Tensor;
         if (wd > 0 && cfg.decoupledWeightDecay) {
-          newW = tf.sub(tf.mul(w, perNet(lr.map((l) => 1 - l * wd), r)), step);
+          newW = tf.sub(
+            tf.mul(
+              w,
+              perNet(
+                lr.map((l) => 1 - l * wd),
+                r,
+              ),
+            ),
+            step,
+          );
           u = tf.sub(w, newW);
         } else {
           newW = tf.sub(w, step);
@@ -327,7 +422,12 @@ export class VectorisedTrainer {
         if (!full) return;
         const sign = updateSign(u);
         const prev = slot.prevSign as Variable;
-        signDot.push(tf.sum(tf.mul(sign, prev), sign.shape.slice(1).map((_, k) => k + 1)));
+        signDot.push(
+          tf.sum(
+            tf.mul(sign, prev),
+            sign.shape.slice(1).map((_, k) => k + 1),
+          ),
+        );
         write(prev, sign);
         wSsq.push(ssq(newW));
         if (!plainSgd) uSsq.push(ssq(u));
@@ -349,7 +449,18 @@ export class VectorisedTrainer {
       if (!full) {
         const diverged = !Number.isFinite(loss);
         if (diverged) this.divergedFlags[b] = true;
-        return { step: ts[b], loss, perSampleLossMean: loss, perSampleLossVar: at(1), gradNorms: nanArr(), weightNorms: nanArr(), updateNorms: nanArr(), updateSignAgreement: nanArr(), learningRates: lrs[b], diverged };
+        return {
+          step: ts[b],
+          loss,
+          perSampleLossMean: loss,
+          perSampleLossVar: at(1),
+          gradNorms: nanArr(),
+          weightNorms: nanArr(),
+          updateNorms: nanArr(),
+          updateSignAgreement: nanArr(),
+          learningRates: lrs[b],
+          diverged,
+        };
       }
       const agg = (block: number, fn: (sum: number, g: number) => number) => {
         const out = new Float64Array(groups);
@@ -363,7 +474,18 @@ export class VectorisedTrainer {
       const updateSignAgreement = agg(plainSgd ? 2 : 3, (s, g) => s / this.groupSizes[g]);
       const diverged = !Number.isFinite(loss) || weightNorms.some((w) => !Number.isFinite(w));
       if (diverged) this.divergedFlags[b] = true;
-      return { step: ts[b], loss, perSampleLossMean: loss, perSampleLossVar: at(1), gradNorms, weightNorms, updateNorms, updateSignAgreement, learningRates: lrs[b], diverged };
+      return {
+        step: ts[b],
+        loss,
+        perSampleLossMean: loss,
+        perSampleLossVar: at(1),
+        gradNorms,
+        weightNorms,
+        updateNorms,
+        updateSignAgreement,
+        learningRates: lrs[b],
+        diverged,
+      };
     });
   }
 
@@ -374,7 +496,8 @@ export class VectorisedTrainer {
   evaluate(x: Tensor, y: Tensor, batchSize = 256): EvalResult[] {
     this.assertAlive('evaluate');
     this.checkBatch({ x, y }, 'VectorisedTrainer.evaluate');
-    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize <= 0)
+      throw new Error(`evaluate: batchSize must be a positive integer, got ${batchSize}`);
     const total = x.shape[0];
     if (total === 0) throw new Error('evaluate: x holds no examples');
     const B = this.size;
@@ -410,7 +533,14 @@ export class VectorisedTrainer {
     const weights = { values: this.slots.map((s) => take(s.v, s.shape)) };
     const optimizerState: Tensor[] = [];
     for (const s of this.slots) for (const v of [s.m, s.s, s.prevSign]) if (v) optimizerState.push(take(v, s.shape));
-    return { step: this.steps[b], diverged: this.divergedFlags[b], learningRates: this.lrs[b].slice(), weights, optimizerState, signState: this.config.metrics === 'full' };
+    return {
+      step: this.steps[b],
+      diverged: this.divergedFlags[b],
+      learningRates: this.lrs[b].slice(),
+      weights,
+      optimizerState,
+      signState: this.config.metrics === 'full',
+    };
   }
 
   /**
@@ -444,7 +574,12 @@ export class VectorisedTrainer {
     this.checkSnapshot(snapshot);
     const parts = this.snapshotParts(snapshot);
     this.slots.forEach((s, i) => {
-      for (const [v, t] of [[s.v, parts[i].w], [s.m, parts[i].m], [s.s, parts[i].s], [s.prevSign, parts[i].sign]] as [Variable | undefined, Tensor | undefined][]) {
+      for (const [v, t] of [
+        [s.v, parts[i].w],
+        [s.m, parts[i].m],
+        [s.s, parts[i].s],
+        [s.prevSign, parts[i].sign],
+      ] as [Variable | undefined, Tensor | undefined][]) {
         // B copies by concat: broadcastTo (a Tile) is ~40x slower on wasm.
         if (v && t) tf.tidy(() => v.assign(tf.concat(new Array<Tensor>(this.size).fill(tf.expandDims(t, 0)))));
       }
@@ -519,15 +654,28 @@ export class VectorisedTrainer {
   /** Throws a clear error unless `snapshot` fits this trainer's model and optimiser. */
   private checkSnapshot(snapshot: TrainerSnapshot): void {
     const hasSign = this.config.metrics === 'full';
-    if (!snapshot.signState && hasSign) throw new Error("restore: the snapshot has no sign-agreement state (taken with metrics: 'loss'); restore it into a metrics: 'loss' trainer");
-    const perSlot = (this.config.optimizer === 'sgd' ? 0 : 1) + (this.config.optimizer === 'adam' ? 1 : 0) + (snapshot.signState ? 1 : 0);
-    if (snapshot.weights.values.length !== this.slots.length || snapshot.optimizerState.length !== perSlot * this.slots.length) {
-      throw new Error(`restore: snapshot holds ${snapshot.weights.values.length} weights and ${snapshot.optimizerState.length} optimiser tensors, this trainer expects ${this.slots.length} and ${perSlot * this.slots.length} (snapshot from another model or optimiser?)`);
+    if (!snapshot.signState && hasSign)
+      throw new Error(
+        "restore: the snapshot has no sign-agreement state (taken with metrics: 'loss'); restore it into a metrics: 'loss' trainer",
+      );
+    const perSlot =
+      (this.config.optimizer === 'sgd' ? 0 : 1) +
+      (this.config.optimizer === 'adam' ? 1 : 0) +
+      (snapshot.signState ? 1 : 0);
+    if (
+      snapshot.weights.values.length !== this.slots.length ||
+      snapshot.optimizerState.length !== perSlot * this.slots.length
+    ) {
+      throw new Error(
+        `restore: snapshot holds ${snapshot.weights.values.length} weights and ${snapshot.optimizerState.length} optimiser tensors, this trainer expects ${this.slots.length} and ${perSlot * this.slots.length} (snapshot from another model or optimiser?)`,
+      );
     }
-    if ([...snapshot.weights.values, ...snapshot.optimizerState].some((t) => t.isDisposed)) throw new Error('restore: snapshot was disposed');
+    if ([...snapshot.weights.values, ...snapshot.optimizerState].some((t) => t.isDisposed))
+      throw new Error('restore: snapshot was disposed');
     this.slots.forEach((s, i) => {
       const src = snapshot.weights.values[i];
-      if (shapeText(src.shape) !== shapeText(s.shape)) throw new Error(`restore: variable ${i} has shape ${shapeText(s.shape)}, snapshot ${shapeText(src.shape)}`);
+      if (shapeText(src.shape) !== shapeText(s.shape))
+        throw new Error(`restore: variable ${i} has shape ${shapeText(s.shape)}, snapshot ${shapeText(src.shape)}`);
     });
   }
 
@@ -546,7 +694,11 @@ export class VectorisedTrainer {
   private writeEntry(v: Variable, b: number, value: Tensor): void {
     tf.tidy(() => {
       const entry = tf.expandDims(value, 0);
-      const parts = [b > 0 ? tf.slice(v, [0], [b]) : null, entry, b < this.size - 1 ? tf.slice(v, [b + 1], [this.size - b - 1]) : null].filter((t): t is Tensor => t !== null);
+      const parts = [
+        b > 0 ? tf.slice(v, [0], [b]) : null,
+        entry,
+        b < this.size - 1 ? tf.slice(v, [b + 1], [this.size - b - 1]) : null,
+      ].filter((t): t is Tensor => t !== null);
       v.assign(parts.length === 1 ? entry : tf.concat(parts));
     });
   }
@@ -561,25 +713,33 @@ export class VectorisedTrainer {
     const n = x.shape[0];
     const c = this.numClasses;
     if (y.dtype === 'int32') {
-      if (y.rank !== 1 || y.shape[0] !== n) throw new Error(`${where}: int32 labels y must have shape [${n}], got ${shapeText(y.shape)}`);
+      if (y.rank !== 1 || y.shape[0] !== n)
+        throw new Error(`${where}: int32 labels y must have shape [${n}], got ${shapeText(y.shape)}`);
     } else if (y.dtype === 'float32') {
-      if (y.rank !== 2 || y.shape[0] !== n || y.shape[1] !== c) throw new Error(`${where}: float32 soft targets y must have shape [${n}, ${c}], got ${shapeText(y.shape)}`);
-    } else throw new Error(`${where}: y must be int32 labels [N] or float32 soft targets [N, ${c}], got dtype ${y.dtype}`);
+      if (y.rank !== 2 || y.shape[0] !== n || y.shape[1] !== c)
+        throw new Error(`${where}: float32 soft targets y must have shape [${n}, ${c}], got ${shapeText(y.shape)}`);
+    } else
+      throw new Error(`${where}: y must be int32 labels [N] or float32 soft targets [N, ${c}], got dtype ${y.dtype}`);
   }
 
   private checkLrs(lrs: number[] | number, where: string): number[] {
     const n = this.groupNames.length;
     const arr = typeof lrs === 'number' ? new Array<number>(n).fill(lrs) : lrs;
     if (!Array.isArray(arr)) throw new Error(`${where}: expected a number or an array of ${n} numbers`);
-    if (arr.length !== n) throw new Error(`${where}: expected ${n} learning rates (one per parameter group: ${this.groupNames.join(', ')}), got ${arr.length}`);
+    if (arr.length !== n)
+      throw new Error(
+        `${where}: expected ${n} learning rates (one per parameter group: ${this.groupNames.join(', ')}), got ${arr.length}`,
+      );
     arr.forEach((lr, i) => {
-      if (typeof lr !== 'number' || !(Number.isFinite(lr) && lr >= 0)) throw new Error(`${where}: learning rate ${i} (${this.groupNames[i]}) must be finite and >= 0, got ${lr}`);
+      if (typeof lr !== 'number' || !(Number.isFinite(lr) && lr >= 0))
+        throw new Error(`${where}: learning rate ${i} (${this.groupNames[i]}) must be finite and >= 0, got ${lr}`);
     });
     return arr.slice();
   }
 
   private checkIndex(b: number, where: string): number {
-    if (!Number.isInteger(b) || b < 0 || b >= this.size) throw new Error(`VectorisedTrainer.${where}: network index must be an integer in [0, ${this.size}), got ${b}`);
+    if (!Number.isInteger(b) || b < 0 || b >= this.size)
+      throw new Error(`VectorisedTrainer.${where}: network index must be an integer in [0, ${this.size}), got ${b}`);
     return b;
   }
 

@@ -9,11 +9,13 @@ import { tableToCsv, tableToHtml, tableToMarkdown, toDataFrame, type TableRow } 
 /** The plotly MIME type understood by JupyterLab, VS Code and nteract. */
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
-type WriteDisplay = (msg: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void;
+type WriteDisplay = (
+  msg: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient: Record<string, unknown> },
+  update: boolean,
+) => void;
 
 function displayHook(): WriteDisplay | undefined {
   try {
-     
     const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: WriteDisplay | null };
     return jupyter.lastWriteDisplayData ?? undefined;
   } catch {
@@ -58,7 +60,9 @@ export function displayBundle(data: Record<string, unknown>, metadata: Record<st
 
 function checkName(name: unknown, what: string): string {
   if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) {
-    throw new Error(`${what}: name must be a file-name-safe string (letters, digits, '.', '_', '-'), got ${JSON.stringify(name)}`);
+    throw new Error(
+      `${what}: name must be a file-name-safe string (letters, digits, '.', '_', '-'), got ${JSON.stringify(name)}`,
+    );
   }
   return name;
 }
@@ -102,16 +106,20 @@ export interface FigureFiles {
  */
 export async function showFigure(fig: PlotlyFigure, options: ShowFigureOptions): Promise<FigureFiles> {
   const name = checkName(options?.name, 'showFigure');
-  if (!fig || !Array.isArray(fig.data)) throw new Error(`showFigure '${name}': expected a plotly figure { data: [...], layout: {...} }`);
+  if (!fig || !Array.isArray(fig.data))
+    throw new Error(`showFigure '${name}': expected a plotly figure { data: [...], layout: {...} }`);
   const format = options.format ?? 'png';
-  if (format !== 'png' && format !== 'svg') throw new Error(`showFigure '${name}': format must be 'png' or 'svg', got '${String(format)}'`);
+  if (format !== 'png' && format !== 'svg')
+    throw new Error(`showFigure '${name}': format must be 'png' or 'svg', got '${String(format)}'`);
   const figure: PlotlyFigure = { data: fig.data, layout: fig.layout ?? {} };
   let image: Buffer | string | undefined;
   if (chromiumPath()) {
     image = await renderFigure(figure, { format, width: options.width, height: options.height });
   } else if (!warnedNoChromium) {
     warnedNoChromium = true;
-    process.stderr.write('showFigure: no Chromium found (apt-get install chromium, or set MARL_AUTOML_CHROMIUM); figures are shown without a static PNG/SVG fallback\n');
+    process.stderr.write(
+      'showFigure: no Chromium found (apt-get install chromium, or set MARL_AUTOML_CHROMIUM); figures are shown without a static PNG/SVG fallback\n',
+    );
   }
   const files: FigureFiles = {};
   if (options.save ?? true) {

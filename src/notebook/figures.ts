@@ -14,7 +14,18 @@ export interface PlotlyFigure {
 }
 
 /** Colour cycle (plotly's default "D3" palette). */
-export const PALETTE: readonly string[] = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+export const PALETTE: readonly string[] = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
+];
 
 /**
  * Translucent version of a `#rrggbb` colour, for CI bands.
@@ -57,7 +68,8 @@ export interface LineSeries {
 }
 
 function checkLength(what: string, field: string, arr: readonly unknown[] | undefined, n: number): void {
-  if (arr !== undefined && arr.length !== n) throw new Error(`${what}: ${field} has length ${arr.length}, expected ${n} (the length of x)`);
+  if (arr !== undefined && arr.length !== n)
+    throw new Error(`${what}: ${field} has length ${arr.length}, expected ${n} (the length of x)`);
 }
 
 function layoutFor(opts: AxesOptions): Record<string, unknown> {
@@ -94,10 +106,21 @@ export function lineFigure(series: readonly LineSeries[], opts: AxesOptions = {}
     checkLength(what, 'y', s.y, s.x.length);
     checkLength(what, 'lower', s.lower, s.x.length);
     checkLength(what, 'upper', s.upper, s.x.length);
-    if ((s.lower === undefined) !== (s.upper === undefined)) throw new Error(`${what}: give both lower and upper, or neither`);
+    if ((s.lower === undefined) !== (s.upper === undefined))
+      throw new Error(`${what}: give both lower and upper, or neither`);
     const color = s.color ?? PALETTE[i % PALETTE.length];
     if (s.lower && s.upper) {
-      data.push({ type: 'scatter', mode: 'lines', x: [...s.x], y: [...s.upper], line: { width: 0, color }, hoverinfo: 'skip', showlegend: false, legendgroup: s.name, name: `${s.name} upper` });
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        x: [...s.x],
+        y: [...s.upper],
+        line: { width: 0, color },
+        hoverinfo: 'skip',
+        showlegend: false,
+        legendgroup: s.name,
+        name: `${s.name} upper`,
+      });
       data.push({
         type: 'scatter',
         mode: 'lines',
@@ -114,8 +137,28 @@ export function lineFigure(series: readonly LineSeries[], opts: AxesOptions = {}
     }
     // A series of one point would draw nothing as a line: show its markers (and error bars for a band).
     const single = s.x.length === 1;
-    const errorY = single && s.lower && s.upper ? { error_y: { type: 'data', symmetric: false, array: [s.upper[0] - s.y[0]], arrayminus: [s.y[0] - s.lower[0]], color } } : {};
-    data.push({ type: 'scatter', mode: single || s.markers ? 'lines+markers' : 'lines', name: s.name, x: [...s.x], y: [...s.y], line: { color, dash: s.dash ?? 'solid', width: 2 }, legendgroup: s.name, ...errorY });
+    const errorY =
+      single && s.lower && s.upper
+        ? {
+            error_y: {
+              type: 'data',
+              symmetric: false,
+              array: [s.upper[0] - s.y[0]],
+              arrayminus: [s.y[0] - s.lower[0]],
+              color,
+            },
+          }
+        : {};
+    data.push({
+      type: 'scatter',
+      mode: single || s.markers ? 'lines+markers' : 'lines',
+      name: s.name,
+      x: [...s.x],
+      y: [...s.y],
+      line: { color, dash: s.dash ?? 'solid', width: 2 },
+      legendgroup: s.name,
+      ...errorY,
+    });
   });
   return { data, layout: layoutFor(opts) };
 }
@@ -148,9 +191,11 @@ export interface HeatmapInput {
  */
 export function heatmapFigure(input: HeatmapInput, opts: AxesOptions = {}): PlotlyFigure {
   const { z, x, y } = input;
-  if (z.length !== y.length) throw new Error(`heatmapFigure: z has ${z.length} rows, expected ${y.length} (the length of y)`);
+  if (z.length !== y.length)
+    throw new Error(`heatmapFigure: z has ${z.length} rows, expected ${y.length} (the length of y)`);
   z.forEach((row, i) => {
-    if (row.length !== x.length) throw new Error(`heatmapFigure: z row ${i} has ${row.length} values, expected ${x.length} (the length of x)`);
+    if (row.length !== x.length)
+      throw new Error(`heatmapFigure: z row ${i} has ${row.length} values, expected ${x.length} (the length of x)`);
   });
   const clean = z.map((row) => row.map((v) => (v === null || !Number.isFinite(v) ? null : v)));
   const trace: PlotlyTrace = {
@@ -205,15 +250,29 @@ export function barFigure(series: readonly BarSeries[], opts: AxesOptions = {}):
     checkLength(what, 'y', s.y, s.x.length);
     checkLength(what, 'lower', s.lower, s.x.length);
     checkLength(what, 'upper', s.upper, s.x.length);
-    if ((s.lower === undefined) !== (s.upper === undefined)) throw new Error(`${what}: give both lower and upper, or neither`);
-    const trace: PlotlyTrace = { type: 'bar', name: s.name, x: [...s.x], y: [...s.y], marker: { color: s.color ?? PALETTE[i % PALETTE.length] } };
+    if ((s.lower === undefined) !== (s.upper === undefined))
+      throw new Error(`${what}: give both lower and upper, or neither`);
+    const trace: PlotlyTrace = {
+      type: 'bar',
+      name: s.name,
+      x: [...s.x],
+      y: [...s.y],
+      marker: { color: s.color ?? PALETTE[i % PALETTE.length] },
+    };
     if (s.lower && s.upper) {
       const lo = s.lower;
       const hi = s.upper;
       s.y.forEach((v, j) => {
-        if (lo[j] > v || hi[j] < v) throw new Error(`${what}: bar ${j} ('${s.x[j]}') has y=${v} outside its error range [${lo[j]}, ${hi[j]}]`);
+        if (lo[j] > v || hi[j] < v)
+          throw new Error(`${what}: bar ${j} ('${s.x[j]}') has y=${v} outside its error range [${lo[j]}, ${hi[j]}]`);
       });
-      trace.error_y = { type: 'data', symmetric: false, array: s.y.map((v, j) => hi[j] - v), arrayminus: s.y.map((v, j) => v - lo[j]), visible: true };
+      trace.error_y = {
+        type: 'data',
+        symmetric: false,
+        array: s.y.map((v, j) => hi[j] - v),
+        arrayminus: s.y.map((v, j) => v - lo[j]),
+        visible: true,
+      };
     }
     return trace;
   });

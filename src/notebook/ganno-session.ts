@@ -31,7 +31,10 @@ export function budgetCurveFromEnv(env: NodeJS.ProcessEnv = process.env): number
   const raw = env[BUDGET_CURVE_ENV]?.trim();
   if (!raw) return undefined;
   const values = raw.split(',').map((v) => Number(v.trim()));
-  if (values.some((v) => !Number.isInteger(v) || v < 1)) throw new Error(`${BUDGET_CURVE_ENV}: expected comma-separated positive integers starting with 1 (e.g. 1,3,10), got ${JSON.stringify(raw)}`);
+  if (values.some((v) => !Number.isInteger(v) || v < 1))
+    throw new Error(
+      `${BUDGET_CURVE_ENV}: expected comma-separated positive integers starting with 1 (e.g. 1,3,10), got ${JSON.stringify(raw)}`,
+    );
   return values;
 }
 
@@ -74,7 +77,14 @@ export async function openGannoSession(): Promise<GannoSession> {
     plan,
     executor,
     store,
-    defaultAgents: () => trainGannoVariants({ plan, variants: [DEFAULT_VARIANT], executor, store, progress: notebookProgress({ intervalMs: 15000 }) }),
+    defaultAgents: () =>
+      trainGannoVariants({
+        plan,
+        variants: [DEFAULT_VARIANT],
+        executor,
+        store,
+        progress: notebookProgress({ intervalMs: 15000 }),
+      }),
     async close() {
       await executor.close();
       store.close();

@@ -66,11 +66,18 @@ export function preset(env: NodeJS.ProcessEnv = process.env): PresetName {
  */
 export function budget<T>(values: PresetValues<T>, name: PresetName = preset()): T {
   if (values === null || typeof values !== 'object') {
-    throw new Error(`budget: expected an object with keys ${PRESET_NAMES.join(', ')}, got ${values === null ? 'null' : typeof values}`);
+    throw new Error(
+      `budget: expected an object with keys ${PRESET_NAMES.join(', ')}, got ${values === null ? 'null' : typeof values}`,
+    );
   }
-  const missing = PRESET_NAMES.filter((p) => !Object.prototype.hasOwnProperty.call(values, p) || values[p] === undefined);
+  const missing = PRESET_NAMES.filter(
+    (p) => !Object.prototype.hasOwnProperty.call(values, p) || values[p] === undefined,
+  );
   if (missing.length) throw new Error(`budget: missing value for preset ${missing.map((m) => `'${m}'`).join(', ')}`);
   const extra = Object.keys(values).filter((k) => !(PRESET_NAMES as readonly string[]).includes(k));
-  if (extra.length) throw new Error(`budget: unknown preset key ${extra.map((e) => `'${e}'`).join(', ')}; expected ${PRESET_NAMES.join(', ')}`);
+  if (extra.length)
+    throw new Error(
+      `budget: unknown preset key ${extra.map((e) => `'${e}'`).join(', ')}; expected ${PRESET_NAMES.join(', ')}`,
+    );
   return values[parsePreset(name, 'budget')];
 }

@@ -6,7 +6,12 @@ import { registerCleanup } from './runner/protocol';
 /** Environment variable with the Chromium executable to use (default `/usr/bin/chromium`). */
 export const CHROMIUM_ENV = 'MARL_AUTOML_CHROMIUM';
 
-const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
+const CANDIDATES = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+];
 
 /**
  * The Chromium executable used for static figure export, or undefined when none is installed
@@ -46,17 +51,26 @@ let idleTimer: NodeJS.Timeout | undefined;
 let idleMs = 0;
 
 async function launch(executablePath: string): Promise<RendererState> {
-   
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   // playwright gives each launch a fresh temporary profile (user data dir) and removes it on close.
   const browser = await chromium.launch({
     executablePath,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-extensions'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-extensions',
+    ],
   });
   try {
     const page = await browser.newPage();
-    await page.setContent('<!doctype html><html><head><meta charset="utf-8"></head><body><div id="fig"></div></body></html>');
+    await page.setContent(
+      '<!doctype html><html><head><meta charset="utf-8"></head><body><div id="fig"></div></body></html>',
+    );
     await page.addScriptTag({ path: require.resolve('plotly.js-dist-min') });
     return { browser, page };
   } catch (err) {
@@ -91,7 +105,6 @@ export async function closeFigureRenderer(): Promise<void> {
 /** True inside a tslab kernel or the headless runner (both set tslab's display hook). */
 function inNotebookProcess(): boolean {
   try {
-     
     return (require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown }).lastWriteDisplayData != null;
   } catch {
     return false;
@@ -127,11 +140,15 @@ export function setRendererIdleClose(ms: number): void {
  * if (png) fs.writeFileSync('fig.png', png);
  * ```
  */
-export async function renderFigure(fig: PlotlyFigure, options: RenderOptions = {}): Promise<Buffer | string | undefined> {
+export async function renderFigure(
+  fig: PlotlyFigure,
+  options: RenderOptions = {},
+): Promise<Buffer | string | undefined> {
   const exe = chromiumPath();
   if (!exe) return undefined;
   const format = options.format ?? 'png';
-  if (format !== 'png' && format !== 'svg') throw new Error(`renderFigure: format must be 'png' or 'svg', got '${String(format)}'`);
+  if (format !== 'png' && format !== 'svg')
+    throw new Error(`renderFigure: format must be 'png' or 'svg', got '${String(format)}'`);
   const layout = (fig.layout ?? {}) as { width?: number; height?: number };
   const width = options.width ?? layout.width ?? 800;
   const height = options.height ?? layout.height ?? 450;
@@ -146,7 +163,10 @@ export async function renderFigure(fig: PlotlyFigure, options: RenderOptions = {
   const url: string = await page.evaluate(
     async (arg: { fig: PlotlyFigure; format: string; width: number; height: number; scale: number }) => {
       const P = (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly;
-      return P.toImage({ data: arg.fig.data, layout: arg.fig.layout }, { format: arg.format, width: arg.width, height: arg.height, scale: arg.scale });
+      return P.toImage(
+        { data: arg.fig.data, layout: arg.fig.layout },
+        { format: arg.format, width: arg.width, height: arg.height, scale: arg.scale },
+      );
     },
     { fig: JSON.parse(JSON.stringify(fig)) as PlotlyFigure, format, width, height, scale },
   );
@@ -158,5 +178,7 @@ export async function renderFigure(fig: PlotlyFigure, options: RenderOptions = {
   }
   const comma = url.indexOf(',');
   const body = url.slice(comma + 1);
-  return url.slice(0, comma).endsWith(';base64') ? Buffer.from(body, 'base64').toString('utf8') : decodeURIComponent(body);
+  return url.slice(0, comma).endsWith(';base64')
+    ? Buffer.from(body, 'base64').toString('utf8')
+    : decodeURIComponent(body);
 }

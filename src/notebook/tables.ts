@@ -26,13 +26,18 @@ let danfo: Danfo | undefined;
  * ```
  */
 export function danfojs(): Danfo {
-   
   if (!danfo) danfo = require('danfojs-node') as Danfo;
   return danfo;
 }
 
 function isDataFrame(x: unknown): x is DataFrame {
-  return !!x && typeof x === 'object' && Array.isArray((x as DataFrame).columns) && 'values' in (x as object) && typeof (x as DataFrame).toJSON === 'function';
+  return (
+    !!x &&
+    typeof x === 'object' &&
+    Array.isArray((x as DataFrame).columns) &&
+    'values' in (x as object) &&
+    typeof (x as DataFrame).toJSON === 'function'
+  );
 }
 
 /**
@@ -48,16 +53,22 @@ function isDataFrame(x: unknown): x is DataFrame {
  */
 export function toDataFrame(rows: readonly TableRow[] | DataFrame): DataFrame {
   if (isDataFrame(rows)) return rows;
-  if (!Array.isArray(rows)) throw new Error(`toDataFrame: expected an array of row objects or a DataFrame, got ${rows === null ? 'null' : typeof rows}`);
+  if (!Array.isArray(rows))
+    throw new Error(
+      `toDataFrame: expected an array of row objects or a DataFrame, got ${rows === null ? 'null' : typeof rows}`,
+    );
   if (rows.length === 0) throw new Error('toDataFrame: the table has no rows');
   const columns: string[] = [];
   const seen = new Set<string>();
   rows.forEach((r, i) => {
-    if (!r || typeof r !== 'object' || Array.isArray(r)) throw new Error(`toDataFrame: row ${i} is not an object (got ${Array.isArray(r) ? 'array' : typeof r})`);
+    if (!r || typeof r !== 'object' || Array.isArray(r))
+      throw new Error(`toDataFrame: row ${i} is not an object (got ${Array.isArray(r) ? 'array' : typeof r})`);
     for (const k of Object.keys(r)) {
       const v = r[k];
       if (v !== null && v !== undefined && !['string', 'number', 'boolean'].includes(typeof v)) {
-        throw new Error(`toDataFrame: row ${i}, column '${k}' holds a ${typeof v}; cells must be strings, numbers, booleans or null`);
+        throw new Error(
+          `toDataFrame: row ${i}, column '${k}' holds a ${typeof v}; cells must be strings, numbers, booleans or null`,
+        );
       }
       if (!seen.has(k)) {
         seen.add(k);
@@ -73,7 +84,8 @@ export function toDataFrame(rows: readonly TableRow[] | DataFrame): DataFrame {
 function cells(df: DataFrame): { columns: string[]; rows: TableCell[][] } {
   const columns = df.columns.map(String);
   const values = df.values as unknown as TableCell[][] | TableCell[];
-  const rows = values.length && !Array.isArray(values[0]) ? (values as TableCell[]).map((v) => [v]) : (values as TableCell[][]);
+  const rows =
+    values.length && !Array.isArray(values[0]) ? (values as TableCell[]).map((v) => [v]) : (values as TableCell[][]);
   return { columns, rows };
 }
 
@@ -138,7 +150,9 @@ function mdEscape(s: string): string {
 export function tableToMarkdown(table: readonly TableRow[] | DataFrame, options: TableFormatOptions = {}): string {
   const digits = checkDigits(options.digits, 'tableToMarkdown');
   const { columns, rows } = cells(toDataFrame(table));
-  const numeric = columns.map((_, j) => rows.every((r) => r[j] === null || r[j] === undefined || typeof r[j] === 'number'));
+  const numeric = columns.map((_, j) =>
+    rows.every((r) => r[j] === null || r[j] === undefined || typeof r[j] === 'number'),
+  );
   const lines: string[] = [];
   if (options.caption) lines.push(`*${mdEscape(options.caption)}*`, '');
   lines.push(`| ${columns.map(mdEscape).join(' | ')} |`);
@@ -162,13 +176,36 @@ function htmlEscape(s: string): string {
 export function tableToHtml(table: readonly TableRow[] | DataFrame, options: TableFormatOptions = {}): string {
   const digits = checkDigits(options.digits, 'tableToHtml');
   const { columns, rows } = cells(toDataFrame(table));
-  const numeric = columns.map((_, j) => rows.every((r) => r[j] === null || r[j] === undefined || typeof r[j] === 'number'));
+  const numeric = columns.map((_, j) =>
+    rows.every((r) => r[j] === null || r[j] === undefined || typeof r[j] === 'number'),
+  );
   const out: string[] = ['<table class="marl-automl-table" style="border-collapse:collapse">'];
-  if (options.caption) out.push(`<caption style="caption-side:top;text-align:left;font-weight:bold">${htmlEscape(options.caption)}</caption>`);
-  out.push('<thead><tr>' + columns.map((c, j) => `<th style="text-align:${numeric[j] ? 'right' : 'left'};padding:2px 8px;border-bottom:1px solid #888">${htmlEscape(c)}</th>`).join('') + '</tr></thead>');
+  if (options.caption)
+    out.push(
+      `<caption style="caption-side:top;text-align:left;font-weight:bold">${htmlEscape(options.caption)}</caption>`,
+    );
+  out.push(
+    '<thead><tr>' +
+      columns
+        .map(
+          (c, j) =>
+            `<th style="text-align:${numeric[j] ? 'right' : 'left'};padding:2px 8px;border-bottom:1px solid #888">${htmlEscape(c)}</th>`,
+        )
+        .join('') +
+      '</tr></thead>',
+  );
   out.push('<tbody>');
   for (const r of rows) {
-    out.push('<tr>' + r.map((v, j) => `<td style="text-align:${numeric[j] ? 'right' : 'left'};padding:2px 8px">${htmlEscape(formatCell(v, digits))}</td>`).join('') + '</tr>');
+    out.push(
+      '<tr>' +
+        r
+          .map(
+            (v, j) =>
+              `<td style="text-align:${numeric[j] ? 'right' : 'left'};padding:2px 8px">${htmlEscape(formatCell(v, digits))}</td>`,
+          )
+          .join('') +
+        '</tr>',
+    );
   }
   out.push('</tbody></table>');
   return out.join('\n');

@@ -27,7 +27,9 @@ export function formatDuration(seconds: number): string {
 
 function formatInfo(info: Record<string, string | number> | undefined): string {
   if (!info) return '';
-  const parts = Object.entries(info).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : v}`);
+  const parts = Object.entries(info).map(
+    ([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : v}`,
+  );
   return parts.length ? `  ${parts.join(' ')}` : '';
 }
 
@@ -46,7 +48,8 @@ function formatInfo(info: Record<string, string | number> | undefined): string {
  */
 export function lineProgress(write: (line: string) => void, options: LineProgressOptions = {}): ProgressSink {
   const intervalMs = options.intervalMs ?? 2000;
-  if (!Number.isFinite(intervalMs) || intervalMs < 0) throw new Error(`lineProgress: intervalMs must be a number >= 0, got ${intervalMs}`);
+  if (!Number.isFinite(intervalMs) || intervalMs < 0)
+    throw new Error(`lineProgress: intervalMs must be a number >= 0, got ${intervalMs}`);
   const now = options.now ?? Date.now;
   let total = 0;
   let label = '';
@@ -60,7 +63,8 @@ export function lineProgress(write: (line: string) => void, options: LineProgres
     const elapsed = (now() - t0) / 1000;
     const rate = elapsed > 0 ? count / elapsed : 0;
     const rateText = rate > 0 ? `${rate >= 100 ? rate.toFixed(0) : rate.toPrecision(3)}/s` : '-/s';
-    if (final) return `✓ ${label} ${count}${total > 0 ? `/${total}` : ''} in ${formatDuration(elapsed)} (${rateText})${formatInfo(lastInfo)}`;
+    if (final)
+      return `✓ ${label} ${count}${total > 0 ? `/${total}` : ''} in ${formatDuration(elapsed)} (${rateText})${formatInfo(lastInfo)}`;
     const pct = total > 0 ? ` (${Math.floor((100 * count) / total)}%)` : '';
     const eta = total > 0 && rate > 0 ? ` ETA ${formatDuration((total - count) / rate)}` : '';
     return `… ${label} ${count}${total > 0 ? `/${total}` : ''}${pct} ${rateText}${eta} elapsed ${formatDuration(elapsed)}${formatInfo(lastInfo)}`;
@@ -68,7 +72,8 @@ export function lineProgress(write: (line: string) => void, options: LineProgres
 
   return {
     start(n: number, name: string) {
-      if (!Number.isFinite(n) || n < 0) throw new Error(`progress.start: total must be a number >= 0 (0 = unknown), got ${n}`);
+      if (!Number.isFinite(n) || n < 0)
+        throw new Error(`progress.start: total must be a number >= 0 (0 = unknown), got ${n}`);
       total = n;
       label = name;
       count = 0;

@@ -24,15 +24,21 @@ export interface TerminalProgressOptions {
  */
 export function terminalProgress(options: TerminalProgressOptions = {}): ProgressSink {
   const stream = options.stream ?? process.stderr;
-  if (!stream.isTTY) return lineProgress((line) => stream.write(line + '\n'), { intervalMs: options.intervalMs ?? 5000 });
+  if (!stream.isTTY)
+    return lineProgress((line) => stream.write(line + '\n'), { intervalMs: options.intervalMs ?? 5000 });
   let bar: cliProgress.SingleBar | undefined;
   let count = 0;
   let t0 = 0;
   const infoText = (info?: Record<string, string | number>) =>
-    info ? Object.entries(info).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : v}`).join(' ') : '';
+    info
+      ? Object.entries(info)
+          .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(4) : v}`)
+          .join(' ')
+      : '';
   return {
     start(total: number, label: string) {
-      if (!Number.isFinite(total) || total < 0) throw new Error(`progress.start: total must be a number >= 0 (0 = unknown), got ${total}`);
+      if (!Number.isFinite(total) || total < 0)
+        throw new Error(`progress.start: total must be a number >= 0 (0 = unknown), got ${total}`);
       bar?.stop();
       count = 0;
       t0 = Date.now();

@@ -48,7 +48,8 @@ export class Rng {
     if (!state || !Array.isArray(state.gen) || state.gen.length !== 4 || !state.gen.every((v) => Number.isInteger(v))) {
       throw new Error('Rng.setState: state.gen must be 4 integers (xoroshiro128+ state)');
     }
-    if ((state.seed >>> 0) !== this.seed) throw new Error(`Rng.setState: state is for seed ${state.seed}, this stream has seed ${this.seed}`);
+    if (state.seed >>> 0 !== this.seed)
+      throw new Error(`Rng.setState: state is for seed ${state.seed}, this stream has seed ${this.seed}`);
     this.gen = prand.xoroshiro128plus.fromState(state.gen);
     this.spareNormal = state.spareNormal ?? undefined;
   }
@@ -115,7 +116,8 @@ export class Rng {
   categorical(weights: ArrayLike<number>): number {
     let total = 0;
     for (let i = 0; i < weights.length; i++) total += weights[i];
-    if (!(total > 0) || !Number.isFinite(total)) throw new Error('Rng.categorical: weights must be finite, non-negative and not all zero');
+    if (!(total > 0) || !Number.isFinite(total))
+      throw new Error('Rng.categorical: weights must be finite, non-negative and not all zero');
     let r = this.next() * total;
     for (let i = 0; i < weights.length; i++) {
       r -= weights[i];

@@ -143,7 +143,12 @@ export class InlineExecutor implements Executor {
     return outcomes;
   }
 
-  private async runAll(jobs: readonly Job[], specs: JobKindSpec[], options: ExecutorRunOptions, outcomes: JobOutcome[]): Promise<void> {
+  private async runAll(
+    jobs: readonly Job[],
+    specs: JobKindSpec[],
+    options: ExecutorRunOptions,
+    outcomes: JobOutcome[],
+  ): Promise<void> {
     for (let i = 0; i < jobs.length; i++) {
       if (options.signal?.aborted) throw new AbortError(`${i} of ${jobs.length} jobs finished`);
       const job = jobs[i];
@@ -177,6 +182,7 @@ export function report(job: Job, outcome: JobOutcome, options: ExecutorRunOption
 }
 
 export function checkRetries(n: number, who: string): number {
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${who}: maxRetries must be a non-negative integer, got ${JSON.stringify(n)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`${who}: maxRetries must be a non-negative integer, got ${JSON.stringify(n)}`);
   return n;
 }

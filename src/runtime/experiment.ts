@@ -81,13 +81,28 @@ export class ExperimentFailedError extends Error {
 const OptionsSchema = z.object({
   name: z.string().trim().min(1, 'must be a non-empty string'),
   jobs: z.array(z.any()),
-  executor: z.custom<Executor>((v) => typeof (v as Executor)?.run === 'function' && typeof (v as Executor)?.close === 'function', 'must be an Executor (with run and close)'),
-  store: z.custom<ExperimentStore>((v) => v instanceof ExperimentStore, 'must be an ExperimentStore (ExperimentStore.open())'),
+  executor: z.custom<Executor>(
+    (v) => typeof (v as Executor)?.run === 'function' && typeof (v as Executor)?.close === 'function',
+    'must be an Executor (with run and close)',
+  ),
+  store: z.custom<ExperimentStore>(
+    (v) => v instanceof ExperimentStore,
+    'must be an ExperimentStore (ExperimentStore.open())',
+  ),
   force: z.boolean().default(false),
   allowFailures: z.boolean().default(false),
   config: z.unknown().optional(),
-  progress: z.custom<ProgressSink>((v) => v === undefined || (typeof (v as ProgressSink).tick === 'function' && typeof (v as ProgressSink).start === 'function'), 'must be a ProgressSink').optional(),
-  signal: z.custom<AbortSignal>((v) => v === undefined || v instanceof AbortSignal, 'must be an AbortSignal').optional(),
+  progress: z
+    .custom<ProgressSink>(
+      (v) =>
+        v === undefined ||
+        (typeof (v as ProgressSink).tick === 'function' && typeof (v as ProgressSink).start === 'function'),
+      'must be a ProgressSink',
+    )
+    .optional(),
+  signal: z
+    .custom<AbortSignal>((v) => v === undefined || v instanceof AbortSignal, 'must be an AbortSignal')
+    .optional(),
 });
 
 /**
@@ -112,7 +127,11 @@ export async function runExperiment<R = JsonValue>(options: RunExperimentOptions
   validateJobs(jobs);
   const hashes = jobs.map(runHash);
   const { store, name } = opts;
-  store.beginExperiment(name, jobs.map((j, i) => ({ key: j.key, hash: hashes[i] })), opts.config ?? null);
+  store.beginExperiment(
+    name,
+    jobs.map((j, i) => ({ key: j.key, hash: hashes[i] })),
+    opts.config ?? null,
+  );
 
   const cached = opts.force ? new Map<string, JsonValue>() : store.doneResults(name, hashes);
   const results: unknown[] = new Array(jobs.length);
@@ -150,21 +169,49 @@ export async function runExperiment<R = JsonValue>(options: RunExperimentOptions
   if (missing.length > 0) {
     const progress = opts.progress ?? silentProgress;
     const label = cached.size > 0 ? `${name} (${cached.size} cached)` : name;
-    const outcomes = await opts.executor.run(missing, { onResult: record, onError: record, progress, label, signal: opts.signal });
+    const outcomes = await opts.executor.run(missing, {
+      onResult: record,
+      onError: record,
+      progress,
+      label,
+      signal: opts.signal,
+    });
     outcomes.forEach((o) => {
       const i = indexOf.get(o.key)!;
       if (o.ok) {
         results[i] = o.result;
-        statuses[i] = { key: o.key, hash: hashes[i], source: 'computed', attempts: o.attempts, durationMs: o.durationMs };
+        statuses[i] = {
+          key: o.key,
+          hash: hashes[i],
+          source: 'computed',
+          attempts: o.attempts,
+          durationMs: o.durationMs,
+        };
       } else {
-        statuses[i] = { key: o.key, hash: hashes[i], source: 'failed', attempts: o.attempts, durationMs: o.durationMs, error: o.error };
+        statuses[i] = {
+          key: o.key,
+          hash: hashes[i],
+          source: 'failed',
+          attempts: o.attempts,
+          durationMs: o.durationMs,
+          error: o.error,
+        };
       }
     });
   }
   const count = (s: JobStatus['source']) => statuses.filter((x) => x.source === s).length;
-  const out: ExperimentResult<R> = { name, results: results as R[], jobs: statuses, cached: count('cached'), computed: count('computed'), failed: count('failed') };
+  const out: ExperimentResult<R> = {
+    name,
+    results: results as R[],
+    jobs: statuses,
+    cached: count('cached'),
+    computed: count('computed'),
+    failed: count('failed'),
+  };
   if (out.failed > 0 && !opts.allowFailures) {
-    const failures = statuses.filter((s) => s.source === 'failed').map((s) => ({ key: s.key, error: s.error!, attempts: s.attempts }));
+    const failures = statuses
+      .filter((s) => s.source === 'failed')
+      .map((s) => ({ key: s.key, error: s.error!, attempts: s.attempts }));
     throw new ExperimentFailedError(name, failures, out as ExperimentResult<unknown>);
   }
   return out;

@@ -77,10 +77,15 @@ const fnCache = new Map<string, WorkFunction>();
 export function defineJobKind(spec: JobKindSpec & { fn?: WorkFunction }): JobKind {
   for (const field of ['name', 'module', 'export', 'version'] as const) {
     if (typeof spec?.[field] !== 'string' || spec[field].length === 0) {
-      throw new Error(`defineJobKind: field '${field}' must be a non-empty string, got ${JSON.stringify(spec?.[field])}`);
+      throw new Error(
+        `defineJobKind: field '${field}' must be a non-empty string, got ${JSON.stringify(spec?.[field])}`,
+      );
     }
   }
-  if (!path.isAbsolute(spec.module)) throw new Error(`defineJobKind '${spec.name}': module must be an absolute path (use __filename), got '${spec.module}'`);
+  if (!path.isAbsolute(spec.module))
+    throw new Error(
+      `defineJobKind '${spec.name}': module must be an absolute path (use __filename), got '${spec.module}'`,
+    );
   const clean: JobKindSpec = { name: spec.name, module: spec.module, export: spec.export, version: spec.version };
   const prev = registry.get(spec.name);
   if (prev && prev.module !== clean.module) {
@@ -129,7 +134,9 @@ export function getJobKind(kind: string): JobKindSpec {
   const spec = registry.get(kind);
   if (!spec) {
     const known = [...registry.keys()];
-    throw new Error(`unknown job kind '${kind}' (registered: ${known.length ? known.join(', ') : 'none'}); import the module that calls defineJobKind first`);
+    throw new Error(
+      `unknown job kind '${kind}' (registered: ${known.length ? known.join(', ') : 'none'}); import the module that calls defineJobKind first`,
+    );
   }
   return spec;
 }
@@ -147,18 +154,22 @@ export function validateJobs(jobs: readonly Job[]): void {
   if (!Array.isArray(jobs)) throw new Error(`jobs must be an array, got ${typeof jobs}`);
   const seen = new Map<string, number>();
   jobs.forEach((job, i) => {
-    if (job === null || typeof job !== 'object') throw new Error(`jobs[${i}]: must be an object {key, kind, config, seed}`);
-    if (typeof job.key !== 'string' || job.key.length === 0) throw new Error(`jobs[${i}].key: must be a non-empty string, got ${JSON.stringify(job.key)}`);
+    if (job === null || typeof job !== 'object')
+      throw new Error(`jobs[${i}]: must be an object {key, kind, config, seed}`);
+    if (typeof job.key !== 'string' || job.key.length === 0)
+      throw new Error(`jobs[${i}].key: must be a non-empty string, got ${JSON.stringify(job.key)}`);
     const prev = seen.get(job.key);
     if (prev !== undefined) throw new Error(`jobs[${i}]: duplicate key '${job.key}' (also jobs[${prev}])`);
     seen.set(job.key, i);
-    if (typeof job.kind !== 'string') throw new Error(`jobs[${i}] '${job.key}'.kind: must be a string naming a registered job kind`);
+    if (typeof job.kind !== 'string')
+      throw new Error(`jobs[${i}] '${job.key}'.kind: must be a string naming a registered job kind`);
     try {
       getJobKind(job.kind);
     } catch (err) {
       throw new Error(`jobs[${i}] '${job.key}': ${(err as Error).message}`, { cause: err });
     }
-    if (!Number.isSafeInteger(job.seed)) throw new Error(`jobs[${i}] '${job.key}'.seed: must be an integer, got ${JSON.stringify(job.seed)}`);
+    if (!Number.isSafeInteger(job.seed))
+      throw new Error(`jobs[${i}] '${job.key}'.seed: must be an integer, got ${JSON.stringify(job.seed)}`);
     stableStringify(job.config, `jobs[${i}] '${job.key}'.config`);
   });
 }
@@ -174,7 +185,10 @@ export function validateJobs(jobs: readonly Job[]): void {
  */
 export function runHash(job: Job): string {
   const spec = getJobKind(job.kind);
-  return hashJson({ kind: job.kind, version: spec.version, key: job.key, seed: job.seed, config: job.config as JsonValue }, `job '${job.key}'`);
+  return hashJson(
+    { kind: job.kind, version: spec.version, key: job.key, seed: job.seed, config: job.config as JsonValue },
+    `job '${job.key}'`,
+  );
 }
 
 /**
@@ -197,7 +211,6 @@ export function makeContext(job: Job, attempt: number): JobContext {
   };
 }
 
-
 /**
  * A job module path as it exists on disk. Under tslab, `__filename` of a TypeScript source is
  * reported with a `.js` extension that does not exist; fall back to the `.ts` source then (the
@@ -218,10 +231,11 @@ export function loadWorkFunction(spec: JobKindSpec): WorkFunction {
   if (local && registry.get(spec.name)?.module === spec.module) return local;
   let mod: Record<string, unknown>;
   try {
-     
     mod = require(resolveSourceModule(spec.module));
   } catch (err) {
-    throw new Error(`job kind '${spec.name}': cannot load module '${spec.module}': ${(err as Error).message}`, { cause: err });
+    throw new Error(`job kind '${spec.name}': cannot load module '${spec.module}': ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const fn = mod[spec.export];
   if (typeof fn !== 'function') {

@@ -44,7 +44,8 @@ function convert(value: unknown, path: string, seen: Set<object>): JsonValue {
   const obj = value as object;
   if (seen.has(obj)) throw new Error(`${path}: circular reference is not JSON-serialisable`);
   if (ArrayBuffer.isView(obj) && !(obj instanceof DataView)) {
-    if (obj instanceof BigInt64Array || obj instanceof BigUint64Array) throw new Error(`${path}: a BigInt typed array is not JSON-serialisable`);
+    if (obj instanceof BigInt64Array || obj instanceof BigUint64Array)
+      throw new Error(`${path}: a BigInt typed array is not JSON-serialisable`);
     return Array.from(obj as unknown as ArrayLike<number>);
   }
   seen.add(obj);
@@ -101,7 +102,8 @@ export function parseJson(text: string): JsonValue {
   return JSON.parse(text, (_k, v) => {
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
       const keys = Object.keys(v);
-      if (keys.length === 1 && keys[0] === NON_FINITE_TAG && typeof v[NON_FINITE_TAG] === 'string') return Number(v[NON_FINITE_TAG]);
+      if (keys.length === 1 && keys[0] === NON_FINITE_TAG && typeof v[NON_FINITE_TAG] === 'string')
+        return Number(v[NON_FINITE_TAG]);
     }
     return v;
   }) as JsonValue;

@@ -192,10 +192,15 @@ export class ExperimentStore {
    * const store = ExperimentStore.open('results/ganno.sqlite');
    * ```
    */
-  static open(file: string = process.env[STORE_ENV] || DEFAULT_STORE_PATH, options: StoreOpenOptions = {}): ExperimentStore {
-    if (typeof file !== 'string' || file.length === 0) throw new Error(`ExperimentStore.open: path must be a non-empty string, got ${JSON.stringify(file)}`);
+  static open(
+    file: string = process.env[STORE_ENV] || DEFAULT_STORE_PATH,
+    options: StoreOpenOptions = {},
+  ): ExperimentStore {
+    if (typeof file !== 'string' || file.length === 0)
+      throw new Error(`ExperimentStore.open: path must be a non-empty string, got ${JSON.stringify(file)}`);
     const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    if (!Number.isFinite(busyTimeoutMs) || busyTimeoutMs < 0) throw new Error(`ExperimentStore.open: busyTimeoutMs must be a non-negative number, got ${busyTimeoutMs}`);
+    if (!Number.isFinite(busyTimeoutMs) || busyTimeoutMs < 0)
+      throw new Error(`ExperimentStore.open: busyTimeoutMs must be a non-negative number, got ${busyTimeoutMs}`);
     const abs = path.resolve(file);
     let exists = false;
     try {
@@ -204,7 +209,8 @@ export class ExperimentStore {
       exists = true;
     } catch (err) {
       if (err instanceof StoreError) throw err;
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new StoreError(abs, `cannot access: ${(err as Error).message}`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new StoreError(abs, `cannot access: ${(err as Error).message}`);
     }
     let readonly_ = options.readonly ?? false;
     if (exists && !readonly_ && !isWritable(abs)) readonly_ = true;
@@ -259,7 +265,9 @@ export class ExperimentStore {
   beginExperiment(name: string, jobs: readonly JobEntry[], config: unknown = null): void {
     checkName(name);
     const configJson = stableStringify(config, `experiment '${name}' config`);
-    const configHash = sha256(stableStringify({ config: parseJson(configJson), jobs: jobs.map((j) => [j.key, j.hash]) }));
+    const configHash = sha256(
+      stableStringify({ config: parseJson(configJson), jobs: jobs.map((j) => [j.key, j.hash]) }),
+    );
     const now = new Date().toISOString();
     this.write('record the experiment', () => {
       this.db.transaction(() => {
@@ -270,7 +278,9 @@ export class ExperimentStore {
           )
           .run(name, configHash, configJson, now, now);
         this.db.prepare('DELETE FROM experiment_jobs WHERE experiment = ?').run(name);
-        const ins = this.db.prepare('INSERT INTO experiment_jobs (experiment, position, key, hash) VALUES (?, ?, ?, ?)');
+        const ins = this.db.prepare(
+          'INSERT INTO experiment_jobs (experiment, position, key, hash) VALUES (?, ?, ?, ?)',
+        );
         jobs.forEach((j, i) => ins.run(name, i, j.key, j.hash));
       })();
     });
@@ -310,7 +320,7 @@ export class ExperimentStore {
             config: configJson,
             status: run.status,
             result: resultJson,
-            error: run.status === 'failed' ? run.error ?? 'unknown error' : null,
+            error: run.status === 'failed' ? (run.error ?? 'unknown error') : null,
             attempts: run.attempts,
             durationMs: run.durationMs,
             now,
@@ -331,7 +341,9 @@ export class ExperimentStore {
   doneResults(experiment: string, hashes: readonly string[]): Map<string, JsonValue> {
     const out = new Map<string, JsonValue>();
     this.read(() => {
-      const stmt = this.db.prepare(`SELECT result_json FROM runs WHERE experiment = ? AND hash = ? AND status = 'done'`);
+      const stmt = this.db.prepare(
+        `SELECT result_json FROM runs WHERE experiment = ? AND hash = ? AND status = 'done'`,
+      );
       for (const h of hashes) {
         const row = stmt.get(experiment, h) as { result_json: string } | undefined;
         if (row) out.set(h, parseJson(row.result_json));
@@ -359,7 +371,16 @@ export class ExperimentStore {
                (SELECT COUNT(*) FROM experiment_jobs j JOIN runs r ON r.experiment = j.experiment AND r.hash = j.hash WHERE j.experiment = e.name AND r.status = 'failed') AS failed
              FROM experiments e ORDER BY e.updated_at DESC, e.name`,
           )
-          .all() as { name: string; config_hash: string; config_json: string; created_at: string; updated_at: string; jobs: number; done: number; failed: number }[]
+          .all() as {
+          name: string;
+          config_hash: string;
+          config_json: string;
+          created_at: string;
+          updated_at: string;
+          jobs: number;
+          done: number;
+          failed: number;
+        }[]
       ).map((r) => ({
         name: r.name,
         configHash: r.config_hash,
@@ -384,7 +405,11 @@ export class ExperimentStore {
   listRuns(experiment: string): RunRow[] {
     this.requireExperiment(experiment);
     return this.read(() =>
-      (this.db.prepare('SELECT * FROM runs WHERE experiment = ? ORDER BY created_at, rowid').all(experiment) as RunDbRow[]).map(toRunRow),
+      (
+        this.db
+          .prepare('SELECT * FROM runs WHERE experiment = ? ORDER BY created_at, rowid')
+          .all(experiment) as RunDbRow[]
+      ).map(toRunRow),
     );
   }
 
@@ -430,8 +455,13 @@ export class ExperimentStore {
     checkName(name);
     const row = this.read(() => this.db.prepare('SELECT 1 FROM experiments WHERE name = ?').get(name));
     if (!row) {
-      const names = this.read(() => (this.db.prepare('SELECT name FROM experiments ORDER BY name').all() as { name: string }[]).map((r) => r.name));
-      throw new StoreError(this.file, `no experiment named '${name}' (experiments: ${names.length ? names.join(', ') : 'none'})`);
+      const names = this.read(() =>
+        (this.db.prepare('SELECT name FROM experiments ORDER BY name').all() as { name: string }[]).map((r) => r.name),
+      );
+      throw new StoreError(
+        this.file,
+        `no experiment named '${name}' (experiments: ${names.length ? names.join(', ') : 'none'})`,
+      );
     }
   }
 
@@ -446,7 +476,12 @@ export class ExperimentStore {
 
   private write(what: string, fn: () => void): void {
     if (!this.db.open) throw new StoreError(this.file, 'the store is closed');
-    if (this.readonly) throw new StoreError(this.file, `is read-only (opened read-only${isWritable(this.file) ? '' : ': the file is not writable'}); cannot ${what}`, 'SQLITE_READONLY');
+    if (this.readonly)
+      throw new StoreError(
+        this.file,
+        `is read-only (opened read-only${isWritable(this.file) ? '' : ': the file is not writable'}); cannot ${what}`,
+        'SQLITE_READONLY',
+      );
     try {
       fn();
     } catch (err) {
@@ -474,15 +509,27 @@ function toRunRow(r: RunDbRow): RunRow {
   };
 }
 
-function validateOrInit(file: string, db: Database.Database, readonly_: boolean, fresh: boolean, busyTimeoutMs: number): void {
+function validateOrInit(
+  file: string,
+  db: Database.Database,
+  readonly_: boolean,
+  fresh: boolean,
+  busyTimeoutMs: number,
+): void {
   let tables: string[];
   try {
-    tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map((r) => r.name);
+    tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map(
+      (r) => r.name,
+    );
   } catch (err) {
     throw wrapSqliteError(file, err, 'cannot read', busyTimeoutMs);
   }
   if (tables.length === 0) {
-    if (!fresh) throw new StoreError(file, 'is an SQLite database without tables but not an empty file; refusing to initialise it (delete it or choose another path)');
+    if (!fresh)
+      throw new StoreError(
+        file,
+        'is an SQLite database without tables but not an empty file; refusing to initialise it (delete it or choose another path)',
+      );
     if (readonly_) throw new StoreError(file, 'is empty and read-only; cannot initialise the store');
     try {
       db.pragma('journal_mode = WAL');
@@ -495,11 +542,16 @@ function validateOrInit(file: string, db: Database.Database, readonly_: boolean,
     }
   } else {
     if (!tables.includes('schema_version')) {
-      throw new StoreError(file, `is an SQLite database but not a marl-automl experiment store (tables: ${tables.slice(0, 10).join(', ')}); refusing to modify it`);
+      throw new StoreError(
+        file,
+        `is an SQLite database but not a marl-automl experiment store (tables: ${tables.slice(0, 10).join(', ')}); refusing to modify it`,
+      );
     }
     let versions: number[];
     try {
-      versions = (db.prepare('SELECT version FROM schema_version').all() as { version: number }[]).map((r) => r.version);
+      versions = (db.prepare('SELECT version FROM schema_version').all() as { version: number }[]).map(
+        (r) => r.version,
+      );
     } catch (err) {
       throw wrapSqliteError(file, err, 'cannot read the schema version', busyTimeoutMs);
     }
@@ -518,7 +570,11 @@ function validateOrInit(file: string, db: Database.Database, readonly_: boolean,
       throw wrapSqliteError(file, err, 'integrity check failed', busyTimeoutMs);
     }
     if (check.length !== 1 || check[0] !== 'ok') {
-      throw new StoreError(file, `is corrupted (integrity check: ${check.slice(0, 3).join('; ')}); it is left untouched`, 'SQLITE_CORRUPT');
+      throw new StoreError(
+        file,
+        `is corrupted (integrity check: ${check.slice(0, 3).join('; ')}); it is left untouched`,
+        'SQLITE_CORRUPT',
+      );
     }
     if (!readonly_) {
       try {
@@ -538,15 +594,30 @@ function wrapSqliteError(file: string, err: unknown, what: string, busyTimeoutMs
   const e = err as { code?: string; message?: string };
   const code = e.code ?? '';
   const msg = e.message ?? String(err);
-  if (code === 'SQLITE_NOTADB') return new StoreError(file, `is not an SQLite database, or is encrypted or corrupted (${msg}); it is left untouched`, code);
-  if (code.startsWith('SQLITE_CORRUPT')) return new StoreError(file, `is corrupted (${msg}); it is left untouched`, code);
+  if (code === 'SQLITE_NOTADB')
+    return new StoreError(
+      file,
+      `is not an SQLite database, or is encrypted or corrupted (${msg}); it is left untouched`,
+      code,
+    );
+  if (code.startsWith('SQLITE_CORRUPT'))
+    return new StoreError(file, `is corrupted (${msg}); it is left untouched`, code);
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new StoreError(file, `${what}: the database is locked by another connection or process (waited ${busyTimeoutMs} ms); try again when it finishes`, code);
+    return new StoreError(
+      file,
+      `${what}: the database is locked by another connection or process (waited ${busyTimeoutMs} ms); try again when it finishes`,
+      code,
+    );
   }
   if (code === 'SQLITE_READONLY_DIRECTORY') {
-    return new StoreError(file, `${what}: its directory is not writable, and SQLite must create the WAL index (${path.basename(file)}-shm) next to it; copy the store to a writable directory to read it`, code);
+    return new StoreError(
+      file,
+      `${what}: its directory is not writable, and SQLite must create the WAL index (${path.basename(file)}-shm) next to it; copy the store to a writable directory to read it`,
+      code,
+    );
   }
-  if (code.startsWith('SQLITE_READONLY')) return new StoreError(file, `${what}: the file (or its directory) is read-only (${msg})`, code);
+  if (code.startsWith('SQLITE_READONLY'))
+    return new StoreError(file, `${what}: the file (or its directory) is read-only (${msg})`, code);
   if (code.startsWith('SQLITE_CANTOPEN')) return new StoreError(file, `${what}: cannot open the file (${msg})`, code);
   return new StoreError(file, `${what}: ${msg}`, code || undefined);
 }
@@ -561,7 +632,8 @@ function isWritable(file: string): boolean {
 }
 
 function checkName(name: string): void {
-  if (typeof name !== 'string' || name.trim().length === 0) throw new Error(`experiment name must be a non-empty string, got ${JSON.stringify(name)}`);
+  if (typeof name !== 'string' || name.trim().length === 0)
+    throw new Error(`experiment name must be a non-empty string, got ${JSON.stringify(name)}`);
 }
 
 function sha256(text: string): string {
@@ -642,4 +714,3 @@ export function toCsv(rows: readonly FlatRow[]): string {
   };
   return [columns.map(cell).join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
 }
-

@@ -4,7 +4,16 @@ import * as os from 'os';
 import * as path from 'path';
 import { Piscina } from 'piscina';
 import { backendInfo, BackendName } from '../backend';
-import { AbortError, checkRetries, Executor, ExecutorRunOptions, JobErrorInfo, JobOutcome, report, toErrorInfo } from './executor';
+import {
+  AbortError,
+  checkRetries,
+  Executor,
+  ExecutorRunOptions,
+  JobErrorInfo,
+  JobOutcome,
+  report,
+  toErrorInfo,
+} from './executor';
 import { Job, JobKindSpec, getJobKind } from './jobs';
 import type { WorkerInit, WorkerReply, WorkerTask } from './worker';
 
@@ -50,7 +59,8 @@ export class WorkerPoolExecutor implements Executor {
 
   constructor(options: WorkerPoolOptions = {}) {
     const workers = options.workers ?? os.cpus().length;
-    if (!Number.isInteger(workers) || workers < 1) throw new Error(`WorkerPoolExecutor: workers must be a positive integer, got ${JSON.stringify(workers)}`);
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new Error(`WorkerPoolExecutor: workers must be a positive integer, got ${JSON.stringify(workers)}`);
     this.workers = workers;
     this.maxRetries = checkRetries(options.maxRetries ?? 2, 'WorkerPoolExecutor');
     const init: WorkerInit = { backend: options.backend ?? backendInfo()?.name ?? 'auto' };
@@ -58,7 +68,8 @@ export class WorkerPoolExecutor implements Executor {
     // build loads the compiled worker.js directly.
     // Under tslab, __filename ends in .js but only the .ts source exists: check the disk, not the name.
     const compiled = path.join(__dirname, 'worker.js');
-    const filename = !__filename.endsWith('.ts') && fs.existsSync(compiled) ? compiled : path.join(__dirname, 'worker-bootstrap.js');
+    const filename =
+      !__filename.endsWith('.ts') && fs.existsSync(compiled) ? compiled : path.join(__dirname, 'worker-bootstrap.js');
     this.pool = new Piscina({
       filename,
       name: 'runTask',
@@ -123,14 +134,23 @@ export class WorkerPoolExecutor implements Executor {
     return outcomes;
   }
 
-  private async runWithRetries(job: Job, spec: JobKindSpec, options: ExecutorRunOptions, signal: AbortSignal): Promise<JobOutcome | undefined> {
+  private async runWithRetries(
+    job: Job,
+    spec: JobKindSpec,
+    options: ExecutorRunOptions,
+    signal: AbortSignal,
+  ): Promise<JobOutcome | undefined> {
     // Time spent running attempts inside workers (queueing excluded); a dead worker's attempt counts its wall time.
     let runMs = 0;
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) return undefined;
       let error: JobErrorInfo;
       try {
-        const task: WorkerTask = { spec, job: { key: job.key, kind: job.kind, config: job.config, seed: job.seed }, attempt };
+        const task: WorkerTask = {
+          spec,
+          job: { key: job.key, kind: job.kind, config: job.config, seed: job.seed },
+          attempt,
+        };
         const started = Date.now();
         let reply: WorkerReply;
         try {
@@ -146,9 +166,14 @@ export class WorkerPoolExecutor implements Executor {
         if (signal.aborted) return undefined;
         // The task was rejected by the pool: the worker died (process.exit, crash, out of memory).
         const info = toErrorInfo(err);
-        error = { ...info, name: 'WorkerError', message: `worker failed while running job '${job.key}': ${info.message}` };
+        error = {
+          ...info,
+          name: 'WorkerError',
+          message: `worker failed while running job '${job.key}': ${info.message}`,
+        };
       }
-      if (attempt >= this.maxRetries) return { key: job.key, ok: false, error, attempts: attempt + 1, durationMs: runMs };
+      if (attempt >= this.maxRetries)
+        return { key: job.key, ok: false, error, attempts: attempt + 1, durationMs: runMs };
       options.onRetry?.(job, error, attempt);
     }
   }

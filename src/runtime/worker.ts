@@ -18,7 +18,9 @@ export interface WorkerTask {
 
 /** Reply for one attempt: a thrown error is a value here; a dead worker is a rejected task. */
 /** A job attempt's reply; `durationMs` is the time spent running it in the worker (not queued). */
-export type WorkerReply = ({ ok: true; result: JsonValue } | { ok: false; error: JobErrorInfo }) & { durationMs: number };
+export type WorkerReply = ({ ok: true; result: JsonValue } | { ok: false; error: JobErrorInfo }) & {
+  durationMs: number;
+};
 
 /** Data the pool passes to each worker at start. */
 export interface WorkerInit {
@@ -35,7 +37,11 @@ export async function runTask(task: WorkerTask): Promise<WorkerReply> {
   try {
     await ready;
   } catch (err) {
-    return { ok: false, error: { ...toErrorInfo(err), message: `worker backend initialisation failed: ${toErrorInfo(err).message}` }, durationMs: 0 };
+    return {
+      ok: false,
+      error: { ...toErrorInfo(err), message: `worker backend initialisation failed: ${toErrorInfo(err).message}` },
+      durationMs: 0,
+    };
   }
   const t0 = Date.now();
   try {

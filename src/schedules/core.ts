@@ -100,7 +100,8 @@ export function decodeNum(v: unknown, field: string): number {
 /** Checks a state's kind and returns it typed as a record. */
 export function checkState(state: ScheduleState, kind: string): Record<string, unknown> {
   if (state === null || typeof state !== 'object') throw new Error(`${kind}.loadStateDict: state must be an object`);
-  if (state.kind !== kind) throw new Error(`${kind}.loadStateDict: state is for '${String(state.kind)}', not '${kind}'`);
+  if (state.kind !== kind)
+    throw new Error(`${kind}.loadStateDict: state is for '${String(state.kind)}', not '${kind}'`);
   return state;
 }
 
@@ -108,7 +109,9 @@ export function checkState(state: ScheduleState, kind: string): Record<string, u
 export function stateArray(state: Record<string, unknown>, field: string, length: number, kind: string): number[] {
   const v = state[field];
   if (!Array.isArray(v) || v.length !== length) {
-    throw new Error(`${kind}.loadStateDict: '${field}' must be an array of ${length} numbers (one per param group), got ${JSON.stringify(v)}`);
+    throw new Error(
+      `${kind}.loadStateDict: '${field}' must be an array of ${length} numbers (one per param group), got ${JSON.stringify(v)}`,
+    );
   }
   return v.map((x, i) => decodeNum(x, `${field}[${i}]`));
 }
@@ -189,7 +192,8 @@ export abstract class LRScheduler implements Schedule {
    * has one (used by {@link SequentialLR} at milestones).
    */
   stepToEpoch(epoch: number): number[] {
-    if (!Number.isInteger(epoch) || epoch < 0) throw new Error(`${this.kind}.stepToEpoch: epoch must be a non-negative integer, got ${epoch}`);
+    if (!Number.isInteger(epoch) || epoch < 0)
+      throw new Error(`${this.kind}.stepToEpoch: epoch must be a non-negative integer, got ${epoch}`);
     this.stepCount++;
     this.lastEpoch = epoch;
     return this.apply(this.closedFormLr() ?? this.computeLr());

@@ -34,7 +34,18 @@ export type ScheduleSpec =
   | ({ type: 'plateau' } & ReduceLROnPlateauConfig);
 
 /** The `type` names {@link createSchedule} accepts. */
-export const SCHEDULE_TYPES = ['constant', 'step', 'multistep', 'exponential', 'constantlr', 'linear', 'cosine', 'warmupCosine', 'onecycle', 'plateau'] as const;
+export const SCHEDULE_TYPES = [
+  'constant',
+  'step',
+  'multistep',
+  'exponential',
+  'constantlr',
+  'linear',
+  'cosine',
+  'warmupCosine',
+  'onecycle',
+  'plateau',
+] as const;
 
 /**
  * Builds a schedule from a data description; the rest of `spec` is the schedule's own config
@@ -50,7 +61,8 @@ export function createSchedule(spec: ScheduleSpec, lrs: GroupsInput): Schedule {
   const { type, ...config } = spec as { type: string } & Record<string, unknown>;
   switch (type) {
     case 'constant':
-      if (Object.keys(config).length > 0) throw new Error(`createSchedule: 'constant' takes no options, got ${Object.keys(config).join(', ')}`);
+      if (Object.keys(config).length > 0)
+        throw new Error(`createSchedule: 'constant' takes no options, got ${Object.keys(config).join(', ')}`);
       return new ConstantSchedule(lrs);
     case 'step':
       return new StepLR(lrs, config as unknown as StepLRConfig);
@@ -71,6 +83,8 @@ export function createSchedule(spec: ScheduleSpec, lrs: GroupsInput): Schedule {
     case 'plateau':
       return new ReduceLROnPlateau(lrs, config as ReduceLROnPlateauConfig);
     default:
-      throw new Error(`createSchedule: unknown schedule type ${JSON.stringify(type)} (expected one of ${SCHEDULE_TYPES.join(', ')})`);
+      throw new Error(
+        `createSchedule: unknown schedule type ${JSON.stringify(type)} (expected one of ${SCHEDULE_TYPES.join(', ')})`,
+      );
   }
 }

@@ -44,7 +44,8 @@ export interface LayerwiseRule {
 }
 
 function finiteNonNeg(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${what} must be a finite number >= 0, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    throw new Error(`${what} must be a finite number >= 0, got ${String(v)}`);
   return v;
 }
 
@@ -81,7 +82,11 @@ const LarsOptionsSchema = z
  */
 export function larsTrustRatio(weightNorm: number, gradNorm: number, opts: LarsOptions = {}): number {
   const o = parseConfig(LarsOptionsSchema, opts, 'LARS options');
-  return trust(finiteNonNeg(weightNorm, 'larsTrustRatio: weightNorm'), finiteNonNeg(gradNorm, 'larsTrustRatio: gradNorm'), o);
+  return trust(
+    finiteNonNeg(weightNorm, 'larsTrustRatio: weightNorm'),
+    finiteNonNeg(gradNorm, 'larsTrustRatio: gradNorm'),
+    o,
+  );
 }
 
 function trust(w: number, g: number, o: Required<LarsOptions>): number {
@@ -100,11 +105,17 @@ function trust(w: number, g: number, o: Required<LarsOptions>): number {
  * // [0.1 * 0.04, 0.1 * 0.0025] = [0.004, 0.00025]
  * ```
  */
-export function larsLearningRates(stats: readonly LayerStats[], baseLr: number | readonly number[], opts: LarsOptions = {}): number[] {
+export function larsLearningRates(
+  stats: readonly LayerStats[],
+  baseLr: number | readonly number[],
+  opts: LarsOptions = {},
+): number[] {
   const o = parseConfig(LarsOptionsSchema, opts, 'LARS options');
-  if (!Array.isArray(stats) || stats.length === 0) throw new Error('larsLearningRates: stats must be a non-empty array (one entry per layer)');
+  if (!Array.isArray(stats) || stats.length === 0)
+    throw new Error('larsLearningRates: stats must be a non-empty array (one entry per layer)');
   const base = typeof baseLr === 'number' ? new Array<number>(stats.length).fill(baseLr) : [...baseLr];
-  if (base.length !== stats.length) throw new Error(`larsLearningRates: ${base.length} base LRs for ${stats.length} layers`);
+  if (base.length !== stats.length)
+    throw new Error(`larsLearningRates: ${base.length} base LRs for ${stats.length} layers`);
   return stats.map((s, i) => {
     const b = finiteNonNeg(base[i], `larsLearningRates: baseLr[${i}]`);
     const w = finiteNonNeg(s?.weightNorm, `larsLearningRates: layer ${i} weightNorm`);
@@ -129,7 +140,8 @@ export class LarsRule implements LayerwiseRule {
   private current: number[];
 
   constructor(baseLrs: readonly number[], opts: LarsOptions = {}) {
-    if (!Array.isArray(baseLrs) || baseLrs.length === 0) throw new Error('LarsRule: baseLrs must be a non-empty array (one per layer)');
+    if (!Array.isArray(baseLrs) || baseLrs.length === 0)
+      throw new Error('LarsRule: baseLrs must be a non-empty array (one per layer)');
     this.baseLrs = baseLrs.map((b, i) => finiteNonNeg(b, `LarsRule: baseLrs[${i}]`));
     this.opts = parseConfig(LarsOptionsSchema, opts, 'LARS options');
     this.current = [...this.baseLrs];
@@ -141,7 +153,9 @@ export class LarsRule implements LayerwiseRule {
 
   update(stats: readonly LayerStats[]): number[] {
     if (!Array.isArray(stats) || stats.length !== this.baseLrs.length) {
-      throw new Error(`LarsRule.update: expected stats for ${this.baseLrs.length} layers, got ${Array.isArray(stats) ? stats.length : typeof stats}`);
+      throw new Error(
+        `LarsRule.update: expected stats for ${this.baseLrs.length} layers, got ${Array.isArray(stats) ? stats.length : typeof stats}`,
+      );
     }
     this.current = larsLearningRates(stats, this.baseLrs, this.opts);
     return this.lrs;
@@ -213,11 +227,14 @@ export class HypergradientRule implements LayerwiseRule {
     const c = parseConfig(HdSchema, config, 'HypergradientRule config');
     let init: number[];
     if (typeof c.initialLr === 'number') {
-      if (c.layers === undefined) throw new Error('HypergradientRule config: layers: required when initialLr is a single number');
+      if (c.layers === undefined)
+        throw new Error('HypergradientRule config: layers: required when initialLr is a single number');
       init = new Array<number>(c.layers).fill(c.initialLr);
     } else {
       if (c.layers !== undefined && c.layers !== c.initialLr.length) {
-        throw new Error(`HypergradientRule config: layers (${c.layers}) does not match initialLr length (${c.initialLr.length})`);
+        throw new Error(
+          `HypergradientRule config: layers (${c.layers}) does not match initialLr length (${c.initialLr.length})`,
+        );
       }
       init = [...c.initialLr];
     }
@@ -240,20 +257,27 @@ export class HypergradientRule implements LayerwiseRule {
   update(stats: readonly LayerStats[]): number[] {
     const n = this.alpha.length;
     if (!Array.isArray(stats) || stats.length !== n) {
-      throw new Error(`HypergradientRule.update: expected stats for ${n} layers, got ${Array.isArray(stats) ? stats.length : typeof stats}`);
+      throw new Error(
+        `HypergradientRule.update: expected stats for ${n} layers, got ${Array.isArray(stats) ? stats.length : typeof stats}`,
+      );
     }
     stats.forEach((s, i) => {
       let dot: number | undefined;
       if (s?.gradDotPrev !== undefined) {
         if (typeof s.gradDotPrev !== 'number' || Number.isNaN(s.gradDotPrev)) {
-          throw new Error(`HypergradientRule.update: layer ${i} gradDotPrev must be a number, got ${String(s.gradDotPrev)}`);
+          throw new Error(
+            `HypergradientRule.update: layer ${i} gradDotPrev must be a number, got ${String(s.gradDotPrev)}`,
+          );
         }
         dot = this.steps > 0 ? s.gradDotPrev : undefined;
       } else if (s?.grad !== undefined) {
         const g = s.grad;
         const p = this.prev[i];
         if (p) {
-          if (p.length !== g.length) throw new Error(`HypergradientRule.update: layer ${i} gradient has ${g.length} elements, previous step had ${p.length}`);
+          if (p.length !== g.length)
+            throw new Error(
+              `HypergradientRule.update: layer ${i} gradient has ${g.length} elements, previous step had ${p.length}`,
+            );
           let d = 0;
           for (let k = 0; k < g.length; k++) d += g[k] * p[k];
           dot = d;
@@ -272,17 +296,32 @@ export class HypergradientRule implements LayerwiseRule {
   }
 
   stateDict(): Record<string, unknown> {
-    return { kind: this.kind, alpha: [...this.alpha], steps: this.steps, prev: this.prev.map((p) => (p ? Array.from(p) : null)) };
+    return {
+      kind: this.kind,
+      alpha: [...this.alpha],
+      steps: this.steps,
+      prev: this.prev.map((p) => (p ? Array.from(p) : null)),
+    };
   }
 
   loadStateDict(state: Record<string, unknown>): void {
     const n = this.alpha.length;
     const { alpha, prev, steps } = state ?? {};
-    if (state?.kind !== this.kind || !Array.isArray(alpha) || alpha.length !== n || !Array.isArray(prev) || prev.length !== n || !Number.isInteger(steps)) {
-      throw new Error(`HypergradientRule.loadStateDict: expected { kind: 'HypergradientRule', alpha: [${n}], prev: [${n}], steps: integer }`);
+    if (
+      state?.kind !== this.kind ||
+      !Array.isArray(alpha) ||
+      alpha.length !== n ||
+      !Array.isArray(prev) ||
+      prev.length !== n ||
+      !Number.isInteger(steps)
+    ) {
+      throw new Error(
+        `HypergradientRule.loadStateDict: expected { kind: 'HypergradientRule', alpha: [${n}], prev: [${n}], steps: integer }`,
+      );
     }
     this.alpha = alpha.map((v, i) => {
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`HypergradientRule.loadStateDict: alpha[${i}] must be finite`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new Error(`HypergradientRule.loadStateDict: alpha[${i}] must be finite`);
       return v;
     });
     this.prev = prev.map((p) => (Array.isArray(p) ? Float64Array.from(p as number[]) : undefined));

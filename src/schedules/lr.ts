@@ -73,7 +73,9 @@ export interface MultiStepLRConfig {
   /** Multiplicative decay factor (default 0.1). */
   gamma?: number;
 }
-const MultiStepSchema = z.object({ milestones: z.array(z.number().int().nonnegative()), gamma: z.number().finite().default(0.1) }).strict();
+const MultiStepSchema = z
+  .object({ milestones: z.array(z.number().int().nonnegative()), gamma: z.number().finite().default(0.1) })
+  .strict();
 
 /**
  * PyTorch `MultiStepLR`: multiplies the LR by `gamma^k` at an epoch listed `k` times in `milestones`.
@@ -151,7 +153,14 @@ export interface ConstantLRConfig {
   totalIters?: number;
 }
 const ConstantLRSchema = z
-  .object({ factor: z.number().gt(0).max(1).default(1 / 3), totalIters: z.number().int().nonnegative().default(5) })
+  .object({
+    factor: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(1 / 3),
+    totalIters: z.number().int().nonnegative().default(5),
+  })
   .strict();
 
 /**
@@ -195,7 +204,11 @@ export interface LinearLRConfig {
 }
 const LinearLRSchema = z
   .object({
-    startFactor: z.number().gt(0).max(1).default(1 / 3),
+    startFactor: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(1 / 3),
     endFactor: z.number().min(0).max(1).default(1),
     totalIters: posInt.default(5),
   })
@@ -273,7 +286,8 @@ export class CosineAnnealingLR extends LRScheduler {
       return this.groups.lr.map((lr, i) => lr + ((this.baseLrs[i] - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2);
     }
     return this.groups.lr.map(
-      (lr) => ((1 + Math.cos((Math.PI * e) / tMax)) / (1 + Math.cos((Math.PI * (e - 1)) / tMax))) * (lr - etaMin) + etaMin,
+      (lr) =>
+        ((1 + Math.cos((Math.PI * e) / tMax)) / (1 + Math.cos((Math.PI * (e - 1)) / tMax))) * (lr - etaMin) + etaMin,
     );
   }
 
@@ -311,17 +325,26 @@ export class SequentialLR extends LRScheduler {
 
   constructor(groups: ParamGroups, schedulers: LRScheduler[], milestones: number[]) {
     super(groups, 'SequentialLR');
-    if (!Array.isArray(schedulers) || schedulers.length === 0) throw new Error('SequentialLR: schedulers must be a non-empty array');
+    if (!Array.isArray(schedulers) || schedulers.length === 0)
+      throw new Error('SequentialLR: schedulers must be a non-empty array');
     schedulers.forEach((s, i) => {
-      if (!(s instanceof LRScheduler)) throw new Error(`SequentialLR: schedulers[${i}] is not an LRScheduler (ReduceLROnPlateau cannot be sequenced)`);
-      if (s.groups !== groups) throw new Error(`SequentialLR: schedulers[${i}] drives different ParamGroups; construct every scheduler on the same groups object`);
+      if (!(s instanceof LRScheduler))
+        throw new Error(`SequentialLR: schedulers[${i}] is not an LRScheduler (ReduceLROnPlateau cannot be sequenced)`);
+      if (s.groups !== groups)
+        throw new Error(
+          `SequentialLR: schedulers[${i}] drives different ParamGroups; construct every scheduler on the same groups object`,
+        );
     });
     if (!Array.isArray(milestones) || milestones.length !== schedulers.length - 1) {
-      throw new Error(`SequentialLR: expected ${schedulers.length - 1} milestones (one fewer than schedulers), got ${JSON.stringify(milestones)}`);
+      throw new Error(
+        `SequentialLR: expected ${schedulers.length - 1} milestones (one fewer than schedulers), got ${JSON.stringify(milestones)}`,
+      );
     }
     milestones.forEach((m, i) => {
       if (!Number.isInteger(m) || m < 0 || (i > 0 && m < milestones[i - 1])) {
-        throw new Error(`SequentialLR: milestones must be non-decreasing non-negative integers, got ${JSON.stringify(milestones)}`);
+        throw new Error(
+          `SequentialLR: milestones must be non-decreasing non-negative integers, got ${JSON.stringify(milestones)}`,
+        );
       }
     });
     this.schedulers = schedulers;
@@ -360,14 +383,21 @@ export class SequentialLR extends LRScheduler {
   }
 
   override stateDict(): ScheduleState {
-    return { kind: this.kind, lastEpoch: this.lastEpoch, lr: [...this.groups.lr], schedulers: this.schedulers.map((s) => s.stateDict()) };
+    return {
+      kind: this.kind,
+      lastEpoch: this.lastEpoch,
+      lr: [...this.groups.lr],
+      schedulers: this.schedulers.map((s) => s.stateDict()),
+    };
   }
 
   override loadStateDict(state: ScheduleState): void {
     const s = checkState(state, this.kind);
     const subs = s.schedulers;
     if (!Array.isArray(subs) || subs.length !== this.schedulers.length) {
-      throw new Error(`SequentialLR.loadStateDict: expected ${this.schedulers.length} scheduler states, got ${Array.isArray(subs) ? subs.length : typeof subs}`);
+      throw new Error(
+        `SequentialLR.loadStateDict: expected ${this.schedulers.length} scheduler states, got ${Array.isArray(subs) ? subs.length : typeof subs}`,
+      );
     }
     if (!Number.isInteger(s.lastEpoch)) throw new Error('SequentialLR.loadStateDict: lastEpoch must be an integer');
     const lr = stateArray(s, 'lr', this.groups.size, this.kind);
@@ -465,7 +495,13 @@ const OneCycleSchema = z
     path: ['totalSteps'],
   });
 
-type Phase = { endStep: number; startLr: 'initial' | 'max' | 'min'; endLr: 'initial' | 'max' | 'min'; startMom: 'max' | 'base'; endMom: 'max' | 'base' };
+type Phase = {
+  endStep: number;
+  startLr: 'initial' | 'max' | 'min';
+  endLr: 'initial' | 'max' | 'min';
+  startMom: 'max' | 'base';
+  endMom: 'max' | 'base';
+};
 
 /**
  * PyTorch `OneCycleLR` (per batch): LR rises from `maxLr/divFactor` to `maxLr` over `pctStart` of
@@ -491,13 +527,18 @@ export class OneCycleLR extends LRScheduler {
 
   /** @param groups number of groups (a count), their LRs (ignored: OneCycle sets its own), or shared groups */
   constructor(groups: GroupsInput, config: OneCycleLRConfig) {
-    const g = typeof groups === 'number' ? new ParamGroups(new Array<number>(Math.max(1, Math.floor(groups))).fill(0)) : toGroups(groups);
-    if (typeof groups === 'number' && (!Number.isInteger(groups) || groups < 1)) throw new Error(`OneCycleLR: group count must be a positive integer, got ${groups}`);
+    const g =
+      typeof groups === 'number'
+        ? new ParamGroups(new Array<number>(Math.max(1, Math.floor(groups))).fill(0))
+        : toGroups(groups);
+    if (typeof groups === 'number' && (!Number.isInteger(groups) || groups < 1))
+      throw new Error(`OneCycleLR: group count must be a positive integer, got ${groups}`);
     const c = parseConfig(OneCycleSchema, config, 'OneCycleLR config');
     const n = g.size;
     const list = (v: number | number[], name: string): number[] => {
       if (typeof v === 'number') return new Array<number>(n).fill(v);
-      if (v.length !== n) throw new Error(`OneCycleLR: expected ${n} values for ${name} (one per param group), got ${v.length}`);
+      if (v.length !== n)
+        throw new Error(`OneCycleLR: expected ${n} values for ${name} (one per param group), got ${v.length}`);
       return [...v];
     };
     const totalSteps = c.totalSteps ?? (c.epochs as number) * (c.stepsPerEpoch as number);
@@ -543,7 +584,9 @@ export class OneCycleLR extends LRScheduler {
   protected computeLr(): number[] {
     const stepNum = this.lastEpoch;
     if (stepNum > this.totalSteps) {
-      throw new Error(`OneCycleLR: tried to step ${stepNum + 1} times, but totalSteps is ${this.totalSteps} (the schedule allows at most totalSteps calls to step())`);
+      throw new Error(
+        `OneCycleLR: tried to step ${stepNum + 1} times, but totalSteps is ${this.totalSteps} (the schedule allows at most totalSteps calls to step())`,
+      );
     }
     const out: number[] = [];
     const moms: number[] = [];

@@ -1,5 +1,15 @@
 import { z, parseConfig } from '../config';
-import { GroupsInput, ParamGroups, Schedule, ScheduleState, checkState, decodeNum, encodeNum, stateArray, toGroups } from './core';
+import {
+  GroupsInput,
+  ParamGroups,
+  Schedule,
+  ScheduleState,
+  checkState,
+  decodeNum,
+  encodeNum,
+  stateArray,
+  toGroups,
+} from './core';
 
 /** Config of {@link ReduceLROnPlateau} (PyTorch names in camelCase, same defaults). */
 export interface ReduceLROnPlateauConfig {
@@ -62,7 +72,9 @@ export class ReduceLROnPlateau implements Schedule {
     const c = parseConfig(Schema, config, 'ReduceLROnPlateau config');
     const n = this.groups.size;
     if (Array.isArray(c.minLr) && c.minLr.length !== n) {
-      throw new Error(`ReduceLROnPlateau config: minLr: expected ${n} values (one per param group), got ${c.minLr.length}`);
+      throw new Error(
+        `ReduceLROnPlateau config: minLr: expected ${n} values (one per param group), got ${c.minLr.length}`,
+      );
     }
     this.minLrs = Array.isArray(c.minLr) ? [...c.minLr] : new Array<number>(n).fill(c.minLr);
     const { minLr: _unused, ...rest } = c;
@@ -101,7 +113,10 @@ export class ReduceLROnPlateau implements Schedule {
 
   /** Records the epoch's metric and reduces the LRs if it has plateaued; returns the LRs. */
   step(metric?: number): number[] {
-    if (typeof metric !== 'number') throw new Error(`ReduceLROnPlateau.step: metric must be a number (the monitored quantity), got ${String(metric)}`);
+    if (typeof metric !== 'number')
+      throw new Error(
+        `ReduceLROnPlateau.step: metric must be a number (the monitored quantity), got ${String(metric)}`,
+      );
     this.lastEpoch += 1;
     if (this.isBetter(metric, this.best)) {
       this.best = metric;
@@ -145,7 +160,8 @@ export class ReduceLROnPlateau implements Schedule {
     const s = checkState(state, this.kind);
     const lr = stateArray(s, 'lr', this.groups.size, this.kind);
     for (const f of ['numBadEpochs', 'cooldownCounter', 'lastEpoch']) {
-      if (!Number.isInteger(s[f])) throw new Error(`ReduceLROnPlateau.loadStateDict: '${f}' must be an integer, got ${JSON.stringify(s[f])}`);
+      if (!Number.isInteger(s[f]))
+        throw new Error(`ReduceLROnPlateau.loadStateDict: '${f}' must be an integer, got ${JSON.stringify(s[f])}`);
     }
     this.best = decodeNum(s.best, 'best');
     this.numBadEpochs = s.numBadEpochs as number;

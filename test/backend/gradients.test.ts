@@ -73,7 +73,12 @@ async function check(c: Case, seed = 1): Promise<void> {
 }
 
 /** Average pooling that excludes padding from each window's count, from ops with correct stock gradients. */
-function countExcludingAvgPool(x: T4, k: number | [number, number], s: number | [number, number], pad: 'same' | 'valid' | number): T {
+function countExcludingAvgPool(
+  x: T4,
+  k: number | [number, number],
+  s: number | [number, number],
+  pad: 'same' | 'valid' | number,
+): T {
   const [kh, kw] = typeof k === 'number' ? [k, k] : k;
   const c = x.shape[3];
   const ones = tf.ones([kh, kw, c, 1]) as T4;
@@ -86,7 +91,17 @@ function countExcludingAvgPool(x: T4, k: number | [number, number], s: number | 
 function dilateFilter(w: T, dH: number, dW: number): T4 {
   const [kh, kw, a, b] = w.shape;
   const w6 = tf.reshape(w, [kh, 1, kw, 1, a, b]);
-  const padded = tf.reshape(tf.pad(w6, [[0, 0], [0, dH - 1], [0, 0], [0, dW - 1], [0, 0], [0, 0]]), [kh * dH, kw * dW, a, b]);
+  const padded = tf.reshape(
+    tf.pad(w6, [
+      [0, 0],
+      [0, dH - 1],
+      [0, 0],
+      [0, dW - 1],
+      [0, 0],
+      [0, 0],
+    ]),
+    [kh * dH, kw * dW, a, b],
+  );
   return tf.slice(padded, [0, 0, 0, 0], [(kh - 1) * dH + 1, (kw - 1) * dW + 1, a, b]) as T4;
 }
 
@@ -148,23 +163,43 @@ describe('backend/gradient overrides', function () {
       cases.push({ name: `rank 2 tA=${ta} tB=${tb}`, shapes: [a2, b2], f: (a, b) => tf.matMul(a, b, ta, tb) });
       cases.push({
         name: `rank 3 tA=${ta} tB=${tb}`,
-        shapes: [[3, ...a2], [3, ...b2]],
+        shapes: [
+          [3, ...a2],
+          [3, ...b2],
+        ],
         f: (a, b) => tf.matMul(a, b, ta, tb),
       });
     }
     cases.push({
       name: 'broadcast rank-3 a with rank-2 b',
-      shapes: [[4, 5, 7], [7, 6]],
+      shapes: [
+        [4, 5, 7],
+        [7, 6],
+      ],
       f: (a, b) => tf.matMul(a, b),
       // Stock gradients reject broadcasting; the reference tiles b explicitly.
       ref: (a, b) => tf.matMul(a, tf.tile(tf.reshape(b, [1, 7, 6]), [4, 1, 1])),
     });
-    cases.push({ name: 'MLP-sized 128x784 @ 784x64', shapes: [[128, 784], [784, 64]], f: (a, b) => tf.matMul(a, b) });
+    cases.push({
+      name: 'MLP-sized 128x784 @ 784x64',
+      shapes: [
+        [128, 784],
+        [784, 64],
+      ],
+      f: (a, b) => tf.matMul(a, b),
+    });
     for (const c of cases) it(c.name, () => check(c));
   });
 
   describe('Conv2D', () => {
-    type Cfg = [string, number[], number[], number | [number, number], 'same' | 'valid' | number | Pad4, number | [number, number]];
+    type Cfg = [
+      string,
+      number[],
+      number[],
+      number | [number, number],
+      'same' | 'valid' | number | Pad4,
+      number | [number, number],
+    ];
     const cfgs: Cfg[] = [
       ['3x3 s1 same', [2, 7, 7, 3], [3, 3, 3, 4], 1, 'same', 1],
       ['3x3 s1 valid', [2, 7, 6, 3], [3, 3, 3, 4], 1, 'valid', 1],
@@ -178,15 +213,51 @@ describe('backend/gradient overrides', function () {
       ['1x1 s1 (pointwise path)', [2, 5, 5, 6], [1, 1, 6, 4], 1, 'valid', 1],
       ['1x1 s2 same', [2, 5, 6, 6], [1, 1, 6, 4], 2, 'same', 1],
       ['3x3 s1 numeric pad 1', [2, 6, 6, 3], [3, 3, 3, 4], 1, 1, 1],
-      ['3x3 s2 explicit pad', [2, 7, 8, 3], [3, 3, 3, 4], 2, [[0, 0], [2, 1], [0, 2], [0, 0]], 1],
-      ['3x3 s2 explicit pad larger than the filter', [2, 7, 8, 3], [3, 3, 3, 4], 2, [[0, 0], [4, 3], [0, 5], [0, 0]], 1],
+      [
+        '3x3 s2 explicit pad',
+        [2, 7, 8, 3],
+        [3, 3, 3, 4],
+        2,
+        [
+          [0, 0],
+          [2, 1],
+          [0, 2],
+          [0, 0],
+        ],
+        1,
+      ],
+      [
+        '3x3 s2 explicit pad larger than the filter',
+        [2, 7, 8, 3],
+        [3, 3, 3, 4],
+        2,
+        [
+          [0, 0],
+          [4, 3],
+          [0, 5],
+          [0, 0],
+        ],
+        1,
+      ],
       ['3x3 s1 pad 3 > filter extent', [2, 5, 5, 2], [3, 3, 2, 3], 1, 3, 1],
       ['3x3 s1 same dilation 2', [2, 9, 9, 3], [3, 3, 3, 4], 1, 'same', 2],
       ['3x3 s1 valid dilation [2,3]', [2, 9, 10, 3], [3, 3, 3, 4], 1, 'valid', [2, 3]],
       ['CNN layer 2 sized', [8, 14, 14, 16], [3, 3, 16, 32], 1, 'same', 1],
       ['1 input channel (im2col path) 3x3 s1 same', [4, 9, 9, 1], [3, 3, 1, 5], 1, 'same', 1],
       ['1 input channel 5x5 s2 valid', [4, 11, 12, 1], [5, 5, 1, 3], 2, 'valid', 1],
-      ['1 input channel 3x3 dilation 2 explicit pad', [4, 9, 9, 1], [3, 3, 1, 2], 1, [[0, 0], [1, 2], [2, 0], [0, 0]], 2],
+      [
+        '1 input channel 3x3 dilation 2 explicit pad',
+        [4, 9, 9, 1],
+        [3, 3, 1, 2],
+        1,
+        [
+          [0, 0],
+          [1, 2],
+          [2, 0],
+          [0, 0],
+        ],
+        2,
+      ],
       ['8 input channels 3x3 s2 same', [2, 9, 9, 8], [3, 3, 8, 4], 2, 'same', 1],
     ];
     for (const [name, xs, ws, s, pad, d] of cfgs) {
@@ -213,8 +284,32 @@ describe('backend/gradient overrides', function () {
       ['5x5 s2 same', [2, 10, 10, 3], [5, 5, 3, 1], 2, 'same', 1],
       ['3x3 s1 valid', [2, 7, 7, 4], [3, 3, 4, 1], 1, 'valid', 1],
       ['3x3 s2 valid, multiplier 2', [2, 8, 9, 3], [3, 3, 3, 2], 2, 'valid', 1],
-      ['3x3 s1 explicit pad', [2, 6, 6, 2], [3, 3, 2, 1], 1, [[0, 0], [0, 2], [1, 1], [0, 0]], 1],
-      ['3x3 s2 explicit pad larger than the filter', [2, 6, 7, 2], [3, 3, 2, 1], 2, [[0, 0], [3, 4], [5, 0], [0, 0]], 1],
+      [
+        '3x3 s1 explicit pad',
+        [2, 6, 6, 2],
+        [3, 3, 2, 1],
+        1,
+        [
+          [0, 0],
+          [0, 2],
+          [1, 1],
+          [0, 0],
+        ],
+        1,
+      ],
+      [
+        '3x3 s2 explicit pad larger than the filter',
+        [2, 6, 7, 2],
+        [3, 3, 2, 1],
+        2,
+        [
+          [0, 0],
+          [3, 4],
+          [5, 0],
+          [0, 0],
+        ],
+        1,
+      ],
       ['3x3 s1 same dilation 2', [2, 9, 9, 3], [3, 3, 3, 1], 1, 'same', 2],
     ];
     for (const [name, xs, ws, s, pad, d] of cfgs) {
@@ -247,7 +342,13 @@ describe('backend/gradient overrides', function () {
       it(`maxPool ${name}`, () => check({ name, shapes: [xs], f: (x) => tf.maxPool(x as T4, k, s, pad) }));
       // Reference: the same average with padding excluded from each window's count, written as a
       // sum-pool (depthwise conv with ones) divided by the count map, whose stock cpu gradients are right.
-      it(`avgPool ${name}`, () => check({ name, shapes: [xs], f: (x) => tf.avgPool(x as T4, k, s, pad), ref: (x) => countExcludingAvgPool(x as T4, k, s, pad) }));
+      it(`avgPool ${name}`, () =>
+        check({
+          name,
+          shapes: [xs],
+          f: (x) => tf.avgPool(x as T4, k, s, pad),
+          ref: (x) => countExcludingAvgPool(x as T4, k, s, pad),
+        }));
     }
     it('avgPool next to same padding: the issue reproducer gives the PyTorch count_include_pad=False gradient, on cpu and wasm', async () => {
       for (const backend of ['cpu', 'wasm']) {
@@ -255,7 +356,9 @@ describe('backend/gradient overrides', function () {
         const g = tf.grad((v: T) => tf.sum(tf.avgPool(v as T4, 2, 1, 'same')))(tf.ones([1, 3, 3, 1]));
         const got = Array.from(g.dataSync());
         const torch = [0.25, 0.5, 0.75, 0.5, 1, 1.5, 0.75, 1.5, 2.25];
-        got.forEach((v, i) => assert.ok(Math.abs(v - torch[i]) < 1e-6, `${backend}: element ${i}: ${v} vs ${torch[i]}`));
+        got.forEach((v, i) =>
+          assert.ok(Math.abs(v - torch[i]) < 1e-6, `${backend}: element ${i}: ${v} vs ${torch[i]}`),
+        );
         g.dispose();
       }
       await tf.setBackend('wasm');
@@ -263,11 +366,32 @@ describe('backend/gradient overrides', function () {
     it('avgPool gradients with padding match central finite differences', async () => {
       await tf.setBackend('wasm');
       const rng = new Rng(5);
-      for (const [k, st, pad] of [[3, 2, 'same'], [2, 1, 'same'], [3, 2, 1]] as [number, number, 'same' | number][]) {
+      for (const [k, st, pad] of [
+        [3, 2, 'same'],
+        [2, 1, 'same'],
+        [3, 2, 1],
+      ] as [number, number, 'same' | number][]) {
         const x0 = rng.normalArray(1 * 5 * 6 * 2);
         const dy = rng.normalArray(size(tf.tidy(() => tf.avgPool(tf.zeros([1, 5, 6, 2]) as T4, k, st, pad)).shape));
-        const loss = (xs: Float32Array) => tf.tidy(() => tf.sum(tf.mul(tf.avgPool(tf.tensor4d(xs, [1, 5, 6, 2]), k, st, pad), tf.tensor(dy, tf.avgPool(tf.zeros([1, 5, 6, 2]) as T4, k, st, pad).shape))).dataSync()[0]);
-        const g = tf.tidy(() => tf.grad((v: T) => tf.sum(tf.mul(tf.avgPool(v as T4, k, st, pad), tf.tensor(dy, tf.avgPool(v as T4, k, st, pad).shape))))(tf.tensor4d(x0, [1, 5, 6, 2])).dataSync());
+        const loss = (xs: Float32Array) =>
+          tf.tidy(
+            () =>
+              tf
+                .sum(
+                  tf.mul(
+                    tf.avgPool(tf.tensor4d(xs, [1, 5, 6, 2]), k, st, pad),
+                    tf.tensor(dy, tf.avgPool(tf.zeros([1, 5, 6, 2]) as T4, k, st, pad).shape),
+                  ),
+                )
+                .dataSync()[0],
+          );
+        const g = tf.tidy(() =>
+          tf
+            .grad((v: T) =>
+              tf.sum(tf.mul(tf.avgPool(v as T4, k, st, pad), tf.tensor(dy, tf.avgPool(v as T4, k, st, pad).shape))),
+            )(tf.tensor4d(x0, [1, 5, 6, 2]))
+            .dataSync(),
+        );
         const h = 1e-2;
         for (let i = 0; i < x0.length; i += 7) {
           const up = Float32Array.from(x0);
@@ -275,7 +399,10 @@ describe('backend/gradient overrides', function () {
           up[i] += h;
           down[i] -= h;
           const fd = (loss(up) - loss(down)) / (2 * h);
-          assert.ok(Math.abs(fd - g[i]) < 2e-3 * Math.max(1, Math.abs(fd)), `k ${k} s ${st} pad ${pad}, element ${i}: ${g[i]} vs finite difference ${fd}`);
+          assert.ok(
+            Math.abs(fd - g[i]) < 2e-3 * Math.max(1, Math.abs(fd)),
+            `k ${k} s ${st} pad ${pad}, element ${i}: ${g[i]} vs finite difference ${fd}`,
+          );
         }
       }
     });
@@ -358,7 +485,6 @@ describe('backend/gradient overrides', function () {
           name,
           shapes: [xs],
           f: (x) => tf.gather(x, tf.tensor(idx(size(is), xs[axis], 77), is, 'int32'), axis, bd),
-
         }),
       );
     }
@@ -439,7 +565,9 @@ describe('backend/gradient overrides', function () {
         const a = tf.tensor(r.normalArray(4 * 5), ta ? [5, 4] : [4, 5]);
         const b = tf.tensor(r.normalArray(5 * 3), tb ? [3, 5] : [5, 3]);
         const bias = tf.tensor1d(r.normalArray(3));
-        const [got, ref] = await onBoth(() => tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias, activation: 'relu6' }));
+        const [got, ref] = await onBoth(() =>
+          tf.fused.matMul({ a, b, transposeA: ta, transposeB: tb, bias, activation: 'relu6' }),
+        );
         ref.forEach((v, i) => assert.ok(Math.abs(v - got[i]) < 1e-5, `element ${i}: ${got[i]} vs ${v}`));
         tf.dispose([a, b, bias]);
       });

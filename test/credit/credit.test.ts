@@ -26,7 +26,7 @@ describe('credit: shared and difference rewards', () => {
     assert.throws(() => sharedRewards(undefined, [0], NaN), /teamReward must be finite/);
   });
 
-  it('difference rewards equal each agent\'s exact marginal contribution in the diluted game', () => {
+  it("difference rewards equal each agent's exact marginal contribution in the diluted game", () => {
     const game = dilutedContributionGame({ numAgents: 5, numActions: 3, seed: 4 });
     const actions = Array.from(game.targets);
     actions[1] = 0; // agent 1 plays its default (wrong)
@@ -35,7 +35,10 @@ describe('credit: shared and difference rewards', () => {
     const G = game.teamReward(actions);
     const d = differenceRewards(game, actions, G);
     // right agents contributed 1/5; wrong ones 0 (default 0 is never right)
-    assert.deepEqual(Array.from(d).map((x) => Math.round(x * 100) / 100), [0.2, 0, 0, 0.2, 0.2]);
+    assert.deepEqual(
+      Array.from(d).map((x) => Math.round(x * 100) / 100),
+      [0.2, 0, 0, 0.2, 0.2],
+    );
     assert.ok(Math.abs(G - 0.6) < 1e-12);
   });
 
@@ -60,11 +63,17 @@ describe('credit: shared and difference rewards', () => {
     const shared = sharedStepAssigner();
     const prepShared = shared.prepare!(game, actions);
     const result = game.step(actions);
-    assert.deepEqual(Array.from(diff.assign({ result, prepared: prep })), Array.from(differenceRewards(game, actions, result.teamReward)));
+    assert.deepEqual(
+      Array.from(diff.assign({ result, prepared: prep })),
+      Array.from(differenceRewards(game, actions, result.teamReward)),
+    );
     const s1 = shap.assign({ result, prepared: prepS });
     const s2 = shapleyAssigner()(game, actions, result.teamReward);
     for (let i = 0; i < 6; i++) assert.ok(Math.abs(s1[i] - s2[i]) < 1e-6);
-    assert.deepEqual(Array.from(shared.assign({ result, prepared: prepShared })), new Array(6).fill(Math.fround(result.teamReward)));
+    assert.deepEqual(
+      Array.from(shared.assign({ result, prepared: prepShared })),
+      new Array(6).fill(Math.fround(result.teamReward)),
+    );
   });
 
   it('differenceStepAssigner asks an env with the batched hook once for all agents, with the same result', () => {
@@ -94,11 +103,19 @@ describe('credit: shared and difference rewards', () => {
     assert.deepEqual(p2, prepared);
   });
 
-  it('the step assigners type-check as the rollout collector\'s CreditAssigner plug-in', () => {
-    const plugins: CreditAssigner[] = [differenceStepAssigner(), sharedStepAssigner(), shapleyStepAssigner({ method: 'exact' })];
+  it("the step assigners type-check as the rollout collector's CreditAssigner plug-in", () => {
+    const plugins: CreditAssigner[] = [
+      differenceStepAssigner(),
+      sharedStepAssigner(),
+      shapleyStepAssigner({ method: 'exact' }),
+    ];
     // climbing game at (1, 1) = 7 with default action 0: G(0,1) = G(1,0) = -30, G(0,0) = 11
     // difference: 7 - (-30) = 37 each; shared: 7; Shapley: 0.5 (-30 - 11) + 0.5 (7 + 30) = -2 each.
-    const expected = [[37, 37], [7, 7], [-2, -2]];
+    const expected = [
+      [37, 37],
+      [7, 7],
+      [-2, -2],
+    ];
     const game = climbingGame();
     for (const [k, credit] of plugins.entries()) {
       game.reset(0);
@@ -132,7 +149,7 @@ describe('credit: counterfactual (COMA) advantages', () => {
     const p = new Float32Array(B * A);
     for (let b = 0; b < B; b++) {
       let s = 0;
-      for (let k = 0; k < A; k++) s += (p[b * A + k] = rng.uniform(0.1, 1));
+      for (let k = 0; k < A; k++) s += p[b * A + k] = rng.uniform(0.1, 1);
       for (let k = 0; k < A; k++) p[b * A + k] /= s;
     }
     const actions = Int32Array.from([0, 3, 1, 2, 2]);
@@ -148,7 +165,10 @@ describe('credit: counterfactual (COMA) advantages', () => {
     }
     tf.dispose([qt, pt, at, adv]);
     assert.equal(tf.memory().numTensors, before);
-    assert.throws(() => counterfactualAdvantageTensor(tf.zeros([2, 3]), tf.zeros([2, 4])), /q shape \[2,3\] and probs shape \[2,4\]/);
+    assert.throws(
+      () => counterfactualAdvantageTensor(tf.zeros([2, 3]), tf.zeros([2, 4])),
+      /q shape \[2,3\] and probs shape \[2,4\]/,
+    );
   });
 
   it('enumerates factored actions in mixed radix', () => {
@@ -165,15 +185,23 @@ describe('credit: counterfactual (COMA) advantages', () => {
     });
     // A critic-like value with interactions between the tokens.
     const table = rng.normalArray(4 * 5 * 3, 0, 1);
-    const valuesOf = (tokens: Int32Array, count: number) => Float32Array.from({ length: count }, (_, k) => table[(tokens[k * 3] * 5 + tokens[k * 3 + 1]) * 3 + tokens[k * 3 + 2]]);
+    const valuesOf = (tokens: Int32Array, count: number) =>
+      Float32Array.from(
+        { length: count },
+        (_, k) => table[(tokens[k * 3] * 5 + tokens[k * 3 + 1]) * 3 + tokens[k * 3 + 2]],
+      );
     const exact = factoredCounterfactualBaseline(valuesOf, probs, { mode: 'exact' });
     // Reference by brute force.
     let ref = 0;
-    for (let a = 0; a < 4; a++) for (let b = 0; b < 5; b++) for (let c = 0; c < 3; c++) ref += probs[0][a] * probs[1][b] * probs[2][c] * table[(a * 5 + b) * 3 + c];
+    for (let a = 0; a < 4; a++)
+      for (let b = 0; b < 5; b++)
+        for (let c = 0; c < 3; c++) ref += probs[0][a] * probs[1][b] * probs[2][c] * table[(a * 5 + b) * 3 + c];
     assert.ok(Math.abs(exact - ref) < 1e-6);
     // Variance of Q under pi gives the Monte-Carlo standard error.
     let second = 0;
-    for (let a = 0; a < 4; a++) for (let b = 0; b < 5; b++) for (let c = 0; c < 3; c++) second += probs[0][a] * probs[1][b] * probs[2][c] * table[(a * 5 + b) * 3 + c] ** 2;
+    for (let a = 0; a < 4; a++)
+      for (let b = 0; b < 5; b++)
+        for (let c = 0; c < 3; c++) second += probs[0][a] * probs[1][b] * probs[2][c] * table[(a * 5 + b) * 3 + c] ** 2;
     const sd = Math.sqrt(second - ref * ref);
     const errs: number[] = [];
     for (const K of [16, 256, 4096]) {
@@ -182,25 +210,41 @@ describe('credit: counterfactual (COMA) advantages', () => {
       let bias = 0;
       const reps = 40;
       for (let r = 0; r < reps; r++) {
-        const e = factoredCounterfactualBaseline(valuesOf, probs, { mode: 'monteCarlo', samples: K, rng: mcRng }) - exact;
+        const e =
+          factoredCounterfactualBaseline(valuesOf, probs, { mode: 'monteCarlo', samples: K, rng: mcRng }) - exact;
         sq += e * e;
         bias += e;
       }
       const rmse = Math.sqrt(sq / reps);
       errs.push(rmse);
       // RMSE matches sd/sqrt(K) within sampling noise; the mean error is within 4 standard errors of 0.
-      assert.ok(rmse < 1.6 * (sd / Math.sqrt(K)) && rmse > 0.5 * (sd / Math.sqrt(K)), `K=${K}: rmse ${rmse} vs sd/sqrt(K) ${sd / Math.sqrt(K)}`);
+      assert.ok(
+        rmse < 1.6 * (sd / Math.sqrt(K)) && rmse > 0.5 * (sd / Math.sqrt(K)),
+        `K=${K}: rmse ${rmse} vs sd/sqrt(K) ${sd / Math.sqrt(K)}`,
+      );
       assert.ok(Math.abs(bias / reps) < 4 * (sd / Math.sqrt(K * reps)), `K=${K}: mean error ${bias / reps}`);
     }
     assert.ok(errs[2] < errs[0] / 8, `error shrinks with K: ${errs}`);
   });
 
   it("'auto' alternatives enumerate small spaces with policy weights and sample large ones", () => {
-    const small = counterfactualAlternatives([[0.5, 0.5], [0.2, 0.3, 0.5]], { enumerateLimit: 6 });
+    const small = counterfactualAlternatives(
+      [
+        [0.5, 0.5],
+        [0.2, 0.3, 0.5],
+      ],
+      { enumerateLimit: 6 },
+    );
     assert.equal(small.exact, true);
     assert.equal(small.count, 6);
     assert.ok(Math.abs(small.weights.reduce((a, b) => a + b, 0) - 1) < 1e-12);
-    const large = counterfactualAlternatives([[0.5, 0.5], [0.2, 0.3, 0.5]], { enumerateLimit: 5, samples: 7, rng: new Rng(1) });
+    const large = counterfactualAlternatives(
+      [
+        [0.5, 0.5],
+        [0.2, 0.3, 0.5],
+      ],
+      { enumerateLimit: 5, samples: 7, rng: new Rng(1) },
+    );
     assert.equal(large.exact, false);
     assert.equal(large.count, 7);
     assert.throws(() => counterfactualAlternatives([[0.5, 0.5]], { mode: 'monteCarlo' }), /needs options.rng/);
@@ -237,7 +281,10 @@ describe('credit: Shapley values', () => {
   it('coalition values from actions: missing agents take default actions', () => {
     const game = dilutedContributionGame({ numAgents: 4, numActions: 3, seed: 2 });
     const actions = Array.from(game.targets);
-    const phi = shapleyValues(coalitionValueFromActions((a) => game.teamReward(a), actions, 0), 4);
+    const phi = shapleyValues(
+      coalitionValueFromActions((a) => game.teamReward(a), actions, 0),
+      4,
+    );
     phi.forEach((x) => assert.ok(Math.abs(x - 0.25) < 1e-12)); // additive game: Shapley = difference reward
   });
 });

@@ -25,7 +25,10 @@ function sampleStats(xs: number[]): { mean: number; sd: number } {
 
 describe('eval/bootstrap intervals', () => {
   it('meanCI of a normal sample approximates mean ± 1.96 s / sqrt(n)', () => {
-    for (const [n, seed] of [[200, 1], [60, 2]]) {
+    for (const [n, seed] of [
+      [200, 1],
+      [60, 2],
+    ]) {
       const xs = normalSample(n, 0.8, 0.05, seed);
       const { mean, sd } = sampleStats(xs);
       const half = (1.96 * sd) / Math.sqrt(n);
@@ -45,8 +48,16 @@ describe('eval/bootstrap intervals', () => {
     const xs = normalSample(30, 0, 1, 3);
     assert.deepEqual(meanCI(xs, { seed: 11, reps: 500 }), meanCI(xs, { seed: 11, reps: 500 }));
     assert.notDeepEqual(meanCI(xs, { seed: 11, reps: 500 }), meanCI(xs, { seed: 12, reps: 500 }));
-    const m = [[0.1, 0.5], [0.3, 0.9], [0.2, 0.4], [0.8, 0.7]];
-    assert.deepEqual(stratifiedBootstrapCI(m, aggregateIqm, { seed: 5, reps: 300 }), stratifiedBootstrapCI(m, aggregateIqm, { seed: 5, reps: 300 }));
+    const m = [
+      [0.1, 0.5],
+      [0.3, 0.9],
+      [0.2, 0.4],
+      [0.8, 0.7],
+    ];
+    assert.deepEqual(
+      stratifiedBootstrapCI(m, aggregateIqm, { seed: 5, reps: 300 }),
+      stratifiedBootstrapCI(m, aggregateIqm, { seed: 5, reps: 300 }),
+    );
   });
 
   it('a single value gives a degenerate interval', () => {
@@ -55,7 +66,10 @@ describe('eval/bootstrap intervals', () => {
 
   it('stratified bootstrap resamples runs independently within each task; its distribution is centred on the point estimate', () => {
     // 2 runs x 2 tasks with distinct values: exactly 2^2 * 2^2 = 16 equally likely resampled matrices
-    const m = [[1, 10], [2, 20]];
+    const m = [
+      [1, 10],
+      [2, 20],
+    ];
     const seen = new Map<string, number>();
     const estimates: number[] = [];
     const reps = 16000;
@@ -94,7 +108,10 @@ describe('eval/bootstrap intervals', () => {
     const small = mk(5, 1);
     const large = mk(80, 2);
     const res = aggregateIntervals({ small, large }, undefined, { reps: 1000, seed: 3 });
-    for (const [name, s] of [['small', small], ['large', large]] as const) {
+    for (const [name, s] of [
+      ['small', small],
+      ['large', large],
+    ] as const) {
       assert.equal(res[name].iqm.point, aggregateIqm(s));
       assert.equal(res[name].mean.point, aggregateMean(s));
       for (const metric of ['mean', 'median', 'iqm', 'optimalityGap']) {
@@ -102,7 +119,10 @@ describe('eval/bootstrap intervals', () => {
         assert.ok(iv.lo <= iv.point && iv.point <= iv.hi, `${name}.${metric} ${JSON.stringify(iv)}`);
       }
     }
-    assert.ok(res.large.mean.hi - res.large.mean.lo < 0.5 * (res.small.mean.hi - res.small.mean.lo), 'CI width shrinks ~1/sqrt(runs)');
+    assert.ok(
+      res.large.mean.hi - res.large.mean.lo < 0.5 * (res.small.mean.hi - res.small.mean.lo),
+      'CI width shrinks ~1/sqrt(runs)',
+    );
     // each algorithm's stream is forked by name: adding another algorithm does not change it
     const alone = aggregateIntervals({ small }, undefined, { reps: 1000, seed: 3 });
     assert.deepEqual(alone.small, res.small);

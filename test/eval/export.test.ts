@@ -2,11 +2,27 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { MarlEvalRecord, formatTable, scoreMatrixFromMarlEval, toMarlEvalJson, writeMarlEvalJson, writeCsvAndMarkdown, writeTable } from '../../src/eval';
+import {
+  MarlEvalRecord,
+  formatTable,
+  scoreMatrixFromMarlEval,
+  toMarlEvalJson,
+  writeMarlEvalJson,
+  writeCsvAndMarkdown,
+  writeTable,
+} from '../../src/eval';
 
 const records: MarlEvalRecord[] = [
   { env: 'ganno', task: 'digits', algorithm: 'cosine', run: 1, step: 0, stepCount: 0, metrics: { acc: [0.5, 0.52] } },
-  { env: 'ganno', task: 'digits', algorithm: 'cosine', run: 0, step: 1, stepCount: 1000, metrics: { acc: 0.8, loss: 0.6 } },
+  {
+    env: 'ganno',
+    task: 'digits',
+    algorithm: 'cosine',
+    run: 0,
+    step: 1,
+    stepCount: 1000,
+    metrics: { acc: 0.8, loss: 0.6 },
+  },
   { env: 'ganno', task: 'digits', algorithm: 'cosine', run: 0, step: 0, stepCount: 0, metrics: { acc: 0.4 } },
   { env: 'ganno', task: 'digits', algorithm: 'cosine', run: 0, step: 'absolute', metrics: { acc: [0.81, 0.83] } },
   { env: 'ganno', task: 'digits', algorithm: 'cosine', run: 1, step: 'absolute', metrics: { acc: [0.9] } },
@@ -28,15 +44,29 @@ describe('eval/export', () => {
     // keys come out in numeric order regardless of input order
     assert.deepEqual(Object.keys(json.ganno.digits.cosine.run_0), ['step_0', 'step_1', 'absolute_metrics']);
     const m = scoreMatrixFromMarlEval(json, { env: 'ganno', algorithm: 'cosine', metric: 'acc', step: 'absolute' });
-    const expected = [[0.82, 0.7], [0.9, 0.75]]; // [run][task], per-run mean over evaluation episodes
-    m.forEach((row, r) => row.forEach((v, t) => assert.ok(Math.abs(v - expected[r][t]) < 1e-12, `[${r}][${t}] = ${v}`)));
-    assert.throws(() => scoreMatrixFromMarlEval(json, { env: 'ganno', algorithm: 'cosine', metric: 'loss', step: 0 }), /missing metric 'loss' at ganno\/digits\/cosine\/run_0\/step_0/);
+    const expected = [
+      [0.82, 0.7],
+      [0.9, 0.75],
+    ]; // [run][task], per-run mean over evaluation episodes
+    m.forEach((row, r) =>
+      row.forEach((v, t) => assert.ok(Math.abs(v - expected[r][t]) < 1e-12, `[${r}][${t}] = ${v}`)),
+    );
+    assert.throws(
+      () => scoreMatrixFromMarlEval(json, { env: 'ganno', algorithm: 'cosine', metric: 'loss', step: 0 }),
+      /missing metric 'loss' at ganno\/digits\/cosine\/run_0\/step_0/,
+    );
   });
 
   it('rejects duplicates, bad names and non-finite values with the record index', () => {
-    assert.throws(() => toMarlEvalJson([records[2], records[2]]), /record 1: duplicate \(env 'ganno', task 'digits', algorithm 'cosine', run 0, step 0\)/);
+    assert.throws(
+      () => toMarlEvalJson([records[2], records[2]]),
+      /record 1: duplicate \(env 'ganno', task 'digits', algorithm 'cosine', run 0, step 0\)/,
+    );
     assert.throws(() => toMarlEvalJson([{ ...records[0], task: '' }]), /record 0: task must be a non-empty string/);
-    assert.throws(() => toMarlEvalJson([{ ...records[0], metrics: { acc: [NaN] } }]), /record 0: metric 'acc'\[0\] must be a finite number/);
+    assert.throws(
+      () => toMarlEvalJson([{ ...records[0], metrics: { acc: [NaN] } }]),
+      /record 0: metric 'acc'\[0\] must be a finite number/,
+    );
     assert.throws(() => toMarlEvalJson([{ ...records[0], run: -1 }]), /run must be a non-negative integer/);
     assert.throws(() => toMarlEvalJson([{ ...records[0], metrics: { step_count: 1 } }]), /'step_count' is reserved/);
   });
@@ -63,7 +93,9 @@ describe('eval/export', () => {
   it('formats CSV with RFC 4180 quoting and CI cells', () => {
     assert.equal(
       formatTable(rows, cols, { format: 'csv' }),
-      'method,test acc & CI,n\n' + '"GANNO, multi-agent","0.81 [0.78, 0.84]",5\n' + '"cos | ""tuned"" 50%_x","0.79 [0.78, 0.80]",0\n',
+      'method,test acc & CI,n\n' +
+        '"GANNO, multi-agent","0.81 [0.78, 0.84]",5\n' +
+        '"cos | ""tuned"" 50%_x","0.79 [0.78, 0.80]",0\n',
     );
   });
 
@@ -86,7 +118,10 @@ describe('eval/export', () => {
   });
 
   it('rejects bad table options naming them', () => {
-    assert.throws(() => formatTable(rows, cols, { format: 'html' as never }), /format must be 'csv', 'markdown' or 'latex', got "html"/);
+    assert.throws(
+      () => formatTable(rows, cols, { format: 'html' as never }),
+      /format must be 'csv', 'markdown' or 'latex', got "html"/,
+    );
     assert.throws(() => formatTable(rows, cols, { format: 'csv', digits: -1 }), /digits must be an integer/);
     assert.throws(() => formatTable(rows, [], { format: 'csv' }), /columns must be a non-empty array/);
   });

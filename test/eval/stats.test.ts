@@ -34,7 +34,10 @@ const ref = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/eval/ev
 };
 
 function close(actual: number, expected: number, tol: number, what: string): void {
-  assert.ok(Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)), `${what}: got ${actual}, expected ${expected}`);
+  assert.ok(
+    Math.abs(actual - expected) <= tol * Math.max(1, Math.abs(expected)),
+    `${what}: got ${actual}, expected ${expected}`,
+  );
 }
 
 describe('eval/stats point estimates (vs numpy/scipy)', () => {
@@ -55,8 +58,24 @@ describe('eval/stats point estimates (vs numpy/scipy)', () => {
   });
 
   it('IQM by hand: 8 values keep the middle 4; outliers do not move it', () => {
-    assert.equal(aggregateIqm([[1, 2], [3, 4], [5, 6], [7, 8]]), 4.5);
-    assert.equal(aggregateIqm([[1, 2], [3, 4], [5, 6], [7, 1e9]]), 4.5);
+    assert.equal(
+      aggregateIqm([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+        [7, 8],
+      ]),
+      4.5,
+    );
+    assert.equal(
+      aggregateIqm([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+        [7, 1e9],
+      ]),
+      4.5,
+    );
     assert.equal(trimMean([1, 2, 3, 4, 100, 200, 300, 400], 0.25), 76.75);
     // n = 5: floor(1.25) = 1 cut from each end
     assert.equal(trimMean([5, 1, 4, 2, 3], 0.25), 3);
@@ -64,7 +83,9 @@ describe('eval/stats point estimates (vs numpy/scipy)', () => {
 
   it('percentile matches numpy linear interpolation and median matches numpy.median', () => {
     for (const p of ref.percentiles) {
-      p.q.forEach((q, k) => close(percentile(p.values, q), p.expected[k], 1e-12, `percentile q=${q} n=${p.values.length}`));
+      p.q.forEach((q, k) =>
+        close(percentile(p.values, q), p.expected[k], 1e-12, `percentile q=${q} n=${p.values.length}`),
+      );
       close(median(p.values), p.expected[3], 1e-12, `median n=${p.values.length}`);
     }
   });
@@ -73,7 +94,15 @@ describe('eval/stats point estimates (vs numpy/scipy)', () => {
     for (const [i, c] of ref.poi.entries()) {
       const tasks = c.x[0].length;
       for (let t = 0; t < tasks; t++) {
-        close(mannWhitneyProbability(c.x.map((r) => r[t]), c.y.map((r) => r[t])), c.per_task[t], 1e-12, `poi #${i} task ${t}`);
+        close(
+          mannWhitneyProbability(
+            c.x.map((r) => r[t]),
+            c.y.map((r) => r[t]),
+          ),
+          c.per_task[t],
+          1e-12,
+          `poi #${i} task ${t}`,
+        );
       }
       const p = probabilityOfImprovement(c.x, c.y, { reps: 50, seed: 1 });
       close(p.point, c.expected as number, 1e-12, `poi #${i}`);

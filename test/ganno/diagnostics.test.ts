@@ -1,5 +1,13 @@
 import { strict as assert } from 'assert';
-import { actionShares, degenerateShare, diagnosticsCurve, diagnosticsRows, dominantActionShare, isDegenerateRun, movedText } from '../../src/ganno';
+import {
+  actionShares,
+  degenerateShare,
+  diagnosticsCurve,
+  diagnosticsRows,
+  dominantActionShare,
+  isDegenerateRun,
+  movedText,
+} from '../../src/ganno';
 import type { EvalRow, GannoUpdateDiagnostics, VariantAgent } from '../../src/ganno';
 import { budgetCurveFromEnv } from '../../src/notebook';
 
@@ -26,7 +34,12 @@ function diag(update: number, kl: number, counts: number[]): GannoUpdateDiagnost
 }
 
 const agent = (seed: number, kls: number[], moved: boolean) =>
-  ({ variant: 'default', seed, moved, diagnostics: kls.map((kl, u) => diag(u + 1, kl, [u, 1, 2])) }) as unknown as VariantAgent;
+  ({
+    variant: 'default',
+    seed,
+    moved,
+    diagnostics: kls.map((kl, u) => diag(u + 1, kl, [u, 1, 2])),
+  }) as unknown as VariantAgent;
 
 describe('ganno/diagnostics helpers', () => {
   it('flattens diagnostics to one CSV row per agent and update, with action shares', () => {
@@ -46,7 +59,13 @@ describe('ganno/diagnostics helpers', () => {
   });
 
   it('the degenerate-mode guard flags a run where one action exceeds 90% of an agent’s decisions', () => {
-    assert.deepEqual(dominantActionShare([[8, 8, 8, 4], [4, 4, 4, 4]]), [0.75, 1]);
+    assert.deepEqual(
+      dominantActionShare([
+        [8, 8, 8, 4],
+        [4, 4, 4, 4],
+      ]),
+      [0.75, 1],
+    );
     const run = (perDecision: number[][]) => ({ actions: perDecision }) as Pick<EvalRow, 'actions'>;
     const ten = (a: number, b: number) => Array.from({ length: 10 }, (_, t) => [a, t === 0 ? b : a]);
     assert.equal(isDegenerateRun(run(ten(8, 8))), true);
@@ -69,6 +88,9 @@ describe('ganno/diagnostics helpers', () => {
   it('reads the budget curve from MARL_AUTOML_GANNO_BUDGET_CURVE, refusing bad values by name', () => {
     assert.deepEqual(budgetCurveFromEnv({ MARL_AUTOML_GANNO_BUDGET_CURVE: '1, 3,10' }), [1, 3, 10]);
     assert.equal(budgetCurveFromEnv({}), undefined);
-    assert.throws(() => budgetCurveFromEnv({ MARL_AUTOML_GANNO_BUDGET_CURVE: '1,x' }), /MARL_AUTOML_GANNO_BUDGET_CURVE: expected comma-separated positive integers/);
+    assert.throws(
+      () => budgetCurveFromEnv({ MARL_AUTOML_GANNO_BUDGET_CURVE: '1,x' }),
+      /MARL_AUTOML_GANNO_BUDGET_CURVE: expected comma-separated positive integers/,
+    );
   });
 });

@@ -8,7 +8,18 @@ import { LayerwiseTrainer, runTraining } from '../../src/nn';
 /** A tiny synthetic MLP task: 64 inputs, 1-2 hidden layers of 8-16 units, 4 classes. */
 function tiny(extra: Partial<LayerLrEnvConfig> = {}, task: Partial<TaskConfig> = {}): LayerLrEnvConfig {
   return {
-    task: { datasets: ['synthetic'], depth: [1, 2], widths: [8, 16], trainSize: 256, valSize: 128, batchSize: 32, k: 4, totalSteps: 16, initialLr: [0.05, 0.2], ...task },
+    task: {
+      datasets: ['synthetic'],
+      depth: [1, 2],
+      widths: [8, 16],
+      trainSize: 256,
+      valSize: 128,
+      batchSize: 32,
+      k: 4,
+      totalSteps: 16,
+      initialLr: [0.05, 0.2],
+      ...task,
+    },
     ...extra,
   };
 }
@@ -95,11 +106,18 @@ describe('ganno/LayerLrEnv', () => {
     const prepared = credit.prepare!(env, actions);
     const result = env.step(actions);
     assert.equal(result.teamReward, replay, 'factual step reward equals its replay exactly');
-    assert.deepEqual(weights(env), replayWeights, 'weights after a step with counterfactual branches equal those of a step without');
+    assert.deepEqual(
+      weights(env),
+      replayWeights,
+      'weights after a step with counterfactual branches equal those of a step without',
+    );
     const d = credit.assign({ result, prepared });
     assert.equal(d[1], 0, 'agent playing the default action gets exactly 0');
     assert.ok(d[0] !== 0 && d[2] !== 0);
-    assert.ok(result.info.counterfactualBranches === 2 + 2, 'two manual branches + two from the assigner (the default agent is skipped)');
+    assert.ok(
+      result.info.counterfactualBranches === 2 + 2,
+      'two manual branches + two from the assigner (the default agent is skipped)',
+    );
     env.dispose();
   });
 
@@ -145,7 +163,10 @@ describe('ganno/LayerLrEnv', () => {
     assert.throws(() => new LayerLrEnv(cfg).approximateDifferenceRewards([4, 4, 4], 1), /no episode/);
     const e2 = new LayerLrEnv(cfg);
     e2.reset(1);
-    assert.throws(() => e2.approximateDifferenceRewards([4, 4, 4], 5), /m \(replayed steps\) must be an integer in \[1, K = 4\], got 5/);
+    assert.throws(
+      () => e2.approximateDifferenceRewards([4, 4, 4], 5),
+      /m \(replayed steps\) must be an integer in \[1, K = 4\], got 5/,
+    );
     e2.dispose();
     env.dispose();
   });
@@ -164,9 +185,17 @@ describe('ganno/LayerLrEnv', () => {
     const w = weights(env);
     const task = new TaskSampler(cfg.task).sample(21);
     const model = buildTaskModel(task);
-    const trainer = new LayerwiseTrainer(model, { optimizer: task.optimizer, learningRates: task.initialLr, weightDecay: task.weightDecay, seed: task.trainerSeed });
+    const trainer = new LayerwiseTrainer(model, {
+      optimizer: task.optimizer,
+      learningRates: task.initialLr,
+      weightDecay: task.weightDecay,
+      seed: task.trainerSeed,
+    });
     const it = taskBatches(task);
-    const val = { x: tf.tensor(task.validation.images, [task.validation.n, 64]), y: tf.tensor1d(task.validation.labels, 'int32') };
+    const val = {
+      x: tf.tensor(task.validation.images, [task.validation.n, 64]),
+      y: tf.tensor1d(task.validation.labels, 'int32'),
+    };
     const res = runTraining(trainer, it, { steps: 20, validation: val, evalEvery: 20 });
     const w2 = model.trainableVariables().map((v) => v.dataSync().slice() as Float32Array);
     assert.deepEqual(w, w2);
@@ -180,7 +209,12 @@ describe('ganno/LayerLrEnv', () => {
 
   it('divergence ends the episode with the penalty and never throws', () => {
     // a linear softmax classifier (no ReLU to die) whose LR doubles every SGD step until the weights overflow
-    const env = new LayerLrEnv(tiny({ lrClip: [1e-5, 1e38], divergencePenalty: 3 }, { depth: [0, 0], initialLr: [1000, 1000], k: 1, totalSteps: 200 }));
+    const env = new LayerLrEnv(
+      tiny(
+        { lrClip: [1e-5, 1e38], divergencePenalty: 3 },
+        { depth: [0, 0], initialLr: [1000, 1000], k: 1, totalSteps: 200 },
+      ),
+    );
     env.reset(2);
     let s;
     let steps = 0;
@@ -193,7 +227,10 @@ describe('ganno/LayerLrEnv', () => {
     } while (!s.terminated);
     assert.ok(s.info.diverged, `diverged after ${steps} steps (lr ${s.info.lrs})`);
     assert.equal(s.teamReward, -3);
-    assert.ok(s.observations.every((o) => o.every(Number.isFinite)), 'observations stay finite');
+    assert.ok(
+      s.observations.every((o) => o.every(Number.isFinite)),
+      'observations stay finite',
+    );
     env.dispose();
   });
 
@@ -284,7 +321,9 @@ describe('ganno/LayerLrEnv', () => {
 
   it('runs on digits and Fashion-MNIST MLPs and on a small CNN (one agent per conv/dense layer)', () => {
     for (const dataset of ['digits', 'fashion-mnist'] as const) {
-      const env = new LayerLrEnv({ task: { datasets: [dataset], depth: [1, 1], widths: [32], trainSize: 256, valSize: 128, k: 2, totalSteps: 4 } });
+      const env = new LayerLrEnv({
+        task: { datasets: [dataset], depth: [1, 1], widths: [32], trainSize: 256, valSize: 128, k: 2, totalSteps: 4 },
+      });
       const r = env.reset(1);
       assert.equal(r.observations.length, 2);
       assert.equal(env.task.train.height * env.task.train.width, 784);
@@ -295,7 +334,10 @@ describe('ganno/LayerLrEnv', () => {
     const cnn = new LayerLrEnv(tiny({}, { model: 'cnn', depth: [2, 2], filters: [4] }));
     const r = cnn.reset(2);
     assert.equal(r.observations.length, 3);
-    assert.deepEqual(cnn.trainer.model.groups.map((g) => g.kind), ['conv2d', 'conv2d', 'dense']);
+    assert.deepEqual(
+      cnn.trainer.model.groups.map((g) => g.kind),
+      ['conv2d', 'conv2d', 'dense'],
+    );
     const d = differenceStepAssigner();
     const p = d.prepare!(cnn, [8, 4, 0]);
     const s = cnn.step([8, 4, 0]);
@@ -317,6 +359,9 @@ describe('ganno/LayerLrEnv', () => {
     assert.throws(() => env.counterfactualTeamReward([4, -1]), /action -1 of agent 1/);
     env.dispose();
     const big = new LayerLrEnv(tiny({}, { trainSize: 5000 }));
-    assert.throws(() => big.reset(1), /trainSize \(5000\) \+ valSize \(128\) exceed the 1200 training examples of synthetic/);
+    assert.throws(
+      () => big.reset(1),
+      /trainSize \(5000\) \+ valSize \(128\) exceed the 1200 training examples of synthetic/,
+    );
   });
 });

@@ -86,19 +86,42 @@ describe('ganno/features', () => {
 
   it('add / remove / replace from user code; multi-valued and log-normalised features', () => {
     const reg = new FeatureRegistry(['log_lr', 'progress']);
-    reg.add({ name: 'lr_over_ref', scope: 'local', normalisation: 'log', description: 'LR / initial LR', compute: (st, i) => st.lrs[i] / st.referenceLr });
-    reg.add({ name: 'acc_pair', scope: 'global', size: 2, normalisation: 'none', description: 'acc and 1 - acc', compute: (st) => [st.valAccuracy, 1 - st.valAccuracy] });
+    reg.add({
+      name: 'lr_over_ref',
+      scope: 'local',
+      normalisation: 'log',
+      description: 'LR / initial LR',
+      compute: (st, i) => st.lrs[i] / st.referenceLr,
+    });
+    reg.add({
+      name: 'acc_pair',
+      scope: 'global',
+      size: 2,
+      normalisation: 'none',
+      description: 'acc and 1 - acc',
+      compute: (st) => [st.valAccuracy, 1 - st.valAccuracy],
+    });
     assert.equal(reg.observationSize, 5);
     assert.deepEqual(reg.labels, ['log_lr', 'lr_over_ref', 'progress', 'acc_pair[0]', 'acc_pair[1]']);
     const o = reg.observe(s);
     assert.deepEqual(Array.from(o[2]), [-3, -2, 0.25, 0.75, 0.25].map(Math.fround));
     reg.remove('log_lr');
     assert.equal(reg.observationSize, 4);
-    reg.replace('progress', { name: 'progress', scope: 'global', normalisation: 'none', description: 'remaining', compute: (st) => 1 - st.t / st.horizon });
+    reg.replace('progress', {
+      name: 'progress',
+      scope: 'global',
+      normalisation: 'none',
+      description: 'remaining',
+      compute: (st) => 1 - st.t / st.horizon,
+    });
     assert.equal(reg.observe(s)[0][1], 0.75);
     assert.throws(() => reg.add('progress'), /feature "progress" already exists/);
     assert.throws(() => reg.remove('nope'), /no feature "nope"/);
-    assert.throws(() => reg.add({ name: 'bad', scope: 'local', normalisation: 'zscore' as 'none', description: 'x', compute: () => 0 }), /normalisation must be 'none', 'log' or 'running'/);
+    assert.throws(
+      () =>
+        reg.add({ name: 'bad', scope: 'local', normalisation: 'zscore' as 'none', description: 'x', compute: () => 0 }),
+      /normalisation must be 'none', 'log' or 'running'/,
+    );
     reg.add({ name: 'two', scope: 'local', normalisation: 'none', description: 'x', compute: () => [1, 2] });
     assert.throws(() => reg.observe(s), /feature "two": compute returned 2 values, its size is 1/);
   });

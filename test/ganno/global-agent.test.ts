@@ -22,12 +22,27 @@ import type { LayerLrEnvConfig, TaskConfig } from '../../src/ganno';
 /** A tiny synthetic MLP task (64 inputs, 4 classes). */
 function tiny(extra: Partial<LayerLrEnvConfig> = {}, task: Partial<TaskConfig> = {}): LayerLrEnvConfig {
   return {
-    task: { datasets: ['synthetic'], depth: [1, 2], widths: [8, 16], trainSize: 256, valSize: 128, batchSize: 32, k: 4, totalSteps: 16, initialLr: [0.05, 0.2], ...task },
+    task: {
+      datasets: ['synthetic'],
+      depth: [1, 2],
+      widths: [8, 16],
+      trainSize: 256,
+      valSize: 128,
+      batchSize: 32,
+      k: 4,
+      totalSteps: 16,
+      initialLr: [0.05, 0.2],
+      ...task,
+    },
     ...extra,
   };
 }
 
-function runEpisode(env: LayerLrEnv, seed: number, action: (t: number) => number[]): { valLoss: number[]; rewards: number[] } {
+function runEpisode(
+  env: LayerLrEnv,
+  seed: number,
+  action: (t: number) => number[],
+): { valLoss: number[]; rewards: number[] } {
   env.reset(seed);
   const valLoss = [env.state.valLoss];
   const rewards: number[] = [];
@@ -49,7 +64,16 @@ describe('ganno/single global-LR agent (control: global)', function () {
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it('has one agent whose observation is log_lr, prev_action and the global features, for 1- and 3-layer networks', () => {
-    assert.deepEqual(GLOBAL_AGENT_FEATURE_NAMES, ['log_lr', 'prev_action', 'progress', 'log_train_loss', 'log_val_loss', 'val_accuracy', 'train_loss_change', 'log_loss_variance']);
+    assert.deepEqual(GLOBAL_AGENT_FEATURE_NAMES, [
+      'log_lr',
+      'prev_action',
+      'progress',
+      'log_train_loss',
+      'log_val_loss',
+      'val_accuracy',
+      'train_loss_change',
+      'log_loss_variance',
+    ]);
     for (const [depth, layers] of [
       [0, 1],
       [2, 3],
@@ -85,7 +109,9 @@ describe('ganno/single global-LR agent (control: global)', function () {
   });
 
   it('keeps every layer at one LR that follows the factor arithmetic with clipping (factors9 and levels9)', () => {
-    const env = new LayerLrEnv(tiny({ control: 'global', lrClip: [0.02, 0.5] }, { depth: [2, 2], initialLr: [0.2, 0.2], totalSteps: 40 }));
+    const env = new LayerLrEnv(
+      tiny({ control: 'global', lrClip: [0.02, 0.5] }, { depth: [2, 2], initialLr: [0.2, 0.2], totalSteps: 40 }),
+    );
     env.reset(3);
     const actions = [8, 8, 5, 0, 0, 0, 0, 0, 4, 7];
     let lr = 0.2;
@@ -100,11 +126,19 @@ describe('ganno/single global-LR agent (control: global)', function () {
     }
     // the clip bounds were reached on both sides
     assert.deepEqual(env.state.lrHistory.map((r) => r[0]).slice(2, 4), [0.5, 0.5]);
-    assert.ok(env.state.lrHistory.some((r) => r[0] === 0.02), `lower clip reached: ${env.state.lrHistory.map((r) => r[0])}`);
-    assert.deepEqual(env.agentState.lrHistory.map((r) => r.length), new Array(actions.length + 1).fill(1));
+    assert.ok(
+      env.state.lrHistory.some((r) => r[0] === 0.02),
+      `lower clip reached: ${env.state.lrHistory.map((r) => r[0])}`,
+    );
+    assert.deepEqual(
+      env.agentState.lrHistory.map((r) => r.length),
+      new Array(actions.length + 1).fill(1),
+    );
     env.dispose();
 
-    const lv = new LayerLrEnv(tiny({ control: 'global', actions: 'levels9' }, { depth: [1, 1], initialLr: [0.01, 0.01] }));
+    const lv = new LayerLrEnv(
+      tiny({ control: 'global', actions: 'levels9' }, { depth: [1, 1], initialLr: [0.01, 0.01] }),
+    );
     lv.reset(4);
     assert.equal(lv.defaultAction(0), 4);
     const s = lv.step([8]);
@@ -165,12 +199,32 @@ describe('ganno/single global-LR agent (control: global)', function () {
   });
 
   it('local features read whole-network aggregates; layer-specific features are refused with a clear error', () => {
-    assert.throws(() => new LayerLrEnv({ control: 'global', features: ['log_lr', 'relative_depth'] }), /LayerLrEnv config: features: feature "relative_depth" is layer-specific.*control: 'global'/);
-    assert.throws(() => new LayerLrEnv({ control: 'global', features: ['log_lr', 'depth'] }), /unknown feature "depth"/);
+    assert.throws(
+      () => new LayerLrEnv({ control: 'global', features: ['log_lr', 'relative_depth'] }),
+      /LayerLrEnv config: features: feature "relative_depth" is layer-specific.*control: 'global'/,
+    );
+    assert.throws(
+      () => new LayerLrEnv({ control: 'global', features: ['log_lr', 'depth'] }),
+      /unknown feature "depth"/,
+    );
     assert.throws(() => new LayerLrEnv({ control: 'sideways' as 'global' }), /control/);
-    const env = new LayerLrEnv(tiny({ control: 'global', features: ['log_lr', 'log_grad_norm', 'log_weight_norm', 'log_update_ratio', 'grad_alignment', 'progress'] }, { depth: [2, 2], k: 1, totalSteps: 3 }));
+    const env = new LayerLrEnv(
+      tiny(
+        {
+          control: 'global',
+          features: ['log_lr', 'log_grad_norm', 'log_weight_norm', 'log_update_ratio', 'grad_alignment', 'progress'],
+        },
+        { depth: [2, 2], k: 1, totalSteps: 3 },
+      ),
+    );
     assert.throws(() => env.features.add('relative_depth'), /relative_depth.*global/);
-    env.features.add({ name: 'lr_ratio', scope: 'local', normalisation: 'log', description: 'shared LR / initial LR', compute: (s, i) => s.lrs[i] / s.referenceLr });
+    env.features.add({
+      name: 'lr_ratio',
+      scope: 'local',
+      normalisation: 'log',
+      description: 'shared LR / initial LR',
+      compute: (s, i) => s.lrs[i] / s.referenceLr,
+    });
     const r = env.reset(2);
     assert.equal(r.observations[0].length, 7);
     env.step([8]);
@@ -202,7 +256,18 @@ describe('ganno/single global-LR agent (control: global)', function () {
     const before = tf.memory().numTensors;
     const envCfg = tiny({ control: 'global' }, { depth: [1, 2] });
     const dir = path.join(root, 'train');
-    const res = trainGannoAgents({ env: envCfg, numEnvs: 2, policy: { hiddenSizes: [16], gruSize: 16 }, ppo: { chunkLength: 4 }, seed: 3, updates: 2, checkpointEvery: 2, evalEvery: 2, valSeeds: [9001], dir });
+    const res = trainGannoAgents({
+      env: envCfg,
+      numEnvs: 2,
+      policy: { hiddenSizes: [16], gruSize: 16 },
+      ppo: { chunkLength: 4 },
+      seed: 3,
+      updates: 2,
+      checkpointEvery: 2,
+      evalEvery: 2,
+      valSeeds: [9001],
+      dir,
+    });
     assert.equal(res.updates, 2);
     assert.equal(res.observationSize, 8);
     assert.deepEqual(res.featureNames, GLOBAL_AGENT_FEATURE_NAMES);
@@ -220,7 +285,11 @@ describe('ganno/single global-LR agent (control: global)', function () {
       assert.equal(r.lrs.length, 4);
       assert.equal(r.lrs[0].length, r.numLayers);
       assert.ok(r.numLayers >= 2 && r.numLayers <= 3, `numLayers ${r.numLayers} is the network's layer count`);
-      for (const row of r.lrs) assert.ok(row.every((v) => v === row[0]), `one LR for all layers: ${row}`);
+      for (const row of r.lrs)
+        assert.ok(
+          row.every((v) => v === row[0]),
+          `one LR for all layers: ${row}`,
+        );
       assert.ok(Number.isFinite(r.testLoss));
     }
     // deterministic: the job function gives the same run
@@ -229,16 +298,38 @@ describe('ganno/single global-LR agent (control: global)', function () {
     // a layerwise env (same features even) refuses the global policy with a clear message
     const lwCfg = tiny({ features: GLOBAL_AGENT_FEATURE_NAMES.slice() }, { depth: [1, 2] });
     const wrong = controllerFromSpec(spec, lwCfg) as PolicyController;
-    assert.throws(() => runController(wrong, 31, { env: lwCfg }), /trained with control 'global'.*environment uses control 'layerwise'.*control: 'global'/);
+    assert.throws(
+      () => runController(wrong, 31, { env: lwCfg }),
+      /trained with control 'global'.*environment uses control 'layerwise'.*control: 'global'/,
+    );
     wrong.policy.dispose();
     // and resuming the global run as a layerwise one is refused
     assert.throws(
-      () => trainGannoAgents({ env: lwCfg, numEnvs: 2, policy: { hiddenSizes: [16], gruSize: 16 }, ppo: { chunkLength: 4 }, seed: 3, updates: 3, valSeeds: [9001], dir }),
+      () =>
+        trainGannoAgents({
+          env: lwCfg,
+          numEnvs: 2,
+          policy: { hiddenSizes: [16], gruSize: 16 },
+          ppo: { chunkLength: 4 },
+          seed: 3,
+          updates: 3,
+          valSeeds: [9001],
+          dir,
+        }),
       /control 'global', this run has control 'layerwise'/,
     );
     ctrl.policy.dispose();
     // MAPPO's centralised critic (summary state of the one observation) trains too
-    const mappo = trainGannoAgents({ env: envCfg, numEnvs: 1, policy: { hiddenSizes: [16], gruSize: 16, critic: 'centralised' }, ppo: { chunkLength: 4 }, seed: 3, updates: 1, valSeeds: [9001], dir: path.join(root, 'mappo') });
+    const mappo = trainGannoAgents({
+      env: envCfg,
+      numEnvs: 1,
+      policy: { hiddenSizes: [16], gruSize: 16, critic: 'centralised' },
+      ppo: { chunkLength: 4 },
+      seed: 3,
+      updates: 1,
+      valSeeds: [9001],
+      dir: path.join(root, 'mappo'),
+    });
     assert.ok(mappo.teamReturn.every(Number.isFinite) && mappo.validation.every((v) => Number.isFinite(v.score)));
     assert.equal(tf.memory().numTensors, before, 'no tensor leak');
   });
@@ -249,7 +340,10 @@ describe('ganno/single global-LR agent (control: global)', function () {
     const ra = runEpisode(a, 12, (t) => [t % 2 ? 3 : 8]);
     const rb = runEpisode(b, 12, (t) => [t % 2 ? 3 : 8]);
     assert.deepEqual(rb.valLoss, ra.valLoss, 'training is unchanged');
-    assert.deepEqual(rb.rewards, ra.rewards.map((r) => r * 100));
+    assert.deepEqual(
+      rb.rewards,
+      ra.rewards.map((r) => r * 100),
+    );
     assert.throws(() => new LayerLrEnv({ rewardScale: 0 }), /rewardScale/);
     a.dispose();
     b.dispose();
@@ -262,10 +356,32 @@ describe('ganno/single global-LR agent (control: global)', function () {
     const env: LayerLrEnvConfig = {
       control: 'global',
       rewardScale: 100,
-      task: { datasets: ['synthetic'], depth: [1, 1], widths: [16], trainSize: 256, valSize: 128, batchSize: 32, k: 4, totalSteps: 32, initialLr: [1e-3, 3e-3] },
+      task: {
+        datasets: ['synthetic'],
+        depth: [1, 1],
+        widths: [16],
+        trainSize: 256,
+        valSize: 128,
+        batchSize: 32,
+        k: 4,
+        totalSteps: 32,
+        initialLr: [1e-3, 3e-3],
+      },
     };
     const dir = path.join(root, 'learn');
-    const res = trainGannoAgents({ env, numEnvs: 2, episodesPerEnv: 2, policy: { torso: 'mlp', hiddenSizes: [16] }, ppo: { learningRate: 3e-3, chunkLength: 8 }, seed: 1, updates: 15, checkpointEvery: 15, evalEvery: 5, valSeeds: [777001, 777002], dir });
+    const res = trainGannoAgents({
+      env,
+      numEnvs: 2,
+      episodesPerEnv: 2,
+      policy: { torso: 'mlp', hiddenSizes: [16] },
+      ppo: { learningRate: 3e-3, chunkLength: 8 },
+      seed: 1,
+      updates: 15,
+      checkpointEvery: 15,
+      evalEvery: 5,
+      valSeeds: [777001, 777002],
+      dir,
+    });
     const seeds = [5001, 5002, 5003, 5004];
     const ctrl = controllerFromSpec({ type: 'policy', checkpoint: res.bestDir! }, env) as PolicyController;
     const agent = evaluateController(ctrl, { env, seeds, testSize: 200 });
@@ -273,11 +389,20 @@ describe('ganno/single global-LR agent (control: global)', function () {
     const base = evaluateController(constantController(), { env, seeds, testSize: 200 });
     for (let i = 0; i < seeds.length; i++) {
       const lrs = agent[i].lrs.map((r) => r[0]);
-      assert.ok(lrs[lrs.length - 1] >= 20 * agent[i].initialLr, `task ${seeds[i]}: LR raised from ${agent[i].initialLr} to ${lrs[lrs.length - 1]} (${lrs})`);
-      assert.ok(agent[i].finalValLoss < base[i].finalValLoss - 0.1, `task ${seeds[i]}: final val loss ${agent[i].finalValLoss} (agent) vs ${base[i].finalValLoss} (constant)`);
+      assert.ok(
+        lrs[lrs.length - 1] >= 20 * agent[i].initialLr,
+        `task ${seeds[i]}: LR raised from ${agent[i].initialLr} to ${lrs[lrs.length - 1]} (${lrs})`,
+      );
+      assert.ok(
+        agent[i].finalValLoss < base[i].finalValLoss - 0.1,
+        `task ${seeds[i]}: final val loss ${agent[i].finalValLoss} (agent) vs ${base[i].finalValLoss} (constant)`,
+      );
     }
     const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
-    assert.ok(mean(agent.map((r) => r.testAccuracy)) > mean(base.map((r) => r.testAccuracy)), 'higher mean test accuracy');
+    assert.ok(
+      mean(agent.map((r) => r.testAccuracy)) > mean(base.map((r) => r.testAccuracy)),
+      'higher mean test accuracy',
+    );
   });
 
   it('leaks no tensors over episodes with counterfactual replays', () => {

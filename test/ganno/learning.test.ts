@@ -2,7 +2,13 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { POLICY_MOVED_KL, constantController, controllerFromSpec, evaluateController, trainGannoAgents } from '../../src/ganno';
+import {
+  POLICY_MOVED_KL,
+  constantController,
+  controllerFromSpec,
+  evaluateController,
+  trainGannoAgents,
+} from '../../src/ganno';
 import type { GannoTrainConfig, LayerLrEnvConfig } from '../../src/ganno';
 import { PolicyController } from '../../src/ganno/controllers';
 
@@ -12,7 +18,17 @@ import { PolicyController } from '../../src/ganno/controllers';
  * the LRs is what helps. 8 decisions of K = 4 SGD steps per episode.
  */
 const env: LayerLrEnvConfig = {
-  task: { datasets: ['synthetic'], depth: [1, 1], widths: [16, 32], trainSize: 512, valSize: 256, batchSize: 32, k: 4, totalSteps: 32, initialLr: [1e-3, 3e-3] },
+  task: {
+    datasets: ['synthetic'],
+    depth: [1, 1],
+    widths: [16, 32],
+    trainSize: 512,
+    valSize: 256,
+    batchSize: 32,
+    k: 4,
+    totalSteps: 32,
+    initialLr: [1e-3, 3e-3],
+  },
 };
 const HELD_OUT = [7001, 7002, 7003, 7004, 7005, 7006];
 
@@ -48,19 +64,39 @@ describe('ganno/learning: trained agents move and beat the untuned constant LR',
   it('with the GANNO PPO defaults the policy moves and its greedy controller beats the constant initial LR on held-out tasks', () => {
     const res = train(path.join(root, 'defaults'));
     const last = res.diagnostics[res.diagnostics.length - 1];
-    assert.ok(last.klFromInitial > POLICY_MOVED_KL, `KL from the initial policy ${last.klFromInitial} (threshold ${POLICY_MOVED_KL})`);
+    assert.ok(
+      last.klFromInitial > POLICY_MOVED_KL,
+      `KL from the initial policy ${last.klFromInitial} (threshold ${POLICY_MOVED_KL})`,
+    );
     const c = controllerFromSpec({ type: 'policy', checkpoint: res.bestDir!, greedy: true }, env);
     const agent = meanLogRatio(c);
     (c as PolicyController).policy.dispose();
     const constant = meanLogRatio(constantController());
-    assert.ok(agent > constant + 0.1, `greedy agent ln(L0/LT) ${agent.toFixed(3)} vs constant initial LR ${constant.toFixed(3)}`);
+    assert.ok(
+      agent > constant + 0.1,
+      `greedy agent ln(L0/LT) ${agent.toFixed(3)} vs constant initial LR ${constant.toFixed(3)}`,
+    );
   });
 
   it('the settings the learning audit found (Adam 2.5e-4, value clipping in raw units, no value normalisation, one joint gradient clip) do not pass it', () => {
     const res = train(path.join(root, 'audit'), {
-      ppo: { learningRate: 2.5e-4, criticLearningRate: 2.5e-4, epochs: 4, minibatches: 2, entropyCoef: 0.01, valueNorm: false, clipValue: true, gradClip: 'joint', maxGradNorm: 0.5, chunkLength: 16 },
+      ppo: {
+        learningRate: 2.5e-4,
+        criticLearningRate: 2.5e-4,
+        epochs: 4,
+        minibatches: 2,
+        entropyCoef: 0.01,
+        valueNorm: false,
+        clipValue: true,
+        gradClip: 'joint',
+        maxGradNorm: 0.5,
+        chunkLength: 16,
+      },
     });
     const last = res.diagnostics[res.diagnostics.length - 1];
-    assert.ok(last.klFromInitial < POLICY_MOVED_KL, `KL from the initial policy ${last.klFromInitial}: the audit's settings should leave the policy near its initial one`);
+    assert.ok(
+      last.klFromInitial < POLICY_MOVED_KL,
+      `KL from the initial policy ${last.klFromInitial}: the audit's settings should leave the policy near its initial one`,
+    );
   });
 });

@@ -9,7 +9,17 @@ import type { LayerLrEnvConfig } from '../../src/ganno';
  * doubles its LR at the first decision, everyone keeps afterwards.
  */
 const delayed: LayerLrEnvConfig = {
-  task: { datasets: ['synthetic'], depth: [1, 1], widths: [16], trainSize: 512, valSize: 256, batchSize: 32, k: 5, totalSteps: 60, initialLr: [0.3, 1] },
+  task: {
+    datasets: ['synthetic'],
+    depth: [1, 1],
+    widths: [16],
+    trainSize: 512,
+    valSize: 256,
+    batchSize: 32,
+    k: 5,
+    totalSteps: 60,
+    initialLr: [0.3, 1],
+  },
   agentRewards: 'difference',
   differenceClip: 100, // no clipping: the sums must be exact
 };
@@ -17,7 +27,10 @@ const SEED = 1;
 const DOUBLE = 8;
 
 /** Runs an episode with `first` at decision 0 and keep afterwards; returns the team return and per-agent reward sums. */
-function episode(config: LayerLrEnvConfig, first: (env: LayerLrEnv) => number[]): { teamReturn: number; agentSums: number[]; perStep: number[][] } {
+function episode(
+  config: LayerLrEnvConfig,
+  first: (env: LayerLrEnv) => number[],
+): { teamReturn: number; agentSums: number[]; perStep: number[][] } {
   const env = new LayerLrEnv(config);
   try {
     env.reset(SEED);
@@ -31,7 +44,11 @@ function episode(config: LayerLrEnvConfig, first: (env: LayerLrEnv) => number[])
       perStep.push(Array.from(r.rewards));
       teamReturn += r.teamReward;
     }
-    return { teamReturn, agentSums: Array.from({ length: n }, (_, i) => perStep.reduce((s, row) => s + row[i], 0)), perStep };
+    return {
+      teamReturn,
+      agentSums: Array.from({ length: n }, (_, i) => perStep.reduce((s, row) => s + row[i], 0)),
+      perStep,
+    };
   } finally {
     env.dispose();
   }
@@ -42,10 +59,16 @@ describe('ganno/horizon-true difference rewards (agentRewards: difference)', () 
     const doubled = episode(delayed, (env) => [DOUBLE, env.defaultAction(1)]);
     const kept = episode({ ...delayed, agentRewards: 'team' }, (env) => [env.defaultAction(0), env.defaultAction(1)]);
     const effect = doubled.teamReturn - kept.teamReturn;
-    assert.ok(Math.abs(doubled.agentSums[0] - effect) < 1e-5, `sum of agent 0's rewards ${doubled.agentSums[0]} vs its effect on the episode return ${effect}`);
+    assert.ok(
+      Math.abs(doubled.agentSums[0] - effect) < 1e-5,
+      `sum of agent 0's rewards ${doubled.agentSums[0]} vs its effect on the episode return ${effect}`,
+    );
     assert.ok(effect > 0.1, `constructed case: doubling the LR helps the run (effect ${effect})`);
     // agent 1 never left "keep": its shadow is the factual run, so its reward is exactly 0 at every step
-    assert.ok(doubled.perStep.every((row) => row[1] === 0), 'an always-keep agent gets exactly 0');
+    assert.ok(
+      doubled.perStep.every((row) => row[1] === 0),
+      'an always-keep agent gets exactly 0',
+    );
   });
 
   it('the per-interval (myopic) difference reward gets the sign of the same change wrong', () => {
@@ -69,7 +92,10 @@ describe('ganno/horizon-true difference rewards (agentRewards: difference)', () 
     const a = withDiff.step([DOUBLE, keep[1]]);
     const b = plain.step([DOUBLE, keep[1]]);
     assert.equal(a.teamReward, b.teamReward, 'the factual run does not depend on the shadows');
-    assert.ok(Math.abs(a.rewards[0] - myopic) < 1e-6, `first-interval trajectory difference ${a.rewards[0]} vs per-interval ${myopic}`);
+    assert.ok(
+      Math.abs(a.rewards[0] - myopic) < 1e-6,
+      `first-interval trajectory difference ${a.rewards[0]} vs per-interval ${myopic}`,
+    );
     assert.equal(a.info.shadowTeamRewards?.[1], null);
     withDiff.dispose();
     plain.dispose();
@@ -79,7 +105,10 @@ describe('ganno/horizon-true difference rewards (agentRewards: difference)', () 
     const raw = episode(delayed, (env) => [DOUBLE, env.defaultAction(1)]).perStep.map((r) => r[0]);
     const big = Math.max(...raw.map(Math.abs));
     const c = big / 2;
-    const clipped = episode({ ...delayed, differenceClip: c / 10, rewardScale: 10 }, (env) => [DOUBLE, env.defaultAction(1)]).perStep.map((r) => r[0]);
+    const clipped = episode({ ...delayed, differenceClip: c / 10, rewardScale: 10 }, (env) => [
+      DOUBLE,
+      env.defaultAction(1),
+    ]).perStep.map((r) => r[0]);
     clipped.forEach((x, t) => {
       assert.ok(Math.abs(x) <= c * (1 + 1e-6), `step ${t}: ${x} exceeds the clip ${c}`);
       const want = Math.max(-c, Math.min(c, 10 * raw[t]));

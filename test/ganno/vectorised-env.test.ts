@@ -4,7 +4,18 @@ import { LayerLrEnv } from '../../src/ganno';
 import type { LayerLrEnvConfig } from '../../src/ganno';
 import { Rng } from '../../src/random';
 
-const TASK: LayerLrEnvConfig['task'] = { datasets: ['synthetic'], depth: [1, 2], widths: [8, 16], trainSize: 256, valSize: 128, batchSize: 32, k: 4, totalSteps: 24, initialLr: [0.05, 0.5], optimizer: ['sgd', 'momentum', 'adam'] };
+const TASK: LayerLrEnvConfig['task'] = {
+  datasets: ['synthetic'],
+  depth: [1, 2],
+  widths: [8, 16],
+  trainSize: 256,
+  valSize: 128,
+  batchSize: 32,
+  k: 4,
+  totalSteps: 24,
+  initialLr: [0.05, 0.5],
+  optimizer: ['sgd', 'momentum', 'adam'],
+};
 
 /** One episode under a seeded random policy; every step's rewards, team reward, shadow rewards and validation loss. */
 function episode(config: LayerLrEnvConfig, seed: number) {
@@ -12,11 +23,25 @@ function episode(config: LayerLrEnvConfig, seed: number) {
   try {
     let r = env.reset(seed);
     const rng = new Rng(seed);
-    const rows: { rewards: number[]; team: number; shadows: (number | null)[] | undefined; valLoss: number; obs: number[][] }[] = [];
+    const rows: {
+      rewards: number[];
+      team: number;
+      shadows: (number | null)[] | undefined;
+      valLoss: number;
+      obs: number[][];
+    }[] = [];
     for (;;) {
-      const actions = Array.from({ length: env.numAgents }, (_, i) => (rng.uniform(0, 1) < 0.4 ? env.defaultAction(i) : rng.int(env.spec.numActions)));
+      const actions = Array.from({ length: env.numAgents }, (_, i) =>
+        rng.uniform(0, 1) < 0.4 ? env.defaultAction(i) : rng.int(env.spec.numActions),
+      );
       const s = env.step(actions);
-      rows.push({ rewards: Array.from(s.rewards), team: s.teamReward, shadows: s.info.shadowTeamRewards, valLoss: s.info.valLoss, obs: s.observations.map((o) => Array.from(o)) });
+      rows.push({
+        rewards: Array.from(s.rewards),
+        team: s.teamReward,
+        shadows: s.info.shadowTeamRewards,
+        valLoss: s.info.valLoss,
+        obs: s.observations.map((o) => Array.from(o)),
+      });
       if (s.terminated || s.truncated) break;
       r = s;
     }
@@ -38,7 +63,10 @@ describe('ganno/LayerLrEnv on the vectorised trainer (horizon-true difference re
         const vec = episode(config, seed);
         const plain = episode({ ...config, vectorise: false }, seed);
         assert.deepEqual(vec, plain, `${control}, seed ${seed}`);
-        assert.ok(vec.rows.some((row) => row.rewards.some((x) => x !== 0)), 'some difference reward is non-zero (the comparison is not vacuous)');
+        assert.ok(
+          vec.rows.some((row) => row.rewards.some((x) => x !== 0)),
+          'some difference reward is non-zero (the comparison is not vacuous)',
+        );
       }
     }
   });
@@ -51,7 +79,9 @@ describe('ganno/LayerLrEnv on the vectorised trainer (horizon-true difference re
       env.reset(seed);
       const rng = new Rng(seed);
       for (let t = 0; t < 3; t++) {
-        const sets: number[][] = Array.from({ length: 4 }, () => Array.from({ length: env.numAgents }, () => rng.int(env.spec.numActions)));
+        const sets: number[][] = Array.from({ length: 4 }, () =>
+          Array.from({ length: env.numAgents }, () => rng.int(env.spec.numActions)),
+        );
         const batched = env.counterfactualTeamRewards(sets);
         const single: number[] = sets.map((a) => env.counterfactualTeamReward(a));
         assert.deepEqual(batched, single, `seed ${seed}, decision ${t}`);
@@ -65,10 +95,15 @@ describe('ganno/LayerLrEnv on the vectorised trainer (horizon-true difference re
 
   it('leaks no tensors over 1000 vectorised episodes', function () {
     this.timeout(300_000);
-    const env = new LayerLrEnv({ task: { ...TASK, depth: [1, 1], widths: [4], trainSize: 64, valSize: 32, batchSize: 16, k: 1, totalSteps: 2 }, agentRewards: 'difference' });
+    const env = new LayerLrEnv({
+      task: { ...TASK, depth: [1, 1], widths: [4], trainSize: 64, valSize: 32, batchSize: 16, k: 1, totalSteps: 2 },
+      agentRewards: 'difference',
+    });
     const run = (seed: number) => {
       env.reset(seed);
-      let s = env.step(Array.from({ length: env.numAgents }, (_, i) => (env.defaultAction(i) + 1) % env.spec.numActions));
+      let s = env.step(
+        Array.from({ length: env.numAgents }, (_, i) => (env.defaultAction(i) + 1) % env.spec.numActions),
+      );
       while (!s.terminated) s = env.step(Array.from({ length: env.numAgents }, (_, i) => env.defaultAction(i)));
     };
     run(0);

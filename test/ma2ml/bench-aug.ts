@@ -26,15 +26,24 @@ void (async () => {
   const d = loadFashionMnist({ limit: 1000 }).train;
   const x = tf.tensor4d(d.images.subarray(0, 128 * 784), [128, 28, 28, 1]);
   const rng = new Rng(0);
-  const fmt = (r: { median: number; p10: number; p90: number }) => `${r.median.toFixed(2)} ms (p10 ${r.p10.toFixed(2)}, p90 ${r.p90.toFixed(2)})`;
+  const fmt = (r: { median: number; p10: number; p90: number }) =>
+    `${r.median.toFixed(2)} ms (p10 ${r.p10.toFixed(2)}, p90 ${r.p90.toFixed(2)})`;
   console.log('per op, every image (level 7):');
   for (const op of AUG_OPS) console.log(`  ${op.padEnd(13)} ${fmt(median(() => applyOp(x, op, 7)))}`);
   const s2 = presetSpace('quick');
   const s5 = presetSpace('full');
-  console.log(`augmentBatch, S=2 random policy per batch: ${fmt(median(() => augmentBatch(x, samplePipeline(s2, rng).aug, rng)))}`);
-  console.log(`augmentBatch, S=5 random policy per batch: ${fmt(median(() => augmentBatch(x, samplePipeline(s5, rng).aug, rng)))}`);
+  console.log(
+    `augmentBatch, S=2 random policy per batch: ${fmt(median(() => augmentBatch(x, samplePipeline(s2, rng).aug, rng)))}`,
+  );
+  console.log(
+    `augmentBatch, S=5 random policy per batch: ${fmt(median(() => augmentBatch(x, samplePipeline(s5, rng).aug, rng)))}`,
+  );
   const all: AugPolicy = [];
-  for (let i = 0; i < AUG_OPS.length; i += 2) all.push([{ op: AUG_OPS[i], prob: 1, level: 7 }, { op: AUG_OPS[(i + 1) % AUG_OPS.length], prob: 1, level: 7 }]);
+  for (let i = 0; i < AUG_OPS.length; i += 2)
+    all.push([
+      { op: AUG_OPS[i], prob: 1, level: 7 },
+      { op: AUG_OPS[(i + 1) % AUG_OPS.length], prob: 1, level: 7 },
+    ]);
   console.log(`augmentBatch, 8 sub-policies covering all ops, prob 1: ${fmt(median(() => augmentBatch(x, all, rng)))}`);
   x.dispose();
 })();

@@ -6,7 +6,13 @@ import { tf } from '../../src/backend';
 import { Rng } from '../../src/random';
 import { budgetReward, checkPipeline, pipelineKey, presetSpace } from '../../src/ma2ml';
 import type { Pipeline, SearchSpace } from '../../src/ma2ml';
-import { evaluatePipeline, evaluationKind, proxyData, retrainPipeline, sampleMixupLambda } from '../../src/ma2ml/evaluate';
+import {
+  evaluatePipeline,
+  evaluationKind,
+  proxyData,
+  retrainPipeline,
+  sampleMixupLambda,
+} from '../../src/ma2ml/evaluate';
 import { ExperimentStore, InlineExecutor, runExperiment } from '../../src/runtime';
 
 const DATA = { trainSubset: 500, validationSize: 500 };
@@ -25,7 +31,16 @@ function mlp(over: Partial<Pipeline['hpo']> = {}, width = 128, resolution = 28, 
   return {
     aug,
     arch: { kind: 'mlp', resolution, depth: 1, width },
-    hpo: { optimizer: 'adam', learningRate: 3e-3, weightDecay: 0, batchSize: 64, labelSmoothing: 0, mixupAlpha: 0, dropout: 0, ...over },
+    hpo: {
+      optimizer: 'adam',
+      learningRate: 3e-3,
+      weightDecay: 0,
+      batchSize: 64,
+      labelSmoothing: 0,
+      mixupAlpha: 0,
+      dropout: 0,
+      ...over,
+    },
   };
 }
 
@@ -44,7 +59,9 @@ describe('ma2ml/evaluate: proxy training', () => {
     const p = mlp();
     const one = evaluatePipeline(p, { space, data: DATA, epochs: 1, seed: 0, flopsBudget: 1e6 });
     const four = evaluatePipeline(p, { space, data: DATA, epochs: 4, seed: 0, flopsBudget: 1e6 });
-    console.log(`      MLP 784-128-10, 500 examples: val acc ${one.valAccuracy} (1 epoch, ${one.steps} steps), ${four.valAccuracy} (4 epochs), ${four.trainSeconds} s`);
+    console.log(
+      `      MLP 784-128-10, 500 examples: val acc ${one.valAccuracy} (1 epoch, ${one.steps} steps), ${four.valAccuracy} (4 epochs), ${four.trainSeconds} s`,
+    );
     assert.equal(one.valid, true);
     assert.equal(one.steps, 8);
     assert.equal(four.steps, 32);
@@ -102,7 +119,11 @@ describe('ma2ml/evaluate: proxy training', () => {
     const n0 = tf.memory().numTensors;
     const conv = presetSpace('quick');
     conv.nas.resolutions = [4];
-    const collapsed: Pipeline = { aug: noAug, arch: { kind: 'conv', resolution: 4, depth: 3, width: 8, kernel: 3 }, hpo: mlp().hpo };
+    const collapsed: Pipeline = {
+      aug: noAug,
+      arch: { kind: 'conv', resolution: 4, depth: 3, width: 8, kernel: 3 },
+      hpo: mlp().hpo,
+    };
     const r = evaluatePipeline(collapsed, { space: conv, data: DATA, seed: 0, flopsBudget: 1e6 });
     assert.equal(r.valid, false);
     assert.match(r.reason as string, /does not fit resolution 4/);
@@ -110,7 +131,13 @@ describe('ma2ml/evaluate: proxy training', () => {
 
     const wild = smokeSpace();
     wild.hpo.learningRates = { momentum: [1e8, 0.1, 0.3, 0.03], adam: [1e-3, 3e-3, 1e-2, 3e-4] };
-    const d = evaluatePipeline(mlp({ optimizer: 'momentum', learningRate: 1e8 }), { space: wild, data: DATA, seed: 0, flopsBudget: 1e6, budgetRule: 'soft' });
+    const d = evaluatePipeline(mlp({ optimizer: 'momentum', learningRate: 1e8 }), {
+      space: wild,
+      data: DATA,
+      seed: 0,
+      flopsBudget: 1e6,
+      budgetRule: 'soft',
+    });
     assert.equal(d.valid, true);
     assert.equal(d.diverged, true);
     assert.equal(d.reward, 0);
@@ -122,11 +149,27 @@ describe('ma2ml/evaluate: proxy training', () => {
   it('bad options raise an Error naming the field', () => {
     const p = mlp();
     assert.throws(() => evaluatePipeline(p, { space } as never), /flopsBudget/);
-    assert.throws(() => evaluatePipeline(p, { space, data: { trainSubset: 55 }, flopsBudget: 1e5 }), /data\.trainSubset: must be a multiple of 10/);
+    assert.throws(
+      () => evaluatePipeline(p, { space, data: { trainSubset: 55 }, flopsBudget: 1e5 }),
+      /data\.trainSubset: must be a multiple of 10/,
+    );
     assert.throws(() => evaluatePipeline(p, { space, flopsBudget: 1e5, budgetRule: 'maybe' as never }), /budgetRule/);
-    assert.throws(() => evaluatePipeline(p, { space, data: { trainSubset: 60000, validationSize: 5000 }, flopsBudget: 1e6 }), /trainSubset 60000 \+ validationSize 5000 exceed/);
-    assert.throws(() => evaluatePipeline({ ...p, hpo: { ...p.hpo, optimizer: 'rmsprop' as never } }, { space, data: DATA, flopsBudget: 1e6 }), /hpo\.optimizer = "rmsprop" is not one of/);
-    assert.throws(() => evaluatePipeline(mlp({}, 100), { space, data: DATA, flopsBudget: 1e6 }), /nas\.width = 100 is not one of the choices/);
+    assert.throws(
+      () => evaluatePipeline(p, { space, data: { trainSubset: 60000, validationSize: 5000 }, flopsBudget: 1e6 }),
+      /trainSubset 60000 \+ validationSize 5000 exceed/,
+    );
+    assert.throws(
+      () =>
+        evaluatePipeline(
+          { ...p, hpo: { ...p.hpo, optimizer: 'rmsprop' as never } },
+          { space, data: DATA, flopsBudget: 1e6 },
+        ),
+      /hpo\.optimizer = "rmsprop" is not one of/,
+    );
+    assert.throws(
+      () => evaluatePipeline(mlp({}, 100), { space, data: DATA, flopsBudget: 1e6 }),
+      /nas\.width = 100 is not one of the choices/,
+    );
   });
 
   it('proxy data: seeded, class-balanced, disjoint train subset and validation split, cached per process', () => {
@@ -172,16 +215,36 @@ describe('ma2ml/evaluate: job kind, store cache, retraining', () => {
     try {
       const p = mlp({}, 64, 14);
       const cfg = { pipeline: p, space, data: DATA, epochs: 1, flopsBudget: 1e6, budgetRule: 'hard' as const };
-      const first = await runExperiment({ name: 'e', jobs: [evaluationKind.job(pipelineKey(p), cfg, 0)], executor, store });
+      const first = await runExperiment({
+        name: 'e',
+        jobs: [evaluationKind.job(pipelineKey(p), cfg, 0)],
+        executor,
+        store,
+      });
       assert.equal(first.computed, 1);
       const direct = evaluatePipeline(p, { space, data: DATA, epochs: 1, seed: 0, flopsBudget: 1e6 });
       assert.deepEqual({ ...(first.results[0] as object), trainSeconds: 0 }, { ...direct, trainSeconds: 0 });
-      const again = await runExperiment({ name: 'e', jobs: [evaluationKind.job(pipelineKey(p), cfg, 0)], executor, store });
+      const again = await runExperiment({
+        name: 'e',
+        jobs: [evaluationKind.job(pipelineKey(p), cfg, 0)],
+        executor,
+        store,
+      });
       assert.equal(again.cached, 1);
       assert.deepEqual(again.results[0], first.results[0]);
-      const otherSeed = await runExperiment({ name: 'e', jobs: [evaluationKind.job(pipelineKey(p), cfg, 1)], executor, store });
+      const otherSeed = await runExperiment({
+        name: 'e',
+        jobs: [evaluationKind.job(pipelineKey(p), cfg, 1)],
+        executor,
+        store,
+      });
       assert.equal(otherSeed.computed, 1);
-      const otherData = await runExperiment({ name: 'e', jobs: [evaluationKind.job(pipelineKey(p), { ...cfg, data: { ...DATA, dataSeed: 1 } }, 0)], executor, store });
+      const otherData = await runExperiment({
+        name: 'e',
+        jobs: [evaluationKind.job(pipelineKey(p), { ...cfg, data: { ...DATA, dataSeed: 1 } }, 0)],
+        executor,
+        store,
+      });
       assert.equal(otherData.computed, 1);
     } finally {
       await executor.close();
@@ -193,7 +256,9 @@ describe('ma2ml/evaluate: job kind, store cache, retraining', () => {
     this.timeout(60000);
     const n0 = tf.memory().numTensors;
     const r = retrainPipeline(mlp(), { space: smokeSpace(), seed: 0, epochs: 1, trainLimit: 3000, testLimit: 1000 });
-    console.log(`      retrain MLP 784-128-10 on 3000 examples, 1 epoch: test acc ${r.testAccuracy} (${r.trainSeconds} s)`);
+    console.log(
+      `      retrain MLP 784-128-10 on 3000 examples, 1 epoch: test acc ${r.testAccuracy} (${r.trainSeconds} s)`,
+    );
     assert.equal(r.valid, true);
     assert.equal(r.trainExamples, 3000);
     assert.equal(r.testExamples, 1000);

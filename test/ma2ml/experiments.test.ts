@@ -53,10 +53,34 @@ const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
 /** A fake run whose best-so-far curve is `curve` (rewards = curve, so best-so-far equals it when non-decreasing). */
 function fakeRun(label: string, seed: number, curve: number[], budget = 1): SearchRun {
   const space = presetSpace('smoke');
-  const p = decodePipeline(space, vocabSizes(space).map((a) => a.map(() => 0)));
-  const log: SearchLogEntry[] = curve.map((v, i) => ({ evaluation: i + 1, batch: Math.floor(i / 2), tokens: [], pipeline: p, reward: v, bestSoFar: Math.max(...curve.slice(0, i + 1)), repeat: i > 0, result: { reward: v } }));
+  const p = decodePipeline(
+    space,
+    vocabSizes(space).map((a) => a.map(() => 0)),
+  );
+  const log: SearchLogEntry[] = curve.map((v, i) => ({
+    evaluation: i + 1,
+    batch: Math.floor(i / 2),
+    tokens: [],
+    pipeline: p,
+    reward: v,
+    bestSoFar: Math.max(...curve.slice(0, i + 1)),
+    repeat: i > 0,
+    result: { reward: v },
+  }));
   const bestIdx = curve.indexOf(Math.max(...curve));
-  const result: SearchResult = { method: 'random', seed, evaluations: curve.length, log, best: { evaluation: bestIdx + 1, reward: curve[bestIdx], pipeline: p, tokens: [] }, distinct: 1, cached: 0, computed: 1, masked: 0, diagnostics: [], wallSeconds: 0 };
+  const result: SearchResult = {
+    method: 'random',
+    seed,
+    evaluations: curve.length,
+    log,
+    best: { evaluation: bestIdx + 1, reward: curve[bestIdx], pipeline: p, tokens: [] },
+    distinct: 1,
+    cached: 0,
+    computed: 1,
+    masked: 0,
+    diagnostics: [],
+    wallSeconds: 0,
+  };
   return { cell: { method: 'random', flops: { budget, rule: 'hard-mask' }, seed, label }, label, result };
 }
 
@@ -67,11 +91,21 @@ describe('ma2ml/experiments: plans', () => {
       assert.deepEqual(plan.methods, [...SEARCH_METHODS]);
       assert.ok(plan.flops[0].budget < plan.flops[1].budget);
       assert.ok(plan.ablations.divergenceWeights.includes(0));
-      assert.deepEqual(plan.flops.map((f) => f.rule), ['hard-mask', 'hard-mask']);
+      assert.deepEqual(
+        plan.flops.map((f) => f.rule),
+        ['hard-mask', 'hard-mask'],
+      );
       const cells = mainCells(plan);
       assert.equal(cells.length, 8 * 2 * plan.seeds.length);
       // every (method, budget) has every seed
-      for (const m of SEARCH_METHODS) for (const f of plan.flops) assert.deepEqual(cells.filter((c) => c.method === m && c.flops.budget === f.budget && c.flops.rule === f.rule).map((c) => c.seed), plan.seeds);
+      for (const m of SEARCH_METHODS)
+        for (const f of plan.flops)
+          assert.deepEqual(
+            cells
+              .filter((c) => c.method === m && c.flops.budget === f.budget && c.flops.rule === f.rule)
+              .map((c) => c.seed),
+            plan.seeds,
+          );
       const ab = ablationCells(plan);
       assert.ok(ab.every((c) => c.flops.budget === plan.flops[plan.ablations.budgetIndex].budget));
       assert.deepEqual(parsePlan(JSON.parse(JSON.stringify(plan))), plan, 'a plan survives JSON');
@@ -85,18 +119,56 @@ describe('ma2ml/experiments: plans', () => {
     const plan = ma2mlPlan('smoke') as unknown as Record<string, unknown>;
     assert.throws(() => parsePlan({ ...plan, seeds: [] }), /seeds/);
     assert.throws(() => parsePlan({ ...plan, seeds: [1, 1] }), /seeds.*distinct/);
-    assert.throws(() => parsePlan({ ...plan, flops: [{ budget: 5, rule: 'hard-mask' }, { budget: 4, rule: 'hard-mask' }] }), /flops.*tight/);
-    assert.throws(() => parsePlan({ ...plan, flops: [{ budget: 4, rule: 'soft' }, { budget: 5, rule: 'hard-mask' }] }), /flops\.0\.rule: must be 'hard-mask'/);
-    assert.throws(() => parsePlan({ ...plan, flops: [{ budget: -4, rule: 'hard-mask' }, { budget: 5, rule: 'hard-mask' }] }), /flops\.0\.budget/);
+    assert.throws(
+      () =>
+        parsePlan({
+          ...plan,
+          flops: [
+            { budget: 5, rule: 'hard-mask' },
+            { budget: 4, rule: 'hard-mask' },
+          ],
+        }),
+      /flops.*tight/,
+    );
+    assert.throws(
+      () =>
+        parsePlan({
+          ...plan,
+          flops: [
+            { budget: 4, rule: 'soft' },
+            { budget: 5, rule: 'hard-mask' },
+          ],
+        }),
+      /flops\.0\.rule: must be 'hard-mask'/,
+    );
+    assert.throws(
+      () =>
+        parsePlan({
+          ...plan,
+          flops: [
+            { budget: -4, rule: 'hard-mask' },
+            { budget: 5, rule: 'hard-mask' },
+          ],
+        }),
+      /flops\.0\.budget/,
+    );
     assert.throws(() => parsePlan({ ...plan, flopsBudgets: [4, 5] }), /flopsBudgets/);
-    assert.throws(() => parsePlan({ ...plan, ablations: { ...(plan.ablations as object), divergenceWeights: [0.1, 1] } }), /divergenceWeights.*include 0/);
+    assert.throws(
+      () => parsePlan({ ...plan, ablations: { ...(plan.ablations as object), divergenceWeights: [0.1, 1] } }),
+      /divergenceWeights.*include 0/,
+    );
     assert.throws(() => parsePlan({ ...plan, methods: ['ma2ml', 'bogus'] }), /methods/);
     assert.throws(() => ma2mlPlan('huge' as 'smoke'), /unknown preset "huge"/);
   });
 
   it('planCost counts evaluations, retrains and seconds', () => {
     const plan = ma2mlPlan('quick');
-    const c = planCost(plan, { secondsPerEvaluation: 2, secondsPerRetrain: 10, secondsPerSyntheticUpdate: 0.5, speedup: 2 });
+    const c = planCost(plan, {
+      secondsPerEvaluation: 2,
+      secondsPerRetrain: 10,
+      secondsPerSyntheticUpdate: 0.5,
+      speedup: 2,
+    });
     const s = plan.seeds.length;
     assert.equal(c.searchEvaluations21, 8 * 2 * s * plan.evaluations);
     assert.equal(c.extraEvaluations22, (2 + 3) * s * plan.evaluations); // w = 0 and 1 are new; aug, nas, hpo only
@@ -106,8 +178,16 @@ describe('ma2ml/experiments: plans', () => {
     const searchUpdates = Math.ceil(syn.searchEvaluations / plan.batchSize);
     // monotonic check for 3 weights at its own setting and at the searches' batch size, the replay learner, 5 credit-quality learners
     const rs = plan.ablations.rewardSurrogate;
-    assert.equal(c.syntheticUpdates, syn.seeds.length * (3 * (syn.updates + searchUpdates) + searchUpdates + 5 * searchUpdates) + 7 * rs.seeds.length * Math.ceil(rs.evaluations / plan.batchSize));
-    assert.equal(c.totalSeconds, ((c.searchEvaluations21 + c.extraEvaluations22 + c.noiseEvaluations) * 2 + c.retrains * 10) / 2 + c.syntheticUpdates * 0.5);
+    assert.equal(
+      c.syntheticUpdates,
+      syn.seeds.length * (3 * (syn.updates + searchUpdates) + searchUpdates + 5 * searchUpdates) +
+        7 * rs.seeds.length * Math.ceil(rs.evaluations / plan.batchSize),
+    );
+    assert.equal(
+      c.totalSeconds,
+      ((c.searchEvaluations21 + c.extraEvaluations22 + c.noiseEvaluations) * 2 + c.retrains * 10) / 2 +
+        c.syntheticUpdates * 0.5,
+    );
     // the presets' upper bounds at the measured costs stay inside their wall-time targets
     assert.ok(planCost(plan, MEASURED_COSTS.quick).totalSeconds < 30 * 60);
     assert.ok(planCost(ma2mlPlan('full'), MEASURED_COSTS.full).totalSeconds < 3 * 3600);
@@ -152,11 +232,32 @@ describe('ma2ml/experiments: statistics and claim sentences', () => {
 
   it('claimSentence: holds / contradicted / not shown, for higher- and lower-is-better metrics', () => {
     const args = { a: 'ma2ml', b: 'ma2ml-no-credit', metric: 'best reward' };
-    assert.equal(claimSentence({ ...args, diff: { point: 0.03, lo: 0.01, hi: 0.05 } }), 'holds here: ma2ml best reward exceeds ma2ml-no-credit by 0.030 [0.010, 0.050]');
-    assert.match(claimSentence({ ...args, diff: { point: -0.03, lo: -0.05, hi: -0.01 } }), /^contradicted here: ma2ml best reward is below ma2ml-no-credit/);
-    assert.match(claimSentence({ ...args, diff: { point: 0.01, lo: -0.01, hi: 0.03 } }), /^not shown here: .*\[-0\.010, 0\.030\], includes 0$/);
-    assert.match(claimSentence({ ...args, metric: 'evaluations to threshold', higherIsBetter: false, diff: { point: -4, lo: -6, hi: -1 }, digits: 1 }), /^holds here: ma2ml evaluations to threshold is below ma2ml-no-credit by -4\.0 \[-6\.0, -1\.0\]$/);
-    assert.match(claimSentence({ ...args, higherIsBetter: false, diff: { point: 4, lo: 1, hi: 6 } }), /^contradicted here/);
+    assert.equal(
+      claimSentence({ ...args, diff: { point: 0.03, lo: 0.01, hi: 0.05 } }),
+      'holds here: ma2ml best reward exceeds ma2ml-no-credit by 0.030 [0.010, 0.050]',
+    );
+    assert.match(
+      claimSentence({ ...args, diff: { point: -0.03, lo: -0.05, hi: -0.01 } }),
+      /^contradicted here: ma2ml best reward is below ma2ml-no-credit/,
+    );
+    assert.match(
+      claimSentence({ ...args, diff: { point: 0.01, lo: -0.01, hi: 0.03 } }),
+      /^not shown here: .*\[-0\.010, 0\.030\], includes 0$/,
+    );
+    assert.match(
+      claimSentence({
+        ...args,
+        metric: 'evaluations to threshold',
+        higherIsBetter: false,
+        diff: { point: -4, lo: -6, hi: -1 },
+        digits: 1,
+      }),
+      /^holds here: ma2ml evaluations to threshold is below ma2ml-no-credit by -4\.0 \[-6\.0, -1\.0\]$/,
+    );
+    assert.match(
+      claimSentence({ ...args, higherIsBetter: false, diff: { point: 4, lo: 1, hi: 6 } }),
+      /^contradicted here/,
+    );
     assert.throws(() => claimSentence({ ...args, diff: { point: NaN, lo: 0, hi: 1 } }), /diff.point must be finite/);
   });
 
@@ -172,26 +273,58 @@ describe('ma2ml/experiments: statistics and claim sentences', () => {
     ];
     const curves = bestSoFarCurves(runs, ['good', 'bad'], 1, { reps: 500 });
     assert.deepEqual(curves.good.steps, [1, 2, 3]);
-    assert.ok(curves.good.point.every((v, i) => Math.abs(v - [0.5, 2 / 3, 0.8][i]) < 1e-12), JSON.stringify(curves.good.point));
+    assert.ok(
+      curves.good.point.every((v, i) => Math.abs(v - [0.5, 2 / 3, 0.8][i]) < 1e-12),
+      JSON.stringify(curves.good.point),
+    );
     assert.ok(Math.abs(curves.bad.point[2] - 0.3) < 1e-12, 'best-so-far, not the last reward');
-    curves.good.point.forEach((v, i) => assert.ok(curves.good.lo[i] <= v && v <= curves.good.hi[i] && curves.good.lo[i] >= 0.4 - 1e-12 && curves.good.hi[i] <= 0.9 + 1e-12));
+    curves.good.point.forEach((v, i) =>
+      assert.ok(
+        curves.good.lo[i] <= v &&
+          v <= curves.good.hi[i] &&
+          curves.good.lo[i] >= 0.4 - 1e-12 &&
+          curves.good.hi[i] <= 0.9 + 1e-12,
+      ),
+    );
     const rows = comparisonRows(runs, ['good', 'bad'], 1, { reference: 'good', reps: 500 });
     assert.equal(rows[0].probabilityOfImprovement, null);
     assert.equal(rows[1].probabilityOfImprovement?.point, 1, 'every good seed beats every bad seed');
     assert.ok(Math.abs(rows[0].best.point - 0.8) < 1e-12 && Math.abs(rows[1].best.point - 0.3) < 1e-12);
     assert.ok(Math.abs(rows[0].iqm.point - 0.8) < 1e-12);
     assert.equal(rows[0].testAccuracy, null);
-    const same = comparisonRows([fakeRun('x', 0, [0.5]), fakeRun('y', 0, [0.5])], ['x', 'y'], 1, { reference: 'x', reps: 100 });
+    const same = comparisonRows([fakeRun('x', 0, [0.5]), fakeRun('y', 0, [0.5])], ['x', 'y'], 1, {
+      reference: 'x',
+      reps: 100,
+    });
     assert.equal(same[1].probabilityOfImprovement?.point, 0.5, 'ties count 1/2');
     assert.throws(() => bestSoFarCurves(runs, ['missing'], 1), /no runs of 'missing'/);
   });
 
   it('ablationRow and medianFinalBest on synthetic runs', () => {
-    const runs = [0, 1, 2, 3].flatMap((s) => [fakeRun('a', s, [0.5, 0.8 + 0.01 * s]), fakeRun('b', s, [0.5, 0.6 + 0.01 * s])]);
-    const row = ablationRow(runs, { ablation: 'credit', a: 'a', b: 'b', budget: 1, metric: 'best reward', value: (r) => r.result.best.reward, reps: 500 });
+    const runs = [0, 1, 2, 3].flatMap((s) => [
+      fakeRun('a', s, [0.5, 0.8 + 0.01 * s]),
+      fakeRun('b', s, [0.5, 0.6 + 0.01 * s]),
+    ]);
+    const row = ablationRow(runs, {
+      ablation: 'credit',
+      a: 'a',
+      b: 'b',
+      budget: 1,
+      metric: 'best reward',
+      value: (r) => r.result.best.reward,
+      reps: 500,
+    });
     assert.ok(Math.abs(row.difference.point - 0.2) < 1e-9);
     assert.match(row.claim, /^holds here: a best reward exceeds b by 0\.200/);
-    const auc = ablationRow(runs, { ablation: 'x', a: 'a', b: 'a', budget: 1, metric: 'AUC', value: (r) => areaUnderCurve(r.result.log.map((e) => e.bestSoFar)), reps: 500 });
+    const auc = ablationRow(runs, {
+      ablation: 'x',
+      a: 'a',
+      b: 'a',
+      budget: 1,
+      metric: 'AUC',
+      value: (r) => areaUnderCurve(r.result.log.map((e) => e.bestSoFar)),
+      reps: 500,
+    });
     assert.match(auc.claim, /^not shown here/);
     assert.equal(medianFinalBest(runs.filter((r) => r.label === 'b')), 0.615);
     assert.deepEqual(batchMeans(runs[0].result), [0.65]);
@@ -200,8 +333,18 @@ describe('ma2ml/experiments: statistics and claim sentences', () => {
 
 describe('ma2ml/experiments: monotonic summaries and display rows', () => {
   it('monotonicRows counts exact drops per w, compares each w with w = 0, and reads training batch means', () => {
-    const tr = (w: number, seed: number, expected: number[]) => ({ divergenceWeight: w, seed, expected, dropFraction: dropFraction(expected) });
-    const traces = [tr(0, 0, [0.3, 0.4, 0.35, 0.5]), tr(0, 1, [0.3, 0.2, 0.25, 0.1]), tr(0.1, 0, [0.3, 0.4, 0.45, 0.5]), tr(0.1, 1, [0.3, 0.35, 0.4, 0.42])];
+    const tr = (w: number, seed: number, expected: number[]) => ({
+      divergenceWeight: w,
+      seed,
+      expected,
+      dropFraction: dropFraction(expected),
+    });
+    const traces = [
+      tr(0, 0, [0.3, 0.4, 0.35, 0.5]),
+      tr(0, 1, [0.3, 0.2, 0.25, 0.1]),
+      tr(0.1, 0, [0.3, 0.4, 0.45, 0.5]),
+      tr(0.1, 1, [0.3, 0.35, 0.4, 0.42]),
+    ];
     // training runs labelled 'ma2ml w=<w>': batches of 2 (fakeRun), batch means 0.5 -> 0.4 (a drop) and 0.5 -> 0.6
     const runs = [fakeRun('ma2ml w=0', 0, [0.5, 0.5, 0.4, 0.4]), fakeRun('ma2ml w=0.1', 0, [0.5, 0.5, 0.6, 0.6])];
     const { summaries, rows } = monotonicRows(traces, runs, 1, { reps: 200 });
@@ -211,7 +354,10 @@ describe('ma2ml/experiments: monotonic summaries and display rows', () => {
     assert.ok(Math.abs(s0.syntheticDropFraction.point - 0.5) < 1e-12);
     assert.match(s1.claim, /^holds here \(w = 0.1\): the exact expected reward never dropped in 6 updates \(2 seeds\)/);
     assert.match(s0.claim, /^does not hold exactly \(w = 0\): .* 3 of 6 updates/);
-    assert.deepEqual(s1.syntheticMeanCurve.map((v) => Number(v.toFixed(3))), [0.3, 0.375, 0.425, 0.46]);
+    assert.deepEqual(
+      s1.syntheticMeanCurve.map((v) => Number(v.toFixed(3))),
+      [0.3, 0.375, 0.425, 0.46],
+    );
     assert.equal(s0.trainingDropFraction?.point, 1);
     assert.equal(s1.trainingDropFraction?.point, 0);
     assert.equal(rows.length, 2);
@@ -220,7 +366,9 @@ describe('ma2ml/experiments: monotonic summaries and display rows', () => {
     const shown = formatAblationRows(rows);
     assert.equal(shown[0]['A - B [95% CI]'], formatInterval(rows[0].difference));
     assert.equal(shown[0]["paper's claim here"], rows[0].claim);
-    const cmp = formatComparisonRows(comparisonRows([fakeRun('ma2ml', 0, [0.5]), fakeRun('random', 0, [0.4])], ['ma2ml', 'random'], 1, { reps: 50 }));
+    const cmp = formatComparisonRows(
+      comparisonRows([fakeRun('ma2ml', 0, [0.5]), fakeRun('random', 0, [0.4])], ['ma2ml', 'random'], 1, { reps: 50 }),
+    );
     assert.equal(cmp[0]['P(ma2ml > method) [95% CI]'], '-');
     assert.equal(cmp[1]['P(ma2ml > method) [95% CI]'], '1.00 [1.00, 1.00]');
   });
@@ -235,7 +383,14 @@ describe('ma2ml/experiments: hard budget masked at sampling (synthetic reward)',
   it('no over-budget or invalid pipeline is ever evaluated; masked proposals cost no evaluations', async () => {
     const n0 = tf.memory().numTensors;
     for (const method of SEARCH_METHODS) {
-      const r = await runSearch({ method, space, evaluations: 40, batchSize: 8, seed: 3, evaluator: syntheticEvaluator(space, 9, { budget, rule: 'hard-mask' }) });
+      const r = await runSearch({
+        method,
+        space,
+        evaluations: 40,
+        batchSize: 8,
+        seed: 3,
+        evaluator: syntheticEvaluator(space, 9, { budget, rule: 'hard-mask' }),
+      });
       assert.equal(r.evaluations, 40, method);
       for (const e of r.log) {
         const c = checkPipeline(space, e.pipeline, { flopsBudget: budget });
@@ -245,7 +400,14 @@ describe('ma2ml/experiments: hard budget masked at sampling (synthetic reward)',
       assert.ok(r.masked > 0, `${method}: the smoke budget rejects some proposals (masked ${r.masked})`);
     }
     // Control: without masking, the same searches do evaluate over-budget pipelines (reward 0)
-    const plain = await runSearch({ method: 'random', space, evaluations: 40, batchSize: 8, seed: 3, evaluator: syntheticEvaluator(space, 9, { budget, rule: 'hard' }) });
+    const plain = await runSearch({
+      method: 'random',
+      space,
+      evaluations: 40,
+      batchSize: 8,
+      seed: 3,
+      evaluator: syntheticEvaluator(space, 9, { budget, rule: 'hard' }),
+    });
     assert.ok(plain.log.some((e) => !checkPipeline(space, e.pipeline, { flopsBudget: budget }).valid));
     assert.equal(plain.masked, 0);
     assert.equal(tf.memory().numTensors, n0, 'no tensors leaked');
@@ -255,7 +417,20 @@ describe('ma2ml/experiments: hard budget masked at sampling (synthetic reward)',
     this.timeout(60000);
     const best = async (method: SearchMethod) => {
       const b: number[] = [];
-      for (const seed of SEEDS) b.push((await runSearch({ method, space, evaluations: E, batchSize: 8, seed, evaluator: syntheticEvaluator(space, 200 + seed, { budget, rule: 'hard' }), flops: { budget, rule: 'hard-mask' } })).best.reward);
+      for (const seed of SEEDS)
+        b.push(
+          (
+            await runSearch({
+              method,
+              space,
+              evaluations: E,
+              batchSize: 8,
+              seed,
+              evaluator: syntheticEvaluator(space, 200 + seed, { budget, rule: 'hard' }),
+              flops: { budget, rule: 'hard-mask' },
+            })
+          ).best.reward,
+        );
       return mean(b);
     };
     const ma = await best('ma2ml');
@@ -265,9 +440,42 @@ describe('ma2ml/experiments: hard budget masked at sampling (synthetic reward)',
   });
 
   it('a budget nothing fits gives an Error naming the budget', async () => {
-    await assert.rejects(runSearch({ method: 'random', space, evaluations: 4, batchSize: 4, seed: 0, evaluator: syntheticEvaluator(space, 1), flops: { budget: 10, rule: 'hard-mask' }, maskMaxTries: 5 }), /within 10 MACs in \d+ proposals/);
-    await assert.rejects(runSearch({ method: 'sequential', space, evaluations: 4, seed: 0, evaluator: syntheticEvaluator(space, 1), flops: { budget: 10, rule: 'hard-mask' }, maskMaxTries: 5 }), /sequential found no starting pipeline within 10 MACs in 5 draws/);
-    await assert.rejects(runSearch({ method: 'random', space, evaluations: 4, seed: 0, evaluator: syntheticEvaluator(space, 1), flops: { budget: 1e5, rule: 'soft' } }), /flops: rule 'soft' is applied by the evaluator/);
+    await assert.rejects(
+      runSearch({
+        method: 'random',
+        space,
+        evaluations: 4,
+        batchSize: 4,
+        seed: 0,
+        evaluator: syntheticEvaluator(space, 1),
+        flops: { budget: 10, rule: 'hard-mask' },
+        maskMaxTries: 5,
+      }),
+      /within 10 MACs in \d+ proposals/,
+    );
+    await assert.rejects(
+      runSearch({
+        method: 'sequential',
+        space,
+        evaluations: 4,
+        seed: 0,
+        evaluator: syntheticEvaluator(space, 1),
+        flops: { budget: 10, rule: 'hard-mask' },
+        maskMaxTries: 5,
+      }),
+      /sequential found no starting pipeline within 10 MACs in 5 draws/,
+    );
+    await assert.rejects(
+      runSearch({
+        method: 'random',
+        space,
+        evaluations: 4,
+        seed: 0,
+        evaluator: syntheticEvaluator(space, 1),
+        flops: { budget: 1e5, rule: 'soft' },
+      }),
+      /flops: rule 'soft' is applied by the evaluator/,
+    );
   });
 });
 
@@ -278,30 +486,68 @@ describe('ma2ml/experiments: single-module searches and the monotonic check', ()
     const fixed = defaultPipeline(space, flopsBudgets('smoke')[0]);
     const ft = encodePipeline(space, fixed);
     for (const a of AGENTS) {
-      const r = await runSearch({ method: 'ma2ml', space, evaluations: 24, batchSize: 8, seed: 1, evaluator: syntheticEvaluator(space, 5), modules: [a], fixedPipeline: fixed });
+      const r = await runSearch({
+        method: 'ma2ml',
+        space,
+        evaluations: 24,
+        batchSize: 8,
+        seed: 1,
+        evaluator: syntheticEvaluator(space, 5),
+        modules: [a],
+        fixedPipeline: fixed,
+      });
       const k = AGENTS.indexOf(a);
-      for (const e of r.log) AGENTS.forEach((_, j) => j !== k && assert.deepEqual(e.tokens[j], ft[j], `${a}-only search changed agent ${AGENTS[j]}`));
+      for (const e of r.log)
+        AGENTS.forEach(
+          (_, j) => j !== k && assert.deepEqual(e.tokens[j], ft[j], `${a}-only search changed agent ${AGENTS[j]}`),
+        );
       assert.ok(new Set(r.log.map((e) => JSON.stringify(e.tokens[k]))).size > 1, `${a} varies`);
     }
-    await assert.rejects(runSearch({ method: 'ma2ml', space, evaluations: 8, evaluator: syntheticEvaluator(space, 5), modules: ['nas'] }), /fixedPipeline: required with modules/);
+    await assert.rejects(
+      runSearch({ method: 'ma2ml', space, evaluations: 8, evaluator: syntheticEvaluator(space, 5), modules: ['nas'] }),
+      /fixedPipeline: required with modules/,
+    );
   });
 
   it('syntheticExpectedReward is exact: equals the reward for a one-hot policy and the Monte-Carlo mean for a random one', () => {
     const vocab = vocabSizes(space);
     const rng = new Rng(3);
     const tokens = vocab.map((a) => a.map((v) => rng.int(v)));
-    const oneHot = vocab.map((a, i) => a.map((v, t) => Float32Array.from({ length: v }, (_, k) => (k === tokens[i][t] ? 1 : 0))));
-    assert.ok(Math.abs(syntheticExpectedReward(space, 7, oneHot) - syntheticReward(space, decodePipeline(space, tokens), { seed: 7 })) < 1e-6);
+    const oneHot = vocab.map((a, i) =>
+      a.map((v, t) => Float32Array.from({ length: v }, (_, k) => (k === tokens[i][t] ? 1 : 0))),
+    );
+    assert.ok(
+      Math.abs(
+        syntheticExpectedReward(space, 7, oneHot) - syntheticReward(space, decodePipeline(space, tokens), { seed: 7 }),
+      ) < 1e-6,
+    );
     // a random factorised policy, biased towards low indices so the pair bonuses matter
-    const probs = vocab.map((a) => a.map((v) => {
-      const w = Float32Array.from({ length: v }, (_, k) => 1 / (1 + k) + rng.next());
-      const s = w.reduce((x, y) => x + y, 0);
-      return w.map((x) => x / s);
-    }));
-    const draw = (p: Float32Array) => { let u = rng.next(); for (let k = 0; k < p.length; k++) { u -= p[k]; if (u <= 0) return k; } return p.length - 1; };
+    const probs = vocab.map((a) =>
+      a.map((v) => {
+        const w = Float32Array.from({ length: v }, (_, k) => 1 / (1 + k) + rng.next());
+        const s = w.reduce((x, y) => x + y, 0);
+        return w.map((x) => x / s);
+      }),
+    );
+    const draw = (p: Float32Array) => {
+      let u = rng.next();
+      for (let k = 0; k < p.length; k++) {
+        u -= p[k];
+        if (u <= 0) return k;
+      }
+      return p.length - 1;
+    };
     let sum = 0;
     const N = 20000;
-    for (let n = 0; n < N; n++) sum += syntheticReward(space, decodePipeline(space, probs.map((a) => a.map(draw))), { seed: 7 });
+    for (let n = 0; n < N; n++)
+      sum += syntheticReward(
+        space,
+        decodePipeline(
+          space,
+          probs.map((a) => a.map(draw)),
+        ),
+        { seed: 7 },
+      );
     const exact = syntheticExpectedReward(space, 7, probs);
     assert.ok(Math.abs(sum / N - exact) < 0.005, `MC ${sum / N} vs exact ${exact}`);
     assert.throws(() => syntheticExpectedReward(space, 7, probs.slice(0, 2)), /probs must have 3 agents/);
@@ -348,11 +594,25 @@ describe('ma2ml/experiments: runSearches, retrains and noise through the store (
     try {
       const n0 = tf.memory().numTensors;
       const runs = await runSearches(plan, cells, { space, executor, store });
-      assert.deepEqual(runs.map((r) => r.label), ['ma2ml', 'random', 'ma2ml only hpo']);
-      runs.forEach((r, i) => r.result.log.forEach((e) => assert.ok(checkPipeline(space, e.pipeline, { flopsBudget: cells[i].flops.budget }).valid)));
+      assert.deepEqual(
+        runs.map((r) => r.label),
+        ['ma2ml', 'random', 'ma2ml only hpo'],
+      );
+      runs.forEach((r, i) =>
+        r.result.log.forEach((e) =>
+          assert.ok(checkPipeline(space, e.pipeline, { flopsBudget: cells[i].flops.budget }).valid),
+        ),
+      );
       const again = await runSearches(plan, cells, { space, executor, store });
-      assert.equal(again.reduce((s, r) => s + r.result.computed, 0), 0, 'everything cached');
-      assert.deepEqual(again.map((r) => r.result.log.map((e) => e.reward)), runs.map((r) => r.result.log.map((e) => e.reward)));
+      assert.equal(
+        again.reduce((s, r) => s + r.result.computed, 0),
+        0,
+        'everything cached',
+      );
+      assert.deepEqual(
+        again.map((r) => r.result.log.map((e) => e.reward)),
+        runs.map((r) => r.result.log.map((e) => e.reward)),
+      );
       const retrains = await retrainBest(plan, space, runs, { executor, store });
       for (const r of runs) {
         const rt = retrains.get(pipelineKey(r.result.best.pipeline));
@@ -371,7 +631,19 @@ describe('ma2ml/experiments: runSearches, retrains and noise through the store (
       store.close();
     }
     assert.throws(() => parsePlan({ ...plan, workers: -1 }), /workers/);
-    await assert.rejects(runSearches(plan, [{ method: 'ma2ml', flops: { budget: 1e9, rule: 'hard-mask' }, seed: 0 }], { space, executor: new InlineExecutor() }), /flops\.budget 1000000000 must be in/);
-    await assert.rejects(runSearches(plan, [{ method: 'ma2ml', flops: { budget: 1e3, rule: 'soft' }, seed: 0 }], { space, executor: new InlineExecutor() }), /flops\.rule 'soft' must be 'hard-mask'/);
+    await assert.rejects(
+      runSearches(plan, [{ method: 'ma2ml', flops: { budget: 1e9, rule: 'hard-mask' }, seed: 0 }], {
+        space,
+        executor: new InlineExecutor(),
+      }),
+      /flops\.budget 1000000000 must be in/,
+    );
+    await assert.rejects(
+      runSearches(plan, [{ method: 'ma2ml', flops: { budget: 1e3, rule: 'soft' }, seed: 0 }], {
+        space,
+        executor: new InlineExecutor(),
+      }),
+      /flops\.rule 'soft' must be 'hard-mask'/,
+    );
   });
 });

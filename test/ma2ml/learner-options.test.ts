@@ -5,7 +5,13 @@
 import { strict as assert } from 'assert';
 import { tf } from '../../src/backend';
 import { learnerAgents, presetSpace } from '../../src/ma2ml';
-import { METHOD_CONFIGS, runSearch, syntheticEvaluator, syntheticExpectedReward, syntheticRewardTables } from '../../src/ma2ml/search';
+import {
+  METHOD_CONFIGS,
+  runSearch,
+  syntheticEvaluator,
+  syntheticExpectedReward,
+  syntheticRewardTables,
+} from '../../src/ma2ml/search';
 import type { SearchUpdateInfo } from '../../src/ma2ml/search';
 import { RidgeCritic, SingleStepLearner, diagnosticRows } from '../../src/marl/singlestep';
 import type { JointAction, SingleStepConfigInput } from '../../src/marl/singlestep';
@@ -24,11 +30,13 @@ function reward(tokens: JointAction): number {
   let s = 0;
   tables.utilities.forEach((agent, a) => agent.forEach((u, k) => (s += u[tokens[a][k]])));
   let hits = 0;
-  for (const q of tables.pairs) if (tokens[q.agents[0]][q.tokens[0]] === q.values[0] && tokens[q.agents[1]][q.tokens[1]] === q.values[1]) hits++;
+  for (const q of tables.pairs)
+    if (tokens[q.agents[0]][q.tokens[0]] === q.values[0] && tokens[q.agents[1]][q.tokens[1]] === q.values[1]) hits++;
   return (0.7 * s) / tables.numTokens + (0.3 * hits) / tables.pairs.length;
 }
 
-const unflatten = (x: Int32Array, b: number): JointAction => agents.map((a, i) => a.vocab.map((_, k) => x[b * T + agentStart[i] + k]));
+const unflatten = (x: Int32Array, b: number): JointAction =>
+  agents.map((a, i) => a.vocab.map((_, k) => x[b * T + agentStart[i] + k]));
 
 function uniformRows(n: number, rng: Rng): Int32Array {
   const x = new Int32Array(n * T);
@@ -42,7 +50,11 @@ describe('ma2ml: ridge critic on the synthetic reward', () => {
     const n = 1500;
     const x = uniformRows(n, new Rng(1));
     const y = Array.from({ length: n }, (_, b) => reward(unflatten(x, b)));
-    const critic = new RidgeCritic(vocab, agents.flatMap((a, i) => a.vocab.map(() => i)), { lambda: 0.01 });
+    const critic = new RidgeCritic(
+      vocab,
+      agents.flatMap((a, i) => a.vocab.map(() => i)),
+      { lambda: 0.01 },
+    );
     critic.fit(x, y, n);
     const m = 1000;
     const xt = uniformRows(m, new Rng(2));
@@ -65,16 +77,52 @@ describe('ma2ml: ridge critic on the synthetic reward', () => {
       const [va, vb] = p.values;
       const oa = (va + 1) % vocab[ta];
       const ob = (vb + 1) % vocab[tb];
-      const c = at([[ta, va], [tb, vb]]) - at([[ta, oa], [tb, vb]]) - at([[ta, va], [tb, ob]]) + at([[ta, oa], [tb, ob]]);
+      const c =
+        at([
+          [ta, va],
+          [tb, vb],
+        ]) -
+        at([
+          [ta, oa],
+          [tb, vb],
+        ]) -
+        at([
+          [ta, va],
+          [tb, ob],
+        ]) +
+        at([
+          [ta, oa],
+          [tb, ob],
+        ]);
       assert.ok(Math.abs(c - 0.1) < 0.01, `bonus pair contrast ${c}`);
     }
     // ... and about 0 on a pair without a bonus (aug token 1 x nas token 2 carries none here).
-    assert.ok(!tables.pairs.some((p) => p.agents[0] === 0 && p.tokens[0] === 1 && p.agents[1] === 1 && p.tokens[1] === 2));
-    const c0 = at([[1, 0], [agentStart[1] + 2, 0]]) - at([[1, 1], [agentStart[1] + 2, 0]]) - at([[1, 0], [agentStart[1] + 2, 1]]) + at([[1, 1], [agentStart[1] + 2, 1]]);
+    assert.ok(
+      !tables.pairs.some((p) => p.agents[0] === 0 && p.tokens[0] === 1 && p.agents[1] === 1 && p.tokens[1] === 2),
+    );
+    const c0 =
+      at([
+        [1, 0],
+        [agentStart[1] + 2, 0],
+      ]) -
+      at([
+        [1, 1],
+        [agentStart[1] + 2, 0],
+      ]) -
+      at([
+        [1, 0],
+        [agentStart[1] + 2, 1],
+      ]) +
+      at([
+        [1, 1],
+        [agentStart[1] + 2, 1],
+      ]);
     assert.ok(Math.abs(c0) < 0.01, `non-bonus contrast ${c0}`);
     // Token utilities: Q(best value) - Q(other value) = 0.7 / numTokens * (1 - u) for an aug token outside every pair.
     const u = tables.utilities[0][4];
-    assert.ok(!tables.pairs.some((p) => (p.agents[0] === 0 && p.tokens[0] === 4) || (p.agents[1] === 0 && p.tokens[1] === 4)));
+    assert.ok(
+      !tables.pairs.some((p) => (p.agents[0] === 0 && p.tokens[0] === 4) || (p.agents[1] === 0 && p.tokens[1] === 4)),
+    );
     const best = u.indexOf(1);
     const other = (best + 1) % u.length;
     const d = at([[4, best]]) - at([[4, other]]);
@@ -112,13 +160,20 @@ describe('ma2ml: new off-policy settings vs the old ones on the synthetic reward
     const olds = SEEDS.map((s) => run(OLD, s));
     const news = SEEDS.map((s) => run(NEW, s));
     const f = (x: number) => x.toFixed(3);
-    console.log(`      expected reward at ${EVALUATIONS}: old ${olds.map((r) => f(r.final)).join(', ')}; new ${news.map((r) => f(r.final)).join(', ')}`);
-    console.log(`      min entropy fraction: old ${olds.map((r) => f(r.minFraction)).join(', ')}; new ${news.map((r) => f(r.minFraction)).join(', ')}`);
+    console.log(
+      `      expected reward at ${EVALUATIONS}: old ${olds.map((r) => f(r.final)).join(', ')}; new ${news.map((r) => f(r.final)).join(', ')}`,
+    );
+    console.log(
+      `      min entropy fraction: old ${olds.map((r) => f(r.minFraction)).join(', ')}; new ${news.map((r) => f(r.minFraction)).join(', ')}`,
+    );
     // Measured (seeds 0-2): old 0.802, 0.727, 0.786 with min fractions 0.02, 0.00, 0.03;
     // new 0.843, 0.793, 0.852 with min fractions 0.11, 0.13, 0.10 (optimum of this reward 0.891).
     for (let k = 0; k < SEEDS.length; k++) {
       assert.ok(news[k].minFraction > FLOOR, `seed ${SEEDS[k]}: new settings' entropy fell to ${news[k].minFraction}`);
-      assert.ok(olds[k].minFraction < FLOOR, `seed ${SEEDS[k]}: the old settings collapse (control): ${olds[k].minFraction}`);
+      assert.ok(
+        olds[k].minFraction < FLOOR,
+        `seed ${SEEDS[k]}: the old settings collapse (control): ${olds[k].minFraction}`,
+      );
       assert.ok(news[k].final > olds[k].final + 0.02, `seed ${SEEDS[k]}: new ${news[k].final} vs old ${olds[k].final}`);
     }
     const mean = (a: { final: number }[]) => a.reduce((s, r) => s + r.final, 0) / a.length;
@@ -137,12 +192,26 @@ describe('ma2ml: learner diagnostics through runSearch', () => {
       batchSize: 8,
       seed: 1,
       evaluator: syntheticEvaluator(space, REWARD_SEED),
-      learner: { critic: 'ridge', offPolicyActor: 'expected', targetUpdate: 'per-batch', tau: 0.2, klLimit: 0.005, innerSteps: 16, creditGate: { minHeldOutEv: 0.1 } },
+      learner: {
+        critic: 'ridge',
+        offPolicyActor: 'expected',
+        targetUpdate: 'per-batch',
+        tau: 0.2,
+        klLimit: 0.005,
+        innerSteps: 16,
+        creditGate: { minHeldOutEv: 0.1 },
+      },
       onUpdate: (i) => updates.push(i),
     });
     assert.equal(updates.length, 3);
-    const rows = diagnosticRows(updates.map((u) => u.stats!), { method: 'ma2ml' });
-    assert.deepEqual(rows.map((r) => r.evaluations), [8, 16, 24]);
+    const rows = diagnosticRows(
+      updates.map((u) => u.stats!),
+      { method: 'ma2ml' },
+    );
+    assert.deepEqual(
+      rows.map((r) => r.evaluations),
+      [8, 16, 24],
+    );
     assert.equal(rows[0].creditUsed, 'shared', 'the ridge critic has no fit before the first batch: gate closed');
     for (const r of rows) {
       assert.ok((r['entropyFraction.aug'] as number) > 0 && (r['entropyFraction.aug'] as number) <= 1);

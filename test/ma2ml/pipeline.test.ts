@@ -24,11 +24,25 @@ import type { Pipeline } from '../../src/ma2ml';
 
 const example: Pipeline = {
   aug: [
-    [{ op: 'Rotate', prob: 0.8, level: 5 }, { op: 'Equalize', prob: 0.5, level: 0 }],
-    [{ op: 'ShearX', prob: 0.3, level: 9 }, { op: 'Cutout', prob: 1, level: 2 }],
+    [
+      { op: 'Rotate', prob: 0.8, level: 5 },
+      { op: 'Equalize', prob: 0.5, level: 0 },
+    ],
+    [
+      { op: 'ShearX', prob: 0.3, level: 9 },
+      { op: 'Cutout', prob: 1, level: 2 },
+    ],
   ],
   arch: { kind: 'conv', resolution: 24, depth: 2, width: 16, kernel: 5 },
-  hpo: { optimizer: 'adam', learningRate: 3e-3, weightDecay: 5e-4, batchSize: 128, labelSmoothing: 0.1, mixupAlpha: 0.2, dropout: 0 },
+  hpo: {
+    optimizer: 'adam',
+    learningRate: 3e-3,
+    weightDecay: 5e-4,
+    batchSize: 128,
+    labelSmoothing: 0.1,
+    mixupAlpha: 0.2,
+    dropout: 0,
+  },
 };
 
 describe('ma2ml/pipeline: encoding', () => {
@@ -41,7 +55,13 @@ describe('ma2ml/pipeline: encoding', () => {
     assert.equal(f[0].length, 5 * 2 * 3);
     assert.deepEqual(f[1], [3, 3, 2, 3, 3, 3, 2, 3, 3, 3, 2, 3, 3]);
     const names = agentDimensions(presetSpace('full')).nas.map((d) => d.name);
-    assert.deepEqual(names.slice(0, 5), ['resolution', 'stage0.depth', 'stage0.kernel', 'stage0.expansion', 'stage0.width']);
+    assert.deepEqual(names.slice(0, 5), [
+      'resolution',
+      'stage0.depth',
+      'stage0.kernel',
+      'stage0.expansion',
+      'stage0.width',
+    ]);
   });
 
   it('encode then decode is the identity on a hand-written pipeline (known token indices)', () => {
@@ -71,17 +91,32 @@ describe('ma2ml/pipeline: encoding', () => {
     const batch = learner.propose(6);
     const pipes = batch.map((a) => decodePipeline(space, a));
     pipes.forEach((p, i) => assert.deepEqual(encodePipeline(space, p), batch[i]));
-    const stats = learner.observe(batch, pipes.map((p) => (p.hpo.optimizer === 'adam' ? 1 : 0)));
+    const stats = learner.observe(
+      batch,
+      pipes.map((p) => (p.hpo.optimizer === 'adam' ? 1 : 0)),
+    );
     assert.ok(Number.isFinite(stats.meanReward));
     learner.dispose();
   });
 
   it('errors name the agent, token and value', () => {
     const space = presetSpace('quick');
-    assert.throws(() => encodePipeline(space, { ...example, arch: { ...example.arch, width: 12 } as Pipeline['arch'] }), /nas\.width = 12 is not one of the choices \[8,16,32\]/);
-    assert.throws(() => encodePipeline(space, { ...example, hpo: { ...example.hpo, learningRate: 0.1 } }), /learningRate = 0\.1 is not in the adam grid/);
-    assert.throws(() => encodePipeline(space, { ...example, aug: [example.aug[0]] }), /aug has 1 sub-policies, the space 2/);
-    assert.throws(() => encodePipeline(space, { ...example, arch: { kind: 'mlp', resolution: 28, depth: 1, width: 64 } }), /kind 'mlp' does not match/);
+    assert.throws(
+      () => encodePipeline(space, { ...example, arch: { ...example.arch, width: 12 } as Pipeline['arch'] }),
+      /nas\.width = 12 is not one of the choices \[8,16,32\]/,
+    );
+    assert.throws(
+      () => encodePipeline(space, { ...example, hpo: { ...example.hpo, learningRate: 0.1 } }),
+      /learningRate = 0\.1 is not in the adam grid/,
+    );
+    assert.throws(
+      () => encodePipeline(space, { ...example, aug: [example.aug[0]] }),
+      /aug has 1 sub-policies, the space 2/,
+    );
+    assert.throws(
+      () => encodePipeline(space, { ...example, arch: { kind: 'mlp', resolution: 28, depth: 1, width: 64 } }),
+      /kind 'mlp' does not match/,
+    );
     const t = encodePipeline(space, example);
     assert.throws(() => decodePipeline(space, [t[0], [1, 1, 7, 1], t[2]]), /nas\.width token 7 is out of range 0\.\.2/);
     assert.throws(() => decodePipeline(space, [t[0], t[1]]), /expected 3 token arrays/);
@@ -130,7 +165,11 @@ describe('ma2ml/pipeline: sampling, size, budget rule, keys', () => {
 
   it('pipelineKey is stable under property order and distinguishes pipelines', () => {
     const shuffled = JSON.parse(
-      JSON.stringify({ hpo: { ...example.hpo }, arch: { kernel: 5, width: 16, depth: 2, resolution: 24, kind: 'conv' }, aug: example.aug }),
+      JSON.stringify({
+        hpo: { ...example.hpo },
+        arch: { kernel: 5, width: 16, depth: 2, resolution: 24, kind: 'conv' },
+        aug: example.aug,
+      }),
     ) as Pipeline;
     assert.equal(pipelineKey(shuffled), pipelineKey(example));
     const other = { ...example, hpo: { ...example.hpo, dropout: 0.1 } };

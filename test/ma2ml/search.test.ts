@@ -51,7 +51,17 @@ describe('ma2ml/search: every method on the smoke space (synthetic reward)', () 
     const n0 = tf.memory().numTensors;
     for (const method of SEARCH_METHODS) {
       const runs: SearchResult[] = [];
-      for (const seed of SEEDS) runs.push(await runSearch({ method, space, evaluations: E, batchSize: 8, seed, evaluator: syntheticEvaluator(space, 100 + seed) }));
+      for (const seed of SEEDS)
+        runs.push(
+          await runSearch({
+            method,
+            space,
+            evaluations: E,
+            batchSize: 8,
+            seed,
+            evaluator: syntheticEvaluator(space, 100 + seed),
+          }),
+        );
       results.set(method, runs);
     }
     assert.equal(tf.memory().numTensors, n0, 'no tensors leaked by the learners');
@@ -68,7 +78,11 @@ describe('ma2ml/search: every method on the smoke space (synthetic reward)', () 
           if (method !== 'sequential') assert.equal(e.batch, Math.floor(i / 8));
           else if (i > 0) assert.ok(e.batch === res.log[i - 1].batch || e.batch === res.log[i - 1].batch + 1);
           assert.deepEqual(encodePipeline(space, e.pipeline), e.tokens, 'tokens decode to the logged pipeline');
-          assert.equal(e.reward, syntheticReward(space, e.pipeline, { seed: 100 + res.seed }), 'logged reward is the evaluator reward');
+          assert.equal(
+            e.reward,
+            syntheticReward(space, e.pipeline, { seed: 100 + res.seed }),
+            'logged reward is the evaluator reward',
+          );
           best = Math.max(best, e.reward);
           assert.equal(e.bestSoFar, best);
         });
@@ -86,16 +100,28 @@ describe('ma2ml/search: every method on the smoke space (synthetic reward)', () 
     const random = bestOf('random');
     const summary = SEARCH_METHODS.map((m) => `${m} ${bestOf(m).toFixed(3)}`).join(', ');
     console.log(`      mean best reward: ${summary}`);
-    for (const m of SEARCH_METHODS) if (m !== 'random') assert.ok(bestOf(m) > random + 0.02, `${m} (${bestOf(m)}) vs random (${random})`);
+    for (const m of SEARCH_METHODS)
+      if (m !== 'random') assert.ok(bestOf(m) > random + 0.02, `${m} (${bestOf(m)}) vs random (${random})`);
     // the full method is the strongest on this reward (credit assignment + replay)
-    assert.ok(bestOf('ma2ml') > bestOf('independent'), `ma2ml ${bestOf('ma2ml')} vs independent ${bestOf('independent')}`);
+    assert.ok(
+      bestOf('ma2ml') > bestOf('independent'),
+      `ma2ml ${bestOf('ma2ml')} vs independent ${bestOf('independent')}`,
+    );
   });
 
   it('single-agent REINFORCE over the joint sequence equals independent agents with the shared reward (factorised policies only)', async () => {
     // With factorised per-token logits, log pi(joint) is the sum of the agents' log pi and both use
     // r - b with the same moving baseline, so the updates coincide (documented in the README).
     for (const [i, seed] of SEEDS.slice(0, 2).entries()) {
-      const factorised = await runSearch({ method: 'single-agent', space, evaluations: E, batchSize: 8, seed, evaluator: syntheticEvaluator(space, 100 + seed), learner: { policy: 'factorised', actorLr: 0.05 } });
+      const factorised = await runSearch({
+        method: 'single-agent',
+        space,
+        evaluations: E,
+        batchSize: 8,
+        seed,
+        evaluator: syntheticEvaluator(space, 100 + seed),
+        learner: { policy: 'factorised', actorLr: 0.05 },
+      });
       assert.deepEqual(factorised.log, results.get('independent')![i].log);
     }
   });
@@ -103,7 +129,11 @@ describe('ma2ml/search: every method on the smoke space (synthetic reward)', () 
   it('single-agent with its autoregressive policy (the method default) differs from independent agents', () => {
     results.get('single-agent')!.forEach((r, i) => {
       const ind = results.get('independent')![i];
-      assert.notDeepEqual(r.log.map((e) => e.tokens), ind.log.map((e) => e.tokens), `seed ${r.seed}: same proposals as independent`);
+      assert.notDeepEqual(
+        r.log.map((e) => e.tokens),
+        ind.log.map((e) => e.tokens),
+        `seed ${r.seed}: same proposals as independent`,
+      );
     });
   });
 
@@ -115,9 +145,15 @@ describe('ma2ml/search: every method on the smoke space (synthetic reward)', () 
         for (let a = 0; a < AGENTS.length; a++) {
           if (a === k) continue;
           const first = JSON.stringify(entries[0].tokens[a]);
-          assert.ok(entries.every((e) => JSON.stringify(e.tokens[a]) === first), `phase ${AGENTS[k]}: agent ${AGENTS[a]} fixed`);
+          assert.ok(
+            entries.every((e) => JSON.stringify(e.tokens[a]) === first),
+            `phase ${AGENTS[k]}: agent ${AGENTS[a]} fixed`,
+          );
         }
-        assert.ok(new Set(entries.map((e) => JSON.stringify(e.tokens[k]))).size > 1, `phase ${AGENTS[k]}: its agent varies`);
+        assert.ok(
+          new Set(entries.map((e) => JSON.stringify(e.tokens[k]))).size > 1,
+          `phase ${AGENTS[k]}: its agent varies`,
+        );
       });
       // a finished module is fixed at its best tokens
       const augBest = phases[0].reduce((b, e) => (e.reward > b.reward ? e : b));
@@ -126,7 +162,14 @@ describe('ma2ml/search: every method on the smoke space (synthetic reward)', () 
   });
 
   it('is deterministic for a seed', async () => {
-    const again = await runSearch({ method: 'ma2ml', space, evaluations: 64, batchSize: 8, seed: 1, evaluator: syntheticEvaluator(space, 101) });
+    const again = await runSearch({
+      method: 'ma2ml',
+      space,
+      evaluations: 64,
+      batchSize: 8,
+      seed: 1,
+      evaluator: syntheticEvaluator(space, 101),
+    });
     assert.deepEqual(again.log, results.get('ma2ml')![1].log.slice(0, 64));
   });
 });
@@ -160,7 +203,15 @@ describe('ma2ml/search: caching, repeats, resume', () => {
     const space = tinySpace();
     const store = ExperimentStore.open(path.join(dir, 'store.sqlite'));
     try {
-      const res = await runSearch({ method: 'random', space, evaluations: 40, batchSize: 8, seed: 0, evaluator: syntheticEvaluator(space, 5), store });
+      const res = await runSearch({
+        method: 'random',
+        space,
+        evaluations: 40,
+        batchSize: 8,
+        seed: 0,
+        evaluator: syntheticEvaluator(space, 5),
+        store,
+      });
       assert.equal(res.log.length, 40);
       assert.ok(res.distinct <= 8);
       assert.equal(res.computed, res.distinct, 'each distinct pipeline computed once');
@@ -173,8 +224,19 @@ describe('ma2ml/search: caching, repeats, resume', () => {
       }
       assert.equal(store.loadResults('ma2ml-evaluations').length > 0, true);
       // another method and seed over the same store reuses every stored pipeline
-      const other = await runSearch({ method: 'independent', space, evaluations: 16, batchSize: 8, seed: 3, evaluator: syntheticEvaluator(space, 5), store });
-      assert.equal(other.computed, other.distinct - [...new Set(other.log.map((e) => pipelineKey(e.pipeline)))].filter((k) => byKey.has(k)).length);
+      const other = await runSearch({
+        method: 'independent',
+        space,
+        evaluations: 16,
+        batchSize: 8,
+        seed: 3,
+        evaluator: syntheticEvaluator(space, 5),
+        store,
+      });
+      assert.equal(
+        other.computed,
+        other.distinct - [...new Set(other.log.map((e) => pipelineKey(e.pipeline)))].filter((k) => byKey.has(k)).length,
+      );
     } finally {
       store.close();
     }
@@ -183,13 +245,26 @@ describe('ma2ml/search: caching, repeats, resume', () => {
   it('an interrupted search resumes from the store and gives the same log as an uninterrupted one', async function () {
     this.timeout(60000);
     const space = presetSpace('smoke');
-    const opts = { method: 'ma2ml' as const, space, evaluations: 64, batchSize: 8, seed: 2, evaluator: syntheticEvaluator(space, 9) };
+    const opts = {
+      method: 'ma2ml' as const,
+      space,
+      evaluations: 64,
+      batchSize: 8,
+      seed: 2,
+      evaluator: syntheticEvaluator(space, 9),
+    };
     const full = await runSearch(opts);
     const store = ExperimentStore.open(path.join(dir, 'store.sqlite'));
     try {
       let batches = 0;
       await assert.rejects(
-        runSearch({ ...opts, store, onBatch: () => { if (++batches === 3) throw new Error('simulated interruption'); } }),
+        runSearch({
+          ...opts,
+          store,
+          onBatch: () => {
+            if (++batches === 3) throw new Error('simulated interruption');
+          },
+        }),
         /simulated interruption/,
       );
       const stored = store.loadResults('ma2ml-evaluations').length;
@@ -198,7 +273,11 @@ describe('ma2ml/search: caching, repeats, resume', () => {
       assert.deepEqual(resumed.log, full.log);
       assert.ok(resumed.cached >= 3, `the first batches came from the store (cached ${resumed.cached})`);
       const distinctFirst24 = new Set(full.log.slice(0, 24).map((e) => pipelineKey(e.pipeline))).size;
-      assert.equal(resumed.computed, resumed.distinct - distinctFirst24, 'only pipelines not stored before the interruption were computed');
+      assert.equal(
+        resumed.computed,
+        resumed.distinct - distinctFirst24,
+        'only pipelines not stored before the interruption were computed',
+      );
     } finally {
       store.close();
     }
@@ -207,7 +286,14 @@ describe('ma2ml/search: caching, repeats, resume', () => {
   it('a 2-worker pool gives the same log as inline evaluation', async function () {
     this.timeout(60000);
     const space = presetSpace('smoke');
-    const opts = { method: 'ma2ml-lite' as const, space, evaluations: 32, batchSize: 8, seed: 4, evaluator: syntheticEvaluator(space, 4) };
+    const opts = {
+      method: 'ma2ml-lite' as const,
+      space,
+      evaluations: 32,
+      batchSize: 8,
+      seed: 4,
+      evaluator: syntheticEvaluator(space, 4),
+    };
     const inline = await runSearch(opts);
     const pool = new WorkerPoolExecutor({ workers: 2 });
     try {
@@ -223,12 +309,21 @@ describe('ma2ml/search: bad input', () => {
   const space = presetSpace('smoke');
   it('names the field', async () => {
     await assert.rejects(runSearch({ method: 'ma2ml', space, evaluations: 8 }), /flops: required when no evaluator/);
-    await assert.rejects(runSearch({ method: 'bayes' as SearchMethod, space, evaluations: 8, flops: { budget: 1e5 } }), /method: "bayes" is not a search method/);
+    await assert.rejects(
+      runSearch({ method: 'bayes' as SearchMethod, space, evaluations: 8, flops: { budget: 1e5 } }),
+      /method: "bayes" is not a search method/,
+    );
     await assert.rejects(runSearch({ method: 'random', space, evaluations: 0, flops: { budget: 1e5 } }), /evaluations/);
     await assert.rejects(runSearch({ method: 'random', space, evaluations: 8, flops: { budget: 0 } }), /flops\.budget/);
-    await assert.rejects(runSearch({ method: 'random', space, evaluations: 8, flops: { budget: 1e5, rule: 'masked' as never } }), /flops\.rule/);
+    await assert.rejects(
+      runSearch({ method: 'random', space, evaluations: 8, flops: { budget: 1e5, rule: 'masked' as never } }),
+      /flops\.rule/,
+    );
     const bad = presetSpace('smoke');
     bad.hpo.batchSizes = [];
-    await assert.rejects(runSearch({ method: 'random', space: bad, evaluations: 8, flops: { budget: 1e5 } }), /hpo\.batchSizes/);
+    await assert.rejects(
+      runSearch({ method: 'random', space: bad, evaluations: 8, flops: { budget: 1e5 } }),
+      /hpo\.batchSizes/,
+    );
   });
 });

@@ -1,7 +1,17 @@
 import { strict as assert } from 'assert';
 import { countFlops, resolveSpec } from '../../src/nn';
 import type { ResolvedBlock } from '../../src/nn';
-import { architectureSpec, checkPipeline, convSpace, flopsBudgets, mlpSpace, mobileNetSpace, parseSearchSpace, presetSpace, samplePipeline } from '../../src/ma2ml';
+import {
+  architectureSpec,
+  checkPipeline,
+  convSpace,
+  flopsBudgets,
+  mlpSpace,
+  mobileNetSpace,
+  parseSearchSpace,
+  presetSpace,
+  samplePipeline,
+} from '../../src/ma2ml';
 import type { MobileNetArch, SearchSpace } from '../../src/ma2ml';
 import { Rng } from '../../src/random';
 
@@ -91,9 +101,20 @@ describe('ma2ml/spaces: NAS FLOPs and params against hand counts', () => {
       [true, false, true, false],
     );
     // width 0.5 in stage 0: 16 -> 8 channels, stride 1 but no residual
-    const narrow: MobileNetArch = { ...arch, stages: [{ depth: 2, kernel: 3, expansion: 1, width: 0.5 }, ...arch.stages.slice(1)] };
-    const nb = resolveSpec(architectureSpec(narrow, mobileNetSpace())).layers.filter((l): l is ResolvedBlock => l.kind === 'block');
-    assert.deepEqual(nb.slice(0, 2).map((b) => [b.residual, b.outShape[2]]), [[false, 8], [true, 8]]);
+    const narrow: MobileNetArch = {
+      ...arch,
+      stages: [{ depth: 2, kernel: 3, expansion: 1, width: 0.5 }, ...arch.stages.slice(1)],
+    };
+    const nb = resolveSpec(architectureSpec(narrow, mobileNetSpace())).layers.filter(
+      (l): l is ResolvedBlock => l.kind === 'block',
+    );
+    assert.deepEqual(
+      nb.slice(0, 2).map((b) => [b.residual, b.outShape[2]]),
+      [
+        [false, 8],
+        [true, 8],
+      ],
+    );
   });
 
   it('resolution changes spatial sizes (20 -> 10 -> 5 after the two stride-2 stages)', () => {
@@ -104,14 +125,19 @@ describe('ma2ml/spaces: NAS FLOPs and params against hand counts', () => {
   });
 
   it('plain conv and MLP spaces: hand counts', () => {
-    const conv = countFlops(architectureSpec({ kind: 'conv', resolution: 20, depth: 2, width: 8, kernel: 5 }, convSpace()));
+    const conv = countFlops(
+      architectureSpec({ kind: 'conv', resolution: 20, depth: 2, width: 8, kernel: 5 }, convSpace()),
+    );
     // conv 5x5 1->8 at 20x20, BN, pool to 10, conv 5x5 8->16, BN, pool to 5, flatten 400, dense 10
     assert.equal(conv.totalMacs, 20 * 20 * 25 * 8 + 20 * 20 * 8 + 10 * 10 * 25 * 8 * 16 + 10 * 10 * 16 + 400 * 10);
     assert.equal(conv.totalParams, 25 * 8 + 16 + 25 * 8 * 16 + 32 + 400 * 10 + 10);
     const mlp = countFlops(architectureSpec({ kind: 'mlp', resolution: 14, depth: 2, width: 64 }, mlpSpace(), 0.1));
     assert.equal(mlp.totalMacs, 196 * 64 + 64 * 64 + 64 * 10);
     assert.equal(mlp.totalParams, 196 * 64 + 64 + 64 * 64 + 64 + 64 * 10 + 10);
-    assert.deepEqual(architectureSpec({ kind: 'mlp', resolution: 14, depth: 2, width: 64 }, mlpSpace()).inputShape, [196]);
+    assert.deepEqual(
+      architectureSpec({ kind: 'mlp', resolution: 14, depth: 2, width: 64 }, mlpSpace()).inputShape,
+      [196],
+    );
   });
 
   it('an architecture that collapses the feature map is an invalid outcome, not an exception', () => {
@@ -123,9 +149,13 @@ describe('ma2ml/spaces: NAS FLOPs and params against hand counts', () => {
     const big = checkPipeline(space, { ...p, arch: { kind: 'conv', resolution: 32, depth: 5, width: 8, kernel: 3 } });
     assert.equal(big.valid, true);
     // malformed input still throws, naming the field
-    assert.throws(() => checkPipeline(space, { ...p, arch: { kind: 'conv', resolution: 32, depth: 1, width: 0, kernel: 3 } }), /layers\.0\.filters/);
+    assert.throws(
+      () => checkPipeline(space, { ...p, arch: { kind: 'conv', resolution: 32, depth: 1, width: 0, kernel: 3 } }),
+      /layers\.0\.filters/,
+    );
     // with validOnly, sampling rejects the collapsing resolution
-    for (let s = 0; s < 10; s++) assert.equal(samplePipeline(space, new Rng(s), { validOnly: true }).arch.resolution, 32);
+    for (let s = 0; s < 10; s++)
+      assert.equal(samplePipeline(space, new Rng(s), { validOnly: true }).arch.resolution, 32);
   });
 
   it('hard FLOPs budget: over budget is an invalid outcome carrying the count', () => {
@@ -149,14 +179,23 @@ describe('ma2ml/spaces: NAS FLOPs and params against hand counts', () => {
   it('preset FLOPs budgets split the quick space (enumerated): tight < loose, both cut it', () => {
     const space = convSpace();
     const macs: number[] = [];
-    for (const r of space.resolutions) for (const d of space.depths) for (const w of space.widths) for (const k of space.kernels) {
-      macs.push(countFlops(architectureSpec({ kind: 'conv', resolution: r, depth: d, width: w, kernel: k }, space)).totalMacs);
-    }
+    for (const r of space.resolutions)
+      for (const d of space.depths)
+        for (const w of space.widths)
+          for (const k of space.kernels) {
+            macs.push(
+              countFlops(architectureSpec({ kind: 'conv', resolution: r, depth: d, width: w, kernel: k }, space))
+                .totalMacs,
+            );
+          }
     assert.equal(macs.length, 54);
     const [tight, loose] = flopsBudgets('quick');
     assert.ok(tight < loose);
     const fit = (b: number) => macs.filter((m) => m <= b).length / macs.length;
-    assert.ok(fit(tight) > 0.3 && fit(tight) < fit(loose) && fit(loose) < 0.7, `fractions ${fit(tight)}, ${fit(loose)}`);
+    assert.ok(
+      fit(tight) > 0.3 && fit(tight) < fit(loose) && fit(loose) < 0.7,
+      `fractions ${fit(tight)}, ${fit(loose)}`,
+    );
   });
 
   it('search spaces validate as data with errors naming the field', () => {
@@ -175,10 +214,17 @@ describe('ma2ml/spaces: NAS FLOPs and params against hand counts', () => {
     bad4.aug.levels = [0, 10];
     assert.throws(() => parseSearchSpace(bad4), /aug\.levels\.1/);
     // presets are fresh copies: editing one does not change the next
-    assert.equal(presetSpace('full').nas.kind === 'mobilenetv2' && (presetSpace('full').nas as { stages: { kernels: number[] }[] }).stages[1].kernels.length, 2);
+    assert.equal(
+      presetSpace('full').nas.kind === 'mobilenetv2' &&
+        (presetSpace('full').nas as { stages: { kernels: number[] }[] }).stages[1].kernels.length,
+      2,
+    );
   });
 
   it('architectureSpec rejects a mismatched kind with a message naming it', () => {
-    assert.throws(() => architectureSpec({ kind: 'mlp', resolution: 14, depth: 1, width: 64 }, convSpace()), /kind 'mlp' does not match the NAS space kind 'conv'/);
+    assert.throws(
+      () => architectureSpec({ kind: 'mlp', resolution: 14, depth: 1, width: 64 }, convSpace()),
+      /kind 'mlp' does not match the NAS space kind 'conv'/,
+    );
   });
 });

@@ -43,7 +43,14 @@ function smallGrid(): LcbenchGrid {
   return {
     name: 'small',
     agents: [
-      { name: 'architecture', params: [{ name: 'num_layers', values: [1, 3, 5] }, { name: 'max_units', values: [64, 256, 1024] }, { name: 'max_dropout', values: [0, 0.5] }] },
+      {
+        name: 'architecture',
+        params: [
+          { name: 'num_layers', values: [1, 3, 5] },
+          { name: 'max_units', values: [64, 256, 1024] },
+          { name: 'max_dropout', values: [0, 0.5] },
+        ],
+      },
       {
         name: 'optimisation',
         params: [
@@ -85,7 +92,10 @@ describe('ma2ml/surrogate: YAHPO Gym LCBench surrogate', function () {
   });
 
   it('load fails clearly for a missing directory, a corrupt model, a bad encoding and a wrong model interface', async () => {
-    await assert.rejects(LcbenchSurrogate.load(path.join(os.tmpdir(), 'no-such-lcbench-dir')), /model file .*model\.onnx not found/);
+    await assert.rejects(
+      LcbenchSurrogate.load(path.join(os.tmpdir(), 'no-such-lcbench-dir')),
+      /model file .*model\.onnx not found/,
+    );
     const src = lcbenchDataDir();
     const corrupt = tmpDir();
     for (const f of ['config_space.json', 'encoding.json']) fs.copyFileSync(path.join(src, f), path.join(corrupt, f));
@@ -101,10 +111,20 @@ describe('ma2ml/surrogate: YAHPO Gym LCBench surrogate', function () {
     await assert.rejects(LcbenchSurrogate.load(badEnc), /encoding file .* is not valid JSON/);
     await assert.rejects(LcbenchSurrogate.load(src, { threads: 0 }), /threads/);
     // interface check (a fake session: inputs renamed / wrong width)
-    assert.throws(() => checkModelIo({ inputNames: ['x_cat', 'x'], outputNames: ['output'] }, 'm.onnx'), /m\.onnx has inputs \[x_cat, x\].*expected inputs \[x_cat, x_cont\]/);
+    assert.throws(
+      () => checkModelIo({ inputNames: ['x_cat', 'x'], outputNames: ['output'] }, 'm.onnx'),
+      /m\.onnx has inputs \[x_cat, x\].*expected inputs \[x_cat, x_cont\]/,
+    );
     assert.throws(() => checkModelIo({ inputNames: ['x_cat', 'x_cont'], outputNames: ['y'] }, 'm.onnx'), /output/);
-    const wrongWidth = { inputNames: ['x_cat', 'x_cont'], outputNames: ['output'], inputMetadata: [{ name: 'x_cont', isTensor: true, type: 'float32', shape: ['batch_size', 7] }] };
-    assert.throws(() => checkModelIo(wrongWidth, 'm.onnx'), /x_cont is float32 \["batch_size",7\], expected float32 \[n, 8\]/);
+    const wrongWidth = {
+      inputNames: ['x_cat', 'x_cont'],
+      outputNames: ['output'],
+      inputMetadata: [{ name: 'x_cont', isTensor: true, type: 'float32', shape: ['batch_size', 7] }],
+    };
+    assert.throws(
+      () => checkModelIo(wrongWidth, 'm.onnx'),
+      /x_cont is float32 \["batch_size",7\], expected float32 \[n, 8\]/,
+    );
     assert.doesNotThrow(() => checkModelIo({ inputNames: ['x_cont', 'x_cat'], outputNames: ['output'] }, 'm.onnx'));
   });
 
@@ -115,14 +135,21 @@ describe('ma2ml/surrogate: YAHPO Gym LCBench surrogate', function () {
       for (const epoch of [1, 52]) {
         for (const p of await s.predict(task, configs, epoch)) {
           for (const [k, v] of Object.entries(p)) assert.ok(Number.isFinite(v), `${task} e${epoch} ${k} = ${v}`);
-          for (const k of ['valAccuracy', 'valBalancedAccuracy', 'testBalancedAccuracy'] as const) assert.ok(p[k] >= 0 && p[k] <= 1, `${task} e${epoch} ${k} = ${p[k]}`);
-          assert.ok(p.valCrossEntropy > 0 && p.testCrossEntropy > 0 && p.time > 0, `${task} e${epoch} ${JSON.stringify(p)}`);
+          for (const k of ['valAccuracy', 'valBalancedAccuracy', 'testBalancedAccuracy'] as const)
+            assert.ok(p[k] >= 0 && p[k] <= 1, `${task} e${epoch} ${k} = ${p[k]}`);
+          assert.ok(
+            p.valCrossEntropy > 0 && p.testCrossEntropy > 0 && p.time > 0,
+            `${task} e${epoch} ${JSON.stringify(p)}`,
+          );
         }
       }
     }
     const batch = await s.predict('168868', configs);
     const alone = await s.predict('168868', [configs[37]]);
-    assert.ok(Math.abs(alone[0].valAccuracy - batch[37].valAccuracy) < 1e-6, `${alone[0].valAccuracy} vs ${batch[37].valAccuracy}`);
+    assert.ok(
+      Math.abs(alone[0].valAccuracy - batch[37].valAccuracy) < 1e-6,
+      `${alone[0].valAccuracy} vs ${batch[37].valAccuracy}`,
+    );
     assert.deepEqual(await s.predict('168868', configs), batch); // deterministic
   });
 
@@ -137,7 +164,10 @@ describe('ma2ml/surrogate: YAHPO Gym LCBench surrogate', function () {
       const late = await s.predict(task, configs, 52);
       const early = await s.predict(task, configs, 1);
       const m = (ps: { valAccuracy: number }[]) => ps.reduce((a, p) => a + p.valAccuracy, 0) / ps.length;
-      assert.ok(m(late) > m(early) + 0.03, `task ${task}: mean val accuracy at epoch 52 ${m(late)} vs epoch 1 ${m(early)}`);
+      assert.ok(
+        m(late) > m(early) + 0.03,
+        `task ${task}: mean val accuracy at epoch 52 ${m(late)} vs epoch 1 ${m(early)}`,
+      );
       late.forEach((p, i) => {
         pairs++;
         if (p.time >= early[i].time) timeOk++;
@@ -147,14 +177,28 @@ describe('ma2ml/surrogate: YAHPO Gym LCBench surrogate', function () {
   });
 
   it('invalid configurations and inputs raise errors naming the field', async () => {
-    const ok: LcbenchConfig = { batch_size: 64, learning_rate: 0.01, momentum: 0.9, weight_decay: 1e-4, num_layers: 2, max_units: 256, max_dropout: 0.25 };
-    await assert.rejects(s.predict('3945', [ok, { ...ok, learning_rate: 5 }]), /configs\.1\.learning_rate: must be in \[0\.0001, 0\.1\], got 5/);
+    const ok: LcbenchConfig = {
+      batch_size: 64,
+      learning_rate: 0.01,
+      momentum: 0.9,
+      weight_decay: 1e-4,
+      num_layers: 2,
+      max_units: 256,
+      max_dropout: 0.25,
+    };
+    await assert.rejects(
+      s.predict('3945', [ok, { ...ok, learning_rate: 5 }]),
+      /configs\.1\.learning_rate: must be in \[0\.0001, 0\.1\], got 5/,
+    );
     await assert.rejects(s.predict('3945', [{ ...ok, num_layers: 2.5 }]), /configs\.0\.num_layers: must be an integer/);
     const missing: Record<string, number> = { ...ok };
     delete missing.momentum;
     await assert.rejects(s.predict('3945', [missing as LcbenchConfig]), /configs\.0\.momentum: is required/);
     await assert.rejects(s.predict('3945', [{ ...ok, lr: 0.1 } as LcbenchConfig]), /configs\.0\.lr: unknown field/);
-    await assert.rejects(s.predict('3945', [{ ...ok, max_dropout: Number.NaN }]), /max_dropout: must be a finite number/);
+    await assert.rejects(
+      s.predict('3945', [{ ...ok, max_dropout: Number.NaN }]),
+      /max_dropout: must be a finite number/,
+    );
     await assert.rejects(s.predict('3945', [ok], 0), /xCont\.0\.epoch: must be in \[1, 52\]/);
     await assert.rejects(s.predict('nope', [ok]), /unknown taskId "nope"/);
     await assert.rejects(s.predictRaw('3945', new Float32Array(7)), /n x 8/);
@@ -167,8 +211,18 @@ describe('ma2ml/surrogate: grid encoding', () => {
   it('the default grid is valid, within ~100k configurations, and shaped for SingleStepLearner', () => {
     const g = parseGrid(defaultLcbenchGrid());
     const sizes = gridSizes(g);
-    assert.deepEqual(sizes, { joint: 84000, perAgent: [100, 840], perToken: [[5, 5, 4], [6, 7, 4, 5]] });
-    assert.deepEqual(gridLearnerAgents(g), [{ name: 'architecture', vocab: [5, 5, 4] }, { name: 'optimisation', vocab: [6, 7, 4, 5] }]);
+    assert.deepEqual(sizes, {
+      joint: 84000,
+      perAgent: [100, 840],
+      perToken: [
+        [5, 5, 4],
+        [6, 7, 4, 5],
+      ],
+    });
+    assert.deepEqual(gridLearnerAgents(g), [
+      { name: 'architecture', vocab: [5, 5, 4] },
+      { name: 'optimisation', vocab: [6, 7, 4, 5] },
+    ]);
   });
 
   it('mixed-radix index <-> tokens <-> config round-trips for random indices', () => {
@@ -184,15 +238,46 @@ describe('ma2ml/surrogate: grid encoding', () => {
         assert.deepEqual(gridTokensToConfig(g, tokens), c);
         assert.deepEqual(gridConfigToTokens(g, c), tokens);
         const row = Array.from(x.subarray(i * 8, i * 8 + 8));
-        const want = [52, c.batch_size, c.learning_rate, c.momentum, c.weight_decay, c.num_layers, c.max_units, c.max_dropout].map((v) => Math.fround(v));
+        const want = [
+          52,
+          c.batch_size,
+          c.learning_rate,
+          c.momentum,
+          c.weight_decay,
+          c.num_layers,
+          c.max_units,
+          c.max_dropout,
+        ].map((v) => Math.fround(v));
         assert.deepEqual(row, want, `x_cont row ${i}`);
       }
     }
     const g = defaultLcbenchGrid();
-    assert.equal(gridTokensToIndex(g, [[0, 0, 0], [0, 0, 0, 1]]), 1);
-    assert.equal(gridTokensToIndex(g, [[0, 0, 1], [0, 0, 0, 0]]), 840);
-    assert.deepEqual(gridIndexToTokens(g, 84000 - 1), [[4, 4, 3], [5, 6, 3, 4]]);
-    assert.throws(() => gridTokensToIndex(g, [[0, 0, 0], [0, 7, 0, 0]]), /optimisation' learning_rate token must be an integer in \[0, 6\], got 7/);
+    assert.equal(
+      gridTokensToIndex(g, [
+        [0, 0, 0],
+        [0, 0, 0, 1],
+      ]),
+      1,
+    );
+    assert.equal(
+      gridTokensToIndex(g, [
+        [0, 0, 1],
+        [0, 0, 0, 0],
+      ]),
+      840,
+    );
+    assert.deepEqual(gridIndexToTokens(g, 84000 - 1), [
+      [4, 4, 3],
+      [5, 6, 3, 4],
+    ]);
+    assert.throws(
+      () =>
+        gridTokensToIndex(g, [
+          [0, 0, 0],
+          [0, 7, 0, 0],
+        ]),
+      /optimisation' learning_rate token must be an integer in \[0, 6\], got 7/,
+    );
     assert.throws(() => gridTokensToIndex(g, [[0, 0, 0]]), /expected 2 token arrays/);
     assert.throws(() => gridIndexToTokens(g, 84000), /index: must be an integer in \[0, 83999\]/);
   });
@@ -200,13 +285,19 @@ describe('ma2ml/surrogate: grid encoding', () => {
   it('invalid grids raise errors naming the field', () => {
     const g = defaultLcbenchGrid();
     g.agents[1].params[1].values = [1e-3, 5];
-    assert.throws(() => parseGrid(g), /agents\.1\.params\.1\.values\.1: learning_rate must be in \[0\.0001, 0\.1\], got 5/);
+    assert.throws(
+      () => parseGrid(g),
+      /agents\.1\.params\.1\.values\.1: learning_rate must be in \[0\.0001, 0\.1\], got 5/,
+    );
     const h = defaultLcbenchGrid();
     h.agents[0].params.pop();
     assert.throws(() => parseGrid(h), /parameter max_dropout belongs to no agent/);
     const d = defaultLcbenchGrid();
     d.agents[0].params.push({ name: 'batch_size', values: [32] });
-    assert.throws(() => parseGrid(d), /batch_size already belongs to agent 'optimisation'|batch_size already belongs to agent 'architecture'/);
+    assert.throws(
+      () => parseGrid(d),
+      /batch_size already belongs to agent 'optimisation'|batch_size already belongs to agent 'architecture'/,
+    );
     const i = defaultLcbenchGrid();
     i.agents[0].params[0].values = [1, 1.5];
     assert.throws(() => parseGrid(i), /num_layers must be an integer, got 1\.5/);
@@ -230,10 +321,16 @@ describe('ma2ml/surrogate: exhaustive tables, cache and search problem', functio
     assert.equal(small.rewards.length, 648);
     const rng = new Rng(9);
     const subset = [small.bestIndex, ...Array.from({ length: 150 }, () => rng.int(648))];
-    const preds = await s.predict('167185', subset.map((i) => gridIndexToConfig(g, i)));
+    const preds = await s.predict(
+      '167185',
+      subset.map((i) => gridIndexToConfig(g, i)),
+    );
     let max = -Infinity;
     preds.forEach((p, k) => {
-      assert.ok(Math.abs(p.valAccuracy - small.rewards[subset[k]]) < 1e-6, `index ${subset[k]}: predict ${p.valAccuracy} vs table ${small.rewards[subset[k]]}`);
+      assert.ok(
+        Math.abs(p.valAccuracy - small.rewards[subset[k]]) < 1e-6,
+        `index ${subset[k]}: predict ${p.valAccuracy} vs table ${small.rewards[subset[k]]}`,
+      );
       max = Math.max(max, p.valAccuracy);
     });
     assert.ok(Math.abs(max - small.best) < 1e-6);
@@ -274,7 +371,10 @@ describe('ma2ml/surrogate: exhaustive tables, cache and search problem', functio
     const size = fs.statSync(first.file).size;
     assert.equal(size, 16 + 4 * 648);
     fs.truncateSync(first.file, size - 4);
-    await assert.rejects(cachedExhaustiveTable(s, '167185', smallGrid(), { cacheDir: dir }), (err: Error) => err.message.includes(first.file) && /truncated/.test(err.message));
+    await assert.rejects(
+      cachedExhaustiveTable(s, '167185', smallGrid(), { cacheDir: dir }),
+      (err: Error) => err.message.includes(first.file) && /truncated/.test(err.message),
+    );
     fs.writeFileSync(first.file, Buffer.alloc(size));
     await assert.rejects(cachedExhaustiveTable(s, '167185', smallGrid(), { cacheDir: dir }), /bad header/);
     await assert.rejects(cachedExhaustiveTable(s, '167185', smallGrid(), { cacheDir: '' }), /cacheDir/);
@@ -283,7 +383,10 @@ describe('ma2ml/surrogate: exhaustive tables, cache and search problem', functio
   it('the search problem: value, exact regret, normalised regret, token errors', () => {
     const g = smallGrid();
     const p = new SurrogateSearchProblem(small, g);
-    assert.deepEqual(p.agents, [{ name: 'architecture', vocab: [3, 3, 2] }, { name: 'optimisation', vocab: [3, 3, 2, 2] }]);
+    assert.deepEqual(p.agents, [
+      { name: 'architecture', vocab: [3, 3, 2] },
+      { name: 'optimisation', vocab: [3, 3, 2, 2] },
+    ]);
     assert.equal(p.size, 648);
     assert.equal(p.value(p.bestTokens), small.best);
     assert.equal(p.reward(p.bestTokens), small.best); // noiseless by default
@@ -294,8 +397,18 @@ describe('ma2ml/surrogate: exhaustive tables, cache and search problem', functio
     assert.ok(Math.abs(p.regret(p.value(tokens)) - (small.best - small.rewards[17])) < 1e-12);
     assert.ok(p.regret(p.value(tokens)) >= 0);
     assert.deepEqual(p.config(tokens), gridIndexToConfig(g, 17));
-    assert.throws(() => p.reward([[0, 0, 2], [0, 0, 0, 0]]), /architecture' max_dropout token must be an integer in \[0, 1\], got 2/);
-    assert.throws(() => new SurrogateSearchProblem(small, defaultLcbenchGrid()), /table has 648 rewards, the grid 84000/);
+    assert.throws(
+      () =>
+        p.reward([
+          [0, 0, 2],
+          [0, 0, 0, 0],
+        ]),
+      /architecture' max_dropout token must be an integer in \[0, 1\], got 2/,
+    );
+    assert.throws(
+      () => new SurrogateSearchProblem(small, defaultLcbenchGrid()),
+      /table has 648 rewards, the grid 84000/,
+    );
     assert.throws(() => new SurrogateSearchProblem(small, g, { noiseSd: -1 }), /noiseSd/);
   });
 

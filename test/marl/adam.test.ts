@@ -22,10 +22,15 @@ describe('marl/Adam and clipGradNorm', () => {
 
   it('keeps moments by name: two parameters updated in different orders give the same result', () => {
     const run = (order: string[]) => {
-      const ps = new Map([['a', tf.variable(tf.tensor1d([1, 2]))], ['b', tf.variable(tf.tensor1d([3]))]]);
+      const ps = new Map([
+        ['a', tf.variable(tf.tensor1d([1, 2]))],
+        ['b', tf.variable(tf.tensor1d([3]))],
+      ]);
       const opt = new Adam({ lr: 0.1 });
       for (let t = 0; t < 3; t++) {
-        const gs = new Map(order.map((n) => [n, n === 'a' ? tf.tensor1d([0.5, -1 * (t + 1)]) : tf.tensor1d([2])] as [string, tf.Tensor]));
+        const gs = new Map(
+          order.map((n) => [n, n === 'a' ? tf.tensor1d([0.5, -1 * (t + 1)]) : tf.tensor1d([2])] as [string, tf.Tensor]),
+        );
         opt.apply(ps, gs);
         gs.forEach((g) => g.dispose());
       }
@@ -42,7 +47,10 @@ describe('marl/Adam and clipGradNorm', () => {
     const g = tf.zeros([3]);
     const opt = new Adam();
     assert.throws(() => opt.apply(new Map([['p', p]]), new Map([['q', g]])), /unknown parameter 'q'/);
-    assert.throws(() => opt.apply(new Map([['p', p]]), new Map([['p', g]])), /'p' has shape \[3\], parameter has \[2\]/);
+    assert.throws(
+      () => opt.apply(new Map([['p', p]]), new Map([['p', g]])),
+      /'p' has shape \[3\], parameter has \[2\]/,
+    );
     assert.throws(() => new Adam({ lr: -1 }), /lr/);
     opt.dispose();
     p.dispose();

@@ -3,7 +3,14 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { tf } from '../../src/backend';
-import { MemoryCueEnv, PpoTrainer, loadPolicy, readCheckpoint, writeCheckpoint, type PpoTrainerConfig } from '../../src/marl';
+import {
+  MemoryCueEnv,
+  PpoTrainer,
+  loadPolicy,
+  readCheckpoint,
+  writeCheckpoint,
+  type PpoTrainerConfig,
+} from '../../src/marl';
 
 const config: PpoTrainerConfig = {
   policy: { observationSize: 4, numActions: 2, torso: 'gru', hiddenSizes: [16], gruSize: 16 },
@@ -88,7 +95,10 @@ describe('marl/checkpoints', () => {
     fs.writeFileSync(weights, flipped);
     assert.throws(() => t.loadCheckpoint(ckpt), /weights.bin sha256 .* does not match the manifest .*corrupt/);
     fs.writeFileSync(weights, good.subarray(0, good.length - 8));
-    assert.throws(() => t.loadCheckpoint(ckpt), /weights.bin has \d+ bytes, manifest says \d+ \(truncated or corrupt file\)/);
+    assert.throws(
+      () => t.loadCheckpoint(ckpt),
+      /weights.bin has \d+ bytes, manifest says \d+ \(truncated or corrupt file\)/,
+    );
     fs.writeFileSync(weights, good);
 
     fs.writeFileSync(manifestPath, goodManifest.replace('"version": 1', '"version": 99'));
@@ -99,15 +109,24 @@ describe('marl/checkpoints', () => {
     assert.throws(() => t.loadCheckpoint(path.join(dir, 'missing')), /manifest.json not found/);
 
     const other = new PpoTrainer({ ...config, policy: { ...config.policy, gruSize: 8 } }, envs());
-    assert.throws(() => other.loadCheckpoint(ckpt), /does not match this trainer: config.policy.gruSize is 16 in the checkpoint, 8 here/);
+    assert.throws(
+      () => other.loadCheckpoint(ckpt),
+      /does not match this trainer: config.policy.gruSize is 16 in the checkpoint, 8 here/,
+    );
     other.dispose();
 
     // same config, but a variable stored with the wrong shape
     const bad = path.join(dir, 'bad');
-    const tensors = [...t.policy.variables()].map(([name, v]) => ({ name: `policy/${name}`, tensor: name === 'actor/gru/wih' ? tf.zeros([16, 12]) : v }));
+    const tensors = [...t.policy.variables()].map(([name, v]) => ({
+      name: `policy/${name}`,
+      tensor: name === 'actor/gru/wih' ? tf.zeros([16, 12]) : v,
+    }));
     writeCheckpoint(bad, 'ppo-trainer', JSON.parse(goodManifest).meta, tensors);
     tensors.forEach(({ name, tensor }) => name === 'policy/actor/gru/wih' && tensor.dispose());
-    assert.throws(() => t.loadCheckpoint(bad), /variable 'policy\/actor\/gru\/wih' has shape \[16,12\] in the checkpoint, expected \[16,48\]/);
+    assert.throws(
+      () => t.loadCheckpoint(bad),
+      /variable 'policy\/actor\/gru\/wih' has shape \[16,12\] in the checkpoint, expected \[16,48\]/,
+    );
     assert.throws(() => loadPolicy(bad), /variable 'policy\/actor\/gru\/wih' has shape \[16,12\]/);
     writeCheckpoint(bad, 'something-else', {}, []);
     assert.throws(() => t.loadCheckpoint(bad), /holds a 'something-else' checkpoint, expected 'ppo-trainer'/);

@@ -17,7 +17,8 @@ import {
 import type { MatrixSeedResult } from '../../src/marl/experiments';
 import { ExperimentStore, InlineExecutor, WorkerPoolExecutor } from '../../src/runtime';
 
-const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b} (tol ${tol})`);
+const close = (a: number, b: number, tol: number, what: string) =>
+  assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b} (tol ${tol})`);
 
 describe('marl/experiments: statistics', () => {
   it('wilsonInterval matches the Wilson score formula with scipy quantiles', () => {
@@ -89,7 +90,10 @@ describe('marl/experiments: statistics', () => {
     close(rows[1].successImprovement!.point, 0.5 + 7 / 8 / 2, 1e-12, 'P(better succeeds > base)');
     close(rows[2].rewardImprovement!.point, 0.5, 1e-12, 'P(same > base)');
     close(rows[1].successRate.hi, wilsonInterval(7, 8).hi, 0, 'Wilson upper bound');
-    assert.throws(() => summarizeMatrixRuns({ base }, 'missing'), /baseline 'missing' is not one of the methods \(base\)/);
+    assert.throws(
+      () => summarizeMatrixRuns({ base }, 'missing'),
+      /baseline 'missing' is not one of the methods \(base\)/,
+    );
   });
 });
 
@@ -108,12 +112,21 @@ describe('marl/experiments: one seed of a matrix game', () => {
   });
 
   it('records the exact expected team reward: the uniform initial policies give the mean payoff', () => {
-    for (const [game, k] of [['climbing', 0], ['penalty', -5], ['penalty', -25]] as const) {
+    for (const [game, k] of [
+      ['climbing', 0],
+      ['penalty', -5],
+      ['penalty', -25],
+    ] as const) {
       const payoff = matrixPayoff(game, k);
       const mean = payoff.flat().reduce((a, b) => a + b, 0) / 9;
       const res = runMatrixGameSeed({ game, penaltyK: k, method: 'independent', iterations: 1 }, { seed: 0 });
       close(res.expectedReward[0], mean, 1e-5, `${game}(${k}) initial expected reward`);
-      close(res.probOptimal[0], payoff.flat().filter((v) => v === Math.max(...payoff.flat())).length / 9, 1e-6, `${game} initial P(optimal)`);
+      close(
+        res.probOptimal[0],
+        payoff.flat().filter((v) => v === Math.max(...payoff.flat())).length / 9,
+        1e-6,
+        `${game} initial P(optimal)`,
+      );
       assert.equal(res.expectedReward.length, 2);
     }
   });
@@ -122,13 +135,29 @@ describe('marl/experiments: one seed of a matrix game', () => {
     this.timeout(60000);
     const n0 = tf.memory().numTensors;
     for (const method of ['independent', 'counterfactual', 'difference'] as const) {
-      const runs = [0, 1, 2].map((seed) => runMatrixGameSeed({ game: 'penalty', penaltyK: -5, method, iterations: 200 }, { seed }));
+      const runs = [0, 1, 2].map((seed) =>
+        runMatrixGameSeed({ game: 'penalty', penaltyK: -5, method, iterations: 200 }, { seed }),
+      );
       const hits = runs.filter((r) => r.optimal).length;
       const finals = runs.map((r) => r.expectedReward[r.expectedReward.length - 1]);
-      assert.ok(hits >= 2, `${method}: optimal on ${hits}/3 seeds (greedy ${runs.map((r) => r.greedy.join('')).join(' ')})`);
+      assert.ok(
+        hits >= 2,
+        `${method}: optimal on ${hits}/3 seeds (greedy ${runs.map((r) => r.greedy.join('')).join(' ')})`,
+      );
       // From the uniform policies' 26/9 (2.9) to close to the optimum 10 where it coordinated.
-      for (const r of runs) if (r.optimal) assert.ok(r.expectedReward[r.expectedReward.length - 1] > 8, `${method}: final expected reward ${finals.join(', ')}`);
-      for (const r of runs) close(r.policies[0].reduce((a, b) => a + b, 0), 1, 1e-5, 'policy sums to 1');
+      for (const r of runs)
+        if (r.optimal)
+          assert.ok(
+            r.expectedReward[r.expectedReward.length - 1] > 8,
+            `${method}: final expected reward ${finals.join(', ')}`,
+          );
+      for (const r of runs)
+        close(
+          r.policies[0].reduce((a, b) => a + b, 0),
+          1,
+          1e-5,
+          'policy sums to 1',
+        );
     }
     assert.equal(tf.memory().numTensors, n0, 'no tensors leaked');
   });
@@ -139,7 +168,10 @@ describe('marl/experiments: one seed of a matrix game', () => {
       for (const seed of [0, 1]) {
         const r = runMatrixGameSeed({ game: 'climbing', method, iterations: 150 }, { seed });
         assert.ok(r.greedyReward >= 5, `${method} seed ${seed}: greedy ${r.greedy.join('')} pays ${r.greedyReward}`);
-        assert.ok(r.expectedReward[r.expectedReward.length - 1] > r.expectedReward[0] + 5, `${method} seed ${seed}: expected reward ${r.expectedReward[0]} -> ${r.expectedReward[r.expectedReward.length - 1]}`);
+        assert.ok(
+          r.expectedReward[r.expectedReward.length - 1] > r.expectedReward[0] + 5,
+          `${method} seed ${seed}: expected reward ${r.expectedReward[0]} -> ${r.expectedReward[r.expectedReward.length - 1]}`,
+        );
       }
     }
   });
@@ -148,9 +180,18 @@ describe('marl/experiments: one seed of a matrix game', () => {
     const a = runMatrixGameSeed({ game: 'climbing', method: 'counterfactual', iterations: 5 }, { seed: 4 });
     const b = runMatrixGameSeed({ game: 'climbing', method: 'counterfactual', iterations: 5 }, { seed: 4 });
     assert.deepEqual(a, b);
-    assert.throws(() => runMatrixGameSeed({ game: 'climbing', method: 'coma' as 'independent', iterations: 5 }, { seed: 0 }), /method/);
-    assert.throws(() => runMatrixGameSeed({ game: 'penalty', penaltyK: 3, method: 'independent', iterations: 5 }, { seed: 0 }), /penaltyK/);
-    assert.throws(() => runMatrixGameSeed({ game: 'climbing', method: 'independent', iterations: 0 }, { seed: 0 }), /iterations/);
+    assert.throws(
+      () => runMatrixGameSeed({ game: 'climbing', method: 'coma' as 'independent', iterations: 5 }, { seed: 0 }),
+      /method/,
+    );
+    assert.throws(
+      () => runMatrixGameSeed({ game: 'penalty', penaltyK: 3, method: 'independent', iterations: 5 }, { seed: 0 }),
+      /penaltyK/,
+    );
+    assert.throws(
+      () => runMatrixGameSeed({ game: 'climbing', method: 'independent', iterations: 0 }, { seed: 0 }),
+      /iterations/,
+    );
   });
 });
 
@@ -163,11 +204,19 @@ describe('marl/experiments: diluted many-agent game', () => {
     const shared = seeds.map((seed) => runDilutedGameSeed({ method: 'shared', episodes: 1600 }, { seed }));
     const d = diff.map((r) => r.episodesToThreshold);
     const s = shared.map((r) => r.episodesToThreshold);
-    assert.ok(d.every((e) => e !== null), `difference reached the threshold: ${d.join(', ')}`);
-    seeds.forEach((seed, k) => assert.ok(s[k] === null || d[k]! < s[k]!, `seed ${seed}: difference ${d[k]} vs shared ${s[k]}`));
+    assert.ok(
+      d.every((e) => e !== null),
+      `difference reached the threshold: ${d.join(', ')}`,
+    );
+    seeds.forEach((seed, k) =>
+      assert.ok(s[k] === null || d[k]! < s[k]!, `seed ${seed}: difference ${d[k]} vs shared ${s[k]}`),
+    );
     const rows = summarizeDilutedRuns({ shared, difference: diff }, 'shared', 1600, { seed: 0 });
     assert.equal(rows[1].verdict, 'better');
-    assert.ok(rows[1].episodesToThreshold.point < 0.7 * rows[0].episodesToThreshold.point, `mean episodes ${rows[1].episodesToThreshold.point} vs ${rows[0].episodesToThreshold.point}`);
+    assert.ok(
+      rows[1].episodesToThreshold.point < 0.7 * rows[0].episodesToThreshold.point,
+      `mean episodes ${rows[1].episodesToThreshold.point} vs ${rows[0].episodesToThreshold.point}`,
+    );
     // Curves: initial expected reward is 1/numActions for uniform policies, one point per batch.
     close(diff[0].expectedReward[0], 0.25, 1e-6, 'initial expected reward');
     assert.equal(diff[0].episodes.length, 1600 / 8 + 1);
@@ -175,7 +224,10 @@ describe('marl/experiments: diluted many-agent game', () => {
   });
 
   it('rejects a budget smaller than one batch', () => {
-    assert.throws(() => runDilutedGameSeed({ method: 'shared', episodes: 4, batchSize: 8 }, { seed: 0 }), /episodes: must be >= batchSize \(8\)/);
+    assert.throws(
+      () => runDilutedGameSeed({ method: 'shared', episodes: 4, batchSize: 8 }, { seed: 0 }),
+      /episodes: must be >= batchSize \(8\)/,
+    );
   });
 });
 
@@ -190,13 +242,20 @@ describe('marl/experiments: sweeps through the runtime', () => {
     this.timeout(90000);
     const store = ExperimentStore.open(path.join(dir, 'store.sqlite'));
     try {
-      const spec = { games: [{ game: 'climbing' as const }, { game: 'penalty' as const, penaltyK: -5 }], seeds: [0, 1], iterations: 6 };
+      const spec = {
+        games: [{ game: 'climbing' as const }, { game: 'penalty' as const, penaltyK: -5 }],
+        seeds: [0, 1],
+        iterations: 6,
+      };
       const inline = new InlineExecutor();
       const first = await runMatrixSweep({ name: 'inline', ...spec, executor: inline, store });
       assert.deepEqual(Object.keys(first.results), ['climbing', 'penalty(k=-5)']);
       assert.deepEqual(Object.keys(first.results.climbing), ['independent', 'counterfactual', 'difference']);
       assert.equal(first.computed, 12);
-      assert.deepEqual(first.results.climbing.counterfactual[1], runMatrixGameSeed({ game: 'climbing', method: 'counterfactual', iterations: 6 }, { seed: 1 }));
+      assert.deepEqual(
+        first.results.climbing.counterfactual[1],
+        runMatrixGameSeed({ game: 'climbing', method: 'counterfactual', iterations: 6 }, { seed: 1 }),
+      );
       const again = await runMatrixSweep({ name: 'inline', ...spec, executor: inline, store });
       assert.equal(again.cached, 12);
       assert.equal(again.computed, 0);
@@ -207,8 +266,17 @@ describe('marl/experiments: sweeps through the runtime', () => {
         const pooled = await runMatrixSweep({ name: 'pool', ...spec, executor: pool, store });
         assert.equal(pooled.computed, 12);
         assert.deepEqual(pooled.results, first.results);
-        const diluted = await runDilutedSweep({ name: 'diluted-pool', seeds: [3], game: { numAgents: 5, episodes: 16 }, executor: pool, store });
-        assert.deepEqual(diluted.results.difference[0], runDilutedGameSeed({ method: 'difference', numAgents: 5, episodes: 16 }, { seed: 3 }));
+        const diluted = await runDilutedSweep({
+          name: 'diluted-pool',
+          seeds: [3],
+          game: { numAgents: 5, episodes: 16 },
+          executor: pool,
+          store,
+        });
+        assert.deepEqual(
+          diluted.results.difference[0],
+          runDilutedGameSeed({ method: 'difference', numAgents: 5, episodes: 16 }, { seed: 3 }),
+        );
       } finally {
         await pool.close();
       }
@@ -220,8 +288,28 @@ describe('marl/experiments: sweeps through the runtime', () => {
   it('rejects duplicate seeds and games', async () => {
     const store = ExperimentStore.open(path.join(dir, 'bad.sqlite'));
     try {
-      await assert.rejects(runMatrixSweep({ name: 'x', games: [{ game: 'climbing' }], seeds: [1, 1], iterations: 2, executor: new InlineExecutor(), store }), /seeds must be distinct/);
-      await assert.rejects(runMatrixSweep({ name: 'x', games: [{ game: 'climbing' }, { game: 'climbing' }], seeds: [1], iterations: 2, executor: new InlineExecutor(), store }), /games must be distinct/);
+      await assert.rejects(
+        runMatrixSweep({
+          name: 'x',
+          games: [{ game: 'climbing' }],
+          seeds: [1, 1],
+          iterations: 2,
+          executor: new InlineExecutor(),
+          store,
+        }),
+        /seeds must be distinct/,
+      );
+      await assert.rejects(
+        runMatrixSweep({
+          name: 'x',
+          games: [{ game: 'climbing' }, { game: 'climbing' }],
+          seeds: [1],
+          iterations: 2,
+          executor: new InlineExecutor(),
+          store,
+        }),
+        /games must be distinct/,
+      );
     } finally {
       store.close();
     }

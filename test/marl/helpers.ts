@@ -33,12 +33,16 @@ export interface PpoRef {
   gradValues: number[];
 }
 
-export const torchRef: TorchReference = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'torch-reference.json'), 'utf8'));
+export const torchRef: TorchReference = JSON.parse(
+  fs.readFileSync(path.join(__dirname, 'fixtures', 'torch-reference.json'), 'utf8'),
+);
 
 /** Asserts |a_i - b_i| <= tol for all i, with a message naming the first offending index. */
 export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what: string): void {
-  if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length} vs expected ${expected.length}`);
+  if (actual.length !== expected.length)
+    throw new Error(`${what}: length ${actual.length} vs expected ${expected.length}`);
   for (let i = 0; i < actual.length; i++) {
-    if (!(Math.abs(actual[i] - expected[i]) <= tol)) throw new Error(`${what}[${i}] = ${actual[i]}, expected ${expected[i]} (tol ${tol})`);
+    if (!(Math.abs(actual[i] - expected[i]) <= tol))
+      throw new Error(`${what}[${i}] = ${actual[i]}, expected ${expected[i]} (tol ${tol})`);
   }
 }

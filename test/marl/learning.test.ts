@@ -3,12 +3,24 @@ import { tf } from '../../src/backend';
 import { MemoryCueEnv, PpoTrainer, evaluatePolicy, type PolicyConfig } from '../../src/marl';
 
 /** Trains on the memory task and returns the greedy team return on held-out episodes. */
-function trainMemory(policy: Partial<PolicyConfig>, env: ConstructorParameters<typeof MemoryCueEnv>[0], updates: number, seed: number) {
+function trainMemory(
+  policy: Partial<PolicyConfig>,
+  env: ConstructorParameters<typeof MemoryCueEnv>[0],
+  updates: number,
+  seed: number,
+) {
   const make = () => Array.from({ length: 8 }, () => new MemoryCueEnv(env));
   const probe = new MemoryCueEnv(env);
   const trainer = new PpoTrainer(
     {
-      policy: { observationSize: probe.spec.observationSize, numActions: probe.spec.numActions, stateSize: probe.spec.stateSize, hiddenSizes: [32], gruSize: 32, ...policy },
+      policy: {
+        observationSize: probe.spec.observationSize,
+        numActions: probe.spec.numActions,
+        stateSize: probe.spec.stateSize,
+        hiddenSizes: [32],
+        gruSize: 32,
+        ...policy,
+      },
       ppo: { learningRate: 3e-3, chunkLength: 8 },
       seed,
     },
@@ -34,12 +46,20 @@ describe('marl/PPO learning', () => {
     assert.equal(g.leaked, 0, 'tensors leaked across GRU updates');
     assert.equal(m.leaked, 0, 'tensors leaked across MLP updates');
     // the first rollout is collected before any update: near chance (24 binary answers, sd ~0.1)
-    assert.ok(g.history[0].meanTeamReturn < 0.8, `untrained GRU return ${g.history[0].meanTeamReturn} should be near chance`);
+    assert.ok(
+      g.history[0].meanTeamReturn < 0.8,
+      `untrained GRU return ${g.history[0].meanTeamReturn} should be near chance`,
+    );
   });
 
   it('MAPPO with independent per-agent parameters, agent ids and action masks learns a fully observed variant', () => {
     const env = { length: 1, numCues: 3, minAgents: 2, maxAgents: 3, maskedActions: 2 };
-    const r = trainMemory({ torso: 'mlp', critic: 'centralised', sharing: 'independent', agentId: true, maxAgents: 3 }, env, 25, 2);
+    const r = trainMemory(
+      { torso: 'mlp', critic: 'centralised', sharing: 'independent', agentId: true, maxAgents: 3 },
+      env,
+      25,
+      2,
+    );
     assert.ok(r.evalReturn >= 0.9, `MAPPO greedy return ${r.evalReturn} (chance 1/3)`);
     assert.equal(r.leaked, 0);
   });

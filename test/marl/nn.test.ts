@@ -27,7 +27,14 @@ describe('marl/nn', () => {
     const agents = [2, 0, 1, 2, 0];
     const onehot = new Float32Array(b * n);
     agents.forEach((a, i) => (onehot[i * n + a] = 1));
-    const y = tf.tidy(() => dense(tf.tensor2d(x, [b, din]), tf.tensor3d(w, [n, din, dout]), tf.tensor2d(bias, [n, dout]), tf.tensor2d(onehot, [b, n])).dataSync());
+    const y = tf.tidy(() =>
+      dense(
+        tf.tensor2d(x, [b, din]),
+        tf.tensor3d(w, [n, din, dout]),
+        tf.tensor2d(bias, [n, dout]),
+        tf.tensor2d(onehot, [b, n]),
+      ).dataSync(),
+    );
     for (let i = 0; i < b; i++) {
       const a = agents[i];
       for (let o = 0; o < dout; o++) {

@@ -22,7 +22,10 @@ function check(ref: PpoRef, valueClip: number | null) {
   });
   const names = ['loss', 'policyLoss', 'valueLoss', 'entropy', 'approxKl', 'clipFraction'] as const;
   names.forEach((n, i) => assert.ok(Math.abs(terms[i] - ref[n]) < 2e-6, `${n}: ${terms[i]} vs torch ${ref[n]}`));
-  const [gl, gv] = tf.grads((l: tf.Tensor, v: tf.Tensor) => ppoLoss({ logProbs: tf.logSoftmax(l) as tf.Tensor2D, values: v as tf.Tensor1D, ...fixed }, opts).loss)([logits, values]);
+  const [gl, gv] = tf.grads(
+    (l: tf.Tensor, v: tf.Tensor) =>
+      ppoLoss({ logProbs: tf.logSoftmax(l) as tf.Tensor2D, values: v as tf.Tensor1D, ...fixed }, opts).loss,
+  )([logits, values]);
   assertClose(gl.dataSync(), ref.gradLogits, 2e-6, 'dloss/dlogits');
   assertClose(gv.dataSync(), ref.gradValues, 2e-6, 'dloss/dvalues');
   // padded sample (mask 0) receives no gradient
@@ -33,7 +36,10 @@ function check(ref: PpoRef, valueClip: number | null) {
 
 describe('marl/ppoLoss', () => {
   it('loss terms and gradients match PyTorch on fixed inputs (value clipping on)', () => {
-    assert.ok(torchRef.ppo.clipFraction > 0 && torchRef.ppo.clipFraction < 1, 'fixture mixes clipped and unclipped ratios');
+    assert.ok(
+      torchRef.ppo.clipFraction > 0 && torchRef.ppo.clipFraction < 1,
+      'fixture mixes clipped and unclipped ratios',
+    );
     check(torchRef.ppo, 0.2);
   });
 
@@ -46,7 +52,20 @@ describe('marl/ppoLoss', () => {
     tf.tidy(() => {
       const z = tf.zeros([4]) as tf.Tensor1D;
       assert.throws(
-        () => ppoLoss({ logProbs: tf.zeros([4, 2]) as tf.Tensor2D, values: z, actions: z, oldLogProbs: tf.zeros([3]) as tf.Tensor1D, advantages: z, returns: z, oldValues: z, mask: z }, { clip: 0.2, valueClip: null, valueCoef: 0.5, entropyCoef: 0 }),
+        () =>
+          ppoLoss(
+            {
+              logProbs: tf.zeros([4, 2]) as tf.Tensor2D,
+              values: z,
+              actions: z,
+              oldLogProbs: tf.zeros([3]) as tf.Tensor1D,
+              advantages: z,
+              returns: z,
+              oldValues: z,
+              mask: z,
+            },
+            { clip: 0.2, valueClip: null, valueCoef: 0.5, entropyCoef: 0 },
+          ),
         /oldLogProbs has shape \[3\], expected \[4\]/,
       );
     });

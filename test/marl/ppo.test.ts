@@ -27,7 +27,10 @@ describe('marl/PpoTrainer', () => {
     const t = new PpoTrainer(base, envs());
     const rollout = t.collector.collect();
     const batch = t.buildBatch(rollout);
-    assert.equal(batch.mask.reduce((s, m) => s + m, 0), rollout.agentSteps);
+    assert.equal(
+      batch.mask.reduce((s, m) => s + m, 0),
+      rollout.agentSteps,
+    );
     const { grads, terms } = t.gradients(batch);
     assert.ok(Math.abs(terms.approxKl) < 1e-6, `approx KL before any step ${terms.approxKl}`);
     assert.equal(terms.clipFraction, 0);
@@ -43,7 +46,10 @@ describe('marl/PpoTrainer', () => {
   });
 
   it('trains in steps mode (windows cut mid-episode, bootstrapped) without value or gradient clipping, leaking nothing', () => {
-    const t = new PpoTrainer({ ...base, ppo: { ...base.ppo, clipValue: false, maxGradNorm: null }, rollout: { mode: 'steps', numSteps: 5 } }, envs(3));
+    const t = new PpoTrainer(
+      { ...base, ppo: { ...base.ppo, clipValue: false, maxGradNorm: null }, rollout: { mode: 'steps', numSteps: 5 } },
+      envs(3),
+    );
     t.train(1);
     const n = tf.memory().numTensors;
     const h = t.train(3);
@@ -53,23 +59,48 @@ describe('marl/PpoTrainer', () => {
   });
 
   it('validates its configuration with messages naming the field', () => {
-    assert.throws(() => new PpoTrainer({ ...base, ppo: { clip: -0.1 } }, envs()), /PPO trainer config ppo: clip: Number must be greater than 0/);
-    assert.throws(() => new PpoTrainer({ ...base, ppo: { epoch: 3 } as never }, envs()), /Unrecognized key\(s\) in object: 'epoch'/);
+    assert.throws(
+      () => new PpoTrainer({ ...base, ppo: { clip: -0.1 } }, envs()),
+      /PPO trainer config ppo: clip: Number must be greater than 0/,
+    );
+    assert.throws(
+      () => new PpoTrainer({ ...base, ppo: { epoch: 3 } as never }, envs()),
+      /Unrecognized key\(s\) in object: 'epoch'/,
+    );
     assert.throws(() => new PpoTrainer({ ...base, rollout: { mode: 'forever' as 'steps' } }, envs()), /rollout: mode/);
     assert.throws(() => new PpoTrainer({ seed: 1 } as PpoTrainerConfig, envs()), /policy: Required/);
-    assert.throws(() => new PpoTrainer({ ...base, policy: { ...base.policy, numActions: 3 } }, envs()), /numActions 2 does not match policy numActions 3/);
+    assert.throws(
+      () => new PpoTrainer({ ...base, policy: { ...base.policy, numActions: 3 } }, envs()),
+      /numActions 2 does not match policy numActions 3/,
+    );
   });
 
   it('reports learner diagnostics: KL from the initial policy, per-update KL, entropy, explained variance, separate gradient norms, action counts', () => {
     const t = new PpoTrainer({ ...base, ppo: { ...base.ppo, learningRate: 1e-2 } }, envs(4));
     const rollout = t.collector.collect();
     const s = t.update(rollout);
-    assert.equal(s.actionCounts.reduce((a, b) => a + b, 0), rollout.agentSteps);
+    assert.equal(
+      s.actionCounts.reduce((a, b) => a + b, 0),
+      rollout.agentSteps,
+    );
     assert.equal(s.actionCounts.length, 2);
-    assert.ok(s.klFromInitial > 0 && Number.isFinite(s.klFromInitial), `KL from initial after one update ${s.klFromInitial}`);
-    assert.ok(s.kl > 0 && s.policyEntropy > 0 && s.policyEntropy <= Math.log(2) + 1e-6 && s.maxProb >= 0.5 && s.maxProb <= 1);
-    assert.ok(s.actorGradNorm > 0 && s.criticGradNorm > 0 && s.actorGradNormMax >= s.actorGradNorm && s.criticGradNormMax >= s.criticGradNorm);
-    assert.ok(Math.abs(s.gradNorm - Math.hypot(s.actorGradNorm, s.criticGradNorm)) < 0.5 * s.gradNorm, 'the total norm combines both groups');
+    assert.ok(
+      s.klFromInitial > 0 && Number.isFinite(s.klFromInitial),
+      `KL from initial after one update ${s.klFromInitial}`,
+    );
+    assert.ok(
+      s.kl > 0 && s.policyEntropy > 0 && s.policyEntropy <= Math.log(2) + 1e-6 && s.maxProb >= 0.5 && s.maxProb <= 1,
+    );
+    assert.ok(
+      s.actorGradNorm > 0 &&
+        s.criticGradNorm > 0 &&
+        s.actorGradNormMax >= s.actorGradNorm &&
+        s.criticGradNormMax >= s.criticGradNorm,
+    );
+    assert.ok(
+      Math.abs(s.gradNorm - Math.hypot(s.actorGradNorm, s.criticGradNorm)) < 0.5 * s.gradNorm,
+      'the total norm combines both groups',
+    );
     assert.ok(s.explainedVariance <= 1 && Number.isFinite(s.explainedVariance));
     assert.ok(s.clipFraction >= 0 && s.clipFraction <= 1);
     // KL from the initial policy grows as training moves the policy away from it
@@ -79,7 +110,10 @@ describe('marl/PpoTrainer', () => {
   });
 
   it('the critic learns standardised returns: with value normalisation its loss hardly depends on the reward scale, without it grows with its square', () => {
-    const scaled = (k: number) => ({ prepare: () => null, assign: ({ result }: { result: { rewards: Float32Array } }) => Float32Array.from(result.rewards, (r) => k * r) });
+    const scaled = (k: number) => ({
+      prepare: () => null,
+      assign: ({ result }: { result: { rewards: Float32Array } }) => Float32Array.from(result.rewards, (r) => k * r),
+    });
     const valueLoss = (k: number, valueNorm: boolean) => {
       const t = new PpoTrainer({ ...base, ppo: { ...base.ppo, valueNorm } }, envs(), { credit: scaled(k) });
       const h = t.train(3);
@@ -97,12 +131,23 @@ describe('marl/PpoTrainer', () => {
   });
 
   it('clips actor and critic gradients separately (a huge value loss no longer shrinks the policy step)', () => {
-    const huge = { prepare: () => null, assign: ({ result }: { result: { rewards: Float32Array } }) => Float32Array.from(result.rewards, (r) => 1e4 * r) };
+    const huge = {
+      prepare: () => null,
+      assign: ({ result }: { result: { rewards: Float32Array } }) => Float32Array.from(result.rewards, (r) => 1e4 * r),
+    };
     const step = (gradClip: 'separate' | 'joint') => {
-      const t = new PpoTrainer({ ...base, ppo: { ...base.ppo, valueNorm: false, gradClip, maxGradNorm: 0.5, epochs: 1, minibatches: 1 } }, envs(), { credit: huge });
-      const before = [...t.policy.variables()].filter(([n]) => n.startsWith('actor/')).map(([, v]) => Array.from(v.dataSync()));
+      const t = new PpoTrainer(
+        { ...base, ppo: { ...base.ppo, valueNorm: false, gradClip, maxGradNorm: 0.5, epochs: 1, minibatches: 1 } },
+        envs(),
+        { credit: huge },
+      );
+      const before = [...t.policy.variables()]
+        .filter(([n]) => n.startsWith('actor/'))
+        .map(([, v]) => Array.from(v.dataSync()));
       const s = t.update(t.collector.collect());
-      const after = [...t.policy.variables()].filter(([n]) => n.startsWith('actor/')).map(([, v]) => Array.from(v.dataSync()));
+      const after = [...t.policy.variables()]
+        .filter(([n]) => n.startsWith('actor/'))
+        .map(([, v]) => Array.from(v.dataSync()));
       t.dispose();
       let moved = 0;
       before.forEach((w, i) => w.forEach((v, j) => (moved += (after[i][j] - v) ** 2)));
@@ -110,17 +155,26 @@ describe('marl/PpoTrainer', () => {
     };
     const sep = step('separate');
     const joint = step('joint');
-    assert.ok(sep.s.criticGradNorm > 100 * sep.s.actorGradNorm, `critic ${sep.s.criticGradNorm} vs actor ${sep.s.actorGradNorm}`);
+    assert.ok(
+      sep.s.criticGradNorm > 100 * sep.s.actorGradNorm,
+      `critic ${sep.s.criticGradNorm} vs actor ${sep.s.actorGradNorm}`,
+    );
     // Adam normalises the step size, but the first Adam step's direction is the clipped gradient: both move the actor;
     // what differs is that the joint clip scales the actor gradient by 0.5 / total norm.
     assert.ok(sep.moved > 0 && joint.moved > 0);
-    assert.ok(Math.abs(sep.s.actorGradNorm - joint.s.actorGradNorm) < 1e-5, 'pre-clip norms are the same in both modes');
+    assert.ok(
+      Math.abs(sep.s.actorGradNorm - joint.s.actorGradNorm) < 1e-5,
+      'pre-clip norms are the same in both modes',
+    );
   });
 
   it('ValueNormalizer: debiased running mean and variance; exact state round trip', () => {
     const vn = new ValueNormalizer(0.9);
     vn.update(Float32Array.of(1, 2, 3));
-    assert.ok(Math.abs(vn.mean - 2) < 1e-12 && Math.abs(vn.std - Math.sqrt(2 / 3)) < 1e-12, 'the first batch is exact (debiased)');
+    assert.ok(
+      Math.abs(vn.mean - 2) < 1e-12 && Math.abs(vn.std - Math.sqrt(2 / 3)) < 1e-12,
+      'the first batch is exact (debiased)',
+    );
     vn.update(Float32Array.of(10, 10, 999), Float32Array.of(1, 1, 0));
     const m = (0.9 * 0.1 * 2 + 0.1 * 10) / (0.9 * 0.1 + 0.1);
     assert.ok(Math.abs(vn.mean - m) < 1e-9, `masked entries are ignored: ${vn.mean} vs ${m}`);
@@ -134,6 +188,9 @@ describe('marl/PpoTrainer', () => {
   it('normalizeMasked standardises real samples only (unbiased std, like torch)', () => {
     const x = new Float32Array([1, 2, 3, 100]);
     normalizeMasked(x, new Float32Array([1, 1, 1, 0]));
-    assert.deepEqual(Array.from(x).map((v) => Math.round(v * 1e6) / 1e6), [-1, 0, 1, 0]);
+    assert.deepEqual(
+      Array.from(x).map((v) => Math.round(v * 1e6) / 1e6),
+      [-1, 0, 1, 0],
+    );
   });
 });

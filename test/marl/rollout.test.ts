@@ -2,7 +2,17 @@ import { strict as assert } from 'assert';
 import { tf } from '../../src/backend';
 import { Rng } from '../../src/random';
 import { differenceStepAssigner } from '../../src/credit';
-import { ActorCritic, MemoryCueEnv, PpoTrainer, RolloutCollector, evaluatePolicy, type CreditAssigner, type MultiAgentEnv, type ResetResult, type StepResult } from '../../src/marl';
+import {
+  ActorCritic,
+  MemoryCueEnv,
+  PpoTrainer,
+  RolloutCollector,
+  evaluatePolicy,
+  type CreditAssigner,
+  type MultiAgentEnv,
+  type ResetResult,
+  type StepResult,
+} from '../../src/marl';
 
 /** Time-limited env: 1..3 agents, reward 1 for action 1, truncated (never terminated) after `limit` steps. */
 class TimeLimitEnv implements MultiAgentEnv {
@@ -16,12 +26,22 @@ class TimeLimitEnv implements MultiAgentEnv {
     return this.obs();
   }
   private obs(): ResetResult {
-    return { observations: Array.from({ length: this.n }, (_, i) => new Float32Array([this.t / 10, i / 3])), state: new Float32Array([this.t / 10, this.n]) };
+    return {
+      observations: Array.from({ length: this.n }, (_, i) => new Float32Array([this.t / 10, i / 3])),
+      state: new Float32Array([this.t / 10, this.n]),
+    };
   }
   step(actions: ArrayLike<number>): StepResult {
     this.t++;
     const rewards = Float32Array.from(actions, (a) => (a === 1 ? 1 : 0));
-    return { ...this.obs(), rewards, teamReward: rewards.reduce((s, r) => s + r, 0) / this.n, terminated: false, truncated: this.t >= this.limit, info: {} };
+    return {
+      ...this.obs(),
+      rewards,
+      teamReward: rewards.reduce((s, r) => s + r, 0) / this.n,
+      terminated: false,
+      truncated: this.t >= this.limit,
+      info: {},
+    };
   }
 }
 
@@ -44,7 +64,8 @@ describe('marl/RolloutCollector', () => {
     batched.trajectories.forEach((t, i) => {
       const u = perAgent.trajectories[i];
       assert.deepEqual(Array.from(u.actions), Array.from(t.actions));
-      for (let k = 0; k < t.length; k++) assert.ok(Math.abs(u.logProbs[k] - t.logProbs[k]) < 1e-5 && Math.abs(u.values[k] - t.values[k]) < 1e-5);
+      for (let k = 0; k < t.length; k++)
+        assert.ok(Math.abs(u.logProbs[k] - t.logProbs[k]) < 1e-5 && Math.abs(u.values[k] - t.values[k]) < 1e-5);
     });
     policy.dispose();
   });
@@ -52,18 +73,30 @@ describe('marl/RolloutCollector', () => {
   it('handles agent counts that change between episodes and is reproducible from its seed', () => {
     const policy = new ActorCritic(gru);
     const run = (seed: number) => {
-      const c = new RolloutCollector([new MemoryCueEnv({ minAgents: 1, maxAgents: 5, length: 2 })], policy, { seed, episodesPerEnv: 12 });
+      const c = new RolloutCollector([new MemoryCueEnv({ minAgents: 1, maxAgents: 5, length: 2 })], policy, {
+        seed,
+        episodesPerEnv: 12,
+      });
       return c.collect();
     };
     const a = run(1);
     const counts = new Set(a.episodes.map((e) => e.agents));
     assert.ok(counts.size >= 3, `agent counts seen: ${[...counts]}`);
-    assert.equal(a.trajectories.length, a.episodes.reduce((s, e) => s + e.agents, 0));
+    assert.equal(
+      a.trajectories.length,
+      a.episodes.reduce((s, e) => s + e.agents, 0),
+    );
     assert.equal(a.agentSteps, 2 * a.trajectories.length);
     const b = run(1);
-    assert.deepEqual(b.trajectories.map((t) => Array.from(t.actions)), a.trajectories.map((t) => Array.from(t.actions)));
+    assert.deepEqual(
+      b.trajectories.map((t) => Array.from(t.actions)),
+      a.trajectories.map((t) => Array.from(t.actions)),
+    );
     const c = run(2);
-    assert.notDeepEqual(c.episodes.map((e) => e.agents), a.episodes.map((e) => e.agents));
+    assert.notDeepEqual(
+      c.episodes.map((e) => e.agents),
+      a.episodes.map((e) => e.agents),
+    );
     policy.dispose();
   });
 
@@ -74,12 +107,18 @@ describe('marl/RolloutCollector', () => {
     const n = r.episodes[0].agents;
     for (const t of r.trajectories) {
       assert.equal(t.terminated, false);
-      const v = policy.step({ observations: new Float32Array([0.3, t.agent / 3]), agentIndex: Int32Array.from([t.agent]) }).values[0];
+      const v = policy.step({
+        observations: new Float32Array([0.3, t.agent / 3]),
+        agentIndex: Int32Array.from([t.agent]),
+      }).values[0];
       assert.ok(Math.abs(t.nextValue - v) < 1e-6, `agent ${t.agent}: bootstrap ${t.nextValue} vs V(final obs) ${v}`);
       assert.notEqual(t.nextValue, 0);
     }
     assert.equal(r.trajectories.length, n);
-    assert.throws(() => new RolloutCollector([new MemoryCueEnv()], policy, { seed: 1 }), /env 0 observationSize 4 does not match policy observationSize 2/);
+    assert.throws(
+      () => new RolloutCollector([new MemoryCueEnv()], policy, { seed: 1 }),
+      /env 0 observationSize 4 does not match policy observationSize 2/,
+    );
     const g = new ActorCritic(gru);
     const term = new RolloutCollector([new MemoryCueEnv()], g, { seed: 1 }).collect();
     assert.ok(term.trajectories.every((t) => t.terminated && t.nextValue === 0));
@@ -89,7 +128,11 @@ describe('marl/RolloutCollector', () => {
 
   it('in steps mode, cuts windows with bootstrapping and carries hidden states into the next window', () => {
     const policy = new ActorCritic(gru);
-    const c = new RolloutCollector([new MemoryCueEnv({ length: 5 }), new MemoryCueEnv({ length: 5 })], policy, { seed: 2, mode: 'steps', numSteps: 3 });
+    const c = new RolloutCollector([new MemoryCueEnv({ length: 5 }), new MemoryCueEnv({ length: 5 })], policy, {
+      seed: 2,
+      mode: 'steps',
+      numSteps: 3,
+    });
     const first = c.collect();
     assert.equal(first.envSteps, 6);
     assert.ok(first.trajectories.every((t) => t.length === 3 && !t.terminated && t.nextValue !== 0));
@@ -97,7 +140,10 @@ describe('marl/RolloutCollector', () => {
     // the second window continues the episodes: steps 3 and 4 (then a new episode starts)
     const cont = second.trajectories.filter((t) => t.terminated);
     assert.ok(cont.length > 0 && cont.every((t) => t.length === 2));
-    assert.ok(cont.every((t) => t.actorHidden.slice(0, 8).some((v) => v !== 0)), 'continued trajectories start from a non-zero hidden state');
+    assert.ok(
+      cont.every((t) => t.actorHidden.slice(0, 8).some((v) => v !== 0)),
+      'continued trajectories start from a non-zero hidden state',
+    );
     assert.equal(second.episodes.length, 2);
     policy.dispose();
   });
@@ -113,7 +159,11 @@ describe('marl/RolloutCollector', () => {
         }),
       assign: ({ result, prepared }) => Float32Array.from(prepared as number[], (g) => result.teamReward - g),
     };
-    const r = new RolloutCollector([new MemoryCueEnv({ length: 2, minAgents: 3, maxAgents: 3 })], policy, { seed: 5, episodesPerEnv: 6, credit: difference }).collect();
+    const r = new RolloutCollector([new MemoryCueEnv({ length: 2, minAgents: 3, maxAgents: 3 })], policy, {
+      seed: 5,
+      episodesPerEnv: 6,
+      credit: difference,
+    }).collect();
     let nonZero = 0;
     for (const t of r.trajectories) {
       const cue = t.observations[0] === 1 ? 0 : 1;
@@ -128,19 +178,31 @@ describe('marl/RolloutCollector', () => {
     policy.dispose();
   });
 
-  it('accepts the credit module\'s differenceStepAssigner as its plug-in, and PPO learns with it', () => {
+  it("accepts the credit module's differenceStepAssigner as its plug-in, and PPO learns with it", () => {
     const env = { length: 1, minAgents: 3, maxAgents: 3, rewardMode: 'team' as const };
     const policy = new ActorCritic({ ...gru, torso: 'mlp' });
-    const r = new RolloutCollector([new MemoryCueEnv(env)], policy, { seed: 5, episodesPerEnv: 8, credit: differenceStepAssigner() }).collect();
+    const r = new RolloutCollector([new MemoryCueEnv(env)], policy, {
+      seed: 5,
+      episodesPerEnv: 8,
+      credit: differenceStepAssigner(),
+    }).collect();
     for (const t of r.trajectories) {
       const cue = t.observations[0] === 1 ? 0 : 1;
       const expected = ((t.actions[0] === cue ? 1 : 0) - (cue === 0 ? 1 : 0)) / 3;
       assert.ok(Math.abs(t.rewards[0] - expected) < 1e-6, `difference reward ${t.rewards[0]} vs ${expected}`);
     }
     policy.dispose();
-    const trainer = new PpoTrainer({ policy: { ...gru, torso: 'mlp' }, ppo: { learningRate: 3e-3 }, seed: 1 }, [0, 1, 2, 3].map(() => new MemoryCueEnv(env)), { credit: differenceStepAssigner() });
+    const trainer = new PpoTrainer(
+      { policy: { ...gru, torso: 'mlp' }, ppo: { learningRate: 3e-3 }, seed: 1 },
+      [0, 1, 2, 3].map(() => new MemoryCueEnv(env)),
+      { credit: differenceStepAssigner() },
+    );
     trainer.train(15);
-    const { meanTeamReturn } = evaluatePolicy(trainer.policy, [new MemoryCueEnv(env)], { seed: 9, episodesPerEnv: 16, greedy: true });
+    const { meanTeamReturn } = evaluatePolicy(trainer.policy, [new MemoryCueEnv(env)], {
+      seed: 9,
+      episodesPerEnv: 16,
+      greedy: true,
+    });
     assert.ok(meanTeamReturn >= 0.9, `team return with difference rewards ${meanTeamReturn}`);
     trainer.dispose();
   });
@@ -163,11 +225,17 @@ describe('marl/RolloutCollector', () => {
         return { ...r, observations: [...r.observations, new Float32Array(2)] };
       }
     }
-    assert.throws(() => new RolloutCollector([new Bad(5)], policy, { seed: 1 }).collect(), /env 0: step returned \d observations for \d agents/);
+    assert.throws(
+      () => new RolloutCollector([new Bad(5)], policy, { seed: 1 }).collect(),
+      /env 0: step returned \d observations for \d agents/,
+    );
     class Endless extends TimeLimitEnv {
       override readonly spec = { observationSize: 2, numActions: 2, stateSize: 2, maxSteps: 4 };
     }
-    assert.throws(() => new RolloutCollector([new Endless(50)], policy, { seed: 1 }).collect(), /ran 4 steps without terminating or truncating \(spec.maxSteps = 4\)/);
+    assert.throws(
+      () => new RolloutCollector([new Endless(50)], policy, { seed: 1 }).collect(),
+      /ran 4 steps without terminating or truncating \(spec.maxSteps = 4\)/,
+    );
     assert.throws(() => new RolloutCollector([], policy, { seed: 1 }), /at least one environment/);
     policy.dispose();
   });

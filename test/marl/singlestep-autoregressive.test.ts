@@ -6,7 +6,10 @@ import type { JointAction, SingleStepConfigInput, SingleStepLearnerState } from 
 import { factoredTokenGame } from '../../src/marl/envs/games';
 
 // Two agents of unequal length (so the batched pass pads agent 1), small enough to enumerate.
-const agents = [{ name: 'a', vocab: [3, 2] }, { name: 'b', vocab: [4] }];
+const agents = [
+  { name: 'a', vocab: [3, 2] },
+  { name: 'b', vocab: [4] },
+];
 const H = 5;
 
 /**
@@ -38,7 +41,8 @@ class Reference {
     const H3 = 3 * Hh;
     const emb = (row: number, j: number) => p['ar/emb'][(g * D + row) * H3 + j];
     const gate = (name: string, j: number) => p[name][(Math.floor(j / Hh) * G + g) * Hh + (j % Hh)];
-    const whh = (i: number, j: number) => p['ar/whh'][(g * Hh + i) * 3 * G * Hh + (Math.floor(j / Hh) * G + g) * Hh + (j % Hh)];
+    const whh = (i: number, j: number) =>
+      p['ar/whh'][(g * Hh + i) * 3 * G * Hh + (Math.floor(j / Hh) * G + g) * Hh + (j % Hh)];
     let h = new Array(Hh).fill(0);
     const out: number[][] = [];
     this.groups[g].forEach((t, k) => {
@@ -74,7 +78,12 @@ class Reference {
   }
 
   /** sum_k KL(pi(.|s_<k) || rho(.|s_<k)) along s. */
-  conditionalKl(pi: Record<string, ArrayLike<number>>, rho: Record<string, ArrayLike<number>>, g: number, s: number[]): number {
+  conditionalKl(
+    pi: Record<string, ArrayLike<number>>,
+    rho: Record<string, ArrayLike<number>>,
+    g: number,
+    s: number[],
+  ): number {
     const a = this.steps(pi, g, s);
     const b = this.steps(rho, g, s);
     return a.reduce((acc, row, k) => acc + row.reduce((x, lp, v) => x + Math.exp(lp) * (lp - b[k][v]), 0), 0);
@@ -83,7 +92,8 @@ class Reference {
   /** Every sequence of group g. */
   enumerate(g: number): number[][] {
     let seqs: number[][] = [[]];
-    for (const t of this.groups[g]) seqs = seqs.flatMap((pre) => Array.from({ length: this.vocab[t] }, (_, v) => [...pre, v]));
+    for (const t of this.groups[g])
+      seqs = seqs.flatMap((pre) => Array.from({ length: this.vocab[t] }, (_, v) => [...pre, v]));
     return seqs;
   }
 }
@@ -94,11 +104,24 @@ const groupSeqs = (j: JointAction, jointAgent: boolean) => (jointAgent ? [[...j[
 
 /** A learner whose weights were moved by a few updates (non-zero heads, rho lagging pi). */
 function trained(cfg: Partial<SingleStepConfigInput>, updates = 4): SingleStepLearner {
-  const L = new SingleStepLearner({ agents, seed: 8, policy: 'autoregressive', gruSize: H, credit: 'shared', offPolicy: false, tau: 0.3, actorLr: 0.2, ...cfg });
+  const L = new SingleStepLearner({
+    agents,
+    seed: 8,
+    policy: 'autoregressive',
+    gruSize: H,
+    credit: 'shared',
+    offPolicy: false,
+    tau: 0.3,
+    actorLr: 0.2,
+    ...cfg,
+  });
   const rng = new Rng(1);
   for (let it = 0; it < updates; it++) {
     const b = L.propose(6);
-    L.observe(b, b.map(() => rng.uniform(0, 1)));
+    L.observe(
+      b,
+      b.map(() => rng.uniform(0, 1)),
+    );
   }
   return L;
 }
@@ -120,7 +143,12 @@ describe('marl/singlestep: autoregressive (GRU over tokens) policy', () => {
       const got = L.logProbs(all);
       const G = ref.G;
       all.forEach((j, b) =>
-        groupSeqs(j, jointAgent).forEach((s, g) => assert.ok(Math.abs(got[b * G + g] - ref.logProb(st.actor!, g, s)) < 1e-5, `row ${b} group ${g}: ${got[b * G + g]} vs ${ref.logProb(st.actor!, g, s)}`)),
+        groupSeqs(j, jointAgent).forEach((s, g) =>
+          assert.ok(
+            Math.abs(got[b * G + g] - ref.logProb(st.actor!, g, s)) < 1e-5,
+            `row ${b} group ${g}: ${got[b * G + g]} vs ${ref.logProb(st.actor!, g, s)}`,
+          ),
+        ),
       );
       // A proper distribution over each group's sequences, and not a factorised one after training.
       for (let g = 0; g < G; g++) {
@@ -157,7 +185,11 @@ describe('marl/singlestep: autoregressive (GRU over tokens) policy', () => {
     const flat = [probs[0][0], probs[0][1], probs[1][0]];
     steps.forEach((row, k) => {
       row.forEach((l, v) => assert.ok(Math.abs(flat[k][v] - Math.exp(l)) < 1e-5));
-      assert.equal([...greedy[0], ...greedy[1]][k], row.indexOf(Math.max(...row)), 'greedy picks the arg-max given the greedy prefix');
+      assert.equal(
+        [...greedy[0], ...greedy[1]][k],
+        row.indexOf(Math.max(...row)),
+        'greedy picks the arg-max given the greedy prefix',
+      );
     });
     L.dispose();
   });
@@ -172,10 +204,19 @@ describe('marl/singlestep: autoregressive (GRU over tokens) policy', () => {
     const adv = Float32Array.from({ length: 14 }, () => rng.normal());
     // Bracket (constant): A - w (log pi/rho (a) - mean over rows of the conditional KL sum).
     const seqs = batch.map((j) => groupSeqs(j, false));
-    const klMean = [0, 1].map((g) => seqs.reduce((acc, s) => acc + ref.conditionalKl(st.actor!, st.actorTarget!, g, s[g]), 0) / seqs.length);
+    const klMean = [0, 1].map(
+      (g) => seqs.reduce((acc, s) => acc + ref.conditionalKl(st.actor!, st.actorTarget!, g, s[g]), 0) / seqs.length,
+    );
     assert.ok(klMean[0] > 1e-4 && klMean[1] > 1e-4, `targets lag the policies (${klMean})`);
-    const coef = seqs.map((s, b) => [0, 1].map((g) => adv[b * 2 + g] - w * (ref.logProb(st.actor!, g, s[g]) - ref.logProb(st.actorTarget!, g, s[g]) - klMean[g])));
-    const loss = (p: Record<string, ArrayLike<number>>) => -seqs.reduce((acc, s, b) => acc + [0, 1].reduce((x, g) => x + ref.logProb(p, g, s[g]) * coef[b][g], 0), 0) / seqs.length;
+    const coef = seqs.map((s, b) =>
+      [0, 1].map(
+        (g) =>
+          adv[b * 2 + g] - w * (ref.logProb(st.actor!, g, s[g]) - ref.logProb(st.actorTarget!, g, s[g]) - klMean[g]),
+      ),
+    );
+    const loss = (p: Record<string, ArrayLike<number>>) =>
+      -seqs.reduce((acc, s, b) => acc + [0, 1].reduce((x, g) => x + ref.logProb(p, g, s[g]) * coef[b][g], 0), 0) /
+      seqs.length;
     const got = L.actorGradient(batch, adv);
     const params: Record<string, Float64Array> = {};
     for (const name of ORDER) params[name] = Float64Array.from(st.actor![name]);
@@ -207,7 +248,17 @@ describe('marl/singlestep: autoregressive (GRU over tokens) policy', () => {
 
   it('with w = 0 and no replay, one observe is an SGD step of REINFORCE with the moving-average baseline', () => {
     const lr = 0.3;
-    const L = trained({ divergenceWeight: 0, actorOptimizer: 'sgd', actorLr: lr, baseline: 'movingAverage', baselineDecay: 0.8, normalizeAdvantages: false }, 0);
+    const L = trained(
+      {
+        divergenceWeight: 0,
+        actorOptimizer: 'sgd',
+        actorLr: lr,
+        baseline: 'movingAverage',
+        baselineDecay: 0.8,
+        normalizeAdvantages: false,
+      },
+      0,
+    );
     const ref = refOf(false);
     const rng = new Rng(77);
     let base: number | undefined;
@@ -220,7 +271,11 @@ describe('marl/singlestep: autoregressive (GRU over tokens) policy', () => {
       const seqs = batch.map((j) => groupSeqs(j, false));
       const params: Record<string, Float64Array> = {};
       for (const name of ORDER) params[name] = Float64Array.from(before[name]);
-      const loss = () => -seqs.reduce((acc, s, b) => acc + (r[b] - b0) * (ref.logProb(params, 0, s[0]) + ref.logProb(params, 1, s[1])), 0) / seqs.length;
+      const loss = () =>
+        -seqs.reduce(
+          (acc, s, b) => acc + (r[b] - b0) * (ref.logProb(params, 0, s[0]) + ref.logProb(params, 1, s[1])),
+          0,
+        ) / seqs.length;
       const expected: Record<string, number[]> = {};
       for (const name of ORDER) {
         const arr = params[name];
@@ -238,26 +293,60 @@ describe('marl/singlestep: autoregressive (GRU over tokens) policy', () => {
       L.observe(batch, r);
       base = base === undefined ? mean : 0.8 * base + 0.2 * mean;
       const after = L.getState().actor!;
-      for (const name of ORDER) after[name].forEach((v, i) => assert.ok(Math.abs(v - expected[name][i]) < 2e-5, `iteration ${it}, ${name}[${i}]: ${v} vs ${expected[name][i]}`));
+      for (const name of ORDER)
+        after[name].forEach((v, i) =>
+          assert.ok(
+            Math.abs(v - expected[name][i]) < 2e-5,
+            `iteration ${it}, ${name}[${i}]: ${v} vs ${expected[name][i]}`,
+          ),
+        );
     }
     L.dispose();
   });
 
   it('target parameters follow theta_rho <- (1 - tau) theta_rho + tau theta, and klToTarget is the exact sequence KL', () => {
     const tau = 0.25;
-    const L = new SingleStepLearner({ agents, seed: 2, policy: 'autoregressive', gruSize: H, credit: 'shared', offPolicy: false, tau, actorLr: 0.2 });
+    const L = new SingleStepLearner({
+      agents,
+      seed: 2,
+      policy: 'autoregressive',
+      gruSize: H,
+      credit: 'shared',
+      offPolicy: false,
+      tau,
+      actorLr: 0.2,
+    });
     const init = L.getState();
     const b = L.propose(8);
-    L.observe(b, b.map((_, i) => i / 8));
+    L.observe(
+      b,
+      b.map((_, i) => i / 8),
+    );
     const st = L.getState();
-    for (const name of ORDER) st.actorTarget![name].forEach((v, i) => assert.ok(Math.abs(v - ((1 - tau) * init.actor![name][i] + tau * st.actor![name][i])) < 1e-6));
+    for (const name of ORDER)
+      st.actorTarget![name].forEach((v, i) =>
+        assert.ok(Math.abs(v - ((1 - tau) * init.actor![name][i] + tau * st.actor![name][i])) < 1e-6),
+      );
     const ref = refOf(false);
     let kl = 0;
-    for (let g = 0; g < 2; g++) for (const s of ref.enumerate(g)) kl += Math.exp(ref.logProb(st.actor!, g, s)) * (ref.logProb(st.actor!, g, s) - ref.logProb(st.actorTarget!, g, s));
+    for (let g = 0; g < 2; g++)
+      for (const s of ref.enumerate(g))
+        kl +=
+          Math.exp(ref.logProb(st.actor!, g, s)) * (ref.logProb(st.actor!, g, s) - ref.logProb(st.actorTarget!, g, s));
     assert.ok(kl > 1e-4);
     assert.ok(Math.abs(L.klToTarget() - kl) < 1e-5 + 1e-3 * kl, `${L.klToTarget()} vs ${kl}`);
     // Monte-Carlo estimate (nothing enumerable) agrees within sampling error.
-    const mc = new SingleStepLearner({ agents, seed: 2, policy: 'autoregressive', gruSize: H, credit: 'shared', offPolicy: false, tau, enumerateLimit: 0, counterfactualSamples: 4000 });
+    const mc = new SingleStepLearner({
+      agents,
+      seed: 2,
+      policy: 'autoregressive',
+      gruSize: H,
+      credit: 'shared',
+      offPolicy: false,
+      tau,
+      enumerateLimit: 0,
+      counterfactualSamples: 4000,
+    });
     mc.setState({ ...st, config: mc.getState().config });
     assert.ok(Math.abs(mc.klToTarget() - kl) < 0.1 * kl, `MC ${mc.klToTarget()} vs ${kl}`);
     L.dispose();
@@ -266,10 +355,21 @@ describe('marl/singlestep: autoregressive (GRU over tokens) policy', () => {
 
   it('counterfactual advantages use pi_g-weighted enumerations (exact) and autoregressive samples (Monte-Carlo)', () => {
     const game = factoredTokenGame({ vocab: [[3, 2], [4]], seed: 7 });
-    const L = new SingleStepLearner({ agents, seed: 3, policy: 'autoregressive', gruSize: H, enumerateLimit: 100, criticHidden: [16], miniBatch: 16 });
+    const L = new SingleStepLearner({
+      agents,
+      seed: 3,
+      policy: 'autoregressive',
+      gruSize: H,
+      enumerateLimit: 100,
+      criticHidden: [16],
+      miniBatch: 16,
+    });
     for (let i = 0; i < 6; i++) {
       const b = L.propose(8);
-      L.observe(b, b.map((a) => game.reward(a)));
+      L.observe(
+        b,
+        b.map((a) => game.reward(a)),
+      );
     }
     const batch = L.propose(4);
     const got = L.counterfactualAdvantages(batch);
@@ -279,17 +379,32 @@ describe('marl/singlestep: autoregressive (GRU over tokens) policy', () => {
     batch.forEach((joint, b) => {
       for (let i = 0; i < 2; i++) {
         // alternatives of agent i: all joint actions that keep the other agent's tokens
-        const alts = all.map((a, k) => ({ a, k })).filter(({ a }) => JSON.stringify(a[1 - i]) === JSON.stringify(joint[1 - i]));
+        const alts = all
+          .map((a, k) => ({ a, k }))
+          .filter(({ a }) => JSON.stringify(a[1 - i]) === JSON.stringify(joint[1 - i]));
         const qa = L.criticValues(alts.map(({ a }) => a));
         const baseline = alts.reduce((acc, { k }, m) => acc + Math.exp(lp[k * 2 + i]) * qa[m], 0);
-        assert.ok(Math.abs(got[b * 2 + i] - (q[b] - baseline)) < 1e-4, `row ${b} agent ${i}: ${got[b * 2 + i]} vs ${q[b] - baseline}`);
+        assert.ok(
+          Math.abs(got[b * 2 + i] - (q[b] - baseline)) < 1e-4,
+          `row ${b} agent ${i}: ${got[b * 2 + i]} vs ${q[b] - baseline}`,
+        );
       }
     });
-    const mcL = new SingleStepLearner({ agents, seed: 3, policy: 'autoregressive', gruSize: H, enumerateLimit: 0, counterfactualSamples: 4000, criticHidden: [16], miniBatch: 16 });
+    const mcL = new SingleStepLearner({
+      agents,
+      seed: 3,
+      policy: 'autoregressive',
+      gruSize: H,
+      enumerateLimit: 0,
+      counterfactualSamples: 4000,
+      criticHidden: [16],
+      miniBatch: 16,
+    });
     mcL.setState({ ...L.getState(), config: mcL.getState().config });
     const mc = mcL.counterfactualAdvantages(batch, new Rng(1));
     const scale = Math.max(...Array.from(got, Math.abs));
-    for (let k = 0; k < got.length; k++) assert.ok(Math.abs(mc[k] - got[k]) < 0.1 * scale + 1e-3, `entry ${k}: MC ${mc[k]} vs exact ${got[k]}`);
+    for (let k = 0; k < got.length; k++)
+      assert.ok(Math.abs(mc[k] - got[k]) < 0.1 * scale + 1e-3, `entry ${k}: MC ${mc[k]} vs exact ${got[k]}`);
     L.dispose();
     mcL.dispose();
   });
@@ -300,7 +415,14 @@ describe('marl/singlestep: autoregressive (GRU over tokens) policy', () => {
     const all: JointAction[] = [];
     for (let x = 0; x < 16; x++) all.push([[x % 4, Math.floor(x / 4)]]);
     for (const seed of [0, 1, 2]) {
-      const L = new SingleStepLearner({ agents: [{ vocab: [4, 4] }], seed, policy: 'autoregressive', credit: 'shared', offPolicy: false, divergenceWeight: 0 });
+      const L = new SingleStepLearner({
+        agents: [{ vocab: [4, 4] }],
+        seed,
+        policy: 'autoregressive',
+        credit: 'shared',
+        offPolicy: false,
+        divergenceWeight: 0,
+      });
       const expected = () => {
         const lp = L.logProbs(all);
         return all.reduce((acc, a, k) => acc + Math.exp(lp[k]) * reward(a), 0);
@@ -323,8 +445,18 @@ describe('marl/singlestep: autoregressive (GRU over tokens) policy', () => {
     ];
     const variants: Record<string, Partial<SingleStepConfigInput>> = {
       'single agent, REINFORCE': { credit: 'shared', offPolicy: false, divergenceWeight: 0, jointAgent: true },
-      'MA2ML-Lite (on-policy, counterfactual, criticSteps 8 as in src/ma2ml)': { credit: 'counterfactual', offPolicy: false, divergenceWeight: 0, criticSteps: 8 },
-      'MA2ML (replay, counterfactual Monte-Carlo K = 8, w = 0.1)': { credit: 'counterfactual', offPolicy: true, enumerateLimit: 16, counterfactualSamples: 8 },
+      'MA2ML-Lite (on-policy, counterfactual, criticSteps 8 as in src/ma2ml)': {
+        credit: 'counterfactual',
+        offPolicy: false,
+        divergenceWeight: 0,
+        criticSteps: 8,
+      },
+      'MA2ML (replay, counterfactual Monte-Carlo K = 8, w = 0.1)': {
+        credit: 'counterfactual',
+        offPolicy: true,
+        enumerateLimit: 16,
+        counterfactualSamples: 8,
+      },
     };
     // Adam at the factorised default lr 0.05 moves the GRU policy fast enough to collapse early now
     // and then (measured: MA2ML-Lite seed 5 stuck at a batch mean of 0.71; 1 of 5 seeds); 0.02 did
@@ -332,7 +464,13 @@ describe('marl/singlestep: autoregressive (GRU over tokens) policy', () => {
     for (const [name, cfg] of Object.entries(variants)) {
       const n0 = tf.memory().numTensors;
       const game = factoredTokenGame({ vocab, seed: 21 });
-      const L = new SingleStepLearner({ agents: vocab.map((v) => ({ vocab: v })), seed: 5, policy: 'autoregressive', actorLr: 0.02, ...cfg });
+      const L = new SingleStepLearner({
+        agents: vocab.map((v) => ({ vocab: v })),
+        seed: 5,
+        policy: 'autoregressive',
+        actorLr: 0.02,
+        ...cfg,
+      });
       const res = L.run((a) => game.reward(a), { evaluations: 2400, batchSize: 16, stopAt: 0.85 });
       console.log(`      ${name}: ${res.reachedAt ?? 'not within 2400'} evaluations to a batch mean of 0.85`);
       assert.ok(res.reachedAt !== undefined, `${name}: last batch mean ${res.batchMeans[res.batchMeans.length - 1]}`);
@@ -343,10 +481,22 @@ describe('marl/singlestep: autoregressive (GRU over tokens) policy', () => {
 
   it('same seed, same proposals and weights; no tensor leaks over many observe() calls in any mode; checkpoints resume identically', function () {
     this.timeout(30000);
-    const vocab = [[5, 5, 5], [5, 5, 5]];
+    const vocab = [
+      [5, 5, 5],
+      [5, 5, 5],
+    ];
     const game = factoredTokenGame({ vocab, seed: 2 });
     const run = (cfg: Partial<SingleStepConfigInput>) => {
-      const L = new SingleStepLearner({ agents: vocab.map((v) => ({ vocab: v })), seed: 12, policy: 'autoregressive', gruSize: 8, miniBatch: 8, updatesPerObserve: 2, counterfactualSamples: 4, ...cfg });
+      const L = new SingleStepLearner({
+        agents: vocab.map((v) => ({ vocab: v })),
+        seed: 12,
+        policy: 'autoregressive',
+        gruSize: 8,
+        miniBatch: 8,
+        updatesPerObserve: 2,
+        counterfactualSamples: 4,
+        ...cfg,
+      });
       const res = L.run((a) => game.reward(a), { evaluations: 32, batchSize: 8 });
       const st = L.getState();
       const next = L.propose(4);
@@ -363,10 +513,23 @@ describe('marl/singlestep: autoregressive (GRU over tokens) policy', () => {
       { credit: 'shared' as const, offPolicy: true, jointAgent: true },
       { credit: 'perAgent' as const, offPolicy: false, baseline: 'value' as const, actorOptimizer: 'sgd' as const },
     ]) {
-      const L = new SingleStepLearner({ agents: vocab.map((v) => ({ vocab: v })), seed: 4, policy: 'autoregressive', gruSize: 8, miniBatch: 8, updatesPerObserve: 2, counterfactualSamples: 4, ...cfg });
+      const L = new SingleStepLearner({
+        agents: vocab.map((v) => ({ vocab: v })),
+        seed: 4,
+        policy: 'autoregressive',
+        gruSize: 8,
+        miniBatch: 8,
+        updatesPerObserve: 2,
+        counterfactualSamples: 4,
+        ...cfg,
+      });
       const step = () => {
         const b = L.propose(4);
-        L.observe(b, b.map((x) => game.reward(x)), b.map(() => [0.1, 0.2]));
+        L.observe(
+          b,
+          b.map((x) => game.reward(x)),
+          b.map(() => [0.1, 0.2]),
+        );
       };
       step();
       const n0 = tf.memory().numTensors;
@@ -380,12 +543,29 @@ describe('marl/singlestep: autoregressive (GRU over tokens) policy', () => {
       L.dispose();
     }
 
-    const cfg: SingleStepConfigInput = { agents: [{ vocab: [4, 4] }, { vocab: [4, 4] }], seed: 9, policy: 'autoregressive', gruSize: 8, miniBatch: 16, enumerateLimit: 8, counterfactualSamples: 4 };
-    const game2 = factoredTokenGame({ vocab: [[4, 4], [4, 4]], seed: 3 });
+    const cfg: SingleStepConfigInput = {
+      agents: [{ vocab: [4, 4] }, { vocab: [4, 4] }],
+      seed: 9,
+      policy: 'autoregressive',
+      gruSize: 8,
+      miniBatch: 16,
+      enumerateLimit: 8,
+      counterfactualSamples: 4,
+    };
+    const game2 = factoredTokenGame({
+      vocab: [
+        [4, 4],
+        [4, 4],
+      ],
+      seed: 3,
+    });
     const loop = (L: SingleStepLearner, n: number) => {
       for (let i = 0; i < n; i++) {
         const b = L.propose(4);
-        L.observe(b, b.map((x) => game2.reward(x)));
+        L.observe(
+          b,
+          b.map((x) => game2.reward(x)),
+        );
       }
     };
     const A = new SingleStepLearner(cfg);
@@ -401,7 +581,10 @@ describe('marl/singlestep: autoregressive (GRU over tokens) policy', () => {
     assert.deepEqual(sb.actorTarget, sa.actorTarget);
     assert.deepEqual(sb.critic, sa.critic);
     assert.deepEqual(B.propose(3), A.propose(3));
-    assert.throws(() => B.setState({ ...saved, actor: { ...saved.actor, 'ar/whh': [1, 2] } }), /setState: actor\.ar\/whh must have 768 numbers/);
+    assert.throws(
+      () => B.setState({ ...saved, actor: { ...saved.actor, 'ar/whh': [1, 2] } }),
+      /setState: actor\.ar\/whh must have 768 numbers/,
+    );
     const factorised = new SingleStepLearner({ ...cfg, policy: 'factorised' });
     assert.throws(() => factorised.setState(saved), /config differs/);
     [A, B, factorised].forEach((l) => l.dispose());

@@ -16,12 +16,17 @@ import {
 } from '../../src/marl/singlestep';
 import type { JointAction, ObserveStats, SingleStepConfigInput } from '../../src/marl/singlestep';
 
-const agents = [{ name: 'a', vocab: [4] }, { name: 'b', vocab: [2, 3] }];
+const agents = [
+  { name: 'a', vocab: [4] },
+  { name: 'b', vocab: [2, 3] },
+];
 const VMAX = 4;
 const ln = Math.log;
 
 function klByHand(p: Float32Array[][], q: Float32Array[][]): number[] {
-  return p.map((agent, i) => agent.reduce((s, pt, k) => s + pt.reduce((x, v, j) => x + (v > 0 ? v * (ln(v) - ln(q[i][k][j])) : 0), 0), 0));
+  return p.map((agent, i) =>
+    agent.reduce((s, pt, k) => s + pt.reduce((x, v, j) => x + (v > 0 ? v * (ln(v) - ln(q[i][k][j])) : 0), 0), 0),
+  );
 }
 
 describe('marl/singlestep diagnostics: formulas', () => {
@@ -39,8 +44,21 @@ describe('marl/singlestep diagnostics: formulas', () => {
 });
 
 describe('marl/singlestep diagnostics: per-update values on a tiny learner', () => {
-  const base: SingleStepConfigInput = { agents, seed: 1, credit: 'shared', baseline: 'batchMean', offPolicy: false, divergenceWeight: 0, actorOptimizer: 'sgd' };
-  const batch: JointAction[] = [[[0], [0, 1]], [[1], [1, 2]], [[0], [0, 1]], [[3], [1, 0]]];
+  const base: SingleStepConfigInput = {
+    agents,
+    seed: 1,
+    credit: 'shared',
+    baseline: 'batchMean',
+    offPolicy: false,
+    divergenceWeight: 0,
+    actorOptimizer: 'sgd',
+  };
+  const batch: JointAction[] = [
+    [[0], [0, 1]],
+    [[1], [1, 2]],
+    [[0], [0, 1]],
+    [[3], [1, 0]],
+  ];
   const rewards = [1, 2, 3, 6];
 
   it('entropy, entropy fraction and KL to the target of a known policy; advantage scale; distinct proposals', () => {
@@ -64,19 +82,31 @@ describe('marl/singlestep diagnostics: per-update values on a tiny learner', () 
     assert.ok(Math.abs(d.klTarget[0] - (ln(4) - hA)) < 1e-5);
     assert.ok(Math.abs(d.klTarget[1] - (ln(2) + ln(3) - hB)) < 1e-5);
     assert.ok(Math.abs(st.kl - (d.klTarget[0] + d.klTarget[1])) < 1e-5);
-    assert.ok(d.klPrevious.every((k) => k >= 0 && k < 1e-6), `klPrevious ${d.klPrevious}`);
+    assert.ok(
+      d.klPrevious.every((k) => k >= 0 && k < 1e-6),
+      `klPrevious ${d.klPrevious}`,
+    );
     // Shared reward minus the batch mean (3): raw advantages [-2, -1, 0, 3] for both agents.
     assert.ok(Math.abs(d.advantageMeanAbs - 1.5) < 1e-6);
     assert.ok(Math.abs(d.advantageSd - Math.sqrt(3.5)) < 1e-6);
     assert.equal(d.creditUsed, 'shared');
-    assert.ok(Number.isNaN(d.criticEvHeldOut) && Number.isNaN(d.criticEvReplay) && Number.isNaN(d.gateEv), 'no critic without counterfactual credit');
+    assert.ok(
+      Number.isNaN(d.criticEvHeldOut) && Number.isNaN(d.criticEvReplay) && Number.isNaN(d.gateEv),
+      'no critic without counterfactual credit',
+    );
     assert.equal(d.distinctBatch, 3);
     assert.equal(d.distinctSoFar, 3);
     assert.equal(d.innerSteps, 1);
     assert.equal(d.klStopped, false);
     assert.equal(d.update, 0);
     assert.equal(d.evaluations, 4);
-    const d2 = L.observe([[[2], [0, 0]], [[1], [1, 2]]], [0, 1]).diagnostics;
+    const d2 = L.observe(
+      [
+        [[2], [0, 0]],
+        [[1], [1, 2]],
+      ],
+      [0, 1],
+    ).diagnostics;
     assert.equal(d2.distinctBatch, 2);
     assert.equal(d2.distinctSoFar, 4);
     assert.equal(d2.update, 1);
@@ -92,8 +122,13 @@ describe('marl/singlestep diagnostics: per-update values on a tiny learner', () 
       const before = L.probabilities();
       const d = L.observe(batch, [0, 5, 1, 2]).diagnostics;
       const expected = klByHand(before, L.probabilities());
-      assert.ok(expected.every((k) => k > 1e-4), 'the policy moved');
-      d.klPrevious.forEach((k, i) => assert.ok(Math.abs(k - expected[i]) < 1e-5 + 1e-3 * expected[i], `agent ${i}: ${k} vs ${expected[i]}`));
+      assert.ok(
+        expected.every((k) => k > 1e-4),
+        'the policy moved',
+      );
+      d.klPrevious.forEach((k, i) =>
+        assert.ok(Math.abs(k - expected[i]) < 1e-5 + 1e-3 * expected[i], `agent ${i}: ${k} vs ${expected[i]}`),
+      );
       L.dispose();
     }
   });
@@ -110,7 +145,10 @@ describe('marl/singlestep diagnostics: per-update values on a tiny learner', () 
       const d = L.observe(b, r).diagnostics;
       all.push(...b);
       allR.push(...r);
-      assert.ok(Math.abs(d.criticEvHeldOut - explainedVariance(r, q)) < 1e-9, `held-out EV ${d.criticEvHeldOut} vs ${explainedVariance(r, q)}`);
+      assert.ok(
+        Math.abs(d.criticEvHeldOut - explainedVariance(r, q)) < 1e-9,
+        `held-out EV ${d.criticEvHeldOut} vs ${explainedVariance(r, q)}`,
+      );
       assert.ok(Math.abs(d.criticR2HeldOut - rSquared(r, q)) < 1e-9);
       const qAll = L.criticValues(all);
       assert.ok(Math.abs(d.criticEvReplay - explainedVariance(Float32Array.from(allR), qAll)) < 1e-6);
@@ -124,7 +162,12 @@ describe('marl/singlestep diagnostics: per-update values on a tiny learner', () 
     const stats: ObserveStats[] = [];
     for (let u = 0; u < 3; u++) {
       const b = L.propose(4);
-      stats.push(L.observe(b, b.map((a) => a[0][0] / 3)));
+      stats.push(
+        L.observe(
+          b,
+          b.map((a) => a[0][0] / 3),
+        ),
+      );
     }
     const rows = diagnosticRows(stats, { method: 'test', seed: 4 });
     assert.equal(rows.length, 3);
@@ -132,25 +175,55 @@ describe('marl/singlestep diagnostics: per-update values on a tiny learner', () 
     assert.equal(rows[2].method, 'test');
     assert.equal(rows[1]['entropy.a'], stats[1].diagnostics.entropy[0]);
     assert.equal(rows[1]['klTarget.b'], stats[1].diagnostics.klTarget[1]);
-    assert.ok(Math.abs((rows[0]['entropyFraction.mean'] as number) - (stats[0].diagnostics.entropyFraction[0] + stats[0].diagnostics.entropyFraction[1]) / 2) < 1e-12);
-    for (const r of rows) for (const v of Object.values(r)) assert.ok(['number', 'string', 'boolean'].includes(typeof v));
+    assert.ok(
+      Math.abs(
+        (rows[0]['entropyFraction.mean'] as number) -
+          (stats[0].diagnostics.entropyFraction[0] + stats[0].diagnostics.entropyFraction[1]) / 2,
+      ) < 1e-12,
+    );
+    for (const r of rows)
+      for (const v of Object.values(r)) assert.ok(['number', 'string', 'boolean'].includes(typeof v));
     assert.deepEqual(diagnosticRows(stats.map((s) => s.diagnostics)), diagnosticRows(stats));
     L.dispose();
   });
 
   it('the autoregressive policy reports exact entropy (enumerable groups) and a Monte-Carlo one (joint group)', () => {
-    const L = new SingleStepLearner({ agents, seed: 5, policy: 'autoregressive', credit: 'shared', offPolicy: false, divergenceWeight: 0, actorOptimizer: 'sgd', actorLr: 1e-9 });
+    const L = new SingleStepLearner({
+      agents,
+      seed: 5,
+      policy: 'autoregressive',
+      credit: 'shared',
+      offPolicy: false,
+      divergenceWeight: 0,
+      actorOptimizer: 'sgd',
+      actorLr: 1e-9,
+    });
     const d = L.observe(batch, rewards).diagnostics;
     // Initial heads are zero: uniform, so the fraction is 1 and nothing moved.
     d.entropyFraction.forEach((f) => assert.ok(Math.abs(f - 1) < 1e-5, `fraction ${f}`));
     d.klPrevious.forEach((k) => assert.ok(k >= 0 && k < 1e-6));
     L.dispose();
-    const J = new SingleStepLearner({ agents: [{ vocab: [9, 9] }, { vocab: [9] }], seed: 5, policy: 'autoregressive', jointAgent: true, credit: 'shared', offPolicy: false, divergenceWeight: 0, enumerateLimit: 10 });
+    const J = new SingleStepLearner({
+      agents: [{ vocab: [9, 9] }, { vocab: [9] }],
+      seed: 5,
+      policy: 'autoregressive',
+      jointAgent: true,
+      credit: 'shared',
+      offPolicy: false,
+      divergenceWeight: 0,
+      enumerateLimit: 10,
+    });
     for (let u = 0; u < 3; u++) {
       const b = J.propose(8);
-      const dj = J.observe(b, b.map((a) => (a[0][0] === 1 ? 1 : 0))).diagnostics;
+      const dj = J.observe(
+        b,
+        b.map((a) => (a[0][0] === 1 ? 1 : 0)),
+      ).diagnostics;
       assert.deepEqual(dj.groups, ['joint']);
-      assert.ok(dj.entropyFraction[0] > 0.5 && dj.entropyFraction[0] <= 1.05, `MC entropy fraction ${dj.entropyFraction[0]}`);
+      assert.ok(
+        dj.entropyFraction[0] > 0.5 && dj.entropyFraction[0] <= 1.05,
+        `MC entropy fraction ${dj.entropyFraction[0]}`,
+      );
       assert.ok(dj.klPrevious[0] >= 0 && Number.isFinite(dj.klPrevious[0]));
     }
     J.dispose();
@@ -158,12 +231,26 @@ describe('marl/singlestep diagnostics: per-update values on a tiny learner', () 
 });
 
 describe('marl/singlestep: per-batch KL limit', () => {
-  const batch: JointAction[] = [[[0], [0, 1]], [[1], [1, 2]], [[2], [0, 0]], [[3], [1, 0]]];
+  const batch: JointAction[] = [
+    [[0], [0, 1]],
+    [[1], [1, 2]],
+    [[2], [0, 0]],
+    [[3], [1, 0]],
+  ];
   const rewards = [1, 0, 0.5, 0.2];
   const meanKl = (d: { klPrevious: number[] }) => d.klPrevious.reduce((a, b) => a + b, 0) / d.klPrevious.length;
 
   it('on-policy: stops early at a large learning rate and not at a tiny one', () => {
-    const cfg: SingleStepConfigInput = { agents, seed: 1, credit: 'shared', baseline: 'batchMean', offPolicy: false, divergenceWeight: 0, innerSteps: 40, klLimit: 0.01 };
+    const cfg: SingleStepConfigInput = {
+      agents,
+      seed: 1,
+      credit: 'shared',
+      baseline: 'batchMean',
+      offPolicy: false,
+      divergenceWeight: 0,
+      innerSteps: 40,
+      klLimit: 0.01,
+    };
     const big = new SingleStepLearner({ ...cfg, actorLr: 1 });
     const db = big.observe(batch, rewards).diagnostics;
     assert.ok(db.klStopped && db.innerSteps < 40, `large lr: ${db.innerSteps} steps`);
@@ -200,7 +287,15 @@ describe('marl/singlestep: credit gate', () => {
   const additive = (a: JointAction) => util[0][a[0][0]] + util[1][a[0][1]] + util[2][a[1][0]] + util[3][a[1][1]];
 
   it("switches to the counterfactual advantage when the held-out EV passes the threshold and back when it falls ('last')", () => {
-    const L = new SingleStepLearner({ agents: gAgents, seed: 1, critic: 'ridge', ridge: { lambda: 0.01 }, creditGate: { minHeldOutEv: 0.5, source: 'last' }, offPolicy: false, actorLr: 0.01 });
+    const L = new SingleStepLearner({
+      agents: gAgents,
+      seed: 1,
+      critic: 'ridge',
+      ridge: { lambda: 0.01 },
+      creditGate: { minHeldOutEv: 0.5, source: 'last' },
+      offPolicy: false,
+      actorLr: 0.01,
+    });
     const noise = new Rng(3);
     const used: string[] = [];
     for (let u = 0; u < 16; u++) {
@@ -213,14 +308,24 @@ describe('marl/singlestep: credit gate', () => {
       used.push(d.creditUsed);
     }
     assert.equal(used[0], 'shared', 'no fit before the first batch');
-    assert.ok(used.slice(2, 8).every((x) => x === 'counterfactual'), `additive phase: ${used.slice(0, 8)}`);
+    assert.ok(
+      used.slice(2, 8).every((x) => x === 'counterfactual'),
+      `additive phase: ${used.slice(0, 8)}`,
+    );
     assert.ok(used.slice(9).filter((x) => x === 'shared').length >= 6, `noise phase: ${used.slice(8)}`);
     L.dispose();
   });
 
   it("'ema' gates on the ratio of the EMAs of the held-out sums of squares (hand computation)", () => {
     const decay = 0.5;
-    const L = new SingleStepLearner({ agents: gAgents, seed: 2, creditGate: { minHeldOutEv: 0.2, emaDecay: decay }, offPolicy: false, criticSteps: 8, actorLr: 0.01 });
+    const L = new SingleStepLearner({
+      agents: gAgents,
+      seed: 2,
+      creditGate: { minHeldOutEv: 0.2, emaDecay: decay },
+      offPolicy: false,
+      criticSteps: 8,
+      actorLr: 0.01,
+    });
     let err = 0;
     let y = 0;
     for (let u = 0; u < 8; u++) {
@@ -342,7 +447,9 @@ describe('marl/singlestep: ridge critic', () => {
         for (const t of g) viaTerms += terms.linear[t].reduce((s, cv, v) => s + probs[t][v] * cv, 0);
         for (const w of terms.within) {
           if (!g.includes(w.t)) continue;
-          for (let a = 0; a < vocab[w.t]; a++) for (let bb = 0; bb < vocab[w.s]; bb++) viaTerms += 5 * probs[w.t][a] * probs[w.s][bb] * w.weights[a * vocab[w.s] + bb];
+          for (let a = 0; a < vocab[w.t]; a++)
+            for (let bb = 0; bb < vocab[w.s]; bb++)
+              viaTerms += 5 * probs[w.t][a] * probs[w.s][bb] * w.weights[a * vocab[w.s] + bb];
         }
         assert.ok(Math.abs(direct - viaTerms) < 1e-9, `${pairs}: group ${g}: ${direct} vs ${viaTerms}`);
       });
@@ -354,7 +461,10 @@ describe('marl/singlestep: ridge critic', () => {
     const big = [{ vocab: [10, 10, 10, 10, 10, 10] }, { vocab: [3] }];
     const L = new SingleStepLearner({ agents: big, seed: 6, critic: 'ridge', offPolicy: false });
     const b = L.propose(32);
-    L.observe(b, b.map((a) => a[0].reduce((s, v) => s + v, 0) / 54 + (a[1][0] === 2 && a[0][0] === 1 ? 0.5 : 0)));
+    L.observe(
+      b,
+      b.map((a) => a[0].reduce((s, v) => s + v, 0) / 54 + (a[1][0] === 2 && a[0][0] === 1 ? 0.5 : 0)),
+    );
     const adv = L.counterfactualAdvantages(b.slice(0, 2));
     const p = L.probabilities();
     // Agent 1 (3 actions): A = Q(a) - sum_v pi(v) Q(a with agent 1 = v).
@@ -371,34 +481,79 @@ describe('marl/singlestep: ridge critic', () => {
 describe('marl/singlestep: options of issue 12 leave the defaults alone', () => {
   it('the parsed default config has none of the new keys (old checkpoints and hashes unchanged)', () => {
     const keys = Object.keys(parseSingleStepConfig({ agents }));
-    for (const k of ['critic', 'ridge', 'innerSteps', 'klLimit', 'creditGate', 'offPolicyActor', 'entropyBonus', 'targetUpdate']) assert.ok(!keys.includes(k), k);
+    for (const k of [
+      'critic',
+      'ridge',
+      'innerSteps',
+      'klLimit',
+      'creditGate',
+      'offPolicyActor',
+      'entropyBonus',
+      'targetUpdate',
+    ])
+      assert.ok(!keys.includes(k), k);
   });
 
   it('validates the new options naming the field', () => {
-    assert.throws(() => new SingleStepLearner({ agents, credit: 'shared', creditGate: { minHeldOutEv: 0.2 } }), /creditGate: gates the counterfactual advantage/);
-    assert.throws(() => new SingleStepLearner({ agents, offPolicyActor: 'expected', policy: 'autoregressive' }), /offPolicyActor: 'expected' needs policy 'factorised'/);
-    assert.throws(() => new SingleStepLearner({ agents, offPolicyActor: 'expected', credit: 'shared' }), /offPolicyActor: 'expected' needs a critic/);
+    assert.throws(
+      () => new SingleStepLearner({ agents, credit: 'shared', creditGate: { minHeldOutEv: 0.2 } }),
+      /creditGate: gates the counterfactual advantage/,
+    );
+    assert.throws(
+      () => new SingleStepLearner({ agents, offPolicyActor: 'expected', policy: 'autoregressive' }),
+      /offPolicyActor: 'expected' needs policy 'factorised'/,
+    );
+    assert.throws(
+      () => new SingleStepLearner({ agents, offPolicyActor: 'expected', credit: 'shared' }),
+      /offPolicyActor: 'expected' needs a critic/,
+    );
     assert.throws(() => new SingleStepLearner({ agents, klLimit: 0 }), /klLimit/);
     assert.throws(() => new SingleStepLearner({ agents, ridge: { lambda: -1 } }), /ridge\.lambda/);
-    assert.throws(() => new SingleStepLearner({ agents, targetUpdate: 'sometimes' } as unknown as SingleStepConfigInput), /targetUpdate/);
+    assert.throws(
+      () => new SingleStepLearner({ agents, targetUpdate: 'sometimes' } as unknown as SingleStepConfigInput),
+      /targetUpdate/,
+    );
   });
 
   it("'per-batch' target update moves rho once per observe: rho = (1 - tau) rho + tau pi_after", () => {
     const L = new SingleStepLearner({ agents, seed: 7, targetUpdate: 'per-batch', tau: 0.25, miniBatch: 4 });
     const b = L.propose(6);
     const rho0 = L.getState().rho;
-    L.observe(b, b.map((a) => a[0][0]));
+    L.observe(
+      b,
+      b.map((a) => a[0][0]),
+    );
     const pi = L.probabilities();
     const rho1 = L.getState().rho;
-    [pi[0][0], pi[1][0], pi[1][1]].forEach((p, t) => p.forEach((v, k) => assert.ok(Math.abs(rho1[t * VMAX + k] - (0.75 * rho0[t * VMAX + k] + 0.25 * v)) < 1e-6)));
+    [pi[0][0], pi[1][0], pi[1][1]].forEach((p, t) =>
+      p.forEach((v, k) => assert.ok(Math.abs(rho1[t * VMAX + k] - (0.75 * rho0[t * VMAX + k] + 0.25 * v)) < 1e-6)),
+    );
     L.dispose();
   });
 });
 
 describe('marl/singlestep: expected-gradient actor and checkpoints', () => {
   const cfgs: Record<string, SingleStepConfigInput> = {
-    'ridge critic, per-batch tau, KL limit, gate, entropy bonus': { agents, seed: 8, critic: 'ridge', offPolicyActor: 'expected', targetUpdate: 'per-batch', tau: 0.2, klLimit: 0.01, innerSteps: 8, creditGate: { minHeldOutEv: 0 }, entropyBonus: 0.01, miniBatch: 8 },
-    'MLP critic (own tokens resampled), on-policy rows': { agents, seed: 9, offPolicyActor: 'expected', offPolicy: false, innerSteps: 3 },
+    'ridge critic, per-batch tau, KL limit, gate, entropy bonus': {
+      agents,
+      seed: 8,
+      critic: 'ridge',
+      offPolicyActor: 'expected',
+      targetUpdate: 'per-batch',
+      tau: 0.2,
+      klLimit: 0.01,
+      innerSteps: 8,
+      creditGate: { minHeldOutEv: 0 },
+      entropyBonus: 0.01,
+      miniBatch: 8,
+    },
+    'MLP critic (own tokens resampled), on-policy rows': {
+      agents,
+      seed: 9,
+      offPolicyActor: 'expected',
+      offPolicy: false,
+      innerSteps: 3,
+    },
   };
   for (const [name, cfg] of Object.entries(cfgs)) {
     it(`${name}: learns, leaks nothing, and resumes bit for bit from a JSON checkpoint`, () => {

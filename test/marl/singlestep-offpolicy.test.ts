@@ -27,13 +27,23 @@ describe('marl/singlestep: off-policy actor-critic vs REINFORCE on a large facto
     this.timeout(120000);
     const n0 = tf.memory().numTensors;
     // REINFORCE: on-policy, shared reward, moving-average baseline, no divergence term (best of two learning rates).
-    const reinforce = SEEDS.map((s) => Math.min(...[0.05, 0.1].map((lr) => evaluationsToTarget({ credit: 'shared', offPolicy: false, divergenceWeight: 0, actorLr: lr }, s))));
+    const reinforce = SEEDS.map((s) =>
+      Math.min(
+        ...[0.05, 0.1].map((lr) =>
+          evaluationsToTarget({ credit: 'shared', offPolicy: false, divergenceWeight: 0, actorLr: lr }, s),
+        ),
+      ),
+    );
     const ma2ml = SEEDS.map((s) => evaluationsToTarget({ credit: 'counterfactual', offPolicy: true }, s));
     console.log(`      evaluations to ${TARGET}: REINFORCE ${reinforce.join(', ')}; off-policy AC ${ma2ml.join(', ')}`);
     assert.ok(reinforce.every(Number.isFinite), 'REINFORCE reaches the target within the budget');
-    for (let k = 0; k < SEEDS.length; k++) assert.ok(ma2ml[k] < reinforce[k], `seed ${SEEDS[k]}: off-policy ${ma2ml[k]} vs REINFORCE ${reinforce[k]}`);
+    for (let k = 0; k < SEEDS.length; k++)
+      assert.ok(ma2ml[k] < reinforce[k], `seed ${SEEDS[k]}: off-policy ${ma2ml[k]} vs REINFORCE ${reinforce[k]}`);
     const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-    assert.ok(mean(ma2ml) < 0.6 * mean(reinforce), `mean evaluations: off-policy ${mean(ma2ml)} vs REINFORCE ${mean(reinforce)}`);
+    assert.ok(
+      mean(ma2ml) < 0.6 * mean(reinforce),
+      `mean evaluations: off-policy ${mean(ma2ml)} vs REINFORCE ${mean(reinforce)}`,
+    );
     assert.equal(tf.memory().numTensors, n0);
   });
 });

@@ -15,10 +15,20 @@ const variants: Record<string, Partial<SingleStepConfigInput>> = {
   'REINFORCE, moving-average baseline': { credit: 'shared', offPolicy: false, divergenceWeight: 0 },
   'REINFORCE, learned value baseline': { credit: 'shared', offPolicy: false, divergenceWeight: 0, baseline: 'value' },
   'REINFORCE, batch-mean baseline': { credit: 'shared', offPolicy: false, divergenceWeight: 0, baseline: 'batchMean' },
-  'REINFORCE, single agent over the joint token sequence': { credit: 'shared', offPolicy: false, divergenceWeight: 0, jointAgent: true },
+  'REINFORCE, single agent over the joint token sequence': {
+    credit: 'shared',
+    offPolicy: false,
+    divergenceWeight: 0,
+    jointAgent: true,
+  },
   'MA2ML-Lite (on-policy, counterfactual)': { credit: 'counterfactual', offPolicy: false, divergenceWeight: 0 },
   'MA2ML without credit assignment (replay, shared)': { credit: 'shared', offPolicy: true },
-  'MA2ML (replay, counterfactual, Monte-Carlo K = 8)': { credit: 'counterfactual', offPolicy: true, enumerateLimit: 16, counterfactualSamples: 8 },
+  'MA2ML (replay, counterfactual, Monte-Carlo K = 8)': {
+    credit: 'counterfactual',
+    offPolicy: true,
+    enumerateLimit: 16,
+    counterfactualSamples: 8,
+  },
 };
 
 describe('marl/singlestep: every variant of the one code path learns', () => {
@@ -31,9 +41,14 @@ describe('marl/singlestep: every variant of the one code path learns', () => {
       const first = L.propose(64).map((a) => game.reward(a));
       const res = L.run((a) => game.reward(a), { evaluations: BUDGET, batchSize: 16, stopAt: TARGET });
       const initial = first.reduce((x, y) => x + y, 0) / first.length;
-      console.log(`      ${name}: ${res.reachedAt ?? `not within ${BUDGET}`} evaluations (initial mean ${initial.toFixed(3)})`);
+      console.log(
+        `      ${name}: ${res.reachedAt ?? `not within ${BUDGET}`} evaluations (initial mean ${initial.toFixed(3)})`,
+      );
       assert.ok(initial < 0.6, `the task starts hard (initial mean ${initial})`);
-      assert.ok(res.reachedAt !== undefined, `did not reach ${TARGET} in ${BUDGET} evaluations; last batch mean ${res.batchMeans[res.batchMeans.length - 1]}`);
+      assert.ok(
+        res.reachedAt !== undefined,
+        `did not reach ${TARGET} in ${BUDGET} evaluations; last batch mean ${res.batchMeans[res.batchMeans.length - 1]}`,
+      );
       L.dispose();
       assert.equal(tf.memory().numTensors, n0);
     });
@@ -45,7 +60,14 @@ describe('marl/singlestep: baselines matter for REINFORCE', () => {
     this.timeout(60000);
     const game = factoredTokenGame({ vocab, seed: 21 });
     const evals = (baseline: 'none' | 'movingAverage' | 'value', seed: number) => {
-      const L = new SingleStepLearner({ agents: vocab.map((v) => ({ vocab: v })), seed, credit: 'shared', offPolicy: false, divergenceWeight: 0, baseline });
+      const L = new SingleStepLearner({
+        agents: vocab.map((v) => ({ vocab: v })),
+        seed,
+        credit: 'shared',
+        offPolicy: false,
+        divergenceWeight: 0,
+        baseline,
+      });
       const res = L.run((a) => game.reward(a), { evaluations: BUDGET, batchSize: 16, stopAt: TARGET });
       L.dispose();
       return res.reachedAt ?? Number.POSITIVE_INFINITY;

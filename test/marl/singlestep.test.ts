@@ -5,7 +5,10 @@ import { SingleStepLearner, tokenCreditRewards } from '../../src/marl/singlestep
 import type { JointAction, SingleStepConfigInput } from '../../src/marl/singlestep';
 import { factoredTokenGame } from '../../src/marl/envs/games';
 
-const agents = [{ name: 'a', vocab: [3, 2] }, { name: 'b', vocab: [4] }];
+const agents = [
+  { name: 'a', vocab: [3, 2] },
+  { name: 'b', vocab: [4] },
+];
 
 function softmaxRows(logits: number[], vocab: number[], vmax: number): number[][] {
   return vocab.map((v, t) => {
@@ -22,8 +25,14 @@ describe('marl/singlestep: SingleStepLearner basics', () => {
     assert.throws(() => new SingleStepLearner({ agents: [] }), /agents: at least one agent/);
     assert.throws(() => new SingleStepLearner({ agents: [{ vocab: [0] }] }), /agents\.0\.vocab\.0/);
     assert.throws(() => new SingleStepLearner({ agents, tau: 2 } as SingleStepConfigInput), /tau/);
-    assert.throws(() => new SingleStepLearner({ agents, jointAgent: true, credit: 'perAgent' }), /credit: 'perAgent' credit needs separate agents/);
-    assert.throws(() => new SingleStepLearner({ agents, bogus: 1 } as unknown as SingleStepConfigInput), /Unrecognized key/);
+    assert.throws(
+      () => new SingleStepLearner({ agents, jointAgent: true, credit: 'perAgent' }),
+      /credit: 'perAgent' credit needs separate agents/,
+    );
+    assert.throws(
+      () => new SingleStepLearner({ agents, bogus: 1 } as unknown as SingleStepConfigInput),
+      /Unrecognized key/,
+    );
   });
 
   it('proposes valid token sequences, deterministically per seed, and rejects bad observations', () => {
@@ -38,7 +47,10 @@ describe('marl/singlestep: SingleStepLearner basics', () => {
       assert.ok(j[0][0] >= 0 && j[0][0] < 3 && j[0][1] >= 0 && j[0][1] < 2 && j[1][0] >= 0 && j[1][0] < 4);
     }
     assert.throws(() => a.observe(pa, [1]), /20 actions but 1 rewards/);
-    assert.throws(() => a.observe([[[0, 2], [0]]], [1]), /actions\[0\]\[0\]\[1\]: token must be an integer in \[0, 2\), got 2/);
+    assert.throws(
+      () => a.observe([[[0, 2], [0]]], [1]),
+      /actions\[0\]\[0\]\[1\]: token must be an integer in \[0, 2\), got 2/,
+    );
     assert.throws(() => a.observe([[[0, 1]]], [1]), /expected 2 agents' token lists/);
     assert.throws(() => a.observe([[[0, 1], [0]]], [NaN]), /rewards\[0\] is not finite/);
     const pa2 = new SingleStepLearner({ agents, credit: 'perAgent' });
@@ -78,13 +90,20 @@ describe('marl/singlestep: SingleStepLearner basics', () => {
       const grad = new Array(3 * vmax).fill(0);
       batch.forEach((j, bi) => {
         const flat = [j[0][0], j[0][1], j[1][0]];
-        for (let t = 0; t < 3; t++) for (let v = 0; v < vocab[t]; v++) grad[t * vmax + v] -= ((r[bi] - b0) * ((flat[t] === v ? 1 : 0) - pi[t][v])) / batch.length;
+        for (let t = 0; t < 3; t++)
+          for (let v = 0; v < vocab[t]; v++)
+            grad[t * vmax + v] -= ((r[bi] - b0) * ((flat[t] === v ? 1 : 0) - pi[t][v])) / batch.length;
       });
       z = z.map((x, k) => x - lr * grad[k]);
       base = base === undefined ? mean : 0.8 * base + 0.2 * mean;
       L.observe(batch, r);
       const got = L.getState().logits;
-      for (let t = 0; t < 3; t++) for (let v = 0; v < vocab[t]; v++) assert.ok(Math.abs(got[t * vmax + v] - z[t * vmax + v]) < 1e-5, `iteration ${it}, logit ${t},${v}: ${got[t * vmax + v]} vs ${z[t * vmax + v]}`);
+      for (let t = 0; t < 3; t++)
+        for (let v = 0; v < vocab[t]; v++)
+          assert.ok(
+            Math.abs(got[t * vmax + v] - z[t * vmax + v]) < 1e-5,
+            `iteration ${it}, logit ${t},${v}: ${got[t * vmax + v]} vs ${z[t * vmax + v]}`,
+          );
       void group;
     }
     L.dispose();
@@ -92,11 +111,22 @@ describe('marl/singlestep: SingleStepLearner basics', () => {
 
   it('the divergence-regularised actor gradient matches -log pi * [A - w (log pi/rho - KL)]', () => {
     const w = 0.7;
-    const L = new SingleStepLearner({ agents, seed: 8, credit: 'shared', offPolicy: false, divergenceWeight: w, tau: 0.3, actorLr: 0.2 });
+    const L = new SingleStepLearner({
+      agents,
+      seed: 8,
+      credit: 'shared',
+      offPolicy: false,
+      divergenceWeight: w,
+      tau: 0.3,
+      actorLr: 0.2,
+    });
     const rng = new Rng(1);
     for (let it = 0; it < 4; it++) {
       const b = L.propose(6);
-      L.observe(b, b.map(() => rng.uniform(0, 1)));
+      L.observe(
+        b,
+        b.map(() => rng.uniform(0, 1)),
+      );
     }
     const st = L.getState();
     const vocab = [3, 2, 4];
@@ -106,7 +136,8 @@ describe('marl/singlestep: SingleStepLearner basics', () => {
     const tokensOf = (j: JointAction) => [j[0][0], j[0][1], j[1][0]];
     const groupOf = [0, 0, 1];
     const kl = [0, 0];
-    for (let t = 0; t < 3; t++) for (let v = 0; v < vocab[t]; v++) kl[groupOf[t]] += pi[t][v] * Math.log(pi[t][v] / rho[t][v]);
+    for (let t = 0; t < 3; t++)
+      for (let v = 0; v < vocab[t]; v++) kl[groupOf[t]] += pi[t][v] * Math.log(pi[t][v] / rho[t][v]);
     assert.ok(kl[0] > 1e-3 && kl[1] > 1e-3, `targets lag the policies (KL ${kl})`);
     assert.ok(Math.abs(L.klToTarget() - (kl[0] + kl[1])) < 1e-5);
     const batch = L.propose(7);
@@ -120,10 +151,13 @@ describe('marl/singlestep: SingleStepLearner basics', () => {
       for (let t = 0; t < 3; t++) {
         const g = groupOf[t];
         const coef = adv[b * 2 + g] - w * (logRatio[g] - kl[g]);
-        for (let v = 0; v < vocab[t]; v++) ref[t * vmax + v] -= (coef * ((tok[t] === v ? 1 : 0) - pi[t][v])) / batch.length;
+        for (let v = 0; v < vocab[t]; v++)
+          ref[t * vmax + v] -= (coef * ((tok[t] === v ? 1 : 0) - pi[t][v])) / batch.length;
       }
     });
-    for (let k = 0; k < ref.length; k++) if (k % vmax < vocab[Math.floor(k / vmax)]) assert.ok(Math.abs(got[k] - ref[k]) < 1e-4, `logit ${k}: ${got[k]} vs ${ref[k]}`);
+    for (let k = 0; k < ref.length; k++)
+      if (k % vmax < vocab[Math.floor(k / vmax)])
+        assert.ok(Math.abs(got[k] - ref[k]) < 1e-4, `logit ${k}: ${got[k]} vs ${ref[k]}`);
     // w = 0 removes the divergence term: plain REINFORCE gradient with the given advantages.
     const L0 = new SingleStepLearner({ agents, seed: 8, credit: 'shared', offPolicy: false, divergenceWeight: 0 });
     L0.setState({ ...st, config: L0.getState().config });
@@ -131,9 +165,12 @@ describe('marl/singlestep: SingleStepLearner basics', () => {
     const ref0 = new Array(3 * vmax).fill(0);
     batch.forEach((j, b) => {
       const tok = tokensOf(j);
-      for (let t = 0; t < 3; t++) for (let v = 0; v < vocab[t]; v++) ref0[t * vmax + v] -= (adv[b * 2 + groupOf[t]] * ((tok[t] === v ? 1 : 0) - pi[t][v])) / batch.length;
+      for (let t = 0; t < 3; t++)
+        for (let v = 0; v < vocab[t]; v++)
+          ref0[t * vmax + v] -= (adv[b * 2 + groupOf[t]] * ((tok[t] === v ? 1 : 0) - pi[t][v])) / batch.length;
     });
-    for (let k = 0; k < ref0.length; k++) if (k % vmax < vocab[Math.floor(k / vmax)]) assert.ok(Math.abs(g0[k] - ref0[k]) < 1e-4);
+    for (let k = 0; k < ref0.length; k++)
+      if (k % vmax < vocab[Math.floor(k / vmax)]) assert.ok(Math.abs(g0[k] - ref0[k]) < 1e-4);
     L.dispose();
     L0.dispose();
   });
@@ -142,7 +179,10 @@ describe('marl/singlestep: SingleStepLearner basics', () => {
     const tau = 0.25;
     const L = new SingleStepLearner({ agents, seed: 2, credit: 'shared', offPolicy: false, tau });
     const b = L.propose(8);
-    L.observe(b, b.map((_, i) => i / 8));
+    L.observe(
+      b,
+      b.map((_, i) => i / 8),
+    );
     const st = L.getState();
     const pi = softmaxRows(st.logits, [3, 2, 4], 4);
     // rho started at the uniform initial policy; one Polyak step after one update.
@@ -155,10 +195,19 @@ describe('marl/singlestep: SingleStepLearner basics', () => {
   it('the critic learns Q(a) of a factored game from replay', () => {
     const vocab = [[3, 3], [3]];
     const game = factoredTokenGame({ vocab, seed: 1, coupling: 0.3 });
-    const L = new SingleStepLearner({ agents: vocab.map((v) => ({ vocab: v })), seed: 1, actorLr: 1e-6, updatesPerObserve: 4, criticLr: 0.01 });
+    const L = new SingleStepLearner({
+      agents: vocab.map((v) => ({ vocab: v })),
+      seed: 1,
+      actorLr: 1e-6,
+      updatesPerObserve: 4,
+      criticLr: 0.01,
+    });
     for (let it = 0; it < 60; it++) {
       const b = L.propose(16);
-      L.observe(b, b.map((a) => game.reward(a)));
+      L.observe(
+        b,
+        b.map((a) => game.reward(a)),
+      );
     }
     const all: JointAction[] = [];
     for (let x = 0; x < 27; x++) all.push([[x % 3, Math.floor(x / 3) % 3], [Math.floor(x / 9)]]);
@@ -172,7 +221,10 @@ describe('marl/singlestep: SingleStepLearner basics', () => {
   });
 
   it('does not leak tensors across updates in any mode', () => {
-    const vocab = [[5, 5, 5], [5, 5, 5]]; // 125 actions per agent: Monte-Carlo counterfactuals
+    const vocab = [
+      [5, 5, 5],
+      [5, 5, 5],
+    ]; // 125 actions per agent: Monte-Carlo counterfactuals
     const game = factoredTokenGame({ vocab, seed: 2 });
     for (const cfg of [
       { credit: 'counterfactual' as const, offPolicy: true },
@@ -180,10 +232,20 @@ describe('marl/singlestep: SingleStepLearner basics', () => {
       { credit: 'shared' as const, offPolicy: true, jointAgent: true },
       { credit: 'perAgent' as const, offPolicy: false, baseline: 'value' as const },
     ]) {
-      const L = new SingleStepLearner({ agents: vocab.map((v) => ({ vocab: v })), seed: 4, miniBatch: 16, counterfactualSamples: 4, ...cfg });
+      const L = new SingleStepLearner({
+        agents: vocab.map((v) => ({ vocab: v })),
+        seed: 4,
+        miniBatch: 16,
+        counterfactualSamples: 4,
+        ...cfg,
+      });
       const step = () => {
         const b = L.propose(4);
-        L.observe(b, b.map((a) => game.reward(a)), b.map(() => [0.1, 0.2]));
+        L.observe(
+          b,
+          b.map((a) => game.reward(a)),
+          b.map(() => [0.1, 0.2]),
+        );
       };
       step();
       const n0 = tf.memory().numTensors;
@@ -196,14 +258,26 @@ describe('marl/singlestep: SingleStepLearner basics', () => {
   });
 
   it('checkpoints round-trip: a resumed learner continues identically', () => {
-    const vocab = [[4, 4], [4, 4]];
+    const vocab = [
+      [4, 4],
+      [4, 4],
+    ];
     const game = factoredTokenGame({ vocab, seed: 3 });
-    const cfg: SingleStepConfigInput = { agents: vocab.map((v) => ({ vocab: v })), seed: 9, miniBatch: 16, enumerateLimit: 8, counterfactualSamples: 4 };
+    const cfg: SingleStepConfigInput = {
+      agents: vocab.map((v) => ({ vocab: v })),
+      seed: 9,
+      miniBatch: 16,
+      enumerateLimit: 8,
+      counterfactualSamples: 4,
+    };
     const A = new SingleStepLearner(cfg);
     const loop = (L: SingleStepLearner, n: number) => {
       for (let i = 0; i < n; i++) {
         const b = L.propose(4);
-        L.observe(b, b.map((a) => game.reward(a)));
+        L.observe(
+          b,
+          b.map((a) => game.reward(a)),
+        );
       }
     };
     loop(A, 3);
@@ -232,17 +306,35 @@ describe('marl/singlestep: per-agent credit for token agents and determinism', (
     const G = (a: number[][]) => 0.5 * +isRight(a, 0) + 0.3 * +isRight(a, 1) + 0.2 * +(isRight(a, 0) && isRight(a, 1));
     const defaults = [[0, 0], [0]];
     const d = tokenCreditRewards(G, right, G(right), { method: 'difference', defaults });
-    assert.deepEqual(Array.from(d, (x) => Math.round(x * 1000) / 1000), [0.7, 0.5]);
+    assert.deepEqual(
+      Array.from(d, (x) => Math.round(x * 1000) / 1000),
+      [0.7, 0.5],
+    );
     const s = tokenCreditRewards(G, right, G(right), { method: 'shapley', defaults });
-    assert.deepEqual(Array.from(s, (x) => Math.round(x * 1000) / 1000), [0.6, 0.4]);
-    assert.throws(() => tokenCreditRewards(G, right, 1, { method: 'difference', defaults: [[0]] }), /defaults must list 2 agents/);
+    assert.deepEqual(
+      Array.from(s, (x) => Math.round(x * 1000) / 1000),
+      [0.6, 0.4],
+    );
+    assert.throws(
+      () => tokenCreditRewards(G, right, 1, { method: 'difference', defaults: [[0]] }),
+      /defaults must list 2 agents/,
+    );
   });
 
   it('same seed, same results (rewards, weights, critic)', () => {
-    const vocab = [[4, 4], [4, 4, 4]];
+    const vocab = [
+      [4, 4],
+      [4, 4, 4],
+    ];
     const game = factoredTokenGame({ vocab, seed: 5 });
     const runOnce = () => {
-      const L = new SingleStepLearner({ agents: vocab.map((v) => ({ vocab: v })), seed: 12, enumerateLimit: 10, counterfactualSamples: 4, miniBatch: 16 });
+      const L = new SingleStepLearner({
+        agents: vocab.map((v) => ({ vocab: v })),
+        seed: 12,
+        enumerateLimit: 10,
+        counterfactualSamples: 4,
+        miniBatch: 16,
+      });
       const res = L.run((a) => game.reward(a), { evaluations: 64, batchSize: 8 });
       const st = L.getState();
       L.dispose();
@@ -256,10 +348,19 @@ describe('marl/singlestep: batched counterfactual advantages', () => {
   it('match a brute-force evaluation of the critic on every alternative (exact) and converge for Monte-Carlo', () => {
     const vocab = [[3, 2], [4], [2, 2]];
     const game = factoredTokenGame({ vocab, seed: 7 });
-    const L = new SingleStepLearner({ agents: vocab.map((v) => ({ vocab: v })), seed: 3, enumerateLimit: 100, criticHidden: [16, 8], miniBatch: 16 });
+    const L = new SingleStepLearner({
+      agents: vocab.map((v) => ({ vocab: v })),
+      seed: 3,
+      enumerateLimit: 100,
+      criticHidden: [16, 8],
+      miniBatch: 16,
+    });
     for (let i = 0; i < 5; i++) {
       const b = L.propose(8);
-      L.observe(b, b.map((a) => game.reward(a)));
+      L.observe(
+        b,
+        b.map((a) => game.reward(a)),
+      );
     }
     const batch = L.propose(5);
     const got = L.counterfactualAdvantages(batch);
@@ -277,15 +378,26 @@ describe('marl/singlestep: batched counterfactual advantages', () => {
         const qa = L.criticValues(alts.map((alt) => joint.map((toks, j) => (j === i ? alt : toks))));
         let baseline = 0;
         alts.forEach((alt, k) => (baseline += alt.reduce((pr, a, t) => pr * probs[i][t][a], 1) * qa[k]));
-        assert.ok(Math.abs(got[b * 3 + i] - (q[b] - baseline)) < 1e-4, `row ${b} agent ${i}: ${got[b * 3 + i]} vs ${q[b] - baseline}`);
+        assert.ok(
+          Math.abs(got[b * 3 + i] - (q[b] - baseline)) < 1e-4,
+          `row ${b} agent ${i}: ${got[b * 3 + i]} vs ${q[b] - baseline}`,
+        );
       });
     });
     // Monte-Carlo with many samples approaches the exact values.
-    const mcLearner = new SingleStepLearner({ agents: vocab.map((v) => ({ vocab: v })), seed: 3, enumerateLimit: 0, counterfactualSamples: 4000, criticHidden: [16, 8], miniBatch: 16 });
+    const mcLearner = new SingleStepLearner({
+      agents: vocab.map((v) => ({ vocab: v })),
+      seed: 3,
+      enumerateLimit: 0,
+      counterfactualSamples: 4000,
+      criticHidden: [16, 8],
+      miniBatch: 16,
+    });
     mcLearner.setState({ ...L.getState(), config: mcLearner.getState().config });
     const mc = mcLearner.counterfactualAdvantages(batch, new Rng(1));
     const scale = Math.max(...Array.from(got, Math.abs));
-    for (let k = 0; k < got.length; k++) assert.ok(Math.abs(mc[k] - got[k]) < 0.1 * scale + 1e-3, `entry ${k}: MC ${mc[k]} vs exact ${got[k]}`);
+    for (let k = 0; k < got.length; k++)
+      assert.ok(Math.abs(mc[k] - got[k]) < 0.1 * scale + 1e-3, `entry ${k}: MC ${mc[k]} vs exact ${got[k]}`);
     L.dispose();
     mcLearner.dispose();
   });

@@ -15,8 +15,16 @@ function bench(name: string, model: SequentialModel, xShape: number[], steps: nu
   const B = xShape[0];
   const n = xShape.reduce((a, b) => a * b, 1);
   const x = tf.tensor(rng.uniformArray(n, 0, 1), xShape);
-  const y = tf.tensor1d(Array.from({ length: B }, () => rng.int(10)), 'int32');
-  const trainer = new LayerwiseTrainer(model, { optimizer: 'sgd', learningRates: [0.1, 0.05, 0.02].slice(0, model.groups.length).concat(new Array(Math.max(0, model.groups.length - 3)).fill(0.01)) });
+  const y = tf.tensor1d(
+    Array.from({ length: B }, () => rng.int(10)),
+    'int32',
+  );
+  const trainer = new LayerwiseTrainer(model, {
+    optimizer: 'sgd',
+    learningRates: [0.1, 0.05, 0.02]
+      .slice(0, model.groups.length)
+      .concat(new Array(Math.max(0, model.groups.length - 3)).fill(0.01)),
+  });
   for (let i = 0; i < 5; i++) trainer.step({ x, y });
   const times: number[] = [];
   const cpu: number[] = [];
@@ -42,9 +50,27 @@ function bench(name: string, model: SequentialModel, xShape: number[], steps: nu
 void (async () => {
   const info = await initBackend();
   console.log(info.summary);
-  bench('MLP 784-256-256-10 batch 128 SGD', buildMlp({ inputSize: 784, hidden: [256, 256], numClasses: 10, seed: 1 }), [128, 784], 100);
+  bench(
+    'MLP 784-256-256-10 batch 128 SGD',
+    buildMlp({ inputSize: 784, hidden: [256, 256], numClasses: 10, seed: 1 }),
+    [128, 784],
+    100,
+  );
   if (backendCanTrainConvs()) {
-    bench('CNN conv3x3x16-pool-conv3x3x32-pool-dense10 batch 128 SGD', buildCnn({ inputShape: [28, 28, 1], blocks: [{ filters: 16, kernel: 3, pool: { type: 'max', size: 2 } }, { filters: 32, kernel: 3, pool: { type: 'max', size: 2 } }], numClasses: 10, seed: 1 }), [128, 28, 28, 1], 20);
+    bench(
+      'CNN conv3x3x16-pool-conv3x3x32-pool-dense10 batch 128 SGD',
+      buildCnn({
+        inputShape: [28, 28, 1],
+        blocks: [
+          { filters: 16, kernel: 3, pool: { type: 'max', size: 2 } },
+          { filters: 32, kernel: 3, pool: { type: 'max', size: 2 } },
+        ],
+        numClasses: 10,
+        seed: 1,
+      }),
+      [128, 28, 28, 1],
+      20,
+    );
   } else {
     console.log('CNN: this backend cannot train convolutions (no gradient overrides yet)');
   }

@@ -1,6 +1,14 @@
 import { strict as assert } from 'assert';
 import { tf } from '../../src/backend';
-import { buildSequential, cnnSpec, countFlops, countParams, makeDivisible, mlpSpec, mobileNetV2Spec } from '../../src/nn';
+import {
+  buildSequential,
+  cnnSpec,
+  countFlops,
+  countParams,
+  makeDivisible,
+  mlpSpec,
+  mobileNetV2Spec,
+} from '../../src/nn';
 import type { SequentialSpec } from '../../src/nn';
 
 describe('nn/countFlops and countParams', () => {
@@ -55,8 +63,14 @@ describe('nn/countFlops and countParams', () => {
       c.layers.map((l) => [l.name, l.macs, l.params, l.outShape]),
       expected,
     );
-    assert.equal(c.totalMacs, expected.reduce((a, e) => a + e[1], 0));
-    assert.equal(c.totalParams, expected.reduce((a, e) => a + e[2], 0));
+    assert.equal(
+      c.totalMacs,
+      expected.reduce((a, e) => a + e[1], 0),
+    );
+    assert.equal(
+      c.totalParams,
+      expected.reduce((a, e) => a + e[2], 0),
+    );
     assert.equal(c.layers[0].macs, 112896);
   });
 
@@ -79,7 +93,18 @@ describe('nn/countFlops and countParams', () => {
     assert.deepEqual(c.outputShape, [7, 7, 24]);
     assert.deepEqual(
       c.layers.map((l) => l.name),
-      ['conv2d_0', 'batchNorm_0', 'depthwiseConv2d_0', 'batchNorm_1', 'conv2d_1', 'batchNorm_2', 'depthwiseConv2d_1', 'batchNorm_3', 'conv2d_2', 'batchNorm_4'],
+      [
+        'conv2d_0',
+        'batchNorm_0',
+        'depthwiseConv2d_0',
+        'batchNorm_1',
+        'conv2d_1',
+        'batchNorm_2',
+        'depthwiseConv2d_1',
+        'batchNorm_3',
+        'conv2d_2',
+        'batchNorm_4',
+      ],
     );
     const small = countFlops(spec, [10, 10, 16]);
     assert.equal(small.layers[0].macs, 100 * 16 * 96);
@@ -113,7 +138,10 @@ describe('nn/countFlops and countParams', () => {
         c.totalParams,
       );
       // One group per conv/dense; every BN joined the conv before it.
-      assert.equal(model.groups.length, c.layers.filter((l) => l.type === 'conv2d' || l.type === 'depthwiseConv2d' || l.type === 'dense').length);
+      assert.equal(
+        model.groups.length,
+        c.layers.filter((l) => l.type === 'conv2d' || l.type === 'depthwiseConv2d' || l.type === 'dense').length,
+      );
       assert.ok(model.groups.every((g) => g.kind !== 'batchNorm'));
       // Stem 3x3 conv to makeDivisible(16 * 0.75) = 16 channels at 20x20.
       assert.equal(c.layers[0].macs, 20 * 20 * 9 * 1 * 16);
@@ -132,7 +160,15 @@ describe('nn/countFlops and countParams', () => {
     const specs = [
       mlpSpec({ inputSize: 784, hidden: [256, 256], numClasses: 10 }),
       mlpSpec({ inputSize: 20, hidden: [16], numClasses: 4, batchNorm: true, dropout: 0.1 }),
-      cnnSpec({ inputShape: [28, 28, 1], blocks: [{ filters: 16, kernel: 3, pool: { type: 'max', size: 2 } }, { filters: 32, kernel: 3, batchNorm: true, pool: { type: 'max', size: 2 } }], dense: [32], numClasses: 10 }),
+      cnnSpec({
+        inputShape: [28, 28, 1],
+        blocks: [
+          { filters: 16, kernel: 3, pool: { type: 'max', size: 2 } },
+          { filters: 32, kernel: 3, batchNorm: true, pool: { type: 'max', size: 2 } },
+        ],
+        dense: [32],
+        numClasses: 10,
+      }),
     ];
     for (const spec of specs) {
       const model = buildSequential(spec, { seed: 2 });
@@ -142,15 +178,32 @@ describe('nn/countFlops and countParams', () => {
   });
 
   it('shape errors name the layer and the shapes', () => {
-    assert.throws(() => countFlops({ inputShape: [28, 28, 1], layers: [{ type: 'dense', units: 10 }] }), /layers\[0\] \(dense_0\): expects an input \[features\], got \[28, 28, 1\].*flatten/);
-    assert.throws(() => countFlops({ inputShape: [784], layers: [{ type: 'conv2d', filters: 2, kernel: 3 }] }), /conv2d_0.*\[height, width, channels\], got \[784\]/);
-    assert.throws(() => countFlops({ inputShape: [4, 4, 1], layers: [{ type: 'conv2d', filters: 2, kernel: 5, padding: 'valid' }] }), /kernel 5.*input size 4/);
     assert.throws(
-      () => countFlops({ inputShape: [8, 8, 4], layers: [{ type: 'residual', body: [{ type: 'conv2d', filters: 8, kernel: 3 }] }] }),
+      () => countFlops({ inputShape: [28, 28, 1], layers: [{ type: 'dense', units: 10 }] }),
+      /layers\[0\] \(dense_0\): expects an input \[features\], got \[28, 28, 1\].*flatten/,
+    );
+    assert.throws(
+      () => countFlops({ inputShape: [784], layers: [{ type: 'conv2d', filters: 2, kernel: 3 }] }),
+      /conv2d_0.*\[height, width, channels\], got \[784\]/,
+    );
+    assert.throws(
+      () =>
+        countFlops({ inputShape: [4, 4, 1], layers: [{ type: 'conv2d', filters: 2, kernel: 5, padding: 'valid' }] }),
+      /kernel 5.*input size 4/,
+    );
+    assert.throws(
+      () =>
+        countFlops({
+          inputShape: [8, 8, 4],
+          layers: [{ type: 'residual', body: [{ type: 'conv2d', filters: 8, kernel: 3 }] }],
+        }),
       /residual_0.*\[8, 8, 4\] to \[8, 8, 8\].*preserve/,
     );
     assert.throws(() => countFlops({ inputShape: [10], layers: [{ type: 'dense', units: 0 }] }), /layers\.0\.units/);
-    assert.throws(() => countFlops({ inputShape: [10], layers: [{ type: 'dense', units: 3, unitz: 1 } as never] }), /unitz/);
+    assert.throws(
+      () => countFlops({ inputShape: [10], layers: [{ type: 'dense', units: 3, unitz: 1 } as never] }),
+      /unitz/,
+    );
     assert.throws(() => countFlops({ inputShape: [10, 10], layers: [{ type: 'flatten' }] }), /inputShape/);
   });
 });

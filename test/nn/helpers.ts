@@ -11,7 +11,13 @@ export function backendCanTrainConvs(): boolean {
       const x = tf.ones([1, 4, 4, 2]);
       const f = tf.variable(tf.ones([3, 3, 2, 2]), true);
       const d = tf.variable(tf.ones([3, 3, 2, 1]), true);
-      const { grads } = tf.variableGrads(() => tf.sum(tf.depthwiseConv2d(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'), d as tf.Tensor4D, 2, 'same')) as tf.Scalar, [f, d]);
+      const { grads } = tf.variableGrads(
+        () =>
+          tf.sum(
+            tf.depthwiseConv2d(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'), d as tf.Tensor4D, 2, 'same'),
+          ) as tf.Scalar,
+        [f, d],
+      );
       Object.values(grads).forEach((g) => g.dataSync());
       f.dispose();
       d.dispose();

@@ -51,7 +51,11 @@ describe('nn: networks learn with the layerwise trainer', () => {
     const train = teacherData(rng, 2048);
     const test = teacherData(rng, 1024);
     const model = buildMlp({ inputSize: 16, hidden: [64, 32], numClasses: 4, seed: 1 });
-    const trainer = new LayerwiseTrainer(model, { optimizer: 'momentum', learningRates: [0.05, 0.05, 0.02], momentum: 0.9 });
+    const trainer = new LayerwiseTrainer(model, {
+      optimizer: 'momentum',
+      learningRates: [0.05, 0.05, 0.02],
+      momentum: 0.9,
+    });
     const xTest = tf.tensor2d(test.x, [1024, 16]);
     const yTest = tf.tensor1d(test.y, 'int32');
     const before = trainer.evaluate(xTest, yTest);
@@ -100,7 +104,11 @@ describe('nn: networks learn with the layerwise trainer', () => {
         numClasses: 4,
         seed: 2,
       });
-      const trainer = new LayerwiseTrainer(model, { optimizer: 'adam', learningRates: [0.01, 0.01, 0.005], weightDecay: 1e-4 });
+      const trainer = new LayerwiseTrainer(model, {
+        optimizer: 'adam',
+        learningRates: [0.01, 0.01, 0.005],
+        weightDecay: 1e-4,
+      });
       const xTest = tf.tensor4d(test.x, [512, 8, 8, 1]);
       const yTest = tf.tensor1d(test.y, 'int32');
       const B = 32;
@@ -146,7 +154,10 @@ describe('nn: networks learn with the layerwise trainer', () => {
       for (let i = 0; i < 40; i++) last = trainer.step({ x, y });
       assert.equal(tf.memory().numTensors, n0, 'no tensor leak');
       assert.ok(last.loss < 0.5 * first.loss, `loss ${first.loss} -> ${last.loss}`);
-      assert.ok(Array.from(first.gradNorms).every((g) => g > 0 && Number.isFinite(g)), 'every group gets a gradient');
+      assert.ok(
+        Array.from(first.gradNorms).every((g) => g > 0 && Number.isFinite(g)),
+        'every group gets a gradient',
+      );
       assert.ok(trainer.evaluate(x, y).accuracy > 0.8);
       tf.dispose([x, y]);
       trainer.dispose();

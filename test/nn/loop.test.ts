@@ -4,7 +4,16 @@ import { buildMlp, LayerwiseTrainer, runTraining } from '../../src/nn';
 import { BatchIterator, datasetToTensors, makeSyntheticTrainTest } from '../../src/data';
 
 describe('nn/runTraining', () => {
-  const data = makeSyntheticTrainTest({ nTrain: 512, nTest: 256, height: 6, width: 6, channels: 1, numClasses: 4, seed: 3, noise: 0.3 });
+  const data = makeSyntheticTrainTest({
+    nTrain: 512,
+    nTest: 256,
+    height: 6,
+    width: 6,
+    channels: 1,
+    numClasses: 4,
+    seed: 3,
+    noise: 0.3,
+  });
 
   function setup(seed = 1) {
     const model = buildMlp({ inputSize: 36, hidden: [16], numClasses: 4, seed });
@@ -28,7 +37,10 @@ describe('nn/runTraining', () => {
     assert.equal(res.diverged, false);
     assert.equal(res.history.length, 150);
     assert.deepEqual(res.history[9].learningRates, [0.2 * (1 - 9 / 150), 0.1]);
-    assert.deepEqual(res.history.filter((r) => r.valAccuracy !== undefined).map((r) => r.step), [50, 100, 150]);
+    assert.deepEqual(
+      res.history.filter((r) => r.valAccuracy !== undefined).map((r) => r.step),
+      [50, 100, 150],
+    );
     assert.ok(res.final.valAccuracy > 0.8, `validation accuracy ${res.final.valAccuracy}`);
     tf.dispose([val.x, val.y]);
     trainer.dispose();
@@ -51,7 +63,11 @@ describe('nn/runTraining', () => {
 
   it('rejects bad options with the field name', () => {
     const { model, trainer, batches } = setup();
-    assert.throws(() => runTraining(trainer, batches, { steps: 0, validation: { x: tf.zeros([1, 36]), y: tf.zeros([1], 'int32') } }), /training run options: steps/);
+    assert.throws(
+      () =>
+        runTraining(trainer, batches, { steps: 0, validation: { x: tf.zeros([1, 36]), y: tf.zeros([1], 'int32') } }),
+      /training run options: steps/,
+    );
     trainer.dispose();
     model.dispose();
     batches.dispose();

@@ -119,7 +119,11 @@ describe('nn/SequentialModel and builders', () => {
     const yEval = tf.tidy(() => model.forward(x).dataSync());
     const expectedEval = xv.map((q, k) => (q - runMean[k % 3]) / Math.sqrt(runVar[k % 3] + 1e-5));
     assert.ok(maxAbsDiff(yEval, expectedEval) < 1e-5);
-    assert.deepEqual(Array.from(rm.dataSync()), Array.from(new Float32Array(runMean)), 'inference does not update running stats');
+    assert.deepEqual(
+      Array.from(rm.dataSync()),
+      Array.from(new Float32Array(runMean)),
+      'inference does not update running stats',
+    );
     x.dispose();
     model.dispose();
   });
@@ -143,7 +147,10 @@ describe('nn/SequentialModel and builders', () => {
   it('residual block adds its input; activations relu6/tanh behave', () => {
     const model = buildSequential({
       inputShape: [4],
-      layers: [{ type: 'residual', body: [{ type: 'dense', units: 4, activation: 'relu6' }] }, { type: 'activation', fn: 'tanh' }],
+      layers: [
+        { type: 'residual', body: [{ type: 'dense', units: 4, activation: 'relu6' }] },
+        { type: 'activation', fn: 'tanh' },
+      ],
     });
     const [W, b] = model.groups[0].variables;
     W.assign(tf.eye(4).mul(10));
@@ -170,7 +177,12 @@ describe('nn/SequentialModel and builders', () => {
     const data = new Rng(8).normalArray(6 * 8 * 8 * 2);
     const run = () => {
       const model = buildSequential(spec, { seed: 5 });
-      const trainer = new LayerwiseTrainer(model, { optimizer: 'momentum', learningRates: 0.05, weightDecay: 1e-3, seed: 2 });
+      const trainer = new LayerwiseTrainer(model, {
+        optimizer: 'momentum',
+        learningRates: 0.05,
+        weightDecay: 1e-3,
+        seed: 2,
+      });
       const x = tf.tensor4d(data, [6, 8, 8, 2]);
       const y = tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32');
       const ms = [trainer.step({ x, y }), trainer.step({ x, y })];
@@ -189,9 +201,14 @@ describe('nn/SequentialModel and builders', () => {
     } finally {
       await tf.setBackend(backend);
     }
-    assert.ok(Math.abs(here.ms[1].loss - cpu.ms[1].loss) < 1e-4, `loss ${here.ms[1].loss} (${backend}) vs ${cpu.ms[1].loss} (cpu)`);
+    assert.ok(
+      Math.abs(here.ms[1].loss - cpu.ms[1].loss) < 1e-4,
+      `loss ${here.ms[1].loss} (${backend}) vs ${cpu.ms[1].loss} (cpu)`,
+    );
     here.w.forEach((w, i) => assert.ok(maxAbsDiff(w, cpu.w[i]) < 1e-4, `variable ${i}: ${maxAbsDiff(w, cpu.w[i])}`));
-    here.ms[1].gradNorms.forEach((g, i) => assert.ok(Math.abs(g - cpu.ms[1].gradNorms[i]) < 1e-3 * (1 + g), `grad norm ${i}`));
+    here.ms[1].gradNorms.forEach((g, i) =>
+      assert.ok(Math.abs(g - cpu.ms[1].gradNorms[i]) < 1e-3 * (1 + g), `grad norm ${i}`),
+    );
   });
 
   it('snapshotWeights / restoreWeights round-trip; wrong input shapes are rejected with both shapes named', () => {

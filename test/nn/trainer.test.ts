@@ -51,8 +51,21 @@ describe('nn/LayerwiseTrainer', () => {
       it(`${name}: ${ref.sizes.steps} steps, losses and final weights within 1e-5`, () => {
         const { in: nIn, hidden, out, batch, steps } = ref.sizes;
         const spec: SequentialSpec = c.bn
-          ? { inputShape: [nIn], layers: [{ type: 'dense', units: hidden, bias: false }, { type: 'batchNorm', activation: 'relu' }, { type: 'dense', units: out }] }
-          : { inputShape: [nIn], layers: [{ type: 'dense', units: hidden, activation: 'relu' }, { type: 'dense', units: out }] };
+          ? {
+              inputShape: [nIn],
+              layers: [
+                { type: 'dense', units: hidden, bias: false },
+                { type: 'batchNorm', activation: 'relu' },
+                { type: 'dense', units: out },
+              ],
+            }
+          : {
+              inputShape: [nIn],
+              layers: [
+                { type: 'dense', units: hidden, activation: 'relu' },
+                { type: 'dense', units: out },
+              ],
+            };
         const model = buildSequential(spec, { seed: 1 });
         setValues(model, ref.init);
         const trainer = new LayerwiseTrainer(model, {
@@ -210,7 +223,10 @@ describe('nn/LayerwiseTrainer', () => {
           count++;
         }),
       );
-      assert.ok(Math.abs(m2.updateSignAgreement[i] - agree / count) < 1e-6, `group ${i}: ${m2.updateSignAgreement[i]} vs ${agree / count}`);
+      assert.ok(
+        Math.abs(m2.updateSignAgreement[i] - agree / count) < 1e-6,
+        `group ${i}: ${m2.updateSignAgreement[i]} vs ${agree / count}`,
+      );
       assert.ok(m2.updateSignAgreement[i] > 0.5, 'same batch twice: updates mostly agree');
     });
     assert.equal(m2.step, 2);
@@ -222,7 +238,12 @@ describe('nn/LayerwiseTrainer', () => {
   it("metrics: 'loss' trains identically to 'full' and leaves the per-group arrays NaN", () => {
     const run = (metrics: 'full' | 'loss') => {
       const model = buildMlp({ inputSize: 6, hidden: [5], numClasses: 3, seed: 4 });
-      const trainer = new LayerwiseTrainer(model, { optimizer: 'adam', learningRates: [0.01, 0.02], weightDecay: 0.01, metrics });
+      const trainer = new LayerwiseTrainer(model, {
+        optimizer: 'adam',
+        learningRates: [0.01, 0.02],
+        weightDecay: 0.01,
+        metrics,
+      });
       const x = tf.tensor2d(new Rng(1).normalArray(10 * 6), [10, 6]);
       const y = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1, 2, 0], 'int32');
       const ms = [0, 1, 2].map(() => trainer.step({ x, y }));
@@ -306,11 +327,19 @@ describe('nn/LayerwiseTrainer', () => {
   it('snapshot -> K steps -> restore -> same K steps is bit-identical (weights, BN stats, optimiser state, dropout, metrics)', () => {
     for (const optimizer of ['momentum', 'adam'] as const) {
       const model = buildMlp({ inputSize: 12, hidden: [16, 8], numClasses: 4, seed: 9, batchNorm: true, dropout: 0.2 });
-      const trainer = new LayerwiseTrainer(model, { optimizer, learningRates: [0.05, 0.02, 0.01], weightDecay: 1e-3, seed: 4 });
+      const trainer = new LayerwiseTrainer(model, {
+        optimizer,
+        learningRates: [0.05, 0.02, 0.01],
+        weightDecay: 1e-3,
+        seed: 4,
+      });
       const rng = new Rng(11);
       const batches = Array.from({ length: 8 }, () => ({
         x: tf.tensor2d(rng.normalArray(16 * 12), [16, 12]),
-        y: tf.tensor1d(Array.from({ length: 16 }, () => rng.int(4)), 'int32'),
+        y: tf.tensor1d(
+          Array.from({ length: 16 }, () => rng.int(4)),
+          'int32',
+        ),
       }));
       for (let i = 0; i < 3; i++) trainer.step(batches[i]);
       const snap = trainer.snapshot();
@@ -344,7 +373,10 @@ describe('nn/LayerwiseTrainer', () => {
       const losses: number[] = [];
       for (let i = 0; i < 5; i++) {
         const x = tf.tensor2d(rng.normalArray(8 * 12), [8, 12]);
-        const y = tf.tensor1d(Array.from({ length: 8 }, () => rng.int(4)), 'int32');
+        const y = tf.tensor1d(
+          Array.from({ length: 8 }, () => rng.int(4)),
+          'int32',
+        );
         losses.push(trainer.step({ x, y }).loss);
         tf.dispose([x, y]);
       }
@@ -360,7 +392,12 @@ describe('nn/LayerwiseTrainer', () => {
   it('leaks no tensors over 2000 steps with snapshots, restores and evaluation', function () {
     this.timeout(60000);
     const model = buildMlp({ inputSize: 10, hidden: [8], numClasses: 3, seed: 2, dropout: 0.1, batchNorm: true });
-    const trainer = new LayerwiseTrainer(model, { optimizer: 'adam', learningRates: [1e-3, 1e-3], gradClipNorm: 1, labelSmoothing: 0.05 });
+    const trainer = new LayerwiseTrainer(model, {
+      optimizer: 'adam',
+      learningRates: [1e-3, 1e-3],
+      gradClipNorm: 1,
+      labelSmoothing: 0.05,
+    });
     const rng = new Rng(3);
     const x = tf.tensor2d(rng.normalArray(8 * 10), [8, 10]);
     const y = tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], 'int32');
@@ -390,8 +427,14 @@ describe('nn/LayerwiseTrainer', () => {
   it('divergence with a huge LR gives diverged: true without throwing; later steps are no-ops; restore recovers', () => {
     const model = buildMlp({ inputSize: 4, hidden: [8], numClasses: 2, seed: 1 });
     const trainer = new LayerwiseTrainer(model, { optimizer: 'sgd', learningRates: 1e12 });
-    const x = tf.tensor2d(new Rng(2).normalArray(16 * 4).map((v) => v * 100), [16, 4]);
-    const y = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 2), 'int32');
+    const x = tf.tensor2d(
+      new Rng(2).normalArray(16 * 4).map((v) => v * 100),
+      [16, 4],
+    );
+    const y = tf.tensor1d(
+      Array.from({ length: 16 }, (_, i) => i % 2),
+      'int32',
+    );
     const snap = trainer.snapshot();
     let m: StepMetrics | undefined;
     for (let i = 0; i < 20 && !(m && m.diverged); i++) m = trainer.step({ x, y });
@@ -415,7 +458,8 @@ describe('nn/LayerwiseTrainer', () => {
 
   it('rejects bad configs and inputs with errors that name the problem', () => {
     const model = buildMlp({ inputSize: 5, hidden: [4], numClasses: 3, seed: 1 });
-    const bad = (cfg: unknown, re: RegExp) => assert.throws(() => new LayerwiseTrainer(model, cfg as TrainerConfig), re);
+    const bad = (cfg: unknown, re: RegExp) =>
+      assert.throws(() => new LayerwiseTrainer(model, cfg as TrainerConfig), re);
     bad({ optimizer: 'sgd', learningRates: -0.1 }, /learningRates/);
     bad({ optimizer: 'sgd', learningRates: [0.1, -1] }, /learningRates.*1/);
     bad({ optimizer: 'sgd', learningRates: [0.1, 0.1, 0.1] }, /expected 2 learning rates.*dense_0, dense_1.*got 3/);

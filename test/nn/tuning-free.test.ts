@@ -2,18 +2,33 @@ import { strict as assert } from 'assert';
 import { tf } from '../../src/backend';
 import { loadDigits } from '../../src/data';
 import { BatchIterator } from '../../src/data';
-import { LayerwiseTrainer, TUNING_FREE_OPTIMIZERS, TuningFreeOptionsSchema, buildMlp, buildSequential, tuningFreeRule } from '../../src/nn';
+import {
+  LayerwiseTrainer,
+  TUNING_FREE_OPTIMIZERS,
+  TuningFreeOptionsSchema,
+  buildMlp,
+  buildSequential,
+  tuningFreeRule,
+} from '../../src/nn';
 import type { TrainerConfig, TuningFreeOptions } from '../../src/nn';
 import { Rng } from '../../src/random';
 
-const norm = (xs: ArrayLike<number>[]) => Math.sqrt(xs.reduce((s, x) => s + Array.from(x).reduce((a, v) => a + v * v, 0), 0));
+const norm = (xs: ArrayLike<number>[]) =>
+  Math.sqrt(xs.reduce((s, x) => s + Array.from(x).reduce((a, v) => a + v * v, 0), 0));
 const weightsOf = (t: LayerwiseTrainer) => t.model.trainableVariables().map((v) => Float64Array.from(v.dataSync()));
 
 /**
  * Runs a rule on f(x) = a/2 · x² for one scalar parameter (gradient a·x computed here), returning
  * x after every step and the rule's scalar state after every step.
  */
-function onQuadratic(name: (typeof TUNING_FREE_OPTIMIZERS)[number], options: TuningFreeOptions, x0: number, a: number, steps: number, lr = 1) {
+function onQuadratic(
+  name: (typeof TUNING_FREE_OPTIMIZERS)[number],
+  options: TuningFreeOptions,
+  x0: number,
+  a: number,
+  steps: number,
+  lr = 1,
+) {
   const v: tf.Variable = tf.variable(tf.tensor1d([x0]), false) as tf.Variable;
   const rule = tuningFreeRule(name, TuningFreeOptionsSchema.parse(options));
   const state = rule.init([{ v, group: 0 }]);
@@ -22,7 +37,15 @@ function onQuadratic(name: (typeof TUNING_FREE_OPTIMIZERS)[number], options: Tun
   for (let k = 0; k < steps; k++) {
     tf.tidy(() => {
       const g = tf.mul(v, a);
-      const next = rule.step(state, { slots: [{ v, group: 0 }], grads: [g], lrs: [lr], step: k, weightDecay: 0, decoupledWeightDecay: false, betas: [0.9, 0.999] });
+      const next = rule.step(state, {
+        slots: [{ v, group: 0 }],
+        grads: [g],
+        lrs: [lr],
+        step: k,
+        weightDecay: 0,
+        decoupledWeightDecay: false,
+        betas: [0.9, 0.999],
+      });
       v.assign(next[0]);
     });
     xs.push(v.dataSync()[0]);
@@ -40,15 +63,30 @@ describe('nn/tuning-free optimisers', () => {
   it("DoG's first step moves the whole vector by reps_rel·(1+‖x0‖); LDoG each tensor, dog-group each layer, by their own", () => {
     const repsRel = 1e-3;
     const x = tf.tensor2d(new Rng(3).normalArray(32 * 12), [32, 12]);
-    const y = tf.tensor1d(Array.from({ length: 32 }, (_, i) => i % 4), 'int32');
+    const y = tf.tensor1d(
+      Array.from({ length: 32 }, (_, i) => i % 4),
+      'int32',
+    );
     for (const optimizer of ['dog', 'ldog', 'dog-group'] as const) {
       const model = buildMlp({ inputSize: 12, hidden: [9], numClasses: 4, seed: 2 });
-      const trainer = new LayerwiseTrainer(model, { optimizer, learningRates: 1, tuningFree: { dog: { repsRel, eps: 1e-30 } } });
+      const trainer = new LayerwiseTrainer(model, {
+        optimizer,
+        learningRates: 1,
+        tuningFree: { dog: { repsRel, eps: 1e-30 } },
+      });
       const w0 = weightsOf(trainer);
       trainer.step({ x, y });
       const w1 = weightsOf(trainer);
       const moved = w0.map((w, i) => Float64Array.from(w, (v, j) => w1[i][j] - v));
-      const units = optimizer === 'dog' ? [[0, 1, 2, 3]] : optimizer === 'ldog' ? [[0], [1], [2], [3]] : [[0, 1], [2, 3]];
+      const units =
+        optimizer === 'dog'
+          ? [[0, 1, 2, 3]]
+          : optimizer === 'ldog'
+            ? [[0], [1], [2], [3]]
+            : [
+                [0, 1],
+                [2, 3],
+              ];
       for (const u of units) {
         const want = repsRel * (1 + norm(u.map((i) => w0[i])));
         const got = norm(u.map((i) => moved[i]));
@@ -68,7 +106,10 @@ describe('nn/tuning-free optimisers', () => {
       const rng = new Rng(9);
       for (let k = 0; k < 6; k++) {
         const x = tf.tensor2d(rng.normalArray(16 * 6), [16, 6]);
-        const y = tf.tensor1d(Array.from({ length: 16 }, () => rng.int(3)), 'int32');
+        const y = tf.tensor1d(
+          Array.from({ length: 16 }, () => rng.int(3)),
+          'int32',
+        );
         trainer.step({ x, y });
         tf.dispose([x, y]);
       }
@@ -125,8 +166,12 @@ describe('nn/tuning-free optimisers', () => {
       assert.ok(Math.abs(xs[k] - x) < 1e-4 * Math.max(1, Math.abs(x)), `step ${k}: x ${xs[k]} vs ${x}`);
     }
     const got = globals.map((row) => row[0]);
-    for (let k = 1; k < steps; k++) assert.ok(got[k] >= got[k - 1], `d decreased at step ${k}: ${got[k - 1]} -> ${got[k]}`);
-    assert.ok(Math.abs(got[steps - 1] - ds[steps - 1]) < 1e-4 * ds[steps - 1], `final d ${got[steps - 1]} vs reference ${ds[steps - 1]}`);
+    for (let k = 1; k < steps; k++)
+      assert.ok(got[k] >= got[k - 1], `d decreased at step ${k}: ${got[k - 1]} -> ${got[k]}`);
+    assert.ok(
+      Math.abs(got[steps - 1] - ds[steps - 1]) < 1e-4 * ds[steps - 1],
+      `final d ${got[steps - 1]} vs reference ${ds[steps - 1]}`,
+    );
     assert.ok(ds[steps - 1] > 1e3 * 1e-6, `d grew from d0 (reference ${ds[steps - 1]}): the check is not vacuous`);
   });
 
@@ -157,7 +202,12 @@ describe('nn/tuning-free optimisers', () => {
     const { xs } = onQuadratic('schedule-free-sgd', { scheduleFree: { momentum: 0.9 } }, 1, 1, 1); // smoke: runs
     assert.equal(xs.length, 1);
     const model = buildMlp({ inputSize: 6, hidden: [5], numClasses: 3, seed: 1 });
-    const trainer = new LayerwiseTrainer(model, { optimizer: 'schedule-free-sgd', learningRates: 0.1, metrics: 'loss', tuningFree: { scheduleFree: { r: 0, weightLrPower: 0 } } });
+    const trainer = new LayerwiseTrainer(model, {
+      optimizer: 'schedule-free-sgd',
+      learningRates: 0.1,
+      metrics: 'loss',
+      tuningFree: { scheduleFree: { r: 0, weightLrPower: 0 } },
+    });
     const rng = new Rng(2);
     const zs: Float64Array[][] = [];
     const zOf = () => {
@@ -174,8 +224,12 @@ describe('nn/tuning-free optimisers', () => {
       trainer.step({ x: bx, y: by });
       const { z, x } = zOf();
       zs.push(z);
-      const mean = z.map((_, i) => Float64Array.from(z[i], (_, j) => zs.reduce((s, row) => s + row[i][j], 0) / zs.length));
-      mean.forEach((m, i) => m.forEach((v, j) => assert.ok(Math.abs(x[i][j] - v) < 1e-5, `step ${k}: x is not the mean of z`)));
+      const mean = z.map((_, i) =>
+        Float64Array.from(z[i], (_, j) => zs.reduce((s, row) => s + row[i][j], 0) / zs.length),
+      );
+      mean.forEach((m, i) =>
+        m.forEach((v, j) => assert.ok(Math.abs(x[i][j] - v) < 1e-5, `step ${k}: x is not the mean of z`)),
+      );
     }
     // evaluation at x: equal to a copy of the model holding x
     const { x } = zOf();
@@ -194,7 +248,14 @@ describe('nn/tuning-free optimisers', () => {
     const digits = loadDigits();
     // Measured test accuracies after 300 steps (2026-12-07, wasm, embedded digits): schedule-free 93.2%,
     // d-adapt 92.9%, prodigy 94.5%, dog 92.6%, ldog 93.1%, dog-group 92.3%; thresholds 3 points below.
-    const minAccuracy: Record<string, number> = { 'schedule-free-sgd': 0.902, 'd-adapt-sgd': 0.899, prodigy: 0.915, dog: 0.896, ldog: 0.901, 'dog-group': 0.893 };
+    const minAccuracy: Record<string, number> = {
+      'schedule-free-sgd': 0.902,
+      'd-adapt-sgd': 0.899,
+      prodigy: 0.915,
+      dog: 0.896,
+      ldog: 0.901,
+      'dog-group': 0.893,
+    };
     for (const optimizer of TUNING_FREE_OPTIMIZERS) {
       it(optimizer, function () {
         this.timeout(60_000);
@@ -208,7 +269,10 @@ describe('nn/tuning-free optimisers', () => {
           assert.equal(m.diverged, false, `${optimizer} diverged at step ${k}`);
         }
         it.dispose();
-        const test = tf.tidy(() => ({ x: tf.tensor2d(digits.test.images, [digits.test.n, 784]), y: tf.tensor1d(digits.test.labels, 'int32') }));
+        const test = tf.tidy(() => ({
+          x: tf.tensor2d(digits.test.images, [digits.test.n, 784]),
+          y: tf.tensor1d(digits.test.labels, 'int32'),
+        }));
         const ev = trainer.evaluate(test.x, test.y);
         tf.dispose([test.x, test.y]);
         console.log(`      ${optimizer}: test accuracy ${(100 * ev.accuracy).toFixed(2)}% after 300 steps`);
@@ -221,7 +285,10 @@ describe('nn/tuning-free optimisers', () => {
 
   it('divergence stays an outcome; snapshots continue bit-identically; no tensor leaks', () => {
     const x = tf.tensor2d(new Rng(5).normalArray(16 * 12), [16, 12]);
-    const y = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 4), 'int32');
+    const y = tf.tensor1d(
+      Array.from({ length: 16 }, (_, i) => i % 4),
+      'int32',
+    );
     for (const optimizer of TUNING_FREE_OPTIMIZERS) {
       const before = tf.memory().numTensors;
       const model = buildMlp({ inputSize: 12, hidden: [8], numClasses: 4, seed: 3 });
@@ -250,8 +317,21 @@ describe('nn/tuning-free optimisers', () => {
 
   it('refuses bad settings with clear errors', () => {
     const model = buildMlp({ inputSize: 4, hidden: [3], numClasses: 2, seed: 1 });
-    assert.throws(() => new LayerwiseTrainer(model, { optimizer: 'dog', learningRates: 1, weightDecay: 0.1, decoupledWeightDecay: true }), /decoupled weight decay is supported by prodigy only/);
-    assert.throws(() => new LayerwiseTrainer(model, { optimizer: 'prodigy', learningRates: 1, tuningFree: { prodigy: { d0: -1 } } }), /tuningFree\.prodigy\.d0/);
+    assert.throws(
+      () =>
+        new LayerwiseTrainer(model, {
+          optimizer: 'dog',
+          learningRates: 1,
+          weightDecay: 0.1,
+          decoupledWeightDecay: true,
+        }),
+      /decoupled weight decay is supported by prodigy only/,
+    );
+    assert.throws(
+      () =>
+        new LayerwiseTrainer(model, { optimizer: 'prodigy', learningRates: 1, tuningFree: { prodigy: { d0: -1 } } }),
+      /tuningFree\.prodigy\.d0/,
+    );
     model.dispose();
   });
 });

@@ -19,10 +19,17 @@ function makeBatch(seed: number, soft = false): Batch {
     logits.dispose();
     return { x, y };
   }
-  return { x, y: tf.tensor1d(Array.from({ length: N }, () => r.int(CLASSES)), 'int32') };
+  return {
+    x,
+    y: tf.tensor1d(
+      Array.from({ length: N }, () => r.int(CLASSES)),
+      'int32',
+    ),
+  };
 }
 
-const models = (seeds: number[]): SequentialModel[] => seeds.map((seed) => buildMlp({ inputSize: IN, hidden: HIDDEN, numClasses: CLASSES, seed }));
+const models = (seeds: number[]): SequentialModel[] =>
+  seeds.map((seed) => buildMlp({ inputSize: IN, hidden: HIDDEN, numClasses: CLASSES, seed }));
 const weightsOf = (m: SequentialModel) => m.trainableVariables().map((v) => Array.from(v.dataSync()));
 const snapWeights = (vt: VectorisedTrainer, b: number) => {
   const s = vt.snapshot(b);
@@ -49,19 +56,34 @@ const EXACT_ON_WASM = () => (tf.getBackend() === 'wasm' ? 0 : 1e-4);
 function assertMetricsClose(got: StepMetrics, ref: StepMetrics, where: string, tol = 1e-4): void {
   assert.equal(got.step, ref.step, `${where}: step`);
   assert.equal(got.diverged, ref.diverged, `${where}: diverged`);
-  assert.ok(relDiff([got.loss, got.perSampleLossVar], [ref.loss, ref.perSampleLossVar]) <= tol, `${where}: loss ${got.loss} vs ${ref.loss}`);
+  assert.ok(
+    relDiff([got.loss, got.perSampleLossVar], [ref.loss, ref.perSampleLossVar]) <= tol,
+    `${where}: loss ${got.loss} vs ${ref.loss}`,
+  );
   for (const key of ['gradNorms', 'weightNorms', 'updateNorms', 'updateSignAgreement'] as const) {
-    assert.ok(relDiff(got[key], ref[key]) <= tol, `${where}: ${key} ${Array.from(got[key])} vs ${Array.from(ref[key])}`);
+    assert.ok(
+      relDiff(got[key], ref[key]) <= tol,
+      `${where}: ${key} ${Array.from(got[key])} vs ${Array.from(ref[key])}`,
+    );
   }
   assert.deepEqual(got.learningRates, ref.learningRates);
 }
 
 const CASES: [string, TrainerConfig][] = [
   ['sgd', { optimizer: 'sgd', learningRates: 0.1 }],
-  ['sgd + coupled weight decay + clipping', { optimizer: 'sgd', learningRates: 0.1, weightDecay: 0.01, gradClipNorm: 0.5 }],
+  [
+    'sgd + coupled weight decay + clipping',
+    { optimizer: 'sgd', learningRates: 0.1, weightDecay: 0.01, gradClipNorm: 0.5 },
+  ],
   ['momentum + dampening', { optimizer: 'momentum', learningRates: 0.05, momentum: 0.8, dampening: 0.1 }],
-  ['nesterov momentum + label smoothing', { optimizer: 'momentum', learningRates: 0.05, nesterov: true, labelSmoothing: 0.1 }],
-  ['adam + decoupled weight decay', { optimizer: 'adam', learningRates: 0.01, weightDecay: 0.05, decoupledWeightDecay: true }],
+  [
+    'nesterov momentum + label smoothing',
+    { optimizer: 'momentum', learningRates: 0.05, nesterov: true, labelSmoothing: 0.1 },
+  ],
+  [
+    'adam + decoupled weight decay',
+    { optimizer: 'adam', learningRates: 0.01, weightDecay: 0.05, decoupledWeightDecay: true },
+  ],
   ["adam, metrics 'loss'", { optimizer: 'adam', learningRates: 0.01, metrics: 'loss' }],
 ];
 
@@ -73,7 +95,9 @@ describe('nn/VectorisedTrainer', () => {
           const seeds = [1, 2, 3];
           const ref = models(seeds);
           const init = models(seeds);
-          const vt = new VectorisedTrainer(init, config, { sharedInput: mode === 'shared batch, wide first layer' ? 'wide' : 'batched' });
+          const vt = new VectorisedTrainer(init, config, {
+            sharedInput: mode === 'shared batch, wide first layer' ? 'wide' : 'batched',
+          });
           const shared = mode !== 'separate batches';
           const trainers = ref.map((m) => new LayerwiseTrainer(m, config));
           const lrsOf = (b: number) => [0.5, 1, 2].map((f) => f * (b + 1) * (config.learningRates as number));
@@ -83,20 +107,35 @@ describe('nn/VectorisedTrainer', () => {
             const batches = seeds.map((_, b) => makeBatch(100 * step + (shared ? 0 : b), step % 3 === 2));
             const got = vt.step(shared ? batches[0] : batches);
             // On wasm the arithmetic per network is the same as the layerwise trainer's, to the bit.
-            trainers.forEach((t, b) => assertMetricsClose(got[b], t.step(shared ? batches[0] : batches[b]), `step ${step}, network ${b}`, EXACT_ON_WASM()));
+            trainers.forEach((t, b) =>
+              assertMetricsClose(
+                got[b],
+                t.step(shared ? batches[0] : batches[b]),
+                `step ${step}, network ${b}`,
+                EXACT_ON_WASM(),
+              ),
+            );
             for (const bt of batches) tf.dispose([bt.x, bt.y]);
           }
           ref.forEach((m, b) => {
             const want = weightsOf(m);
             const have = snapWeights(vt, b);
             want.forEach((w, i) => assert.ok(relDiff(have[i], w) <= EXACT_ON_WASM(), `network ${b}, variable ${i}`));
-            assert.ok(relDiff(want[0], weightsOf(init[b])[0]) > 1e-3, 'the weights moved (the comparison is not vacuous)');
+            assert.ok(
+              relDiff(want[0], weightsOf(init[b])[0]) > 1e-3,
+              'the weights moved (the comparison is not vacuous)',
+            );
           });
           const ev = makeBatch(999);
           const evals = vt.evaluate(ev.x, ev.y, 5);
           trainers.forEach((t, b) => {
             const e = t.evaluate(ev.x, ev.y, 5);
-            assert.ok(Math.abs(evals[b].loss - e.loss) <= EXACT_ON_WASM() && evals[b].accuracy === e.accuracy && evals[b].n === e.n, `evaluate network ${b}`);
+            assert.ok(
+              Math.abs(evals[b].loss - e.loss) <= EXACT_ON_WASM() &&
+                evals[b].accuracy === e.accuracy &&
+                evals[b].n === e.n,
+              `evaluate network ${b}`,
+            );
           });
           tf.dispose([ev.x, ev.y]);
           vt.dispose();
@@ -213,11 +252,26 @@ describe('nn/VectorisedTrainer', () => {
     const ms = models([1, 2]);
     const other = buildMlp({ inputSize: IN, hidden: [3], numClasses: CLASSES, seed: 1 });
     const cnn = buildCnn({ inputShape: [8, 8, 1], blocks: [{ filters: 2, kernel: 3 }], numClasses: 3, seed: 1 });
-    assert.throws(() => new VectorisedTrainer([], { optimizer: 'sgd', learningRates: 0.1 }), /non-empty array of models/);
-    assert.throws(() => new VectorisedTrainer([ms[0], other], { optimizer: 'sgd', learningRates: 0.1 }), /model 1 has a different architecture/);
-    assert.throws(() => new VectorisedTrainer([cnn], { optimizer: 'sgd', learningRates: 0.1 }), /supports MLPs.*conv2d/);
-    assert.throws(() => new VectorisedTrainer(ms, { optimizer: 'sgd', learningRates: [0.1, 0.1] }), /expected 3 learning rates/);
-    assert.throws(() => new VectorisedTrainer(ms, { optimizer: 'sgd', learningRates: 0.1 }, { sharedInput: 'tall' as 'wide' }), /sharedInput must be 'batched' or 'wide'/);
+    assert.throws(
+      () => new VectorisedTrainer([], { optimizer: 'sgd', learningRates: 0.1 }),
+      /non-empty array of models/,
+    );
+    assert.throws(
+      () => new VectorisedTrainer([ms[0], other], { optimizer: 'sgd', learningRates: 0.1 }),
+      /model 1 has a different architecture/,
+    );
+    assert.throws(
+      () => new VectorisedTrainer([cnn], { optimizer: 'sgd', learningRates: 0.1 }),
+      /supports MLPs.*conv2d/,
+    );
+    assert.throws(
+      () => new VectorisedTrainer(ms, { optimizer: 'sgd', learningRates: [0.1, 0.1] }),
+      /expected 3 learning rates/,
+    );
+    assert.throws(
+      () => new VectorisedTrainer(ms, { optimizer: 'sgd', learningRates: 0.1 }, { sharedInput: 'tall' as 'wide' }),
+      /sharedInput must be 'batched' or 'wide'/,
+    );
     const vt = new VectorisedTrainer(ms, { optimizer: 'sgd', learningRates: 0.1 });
     assert.throws(() => vt.setLearningRates(2, 0.1), /network index must be an integer in \[0, 2\)/);
     assert.throws(() => vt.setLearningRates(0, -1), /must be finite and >= 0/);

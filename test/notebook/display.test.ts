@@ -9,7 +9,7 @@ import { closeFigureRenderer, renderFigure, CHROMIUM_ENV } from '../../src/noteb
 import { tableToCsv, tableToHtml, tableToMarkdown, toDataFrame, formatCell } from '../../src/notebook/tables';
 
 // tslab's display hook: set by the kernel (and by the headless runner) to receive display bundles.
- 
+
 const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
 
 type Bundle = { data: Record<string, unknown>; metadata: Record<string, unknown> };
@@ -52,7 +52,10 @@ describe('notebook tables', () => {
     assert.ok(html.includes('&lt;b&gt;x&lt;/b&gt;'));
     assert.ok(html.includes('>1.2</td>'));
     assert.throws(() => tableToMarkdown(rows, { digits: -1 }), /digits must be an integer in 0..15, got -1/);
-    assert.deepEqual([formatCell(1e-7, 3), formatCell(Infinity), formatCell(null), formatCell(true)], ['1.00e-7', 'inf', '', 'true']);
+    assert.deepEqual(
+      [formatCell(1e-7, 3), formatCell(Infinity), formatCell(null), formatCell(true)],
+      ['1.00e-7', 'inf', '', 'true'],
+    );
   });
 
   it('showTable displays HTML, writes CSV and Markdown, returns the DataFrame, and leaks no tensors', () => {
@@ -71,7 +74,10 @@ describe('notebook tables', () => {
       assert.equal(cap.bundles[0].data['text/markdown'], md);
       assert.deepEqual(fs.readdirSync(dir).sort(), ['main.csv', 'main.md']); // no temp files left
       assert.throws(() => showTable(rows, { name: '../evil', dir }), /showTable: name must be a file-name-safe string/);
-      assert.throws(() => showTable([], { name: 'empty', dir }), /showTable 'empty': toDataFrame: the table has no rows/);
+      assert.throws(
+        () => showTable([], { name: 'empty', dir }),
+        /showTable 'empty': toDataFrame: the table has no rows/,
+      );
     } finally {
       cap.restore();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -82,7 +88,10 @@ describe('notebook tables', () => {
 
 describe('notebook figures display', function () {
   this.timeout(60000);
-  const fig = lineFigure([{ name: 'loss', x: [1, 2, 3], y: [2.3, 1.1, 0.7], lower: [2, 1, 0.6], upper: [2.6, 1.2, 0.8] }], { title: 'Loss', width: 400, height: 300 });
+  const fig = lineFigure(
+    [{ name: 'loss', x: [1, 2, 3], y: [2.3, 1.1, 0.7], lower: [2, 1, 0.6], upper: [2.6, 1.2, 0.8] }],
+    { title: 'Loss', width: 400, height: 300 },
+  );
   const savedChromium = process.env[CHROMIUM_ENV];
   afterEach(() => {
     if (savedChromium === undefined) delete process.env[CHROMIUM_ENV];
@@ -138,27 +147,33 @@ describe('notebook figures display', function () {
     }
   });
 
-  (HAS_CHROMIUM ? it : it.skip)('with Chromium: renders a PNG (and SVG) and attaches it as the static fallback', async () => {
-    delete process.env[CHROMIUM_ENV];
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fig-'));
-    const cap = captureDisplays();
-    try {
-      const files = await showFigure(fig, { name: 'loss', dir });
-      const png = fs.readFileSync(files.image!);
-      assert.ok(png.subarray(0, 8).equals(PNG_SIGNATURE), 'PNG signature');
-      // width 400 x height 300 at scale 2 (IHDR holds width and height at bytes 16..23)
-      assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [800, 600]);
-      const data = cap.bundles[0].data;
-      assert.deepEqual(Object.keys(data).sort(), [PLOTLY_MIME, 'image/png', 'text/plain'].sort());
-      assert.ok(Buffer.from(String(data['image/png']), 'base64').equals(png));
-      const svg = await renderFigure(fig, { format: 'svg' });
-      assert.equal(typeof svg, 'string');
-      assert.match(String(svg), /^<svg[^>]*width="400"/);
-      assert.ok(String(svg).includes('Loss'));
-      await assert.rejects(renderFigure({ data: [{ type: 'scatter', x: 1 as never }], layout: {} }, { format: 'gif' as never }), /format must be 'png' or 'svg', got 'gif'/);
-    } finally {
-      cap.restore();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  (HAS_CHROMIUM ? it : it.skip)(
+    'with Chromium: renders a PNG (and SVG) and attaches it as the static fallback',
+    async () => {
+      delete process.env[CHROMIUM_ENV];
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fig-'));
+      const cap = captureDisplays();
+      try {
+        const files = await showFigure(fig, { name: 'loss', dir });
+        const png = fs.readFileSync(files.image!);
+        assert.ok(png.subarray(0, 8).equals(PNG_SIGNATURE), 'PNG signature');
+        // width 400 x height 300 at scale 2 (IHDR holds width and height at bytes 16..23)
+        assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [800, 600]);
+        const data = cap.bundles[0].data;
+        assert.deepEqual(Object.keys(data).sort(), [PLOTLY_MIME, 'image/png', 'text/plain'].sort());
+        assert.ok(Buffer.from(String(data['image/png']), 'base64').equals(png));
+        const svg = await renderFigure(fig, { format: 'svg' });
+        assert.equal(typeof svg, 'string');
+        assert.match(String(svg), /^<svg[^>]*width="400"/);
+        assert.ok(String(svg).includes('Loss'));
+        await assert.rejects(
+          renderFigure({ data: [{ type: 'scatter', x: 1 as never }], layout: {} }, { format: 'gif' as never }),
+          /format must be 'png' or 'svg', got 'gif'/,
+        );
+      } finally {
+        cap.restore();
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

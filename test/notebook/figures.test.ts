@@ -28,40 +28,80 @@ describe('figure builders', () => {
   });
 
   it('lineFigure shows a one-point series as a marker with its CI as an error bar (a line would draw nothing)', () => {
-    const fig = lineFigure([{ name: '1x', x: [640], y: [80], lower: [70], upper: [85] }, { name: 'curve', x: [1, 2], y: [3, 4], markers: true }, { name: 'plain', x: [1, 2], y: [3, 4] }]);
+    const fig = lineFigure([
+      { name: '1x', x: [640], y: [80], lower: [70], upper: [85] },
+      { name: 'curve', x: [1, 2], y: [3, 4], markers: true },
+      { name: 'plain', x: [1, 2], y: [3, 4] },
+    ]);
     const point = fig.data[2];
     assert.equal(point.mode, 'lines+markers');
-    assert.deepEqual(point.error_y, { type: 'data', symmetric: false, array: [5], arrayminus: [10], color: PALETTE[0] });
+    assert.deepEqual(point.error_y, {
+      type: 'data',
+      symmetric: false,
+      array: [5],
+      arrayminus: [10],
+      color: PALETTE[0],
+    });
     assert.equal(fig.data[3].mode, 'lines+markers');
     assert.equal(fig.data[4].mode, 'lines');
   });
 
   it('lineFigure rejects mismatched lengths and half bands, naming the series and field', () => {
-    assert.throws(() => lineFigure([{ name: 'a', x: [0, 1], y: [1] }]), /lineFigure: series 0 \('a'\): y has length 1, expected 2/);
-    assert.throws(() => lineFigure([{ name: 'b', x: [0, 1], y: [1, 2], lower: [0, 1] }]), /series 0 \('b'\): give both lower and upper/);
+    assert.throws(
+      () => lineFigure([{ name: 'a', x: [0, 1], y: [1] }]),
+      /lineFigure: series 0 \('a'\): y has length 1, expected 2/,
+    );
+    assert.throws(
+      () => lineFigure([{ name: 'b', x: [0, 1], y: [1, 2], lower: [0, 1] }]),
+      /series 0 \('b'\): give both lower and upper/,
+    );
     assert.throws(() => lineFigure([]), /at least one series/);
   });
 
   it('heatmapFigure keeps the grid, blanks non-finite cells and labels values', () => {
-    const fig = heatmapFigure({ z: [[0.8, NaN], [0.7, 0.1234]], x: [1e-3, 0.1], y: ['wd 0', 'wd 1e-4'], labelDigits: 2, zmin: 0, zmax: 1 });
+    const fig = heatmapFigure({
+      z: [
+        [0.8, NaN],
+        [0.7, 0.1234],
+      ],
+      x: [1e-3, 0.1],
+      y: ['wd 0', 'wd 1e-4'],
+      labelDigits: 2,
+      zmin: 0,
+      zmax: 1,
+    });
     const t = fig.data[0];
     assert.equal(t.type, 'heatmap');
-    assert.deepEqual(t.z, [[0.8, null], [0.7, 0.1234]]);
+    assert.deepEqual(t.z, [
+      [0.8, null],
+      [0.7, 0.1234],
+    ]);
     assert.deepEqual(t.x, ['0.001', '0.1']);
-    assert.deepEqual(t.text, [['0.80', ''], ['0.70', '0.12']]);
+    assert.deepEqual(t.text, [
+      ['0.80', ''],
+      ['0.70', '0.12'],
+    ]);
     assert.equal(t.zmin, 0);
-    assert.throws(() => heatmapFigure({ z: [[1, 2]], x: [1], y: ['a'] }), /heatmapFigure: z row 0 has 2 values, expected 1/);
+    assert.throws(
+      () => heatmapFigure({ z: [[1, 2]], x: [1], y: ['a'] }),
+      /heatmapFigure: z row 0 has 2 values, expected 1/,
+    );
     assert.throws(() => heatmapFigure({ z: [[1]], x: [1], y: ['a', 'b'] }), /z has 1 rows, expected 2/);
   });
 
   it('barFigure converts CI bounds into asymmetric error bars', () => {
-    const fig = barFigure([{ name: 'acc', x: ['cosine', 'agents'], y: [0.81, 0.84], lower: [0.79, 0.83], upper: [0.84, 0.86] }]);
+    const fig = barFigure([
+      { name: 'acc', x: ['cosine', 'agents'], y: [0.81, 0.84], lower: [0.79, 0.83], upper: [0.84, 0.86] },
+    ]);
     const e = fig.data[0].error_y as { array: number[]; arrayminus: number[]; symmetric: boolean };
     assert.equal(e.symmetric, false);
     e.array.forEach((v, i) => assert.ok(Math.abs(v - [0.03, 0.02][i]) < 1e-12));
     e.arrayminus.forEach((v, i) => assert.ok(Math.abs(v - [0.02, 0.01][i]) < 1e-12));
     assert.equal(fig.layout.barmode, 'group');
-    assert.throws(() => barFigure([{ name: 'acc', x: ['a'], y: [0.9], lower: [0.91], upper: [0.95] }]), /bar 0 \('a'\) has y=0.9 outside its error range/);
+    assert.throws(
+      () => barFigure([{ name: 'acc', x: ['a'], y: [0.9], lower: [0.91], upper: [0.95] }]),
+      /bar 0 \('a'\) has y=0.9 outside its error range/,
+    );
   });
 
   it('withAlpha validates colours', () => {

@@ -19,7 +19,11 @@ function outputsOf(nb: Notebook): unknown[] {
         o.output_type === 'stream'
           ? { stream: o.name, text: joinText(o.text) }
           : o.output_type === 'display_data'
-            ? { display: Object.fromEntries(Object.entries(o.data).map(([k, v]) => [k, Array.isArray(v) ? v.join('') : v])) }
+            ? {
+                display: Object.fromEntries(
+                  Object.entries(o.data).map(([k, v]) => [k, Array.isArray(v) ? v.join('') : v]),
+                ),
+              }
             : { type: o.output_type },
       ),
     );
@@ -35,34 +39,72 @@ describe('project kernel and npm run lab', function () {
     const spec = JSON.parse(fs.readFileSync(path.join(ROOT, 'jupyter', 'kernels', KERNEL_NAME, 'kernel.json'), 'utf8'));
     assert.deepEqual(spec.argv, ['node', '{resource_dir}/launch.js', '--config-path', '{connection_file}']);
     assert.equal(spec.language, 'typescript');
-    const launch = spawnSync(process.execPath, [path.join(ROOT, 'jupyter', 'kernels', KERNEL_NAME, 'launch.js')], { encoding: 'utf8' });
+    const launch = spawnSync(process.execPath, [path.join(ROOT, 'jupyter', 'kernels', KERNEL_NAME, 'launch.js')], {
+      encoding: 'utf8',
+    });
     assert.equal(launch.status, 2);
     assert.match(launch.stderr, /missing connection file/);
   });
 
-  (HAS_NBCONVERT ? it : it.skip)('Jupyter finds the kernel via JUPYTER_PATH and executes a notebook with the same outputs as the headless runner', async () => {
-    const env = { ...process.env, JUPYTER_PATH: path.join(ROOT, 'jupyter'), MARL_AUTOML_PRESET: 'smoke', MARL_AUTOML_RESULTS_DIR: path.join(tmp, 'res', 'outputs') };
-    const list = spawnSync('jupyter', ['kernelspec', 'list', '--json'], { env, encoding: 'utf8' });
-    assert.equal(list.status, 0, list.stderr);
-    assert.equal(JSON.parse(list.stdout).kernelspecs[KERNEL_NAME].resource_dir, path.join(ROOT, 'jupyter', 'kernels', KERNEL_NAME));
-    const conv = spawnSync(
-      'jupyter',
-      ['nbconvert', '--to', 'notebook', '--execute', `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`, '--ExecutePreprocessor.timeout=120', '--output-dir', path.join(tmp, 'nbconvert'), path.join(FIX, 'outputs.ipynb')],
-      { env, encoding: 'utf8', cwd: tmp },
-    );
-    assert.equal(conv.status, 0, conv.stderr);
-    const viaKernel = readNotebook(path.join(tmp, 'nbconvert', 'outputs.ipynb'));
-    const report = await runNotebook(path.join(FIX, 'outputs.ipynb'), { rootDir: ROOT, preset: 'smoke', outDir: path.join(tmp, 'runner'), resultsRoot: path.join(tmp, 'res'), log: () => undefined });
-    const viaRunner = readNotebook(report.output);
-    assert.deepEqual(outputsOf(viaRunner), outputsOf(viaKernel));
-    assert.equal(outputsOf(viaKernel).length, 4);
-  });
+  (HAS_NBCONVERT ? it : it.skip)(
+    'Jupyter finds the kernel via JUPYTER_PATH and executes a notebook with the same outputs as the headless runner',
+    async () => {
+      const env = {
+        ...process.env,
+        JUPYTER_PATH: path.join(ROOT, 'jupyter'),
+        MARL_AUTOML_PRESET: 'smoke',
+        MARL_AUTOML_RESULTS_DIR: path.join(tmp, 'res', 'outputs'),
+      };
+      const list = spawnSync('jupyter', ['kernelspec', 'list', '--json'], { env, encoding: 'utf8' });
+      assert.equal(list.status, 0, list.stderr);
+      assert.equal(
+        JSON.parse(list.stdout).kernelspecs[KERNEL_NAME].resource_dir,
+        path.join(ROOT, 'jupyter', 'kernels', KERNEL_NAME),
+      );
+      const conv = spawnSync(
+        'jupyter',
+        [
+          'nbconvert',
+          '--to',
+          'notebook',
+          '--execute',
+          `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`,
+          '--ExecutePreprocessor.timeout=120',
+          '--output-dir',
+          path.join(tmp, 'nbconvert'),
+          path.join(FIX, 'outputs.ipynb'),
+        ],
+        { env, encoding: 'utf8', cwd: tmp },
+      );
+      assert.equal(conv.status, 0, conv.stderr);
+      const viaKernel = readNotebook(path.join(tmp, 'nbconvert', 'outputs.ipynb'));
+      const report = await runNotebook(path.join(FIX, 'outputs.ipynb'), {
+        rootDir: ROOT,
+        preset: 'smoke',
+        outDir: path.join(tmp, 'runner'),
+        resultsRoot: path.join(tmp, 'res'),
+        log: () => undefined,
+      });
+      const viaRunner = readNotebook(report.output);
+      assert.deepEqual(outputsOf(viaRunner), outputsOf(viaKernel));
+      assert.equal(outputsOf(viaKernel).length, 4);
+    },
+  );
 
   (HAS_NBCONVERT ? it : it.skip)('Jupyter reports a failing cell as a failed execution', () => {
     const env = { ...process.env, JUPYTER_PATH: path.join(ROOT, 'jupyter') };
     const conv = spawnSync(
       'jupyter',
-      ['nbconvert', '--to', 'notebook', '--execute', `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`, '--output-dir', path.join(tmp, 'nbconvert'), path.join(FIX, 'failing.ipynb')],
+      [
+        'nbconvert',
+        '--to',
+        'notebook',
+        '--execute',
+        `--ExecutePreprocessor.kernel_name=${KERNEL_NAME}`,
+        '--output-dir',
+        path.join(tmp, 'nbconvert'),
+        path.join(FIX, 'failing.ipynb'),
+      ],
       { env, encoding: 'utf8', cwd: tmp },
     );
     assert.notEqual(conv.status, 0);

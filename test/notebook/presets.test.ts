@@ -1,6 +1,12 @@
 import { strict as assert } from 'assert';
 import { budget, parsePreset, preset, PRESET_ENV } from '../../src/notebook/presets';
-import { notebookName, resultsDir, setResultsDir, RESULTS_DIR_ENV, NOTEBOOK_NAME_ENV } from '../../src/notebook/results';
+import {
+  notebookName,
+  resultsDir,
+  setResultsDir,
+  RESULTS_DIR_ENV,
+  NOTEBOOK_NAME_ENV,
+} from '../../src/notebook/results';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -20,7 +26,10 @@ describe('notebook presets', () => {
   });
 
   it('rejects an unknown preset naming the variable and the accepted names', () => {
-    assert.throws(() => preset({ [PRESET_ENV]: 'fast' }), /environment variable MARL_AUTOML_PRESET: unknown preset "fast"; expected one of smoke, quick, full/);
+    assert.throws(
+      () => preset({ [PRESET_ENV]: 'fast' }),
+      /environment variable MARL_AUTOML_PRESET: unknown preset "fast"; expected one of smoke, quick, full/,
+    );
     assert.throws(() => parsePreset('Smoke', '--preset'), /--preset: unknown preset "Smoke"/);
   });
 

@@ -39,7 +39,10 @@ describe('progress sinks', () => {
   });
 
   it('formatDuration is compact', () => {
-    assert.deepEqual([formatDuration(4.25), formatDuration(42), formatDuration(185), formatDuration(3720), formatDuration(NaN)], ['4.3s', '42s', '3m05s', '1h02m', '?']);
+    assert.deepEqual(
+      [formatDuration(4.25), formatDuration(42), formatDuration(185), formatDuration(3720), formatDuration(NaN)],
+      ['4.3s', '42s', '3m05s', '1h02m', '?'],
+    );
   });
 
   it('terminalProgress falls back to lines on a non-TTY stream', async () => {
@@ -59,7 +62,13 @@ describe('progress sinks', () => {
   });
 
   it('terminalProgress draws a cli-progress bar on a TTY stream', async () => {
-    const stream = new PassThrough() as unknown as NodeJS.WriteStream & { isTTY: boolean; columns: number; cursorTo(): boolean; clearLine(): boolean; moveCursor(): boolean };
+    const stream = new PassThrough() as unknown as NodeJS.WriteStream & {
+      isTTY: boolean;
+      columns: number;
+      cursorTo(): boolean;
+      clearLine(): boolean;
+      moveCursor(): boolean;
+    };
     stream.isTTY = true;
     stream.columns = 120;
     stream.cursorTo = () => true;

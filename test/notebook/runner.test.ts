@@ -4,7 +4,15 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { main } from '../../src/cli/run-notebooks';
-import { NotebookRunError, readNotebook, runNotebook, runNotebooks, joinText, type NotebookReport, type Notebook } from '../../src/notebook/runner';
+import {
+  NotebookRunError,
+  readNotebook,
+  runNotebook,
+  runNotebooks,
+  joinText,
+  type NotebookReport,
+  type Notebook,
+} from '../../src/notebook/runner';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FIX = path.join(ROOT, 'test', 'fixtures', 'notebooks');
@@ -21,17 +29,32 @@ describe('notebook runner (headless, tslab compiler + executor)', function () {
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   beforeEach(() => (lines.length = 0));
 
-  const opts = () => ({ rootDir: ROOT, outDir: path.join(tmp, 'out'), resultsRoot: path.join(tmp, 'res'), log, preset: 'smoke' as const });
+  const opts = () => ({
+    rootDir: ROOT,
+    outDir: path.join(tmp, 'out'),
+    resultsRoot: path.join(tmp, 'res'),
+    log,
+    preset: 'smoke' as const,
+  });
 
   it('runs code cells in order and records stream, display and timing into the executed copy', async () => {
     const report = await runNotebook(path.join(FIX, 'outputs.ipynb'), opts());
     assert.equal(report.ok, true);
-    assert.deepEqual(report.cells.map((c) => c.cell), [2, 3, 4, 5]);
+    assert.deepEqual(
+      report.cells.map((c) => c.cell),
+      [2, 3, 4, 5],
+    );
     const nb = readNotebook(report.output);
     const code = nb.cells.filter((c) => c.cell_type === 'code');
-    assert.deepEqual(code.map((c) => c.execution_count), [1, 2, 3, 4]);
+    assert.deepEqual(
+      code.map((c) => c.execution_count),
+      [1, 2, 3, 4],
+    );
     const text = (i: number, name: string) =>
-      (code[i].outputs ?? []).filter((o) => o.output_type === 'stream' && o.name === name).map((o) => joinText((o as { text: string[] }).text)).join('');
+      (code[i].outputs ?? [])
+        .filter((o) => o.output_type === 'stream' && o.name === name)
+        .map((o) => joinText((o as { text: string[] }).text))
+        .join('');
     // preset reaches the notebook through MARL_AUTOML_PRESET; the folder import (src/progress) resolves
     assert.equal(text(0, 'stdout'), 'preset=smoke n=2 1m05s\n');
     // display_data keeps its MIME bundle; stderr is its own stream; the last expression is printed
@@ -49,13 +72,22 @@ describe('notebook runner (headless, tslab compiler + executor)', function () {
     const timing = code[2].metadata['marl-automl'] as { duration_s: number; ok: boolean };
     assert.ok(timing.duration_s >= 0.05, `duration ${timing.duration_s}`);
     assert.equal(timing.ok, true);
-    assert.ok(Date.parse(exec['shell.execute_reply'] as string) >= Date.parse(exec['shell.execute_reply.started'] as string));
+    assert.ok(
+      Date.parse(exec['shell.execute_reply'] as string) >= Date.parse(exec['shell.execute_reply.started'] as string),
+    );
     assert.equal((nb.metadata['marl-automl'] as Record<string, unknown>).status, 'ok');
     // the executed copy is valid nbformat 4 (checked with Python's nbformat where installed)
-    const py = spawnSync('/usr/bin/python3', ['-c', 'import sys, nbformat; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))', report.output], { encoding: 'utf8' });
+    const py = spawnSync(
+      '/usr/bin/python3',
+      ['-c', 'import sys, nbformat; nbformat.validate(nbformat.read(sys.argv[1], as_version=4))', report.output],
+      { encoding: 'utf8' },
+    );
     if (!/No module named/.test(py.stderr)) assert.equal(py.status, 0, py.stderr);
     // terminal progress names each cell with its position
-    assert.ok(lines.some((l) => /^\s+\[1\/4\] cell 2 ✓ \d/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /^\s+\[1\/4\] cell 2 ✓ \d/.test(l)),
+      lines.join('\n'),
+    );
     assert.ok(lines.some((l) => l.includes('│ preset=smoke n=2')));
   });
 
@@ -63,19 +95,40 @@ describe('notebook runner (headless, tslab compiler + executor)', function () {
     const o = opts();
     const files = [path.join(FIX, 'outputs.ipynb'), path.join(FIX, 'outputs.ipynb')];
     await runNotebooks({ ...o, files, echo: false });
-    assert.ok(lines.some((l) => /^run: 2 notebook\(s\), preset smoke, expected about \d/.test(l)), lines.join('\n'));
-    assert.ok(lines.some((l) => /^\[notebook 1\/2\] outputs · elapsed 0s · this one ~[\dhms]+ · whole run ~[\dhms]+ left$/.test(l)), lines.join('\n'));
-    assert.ok(lines.some((l) => /^\[notebook 1\/2\] done in [\dhms]+ · elapsed [\dhms]+ · ~[\dhms]+ left \(x[\d.]+ of the expected so far\)$/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /^run: 2 notebook\(s\), preset smoke, expected about \d/.test(l)),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) =>
+        /^\[notebook 1\/2\] outputs · elapsed 0s · this one ~[\dhms]+ · whole run ~[\dhms]+ left$/.test(l),
+      ),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) =>
+        /^\[notebook 1\/2\] done in [\dhms]+ · elapsed [\dhms]+ · ~[\dhms]+ left \(x[\d.]+ of the expected so far\)$/.test(
+          l,
+        ),
+      ),
+      lines.join('\n'),
+    );
     const history = JSON.parse(fs.readFileSync(path.join(o.outDir, 'timings.json'), 'utf8'));
     assert.ok(history.smoke.outputs.seconds > 0);
-    assert.ok(lines.some((l) => /^summary \(preset smoke; data: Fashion-MNIST /.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /^summary \(preset smoke; data: Fashion-MNIST /.test(l)),
+      lines.join('\n'),
+    );
     const summary = fs.readFileSync(path.join(o.resultsRoot, 'SUMMARY.md'), 'utf8');
     assert.match(summary, /^# Reproduction summary/);
     assert.match(summary, /## Other notebooks[\s\S]*\| outputs \| \d/);
     // the second run expects from this machine's history
     lines.length = 0;
     await runNotebooks({ ...o, files: files.slice(0, 1), echo: false });
-    assert.ok(lines.some((l) => /1 from this machine's earlier runs/.test(l)), lines.join('\n'));
+    assert.ok(
+      lines.some((l) => /1 from this machine's earlier runs/.test(l)),
+      lines.join('\n'),
+    );
   });
 
   it('stops at the first failing cell, names notebook, cell and error, and does not run later cells', async () => {
@@ -92,13 +145,23 @@ describe('notebook runner (headless, tslab compiler + executor)', function () {
     const nb: Notebook = readNotebook(err.report.output);
     const [first, failed, later] = nb.cells.filter((c) => c.cell_type === 'code');
     assert.equal(joinText((first.outputs![0] as { text: string[] }).text), 'first cell ran\n');
-    const error = failed.outputs!.find((o) => o.output_type === 'error') as { ename: string; evalue: string; traceback: string[] };
+    const error = failed.outputs!.find((o) => o.output_type === 'error') as {
+      ename: string;
+      evalue: string;
+      traceback: string[];
+    };
     assert.equal(error.ename, 'RangeError');
     assert.equal(error.evalue, 'boom in fixture');
     assert.ok(error.traceback.length > 1);
     assert.equal(later.execution_count, null);
     assert.deepEqual(later.outputs, []);
-    assert.deepEqual(err.report.cells.map((c) => [c.cell, c.ok]), [[1, true], [3, false]]);
+    assert.deepEqual(
+      err.report.cells.map((c) => [c.cell, c.ok]),
+      [
+        [1, true],
+        [3, false],
+      ],
+    );
   });
 
   it('kills a cell that exceeds the per-cell timeout and reports it', async () => {
@@ -111,7 +174,10 @@ describe('notebook runner (headless, tslab compiler + executor)', function () {
     }
     assert.ok(err instanceof NotebookRunError, `expected NotebookRunError, got ${err}`);
     assert.equal(err.cell, 2);
-    assert.match(err.message, /^notebook slow\.ipynb, cell 2 \(while \(true\).*\): TimeoutError: cell timed out after 1\.5s/);
+    assert.match(
+      err.message,
+      /^notebook slow\.ipynb, cell 2 \(while \(true\).*\): TimeoutError: cell timed out after 1\.5s/,
+    );
     assert.ok(Date.now() - t0 < 60000, 'the blocked process was killed');
     const nb = readNotebook(err.report.output);
     const code = nb.cells.filter((c) => c.cell_type === 'code');
@@ -139,10 +205,17 @@ describe('notebook runner (headless, tslab compiler + executor)', function () {
       "import * as fs from 'fs';\nfs.writeFileSync('lib/extra.ts', 'export const w = 2;\\n');\nawait new Promise((r) => setTimeout(r, 1200));",
       "console.log('after', v);",
     ];
-    const nb = { nbformat: 4, nbformat_minor: 5, metadata: {}, cells: cells.map((source) => ({ cell_type: 'code', metadata: {}, source, outputs: [], execution_count: null })) };
+    const nb = {
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: {},
+      cells: cells.map((source) => ({ cell_type: 'code', metadata: {}, source, outputs: [], execution_count: null })),
+    };
     fs.writeFileSync(path.join(root, 'watch.ipynb'), JSON.stringify(nb));
     const report: NotebookReport = await runNotebook('watch.ipynb', { ...opts(), rootDir: root });
-    const out = readNotebook(report.output).cells.map((c) => (c.outputs ?? []).map((o) => joinText((o as { text?: string[] }).text)).join(''));
+    const out = readNotebook(report.output).cells.map((c) =>
+      (c.outputs ?? []).map((o) => joinText((o as { text?: string[] }).text)).join(''),
+    );
     assert.deepEqual(out, ['42\n', '', 'after 41\n']);
   });
 
@@ -156,7 +229,18 @@ describe('notebook runner (headless, tslab compiler + executor)', function () {
     let codeFail: number;
     try {
       codeBad = await main(['node', 'run-notebooks', '--preset', 'fast', path.join(FIX, 'failing.ipynb')]);
-      codeFail = await main(['node', 'run-notebooks', '--preset', 'smoke', '--quiet', '--out', path.join(tmp, 'cli'), '--results', path.join(tmp, 'cli-res'), path.join(FIX, 'failing.ipynb')]);
+      codeFail = await main([
+        'node',
+        'run-notebooks',
+        '--preset',
+        'smoke',
+        '--quiet',
+        '--out',
+        path.join(tmp, 'cli'),
+        '--results',
+        path.join(tmp, 'cli-res'),
+        path.join(FIX, 'failing.ipynb'),
+      ]);
     } finally {
       process.stderr.write = origErr;
       process.stdout.write = origOut;
@@ -177,8 +261,20 @@ describe('notebook runner: the notebook process stops when the runner goes', fun
     const pidFile = path.join(tmp, 'pid');
     const nb = {
       cells: [
-        { cell_type: 'code', metadata: {}, outputs: [], execution_count: null, source: [`require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));`] },
-        { cell_type: 'code', metadata: {}, outputs: [], execution_count: null, source: ['await new Promise((r) => setTimeout(r, 60000));'] },
+        {
+          cell_type: 'code',
+          metadata: {},
+          outputs: [],
+          execution_count: null,
+          source: [`require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));`],
+        },
+        {
+          cell_type: 'code',
+          metadata: {},
+          outputs: [],
+          execution_count: null,
+          source: ['await new Promise((r) => setTimeout(r, 60000));'],
+        },
       ],
       metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' } },
       nbformat: 4,
@@ -188,7 +284,23 @@ describe('notebook runner: the notebook process stops when the runner goes', fun
     fs.writeFileSync(file, JSON.stringify(nb));
     const { spawn } = await import('child_process');
     // One process (tsx as a loader, not its CLI, which would put a second process in between).
-    const runner = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'run-notebooks.ts'), '--preset', 'smoke', '--quiet', '--out', path.join(tmp, 'out'), '--results', path.join(tmp, 'res'), file], { cwd: ROOT, stdio: 'ignore' });
+    const runner = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(ROOT, 'src', 'cli', 'run-notebooks.ts'),
+        '--preset',
+        'smoke',
+        '--quiet',
+        '--out',
+        path.join(tmp, 'out'),
+        '--results',
+        path.join(tmp, 'res'),
+        file,
+      ],
+      { cwd: ROOT, stdio: 'ignore' },
+    );
     try {
       const t0 = Date.now();
       while (!fs.existsSync(pidFile) && Date.now() - t0 < 40000) await new Promise((r) => setTimeout(r, 100));

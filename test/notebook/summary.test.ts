@@ -3,7 +3,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { writeCsv } from '../../src/io';
-import { MEASURED_NOTEBOOK_SECONDS, RunEta, formatDuration, readTimingHistory, recordTiming } from '../../src/notebook/runner/eta';
+import {
+  MEASURED_NOTEBOOK_SECONDS,
+  RunEta,
+  formatDuration,
+  readTimingHistory,
+  recordTiming,
+} from '../../src/notebook/runner/eta';
 import { paperOf, readClaimRows, runSummary, writeRunSummary } from '../../src/notebook/runner/summary';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'marl-summary-'));
@@ -35,7 +41,10 @@ describe('notebook runner: ETA and closing summary', () => {
     assert.match(eta.describeSources(), /1 from this machine's earlier runs/);
     fs.writeFileSync(file, '{ not json');
     const warnings: string[] = [];
-    assert.deepEqual(readTimingHistory(file, (m) => warnings.push(m)), {});
+    assert.deepEqual(
+      readTimingHistory(file, (m) => warnings.push(m)),
+      {},
+    );
     assert.equal(warnings.length, 1);
     fs.rmSync(dir, { recursive: true });
   });
@@ -51,25 +60,63 @@ describe('notebook runner: ETA and closing summary', () => {
     const d23 = path.join(root, '23-ma2ml-surrogate');
     fs.mkdirSync(path.join(root, '12-ganno-vs-schedules'), { recursive: true });
     writeCsv(path.join(d23, 'surrogate-claims.csv'), [
-      { claim: 'MA2ML beats random search', 'A vs B': 'ma2ml vs random', budget: 200, 'A - B [95% CI]': '-0.032 [-0.050, -0.015]', verdict: 'holds' },
-      { claim: 'credit assignment helps', 'A vs B': 'ma2ml vs ma2ml-no-credit', budget: 36, 'A - B [95% CI]': '0.010 [-0.020, 0.040]', verdict: 'untestable' },
+      {
+        claim: 'MA2ML beats random search',
+        'A vs B': 'ma2ml vs random',
+        budget: 200,
+        'A - B [95% CI]': '-0.032 [-0.050, -0.015]',
+        verdict: 'holds',
+      },
+      {
+        claim: 'credit assignment helps',
+        'A vs B': 'ma2ml vs ma2ml-no-credit',
+        budget: 36,
+        'A - B [95% CI]': '0.010 [-0.020, 0.040]',
+        verdict: 'untestable',
+      },
     ]);
     writeCsv(path.join(d23, 'other.csv'), [{ method: 'x', regret: 0.1 }]); // no verdict column: not a claim table
     fs.writeFileSync(path.join(d23, 'surrogate-claims.md'), '| x |');
     fs.writeFileSync(path.join(d23, 'regret.png'), '');
-    writeCsv(path.join(root, '12-ganno-vs-schedules', 'claims.csv'), [{ claim: 'GANNO is competitive with cosine', improvement: '-0.96 pp [-1.64, -0.37]', verdict: 'not shown' }]);
+    writeCsv(path.join(root, '12-ganno-vs-schedules', 'claims.csv'), [
+      { claim: 'GANNO is competitive with cosine', improvement: '-0.96 pp [-1.64, -0.37]', verdict: 'not shown' },
+    ]);
     const rows = readClaimRows(d23, '23-ma2ml-surrogate', root);
     assert.equal(rows.length, 2);
-    assert.deepEqual(rows[0], { notebook: '23-ma2ml-surrogate', table: path.join('23-ma2ml-surrogate', 'surrogate-claims.csv'), claim: 'MA2ML beats random search', detail: 'A vs B: ma2ml vs random; budget: 200', difference: 'A - B [95% CI]: -0.032 [-0.050, -0.015]', verdict: 'holds' });
+    assert.deepEqual(rows[0], {
+      notebook: '23-ma2ml-surrogate',
+      table: path.join('23-ma2ml-surrogate', 'surrogate-claims.csv'),
+      claim: 'MA2ML beats random search',
+      detail: 'A vs B: ma2ml vs random; budget: 200',
+      difference: 'A - B [95% CI]: -0.032 [-0.050, -0.015]',
+      verdict: 'holds',
+    });
     assert.equal(paperOf('notebooks/12-ganno-vs-schedules.ipynb'), 'GANNO');
     assert.equal(paperOf('00-quickstart'), 'other');
-    const s = runSummary({ preset: 'quick', resultsRoot: root, notebooks: [{ file: 'notebooks/12-ganno-vs-schedules.ipynb', durationS: 100 }, { file: 'notebooks/23-ma2ml-surrogate.ipynb', durationS: 150 }, { file: 'notebooks/00-quickstart.ipynb' }], totalS: 250 });
+    const s = runSummary({
+      preset: 'quick',
+      resultsRoot: root,
+      notebooks: [
+        { file: 'notebooks/12-ganno-vs-schedules.ipynb', durationS: 100 },
+        { file: 'notebooks/23-ma2ml-surrogate.ipynb', durationS: 150 },
+        { file: 'notebooks/00-quickstart.ipynb' },
+      ],
+      totalS: 250,
+    });
     assert.match(s.markdown, /## GANNO[\s\S]*GANNO is competitive with cosine[\s\S]*\*\*not shown\*\*/);
-    assert.match(s.markdown, /## MA2ML[\s\S]*MA2ML beats random search \| A vs B: ma2ml vs random; budget: 200 \| A - B \[95% CI\]: -0.032 \[-0.050, -0.015\] \| \*\*holds\*\*/);
+    assert.match(
+      s.markdown,
+      /## MA2ML[\s\S]*MA2ML beats random search \| A vs B: ma2ml vs random; budget: 200 \| A - B \[95% CI\]: -0.032 \[-0.050, -0.015\] \| \*\*holds\*\*/,
+    );
     assert.match(s.markdown, /\| 23-ma2ml-surrogate \| 2m30s \| 1 \| 1 \|/);
     assert.match(s.markdown, /## Data sources[\s\S]*Fashion-MNIST[\s\S]*MNIST digits/);
     assert.ok(s.lines.some((l) => /MA2ML: 2 claim row\(s\): 1 holds, 1 untestable/.test(l)));
-    const { file } = writeRunSummary({ preset: 'quick', resultsRoot: root, notebooks: [{ file: '23-ma2ml-surrogate', durationS: 1 }], totalS: 1 });
+    const { file } = writeRunSummary({
+      preset: 'quick',
+      resultsRoot: root,
+      notebooks: [{ file: '23-ma2ml-surrogate', durationS: 1 }],
+      totalS: 1,
+    });
     assert.equal(file, path.join(root, 'SUMMARY.md'));
     assert.match(fs.readFileSync(file, 'utf8'), /^# Reproduction summary/);
     fs.rmSync(root, { recursive: true });

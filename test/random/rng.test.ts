@@ -7,8 +7,14 @@ describe('random/Rng', () => {
     const b = new Rng(7);
     const c = new Rng(8);
     const xs = Array.from({ length: 5 }, () => a.next());
-    assert.deepEqual(xs, Array.from({ length: 5 }, () => b.next()));
-    assert.notDeepEqual(xs, Array.from({ length: 5 }, () => c.next()));
+    assert.deepEqual(
+      xs,
+      Array.from({ length: 5 }, () => b.next()),
+    );
+    assert.notDeepEqual(
+      xs,
+      Array.from({ length: 5 }, () => c.next()),
+    );
   });
 
   it('forks streams by key, independent of call order', () => {
@@ -40,7 +46,10 @@ describe('random/Rng', () => {
     const u = Array.from({ length: 10000 }, () => r.int(10));
     assert.ok(u.every((v) => v >= 0 && v < 10));
     const p = r.permutation(100);
-    assert.deepEqual(Array.from(p).sort((x, y) => x - y), Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(
+      Array.from(p).sort((x, y) => x - y),
+      Array.from({ length: 100 }, (_, i) => i),
+    );
   });
 
   it('rejects bad arguments with a clear message', () => {

@@ -8,7 +8,14 @@ import { crashJobs } from './fixtures/crash-jobs';
 
 const CHILD = path.join(__dirname, 'fixtures', 'crash-child.ts');
 const N = 12;
-const childArgs = (file: string, mode: string) => ['--require', require.resolve('tsx/cjs'), CHILD, file, mode, String(N)];
+const childArgs = (file: string, mode: string) => [
+  '--require',
+  require.resolve('tsx/cjs'),
+  CHILD,
+  file,
+  mode,
+  String(N),
+];
 
 function doneRuns(file: string): Map<string, string> {
   if (!fs.existsSync(file)) return new Map();
@@ -16,7 +23,12 @@ function doneRuns(file: string): Map<string, string> {
   try {
     store = ExperimentStore.open(file, { readonly: true });
     if (!store.listExperiments().some((e) => e.name === 'crash')) return new Map();
-    return new Map(store.loadResults('crash').filter((r) => r.status === 'done').map((r) => [r.key, JSON.stringify(r.result)]));
+    return new Map(
+      store
+        .loadResults('crash')
+        .filter((r) => r.status === 'done')
+        .map((r) => [r.key, JSON.stringify(r.result)]),
+    );
   } catch {
     return new Map(); // the child may still be creating the file
   } finally {
@@ -33,7 +45,12 @@ describe('runtime: crash-safe resume', function () {
   it('after SIGKILL mid-run, a re-run keeps every committed job, runs the rest, and equals an uninterrupted run', async () => {
     // Uninterrupted reference, in this process.
     const refStore = ExperimentStore.open(path.join(dir, 'reference.sqlite'));
-    const reference = await runExperiment({ name: 'crash', jobs: crashJobs(N), executor: new InlineExecutor(), store: refStore });
+    const reference = await runExperiment({
+      name: 'crash',
+      jobs: crashJobs(N),
+      executor: new InlineExecutor(),
+      store: refStore,
+    });
     refStore.close();
 
     // Run in a child process with 2 workers; kill -9 once a few results are committed.
@@ -41,11 +58,14 @@ describe('runtime: crash-safe resume', function () {
     const child = spawn(process.execPath, childArgs(file, 'pool'), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
     let beforeKill = new Map<string, string>();
     const deadline = Date.now() + 60000;
     while (beforeKill.size < 3) {
-      if (Date.now() > deadline || child.exitCode !== null) assert.fail(`child did not commit 3 results in time (exit ${child.exitCode}): ${stderr}`);
+      if (Date.now() > deadline || child.exitCode !== null)
+        assert.fail(`child did not commit 3 results in time (exit ${child.exitCode}): ${stderr}`);
       await new Promise((r) => setTimeout(r, 50));
       beforeKill = doneRuns(file);
     }
@@ -54,7 +74,8 @@ describe('runtime: crash-safe resume', function () {
 
     const afterKill = doneRuns(file);
     assert.ok(afterKill.size < N, `the child finished all ${N} jobs before the kill; the test proved nothing`);
-    for (const [key, result] of beforeKill) assert.equal(afterKill.get(key), result, `committed result of ${key} was lost or changed`);
+    for (const [key, result] of beforeKill)
+      assert.equal(afterKill.get(key), result, `committed result of ${key} was lost or changed`);
 
     // Resume (inline this time): only the missing jobs run.
     const resumed = spawnSync(process.execPath, childArgs(file, 'inline'), { encoding: 'utf8', timeout: 60000 });
@@ -65,10 +86,14 @@ describe('runtime: crash-safe resume', function () {
     const store = ExperimentStore.open(file);
     try {
       const rows = store.loadResults('crash');
-      assert.deepEqual(rows.map((r) => r.key), crashJobs(N).map((j) => j.key));
+      assert.deepEqual(
+        rows.map((r) => r.key),
+        crashJobs(N).map((j) => j.key),
+      );
       assert.ok(rows.every((r) => r.status === 'done'));
       assert.equal(JSON.stringify(rows.map((r) => r.result)), JSON.stringify(reference.results));
-      for (const [key, result] of beforeKill) assert.equal(JSON.stringify(rows.find((r) => r.key === key)!.result), result);
+      for (const [key, result] of beforeKill)
+        assert.equal(JSON.stringify(rows.find((r) => r.key === key)!.result), result);
     } finally {
       store.close();
     }

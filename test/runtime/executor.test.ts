@@ -31,8 +31,12 @@ describe('runtime/executor: InlineExecutor', () => {
     const { sink, events } = recordingSink();
     const outcomes = await new InlineExecutor().run(trainJobs, { progress: sink, label: 'mlp' });
     assert.equal(tf.memory().numTensors, before);
-    assert.deepEqual(outcomes.map((o) => o.key), trainJobs.map((j) => j.key));
-    for (const r of okResults(outcomes) as { before: number; after: number }[]) assert.ok(r.after < 0.8 * r.before, `loss ${r.before} -> ${r.after}`);
+    assert.deepEqual(
+      outcomes.map((o) => o.key),
+      trainJobs.map((j) => j.key),
+    );
+    for (const r of okResults(outcomes) as { before: number; after: number }[])
+      assert.ok(r.after < 0.8 * r.before, `loss ${r.before} -> ${r.after}`);
     assert.deepEqual(events, ['start 6 mlp', ...Array(6).fill('tick 1'), 'end']);
   });
 
@@ -40,21 +44,39 @@ describe('runtime/executor: InlineExecutor', () => {
     const retries: string[] = [];
     const errors: string[] = [];
     const flakyBefore = calls.flaky;
-    const jobs = [maybeFailKind.job('good', { fail: false }, 1), maybeFailKind.job('bad', { fail: true }, 1), flakyKind.job('flaky', { failures: 1 }, 1)];
+    const jobs = [
+      maybeFailKind.job('good', { fail: false }, 1),
+      maybeFailKind.job('bad', { fail: true }, 1),
+      flakyKind.job('flaky', { failures: 1 }, 1),
+    ];
     const outcomes = await new InlineExecutor({ maxRetries: 2 }).run(jobs, {
       onRetry: (job, err, attempt) => retries.push(`${job.key}#${attempt}: ${err.message}`),
       onError: (job, o) => errors.push(`${job.key}: ${o.error.message} after ${o.attempts}`),
     });
-    assert.deepEqual(outcomes.map((o) => [o.key, o.ok, o.attempts]), [['good', true, 1], ['bad', false, 3], ['flaky', true, 2]]);
+    assert.deepEqual(
+      outcomes.map((o) => [o.key, o.ok, o.attempts]),
+      [
+        ['good', true, 1],
+        ['bad', false, 3],
+        ['flaky', true, 2],
+      ],
+    );
     assert.deepEqual(errors, ['bad: planned failure in bad after 3']);
-    assert.deepEqual(retries, ['bad#0: planned failure in bad', 'bad#1: planned failure in bad', 'flaky#0: flaky attempt 0 of flaky']);
+    assert.deepEqual(retries, [
+      'bad#0: planned failure in bad',
+      'bad#1: planned failure in bad',
+      'flaky#0: flaky attempt 0 of flaky',
+    ]);
     assert.equal(calls.flaky - flakyBefore, 2);
   });
 
   it('stops at an aborted signal', async () => {
     const controller = new AbortController();
     let n = 0;
-    const run = new InlineExecutor().run(trainJobs, { signal: controller.signal, onResult: () => ++n === 2 && controller.abort() });
+    const run = new InlineExecutor().run(trainJobs, {
+      signal: controller.signal,
+      onResult: () => ++n === 2 && controller.abort(),
+    });
     await assert.rejects(run, (err: Error) => err instanceof AbortError && /2 of 6 jobs finished/.test(err.message));
   });
 });
@@ -103,7 +125,10 @@ describe('runtime/executor: WorkerPoolExecutor', function () {
         onError: (job, o) => failed.push(`${job.key}: ${o.error.message}`),
       });
       const byKey = new Map(outcomes.map((o) => [o.key, o]));
-      assert.deepEqual(outcomes.map((o) => o.key), jobs.map((j) => j.key));
+      assert.deepEqual(
+        outcomes.map((o) => o.key),
+        jobs.map((j) => j.key),
+      );
       assert.equal(JSON.stringify(okResults(outcomes.slice(0, 3))), JSON.stringify(inlineResults.slice(0, 3)));
       const diesOnce = byKey.get('dies-once')!;
       assert.ok(diesOnce.ok && diesOnce.attempts === 2);
@@ -112,7 +137,9 @@ describe('runtime/executor: WorkerPoolExecutor', function () {
       assert.equal(failed.length, 2);
       assert.ok(failed.includes('throws: planned failure in throws'), failed.join(' | '));
       assert.ok(
-        failed.some((f) => /^always-dies: worker failed while running job 'always-dies': worker exited with code: 7/.test(f)),
+        failed.some((f) =>
+          /^always-dies: worker failed while running job 'always-dies': worker exited with code: 7/.test(f),
+        ),
         failed.join(' | '),
       );
       // the pool still works after workers died
@@ -128,8 +155,15 @@ describe('runtime/executor: WorkerPoolExecutor', function () {
     try {
       const controller = new AbortController();
       const finished: string[] = [];
-      const run = pool.run(trainJobs, { signal: controller.signal, onResult: (job) => (finished.push(job.key), controller.abort()) });
-      await assert.rejects(run, (err: Error) => err instanceof AbortError && new RegExp(`${finished.length} of 6 jobs finished`).test(err.message));
+      const run = pool.run(trainJobs, {
+        signal: controller.signal,
+        onResult: (job) => (finished.push(job.key), controller.abort()),
+      });
+      await assert.rejects(
+        run,
+        (err: Error) =>
+          err instanceof AbortError && new RegExp(`${finished.length} of 6 jobs finished`).test(err.message),
+      );
       assert.ok(finished.length >= 1 && finished.length < 6, `finished ${finished.length}`);
       await assert.rejects(pool.run(trainJobs, { signal: controller.signal }), /0 of 6 jobs finished/);
     } finally {

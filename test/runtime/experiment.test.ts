@@ -2,7 +2,15 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ExperimentFailedError, ExperimentStore, InlineExecutor, Job, flattenRuns, runExperiment, toCsv } from '../../src/runtime';
+import {
+  ExperimentFailedError,
+  ExperimentStore,
+  InlineExecutor,
+  Job,
+  flattenRuns,
+  runExperiment,
+  toCsv,
+} from '../../src/runtime';
 import { calls, flakyKind, maybeFailKind, tinyMlpKind } from './fixtures/jobs';
 
 const cfg = (lr: number) => ({ inputs: 6, hidden: 8, samples: 32, steps: 5, lr });
@@ -30,9 +38,12 @@ describe('runtime/experiment: caching and inspection', () => {
     assert.equal(calls.train, n, 'work function must not run for cached jobs');
     assert.deepEqual([again.cached, again.computed], [3, 0]);
     assert.deepEqual(again.results, first.results);
-    assert.deepEqual(again.jobs.map((j) => j.source), ['cached', 'cached', 'cached']);
+    assert.deepEqual(
+      again.jobs.map((j) => j.source),
+      ['cached', 'cached', 'cached'],
+    );
     // results are the trained networks' outputs, in job order
-    const losses = first.results.map((r) => (r as { after: number; before: number }));
+    const losses = first.results.map((r) => r as { after: number; before: number });
     for (const l of losses) assert.ok(l.after < l.before);
     assert.notEqual(losses[0].after, losses[2].after);
   });
@@ -42,7 +53,10 @@ describe('runtime/experiment: caching and inspection', () => {
     const n = calls.train;
     const changed = await runExperiment({ name: 'sweep', jobs: sweep([0.1, 0.2, 0.4]), executor, store });
     assert.equal(calls.train - n, 1);
-    assert.deepEqual(changed.jobs.map((j) => j.source), ['cached', 'cached', 'computed']);
+    assert.deepEqual(
+      changed.jobs.map((j) => j.source),
+      ['cached', 'cached', 'computed'],
+    );
     assert.deepEqual(changed.results.slice(0, 2), first.results);
     // changing one job's config (same key) recomputes that job only
     const edited = sweep([0.1, 0.2, 0.4]);
@@ -54,7 +68,10 @@ describe('runtime/experiment: caching and inspection', () => {
     const k = calls.train;
     const forced = await runExperiment({ name: 'sweep', jobs: edited, executor, store, force: true });
     assert.equal(calls.train - k, 3);
-    assert.deepEqual(forced.jobs.map((j) => j.source), ['computed', 'computed', 'computed']);
+    assert.deepEqual(
+      forced.jobs.map((j) => j.source),
+      ['computed', 'computed', 'computed'],
+    );
     assert.deepEqual(forced.results, r2.results);
     // another experiment name is another cache scope
     const other = await runExperiment({ name: 'other', jobs: sweep([0.1]), executor, store });
@@ -63,19 +80,36 @@ describe('runtime/experiment: caching and inspection', () => {
   });
 
   it('commits each finished job even when another fails; the re-run computes only the failed one', async () => {
-    const jobs = [maybeFailKind.job('a', { fail: false }, 1), maybeFailKind.job('b', { fail: true }, 1), maybeFailKind.job('c', { fail: false }, 1)];
+    const jobs = [
+      maybeFailKind.job('a', { fail: false }, 1),
+      maybeFailKind.job('b', { fail: true }, 1),
+      maybeFailKind.job('c', { fail: false }, 1),
+    ];
     await assert.rejects(runExperiment({ name: 'mixed', jobs, executor, store }), (err: Error) => {
       assert.ok(err instanceof ExperimentFailedError);
-      assert.match(err.message, /experiment 'mixed': 1 job\(s\) failed after retries: 'b' \(2 attempts\): planned failure in b/);
+      assert.match(
+        err.message,
+        /experiment 'mixed': 1 job\(s\) failed after retries: 'b' \(2 attempts\): planned failure in b/,
+      );
       assert.equal(err.partial.computed, 2);
       return true;
     });
     const rows = store.loadResults('mixed');
-    assert.deepEqual(rows.map((r) => [r.key, r.status, r.attempts]), [['a', 'done', 1], ['b', 'failed', 2], ['c', 'done', 1]]);
+    assert.deepEqual(
+      rows.map((r) => [r.key, r.status, r.attempts]),
+      [
+        ['a', 'done', 1],
+        ['b', 'failed', 2],
+        ['c', 'done', 1],
+      ],
+    );
     assert.equal(rows[1].error, 'planned failure in b');
     const fixed = [jobs[0], maybeFailKind.job('b', { fail: false }, 1), jobs[2]];
     const res = await runExperiment({ name: 'mixed', jobs: fixed, executor, store });
-    assert.deepEqual(res.jobs.map((j) => j.source), ['cached', 'computed', 'cached']);
+    assert.deepEqual(
+      res.jobs.map((j) => j.source),
+      ['cached', 'computed', 'cached'],
+    );
     const soft = await runExperiment({ name: 'soft', jobs, executor, store, allowFailures: true });
     assert.equal(soft.results[1], undefined);
     assert.equal(soft.failed, 1);
@@ -92,9 +126,18 @@ describe('runtime/experiment: caching and inspection', () => {
     assert.deepEqual(sw.config, { purpose: 'test' });
     assert.match(sw.configHash, /^[0-9a-f]{64}$/);
     // history keeps all three runs; loadResults gives the latest job list in order
-    assert.deepEqual(store.listRuns('sweep').map((r) => r.key).sort(), ['lr=0.1', 'lr=0.2', 'lr=0.3']);
+    assert.deepEqual(
+      store
+        .listRuns('sweep')
+        .map((r) => r.key)
+        .sort(),
+      ['lr=0.1', 'lr=0.2', 'lr=0.3'],
+    );
     const rows = store.loadResults('sweep');
-    assert.deepEqual(rows.map((r) => r.key), ['lr=0.2', 'lr=0.3']);
+    assert.deepEqual(
+      rows.map((r) => r.key),
+      ['lr=0.2', 'lr=0.3'],
+    );
     assert.equal(rows[0].codeVersion, 'tiny-mlp@1');
     assert.deepEqual(rows[0].config, cfg(0.2));
     assert.equal(store.listRuns('retry')[0].attempts, 2);
@@ -116,9 +159,21 @@ describe('runtime/experiment: caching and inspection', () => {
   });
 
   it('rejects bad options with messages naming the field', async () => {
-    await assert.rejects(runExperiment({ name: '', jobs: [], executor, store }), /runExperiment options: name: must be a non-empty string/);
-    await assert.rejects(runExperiment({ name: 'x', jobs: [], executor: {} as never, store }), /executor: must be an Executor/);
-    await assert.rejects(runExperiment({ name: 'x', jobs: [], executor, store: {} as never }), /store: must be an ExperimentStore/);
-    await assert.rejects(runExperiment({ name: 'x', jobs: sweep([1, 1]), executor, store }), /jobs\[1\]: duplicate key 'lr=1'/);
+    await assert.rejects(
+      runExperiment({ name: '', jobs: [], executor, store }),
+      /runExperiment options: name: must be a non-empty string/,
+    );
+    await assert.rejects(
+      runExperiment({ name: 'x', jobs: [], executor: {} as never, store }),
+      /executor: must be an Executor/,
+    );
+    await assert.rejects(
+      runExperiment({ name: 'x', jobs: [], executor, store: {} as never }),
+      /store: must be an ExperimentStore/,
+    );
+    await assert.rejects(
+      runExperiment({ name: 'x', jobs: sweep([1, 1]), executor, store }),
+      /jobs\[1\]: duplicate key 'lr=1'/,
+    );
   });
 });

@@ -1,6 +1,17 @@
 import { strict as assert } from 'assert';
 import { Rng, deriveSeed } from '../../src/random';
-import { defineJobKind, getJobKind, hashJson, makeContext, normaliseJson, parseJson, runHash, stableStringify, toJsonValue, validateJobs } from '../../src/runtime';
+import {
+  defineJobKind,
+  getJobKind,
+  hashJson,
+  makeContext,
+  normaliseJson,
+  parseJson,
+  runHash,
+  stableStringify,
+  toJsonValue,
+  validateJobs,
+} from '../../src/runtime';
 import { flakyKind, tinyMlpKind } from './fixtures/jobs';
 
 describe('runtime/json', () => {
@@ -38,7 +49,10 @@ describe('runtime/json', () => {
 
 describe('runtime/jobs', () => {
   it('defineJobKind validates fields and refuses conflicting redefinition', () => {
-    assert.throws(() => defineJobKind({ name: 'x', module: 'relative.ts', export: 'f', version: '1' }), /absolute path/);
+    assert.throws(
+      () => defineJobKind({ name: 'x', module: 'relative.ts', export: 'f', version: '1' }),
+      /absolute path/,
+    );
     assert.throws(() => defineJobKind({ name: 'x', module: __filename, export: '', version: '1' }), /field 'export'/);
     // re-registration from the same module replaces the definition (modules load again in workers and notebooks)
     defineJobKind({ ...tinyMlpKind.spec, version: 'tiny-mlp@2' });
@@ -55,7 +69,10 @@ describe('runtime/jobs', () => {
   it('validateJobs names the job and field that is wrong', () => {
     const ok = tinyMlpKind.job('a', { lr: 1 }, 0);
     assert.doesNotThrow(() => validateJobs([ok]));
-    assert.throws(() => validateJobs([ok, tinyMlpKind.job('a', {}, 1)]), /jobs\[1\]: duplicate key 'a' \(also jobs\[0\]\)/);
+    assert.throws(
+      () => validateJobs([ok, tinyMlpKind.job('a', {}, 1)]),
+      /jobs\[1\]: duplicate key 'a' \(also jobs\[0\]\)/,
+    );
     assert.throws(() => validateJobs([{ ...ok, key: '' }]), /jobs\[0\]\.key/);
     assert.throws(() => validateJobs([{ ...ok, seed: 1.5 }]), /jobs\[0\] 'a'\.seed: must be an integer/);
     assert.throws(() => validateJobs([{ ...ok, kind: 'missing' }]), /jobs\[0\] 'a': unknown job kind 'missing'/);

@@ -23,7 +23,9 @@ describe('runtime/store: bad input never destroys results', () => {
   async function makeStore(name = 'store.sqlite', rows = 2): Promise<string> {
     const file = path.join(dir, name);
     const store = ExperimentStore.open(file);
-    const jobs = Array.from({ length: rows }, (_, i) => maybeFailKind.job(`j${i}`, { fail: false, pad: 'x'.repeat(rows > 2 ? 2000 : 1) }, i));
+    const jobs = Array.from({ length: rows }, (_, i) =>
+      maybeFailKind.job(`j${i}`, { fail: false, pad: 'x'.repeat(rows > 2 ? 2000 : 1) }, i),
+    );
     await runExperiment({ name: 'exp', jobs, executor, store });
     store.close();
     return file;
@@ -45,7 +47,10 @@ describe('runtime/store: bad input never destroys results', () => {
     const before = fileHash(file);
     assert.throws(
       () => ExperimentStore.open(file),
-      (err: Error) => err instanceof StoreError && err.message.includes(file) && /schema version 99 but this code uses version 1/.test(err.message),
+      (err: Error) =>
+        err instanceof StoreError &&
+        err.message.includes(file) &&
+        /schema version 99 but this code uses version 1/.test(err.message),
     );
     assert.equal(fileHash(file), before);
   });
@@ -54,7 +59,10 @@ describe('runtime/store: bad input never destroys results', () => {
     const file = path.join(dir, 'notes.sqlite');
     fs.writeFileSync(file, 'my precious results, not a database\n'.repeat(200));
     const before = fileHash(file);
-    assert.throws(() => ExperimentStore.open(file), (err: Error) => err.message.includes(file) && /is not an SQLite database/.test(err.message));
+    assert.throws(
+      () => ExperimentStore.open(file),
+      (err: Error) => err.message.includes(file) && /is not an SQLite database/.test(err.message),
+    );
     assert.equal(fileHash(file), before);
     assert.deepEqual(fs.readdirSync(dir), ['notes.sqlite']);
   });
@@ -66,7 +74,10 @@ describe('runtime/store: bad input never destroys results', () => {
     for (let i = 3 * 4096; i < 6 * 4096; i++) buf[i] = 0x5a; // overwrite pages 4-6 (b-tree pages of the runs table)
     fs.writeFileSync(file, buf);
     const before = fileHash(file);
-    assert.throws(() => ExperimentStore.open(file), (err: Error) => err.message.includes(file) && /is corrupted/.test(err.message));
+    assert.throws(
+      () => ExperimentStore.open(file),
+      (err: Error) => err.message.includes(file) && /is corrupted/.test(err.message),
+    );
     assert.equal(fileHash(file), before);
   });
 
@@ -76,7 +87,10 @@ describe('runtime/store: bad input never destroys results', () => {
     db.exec('CREATE TABLE customers (id INTEGER)');
     db.close();
     const before = fileHash(file);
-    assert.throws(() => ExperimentStore.open(file), /other\.db: is an SQLite database but not a marl-automl experiment store \(tables: customers\)/);
+    assert.throws(
+      () => ExperimentStore.open(file),
+      /other\.db: is an SQLite database but not a marl-automl experiment store \(tables: customers\)/,
+    );
     assert.equal(fileHash(file), before);
   });
 
@@ -85,7 +99,10 @@ describe('runtime/store: bad input never destroys results', () => {
     const store = ExperimentStore.open(file, { readonly: true });
     try {
       assert.equal(store.readonly, true);
-      assert.deepEqual(store.loadResults('exp').map((r) => r.key), ['j0', 'j1']);
+      assert.deepEqual(
+        store.loadResults('exp').map((r) => r.key),
+        ['j0', 'j1'],
+      );
       const n = calls.train;
       await assert.rejects(
         runExperiment({ name: 'exp2', jobs: [tinyMlpKind.job('a', {}, 0)], executor, store }),
@@ -102,20 +119,30 @@ describe('runtime/store: bad input never destroys results', () => {
     fs.chmodSync(file, 0o444);
     fs.chmodSync(dir, 0o777); // the directory stays writable (SQLite needs the -shm file to read WAL stores)
     const asRoot = process.getuid?.() === 0;
-    const child = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(__dirname, 'fixtures', 'store-child.ts'), file, 'write'], {
-      encoding: 'utf8',
-      timeout: 30000,
-      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
-    });
+    const child = spawnSync(
+      process.execPath,
+      ['--require', require.resolve('tsx/cjs'), path.join(__dirname, 'fixtures', 'store-child.ts'), file, 'write'],
+      {
+        encoding: 'utf8',
+        timeout: 30000,
+        ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+      },
+    );
     assert.equal(child.status, 0, child.stderr);
     const out = JSON.parse(child.stdout.trim().split('\n').pop()!);
     assert.equal(out.readonly, true);
     assert.deepEqual(out.experiments, [['exp', 2]]);
     assert.equal(out.results.length, 2);
-    assert.match(out.error, /store\.sqlite: is read-only \(opened read-only: the file is not writable\); cannot record the experiment/);
+    assert.match(
+      out.error,
+      /store\.sqlite: is read-only \(opened read-only: the file is not writable\); cannot record the experiment/,
+    );
     fs.chmodSync(file, 0o644);
     const store = ExperimentStore.open(file);
-    assert.deepEqual(store.listExperiments().map((e) => e.name), ['exp']);
+    assert.deepEqual(
+      store.listExperiments().map((e) => e.name),
+      ['exp'],
+    );
     store.close();
   });
 
@@ -128,11 +155,20 @@ describe('runtime/store: bad input never destroys results', () => {
       assert.equal(store.loadResults('exp').length, 2); // WAL: readers are not blocked
       await assert.rejects(
         runExperiment({ name: 'exp', jobs: [maybeFailKind.job('j9', { fail: false }, 0)], executor, store }),
-        (err: Error) => err.message.includes(file) && /locked by another connection or process \(waited 150 ms\)/.test(err.message),
+        (err: Error) =>
+          err.message.includes(file) && /locked by another connection or process \(waited 150 ms\)/.test(err.message),
       );
       other.exec('ROLLBACK');
-      const res = await runExperiment({ name: 'exp', jobs: [maybeFailKind.job('j0', { fail: false, pad: 'x' }, 0), maybeFailKind.job('j9', { fail: false }, 0)], executor, store });
-      assert.deepEqual(res.jobs.map((j) => j.source), ['cached', 'computed']);
+      const res = await runExperiment({
+        name: 'exp',
+        jobs: [maybeFailKind.job('j0', { fail: false, pad: 'x' }, 0), maybeFailKind.job('j9', { fail: false }, 0)],
+        executor,
+        store,
+      });
+      assert.deepEqual(
+        res.jobs.map((j) => j.source),
+        ['cached', 'computed'],
+      );
     } finally {
       other.close();
       store.close();

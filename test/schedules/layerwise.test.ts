@@ -3,7 +3,11 @@ import { HypergradientRule, LarsRule, larsLearningRates, larsTrustRatio } from '
 import { Rng } from '../../src/random';
 
 /** Two-"layer" quadratic: f = sum_i 0.5 * a_i * ||w_i||^2, gradient a_i * w_i. */
-function quadratic(curv: number[], dim: number, seed: number): { w: number[][]; grad: () => number[][]; loss: () => number[] } {
+function quadratic(
+  curv: number[],
+  dim: number,
+  seed: number,
+): { w: number[][]; grad: () => number[][]; loss: () => number[] } {
   const r = new Rng(seed);
   const w = curv.map(() => Array.from({ length: dim }, () => r.normal()));
   return {
@@ -23,9 +27,20 @@ describe('schedules/layerwise rules', () => {
     assert.equal(larsTrustRatio(0, 0.5), 1);
     assert.equal(larsTrustRatio(2, 0), 1);
     assert.equal(larsTrustRatio(10, 0.1, { eta: 1, clip: true }), 1);
-    const lrs = larsLearningRates([{ weightNorm: 2, gradNorm: 0.5 }, { weightNorm: 1, gradNorm: 4 }, { weightNorm: 0, gradNorm: 1 }], [0.1, 0.1, 0.3], { eta: 0.01, eps: 0 });
+    const lrs = larsLearningRates(
+      [
+        { weightNorm: 2, gradNorm: 0.5 },
+        { weightNorm: 1, gradNorm: 4 },
+        { weightNorm: 0, gradNorm: 1 },
+      ],
+      [0.1, 0.1, 0.3],
+      { eta: 0.01, eps: 0 },
+    );
     [0.004, 0.00025, 0.3].forEach((e, i) => assert.ok(Math.abs(lrs[i] - e) < 1e-15, `layer ${i}: ${lrs[i]}`));
-    assert.throws(() => larsLearningRates([{ weightNorm: 1 }], 0.1), /layer 0 gradNorm must be a finite number >= 0, got undefined/);
+    assert.throws(
+      () => larsLearningRates([{ weightNorm: 1 }], 0.1),
+      /layer 0 gradNorm must be a finite number >= 0, got undefined/,
+    );
     assert.throws(() => larsLearningRates([{ weightNorm: 1, gradNorm: 1 }], [0.1, 0.2]), /2 base LRs for 1 layers/);
     assert.throws(() => larsTrustRatio(1, 1, { eta: -1 }), /LARS options: eta/);
   });
@@ -67,9 +82,15 @@ describe('schedules/layerwise rules', () => {
     assert.deepEqual(d.update([{ gradDotPrev: 123 }]), [0.1]);
     assert.ok(Math.abs(d.update([{ gradDotPrev: 0.1 }])[0] - 0.15) < 1e-15);
     assert.deepEqual(d.update([{ gradDotPrev: 1 }]), [0.2]);
-    assert.throws(() => hd.update([{ grad: [1] }, { grad: [1] }]), /layer 0 gradient has 1 elements, previous step had 2/);
+    assert.throws(
+      () => hd.update([{ grad: [1] }, { grad: [1] }]),
+      /layer 0 gradient has 1 elements, previous step had 2/,
+    );
     assert.throws(() => hd.update([{}, { grad: [1] }]), /layer 0 needs 'grad' or 'gradDotPrev'/);
-    assert.throws(() => new HypergradientRule({ initialLr: 0.1, beta: 0.1 }), /layers: required when initialLr is a single number/);
+    assert.throws(
+      () => new HypergradientRule({ initialLr: 0.1, beta: 0.1 }),
+      /layers: required when initialLr is a single number/,
+    );
     assert.throws(() => new HypergradientRule({ initialLr: [0.1], beta: 0 }), /HypergradientRule config: beta/);
   });
 
@@ -111,6 +132,9 @@ describe('schedules/layerwise rules', () => {
     const l2 = new LarsRule([0.1]);
     l2.loadStateDict(JSON.parse(JSON.stringify(l.stateDict())));
     assert.deepEqual(l2.lrs, l.lrs);
-    assert.throws(() => l2.loadStateDict({ kind: 'LarsRule', lrs: [1, 2] }), /expected \{ kind: 'LarsRule', lrs: \[1 numbers\] \}/);
+    assert.throws(
+      () => l2.loadStateDict({ kind: 'LarsRule', lrs: [1, 2] }),
+      /expected \{ kind: 'LarsRule', lrs: \[1 numbers\] \}/,
+    );
   });
 });

@@ -27,7 +27,9 @@ interface Case {
   momentum?: number[][];
   error?: { type: string; message: string; failedAt: number };
 }
-const ref = JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/schedules/schedule_reference.json'), 'utf8')) as { torch: string; cases: Case[] };
+const ref = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '../fixtures/schedules/schedule_reference.json'), 'utf8'),
+) as { torch: string; cases: Case[] };
 
 function build(c: Case): Schedule {
   const cfg = c.config as never;
@@ -60,7 +62,10 @@ function assertClose(actual: number[], expected: number[], what: string): void {
   assert.equal(actual.length, expected.length, `${what}: group count`);
   actual.forEach((a, i) => {
     const e = expected[i];
-    assert.ok(Math.abs(a - e) <= 1e-12 * Math.abs(e), `${what} group ${i}: got ${a}, PyTorch ${e} (rel err ${Math.abs(a - e) / Math.abs(e)})`);
+    assert.ok(
+      Math.abs(a - e) <= 1e-12 * Math.abs(e),
+      `${what} group ${i}: got ${a}, PyTorch ${e} (rel err ${Math.abs(a - e) / Math.abs(e)})`,
+    );
   });
 }
 
@@ -78,16 +83,21 @@ describe(`schedules match PyTorch ${ref.torch} reference sequences`, () => {
       }
       const s = build(c);
       assertClose(s.lastLr, c.lr[0], `${c.name} t=0`);
-      if (c.momentum && c.config.cycleMomentum !== false) assertClose(s.momentum as number[], c.momentum[0], `${c.name} momentum t=0`);
+      if (c.momentum && c.config.cycleMomentum !== false)
+        assertClose(s.momentum as number[], c.momentum[0], `${c.name} momentum t=0`);
       for (let t = 0; t < c.steps; t++) {
         if (c.error && c.error.failedAt === t + 1) {
-          const re = c.error.type === 'ZeroDivisionError' ? /zero length .*totalSteps is too small/ : /tried to step \d+ times, but totalSteps is \d+/;
+          const re =
+            c.error.type === 'ZeroDivisionError'
+              ? /zero length .*totalSteps is too small/
+              : /tried to step \d+ times, but totalSteps is \d+/;
           assert.throws(() => step(s, c, t), re);
           return;
         }
         step(s, c, t);
         assertClose(s.lastLr, c.lr[t + 1], `${c.name} t=${t + 1}`);
-        if (c.momentum && c.config.cycleMomentum !== false) assertClose(s.momentum as number[], c.momentum[t + 1], `${c.name} momentum t=${t + 1}`);
+        if (c.momentum && c.config.cycleMomentum !== false)
+          assertClose(s.momentum as number[], c.momentum[t + 1], `${c.name} momentum t=${t + 1}`);
       }
       assert.equal(c.error, undefined, 'PyTorch raised but we did not');
       if (c.config.cycleMomentum === false) assert.equal(s.momentum, undefined);

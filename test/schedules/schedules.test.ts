@@ -76,7 +76,11 @@ describe('schedules behaviour', () => {
   it('warmupCosine equals a hand-built SequentialLR and reaches the base LR at the milestone', () => {
     const w = warmupCosine([0.1], { warmupSteps: 4, startFactor: 0.25, tMax: 10 });
     const g = new ParamGroups([0.1]);
-    const manual = new SequentialLR(g, [new LinearLR(g, { startFactor: 0.25, totalIters: 4 }), new CosineAnnealingLR(g, { tMax: 10 })], [4]);
+    const manual = new SequentialLR(
+      g,
+      [new LinearLR(g, { startFactor: 0.25, totalIters: 4 }), new CosineAnnealingLR(g, { tMax: 10 })],
+      [4],
+    );
     const seq = [w.lastLr[0]];
     for (let t = 0; t < 14; t++) {
       seq.push(w.step()[0]);
@@ -99,7 +103,9 @@ describe('schedules behaviour', () => {
     const peak = lrs.indexOf(Math.max(...lrs));
     assert.ok(peak === 29 || peak === 30, `peak at ${peak}`);
     assert.ok(Math.abs(lrs[100] - 0.001) < 1e-12);
-    assert.ok(Math.abs(mom[0] - 0.95) < 1e-15 && Math.abs(Math.min(...mom) - 0.85) < 1e-3 && Math.abs(mom[100] - 0.95) < 1e-12);
+    assert.ok(
+      Math.abs(mom[0] - 0.95) < 1e-15 && Math.abs(Math.min(...mom) - 0.85) < 1e-3 && Math.abs(mom[100] - 0.95) < 1e-12,
+    );
   });
 
   it('ReduceLROnPlateau: NaN counts as no improvement; metric is required', () => {
@@ -116,10 +122,19 @@ describe('schedules behaviour', () => {
     assert.throws(() => new StepLR(0.1, { stepSize: 0 }), /Invalid StepLR config: stepSize: /);
     assert.throws(() => new StepLR(0.1, { stepSize: 2, gama: 0.5 } as never), /Unrecognized key.*gama/);
     assert.throws(() => new CosineAnnealingLR(0.1, { tMax: 5, etaMin: -1 }), /CosineAnnealingLR config: etaMin/);
-    assert.throws(() => new OneCycleLR(1, { maxLr: 0.1 }), /OneCycleLR config: totalSteps: define either totalSteps or both epochs and stepsPerEpoch/);
+    assert.throws(
+      () => new OneCycleLR(1, { maxLr: 0.1 }),
+      /OneCycleLR config: totalSteps: define either totalSteps or both epochs and stepsPerEpoch/,
+    );
     assert.throws(() => new OneCycleLR(1, { maxLr: 0.1, totalSteps: 10, pctStart: 1.5 }), /pctStart/);
-    assert.throws(() => new OneCycleLR([0.1, 0.1], { maxLr: [1, 2, 3], totalSteps: 10 }), /expected 2 values for maxLr/);
-    assert.throws(() => new OneCycleLR(1, { maxLr: 0.1, totalSteps: 10, annealStrategy: 'exp' as never }), /annealStrategy/);
+    assert.throws(
+      () => new OneCycleLR([0.1, 0.1], { maxLr: [1, 2, 3], totalSteps: 10 }),
+      /expected 2 values for maxLr/,
+    );
+    assert.throws(
+      () => new OneCycleLR(1, { maxLr: 0.1, totalSteps: 10, annealStrategy: 'exp' as never }),
+      /annealStrategy/,
+    );
     assert.throws(() => new ReduceLROnPlateau(0.1, { factor: 1 }), /factor: factor should be < 1.0/);
     assert.throws(() => new ReduceLROnPlateau([0.1, 0.2], { minLr: [0.1] }), /minLr: expected 2 values/);
     assert.throws(() => new ReduceLROnPlateau(0.1, { mode: 'mid' as never }), /mode/);
@@ -128,7 +143,10 @@ describe('schedules behaviour', () => {
     assert.throws(() => createSchedule({ type: 'triangle' } as never, 0.1), /unknown schedule type "triangle"/);
     const g = new ParamGroups([0.1]);
     const other = new ParamGroups([0.1]);
-    assert.throws(() => new SequentialLR(g, [new LinearLR(g), new CosineAnnealingLR(other, { tMax: 3 })], [2]), /schedulers\[1\] drives different ParamGroups/);
+    assert.throws(
+      () => new SequentialLR(g, [new LinearLR(g), new CosineAnnealingLR(other, { tMax: 3 })], [2]),
+      /schedulers\[1\] drives different ParamGroups/,
+    );
     assert.throws(() => new SequentialLR(g, [new LinearLR(g)], [2]), /expected 0 milestones/);
   });
 });

@@ -7,7 +7,16 @@ import type { Interval } from '../../eval/bootstrap';
 import type { ProgressSink } from '../../progress';
 import type { Executor } from '../../runtime/executor';
 import type { ExperimentStore } from '../../runtime/store';
-import { TEST_ACCURACY, agentEntries, baselineController, evaluateClaim, evaluateEntries, learnerEvidence, scoreMatrix, summarise } from './comparison';
+import {
+  TEST_ACCURACY,
+  agentEntries,
+  baselineController,
+  evaluateClaim,
+  evaluateEntries,
+  learnerEvidence,
+  scoreMatrix,
+  summarise,
+} from './comparison';
 import type { ControllerEntry, EvalRow, TunedBaseline } from './comparison';
 import { degenerateShare } from './diagnostics';
 import type { GannoPlan } from './plan';
@@ -51,24 +60,42 @@ export async function evaluateBudgetCurve(options: {
 }): Promise<{ points: BudgetCurvePoint[]; rows: EvalRow[]; baselineLabel: string }> {
   const { plan, agents } = options;
   const task = plan.env.task!;
-  const decisionsPerUpdate = plan.train.numEnvs * plan.train.episodesPerEnv * ((task.totalSteps ?? 400) / (task.k ?? 10));
-  const updates = [...new Set(agents.flatMap((a) => (a.milestones.length ? a.milestones.map((m) => m.update) : [a.budgetUpdates])))].sort((x, y) => x - y);
-  const at = (u: number) => agents.map((a) => {
-    const m = a.milestones.find((x) => x.update === u);
-    return m ? { ...a, bestDir: m.dir, moved: m.moved } : { ...a };
-  });
+  const decisionsPerUpdate =
+    plan.train.numEnvs * plan.train.episodesPerEnv * ((task.totalSteps ?? 400) / (task.k ?? 10));
+  const updates = [
+    ...new Set(agents.flatMap((a) => (a.milestones.length ? a.milestones.map((m) => m.update) : [a.budgetUpdates]))),
+  ].sort((x, y) => x - y);
+  const at = (u: number) =>
+    agents.map((a) => {
+      const m = a.milestones.find((x) => x.update === u);
+      return m ? { ...a, bestDir: m.dir, moved: m.moved } : { ...a };
+    });
   const baselineLabel = `${options.baseline.def.name} (tuned)`;
-  const entries: ControllerEntry[] = [{ label: baselineLabel, controller: baselineController(options.baseline.def, options.baseline.peakLr), env: plan.env, seeds: plan.testSeeds }];
+  const entries: ControllerEntry[] = [
+    {
+      label: baselineLabel,
+      controller: baselineController(options.baseline.def, options.baseline.peakLr),
+      env: plan.env,
+      seeds: plan.testSeeds,
+    },
+  ];
   for (const u of updates) {
     entries.push(...agentEntries(at(u), `greedy@${u}`, plan.env, plan.testSeeds, true));
     entries.push(...agentEntries(at(u), `sampled@${u}`, plan.env, plan.testSeeds, false));
   }
-  const rows = await evaluateEntries({ name: 'ganno-budget-curve', entries, executor: options.executor, store: options.store, progress: options.progress });
+  const rows = await evaluateEntries({
+    name: 'ganno-budget-curve',
+    entries,
+    executor: options.executor,
+    store: options.store,
+    progress: options.progress,
+  });
   const base = scoreMatrix(rows, baselineLabel, TEST_ACCURACY);
   const points = updates.map((u) => {
     const [greedy, sampled] = summarise(rows, [`greedy@${u}`, `sampled@${u}`], TEST_ACCURACY);
     const learners = learnerEvidence(at(u));
-    const gap = (label: string) => evaluateClaim('agent vs baseline', scoreMatrix(rows, label, TEST_ACCURACY), base, TEST_ACCURACY).improvement;
+    const gap = (label: string) =>
+      evaluateClaim('agent vs baseline', scoreMatrix(rows, label, TEST_ACCURACY), base, TEST_ACCURACY).improvement;
     return {
       multiple: u / plan.train.updates,
       updates: u,

@@ -71,12 +71,23 @@ export async function evaluateEntries(options: EvaluateEntriesOptions): Promise<
       const key = `${e.label}/run${run}/task${seed}${tagKey ? `/${tagKey}` : ''}`;
       if (keys.has(key)) throw new Error(`evaluateEntries: duplicate (label, run, task, tags): ${key}`);
       keys.add(key);
-      const cfg: GannoEvalRunConfig = { controller: e.controller, env: e.env, taskSeed: seed, testSize: options.testSize };
+      const cfg: GannoEvalRunConfig = {
+        controller: e.controller,
+        env: e.env,
+        taskSeed: seed,
+        testSize: options.testSize,
+      };
       jobs.push(gannoEvalRunKind.job(key, cfg, seed));
       meta.push({ label: e.label, run, tags: e.tags ?? {} });
     }
   }
-  const res = await runExperiment<ControllerRunResult>({ name: options.name, jobs, executor: options.executor, store: options.store, progress: options.progress });
+  const res = await runExperiment<ControllerRunResult>({
+    name: options.name,
+    jobs,
+    executor: options.executor,
+    store: options.store,
+    progress: options.progress,
+  });
   return res.results.map((r, i) => ({ ...r, ...meta[i] }));
 }
 
@@ -115,7 +126,13 @@ export function baselineController(def: BaselineDef, peakLr: number): Controller
     return { type: 'schedule', schedule: def.schedule, peakLr, name: def.name };
   }
   if (def.kind === 'lars') return { type: 'lars', ...(def.options ?? {}), peakLr, name: def.name };
-  return { type: 'hypergradient', beta: def.options?.beta ?? 1e-3, ...(def.options ?? {}), initialLr: peakLr, name: def.name };
+  return {
+    type: 'hypergradient',
+    beta: def.options?.beta ?? 1e-3,
+    ...(def.options ?? {}),
+    initialLr: peakLr,
+    name: def.name,
+  };
 }
 
 /**
@@ -127,8 +144,19 @@ export function baselineController(def: BaselineDef, peakLr: number): Controller
  * const entries = [...tunedEntries, ...tuningFreeEntries(plan.env, plan.testSeeds)];
  * ```
  */
-export function tuningFreeEntries(env: LayerLrEnvConfig, seeds: readonly number[], optimizers: readonly TuningFreeOptimizer[] = TUNING_FREE_OPTIMIZERS, tags?: Record<string, string | number>): ControllerEntry[] {
-  return optimizers.map((optimizer) => ({ label: `${optimizer} (untuned)`, controller: { type: 'tuning-free', optimizer, name: optimizer }, env, seeds, tags }));
+export function tuningFreeEntries(
+  env: LayerLrEnvConfig,
+  seeds: readonly number[],
+  optimizers: readonly TuningFreeOptimizer[] = TUNING_FREE_OPTIMIZERS,
+  tags?: Record<string, string | number>,
+): ControllerEntry[] {
+  return optimizers.map((optimizer) => ({
+    label: `${optimizer} (untuned)`,
+    controller: { type: 'tuning-free', optimizer, name: optimizer },
+    env,
+    seeds,
+    tags,
+  }));
 }
 
 /**
@@ -145,11 +173,30 @@ export async function tuneBaselines(options: TuneBaselinesOptions): Promise<Tune
   const entries: ControllerEntry[] = [];
   const grids = options.baselines.map((def) => options.grid.map((g) => g * (def.gridScale ?? 1)));
   options.baselines.forEach((def, b) =>
-    grids[b].forEach((peak) => entries.push({ label: `${def.name}@${peak}`, controller: baselineController(def, peak), env: options.env, seeds: options.seeds })),
+    grids[b].forEach((peak) =>
+      entries.push({
+        label: `${def.name}@${peak}`,
+        controller: baselineController(def, peak),
+        env: options.env,
+        seeds: options.seeds,
+      }),
+    ),
   );
-  const rows = await evaluateEntries({ name: options.name ?? 'ganno-tuning', entries, executor: options.executor, store: options.store, testSize: 0, progress: options.progress });
+  const rows = await evaluateEntries({
+    name: options.name ?? 'ganno-tuning',
+    entries,
+    executor: options.executor,
+    store: options.store,
+    testSize: 0,
+    progress: options.progress,
+  });
   return options.baselines.map((def, b) => {
-    const scores = grids[b].map((peak) => scorePeak(peak, rows.filter((r) => r.label === `${def.name}@${peak}`)));
+    const scores = grids[b].map((peak) =>
+      scorePeak(
+        peak,
+        rows.filter((r) => r.label === `${def.name}@${peak}`),
+      ),
+    );
     return { def, peakLr: bestPeak(scores), scores };
   });
 }
@@ -162,8 +209,22 @@ export async function tuneBaselines(options: TuneBaselinesOptions): Promise<Tune
  * agentEntries(agents, 'GANNO (greedy)', env, plan.testSeeds, true);
  * ```
  */
-export function agentEntries(agents: readonly VariantAgent[], label: string, env: LayerLrEnvConfig, seeds: readonly number[], greedy = true, tags?: Record<string, string | number>): ControllerEntry[] {
-  return agents.map((a) => ({ label, controller: { type: 'policy', checkpoint: a.bestDir, greedy, name: label }, env, seeds, run: a.seed, tags }));
+export function agentEntries(
+  agents: readonly VariantAgent[],
+  label: string,
+  env: LayerLrEnvConfig,
+  seeds: readonly number[],
+  greedy = true,
+  tags?: Record<string, string | number>,
+): ControllerEntry[] {
+  return agents.map((a) => ({
+    label,
+    controller: { type: 'policy', checkpoint: a.bestDir, greedy, name: label },
+    env,
+    seeds,
+    run: a.seed,
+    tags,
+  }));
 }
 
 /** A metric of a run and its direction. */
@@ -188,7 +249,12 @@ export const VAL_LOSS_AUC: MetricDef = { name: 'val-loss AUC', get: (r) => r.val
  * scoreMatrix(rows, 'cosine', TEST_ACCURACY); // [[0.91, 0.88, ...]]
  * ```
  */
-export function scoreMatrix(rows: readonly EvalRow[], label: string, metric: MetricDef, filter?: (r: EvalRow) => boolean): number[][] {
+export function scoreMatrix(
+  rows: readonly EvalRow[],
+  label: string,
+  metric: MetricDef,
+  filter?: (r: EvalRow) => boolean,
+): number[][] {
   const mine = rows.filter((r) => r.label === label && (!filter || filter(r)));
   if (!mine.length) throw new Error(`scoreMatrix: no rows for ${JSON.stringify(label)}`);
   const runs = [...new Set(mine.map((r) => r.run))].sort((a, b) => a - b);
@@ -207,7 +273,10 @@ export function scoreMatrix(rows: readonly EvalRow[], label: string, metric: Met
 
 /** A task column: its tags (e.g. the robustness grid cell) and seed. */
 function taskKey(r: EvalRow): string {
-  const tags = Object.entries(r.tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join(',');
+  const tags = Object.entries(r.tags)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   return tags ? `${tags}/${r.taskSeed}` : String(r.taskSeed);
 }
 
@@ -236,11 +305,23 @@ export interface SummaryRow {
  * summarise(rows, ['GANNO (greedy)', 'cosine'], TEST_ACCURACY).map((s) => `${s.label}: ${s.mean.point}`);
  * ```
  */
-export function summarise(rows: readonly EvalRow[], labels: readonly string[], metric: MetricDef, filter?: (r: EvalRow) => boolean): SummaryRow[] {
+export function summarise(
+  rows: readonly EvalRow[],
+  labels: readonly string[],
+  metric: MetricDef,
+  filter?: (r: EvalRow) => boolean,
+): SummaryRow[] {
   return labels.map((label) => {
     const m = scoreMatrix(rows, label, metric, filter);
     const diverged = rows.filter((r) => r.label === label && (!filter || filter(r)) && r.diverged).length;
-    return { label, runs: m.length, tasks: m[0].length, mean: hierarchicalMeanCI(m, { seed: 0 }), iqm: hierarchicalCI(m, aggregateIqm, { seed: 0 }), diverged };
+    return {
+      label,
+      runs: m.length,
+      tasks: m[0].length,
+      mean: hierarchicalMeanCI(m, { seed: 0 }),
+      iqm: hierarchicalCI(m, aggregateIqm, { seed: 0 }),
+      diverged,
+    };
   });
 }
 
@@ -301,19 +382,37 @@ function fmt(x: number, d: number): string {
  * c.sentence; // 'holds: +2.10 pp [0.40, 3.90] test accuracy, P(A > B) = 0.71 [0.58, 0.83]'
  * ```
  */
-export function evaluateClaim(claim: string, a: ScoreMatrix, b: ScoreMatrix, metric: MetricDef, options: { margin?: number; learners?: LearnerEvidence } = {}): ClaimResult {
+export function evaluateClaim(
+  claim: string,
+  a: ScoreMatrix,
+  b: ScoreMatrix,
+  metric: MetricDef,
+  options: { margin?: number; learners?: LearnerEvidence } = {},
+): ClaimResult {
   const margin = options.margin ?? 0;
-  if (!(Number.isFinite(margin) && margin >= 0)) throw new Error(`evaluateClaim: margin must be a non-negative number, got ${margin}`);
+  if (!(Number.isFinite(margin) && margin >= 0))
+    throw new Error(`evaluateClaim: margin must be a non-negative number, got ${margin}`);
   const sign = metric.higherIsBetter ? 1 : -1;
   const scale = metric === TEST_ACCURACY ? 100 : 1;
   const d = pairedDifferenceCI(a, b, { seed: 0 });
-  const improvement = sign > 0 ? { point: scale * d.point, lo: scale * d.lo, hi: scale * d.hi } : { point: -scale * d.point, lo: -scale * d.hi, hi: -scale * d.lo };
+  const improvement =
+    sign > 0
+      ? { point: scale * d.point, lo: scale * d.lo, hi: scale * d.hi }
+      : { point: -scale * d.point, lo: -scale * d.hi, hi: -scale * d.lo };
   const flip = (m: ScoreMatrix) => m.map((row) => row.map((v) => sign * v));
   const poi = probabilityOfImprovement(flip(a), flip(b), { seed: 0 });
   const tasks = a[0]?.length ?? 0;
   const tooFew = tasks < MIN_CLAIM_TASKS;
   const still = options.learners && options.learners.moved < options.learners.total;
-  const verdict: ClaimVerdict = still ? 'untestable' : tooFew ? 'not shown' : improvement.lo > -margin ? 'holds' : improvement.hi < -margin ? 'contradicted' : 'not shown';
+  const verdict: ClaimVerdict = still
+    ? 'untestable'
+    : tooFew
+      ? 'not shown'
+      : improvement.lo > -margin
+        ? 'holds'
+        : improvement.hi < -margin
+          ? 'contradicted'
+          : 'not shown';
   const unit = scale === 100 ? ' pp' : '';
   const num = `${improvement.point >= 0 ? '+' : ''}${fmt(improvement.point, 2)}${unit} [${fmt(improvement.lo, 2)}, ${fmt(improvement.hi, 2)}] ${metric.name}`;
   const p = `P(A > B) = ${fmt(poi.point, 2)} [${fmt(poi.lo, 2)}, ${fmt(poi.hi, 2)}]`;
@@ -327,8 +426,16 @@ export function evaluateClaim(claim: string, a: ScoreMatrix, b: ScoreMatrix, met
         : verdict === 'contradicted'
           ? `does not hold here (the 95% CI is below ${m})`
           : `not shown here (the 95% CI includes ${m})`;
-  const moved = options.learners && !still ? `; ${options.learners.moved}/${options.learners.total} policies moved` : '';
-  return { claim, metric: metric.name, improvement, probabilityOfImprovement: poi, verdict, sentence: `${head}: ${num}, ${p}${moved}` };
+  const moved =
+    options.learners && !still ? `; ${options.learners.moved}/${options.learners.total} policies moved` : '';
+  return {
+    claim,
+    metric: metric.name,
+    improvement,
+    probabilityOfImprovement: poi,
+    verdict,
+    sentence: `${head}: ${num}, ${p}${moved}`,
+  };
 }
 
 /**
@@ -343,11 +450,24 @@ export function evaluateClaim(claim: string, a: ScoreMatrix, b: ScoreMatrix, met
  */
 export function marlEvalRecords(rows: readonly EvalRow[], taskPrefix = ''): MarlEvalRecord[] {
   return rows.map((r) => {
-    const metrics: Record<string, number> = { test_accuracy: r.testAccuracy, val_loss_auc: r.valLossAuc, diverged: r.diverged ? 1 : 0 };
+    const metrics: Record<string, number> = {
+      test_accuracy: r.testAccuracy,
+      val_loss_auc: r.valLossAuc,
+      diverged: r.diverged ? 1 : 0,
+    };
     if (Number.isFinite(r.testLoss)) metrics.test_loss = r.testLoss;
     if (Number.isFinite(r.finalValLoss)) metrics.final_val_loss = r.finalValLoss;
-    const tag = Object.entries(r.tags).map(([k, v]) => `${k}=${v}`).join(',');
-    return { env: 'ganno', task: `${taskPrefix}${tag ? `${tag}/` : ''}task${r.taskSeed}`, algorithm: r.label, run: r.run, step: 'absolute' as const, metrics };
+    const tag = Object.entries(r.tags)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    return {
+      env: 'ganno',
+      task: `${taskPrefix}${tag ? `${tag}/` : ''}task${r.taskSeed}`,
+      algorithm: r.label,
+      run: r.run,
+      step: 'absolute' as const,
+      metrics,
+    };
   });
 }
 

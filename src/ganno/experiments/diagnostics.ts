@@ -61,12 +61,17 @@ export function diagnosticsRows(agents: readonly VariantAgent[]): Record<string,
  * const kl = diagnosticsCurve(agents, 'klFromInitial'); // { x: [1, 2, ...], y, lower, upper }
  * ```
  */
-export function diagnosticsCurve(agents: readonly VariantAgent[], field: DiagnosticField): { x: number[]; y: number[]; lower: number[]; upper: number[] } {
+export function diagnosticsCurve(
+  agents: readonly VariantAgent[],
+  field: DiagnosticField,
+): { x: number[]; y: number[]; lower: number[]; upper: number[] } {
   const n = Math.max(0, ...agents.map((a) => a.diagnostics.length));
   const x: number[] = [];
   const cis: Interval[] = [];
   for (let u = 0; u < n; u++) {
-    const vals = agents.map((a) => a.diagnostics[u]?.[field]).filter((v): v is number => v !== undefined && Number.isFinite(v));
+    const vals = agents
+      .map((a) => a.diagnostics[u]?.[field])
+      .filter((v): v is number => v !== undefined && Number.isFinite(v));
     if (!vals.length) continue;
     x.push(u + 1);
     cis.push(vals.length > 1 ? meanCI(vals, { seed: u }) : { point: vals[0], lo: vals[0], hi: vals[0] });
@@ -108,7 +113,9 @@ export function actionShares(agents: readonly VariantAgent[], fromUpdate: number
  */
 export function movedText(agents: readonly Pick<VariantAgent, 'moved'>[]): string {
   const k = agents.filter((a) => a.moved).length;
-  return k === agents.length ? `${k}/${agents.length} moved` : `⚠ ${k}/${agents.length} moved (KL from initial < ${POLICY_MOVED_KL})`;
+  return k === agents.length
+    ? `${k}/${agents.length} moved`
+    : `⚠ ${k}/${agents.length} moved (KL from initial < ${POLICY_MOVED_KL})`;
 }
 
 /**

@@ -7,12 +7,58 @@ export type { GannoPlan, GannoTrainBudget, GeneralisationTarget, BaselineDef } f
 export { DEFAULT_VARIANT, gannoVariants, variantEnv, variantTrainConfig } from './variants';
 export type { GannoVariant } from './variants';
 export { gannoTrainJob, gannoTrainKind, trainFolder, trainGannoVariants } from './training';
-export type { GannoTrainJobConfig, GannoTrainedAgent, MilestoneAgent, TrainVariantsOptions, VariantAgent } from './training';
-export { MIN_CLAIM_TASKS, learnerEvidence, evaluateEntries, tuneBaselines, baselineController, agentEntries, tuningFreeEntries, scoreMatrix, summarise, evaluateClaim, formatInterval, marlEvalRecords, TEST_ACCURACY, VAL_LOSS_AUC } from './comparison';
-export type { ControllerEntry, EvalRow, EvaluateEntriesOptions, TunedBaseline, TuneBaselinesOptions, MetricDef, SummaryRow, ClaimVerdict, ClaimResult, LearnerEvidence } from './comparison';
-export { PPO_SWEEP_GRID, SWEEP_VAL_SEEDS, gannoPpoSweepJob, gannoPpoSweepKind, runPpoSweep, summarisePpoSweep } from './sweep';
+export type {
+  GannoTrainJobConfig,
+  GannoTrainedAgent,
+  MilestoneAgent,
+  TrainVariantsOptions,
+  VariantAgent,
+} from './training';
+export {
+  MIN_CLAIM_TASKS,
+  learnerEvidence,
+  evaluateEntries,
+  tuneBaselines,
+  baselineController,
+  agentEntries,
+  tuningFreeEntries,
+  scoreMatrix,
+  summarise,
+  evaluateClaim,
+  formatInterval,
+  marlEvalRecords,
+  TEST_ACCURACY,
+  VAL_LOSS_AUC,
+} from './comparison';
+export type {
+  ControllerEntry,
+  EvalRow,
+  EvaluateEntriesOptions,
+  TunedBaseline,
+  TuneBaselinesOptions,
+  MetricDef,
+  SummaryRow,
+  ClaimVerdict,
+  ClaimResult,
+  LearnerEvidence,
+} from './comparison';
+export {
+  PPO_SWEEP_GRID,
+  SWEEP_VAL_SEEDS,
+  gannoPpoSweepJob,
+  gannoPpoSweepKind,
+  runPpoSweep,
+  summarisePpoSweep,
+} from './sweep';
 export type { PpoSweepPoint, PpoSweepJobConfig, PpoSweepResult, PpoSweepRow, SweepModeScore } from './sweep';
-export { DIAGNOSTIC_FIELDS, diagnosticsRows, diagnosticsCurve, actionShares, movedText, degenerateShare } from './diagnostics';
+export {
+  DIAGNOSTIC_FIELDS,
+  diagnosticsRows,
+  diagnosticsCurve,
+  actionShares,
+  movedText,
+  degenerateShare,
+} from './diagnostics';
 export type { DiagnosticField } from './diagnostics';
 export { evaluateBudgetCurve } from './budget-curve';
 export type { BudgetCurvePoint } from './budget-curve';

@@ -89,13 +89,58 @@ function range(base: number, n: number): number[] {
  * ```
  */
 export function gannoPlan(preset: PresetName, options: { budgetCurve?: number[] } = {}): GannoPlan {
-  if (preset !== 'smoke' && preset !== 'quick' && preset !== 'full') throw new Error(`gannoPlan: unknown preset ${JSON.stringify(preset)}; expected smoke, quick or full`);
+  if (preset !== 'smoke' && preset !== 'quick' && preset !== 'full')
+    throw new Error(`gannoPlan: unknown preset ${JSON.stringify(preset)}; expected smoke, quick or full`);
   const p = {
-    smoke: { totalSteps: 40, trainSize: 500, valSize: 200, updates: 2, evalEvery: 1, seeds: 1, tests: 2, tune: 1, grid: [0.03, 0.3], valSeeds: 1 },
-    quick: { totalSteps: 200, trainSize: 2000, valSize: 500, updates: 16, evalEvery: 4, seeds: 3, tests: 8, tune: 3, grid: [0.01, 0.03, 0.1, 0.3, 1], valSeeds: 3 },
-    full: { totalSteps: 200, trainSize: 2000, valSize: 500, updates: 40, evalEvery: 5, seeds: 5, tests: 12, tune: 4, grid: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1], valSeeds: 4 },
+    smoke: {
+      totalSteps: 40,
+      trainSize: 500,
+      valSize: 200,
+      updates: 2,
+      evalEvery: 1,
+      seeds: 1,
+      tests: 2,
+      tune: 1,
+      grid: [0.03, 0.3],
+      valSeeds: 1,
+    },
+    quick: {
+      totalSteps: 200,
+      trainSize: 2000,
+      valSize: 500,
+      updates: 16,
+      evalEvery: 4,
+      seeds: 3,
+      tests: 8,
+      tune: 3,
+      grid: [0.01, 0.03, 0.1, 0.3, 1],
+      valSeeds: 3,
+    },
+    full: {
+      totalSteps: 200,
+      trainSize: 2000,
+      valSize: 500,
+      updates: 40,
+      evalEvery: 5,
+      seeds: 5,
+      tests: 12,
+      tune: 4,
+      grid: [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
+      valSeeds: 4,
+    },
   }[preset];
-  const task = { datasets: ['digits' as const], model: 'mlp' as const, depth: [1, 2] as [number, number], widths: [32, 64, 128], initialLr: [0.01, 0.3] as [number, number], k: 10, totalSteps: p.totalSteps, trainSize: p.trainSize, valSize: p.valSize, batchSize: 64 };
+  const task = {
+    datasets: ['digits' as const],
+    model: 'mlp' as const,
+    depth: [1, 2] as [number, number],
+    widths: [32, 64, 128],
+    initialLr: [0.01, 0.3] as [number, number],
+    k: 10,
+    totalSteps: p.totalSteps,
+    trainSize: p.trainSize,
+    valSize: p.valSize,
+    batchSize: 64,
+  };
   // Rewards in the spec's units (rewardScale 1): PPO normalises its value targets by running return
   // statistics (GANNO_PPO_DEFAULTS.valueNorm), so no hand-set reward scale is needed.
   const env: LayerLrEnvConfig = { task };
@@ -104,12 +149,21 @@ export function gannoPlan(preset: PresetName, options: { budgetCurve?: number[] 
   // (MARL_AUTOML_GANNO_BUDGET_CURVE=1,3,10, the "paper" budget curve; measured wall time in the README).
   const budgetCurve = options.budgetCurve ?? [1];
   if (budgetCurve[0] !== 1 || budgetCurve.some((m, i) => !Number.isInteger(m) || (i > 0 && m <= budgetCurve[i - 1]))) {
-    throw new Error(`gannoPlan: budgetCurve must be increasing integers starting with 1, got ${JSON.stringify(budgetCurve)}`);
+    throw new Error(
+      `gannoPlan: budgetCurve must be increasing integers starting with 1, got ${JSON.stringify(budgetCurve)}`,
+    );
   }
   return {
     preset,
     env,
-    train: { updates: p.updates, numEnvs: 2, episodesPerEnv: 1, evalEvery: p.evalEvery, checkpointEvery: p.evalEvery, valSeeds: range(VAL_SEED_BASE, p.valSeeds) },
+    train: {
+      updates: p.updates,
+      numEnvs: 2,
+      episodesPerEnv: 1,
+      evalEvery: p.evalEvery,
+      checkpointEvery: p.evalEvery,
+      valSeeds: range(VAL_SEED_BASE, p.valSeeds),
+    },
     agentSeeds: range(TRAIN_SEED_BASE, p.seeds),
     testSeeds: range(TEST_SEED_BASE, p.tests),
     tuneSeeds: range(TUNE_SEED_BASE, p.tune),
@@ -117,12 +171,33 @@ export function gannoPlan(preset: PresetName, options: { budgetCurve?: number[] 
     robustness: smoke
       ? { initialLrs: [1e-3, 0.1, 1], weightDecays: [0, 1e-3], seeds: range(TEST_SEED_BASE, 1) }
       : // Inside the LR bounds every controller runs under ([1e-5, 1], the env's lrClip): a larger initial LR would only test the clip.
-        { initialLrs: [1e-4, 1e-3, 1e-2, 0.1, 0.5, 1], weightDecays: [0, 1e-4, 1e-3, 1e-2], seeds: range(TEST_SEED_BASE, preset === 'quick' ? 3 : 5) },
+        {
+          initialLrs: [1e-4, 1e-3, 1e-2, 0.1, 0.5, 1],
+          weightDecays: [0, 1e-4, 1e-3, 1e-2],
+          seeds: range(TEST_SEED_BASE, preset === 'quick' ? 3 : 5),
+        },
     generalisation: [
-      { name: 'deeper MLP (4-5 hidden layers)', description: 'digits, MLP with 4-5 hidden layers: 5-6 layer agents (trained with 2-3)', env: { task: { ...task, depth: [4, 5] } } },
-      { name: 'CNN', description: 'digits, CNN with 1-2 conv blocks (3x3 conv, 2x2 pool) and a dense head: conv-layer agents never seen in training', env: { task: { ...task, model: 'cnn', depth: smoke ? [1, 1] : [1, 2], filters: smoke ? [8] : [8, 16] } } },
-      { name: 'Fashion-MNIST', description: 'Fashion-MNIST (harder images), same MLP distribution', env: { task: { ...task, datasets: ['fashion-mnist'] } } },
-      { name: `longer runs (${smoke ? 2 : 3}x steps)`, description: `digits, same MLPs, ${smoke ? 2 : 3}x the SGD steps (horizon ${smoke ? 2 : 3}x the training horizon)`, env: { task: { ...task, totalSteps: (smoke ? 2 : 3) * p.totalSteps } } },
+      {
+        name: 'deeper MLP (4-5 hidden layers)',
+        description: 'digits, MLP with 4-5 hidden layers: 5-6 layer agents (trained with 2-3)',
+        env: { task: { ...task, depth: [4, 5] } },
+      },
+      {
+        name: 'CNN',
+        description:
+          'digits, CNN with 1-2 conv blocks (3x3 conv, 2x2 pool) and a dense head: conv-layer agents never seen in training',
+        env: { task: { ...task, model: 'cnn', depth: smoke ? [1, 1] : [1, 2], filters: smoke ? [8] : [8, 16] } },
+      },
+      {
+        name: 'Fashion-MNIST',
+        description: 'Fashion-MNIST (harder images), same MLP distribution',
+        env: { task: { ...task, datasets: ['fashion-mnist'] } },
+      },
+      {
+        name: `longer runs (${smoke ? 2 : 3}x steps)`,
+        description: `digits, same MLPs, ${smoke ? 2 : 3}x the SGD steps (horizon ${smoke ? 2 : 3}x the training horizon)`,
+        env: { task: { ...task, totalSteps: (smoke ? 2 : 3) * p.totalSteps } },
+      },
     ],
     generalisationSeeds: range(TEST_SEED_BASE, smoke ? 1 : p.tests),
     ablationK: smoke ? [20] : [5, 20],
@@ -169,16 +244,29 @@ export interface BaselineDef {
  * ```
  */
 export function baselineDefs(totalSteps: number): BaselineDef[] {
-  if (!Number.isInteger(totalSteps) || totalSteps < 4) throw new Error(`baselineDefs: totalSteps must be an integer >= 4, got ${totalSteps}`);
+  if (!Number.isInteger(totalSteps) || totalSteps < 4)
+    throw new Error(`baselineDefs: totalSteps must be an integer >= 4, got ${totalSteps}`);
   const third = Math.max(1, Math.round(totalSteps / 3));
   const warm = Math.max(1, Math.round(0.05 * totalSteps));
   return [
     { name: 'constant', kind: 'schedule', schedule: { type: 'constant' } },
     { name: 'step', kind: 'schedule', schedule: { type: 'step', stepSize: third, gamma: 0.1 } },
-    { name: 'multistep', kind: 'schedule', schedule: { type: 'multistep', milestones: [Math.round(0.5 * totalSteps), Math.round(0.75 * totalSteps)], gamma: 0.1 } },
+    {
+      name: 'multistep',
+      kind: 'schedule',
+      schedule: {
+        type: 'multistep',
+        milestones: [Math.round(0.5 * totalSteps), Math.round(0.75 * totalSteps)],
+        gamma: 0.1,
+      },
+    },
     { name: 'exponential', kind: 'schedule', schedule: { type: 'exponential', gamma: Math.pow(0.01, 1 / totalSteps) } },
     { name: 'cosine', kind: 'schedule', schedule: { type: 'cosine', tMax: totalSteps, etaMin: 0 } },
-    { name: 'warmup+cosine', kind: 'schedule', schedule: { type: 'warmupCosine', warmupSteps: warm, startFactor: 0.1, tMax: totalSteps - warm, etaMin: 0 } },
+    {
+      name: 'warmup+cosine',
+      kind: 'schedule',
+      schedule: { type: 'warmupCosine', warmupSteps: warm, startFactor: 0.1, tMax: totalSteps - warm, etaMin: 0 },
+    },
     { name: 'onecycle', kind: 'schedule', schedule: { type: 'onecycle', totalSteps, annealStrategy: 'cos' } },
     { name: 'plateau', kind: 'schedule', schedule: { type: 'plateau', factor: 0.5, patience: 2 } },
     { name: 'LARS', kind: 'lars', options: { eta: 0.02 }, gridScale: 10 },

@@ -35,7 +35,12 @@ export interface PpoSweepPoint {
  * {@link GANNO_PPO_DEFAULTS}.
  */
 export const PPO_SWEEP_GRID: readonly PpoSweepPoint[] = Object.freeze(
-  [3e-4, 1e-3, 3e-3].flatMap((lr) => [4, 8].map((epochs) => ({ name: `lr=${lr},epochs=${epochs}`, ppo: { learningRate: lr, criticLearningRate: lr, epochs } }))),
+  [3e-4, 1e-3, 3e-3].flatMap((lr) =>
+    [4, 8].map((epochs) => ({
+      name: `lr=${lr},epochs=${epochs}`,
+      ppo: { learningRate: lr, criticLearningRate: lr, epochs },
+    })),
+  ),
 );
 
 /** Config of one sweep job. */
@@ -114,7 +119,13 @@ export function gannoPpoSweepJob(config: PpoSweepJobConfig): PpoSweepResult {
 }
 
 /** Job kind `ganno-ppo-sweep`. */
-export const gannoPpoSweepKind = defineJobKind({ name: 'ganno-ppo-sweep', module: __filename, export: 'gannoPpoSweepJob', version: 'ganno-ppo-sweep@1', fn: gannoPpoSweepJob });
+export const gannoPpoSweepKind = defineJobKind({
+  name: 'ganno-ppo-sweep',
+  module: __filename,
+  export: 'gannoPpoSweepJob',
+  version: 'ganno-ppo-sweep@1',
+  fn: gannoPpoSweepJob,
+});
 
 /** One row of the sweep table. */
 export interface PpoSweepRow extends PpoSweepResult {
@@ -151,12 +162,23 @@ export async function runPpoSweep(options: {
         const base = variantTrainConfig(options.plan, { ...DEFAULT_VARIANT, credit }, seed);
         const label = `${credit}-${p.name.replace(/[^A-Za-z0-9.-]+/g, '_')}-s${seed}`;
         meta.push({ point: p.name, credit, seed });
-        const cfg: PpoSweepJobConfig = { train: { ...base, ppo: { ...(base.ppo ?? {}), ...p.ppo } }, root, label, valSeeds: [...SWEEP_VAL_SEEDS] };
+        const cfg: PpoSweepJobConfig = {
+          train: { ...base, ppo: { ...(base.ppo ?? {}), ...p.ppo } },
+          root,
+          label,
+          valSeeds: [...SWEEP_VAL_SEEDS],
+        };
         return gannoPpoSweepKind.job(`${options.plan.preset}/${label}`, cfg, seed);
       }),
     ),
   );
-  const res = await runExperiment<PpoSweepResult>({ name: 'ganno-ppo-sweep', jobs, executor: options.executor, store: options.store, progress: options.progress });
+  const res = await runExperiment<PpoSweepResult>({
+    name: 'ganno-ppo-sweep',
+    jobs,
+    executor: options.executor,
+    store: options.store,
+    progress: options.progress,
+  });
   return res.results.map((r, i) => ({ ...r, ...meta[i] }));
 }
 

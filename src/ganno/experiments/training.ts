@@ -85,7 +85,8 @@ export interface GannoTrainedAgent {
  * ```
  */
 export function trainFolder(root: string, label: string, train: Omit<GannoTrainConfig, 'dir'>): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(label)) throw new Error(`trainFolder: label must use letters, digits, '.', '_' or '-', got ${JSON.stringify(label)}`);
+  if (!/^[A-Za-z0-9._-]+$/.test(label))
+    throw new Error(`trainFolder: label must use letters, digits, '.', '_' or '-', got ${JSON.stringify(label)}`);
   return path.join(root, `${label}-${hashJson(train).slice(0, 12)}`);
 }
 
@@ -96,7 +97,10 @@ export function trainFolder(root: string, label: string, train: Omit<GannoTrainC
 export function gannoTrainJob(config: GannoTrainJobConfig): GannoTrainedAgent {
   const dir = trainFolder(config.root, config.label, config.train);
   const res = trainGannoAgents({ ...config.train, dir });
-  if (!res.bestDir || !res.best) throw new Error(`GANNO training ${config.label}: no validation point was recorded (updates ${res.updates}); check evalEvery`);
+  if (!res.bestDir || !res.best)
+    throw new Error(
+      `GANNO training ${config.label}: no validation point was recorded (updates ${res.updates}); check evalEvery`,
+    );
   const klAt = (update: number | undefined) => res.diagnostics.find((d) => d.update === update)?.klFromInitial ?? NaN;
   const milestones: MilestoneAgent[] = res.milestoneDirs.map((m) => {
     const kl = klAt(m.best?.update);
@@ -107,7 +111,10 @@ export function gannoTrainJob(config: GannoTrainJobConfig): GannoTrainedAgent {
   let budgetUpdates = res.updates;
   if (config.primaryUpdate !== undefined) {
     const m = milestones.find((x) => x.update === config.primaryUpdate);
-    if (!m || !m.best) throw new Error(`GANNO training ${config.label}: primaryUpdate ${config.primaryUpdate} is not a reached milestone (milestones ${JSON.stringify(config.train.milestones ?? [])})`);
+    if (!m || !m.best)
+      throw new Error(
+        `GANNO training ${config.label}: primaryUpdate ${config.primaryUpdate} is not a reached milestone (milestones ${JSON.stringify(config.train.milestones ?? [])})`,
+      );
     bestDir = m.dir;
     best = m.best;
     budgetUpdates = m.update;
@@ -134,7 +141,13 @@ export function gannoTrainJob(config: GannoTrainJobConfig): GannoTrainedAgent {
 }
 
 /** Job kind `ganno-train`: one agent variant and seed (for `runExperiment` with any executor). */
-export const gannoTrainKind = defineJobKind({ name: 'ganno-train', module: __filename, export: 'gannoTrainJob', version: 'ganno-train@2', fn: gannoTrainJob });
+export const gannoTrainKind = defineJobKind({
+  name: 'ganno-train',
+  module: __filename,
+  export: 'gannoTrainJob',
+  version: 'ganno-train@2',
+  fn: gannoTrainJob,
+});
 
 /** Options of {@link trainGannoVariants}. */
 export interface TrainVariantsOptions {
@@ -183,15 +196,29 @@ export async function trainGannoVariants(options: TrainVariantsOptions): Promise
     const curve = v.name === DEFAULT_VARIANT.name ? budgetCurveUpdates(plan) : [];
     const cfg: GannoTrainJobConfig =
       curve.length > 1
-        ? { train: { ...train, updates: curve[curve.length - 1], milestones: curve }, root, label: `${v.name}-s${seed}`, primaryUpdate: plan.train.updates }
+        ? {
+            train: { ...train, updates: curve[curve.length - 1], milestones: curve },
+            root,
+            label: `${v.name}-s${seed}`,
+            primaryUpdate: plan.train.updates,
+          }
         : { train, root, label: `${v.name}-s${seed}` };
     return gannoTrainKind.job(`${plan.preset}/${v.name}/seed${seed}`, cfg, seed);
   });
   const name = options.name ?? 'ganno-agents';
   let res = await runExperiment<GannoTrainedAgent>({ name, jobs, executor, store, progress: options.progress });
-  const missing = res.results.map((r, i) => (fs.existsSync(path.join(r.bestDir, 'ganno.json')) ? -1 : i)).filter((i) => i >= 0);
+  const missing = res.results
+    .map((r, i) => (fs.existsSync(path.join(r.bestDir, 'ganno.json')) ? -1 : i))
+    .filter((i) => i >= 0);
   if (missing.length) {
-    const redo = await runExperiment<GannoTrainedAgent>({ name, jobs: missing.map((i) => jobs[i]), executor, store, force: true, progress: options.progress });
+    const redo = await runExperiment<GannoTrainedAgent>({
+      name,
+      jobs: missing.map((i) => jobs[i]),
+      executor,
+      store,
+      force: true,
+      progress: options.progress,
+    });
     const results = res.results.slice();
     missing.forEach((i, k) => (results[i] = redo.results[k]));
     res = { ...res, results };

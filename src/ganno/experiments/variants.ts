@@ -30,7 +30,8 @@ export interface GannoVariant {
 export const DEFAULT_VARIANT: GannoVariant = {
   name: 'default',
   label: 'GANNO (default)',
-  description: 'one agent per layer; shared GRU IPPO policy; local + global features; horizon-true difference rewards (counterfactual trajectories); 9 multiplicative actions',
+  description:
+    'one agent per layer; shared GRU IPPO policy; local + global features; horizon-true difference rewards (counterfactual trajectories); 9 multiplicative actions',
   claim: null,
 };
 
@@ -72,8 +73,10 @@ export function gannoVariants(plan: GannoPlan): GannoVariant[] {
     {
       name: 'myopic-difference',
       label: 'myopic difference reward',
-      description: 'per-interval exact difference reward: "keep" replayed over the next K steps only (the earlier default)',
-      claim: 'horizon-true difference rewards beat the per-interval (myopic) ones (this reproduction’s question, not a paper claim)',
+      description:
+        'per-interval exact difference reward: "keep" replayed over the next K steps only (the earlier default)',
+      claim:
+        'horizon-true difference rewards beat the per-interval (myopic) ones (this reproduction’s question, not a paper claim)',
       credit: 'difference-myopic',
     },
     {
@@ -122,7 +125,11 @@ export function variantEnv(plan: GannoPlan, variant: GannoVariant): LayerLrEnvCo
  * cfg.updates; // 2
  * ```
  */
-export function variantTrainConfig(plan: GannoPlan, variant: GannoVariant, seed: number): Omit<GannoTrainConfig, 'dir'> {
+export function variantTrainConfig(
+  plan: GannoPlan,
+  variant: GannoVariant,
+  seed: number,
+): Omit<GannoTrainConfig, 'dir'> {
   const t = plan.train;
   return {
     env: variantEnv(plan, variant) as Record<string, unknown>,

@@ -57,9 +57,18 @@ export function ablationRow(
   const xa = perSeed(runs, args.a, args.budget, args.value);
   const xb = perSeed(runs, args.b, args.budget, args.value);
   const difference = differenceCI(xa, xb, bs);
-  const reason = args.guard ? untestableReason(runs, { a: args.a, b: args.b, budget: args.budget, critic: args.guard.critic }) : null;
+  const reason = args.guard
+    ? untestableReason(runs, { a: args.a, b: args.b, budget: args.budget, critic: args.guard.critic })
+    : null;
   const d = args.digits ?? 3;
-  const sentence = claimSentence({ a: args.a, b: args.b, metric: args.metric, diff: difference, higherIsBetter: args.higherIsBetter, digits: args.digits });
+  const sentence = claimSentence({
+    a: args.a,
+    b: args.b,
+    metric: args.metric,
+    diff: difference,
+    higherIsBetter: args.higherIsBetter,
+    digits: args.digits,
+  });
   return {
     ablation: args.ablation,
     comparison: `${args.a} vs ${args.b}`,
@@ -67,7 +76,9 @@ export function ablationRow(
     a: meanCI(xa, bs),
     b: meanCI(xb, bs),
     difference,
-    claim: reason ? `untestable at this budget: ${reason} (difference ${difference.point.toFixed(d)} [${difference.lo.toFixed(d)}, ${difference.hi.toFixed(d)}])` : sentence,
+    claim: reason
+      ? `untestable at this budget: ${reason} (difference ${difference.point.toFixed(d)} [${difference.lo.toFixed(d)}, ${difference.hi.toFixed(d)}])`
+      : sentence,
   };
 }
 
@@ -99,11 +110,19 @@ export function medianFinalBest(runs: readonly SearchRun[]): number {
  * // 'holds here: ma2ml best-so-far at 20 evaluations exceeds ma2ml-no-credit by 0.030 [0.010, 0.050]'
  * ```
  */
-export function claimSentence(args: { a: string; b: string; metric: string; diff: Interval; higherIsBetter?: boolean; digits?: number }): string {
+export function claimSentence(args: {
+  a: string;
+  b: string;
+  metric: string;
+  diff: Interval;
+  higherIsBetter?: boolean;
+  digits?: number;
+}): string {
   const { a, b, metric, diff } = args;
   const hib = args.higherIsBetter ?? true;
   const d = args.digits ?? 3;
-  for (const k of ['point', 'lo', 'hi'] as const) if (!Number.isFinite(diff[k])) throw new Error(`claimSentence: diff.${k} must be finite, got ${diff[k]}`);
+  for (const k of ['point', 'lo', 'hi'] as const)
+    if (!Number.isFinite(diff[k])) throw new Error(`claimSentence: diff.${k} must be finite, got ${diff[k]}`);
   if (diff.lo > diff.hi) throw new Error(`claimSentence: diff.lo ${diff.lo} exceeds diff.hi ${diff.hi}`);
   const ci = `${diff.point.toFixed(d)} [${diff.lo.toFixed(d)}, ${diff.hi.toFixed(d)}]`;
   const better = hib ? diff.lo > 0 : diff.hi < 0;

@@ -56,7 +56,9 @@ export function cellLabel(cell: SearchCell): string {
  */
 export function mainCells(plan: Ma2mlPlan): SearchCell[] {
   const p = parsePlan(plan);
-  return p.flops.flatMap((f) => p.methods.flatMap((method) => p.seeds.map((seed) => ({ method, flops: { ...f }, seed }))));
+  return p.flops.flatMap((f) =>
+    p.methods.flatMap((method) => p.seeds.map((seed) => ({ method, flops: { ...f }, seed }))),
+  );
 }
 
 /**
@@ -74,8 +76,17 @@ export function ablationCells(plan: Ma2mlPlan): SearchCell[] {
   const f = p.flops[p.ablations.budgetIndex];
   const cells: SearchCell[] = [];
   for (const seed of p.seeds) {
-    for (const method of ['ma2ml', 'ma2ml-replay', 'ma2ml-no-credit', 'ma2ml-lite', 'independent', 'sequential'] as SearchMethod[]) cells.push({ method, flops: { ...f }, seed });
-    for (const w of p.ablations.divergenceWeights) cells.push({ method: 'ma2ml', flops: { ...f }, seed, divergenceWeight: w });
+    for (const method of [
+      'ma2ml',
+      'ma2ml-replay',
+      'ma2ml-no-credit',
+      'ma2ml-lite',
+      'independent',
+      'sequential',
+    ] as SearchMethod[])
+      cells.push({ method, flops: { ...f }, seed });
+    for (const w of p.ablations.divergenceWeights)
+      cells.push({ method: 'ma2ml', flops: { ...f }, seed, divergenceWeight: w });
     for (const a of AGENTS) cells.push({ method: 'ma2ml', flops: { ...f }, seed, modules: [a] });
   }
   return cells;
@@ -90,5 +101,7 @@ export function ablationCells(plan: Ma2mlPlan): SearchCell[] {
  * ```
  */
 export function selectRuns(runs: readonly SearchRun[], label: string, budget: number): SearchRun[] {
-  return runs.filter((r) => r.label === label && r.cell.flops.budget === budget).sort((a, b) => a.cell.seed - b.cell.seed);
+  return runs
+    .filter((r) => r.label === label && r.cell.flops.budget === budget)
+    .sort((a, b) => a.cell.seed - b.cell.seed);
 }

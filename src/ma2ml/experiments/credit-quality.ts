@@ -108,12 +108,15 @@ export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
  */
 export function creditQuality(options: CreditQualityOptions): CreditQualityRow[] {
   const { space, rewardSeed, evaluations, batchSize } = options;
-  if (!(Number.isInteger(evaluations) && evaluations >= 1)) throw new Error(`creditQuality: evaluations must be a positive integer, got ${evaluations}`);
-  if (!(Number.isInteger(batchSize) && batchSize >= 2)) throw new Error(`creditQuality: batchSize must be an integer >= 2 (a correlation needs rows), got ${batchSize}`);
+  if (!(Number.isInteger(evaluations) && evaluations >= 1))
+    throw new Error(`creditQuality: evaluations must be a positive integer, got ${evaluations}`);
+  if (!(Number.isInteger(batchSize) && batchSize >= 2))
+    throw new Error(`creditQuality: batchSize must be an integer >= 2 (a correlation needs rows), got ${batchSize}`);
   const methods = options.methods ?? CREDIT_QUALITY_METHODS;
   const rows: CreditQualityRow[] = [];
   for (const [method, cfg] of Object.entries(methods)) {
-    if (cfg.jointAgent) throw new Error(`creditQuality: '${method}' is a joint agent (one policy): per-agent credit is not defined`);
+    if (cfg.jointAgent)
+      throw new Error(`creditQuality: '${method}' is a joint agent (one policy): per-agent credit is not defined`);
     for (const seed of options.seeds) {
       const learner = new SingleStepLearner({ agents: learnerAgents(space), seed, ...cfg });
       const hasCritic = (cfg.credit ?? 'counterfactual') === 'counterfactual';
@@ -178,11 +181,16 @@ export interface CreditQualitySummary {
  * creditQualitySummary(rows, [36, 200, 400]);
  * ```
  */
-export function creditQualitySummary(rows: readonly CreditQualityRow[], bounds: readonly number[], bs: { reps?: number; seed?: number } = {}): CreditQualitySummary[] {
+export function creditQualitySummary(
+  rows: readonly CreditQualityRow[],
+  bounds: readonly number[],
+  bs: { reps?: number; seed?: number } = {},
+): CreditQualitySummary[] {
   const o = { reps: bs.reps ?? 2000, seed: bs.seed ?? 0 };
   const out: CreditQualitySummary[] = [];
   const nan: Interval = { point: NaN, lo: NaN, hi: NaN };
-  const ci = (xs: number[]): Interval => (xs.length >= 2 ? meanCI(xs, o) : xs.length === 1 ? { point: xs[0], lo: xs[0], hi: xs[0] } : nan);
+  const ci = (xs: number[]): Interval =>
+    xs.length >= 2 ? meanCI(xs, o) : xs.length === 1 ? { point: xs[0], lo: xs[0], hi: xs[0] } : nan;
   for (const method of [...new Set(rows.map((r) => r.method))]) {
     const mine = rows.filter((r) => r.method === method);
     let from = 0;
@@ -194,7 +202,15 @@ export function creditQualitySummary(rows: readonly CreditQualityRow[], bounds: 
             .map((s) => win.filter((r) => r.seed === s && Number.isFinite(r[key])).map((r) => r[key]))
             .filter((v) => v.length > 0)
             .map((v) => v.reduce((a, b) => a + b, 0) / v.length);
-        out.push({ method, from, to, used: ci(perSeed('usedCorrelation')), shared: ci(perSeed('sharedCorrelation')), critic: ci(perSeed('criticCorrelation')), counterfactualShare: win.filter((r) => r.creditUsed === 'counterfactual').length / win.length });
+        out.push({
+          method,
+          from,
+          to,
+          used: ci(perSeed('usedCorrelation')),
+          shared: ci(perSeed('sharedCorrelation')),
+          critic: ci(perSeed('criticCorrelation')),
+          counterfactualShare: win.filter((r) => r.creditUsed === 'counterfactual').length / win.length,
+        });
       }
       from = to;
     }

@@ -47,7 +47,10 @@ export function defaultPipeline(space: SearchSpace, flopsBudget: number): Pipeli
       const m = macsOf(trial);
       if (m < bestMacs) [best, bestMacs] = [i, m];
     });
-    if (best < 0 || guard > 1000) throw new Error(`defaultPipeline: no architecture of '${space.name}' reachable by lowering tokens fits ${flopsBudget} MACs`);
+    if (best < 0 || guard > 1000)
+      throw new Error(
+        `defaultPipeline: no architecture of '${space.name}' reachable by lowering tokens fits ${flopsBudget} MACs`,
+      );
     nas[best]--;
   }
   return decodePipeline(space, [aug, nas, hpo]);

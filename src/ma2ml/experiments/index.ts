@@ -21,7 +21,22 @@ export { batchMeans, monotonicRows, monotonicSynthetic } from './monotonic';
 export type { MonotonicSummary, MonotonicTrace } from './monotonic';
 export { CREDIT_QUALITY_METHODS, creditQuality, creditQualitySummary, pearson } from './credit-quality';
 export type { CreditQualityOptions, CreditQualityRow, CreditQualitySummary } from './credit-quality';
-export { MIN_CRITIC_HELD_OUT_EV, NOT_MOVED_ENTROPY, diagnosticCurve, learnerDiagnosticRows, learnerEvidence, untestableReason } from './learner-evidence';
+export {
+  MIN_CRITIC_HELD_OUT_EV,
+  NOT_MOVED_ENTROPY,
+  diagnosticCurve,
+  learnerDiagnosticRows,
+  learnerEvidence,
+  untestableReason,
+} from './learner-evidence';
 export type { LearnerEvidence } from './learner-evidence';
-export { evaluatedPipelines, fitRewardSurrogate, rewardSurrogateEvaluator, rewardSurrogateJob, rewardSurrogateKind, runRewardSurrogateSearches, surrogateValue } from './reward-surrogate';
+export {
+  evaluatedPipelines,
+  fitRewardSurrogate,
+  rewardSurrogateEvaluator,
+  rewardSurrogateJob,
+  rewardSurrogateKind,
+  runRewardSurrogateSearches,
+  surrogateValue,
+} from './reward-surrogate';
 export type { EvaluatedPipelines, RewardSurrogate, RewardSurrogateJobConfig } from './reward-surrogate';

@@ -27,7 +27,9 @@ export const CRITIC_EV_LAST_UPDATES = 3;
  * ```
  */
 export function learnerDiagnosticRows(runs: readonly SearchRun[]): DiagnosticRow[] {
-  return runs.flatMap((r) => r.result.diagnostics.map((d) => ({ label: r.label, seed: r.cell.seed, flopsBudget: r.cell.flops.budget, ...d })));
+  return runs.flatMap((r) =>
+    r.result.diagnostics.map((d) => ({ label: r.label, seed: r.cell.seed, flopsBudget: r.cell.flops.budget, ...d })),
+  );
 }
 
 /** What the diagnostics of one label's runs at one budget say. */
@@ -70,7 +72,9 @@ export function learnerEvidence(runs: readonly SearchRun[], label: string, budge
   return {
     label,
     runs: sel.length,
-    moved: sel.length ? ds.filter((d) => d.some((u) => num(u, 'entropyFraction.mean') < NOT_MOVED_ENTROPY)).length / sel.length : NaN,
+    moved: sel.length
+      ? ds.filter((d) => d.some((u) => num(u, 'entropyFraction.mean') < NOT_MOVED_ENTROPY)).length / sel.length
+      : NaN,
     finalEntropyFraction: mean(ds.map((d) => num(d[d.length - 1], 'entropyFraction.mean'))),
     criticHeldOutEv: mean(ds.map((d) => mean(d.slice(-CRITIC_EV_LAST_UPDATES).map((u) => num(u, 'criticEvHeldOut'))))),
     finalKlTarget: mean(ds.map((d) => num(d[d.length - 1], 'klTarget.mean'))),
@@ -91,16 +95,24 @@ export function learnerEvidence(runs: readonly SearchRun[], label: string, budge
  * // "the critic of ma2ml predicts fresh pipelines worse than a constant (held-out EV -0.74)"
  * ```
  */
-export function untestableReason(runs: readonly SearchRun[], args: { a: string; b: string; budget: number; critic?: string }): string | null {
+export function untestableReason(
+  runs: readonly SearchRun[],
+  args: { a: string; b: string; budget: number; critic?: string },
+): string | null {
   const reasons: string[] = [];
   for (const label of [args.a, args.b]) {
     const e = learnerEvidence(runs, label, args.budget);
-    if (e.runs > 0 && e.moved < 0.5) reasons.push(`${label} did not move its policy in ${Math.round((1 - e.moved) * e.runs)} of ${e.runs} runs (final entropy ${e.finalEntropyFraction.toFixed(2)} of uniform)`);
+    if (e.runs > 0 && e.moved < 0.5)
+      reasons.push(
+        `${label} did not move its policy in ${Math.round((1 - e.moved) * e.runs)} of ${e.runs} runs (final entropy ${e.finalEntropyFraction.toFixed(2)} of uniform)`,
+      );
   }
   if (args.critic) {
     const e = learnerEvidence(runs, args.critic, args.budget);
     if (e.runs > 0 && !(e.criticHeldOutEv > MIN_CRITIC_HELD_OUT_EV)) {
-      reasons.push(`the critic of ${args.critic} predicts fresh pipelines ${Number.isFinite(e.criticHeldOutEv) ? `worse than a constant (held-out EV ${e.criticHeldOutEv.toFixed(2)} over its last ${CRITIC_EV_LAST_UPDATES} updates)` : 'with no measurable explained variance'}`);
+      reasons.push(
+        `the critic of ${args.critic} predicts fresh pipelines ${Number.isFinite(e.criticHeldOutEv) ? `worse than a constant (held-out EV ${e.criticHeldOutEv.toFixed(2)} over its last ${CRITIC_EV_LAST_UPDATES} updates)` : 'with no measurable explained variance'}`,
+      );
     }
   }
   return reasons.length ? reasons.join('; ') : null;
@@ -114,8 +126,15 @@ export function untestableReason(runs: readonly SearchRun[], args: { a: string; 
  * diagnosticCurve(runs, 'ma2ml', 6e5, 'entropyFraction.mean'); // { evaluations: [4, 8, ...], value: [...] }
  * ```
  */
-export function diagnosticCurve(runs: readonly SearchRun[], label: string, budget: number, key: string): { evaluations: number[]; value: number[] } {
-  const ds = selectRuns(runs, label, budget).map((r) => r.result.diagnostics).filter((d) => d.length > 0);
+export function diagnosticCurve(
+  runs: readonly SearchRun[],
+  label: string,
+  budget: number,
+  key: string,
+): { evaluations: number[]; value: number[] } {
+  const ds = selectRuns(runs, label, budget)
+    .map((r) => r.result.diagnostics)
+    .filter((d) => d.length > 0);
   const n = ds.length ? Math.min(...ds.map((d) => d.length)) : 0;
   const evaluations: number[] = [];
   const value: number[] = [];

@@ -46,7 +46,13 @@ export interface MonotonicTrace {
 export async function monotonicSynthetic(
   plan: Ma2mlPlan,
   space: SearchSpace,
-  options: { batchSize?: number; updates?: number; method?: 'ma2ml' | 'ma2ml-replay'; learner?: Partial<SingleStepConfigInput>; divergenceWeights?: readonly number[] } = {},
+  options: {
+    batchSize?: number;
+    updates?: number;
+    method?: 'ma2ml' | 'ma2ml-replay';
+    learner?: Partial<SingleStepConfigInput>;
+    divergenceWeights?: readonly number[];
+  } = {},
 ): Promise<MonotonicTrace[]> {
   const p = parsePlan(plan);
   const s = p.ablations.synthetic;
@@ -147,7 +153,15 @@ export function monotonicRows(
       count === 0
         ? `holds here (w = ${w}): the exact expected reward never dropped in ${updates} updates (${tr.length} seeds)`
         : `does not hold exactly (w = ${w}): the exact expected reward dropped in ${count} of ${updates} updates, per-seed fraction ${formatInterval(frac)}`;
-    return { divergenceWeight: w, syntheticDrops: count, syntheticUpdates: updates, syntheticDropFraction: frac, syntheticMeanCurve: curve, trainingDropFraction: td.length > 0 ? meanCI(td, o) : null, claim };
+    return {
+      divergenceWeight: w,
+      syntheticDrops: count,
+      syntheticUpdates: updates,
+      syntheticDropFraction: frac,
+      syntheticMeanCurve: curve,
+      trainingDropFraction: td.length > 0 ? meanCI(td, o) : null,
+      claim,
+    };
   });
   const rows: AblationRow[] = [];
   if (weights.includes(0)) {
@@ -176,7 +190,13 @@ export function monotonicRows(
           a: meanCI(tw, o),
           b: meanCI(t0, o),
           difference: dt,
-          claim: claimSentence({ a: `w=${w}`, b: 'w=0', metric: 'batch-mean drop fraction', diff: dt, higherIsBetter: false }),
+          claim: claimSentence({
+            a: `w=${w}`,
+            b: 'w=0',
+            metric: 'batch-mean drop fraction',
+            diff: dt,
+            higherIsBetter: false,
+          }),
         });
       }
     }

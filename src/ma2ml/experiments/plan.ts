@@ -19,13 +19,20 @@ import type { SearchSpace, SpacePreset } from '../spaces';
 import { PRESET_NAMES } from '../../config';
 import type { PresetName } from '../../config';
 
-
 /** A plan's FLOPs constraint: rule `hard-mask` only (one evaluator at the loose budget serves both budgets). */
 const PlanFlops = FlopsConstraintSchema.extend({
-  rule: z.literal('hard-mask', { errorMap: () => ({ message: "must be 'hard-mask' (the searches of a plan share one evaluator at the loose budget and mask at their own)" }) }),
+  rule: z.literal('hard-mask', {
+    errorMap: () => ({
+      message:
+        "must be 'hard-mask' (the searches of a plan share one evaluator at the loose budget and mask at their own)",
+    }),
+  }),
 });
 
-const IntervalSeeds = z.array(z.number().int()).min(1, 'at least one seed').refine((s) => new Set(s).size === s.length, 'seeds must be distinct');
+const IntervalSeeds = z
+  .array(z.number().int())
+  .min(1, 'at least one seed')
+  .refine((s) => new Set(s).size === s.length, 'seeds must be distinct');
 
 const PlanSchema = z
   .object({
@@ -34,7 +41,10 @@ const PlanSchema = z
     spacePreset: z.enum(PRESET_NAMES),
     /** One sentence on what this configuration is (stated in notebook captions). */
     description: z.string().min(1),
-    methods: z.array(z.enum(SEARCH_METHODS)).min(1).refine((m) => new Set(m).size === m.length, 'methods must be distinct'),
+    methods: z
+      .array(z.enum(SEARCH_METHODS))
+      .min(1)
+      .refine((m) => new Set(m).size === m.length, 'methods must be distinct'),
     /** Search seeds (policies, sampling); >= 3 for quick, >= 5 for full. */
     seeds: IntervalSeeds,
     /** Evaluations per search (equal for every method). */
@@ -51,7 +61,14 @@ const PlanSchema = z
       .refine(([a, b]) => a.budget < b.budget, 'tight budget must be below the loose one'),
     evaluation: z
       .object({
-        data: z.object({ source: z.enum(['auto', 'full', 'embedded']), trainSubset: z.number().int().min(10).multipleOf(10), validationSize: z.number().int().min(10), dataSeed: z.number().int() }).strict(),
+        data: z
+          .object({
+            source: z.enum(['auto', 'full', 'embedded']),
+            trainSubset: z.number().int().min(10).multipleOf(10),
+            validationSize: z.number().int().min(10),
+            dataSeed: z.number().int(),
+          })
+          .strict(),
         epochs: z.number().int().min(1),
         /** Evaluation (training) seed of every search evaluation. */
         seed: z.number().int(),
@@ -59,7 +76,14 @@ const PlanSchema = z
       .strict(),
     /** Worker threads (0: evaluate inline in this process). */
     workers: z.number().int().min(0),
-    retrain: z.object({ epochs: z.number().int().min(1), trainLimit: z.number().int().min(10).multipleOf(10), testLimit: z.number().int().min(1), seed: z.number().int() }).strict(),
+    retrain: z
+      .object({
+        epochs: z.number().int().min(1),
+        trainLimit: z.number().int().min(10).multipleOf(10),
+        testLimit: z.number().int().min(1),
+        seed: z.number().int(),
+      })
+      .strict(),
     /** Reward-noise check: the best `pipelines` distinct pipelines re-evaluated with these evaluation seeds. */
     noise: z.object({ pipelines: z.number().int().min(1), seeds: IntervalSeeds }).strict(),
     ablations: z
@@ -67,14 +91,23 @@ const PlanSchema = z
         /** Index into `flops` of the budget the ablations use. */
         budgetIndex: z.union([z.literal(0), z.literal(1)]),
         /** Divergence weights w of the monotonic-improvement check (must include 0). */
-        divergenceWeights: z.array(z.number().min(0)).min(2).refine((w) => w.includes(0), 'must include 0'),
+        divergenceWeights: z
+          .array(z.number().min(0))
+          .min(2)
+          .refine((w) => w.includes(0), 'must include 0'),
         /**
          * Synthetic-reward checks: seeds, learner updates, batch size, reward seed of the monotonic
          * check; `searchEvaluations`: evaluations of the second monotonic check and of the
          * credit-quality check, both at the searches' own batch size (`batchSize` of the plan).
          */
         synthetic: z
-          .object({ seeds: IntervalSeeds, updates: z.number().int().min(2), batchSize: z.number().int().min(1), rewardSeed: z.number().int(), searchEvaluations: z.number().int().min(2).default(400) })
+          .object({
+            seeds: IntervalSeeds,
+            updates: z.number().int().min(2),
+            batchSize: z.number().int().min(1),
+            rewardSeed: z.number().int(),
+            searchEvaluations: z.number().int().min(2).default(400),
+          })
           .strict(),
         /**
          * Searches on a surrogate of the real reward fitted on the store's evaluations of this plan's
@@ -137,7 +170,8 @@ export function ma2mlPlan(preset: PresetName): Ma2mlPlan {
     plan = {
       ...base,
       spacePreset: 'smoke',
-      description: 'smoke: MLP search space, 200/200 proxy examples x 1 epoch, 2 seeds x 6 evaluations (checks the code path, not the claims)',
+      description:
+        'smoke: MLP search space, 200/200 proxy examples x 1 epoch, 2 seeds x 6 evaluations (checks the code path, not the claims)',
       seeds: [0, 1],
       evaluations: 6,
       batchSize: 3,
@@ -146,13 +180,19 @@ export function ma2mlPlan(preset: PresetName): Ma2mlPlan {
       workers: 0,
       retrain: { epochs: 1, trainLimit: 200, testLimit: 200, seed: 0 },
       noise: { pipelines: 2, seeds: [0, 1] },
-      ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1], synthetic: { seeds: [0, 1, 2], updates: 6, batchSize: 8, rewardSeed: 7, searchEvaluations: 24 }, rewardSurrogate: { evaluations: 24, seeds: [0, 1], noiseSd: 0.02 } },
+      ablations: {
+        budgetIndex: 0,
+        divergenceWeights: [0, 0.1],
+        synthetic: { seeds: [0, 1, 2], updates: 6, batchSize: 8, rewardSeed: 7, searchEvaluations: 24 },
+        rewardSurrogate: { evaluations: 24, seeds: [0, 1], noiseSd: 0.02 },
+      },
     };
   } else if (preset === 'quick') {
     plan = {
       ...base,
       spacePreset: 'quick',
-      description: 'quick: plain-conv search space, proxy 1000 training / 500 validation examples x 1 epoch, 3 seeds x 16 evaluations per search',
+      description:
+        'quick: plain-conv search space, proxy 1000 training / 500 validation examples x 1 epoch, 3 seeds x 16 evaluations per search',
       seeds: [0, 1, 2],
       evaluations: 16,
       batchSize: 4,
@@ -161,13 +201,24 @@ export function ma2mlPlan(preset: PresetName): Ma2mlPlan {
       workers: cores,
       retrain: { epochs: 1, trainLimit: 4000, testLimit: 2000, seed: 0 },
       noise: { pipelines: 3, seeds: [0, 1, 2, 3] },
-      ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1, 1], synthetic: { seeds: Array.from({ length: 8 }, (_, i) => i), updates: 30, batchSize: 8, rewardSeed: 7, searchEvaluations: 200 } },
+      ablations: {
+        budgetIndex: 0,
+        divergenceWeights: [0, 0.1, 1],
+        synthetic: {
+          seeds: Array.from({ length: 8 }, (_, i) => i),
+          updates: 30,
+          batchSize: 8,
+          rewardSeed: 7,
+          searchEvaluations: 200,
+        },
+      },
     };
   } else if (preset === 'full') {
     plan = {
       ...base,
       spacePreset: 'quick',
-      description: 'full (reduced, see README): the plain-conv quick space at its default proxy (2000 training / 1000 validation examples x 1 epoch), 5 seeds x 36 evaluations per search; the MobileNetV2-style full space (~110 s per evaluation) does not fit 3 hours',
+      description:
+        'full (reduced, see README): the plain-conv quick space at its default proxy (2000 training / 1000 validation examples x 1 epoch), 5 seeds x 36 evaluations per search; the MobileNetV2-style full space (~110 s per evaluation) does not fit 3 hours',
       seeds: [0, 1, 2, 3, 4],
       evaluations: 36,
       batchSize: 4,
@@ -176,7 +227,11 @@ export function ma2mlPlan(preset: PresetName): Ma2mlPlan {
       workers: cores,
       retrain: { epochs: 1, trainLimit: 10000, testLimit: 10000, seed: 0 },
       noise: { pipelines: 4, seeds: [0, 1, 2, 3, 4] },
-      ablations: { budgetIndex: 0, divergenceWeights: [0, 0.1, 1], synthetic: { seeds: Array.from({ length: 10 }, (_, i) => i), updates: 50, batchSize: 8, rewardSeed: 7 } },
+      ablations: {
+        budgetIndex: 0,
+        divergenceWeights: [0, 0.1, 1],
+        synthetic: { seeds: Array.from({ length: 10 }, (_, i) => i), updates: 50, batchSize: 8, rewardSeed: 7 },
+      },
     };
   } else {
     throw new Error(`ma2mlPlan: unknown preset ${JSON.stringify(preset)} (expected smoke, quick or full)`);
@@ -185,7 +240,9 @@ export function ma2mlPlan(preset: PresetName): Ma2mlPlan {
 }
 
 /** The preset's tight and loose budgets (`flopsBudgets`) as `hard-mask` constraints. */
-function planFlops(preset: SpacePreset): [{ budget: number; rule: 'hard-mask' }, { budget: number; rule: 'hard-mask' }] {
+function planFlops(
+  preset: SpacePreset,
+): [{ budget: number; rule: 'hard-mask' }, { budget: number; rule: 'hard-mask' }] {
   const [tight, loose] = flopsBudgets(preset);
   return [
     { budget: tight, rule: 'hard-mask' },
@@ -232,7 +289,10 @@ export const MEASURED_COSTS: Readonly<Record<PresetName, PlanUnitCosts>> = Objec
  * planCost(ma2mlPlan('quick'), MEASURED_COSTS.quick).totalSeconds;
  * ```
  */
-export function planCost(plan: Ma2mlPlan, costs: PlanUnitCosts): {
+export function planCost(
+  plan: Ma2mlPlan,
+  costs: PlanUnitCosts,
+): {
   searchEvaluations21: number;
   extraEvaluations22: number;
   retrains: number;
@@ -254,9 +314,15 @@ export function planCost(plan: Ma2mlPlan, costs: PlanUnitCosts): {
   const rs = p.ablations.rewardSurrogate;
   // ... plus the searches on the reward surrogate (7 methods), counted as synthetic updates.
   const syntheticUpdates =
-    syn.seeds.length * (p.ablations.divergenceWeights.length * (syn.updates + searchUpdates) + searchUpdates + 5 * searchUpdates) + 7 * rs.seeds.length * Math.ceil(rs.evaluations / p.batchSize);
+    syn.seeds.length *
+      (p.ablations.divergenceWeights.length * (syn.updates + searchUpdates) + searchUpdates + 5 * searchUpdates) +
+    7 * rs.seeds.length * Math.ceil(rs.evaluations / p.batchSize);
   const sp = Math.max(1, costs.speedup);
-  const totalSeconds = ((searchEvaluations21 + extraEvaluations22 + noiseEvaluations) * costs.secondsPerEvaluation + retrains * costs.secondsPerRetrain) / sp + syntheticUpdates * costs.secondsPerSyntheticUpdate;
+  const totalSeconds =
+    ((searchEvaluations21 + extraEvaluations22 + noiseEvaluations) * costs.secondsPerEvaluation +
+      retrains * costs.secondsPerRetrain) /
+      sp +
+    syntheticUpdates * costs.secondsPerSyntheticUpdate;
   return { searchEvaluations21, extraEvaluations22, retrains, noiseEvaluations, syntheticUpdates, totalSeconds };
 }
 
@@ -298,5 +364,10 @@ export function planSpace(plan: Ma2mlPlan): SearchSpace {
  * ```
  */
 export function planEvaluator(plan: Ma2mlPlan, space: SearchSpace): SearchEvaluator {
-  return trainingEvaluator(space, { flops: plan.flops[1], seed: plan.evaluation.seed, data: plan.evaluation.data as ResolvedEvalDataConfig, epochs: plan.evaluation.epochs });
+  return trainingEvaluator(space, {
+    flops: plan.flops[1],
+    seed: plan.evaluation.seed,
+    data: plan.evaluation.data as ResolvedEvalDataConfig,
+    epochs: plan.evaluation.epochs,
+  });
 }

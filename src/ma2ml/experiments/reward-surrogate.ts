@@ -50,7 +50,9 @@ export function evaluatedPipelines(store: ExperimentStore, plan: Ma2mlPlan, spac
   const rows: number[][] = [];
   const rewards: number[] = [];
   const seen = new Set<string>();
-  const runs = store.listExperiments().some((e) => e.name === 'ma2ml-evaluations') ? store.listRuns('ma2ml-evaluations') : [];
+  const runs = store.listExperiments().some((e) => e.name === 'ma2ml-evaluations')
+    ? store.listRuns('ma2ml-evaluations')
+    : [];
   for (const r of runs) {
     if (r.status !== 'done' || r.kind !== ev.kind.name || r.seed !== ev.seed) continue;
     const { pipeline, ...rest } = r.config as { pipeline: Pipeline } & Record<string, unknown>;
@@ -96,7 +98,11 @@ export interface RewardSurrogate {
  * s.cvR2; // how much of the real reward's variance the model predicts on pipelines it did not see
  * ```
  */
-export function fitRewardSurrogate(data: EvaluatedPipelines, space: SearchSpace, options: { lambda?: number; folds?: number; seed?: number } = {}): RewardSurrogate {
+export function fitRewardSurrogate(
+  data: EvaluatedPipelines,
+  space: SearchSpace,
+  options: { lambda?: number; folds?: number; seed?: number } = {},
+): RewardSurrogate {
   const lambda = options.lambda ?? 1;
   const folds = options.folds ?? 5;
   const vocab = vocabSizes(space);
@@ -104,7 +110,10 @@ export function fitRewardSurrogate(data: EvaluatedPipelines, space: SearchSpace,
   const agentOf = vocab.flatMap((a, i) => a.map(() => i));
   const T = flatVocab.length;
   const n = data.n;
-  if (n < 2 * folds) throw new Error(`fitRewardSurrogate: ${n} evaluated pipelines in the store, need at least ${2 * folds} (run notebooks 21-22 with this preset first)`);
+  if (n < 2 * folds)
+    throw new Error(
+      `fitRewardSurrogate: ${n} evaluated pipelines in the store, need at least ${2 * folds} (run notebooks 21-22 with this preset first)`,
+    );
   const order = new Rng(options.seed ?? 0).fork('reward-surrogate-cv').permutation(n);
   const mean = data.rewards.reduce((s, x) => s + x, 0) / n;
   let sse = 0;
@@ -118,7 +127,11 @@ export function fitRewardSurrogate(data: EvaluatedPipelines, space: SearchSpace,
       return t;
     };
     const m = new RidgeCritic(flatVocab, agentOf, { lambda, pairs: 'cross-agent' });
-    m.fit(pick(train), train.map((j) => data.rewards[j]), train.length);
+    m.fit(
+      pick(train),
+      train.map((j) => data.rewards[j]),
+      train.length,
+    );
     const trainMean = train.reduce((s, j) => s + data.rewards[j], 0) / train.length;
     const pred = m.predict(pick(test), test.length);
     test.forEach((j, b) => {
@@ -129,7 +142,16 @@ export function fitRewardSurrogate(data: EvaluatedPipelines, space: SearchSpace,
   const model = new RidgeCritic(flatVocab, agentOf, { lambda, pairs: 'cross-agent' });
   model.fit(data.tokens, data.rewards, n);
   const sd = Math.sqrt(data.rewards.reduce((s, x) => s + (x - mean) ** 2, 0) / n);
-  return { model, rows: n, cvR2: sst > 0 ? 1 - sse / sst : NaN, lambda, mean, sd, min: Math.min(...data.rewards), max: Math.max(...data.rewards) };
+  return {
+    model,
+    rows: n,
+    cvR2: sst > 0 ? 1 - sse / sst : NaN,
+    lambda,
+    mean,
+    sd,
+    min: Math.min(...data.rewards),
+    max: Math.max(...data.rewards),
+  };
 }
 
 // ------------------------------------------------------------------ evaluator (inline only)
@@ -154,17 +176,31 @@ export interface RewardSurrogateJobConfig {
  * Work function of {@link rewardSurrogateKind}: the surrogate's prediction plus the pipeline's
  * fixed noise draw, clipped to [0, 1].
  */
-export function rewardSurrogateJob(config: RewardSurrogateJobConfig, _ctx: JobContext): { reward: number; value: number; valid: boolean } {
+export function rewardSurrogateJob(
+  config: RewardSurrogateJobConfig,
+  _ctx: JobContext,
+): { reward: number; value: number; valid: boolean } {
   const s = models.get(config.modelId);
-  if (!s) throw new Error(`rewardSurrogateJob: no surrogate '${config.modelId}' in this process (the surrogate evaluator runs inline only)`);
-  if (!checkPipeline(config.space, config.pipeline, { flopsBudget: config.flopsBudget }).valid) return { reward: 0, value: 0, valid: false };
+  if (!s)
+    throw new Error(
+      `rewardSurrogateJob: no surrogate '${config.modelId}' in this process (the surrogate evaluator runs inline only)`,
+    );
+  if (!checkPipeline(config.space, config.pipeline, { flopsBudget: config.flopsBudget }).valid)
+    return { reward: 0, value: 0, valid: false };
   const value = surrogateValue(s, encodePipeline(config.space, config.pipeline));
-  const noise = config.noiseSd > 0 ? config.noiseSd * new Rng(config.noiseSeed).fork(pipelineKey(config.pipeline)).normal() : 0;
+  const noise =
+    config.noiseSd > 0 ? config.noiseSd * new Rng(config.noiseSeed).fork(pipelineKey(config.pipeline)).normal() : 0;
   return { reward: Math.min(1, Math.max(0, value + noise)), value, valid: true };
 }
 
 /** Job kind of the real-reward surrogate (inline executor only: the model lives in this process). */
-export const rewardSurrogateKind = defineJobKind({ name: 'ma2ml-reward-surrogate', module: __filename, export: 'rewardSurrogateJob', version: 'ma2ml-reward-surrogate@1', fn: rewardSurrogateJob });
+export const rewardSurrogateKind = defineJobKind({
+  name: 'ma2ml-reward-surrogate',
+  module: __filename,
+  export: 'rewardSurrogateJob',
+  version: 'ma2ml-reward-surrogate@1',
+  fn: rewardSurrogateJob,
+});
 
 /**
  * A search evaluator that scores pipelines with a fitted surrogate (registered in this process).
@@ -175,12 +211,29 @@ export const rewardSurrogateKind = defineJobKind({ name: 'ma2ml-reward-surrogate
  * await runSearch({ method: 'ma2ml', space, evaluations: 200, evaluator: ev, flops: { budget: 6e5, rule: 'hard-mask' } });
  * ```
  */
-export function rewardSurrogateEvaluator(surrogate: RewardSurrogate, space: SearchSpace, options: { noiseSd: number; flopsBudget: number; noiseSeed?: number }): SearchEvaluator {
-  if (!(options.noiseSd >= 0)) throw new Error(`rewardSurrogateEvaluator: noiseSd must be >= 0, got ${options.noiseSd}`);
-  if (!(options.flopsBudget > 0)) throw new Error(`rewardSurrogateEvaluator: flopsBudget must be positive, got ${options.flopsBudget}`);
+export function rewardSurrogateEvaluator(
+  surrogate: RewardSurrogate,
+  space: SearchSpace,
+  options: { noiseSd: number; flopsBudget: number; noiseSeed?: number },
+): SearchEvaluator {
+  if (!(options.noiseSd >= 0))
+    throw new Error(`rewardSurrogateEvaluator: noiseSd must be >= 0, got ${options.noiseSd}`);
+  if (!(options.flopsBudget > 0))
+    throw new Error(`rewardSurrogateEvaluator: flopsBudget must be positive, got ${options.flopsBudget}`);
   const modelId = `reward-surrogate-${nextModel++}`;
   models.set(modelId, surrogate);
-  return { kind: rewardSurrogateKind, config: { modelId, space, noiseSd: options.noiseSd, noiseSeed: options.noiseSeed ?? 0, flopsBudget: options.flopsBudget }, seed: 0, flops: { budget: options.flopsBudget, rule: 'hard' } };
+  return {
+    kind: rewardSurrogateKind,
+    config: {
+      modelId,
+      space,
+      noiseSd: options.noiseSd,
+      noiseSeed: options.noiseSeed ?? 0,
+      flopsBudget: options.flopsBudget,
+    },
+    seed: 0,
+    flops: { budget: options.flopsBudget, rule: 'hard' },
+  };
 }
 
 /**
@@ -222,7 +275,16 @@ export async function runRewardSurrogateSearches(
     for (const method of options.methods) {
       for (const seed of options.seeds) {
         const lr = tunedActorLr(method === 'sequential' ? 'independent' : method, options.evaluations);
-        const result = await runSearch({ method, space, evaluations: options.evaluations, batchSize: p.batchSize, seed, evaluator, executor, learner: lr === undefined ? undefined : { actorLr: lr } });
+        const result = await runSearch({
+          method,
+          space,
+          evaluations: options.evaluations,
+          batchSize: p.batchSize,
+          seed,
+          evaluator,
+          executor,
+          learner: lr === undefined ? undefined : { actorLr: lr },
+        });
         runs.push({ cell: { method, flops, seed }, label: method, result });
       }
     }
@@ -232,4 +294,3 @@ export async function runRewardSurrogateSearches(
   }
   return runs;
 }
-

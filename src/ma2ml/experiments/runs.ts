@@ -47,20 +47,34 @@ export interface RunSearchesOptions {
  * await executor.close();
  * ```
  */
-export async function runSearches(plan: Ma2mlPlan, cells: readonly SearchCell[], options: RunSearchesOptions): Promise<SearchRun[]> {
+export async function runSearches(
+  plan: Ma2mlPlan,
+  cells: readonly SearchCell[],
+  options: RunSearchesOptions,
+): Promise<SearchRun[]> {
   const p = parsePlan(plan);
   const space = options.space;
   const evaluator = planEvaluator(p, space);
   const runs: SearchRun[] = [];
   for (const [i, cell] of cells.entries()) {
-    if (!SEARCH_METHODS.includes(cell.method)) throw new Error(`runSearches: cells[${i}].method '${cell.method}' is not one of ${SEARCH_METHODS.join(', ')}`);
+    if (!SEARCH_METHODS.includes(cell.method))
+      throw new Error(`runSearches: cells[${i}].method '${cell.method}' is not one of ${SEARCH_METHODS.join(', ')}`);
     const flops = parseFlopsConstraint(cell.flops, `runSearches cells[${i}].flops`);
     const loose = p.flops[1].budget;
-    if (flops.rule !== 'hard-mask') throw new Error(`runSearches: cells[${i}].flops.rule '${flops.rule}' must be 'hard-mask' (the searches share the plan's evaluator at the loose budget)`);
-    if (flops.budget > loose) throw new Error(`runSearches: cells[${i}].flops.budget ${flops.budget} must be in (0, ${loose}] (the evaluator's loose budget)`);
+    if (flops.rule !== 'hard-mask')
+      throw new Error(
+        `runSearches: cells[${i}].flops.rule '${flops.rule}' must be 'hard-mask' (the searches share the plan's evaluator at the loose budget)`,
+      );
+    if (flops.budget > loose)
+      throw new Error(
+        `runSearches: cells[${i}].flops.budget ${flops.budget} must be in (0, ${loose}] (the evaluator's loose budget)`,
+      );
     // The actor learning rate tuned for this budget (TUNED_ACTOR_LR; sequential runs independent's learner).
     const lr = tunedActorLr(cell.method === 'sequential' ? 'independent' : cell.method, p.evaluations);
-    const learner = { ...(lr === undefined ? {} : { actorLr: lr }), ...(cell.divergenceWeight !== undefined ? { divergenceWeight: cell.divergenceWeight } : {}) };
+    const learner = {
+      ...(lr === undefined ? {} : { actorLr: lr }),
+      ...(cell.divergenceWeight !== undefined ? { divergenceWeight: cell.divergenceWeight } : {}),
+    };
     const result = await runSearch({
       method: cell.method,
       space,
@@ -100,7 +114,13 @@ export interface RetrainJobConfig {
  * ```
  */
 export function retrainJob(config: RetrainJobConfig, ctx: JobContext): RetrainResult {
-  return retrainPipeline(config.pipeline, { space: config.space, epochs: config.epochs, trainLimit: config.trainLimit, testLimit: config.testLimit, seed: ctx.seed });
+  return retrainPipeline(config.pipeline, {
+    space: config.space,
+    epochs: config.epochs,
+    trainLimit: config.trainLimit,
+    testLimit: config.testLimit,
+    seed: ctx.seed,
+  });
 }
 
 /**
@@ -111,7 +131,13 @@ export function retrainJob(config: RetrainJobConfig, ctx: JobContext): RetrainRe
  * const job = retrainKind.job(pipelineKey(p), { pipeline: p, space, epochs: 1, trainLimit: 5000, testLimit: 2000 }, 0);
  * ```
  */
-export const retrainKind = defineJobKind({ name: 'ma2ml-retrain', module: __filename, export: 'retrainJob', version: 'ma2ml-retrain@1', fn: retrainJob });
+export const retrainKind = defineJobKind({
+  name: 'ma2ml-retrain',
+  module: __filename,
+  export: 'retrainJob',
+  version: 'ma2ml-retrain@1',
+  fn: retrainJob,
+});
 
 /**
  * Retrains the best pipeline of every run (each distinct pipeline once, with the plan's retraining
@@ -124,17 +150,41 @@ export const retrainKind = defineJobKind({ name: 'ma2ml-retrain', module: __file
  * retrains.get(pipelineKey(runs[0].result.best.pipeline))?.testAccuracy;
  * ```
  */
-export async function retrainBest(plan: Ma2mlPlan, space: SearchSpace, runs: readonly SearchRun[], options: { executor: Executor; store?: ExperimentStore }): Promise<Map<string, RetrainResult>> {
+export async function retrainBest(
+  plan: Ma2mlPlan,
+  space: SearchSpace,
+  runs: readonly SearchRun[],
+  options: { executor: Executor; store?: ExperimentStore },
+): Promise<Map<string, RetrainResult>> {
   const p = parsePlan(plan);
   const byKey = new Map<string, Pipeline>();
   for (const r of runs) byKey.set(pipelineKey(r.result.best.pipeline), r.result.best.pipeline);
   const keys = [...byKey.keys()];
-  const jobs = keys.map((k) => retrainKind.job(k, { pipeline: byKey.get(k) as Pipeline, space, epochs: p.retrain.epochs, trainLimit: p.retrain.trainLimit, testLimit: p.retrain.testLimit }, p.retrain.seed));
+  const jobs = keys.map((k) =>
+    retrainKind.job(
+      k,
+      {
+        pipeline: byKey.get(k) as Pipeline,
+        space,
+        epochs: p.retrain.epochs,
+        trainLimit: p.retrain.trainLimit,
+        testLimit: p.retrain.testLimit,
+      },
+      p.retrain.seed,
+    ),
+  );
   const out = new Map<string, RetrainResult>();
   if (jobs.length === 0) return out;
   let results: RetrainResult[];
   if (options.store) {
-    results = (await runExperiment<RetrainResult>({ name: 'ma2ml-retrains', jobs, executor: options.executor, store: options.store })).results;
+    results = (
+      await runExperiment<RetrainResult>({
+        name: 'ma2ml-retrains',
+        jobs,
+        executor: options.executor,
+        store: options.store,
+      })
+    ).results;
   } else {
     const outcomes = await options.executor.run(jobs);
     results = outcomes.map((o) => {
@@ -170,14 +220,20 @@ export interface NoiseRow {
  * rows[0].sd; // spread of the reward of one pipeline over training seeds
  * ```
  */
-export async function rewardNoise(plan: Ma2mlPlan, space: SearchSpace, runs: readonly SearchRun[], options: { executor: Executor; store?: ExperimentStore }): Promise<NoiseRow[]> {
+export async function rewardNoise(
+  plan: Ma2mlPlan,
+  space: SearchSpace,
+  runs: readonly SearchRun[],
+  options: { executor: Executor; store?: ExperimentStore },
+): Promise<NoiseRow[]> {
   const p = parsePlan(plan);
   const ev = planEvaluator(p, space);
   const best = new Map<string, { pipeline: Pipeline; reward: number }>();
   for (const r of runs) {
     for (const e of r.result.log) {
       const k = pipelineKey(e.pipeline);
-      if (!best.has(k) || (best.get(k) as { reward: number }).reward < e.reward) best.set(k, { pipeline: e.pipeline, reward: e.reward });
+      if (!best.has(k) || (best.get(k) as { reward: number }).reward < e.reward)
+        best.set(k, { pipeline: e.pipeline, reward: e.reward });
     }
   }
   const top = [...best.entries()].sort((a, b) => b[1].reward - a[1].reward).slice(0, p.noise.pipelines);
@@ -186,7 +242,14 @@ export async function rewardNoise(plan: Ma2mlPlan, space: SearchSpace, runs: rea
     const jobs = top.map(([k, v]) => evaluationKind.job(k, { ...ev.config, pipeline: v.pipeline }, seed));
     let results: PipelineEvaluation[];
     if (options.store) {
-      results = (await runExperiment<PipelineEvaluation>({ name: 'ma2ml-evaluations', jobs, executor: options.executor, store: options.store })).results;
+      results = (
+        await runExperiment<PipelineEvaluation>({
+          name: 'ma2ml-evaluations',
+          jobs,
+          executor: options.executor,
+          store: options.store,
+        })
+      ).results;
     } else {
       results = (await options.executor.run(jobs)).map((o) => {
         if (!o.ok) throw new Error(`rewardNoise: evaluation of ${o.key} failed: ${o.error.message}`);
@@ -199,6 +262,14 @@ export async function rewardNoise(plan: Ma2mlPlan, space: SearchSpace, runs: rea
     const xs = rewards[i];
     const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
     const sd = xs.length > 1 ? Math.sqrt(xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (xs.length - 1)) : 0;
-    return { pipeline: describePipeline(v.pipeline), rewards: xs, seeds: [...p.noise.seeds], mean, sd, min: Math.min(...xs), max: Math.max(...xs) };
+    return {
+      pipeline: describePipeline(v.pipeline),
+      rewards: xs,
+      seeds: [...p.noise.seeds],
+      mean,
+      sd,
+      min: Math.min(...xs),
+      max: Math.max(...xs),
+    };
   });
 }

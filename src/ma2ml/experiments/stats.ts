@@ -18,9 +18,17 @@ export { formatInterval } from '../../eval/format';
  * differenceCI([0.8, 0.82, 0.79], [0.7, 0.72, 0.71], { seed: 0 }); // point 0.093, CI above 0
  * ```
  */
-export function differenceCI(x: readonly number[], y: readonly number[], opts: { reps?: number; seed?: number; confidence?: number } = {}): Interval {
-  for (const [name, v] of [['x', x], ['y', y]] as [string, readonly number[]][]) {
-    if (!Array.isArray(v) || v.length === 0 || v.some((e) => typeof e !== 'number' || !Number.isFinite(e))) throw new Error(`differenceCI: ${name} must be a non-empty array of finite numbers`);
+export function differenceCI(
+  x: readonly number[],
+  y: readonly number[],
+  opts: { reps?: number; seed?: number; confidence?: number } = {},
+): Interval {
+  for (const [name, v] of [
+    ['x', x],
+    ['y', y],
+  ] as [string, readonly number[]][]) {
+    if (!Array.isArray(v) || v.length === 0 || v.some((e) => typeof e !== 'number' || !Number.isFinite(e)))
+      throw new Error(`differenceCI: ${name} must be a non-empty array of finite numbers`);
   }
   const reps = opts.reps ?? 2000;
   const conf = opts.confidence ?? 0.95;

@@ -3,7 +3,14 @@
  * method, the comparison table (best reward mean and IQM with CIs, probability of improvement,
  * retrained test accuracy) and its display rows.
  */
-import { aggregateIqm, aggregateMean, meanCI, probabilityOfImprovement, sampleEfficiencyCurve, stratifiedBootstrapCI } from '../../eval';
+import {
+  aggregateIqm,
+  aggregateMean,
+  meanCI,
+  probabilityOfImprovement,
+  sampleEfficiencyCurve,
+  stratifiedBootstrapCI,
+} from '../../eval';
 import type { Interval, SampleEfficiencyCurve } from '../../eval';
 import type { RetrainResult } from '../evaluate';
 import { pipelineKey } from '../pipeline';
@@ -21,13 +28,23 @@ import { formatInterval } from './stats';
  * curves.ma2ml.point; // one value per evaluation
  * ```
  */
-export function bestSoFarCurves(runs: readonly SearchRun[], labels: readonly string[], flopsBudget: number, opts: { reps?: number; seed?: number } = {}): Record<string, SampleEfficiencyCurve> {
+export function bestSoFarCurves(
+  runs: readonly SearchRun[],
+  labels: readonly string[],
+  flopsBudget: number,
+  opts: { reps?: number; seed?: number } = {},
+): Record<string, SampleEfficiencyCurve> {
   const out: Record<string, SampleEfficiencyCurve> = {};
   for (const label of labels) {
     const sel = selectRuns(runs, label, flopsBudget);
     if (sel.length === 0) throw new Error(`bestSoFarCurves: no runs of '${label}' at budget ${flopsBudget}`);
     const scores = sel.map((r) => [r.result.log.map((e) => e.bestSoFar)]);
-    out[label] = sampleEfficiencyCurve(scores, { statistic: aggregateMean, steps: scores[0][0].map((_, k) => k + 1), reps: opts.reps ?? 2000, seed: opts.seed ?? 0 });
+    out[label] = sampleEfficiencyCurve(scores, {
+      statistic: aggregateMean,
+      steps: scores[0][0].map((_, k) => k + 1),
+      reps: opts.reps ?? 2000,
+      seed: opts.seed ?? 0,
+    });
   }
   return out;
 }
@@ -75,15 +92,28 @@ export function comparisonRows(
     const best = sel.map((r) => r.result.best.reward);
     let test: Interval | null = null;
     if (opts.retrains) {
-      const accs = sel.map((r) => opts.retrains?.get(pipelineKey(r.result.best.pipeline))?.testAccuracy).filter((a): a is number => typeof a === 'number');
+      const accs = sel
+        .map((r) => opts.retrains?.get(pipelineKey(r.result.best.pipeline))?.testAccuracy)
+        .filter((a): a is number => typeof a === 'number');
       if (accs.length > 0) test = meanCI(accs, bs);
     }
     return {
       method: label,
       seeds: sel.length,
       best: meanCI(best, bs),
-      iqm: stratifiedBootstrapCI(best.map((v) => [v]), aggregateIqm, bs),
-      probabilityOfImprovement: refScores && label !== reference ? probabilityOfImprovement(refScores, best.map((v) => [v]), bs) : null,
+      iqm: stratifiedBootstrapCI(
+        best.map((v) => [v]),
+        aggregateIqm,
+        bs,
+      ),
+      probabilityOfImprovement:
+        refScores && label !== reference
+          ? probabilityOfImprovement(
+              refScores,
+              best.map((v) => [v]),
+              bs,
+            )
+          : null,
       testAccuracy: test,
       distinct: sel.reduce((s, r) => s + r.result.distinct, 0) / sel.length,
       masked: sel.reduce((s, r) => s + r.result.masked, 0) / sel.length,
@@ -99,13 +129,19 @@ export function comparisonRows(
  * showTable(formatComparisonRows(rows), { name: 'ma2ml-comparison' });
  * ```
  */
-export function formatComparisonRows(rows: readonly ComparisonRow[], reference = 'ma2ml', digits = 3): Record<string, string | number>[] {
+export function formatComparisonRows(
+  rows: readonly ComparisonRow[],
+  reference = 'ma2ml',
+  digits = 3,
+): Record<string, string | number>[] {
   return rows.map((r) => ({
     method: r.method,
     seeds: r.seeds,
     'best val reward, mean [95% CI]': formatInterval(r.best, digits),
     'IQM [95% CI]': formatInterval(r.iqm, digits),
-    [`P(${reference} > method) [95% CI]`]: r.probabilityOfImprovement ? formatInterval(r.probabilityOfImprovement, 2) : '-',
+    [`P(${reference} > method) [95% CI]`]: r.probabilityOfImprovement
+      ? formatInterval(r.probabilityOfImprovement, 2)
+      : '-',
     'retrained test acc, mean [95% CI]': r.testAccuracy ? formatInterval(r.testAccuracy, digits) : '-',
     'distinct pipelines (mean)': r.distinct.toFixed(1),
     'masked proposals (mean)': r.masked.toFixed(1),

@@ -38,9 +38,14 @@ export interface StrategyContextOptions {
  * ```
  */
 export function strategyContext(o: StrategyContextOptions): StrategyContext {
-  if (o.modules && !o.fixedPipeline) throw new Error('strategyContext: fixedPipeline is required with modules (it supplies the tokens of the agents not searched)');
+  if (o.modules && !o.fixedPipeline)
+    throw new Error(
+      'strategyContext: fixedPipeline is required with modules (it supplies the tokens of the agents not searched)',
+    );
   const modules = o.modules;
-  const searched = modules ? AGENTS.map((a, i) => (modules.includes(a) ? i : -1)).filter((i) => i >= 0) : AGENTS.map((_, i) => i);
+  const searched = modules
+    ? AGENTS.map((a, i) => (modules.includes(a) ? i : -1)).filter((i) => i >= 0)
+    : AGENTS.map((_, i) => i);
   const mask = o.flops?.rule === 'hard-mask' ? o.flops.budget : undefined;
   const space = o.space;
   return {
@@ -54,7 +59,8 @@ export function strategyContext(o: StrategyContextOptions): StrategyContext {
     learner: o.learner,
     flops: o.flops,
     maskMaxTries: o.maskMaxTries ?? 200,
-    feasible: (tokens) => mask === undefined || checkPipeline(space, decodePipeline(space, tokens), { flopsBudget: mask }).valid,
+    feasible: (tokens) =>
+      mask === undefined || checkPipeline(space, decodePipeline(space, tokens), { flopsBudget: mask }).valid,
     reject: (count) => o.onReject?.(count),
   };
 }

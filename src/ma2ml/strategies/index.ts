@@ -41,7 +41,10 @@ export type SearchMethod = keyof typeof BUILTIN;
  * for (const method of SEARCH_METHODS) await runSearch({ method, space, evaluations: 16, evaluator });
  * ```
  */
-export const SEARCH_METHODS = Object.freeze(Object.keys(BUILTIN)) as unknown as readonly [SearchMethod, ...SearchMethod[]];
+export const SEARCH_METHODS = Object.freeze(Object.keys(BUILTIN)) as unknown as readonly [
+  SearchMethod,
+  ...SearchMethod[],
+];
 
 /** A method name `runSearch` accepts: a built-in method or a registered one. */
 export type MethodName = SearchMethod | (string & Record<never, never>);
@@ -62,10 +65,13 @@ const registered = new Map<string, StrategyFactory>();
  * ```
  */
 export function registerStrategy(name: string, factory: StrategyFactory): () => void {
-  if (typeof name !== 'string' || name.length === 0) throw new Error(`registerStrategy: name must be a non-empty string, got ${JSON.stringify(name)}`);
-  if (Object.prototype.hasOwnProperty.call(BUILTIN, name)) throw new Error(`registerStrategy: '${name}' is a built-in search method`);
+  if (typeof name !== 'string' || name.length === 0)
+    throw new Error(`registerStrategy: name must be a non-empty string, got ${JSON.stringify(name)}`);
+  if (Object.prototype.hasOwnProperty.call(BUILTIN, name))
+    throw new Error(`registerStrategy: '${name}' is a built-in search method`);
   if (registered.has(name)) throw new Error(`registerStrategy: a strategy named '${name}' is already registered`);
-  if (typeof factory !== 'function') throw new Error(`registerStrategy: the factory of '${name}' must be a function (ctx) => SearchStrategy`);
+  if (typeof factory !== 'function')
+    throw new Error(`registerStrategy: the factory of '${name}' must be a function (ctx) => SearchStrategy`);
   registered.set(name, factory);
   return () => {
     if (registered.get(name) === factory) registered.delete(name);
@@ -106,11 +112,18 @@ export function isSearchMethod(name: unknown): name is MethodName {
  * ```
  */
 export function createStrategy(method: MethodName, ctx: StrategyContext): SearchStrategy {
-  const factory = Object.prototype.hasOwnProperty.call(BUILTIN, method) ? BUILTIN[method as SearchMethod] : registered.get(method);
-  if (!factory) throw new Error(`createStrategy: unknown search method '${method}' (known: ${searchMethods().join(', ')}; add one with registerStrategy)`);
+  const factory = Object.prototype.hasOwnProperty.call(BUILTIN, method)
+    ? BUILTIN[method as SearchMethod]
+    : registered.get(method);
+  if (!factory)
+    throw new Error(
+      `createStrategy: unknown search method '${method}' (known: ${searchMethods().join(', ')}; add one with registerStrategy)`,
+    );
   const s = factory(ctx);
   if (!s || typeof s.propose !== 'function' || typeof s.observe !== 'function' || typeof s.dispose !== 'function') {
-    throw new Error(`createStrategy: the factory of '${method}' did not return a SearchStrategy { propose, observe, dispose }`);
+    throw new Error(
+      `createStrategy: the factory of '${method}' did not return a SearchStrategy { propose, observe, dispose }`,
+    );
   }
   return s;
 }

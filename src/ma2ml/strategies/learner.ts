@@ -15,7 +15,14 @@ import type { SearchStrategy, StrategyContext, StrategyDiagnostics, StrategyFact
  * target policies moved once per batch with tau 0.2, and at most 16 actor steps per batch, stopped
  * early once the mean KL to the batch's starting policy exceeds 0.005.
  */
-export const ISSUE12_SETTINGS: Readonly<Partial<SingleStepConfigInput>> = Object.freeze({ critic: 'ridge', offPolicyActor: 'expected', targetUpdate: 'per-batch', tau: 0.2, klLimit: 0.005, innerSteps: 16 });
+export const ISSUE12_SETTINGS: Readonly<Partial<SingleStepConfigInput>> = Object.freeze({
+  critic: 'ridge',
+  offPolicyActor: 'expected',
+  targetUpdate: 'per-batch',
+  tau: 0.2,
+  klLimit: 0.005,
+  innerSteps: 16,
+});
 
 // The settings of each learning method (documented on METHOD_CONFIGS); a new variant is one line here
 // plus one line in the strategy registry (./index.ts).
@@ -25,7 +32,14 @@ const CONFIGS = {
   'ma2ml-lite': { credit: 'counterfactual', offPolicy: false, divergenceWeight: 0, criticSteps: 8 },
   'ma2ml-no-credit': { credit: 'shared', offPolicy: true, divergenceWeight: 0.1, tau: 0.01 },
   independent: { credit: 'shared', offPolicy: false, divergenceWeight: 0 },
-  'single-agent': { credit: 'shared', offPolicy: false, divergenceWeight: 0, jointAgent: true, policy: 'autoregressive', actorLr: 0.01 },
+  'single-agent': {
+    credit: 'shared',
+    offPolicy: false,
+    divergenceWeight: 0,
+    jointAgent: true,
+    policy: 'autoregressive',
+    actorLr: 0.01,
+  },
 } satisfies Record<string, Partial<SingleStepConfigInput>>;
 
 /** A method that is one `SingleStepLearner` configuration ({@link METHOD_CONFIGS}). */
@@ -109,7 +123,10 @@ export function tunedActorLr(method: string, budget: number): number | undefined
  */
 export function learnerStrategy(method: LearnerMethod): StrategyFactory {
   const config = METHOD_CONFIGS[method];
-  if (!config) throw new Error(`learnerStrategy: unknown learning method '${method}' (expected one of ${Object.keys(METHOD_CONFIGS).join(', ')})`);
+  if (!config)
+    throw new Error(
+      `learnerStrategy: unknown learning method '${method}' (expected one of ${Object.keys(METHOD_CONFIGS).join(', ')})`,
+    );
   return (ctx) => new LearnerStrategy(ctx, config);
 }
 
@@ -122,7 +139,12 @@ class LearnerStrategy implements SearchStrategy {
     config: Partial<SingleStepConfigInput>,
   ) {
     const all = learnerAgents(ctx.space);
-    this.learner = new SingleStepLearner({ agents: ctx.searched.map((i) => all[i]), seed: ctx.seed, ...config, ...(ctx.learner ?? {}) });
+    this.learner = new SingleStepLearner({
+      agents: ctx.searched.map((i) => all[i]),
+      seed: ctx.seed,
+      ...config,
+      ...(ctx.learner ?? {}),
+    });
   }
 
   propose(n: number): JointAction[] {
@@ -138,7 +160,11 @@ class LearnerStrategy implements SearchStrategy {
 
   diagnostics(): StrategyDiagnostics | undefined {
     if (!this.stats) return undefined;
-    return { agents: this.ctx.searched.map((i) => AGENTS[i]), probabilities: this.learner.probabilities(), stats: this.stats };
+    return {
+      agents: this.ctx.searched.map((i) => AGENTS[i]),
+      probabilities: this.learner.probabilities(),
+      stats: this.stats,
+    };
   }
 
   dispose(): void {

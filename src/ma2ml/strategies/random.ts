@@ -22,7 +22,8 @@ import type { SearchStrategy, StrategyFactory } from './strategy';
 export const randomStrategy: StrategyFactory = (ctx): SearchStrategy => {
   const rng = new Rng(ctx.seed).fork('ma2ml-random-search');
   return {
-    propose: (n: number): JointAction[] => Array.from({ length: n }, () => expandOwn(ctx, selectOwn(ctx, sampleTokens(ctx.space, rng)))),
+    propose: (n: number): JointAction[] =>
+      Array.from({ length: n }, () => expandOwn(ctx, selectOwn(ctx, sampleTokens(ctx.space, rng)))),
     observe: () => undefined,
     dispose: () => undefined,
   };

@@ -41,12 +41,18 @@ class SequentialStrategy implements SearchStrategy {
   private stats: ObserveStats | undefined;
 
   constructor(private readonly ctx: StrategyContext) {
-    if (ctx.fixedTokens || ctx.searched.length !== AGENTS.length) throw new Error("runSearch: modules is not supported with method 'sequential' (it already searches one module at a time)");
+    if (ctx.fixedTokens || ctx.searched.length !== AGENTS.length)
+      throw new Error(
+        "runSearch: modules is not supported with method 'sequential' (it already searches one module at a time)",
+      );
     this.rng = new Rng(ctx.seed).fork('ma2ml-sequential-search');
     let fixed = sampleTokens(ctx.space, this.rng);
     for (let tries = 1; !ctx.feasible(fixed); tries++) {
       ctx.reject(1);
-      if (tries >= ctx.maskMaxTries) throw new Error(`runSearch: sequential found no starting pipeline within ${ctx.flops?.budget} MACs in ${tries} draws`);
+      if (tries >= ctx.maskMaxTries)
+        throw new Error(
+          `runSearch: sequential found no starting pipeline within ${ctx.flops?.budget} MACs in ${tries} draws`,
+        );
       fixed = sampleTokens(ctx.space, this.rng);
     }
     this.fixed = fixed;
@@ -88,12 +94,18 @@ class SequentialStrategy implements SearchStrategy {
     this.stats = undefined;
     do {
       this.phase++;
-      if (this.phase >= AGENTS.length) throw new Error(`sequential: all ${AGENTS.length} phases are finished (${this.ctx.evaluations} evaluations)`);
+      if (this.phase >= AGENTS.length)
+        throw new Error(`sequential: all ${AGENTS.length} phases are finished (${this.ctx.evaluations} evaluations)`);
       this.phaseBudget = this.phase < AGENTS.length - 1 ? this.third : this.ctx.evaluations - 2 * this.third;
     } while (this.phaseBudget <= 0);
     this.used = 0;
     this.best = { reward: Number.NEGATIVE_INFINITY, tokens: this.fixed[this.phase] };
     const agents = learnerAgents(this.ctx.space);
-    this.learner = new SingleStepLearner({ agents: [agents[this.phase]], seed: this.rng.int(2 ** 31 - 1), ...METHOD_CONFIGS.independent, ...(this.ctx.learner ?? {}) });
+    this.learner = new SingleStepLearner({
+      agents: [agents[this.phase]],
+      seed: this.rng.int(2 ** 31 - 1),
+      ...METHOD_CONFIGS.independent,
+      ...(this.ctx.learner ?? {}),
+    });
   }
 }

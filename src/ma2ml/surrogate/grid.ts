@@ -63,7 +63,10 @@ export function defaultLcbenchGrid(): LcbenchGrid {
         name: 'optimisation',
         params: [
           { name: 'batch_size', values: [16, 32, 64, 128, 256, 512] },
-          { name: 'learning_rate', values: [1e-4, 0.00031622776601683794, 1e-3, 0.0031622776601683794, 1e-2, 0.03162277660168379, 1e-1] },
+          {
+            name: 'learning_rate',
+            values: [1e-4, 0.00031622776601683794, 1e-3, 0.0031622776601683794, 1e-2, 0.03162277660168379, 1e-1],
+          },
           { name: 'momentum', values: [0.1, 0.5, 0.9, 0.99] },
           { name: 'weight_decay', values: [1e-5, 1e-4, 1e-3, 1e-2, 1e-1] },
         ],
@@ -80,7 +83,16 @@ const GridSchema = z
         z
           .object({
             name: z.string().min(1),
-            params: z.array(z.object({ name: z.enum(LCBENCH_PARAMS), values: z.array(z.number()).min(1, 'needs at least one value') }).strict()).min(1, 'an agent needs at least one parameter'),
+            params: z
+              .array(
+                z
+                  .object({
+                    name: z.enum(LCBENCH_PARAMS),
+                    values: z.array(z.number()).min(1, 'needs at least one value'),
+                  })
+                  .strict(),
+              )
+              .min(1, 'an agent needs at least one parameter'),
           })
           .strict(),
       )
@@ -91,24 +103,50 @@ const GridSchema = z
     const agentNames = new Set<string>();
     const seen = new Map<string, string>();
     g.agents.forEach((a, ai) => {
-      if (agentNames.has(a.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['agents', ai, 'name'], message: `duplicate agent name '${a.name}'` });
+      if (agentNames.has(a.name))
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['agents', ai, 'name'],
+          message: `duplicate agent name '${a.name}'`,
+        });
       agentNames.add(a.name);
       a.params.forEach((p, pi) => {
         const where = ['agents', ai, 'params', pi];
-        if (seen.has(p.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [...where, 'name'], message: `${p.name} already belongs to agent '${seen.get(p.name)}'` });
+        if (seen.has(p.name))
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: [...where, 'name'],
+            message: `${p.name} already belongs to agent '${seen.get(p.name)}'`,
+          });
         seen.set(p.name, a.name);
-        if (new Set(p.values).size !== p.values.length) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [...where, 'values'], message: `${p.name} values must be distinct` });
+        if (new Set(p.values).size !== p.values.length)
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: [...where, 'values'],
+            message: `${p.name} values must be distinct`,
+          });
         p.values.forEach((v, vi) => {
           const why = rangeProblem(p.name, v);
-          if (why) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [...where, 'values', vi], message: `${p.name} ${why}` });
+          if (why)
+            ctx.addIssue({ code: z.ZodIssueCode.custom, path: [...where, 'values', vi], message: `${p.name} ${why}` });
         });
       });
     });
     for (const p of LCBENCH_PARAMS) {
-      if (!seen.has(p)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['agents'], message: `parameter ${p} belongs to no agent (each LCBench parameter needs a grid)` });
+      if (!seen.has(p))
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['agents'],
+          message: `parameter ${p} belongs to no agent (each LCBench parameter needs a grid)`,
+        });
     }
     const joint = g.agents.reduce((acc, a) => acc * a.params.reduce((m, p) => m * p.values.length, 1), 1);
-    if (joint > MAX_GRID_SIZE) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['agents'], message: `joint grid has ${joint} configurations, more than ${MAX_GRID_SIZE}` });
+    if (joint > MAX_GRID_SIZE)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['agents'],
+        message: `joint grid has ${joint} configurations, more than ${MAX_GRID_SIZE}`,
+      });
   });
 
 /**
@@ -185,14 +223,21 @@ function tokenError(message: string): ConfigError {
  * ```
  */
 export function gridTokensToIndex(grid: LcbenchGrid, tokens: readonly (readonly number[])[]): number {
-  if (!Array.isArray(tokens) || tokens.length !== grid.agents.length) throw tokenError(`expected ${grid.agents.length} token arrays (one per agent), got ${Array.isArray(tokens) ? tokens.length : typeof tokens}`);
+  if (!Array.isArray(tokens) || tokens.length !== grid.agents.length)
+    throw tokenError(
+      `expected ${grid.agents.length} token arrays (one per agent), got ${Array.isArray(tokens) ? tokens.length : typeof tokens}`,
+    );
   let index = 0;
   grid.agents.forEach((a, ai) => {
     const t = tokens[ai];
-    if (!t || t.length !== a.params.length) throw tokenError(`agent '${a.name}' needs ${a.params.length} tokens, got ${t ? t.length : t}`);
+    if (!t || t.length !== a.params.length)
+      throw tokenError(`agent '${a.name}' needs ${a.params.length} tokens, got ${t ? t.length : t}`);
     a.params.forEach((p, pi) => {
       const k = t[pi];
-      if (!Number.isInteger(k) || k < 0 || k >= p.values.length) throw tokenError(`agent '${a.name}' ${p.name} token must be an integer in [0, ${p.values.length - 1}], got ${k}`);
+      if (!Number.isInteger(k) || k < 0 || k >= p.values.length)
+        throw tokenError(
+          `agent '${a.name}' ${p.name} token must be an integer in [0, ${p.values.length - 1}], got ${k}`,
+        );
       index = index * p.values.length + k;
     });
   });
@@ -209,7 +254,10 @@ export function gridTokensToIndex(grid: LcbenchGrid, tokens: readonly (readonly 
  */
 export function gridIndexToTokens(grid: LcbenchGrid, index: number): number[][] {
   const size = gridSizes(grid).joint;
-  if (!Number.isInteger(index) || index < 0 || index >= size) throw new ConfigError('grid index', [{ path: 'index', message: `must be an integer in [0, ${size - 1}], got ${index}` }]);
+  if (!Number.isInteger(index) || index < 0 || index >= size)
+    throw new ConfigError('grid index', [
+      { path: 'index', message: `must be an integer in [0, ${size - 1}], got ${index}` },
+    ]);
   const out = grid.agents.map((a) => new Array<number>(a.params.length).fill(0));
   let rest = index;
   for (let ai = grid.agents.length - 1; ai >= 0; ai--) {
@@ -265,7 +313,10 @@ export function gridConfigToTokens(grid: LcbenchGrid, config: LcbenchConfig): nu
   return grid.agents.map((a) =>
     a.params.map((p) => {
       const k = p.values.indexOf(config[p.name]);
-      if (k < 0) throw new ConfigError('grid configuration', [{ path: p.name, message: `${config[p.name]} is not one of the grid values ${JSON.stringify(p.values)}` }]);
+      if (k < 0)
+        throw new ConfigError('grid configuration', [
+          { path: p.name, message: `${config[p.name]} is not one of the grid values ${JSON.stringify(p.values)}` },
+        ]);
       return k;
     }),
   );
@@ -283,7 +334,8 @@ export function gridConfigToTokens(grid: LcbenchGrid, config: LcbenchConfig): nu
 export function gridXCont(grid: LcbenchGrid, start: number, count: number, epoch: number): Float32Array {
   // Column of each token in x_cont (1 + position in LCBENCH_PARAMS).
   const flat: { col: number; values: number[] }[] = [];
-  for (const a of grid.agents) for (const p of a.params) flat.push({ col: 1 + LCBENCH_PARAMS.indexOf(p.name), values: p.values });
+  for (const a of grid.agents)
+    for (const p of a.params) flat.push({ col: 1 + LCBENCH_PARAMS.indexOf(p.name), values: p.values });
   const x = new Float32Array(count * 8);
   for (let i = 0; i < count; i++) {
     let rest = start + i;

@@ -35,7 +35,15 @@ export {
   parseGrid,
 } from './grid';
 export type { GridAgent, GridParam, GridSizes, LcbenchGrid } from './grid';
-export { TABLE_QUANTILES, cachedExhaustiveTable, decodeTable, encodeTable, exhaustiveTable, tableCachePath, tableStats } from './table';
+export {
+  TABLE_QUANTILES,
+  cachedExhaustiveTable,
+  decodeTable,
+  encodeTable,
+  exhaustiveTable,
+  tableCachePath,
+  tableStats,
+} from './table';
 export type { CachedTableOptions, SurrogateTable, TableOptions } from './table';
 export { SurrogateSearchProblem } from './problem';
 export type { SurrogateProblemOptions } from './problem';

@@ -7,13 +7,25 @@ import { checkConfigs, LCBENCH_PARAMS, LCBENCH_RANGES, rangeProblem, X_CONT_COLU
 import type { LcbenchConfig, LcbenchParam } from './space';
 
 /** Names the ONNX model must use (YAHPO Gym's `x_cat` / `x_cont` inputs, one `output`). */
-export const LCBENCH_MODEL_IO = Object.freeze({ inputs: ['x_cat', 'x_cont'] as const, output: 'output', xContWidth: 8, outputWidth: 6 });
+export const LCBENCH_MODEL_IO = Object.freeze({
+  inputs: ['x_cat', 'x_cont'] as const,
+  output: 'output',
+  xContWidth: 8,
+  outputWidth: 6,
+});
 
 /**
  * Columns of the model's output, in order (YAHPO Gym `lcbench` `y_names`); `val_accuracy` is in
  * percent, the balanced accuracies are fractions, `time` is seconds of training up to the epoch.
  */
-export const LCBENCH_OUTPUTS = ['time', 'val_accuracy', 'val_cross_entropy', 'val_balanced_accuracy', 'test_cross_entropy', 'test_balanced_accuracy'] as const;
+export const LCBENCH_OUTPUTS = [
+  'time',
+  'val_accuracy',
+  'val_cross_entropy',
+  'val_balanced_accuracy',
+  'test_cross_entropy',
+  'test_balanced_accuracy',
+] as const;
 
 /** The surrogate's prediction for one configuration at one epoch. */
 export interface LcbenchPrediction {
@@ -58,7 +70,14 @@ const EncodingSchema = z.object({ OpenML_task_id: z.record(z.number().int().min(
 const ConfigSpaceSchema = z.object({
   hyperparameters: z.array(
     z
-      .object({ name: z.string(), type: z.string(), choices: z.array(z.string()).optional(), lower: z.number().optional(), upper: z.number().optional(), log: z.boolean().optional() })
+      .object({
+        name: z.string(),
+        type: z.string(),
+        choices: z.array(z.string()).optional(),
+        lower: z.number().optional(),
+        upper: z.number().optional(),
+        log: z.boolean().optional(),
+      })
       .passthrough(),
   ),
 });
@@ -68,7 +87,9 @@ function readJson(file: string, what: string): unknown {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`LcbenchSurrogate.load: ${what} file ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new Error(`LcbenchSurrogate.load: ${what} file ${file} is not valid JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
@@ -77,12 +98,21 @@ function readTasks(file: string): string[] {
   const space = parseConfig(ConfigSpaceSchema, readJson(file, 'config space'), `LCBench config space ${file}`);
   const byName = new Map(space.hyperparameters.map((h) => [h.name, h]));
   const task = byName.get('OpenML_task_id');
-  if (!task || !task.choices || task.choices.length === 0) throw new Error(`LcbenchSurrogate.load: ${file} has no OpenML_task_id choices`);
+  if (!task || !task.choices || task.choices.length === 0)
+    throw new Error(`LcbenchSurrogate.load: ${file} has no OpenML_task_id choices`);
   for (const name of X_CONT_COLUMNS) {
     const h = byName.get(name);
     const r = LCBENCH_RANGES[name];
-    if (!h || h.lower !== r.lower || h.upper !== r.upper || (h.log ?? false) !== r.log || (h.type === 'uniform_int') !== r.integer) {
-      throw new Error(`LcbenchSurrogate.load: ${file}: hyper-parameter ${name} is ${JSON.stringify(h ?? null)}, expected ${JSON.stringify(r)} (a different surrogate version?)`);
+    if (
+      !h ||
+      h.lower !== r.lower ||
+      h.upper !== r.upper ||
+      (h.log ?? false) !== r.log ||
+      (h.type === 'uniform_int') !== r.integer
+    ) {
+      throw new Error(
+        `LcbenchSurrogate.load: ${file}: hyper-parameter ${name} is ${JSON.stringify(h ?? null)}, expected ${JSON.stringify(r)} (a different surrogate version?)`,
+      );
     }
   }
   return task.choices.slice();
@@ -117,7 +147,14 @@ export class LcbenchSurrogate {
   private session: Ort.InferenceSession | undefined;
   private readonly ort: typeof Ort;
 
-  private constructor(ort: typeof Ort, session: Ort.InferenceSession, dir: string, tasks: string[], codes: Map<string, number>, sha: string) {
+  private constructor(
+    ort: typeof Ort,
+    session: Ort.InferenceSession,
+    dir: string,
+    tasks: string[],
+    codes: Map<string, number>,
+    sha: string,
+  ) {
     this.ort = ort;
     this.session = session;
     this.dir = dir;
@@ -138,29 +175,45 @@ export class LcbenchSurrogate {
    * ```
    */
   static async load(dir?: string, options: LcbenchLoadOptions = {}): Promise<LcbenchSurrogate> {
-    const opts = parseConfig(z.object({ threads: z.number().int().min(1).max(64).default(1) }).strict(), options, 'LcbenchSurrogate.load options');
+    const opts = parseConfig(
+      z.object({ threads: z.number().int().min(1).max(64).default(1) }).strict(),
+      options,
+      'LcbenchSurrogate.load options',
+    );
     const root = path.resolve(dir ?? lcbenchDataDir());
     const modelFile = path.join(root, 'model.onnx');
-    if (!fs.existsSync(modelFile)) throw new Error(`LcbenchSurrogate.load: model file ${modelFile} not found (expected the vendored YAHPO Gym LCBench surrogate, see data/README.md)`);
+    if (!fs.existsSync(modelFile))
+      throw new Error(
+        `LcbenchSurrogate.load: model file ${modelFile} not found (expected the vendored YAHPO Gym LCBench surrogate, see data/README.md)`,
+      );
     const tasks = readTasks(path.join(root, 'config_space.json'));
     const encFile = path.join(root, 'encoding.json');
     const enc = parseConfig(EncodingSchema, readJson(encFile, 'encoding'), `LCBench encoding ${encFile}`);
     const codes = new Map<string, number>();
     for (const t of tasks) {
       const code = enc.OpenML_task_id[t];
-      if (code === undefined) throw new Error(`LcbenchSurrogate.load: ${encFile} has no OpenML_task_id code for task ${t}`);
+      if (code === undefined)
+        throw new Error(`LcbenchSurrogate.load: ${encFile} has no OpenML_task_id code for task ${t}`);
       codes.set(t, code);
     }
     const bytes = fs.readFileSync(modelFile);
     const sha = createHash('sha256').update(bytes).digest('hex');
     // Loaded lazily so importing src/ma2ml does not load the native runtime.
-     
+
     const ort = require('onnxruntime-node') as typeof Ort;
     let session: Ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: opts.threads, interOpNumThreads: 1, executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+      session = await ort.InferenceSession.create(bytes, {
+        intraOpNumThreads: opts.threads,
+        interOpNumThreads: 1,
+        executionProviders: ['cpu'],
+        graphOptimizationLevel: 'all',
+      });
     } catch (err) {
-      throw new Error(`LcbenchSurrogate.load: cannot load the ONNX model ${modelFile} (corrupt or not an ONNX file?): ${(err as Error).message}`, { cause: err });
+      throw new Error(
+        `LcbenchSurrogate.load: cannot load the ONNX model ${modelFile} (corrupt or not an ONNX file?): ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     try {
       checkModelIo(session, modelFile);
@@ -174,7 +227,8 @@ export class LcbenchSurrogate {
   /** The model's integer code of `taskId` (throws naming the task when unknown). */
   taskCode(taskId: string): number {
     const code = this.taskCodes.get(String(taskId));
-    if (code === undefined) throw new Error(`LcbenchSurrogate: unknown taskId ${JSON.stringify(taskId)} (one of ${this.tasks.join(', ')})`);
+    if (code === undefined)
+      throw new Error(`LcbenchSurrogate: unknown taskId ${JSON.stringify(taskId)} (one of ${this.tasks.join(', ')})`);
     return code;
   }
 
@@ -228,7 +282,10 @@ export class LcbenchSurrogate {
     const session = this.session;
     if (!session) throw new Error('LcbenchSurrogate: used after dispose()');
     const code = this.taskCode(taskId);
-    if (!(xCont instanceof Float32Array) || xCont.length % 8 !== 0) throw new Error(`LcbenchSurrogate.predictRaw: xCont must be a Float32Array of n x 8 values, got length ${(xCont as { length?: number })?.length}`);
+    if (!(xCont instanceof Float32Array) || xCont.length % 8 !== 0)
+      throw new Error(
+        `LcbenchSurrogate.predictRaw: xCont must be a Float32Array of n x 8 values, got length ${(xCont as { length?: number })?.length}`,
+      );
     const n = xCont.length / 8;
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < 8; j++) {
@@ -247,7 +304,10 @@ export class LcbenchSurrogate {
     const result = await session.run({ x_cat: xCat, x_cont: xc });
     const out = result[LCBENCH_MODEL_IO.output];
     const data = out.data;
-    if (!(data instanceof Float32Array) || data.length !== n * 6) throw new Error(`LcbenchSurrogate: model output has ${data.length} values of type ${out.type}, expected ${n * 6} float32`);
+    if (!(data instanceof Float32Array) || data.length !== n * 6)
+      throw new Error(
+        `LcbenchSurrogate: model output has ${data.length} values of type ${out.type}, expected ${n * 6} float32`,
+      );
     const copy = new Float32Array(data);
     out.dispose?.();
     return copy;
@@ -276,10 +336,12 @@ export function checkModelIo(session: Pick<Ort.InferenceSession, 'inputNames' | 
   const outs = [...session.outputNames];
   const expectIns = [...LCBENCH_MODEL_IO.inputs];
   if (ins.length !== 2 || !expectIns.every((n) => ins.includes(n)) || !outs.includes(LCBENCH_MODEL_IO.output)) {
-    throw new Error(`LcbenchSurrogate.load: ${file} has inputs [${ins.join(', ')}] and outputs [${outs.join(', ')}], expected inputs [${expectIns.join(', ')}] and output ${LCBENCH_MODEL_IO.output}`);
+    throw new Error(
+      `LcbenchSurrogate.load: ${file} has inputs [${ins.join(', ')}] and outputs [${outs.join(', ')}], expected inputs [${expectIns.join(', ')}] and output ${LCBENCH_MODEL_IO.output}`,
+    );
   }
   // Shapes and types, where this onnxruntime version reports metadata.
-  const meta = (session as unknown as { inputMetadata?: unknown; outputMetadata?: unknown });
+  const meta = session as unknown as { inputMetadata?: unknown; outputMetadata?: unknown };
   const want: Record<string, { type: string; width: number }> = {
     x_cat: { type: 'int32', width: 1 },
     x_cont: { type: 'float32', width: LCBENCH_MODEL_IO.xContWidth },
@@ -291,7 +353,9 @@ export function checkModelIo(session: Pick<Ort.InferenceSession, 'inputNames' | 
     if (!w || m.isTensor === false || m.type === undefined || m.shape === undefined) continue;
     const last = m.shape[m.shape.length - 1];
     if (m.type !== w.type || m.shape.length !== 2 || last !== w.width) {
-      throw new Error(`LcbenchSurrogate.load: ${file}: ${m.name} is ${m.type} ${JSON.stringify(m.shape)}, expected ${w.type} [n, ${w.width}]`);
+      throw new Error(
+        `LcbenchSurrogate.load: ${file}: ${m.name} is ${m.type} ${JSON.stringify(m.shape)}, expected ${w.type} [n, ${w.width}]`,
+      );
     }
   }
 }

@@ -1,6 +1,14 @@
 import { parseConfig, z } from '../../config';
 import { Rng } from '../../random';
-import { gridHash, gridIndexToConfig, gridIndexToTokens, gridLearnerAgents, gridSizes, gridTokensToIndex, parseGrid } from './grid';
+import {
+  gridHash,
+  gridIndexToConfig,
+  gridIndexToTokens,
+  gridLearnerAgents,
+  gridSizes,
+  gridTokensToIndex,
+  parseGrid,
+} from './grid';
 import type { LcbenchGrid } from './grid';
 import type { LcbenchConfig } from './space';
 import type { SurrogateTable } from './table';
@@ -71,8 +79,14 @@ export class SurrogateSearchProblem {
     const o = parseConfig(ProblemOptionsSchema, options, 'SurrogateSearchProblem options');
     this.grid = parseGrid(grid);
     this.size = gridSizes(this.grid).joint;
-    if (table.rewards.length !== this.size) throw new Error(`SurrogateSearchProblem: table has ${table.rewards.length} rewards, the grid ${this.size} configurations`);
-    if (table.gridHash !== gridHash(this.grid)) throw new Error(`SurrogateSearchProblem: table was computed for another grid (grid hash ${table.gridHash.slice(0, 12)} vs ${gridHash(this.grid).slice(0, 12)})`);
+    if (table.rewards.length !== this.size)
+      throw new Error(
+        `SurrogateSearchProblem: table has ${table.rewards.length} rewards, the grid ${this.size} configurations`,
+      );
+    if (table.gridHash !== gridHash(this.grid))
+      throw new Error(
+        `SurrogateSearchProblem: table was computed for another grid (grid hash ${table.gridHash.slice(0, 12)} vs ${gridHash(this.grid).slice(0, 12)})`,
+      );
     this.table = table;
     this.agents = gridLearnerAgents(this.grid);
     this.noiseSd = o.noiseSd;
@@ -132,7 +146,10 @@ export class SurrogateSearchProblem {
    */
   normalisedRegret(value: number): number {
     const scale = this.best - this.median;
-    if (!(scale > 0)) throw new Error(`SurrogateSearchProblem.normalisedRegret: best (${this.best}) equals the median: the table is flat above its median`);
+    if (!(scale > 0))
+      throw new Error(
+        `SurrogateSearchProblem.normalisedRegret: best (${this.best}) equals the median: the table is flat above its median`,
+      );
     return this.regret(value) / scale;
   }
 

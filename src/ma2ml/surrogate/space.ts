@@ -4,7 +4,15 @@ import { ConfigError } from '../../config';
  * The seven hyper-parameters of the LCBench search space (YAHPO Gym `lcbench`), in the order of the
  * surrogate's `x_cont` input after the leading `epoch` column.
  */
-export const LCBENCH_PARAMS = ['batch_size', 'learning_rate', 'momentum', 'weight_decay', 'num_layers', 'max_units', 'max_dropout'] as const;
+export const LCBENCH_PARAMS = [
+  'batch_size',
+  'learning_rate',
+  'momentum',
+  'weight_decay',
+  'num_layers',
+  'max_units',
+  'max_dropout',
+] as const;
 
 /** One LCBench hyper-parameter name. */
 export type LcbenchParam = (typeof LCBENCH_PARAMS)[number];
@@ -60,7 +68,8 @@ const REL_TOL = 1e-9;
  */
 export function rangeProblem(name: LcbenchParam | 'epoch', value: unknown): string | undefined {
   const r = LCBENCH_RANGES[name];
-  if (typeof value !== 'number' || !Number.isFinite(value)) return `must be a finite number, got ${typeof value === 'number' ? value : JSON.stringify(value) ?? typeof value}`;
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    return `must be a finite number, got ${typeof value === 'number' ? value : (JSON.stringify(value) ?? typeof value)}`;
   const lo = r.lower - REL_TOL * Math.max(Math.abs(r.lower), 1e-300);
   const hi = r.upper + REL_TOL * Math.abs(r.upper);
   if (value < lo || value > hi) return `must be in [${round(r.lower)}, ${round(r.upper)}], got ${value}`;
@@ -84,7 +93,10 @@ function round(v: number): number {
  * ```
  */
 export function checkConfigs(configs: readonly unknown[]): asserts configs is LcbenchConfig[] {
-  if (!Array.isArray(configs)) throw new ConfigError('LCBench configuration', [{ path: 'configs', message: 'must be an array of configurations' }]);
+  if (!Array.isArray(configs))
+    throw new ConfigError('LCBench configuration', [
+      { path: 'configs', message: 'must be an array of configurations' },
+    ]);
   const issues: { path: string; message: string }[] = [];
   for (let i = 0; i < configs.length && issues.length < 10; i++) {
     const c = configs[i];
@@ -101,7 +113,8 @@ export function checkConfigs(configs: readonly unknown[]): asserts configs is Lc
       }
     }
     for (const k of Object.keys(rec)) {
-      if (!(LCBENCH_PARAMS as readonly string[]).includes(k)) issues.push({ path: `configs.${i}.${k}`, message: `unknown field (expected ${LCBENCH_PARAMS.join(', ')})` });
+      if (!(LCBENCH_PARAMS as readonly string[]).includes(k))
+        issues.push({ path: `configs.${i}.${k}`, message: `unknown field (expected ${LCBENCH_PARAMS.join(', ')})` });
     }
   }
   if (issues.length > 0) throw new ConfigError('LCBench configuration', issues);

@@ -44,7 +44,12 @@ export interface TableOptions {
 
 const TableOptionsSchema = z
   .object({
-    batchSize: z.number().int().min(1).max(1 << 20).default(1024),
+    batchSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(1 << 20)
+      .default(1024),
     epoch: z.number().int().min(1).max(52).default(52),
   })
   .strict();
@@ -57,14 +62,17 @@ const TableOptionsSchema = z
  * tableStats(Float32Array.of(0.2, 0.9, 0.5)); // { best: 0.9..., bestIndex: 1, median: 0.5, ... }
  * ```
  */
-export function tableStats(rewards: Float32Array): Pick<SurrogateTable, 'best' | 'bestIndex' | 'median' | 'mean' | 'quantiles'> {
+export function tableStats(
+  rewards: Float32Array,
+): Pick<SurrogateTable, 'best' | 'bestIndex' | 'median' | 'mean' | 'quantiles'> {
   if (rewards.length === 0) throw new Error('tableStats: empty reward table');
   let best = -Infinity;
   let bestIndex = -1;
   let sum = 0;
   for (let i = 0; i < rewards.length; i++) {
     const r = rewards[i];
-    if (!Number.isFinite(r)) throw new Error(`tableStats: reward ${i} is ${r} (the surrogate returned a non-finite value)`);
+    if (!Number.isFinite(r))
+      throw new Error(`tableStats: reward ${i} is ${r} (the surrogate returned a non-finite value)`);
     sum += r;
     if (r > best) {
       best = r;
@@ -78,7 +86,13 @@ export function tableStats(rewards: Float32Array): Pick<SurrogateTable, 'best' |
     const hi = Math.min(lo + 1, sorted.length - 1);
     return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
   };
-  return { best, bestIndex, mean: sum / rewards.length, median: quantile(0.5), quantiles: TABLE_QUANTILES.map((q) => ({ q, value: quantile(q) })) };
+  return {
+    best,
+    bestIndex,
+    mean: sum / rewards.length,
+    median: quantile(0.5),
+    quantiles: TABLE_QUANTILES.map((q) => ({ q, value: quantile(q) })),
+  };
 }
 
 /**
@@ -93,7 +107,12 @@ export function tableStats(rewards: Float32Array): Pick<SurrogateTable, 'best' |
  * t.best - t.rewards[gridTokensToIndex(grid, tokens)]; // exact regret of `tokens`
  * ```
  */
-export async function exhaustiveTable(surrogate: LcbenchSurrogate, taskId: string, grid: LcbenchGrid, options: TableOptions = {}): Promise<SurrogateTable> {
+export async function exhaustiveTable(
+  surrogate: LcbenchSurrogate,
+  taskId: string,
+  grid: LcbenchGrid,
+  options: TableOptions = {},
+): Promise<SurrogateTable> {
   const g = parseGrid(grid);
   const o = parseConfig(TableOptionsSchema, options, 'exhaustiveTable options');
   surrogate.taskCode(taskId); // unknown task: fail before any work
@@ -104,7 +123,14 @@ export async function exhaustiveTable(surrogate: LcbenchSurrogate, taskId: strin
     const out = await surrogate.predictRaw(taskId, gridXCont(g, start, count, o.epoch));
     for (let i = 0; i < count; i++) rewards[start + i] = out[i * 6 + 1] / 100;
   }
-  return { taskId: String(taskId), epoch: o.epoch, gridHash: gridHash(g), modelSha256: surrogate.modelSha256, rewards, ...tableStats(rewards) };
+  return {
+    taskId: String(taskId),
+    epoch: o.epoch,
+    gridHash: gridHash(g),
+    modelSha256: surrogate.modelSha256,
+    rewards,
+    ...tableStats(rewards),
+  };
 }
 
 // ------------------------------------------------------------------ cache
@@ -121,9 +147,19 @@ const HEADER_BYTES = 16;
  * tableCachePath('results/cache', '3945', grid, s.modelSha256);
  * ```
  */
-export function tableCachePath(cacheDir: string, taskId: string, grid: LcbenchGrid, modelSha256: string, epoch = 52): string {
-  if (!/^[0-9A-Za-z_-]+$/.test(String(taskId))) throw new Error(`tableCachePath: taskId must be alphanumeric, got ${JSON.stringify(taskId)}`);
-  return path.join(cacheDir, `lcbench-${taskId}-e${epoch}-g${gridHash(grid).slice(0, 16)}-m${modelSha256.slice(0, 16)}.f32tab`);
+export function tableCachePath(
+  cacheDir: string,
+  taskId: string,
+  grid: LcbenchGrid,
+  modelSha256: string,
+  epoch = 52,
+): string {
+  if (!/^[0-9A-Za-z_-]+$/.test(String(taskId)))
+    throw new Error(`tableCachePath: taskId must be alphanumeric, got ${JSON.stringify(taskId)}`);
+  return path.join(
+    cacheDir,
+    `lcbench-${taskId}-e${epoch}-g${gridHash(grid).slice(0, 16)}-m${modelSha256.slice(0, 16)}.f32tab`,
+  );
 }
 
 /**
@@ -156,9 +192,13 @@ export function encodeTable(rewards: Float32Array): Uint8Array {
  */
 export function decodeTable(bytes: Uint8Array, expected: number, what = 'table cache'): Float32Array {
   const want = HEADER_BYTES + 4 * expected;
-  if (bytes.length !== want) throw new Error(`${what}: ${bytes.length} bytes, expected ${want} (16-byte header + ${expected} float32 rewards): truncated or from another grid`);
+  if (bytes.length !== want)
+    throw new Error(
+      `${what}: ${bytes.length} bytes, expected ${want} (16-byte header + ${expected} float32 rewards): truncated or from another grid`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint32(0, true) !== MAGIC || view.getUint32(4, true) !== FORMAT_VERSION) throw new Error(`${what}: not a version ${FORMAT_VERSION} LCBench table file (bad header)`);
+  if (view.getUint32(0, true) !== MAGIC || view.getUint32(4, true) !== FORMAT_VERSION)
+    throw new Error(`${what}: not a version ${FORMAT_VERSION} LCBench table file (bad header)`);
   const n = view.getUint32(8, true);
   if (n !== expected) throw new Error(`${what}: holds ${n} rewards, expected ${expected}`);
   const rewards = new Float32Array(n);
@@ -182,14 +222,32 @@ export interface CachedTableOptions extends TableOptions {
  * const t = await cachedExhaustiveTable(s, '3945', defaultLcbenchGrid(), { cacheDir: 'results/cache/lcbench' });
  * ```
  */
-export async function cachedExhaustiveTable(surrogate: LcbenchSurrogate, taskId: string, grid: LcbenchGrid, options: CachedTableOptions): Promise<SurrogateTable & { fromCache: boolean; file: string }> {
-  const { cacheDir, ...rest } = parseConfig(TableOptionsSchema.extend({ cacheDir: z.string().min(1) }), options, 'cachedExhaustiveTable options');
+export async function cachedExhaustiveTable(
+  surrogate: LcbenchSurrogate,
+  taskId: string,
+  grid: LcbenchGrid,
+  options: CachedTableOptions,
+): Promise<SurrogateTable & { fromCache: boolean; file: string }> {
+  const { cacheDir, ...rest } = parseConfig(
+    TableOptionsSchema.extend({ cacheDir: z.string().min(1) }),
+    options,
+    'cachedExhaustiveTable options',
+  );
   const g = parseGrid(grid);
   surrogate.taskCode(taskId);
   const file = tableCachePath(cacheDir, taskId, g, surrogate.modelSha256, rest.epoch);
   if (fs.existsSync(file)) {
     const rewards = decodeTable(fs.readFileSync(file), gridSizes(g).joint, `table cache ${file}`);
-    return { taskId: String(taskId), epoch: rest.epoch, gridHash: gridHash(g), modelSha256: surrogate.modelSha256, rewards, ...tableStats(rewards), fromCache: true, file };
+    return {
+      taskId: String(taskId),
+      epoch: rest.epoch,
+      gridHash: gridHash(g),
+      modelSha256: surrogate.modelSha256,
+      rewards,
+      ...tableStats(rewards),
+      fromCache: true,
+      file,
+    };
   }
   const table = await exhaustiveTable(surrogate, taskId, g, rest);
   writeFileAtomic(file, encodeTable(table.rewards));

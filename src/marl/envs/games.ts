@@ -38,8 +38,10 @@ export class SingleStepGame implements MultiAgentEnv<{ optimal: boolean }> {
     private readonly defaults: ArrayLike<number> | number = 0,
     optimalReward?: number,
   ) {
-    if (!Number.isInteger(numAgents) || numAgents < 1) throw new Error(`SingleStepGame: numAgents must be a positive integer, got ${numAgents}`);
-    if (!Number.isInteger(numActions) || numActions < 1) throw new Error(`SingleStepGame: numActions must be a positive integer, got ${numActions}`);
+    if (!Number.isInteger(numAgents) || numAgents < 1)
+      throw new Error(`SingleStepGame: numAgents must be a positive integer, got ${numAgents}`);
+    if (!Number.isInteger(numActions) || numActions < 1)
+      throw new Error(`SingleStepGame: numActions must be a positive integer, got ${numActions}`);
     this.spec = { observationSize: 1, numActions, maxSteps: 1 };
     this.optimalReward = optimalReward ?? bruteForceOptimum(numAgents, numActions, reward);
   }
@@ -74,7 +76,8 @@ export class SingleStepGame implements MultiAgentEnv<{ optimal: boolean }> {
   }
 
   defaultAction(agent: number): number {
-    if (!Number.isInteger(agent) || agent < 0 || agent >= this.numAgents) throw new Error(`SingleStepGame.defaultAction: agent ${agent} out of range [0, ${this.numAgents})`);
+    if (!Number.isInteger(agent) || agent < 0 || agent >= this.numAgents)
+      throw new Error(`SingleStepGame.defaultAction: agent ${agent} out of range [0, ${this.numAgents})`);
     return typeof this.defaults === 'number' ? this.defaults : this.defaults[agent];
   }
 
@@ -83,10 +86,12 @@ export class SingleStepGame implements MultiAgentEnv<{ optimal: boolean }> {
   }
 
   private check(actions: ArrayLike<number>): void {
-    if (actions.length !== this.numAgents) throw new Error(`SingleStepGame: expected ${this.numAgents} actions (one per agent), got ${actions.length}`);
+    if (actions.length !== this.numAgents)
+      throw new Error(`SingleStepGame: expected ${this.numAgents} actions (one per agent), got ${actions.length}`);
     for (let i = 0; i < actions.length; i++) {
       const a = actions[i];
-      if (!Number.isInteger(a) || a < 0 || a >= this.numActions) throw new Error(`SingleStepGame: action of agent ${i} must be an integer in [0, ${this.numActions}), got ${a}`);
+      if (!Number.isInteger(a) || a < 0 || a >= this.numActions)
+        throw new Error(`SingleStepGame: action of agent ${i} must be an integer in [0, ${this.numActions}), got ${a}`);
     }
   }
 }
@@ -116,8 +121,10 @@ function bruteForceOptimum(n: number, k: number, reward: JointRewardFn): number 
  */
 export function matrixGame(payoff: number[][], defaultAction = 0): SingleStepGame {
   const k = payoff.length;
-  if (k === 0 || payoff.some((row) => row.length !== k)) throw new Error('matrixGame: payoff must be a non-empty square matrix');
-  if (payoff.some((row) => row.some((v) => !Number.isFinite(v)))) throw new Error('matrixGame: payoff entries must be finite');
+  if (k === 0 || payoff.some((row) => row.length !== k))
+    throw new Error('matrixGame: payoff must be a non-empty square matrix');
+  if (payoff.some((row) => row.some((v) => !Number.isFinite(v))))
+    throw new Error('matrixGame: payoff entries must be finite');
   return new SingleStepGame(2, k, (a) => payoff[a[0]][a[1]], defaultAction);
 }
 
@@ -173,10 +180,16 @@ export function penaltyGame(k: number): SingleStepGame {
  * g.optimalReward; // 1
  * ```
  */
-export function dilutedContributionGame(options: { numAgents: number; numActions: number; seed: number }): SingleStepGame & { targets: Int32Array } {
+export function dilutedContributionGame(options: {
+  numAgents: number;
+  numActions: number;
+  seed: number;
+}): SingleStepGame & { targets: Int32Array } {
   const { numAgents: n, numActions: k, seed } = options;
-  if (!Number.isInteger(k) || k < 2) throw new Error(`dilutedContributionGame: numActions must be an integer >= 2, got ${k}`);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`dilutedContributionGame: numAgents must be a positive integer, got ${n}`);
+  if (!Number.isInteger(k) || k < 2)
+    throw new Error(`dilutedContributionGame: numActions must be an integer >= 2, got ${k}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`dilutedContributionGame: numAgents must be a positive integer, got ${n}`);
   const rng = new Rng(seed).fork('diluted-targets');
   const targets = new Int32Array(n);
   for (let i = 0; i < n; i++) targets[i] = 1 + rng.int(k - 1);
@@ -216,21 +229,29 @@ export interface TokenGame {
  * g.reward([[0, 1, 2, 3], [4, 5, 6, 7], [0, 0, 0, 0]]);
  * ```
  */
-export function factoredTokenGame(options: { vocab: number[][]; seed: number; coupling?: number }): TokenGame & { targets: number[][] } {
+export function factoredTokenGame(options: {
+  vocab: number[][];
+  seed: number;
+  coupling?: number;
+}): TokenGame & { targets: number[][] } {
   const { vocab, seed } = options;
   const coupling = options.coupling ?? 0.2;
-  if (!(coupling >= 0 && coupling <= 1)) throw new Error(`factoredTokenGame: coupling must be in [0, 1], got ${coupling}`);
-  if (!Array.isArray(vocab) || vocab.length === 0) throw new Error('factoredTokenGame: vocab must list at least one agent');
+  if (!(coupling >= 0 && coupling <= 1))
+    throw new Error(`factoredTokenGame: coupling must be in [0, 1], got ${coupling}`);
+  if (!Array.isArray(vocab) || vocab.length === 0)
+    throw new Error('factoredTokenGame: vocab must list at least one agent');
   const rng = new Rng(seed).fork('token-game');
   const targets: number[][] = [];
   const scores: Float64Array[][] = [];
   let numTokens = 0;
   vocab.forEach((v, i) => {
-    if (!Array.isArray(v) || v.length === 0) throw new Error(`factoredTokenGame: vocab[${i}] must be a non-empty array of sizes`);
+    if (!Array.isArray(v) || v.length === 0)
+      throw new Error(`factoredTokenGame: vocab[${i}] must be a non-empty array of sizes`);
     targets.push([]);
     scores.push([]);
     v.forEach((size, t) => {
-      if (!Number.isInteger(size) || size < 2) throw new Error(`factoredTokenGame: vocab[${i}][${t}] must be an integer >= 2, got ${size}`);
+      if (!Number.isInteger(size) || size < 2)
+        throw new Error(`factoredTokenGame: vocab[${i}][${t}] must be an integer >= 2, got ${size}`);
       const target = rng.int(size);
       const s = new Float64Array(size);
       for (let a = 0; a < size; a++) s[a] = a === target ? 1 : rng.uniform(0, 0.6);
@@ -244,15 +265,20 @@ export function factoredTokenGame(options: { vocab: number[][]; seed: number; co
     targets,
     optimalReward: 1,
     reward(joint: number[][]): number {
-      if (!Array.isArray(joint) || joint.length !== vocab.length) throw new Error(`factoredTokenGame.reward: expected ${vocab.length} agents' token lists`);
+      if (!Array.isArray(joint) || joint.length !== vocab.length)
+        throw new Error(`factoredTokenGame.reward: expected ${vocab.length} agents' token lists`);
       let sum = 0;
       let allFirst = true;
       for (let i = 0; i < vocab.length; i++) {
         const toks = joint[i];
-        if (!toks || toks.length !== vocab[i].length) throw new Error(`factoredTokenGame.reward: agent ${i} must emit ${vocab[i].length} tokens`);
+        if (!toks || toks.length !== vocab[i].length)
+          throw new Error(`factoredTokenGame.reward: agent ${i} must emit ${vocab[i].length} tokens`);
         for (let t = 0; t < toks.length; t++) {
           const a = toks[t];
-          if (!Number.isInteger(a) || a < 0 || a >= vocab[i][t]) throw new Error(`factoredTokenGame.reward: token ${t} of agent ${i} must be in [0, ${vocab[i][t]}), got ${a}`);
+          if (!Number.isInteger(a) || a < 0 || a >= vocab[i][t])
+            throw new Error(
+              `factoredTokenGame.reward: token ${t} of agent ${i} must be in [0, ${vocab[i][t]}), got ${a}`,
+            );
           sum += scores[i][t][a];
         }
         if (toks[0] !== targets[i][0]) allFirst = false;

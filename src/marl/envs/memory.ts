@@ -47,7 +47,12 @@ export class MemoryCueEnv implements MultiAgentEnv<{ correct: number }> {
   constructor(config: MemoryCueConfig = {}) {
     this.config = parseConfig(MemoryCueConfigSchema, config, 'MemoryCueEnv config');
     const c = this.config;
-    this.spec = { observationSize: c.numCues + 2, numActions: c.numCues + c.maskedActions, stateSize: c.numCues + 2, maxSteps: c.length };
+    this.spec = {
+      observationSize: c.numCues + 2,
+      numActions: c.numCues + c.maskedActions,
+      stateSize: c.numCues + 2,
+      maxSteps: c.length,
+    };
   }
 
   /** Number of agents in the current episode. */
@@ -98,7 +103,8 @@ export class MemoryCueEnv implements MultiAgentEnv<{ correct: number }> {
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const a = actions[i];
-      if (!Number.isInteger(a) || a < 0 || a >= this.spec.numActions) throw new Error(`MemoryCueEnv.step: action ${a} of agent ${i} is not in [0, ${this.spec.numActions})`);
+      if (!Number.isInteger(a) || a < 0 || a >= this.spec.numActions)
+        throw new Error(`MemoryCueEnv.step: action ${a} of agent ${i} is not in [0, ${this.spec.numActions})`);
       out[i] = a === this.cues[i] ? 1 : 0;
     }
     return out;
@@ -119,7 +125,14 @@ export class MemoryCueEnv implements MultiAgentEnv<{ correct: number }> {
     this.t++;
     this.done = final;
     const next = final ? this.observeTerminal() : this.observe();
-    return { ...next, rewards, teamReward, terminated: final, truncated: false, info: { correct: final ? teamReward : 0 } };
+    return {
+      ...next,
+      rewards,
+      teamReward,
+      terminated: final,
+      truncated: false,
+      info: { correct: final ? teamReward : 0 },
+    };
   }
 
   private observeTerminal(): ResetResult {

@@ -43,7 +43,12 @@ export const DilutedSeedConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.episodes < c.batchSize) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['episodes'], message: `must be >= batchSize (${c.batchSize})` });
+    if (c.episodes < c.batchSize)
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['episodes'],
+        message: `must be >= batchSize (${c.batchSize})`,
+      });
   });
 
 /** Input form of {@link DilutedSeedConfig}. */
@@ -75,7 +80,8 @@ export interface DilutedSeedResult {
  */
 export function runDilutedGameSeed(config: DilutedSeedConfigInput, ctx: Pick<JobContext, 'seed'>): DilutedSeedResult {
   const c = parseConfig(DilutedSeedConfigSchema, config, 'diluted-game seed config');
-  if (!ctx || !Number.isSafeInteger(ctx.seed)) throw new Error(`runDilutedGameSeed: ctx.seed must be an integer, got ${JSON.stringify(ctx?.seed)}`);
+  if (!ctx || !Number.isSafeInteger(ctx.seed))
+    throw new Error(`runDilutedGameSeed: ctx.seed must be an integer, got ${JSON.stringify(ctx?.seed)}`);
   const n = c.numAgents;
   const game = dilutedContributionGame({ numAgents: n, numActions: c.numActions, seed: ctx.seed });
   const G = (a: ArrayLike<number>) => game.teamReward(a);
@@ -106,7 +112,8 @@ export function runDilutedGameSeed(config: DilutedSeedConfigInput, ctx: Pick<Job
       const batch = learner.propose(c.batchSize);
       const joint = batch.map((a) => a.map((tokens) => tokens[0]));
       const team = joint.map(G);
-      const perAgent = c.method === 'difference' ? joint.map((a, b) => differenceRewardsFromFn(G, a, team[b], 0)) : undefined;
+      const perAgent =
+        c.method === 'difference' ? joint.map((a, b) => differenceRewardsFromFn(G, a, team[b], 0)) : undefined;
       learner.observe(batch, team, perAgent);
       used += c.batchSize;
       record();

@@ -4,7 +4,14 @@
  * `runExperiment` (parallel, cached), and statistics over seeds (Wilson success-rate intervals,
  * mean curves with bootstrap bands, probability of improvement over a baseline).
  */
-export { MATRIX_METHODS, MatrixSeedConfigSchema, matrixPayoff, matrixLearnerConfig, runMatrixGameSeed, matrixGameSeedKind } from './matrix';
+export {
+  MATRIX_METHODS,
+  MatrixSeedConfigSchema,
+  matrixPayoff,
+  matrixLearnerConfig,
+  runMatrixGameSeed,
+  matrixGameSeedKind,
+} from './matrix';
 export type { MatrixMethod, MatrixSeedConfig, MatrixSeedConfigInput, MatrixSeedResult } from './matrix';
 export { DILUTED_METHODS, DilutedSeedConfigSchema, runDilutedGameSeed, dilutedGameSeedKind } from './diluted';
 export type { DilutedMethod, DilutedSeedConfig, DilutedSeedConfigInput, DilutedSeedResult } from './diluted';

@@ -81,7 +81,9 @@ export interface MatrixSeedResult {
  */
 export function matrixPayoff(game: 'climbing' | 'penalty', penaltyK = -5): number[][] {
   const g = matrixGame(game, penaltyK);
-  return Array.from({ length: g.numActions }, (_, a0) => Array.from({ length: g.numActions }, (_, a1) => g.teamReward([a0, a1])));
+  return Array.from({ length: g.numActions }, (_, a0) =>
+    Array.from({ length: g.numActions }, (_, a1) => g.teamReward([a0, a1])),
+  );
 }
 
 /** The game object from `src/marl/envs/games.ts` (the single definition of payoffs and default actions). */
@@ -105,11 +107,20 @@ function matrixGame(game: 'climbing' | 'penalty', penaltyK: number): SingleStepG
  * ```
  */
 export function matrixLearnerConfig(method: MatrixMethod, actorLr: number, seed: number): SingleStepConfigInput {
-  const common: SingleStepConfigInput = { agents: [{ vocab: [3] }, { vocab: [3] }], seed, offPolicy: false, divergenceWeight: 0, normalizeAdvantages: false, actorLr };
+  const common: SingleStepConfigInput = {
+    agents: [{ vocab: [3] }, { vocab: [3] }],
+    seed,
+    offPolicy: false,
+    divergenceWeight: 0,
+    normalizeAdvantages: false,
+    actorLr,
+  };
   if (method === 'independent') return { ...common, credit: 'shared' };
   if (method === 'counterfactual') return { ...common, credit: 'counterfactual', criticSteps: 4, criticLr: 0.01 };
   if (method === 'difference') return { ...common, credit: 'perAgent' };
-  throw new Error(`matrixLearnerConfig: unknown method '${String(method)}'; expected one of ${MATRIX_METHODS.join(', ')}`);
+  throw new Error(
+    `matrixLearnerConfig: unknown method '${String(method)}'; expected one of ${MATRIX_METHODS.join(', ')}`,
+  );
 }
 
 /**
@@ -126,7 +137,8 @@ export function matrixLearnerConfig(method: MatrixMethod, actorLr: number, seed:
  */
 export function runMatrixGameSeed(config: MatrixSeedConfigInput, ctx: Pick<JobContext, 'seed'>): MatrixSeedResult {
   const c = parseConfig(MatrixSeedConfigSchema, config, 'matrix-game seed config');
-  if (!ctx || !Number.isSafeInteger(ctx.seed)) throw new Error(`runMatrixGameSeed: ctx.seed must be an integer, got ${JSON.stringify(ctx?.seed)}`);
+  if (!ctx || !Number.isSafeInteger(ctx.seed))
+    throw new Error(`runMatrixGameSeed: ctx.seed must be an integer, got ${JSON.stringify(ctx?.seed)}`);
   const game = matrixGame(c.game, c.penaltyK);
   const payoff = matrixPayoff(c.game, c.penaltyK);
   const k = payoff.length;
@@ -159,14 +171,23 @@ export function runMatrixGameSeed(config: MatrixSeedConfigInput, ctx: Pick<JobCo
       const batch = learner.propose(c.batchSize);
       const joint = batch.map((a) => [a[0][0], a[1][0]]);
       const team = joint.map(R);
-      const perAgent = c.method === 'difference' ? joint.map((a, b) => differenceRewardsFromFn(R, a, team[b], def)) : undefined;
+      const perAgent =
+        c.method === 'difference' ? joint.map((a, b) => differenceRewardsFromFn(R, a, team[b], def)) : undefined;
       learner.observe(batch, team, perAgent);
       record();
     }
     const policies = learner.probabilities().map((agent) => Array.from(agent[0]));
     const greedy = learner.greedy().map((agent) => agent[0]);
     const greedyReward = R(greedy);
-    return { expectedReward, probOptimal, greedy, greedyReward, optimal: greedyReward === optimalReward, policies, optimalReward };
+    return {
+      expectedReward,
+      probOptimal,
+      greedy,
+      greedyReward,
+      optimal: greedyReward === optimalReward,
+      policies,
+      optimalReward,
+    };
   } finally {
     learner.dispose();
   }

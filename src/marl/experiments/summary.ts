@@ -9,7 +9,7 @@ import type { MatrixSeedResult } from './matrix';
 import type { DilutedSeedResult } from './diluted';
 
 // jstat ships no type declarations; only the normal quantile is used.
- 
+
 const jstat = require('jstat') as { normal: { inv(p: number, mean: number, std: number): number } };
 
 /**
@@ -24,14 +24,20 @@ const jstat = require('jstat') as { normal: { inv(p: number, mean: number, std: 
  */
 export function wilsonInterval(successes: number, n: number, confidence = 0.95): Interval {
   if (!Number.isInteger(n) || n < 1) throw new Error(`wilsonInterval: n must be a positive integer, got ${n}`);
-  if (!Number.isInteger(successes) || successes < 0 || successes > n) throw new Error(`wilsonInterval: successes must be an integer in [0, n = ${n}], got ${successes}`);
-  if (!(confidence > 0 && confidence < 1)) throw new Error(`wilsonInterval: confidence must be in (0, 1), got ${confidence}`);
+  if (!Number.isInteger(successes) || successes < 0 || successes > n)
+    throw new Error(`wilsonInterval: successes must be an integer in [0, n = ${n}], got ${successes}`);
+  if (!(confidence > 0 && confidence < 1))
+    throw new Error(`wilsonInterval: confidence must be in (0, 1), got ${confidence}`);
   const z = jstat.normal.inv(1 - (1 - confidence) / 2, 0, 1);
   const p = successes / n;
   const z2n = (z * z) / n;
   const centre = (p + z2n / 2) / (1 + z2n);
   const half = (z / (1 + z2n)) * Math.sqrt((p * (1 - p)) / n + z2n / (4 * n));
-  return { point: p, lo: successes === 0 ? 0 : Math.max(0, centre - half), hi: successes === n ? 1 : Math.min(1, centre + half) };
+  return {
+    point: p,
+    lo: successes === 0 ? 0 : Math.max(0, centre - half),
+    hi: successes === n ? 1 : Math.min(1, centre + half),
+  };
 }
 
 /** A mean curve over seeds with a bootstrap band, in the shape `lineFigure` series take. */
@@ -52,19 +58,33 @@ export interface MeanCurve {
  * c.y; // [0, 1.5, 3]
  * ```
  */
-export function meanCurve(curves: readonly (readonly number[])[], opts: { x?: readonly number[]; every?: number; seed?: number; reps?: number; confidence?: number } = {}): MeanCurve {
-  if (!Array.isArray(curves) || curves.length === 0) throw new Error('meanCurve: curves must be a non-empty array of per-seed curves');
+export function meanCurve(
+  curves: readonly (readonly number[])[],
+  opts: { x?: readonly number[]; every?: number; seed?: number; reps?: number; confidence?: number } = {},
+): MeanCurve {
+  if (!Array.isArray(curves) || curves.length === 0)
+    throw new Error('meanCurve: curves must be a non-empty array of per-seed curves');
   const len = curves[0].length;
   curves.forEach((c, i) => {
-    if (!Array.isArray(c) || c.length !== len) throw new Error(`meanCurve: curve ${i} has ${Array.isArray(c) ? c.length : typeof c} points, expected ${len} (the length of curve 0)`);
+    if (!Array.isArray(c) || c.length !== len)
+      throw new Error(
+        `meanCurve: curve ${i} has ${Array.isArray(c) ? c.length : typeof c} points, expected ${len} (the length of curve 0)`,
+      );
   });
   const every = opts.every ?? 1;
-  if (!Number.isInteger(every) || every < 1) throw new Error(`meanCurve: every must be a positive integer, got ${every}`);
+  if (!Number.isInteger(every) || every < 1)
+    throw new Error(`meanCurve: every must be a positive integer, got ${every}`);
   const xs = opts.x ?? Array.from({ length: len }, (_, k) => k);
   if (xs.length !== len) throw new Error(`meanCurve: x has ${xs.length} values, expected ${len} (the curve length)`);
   const keep = Array.from({ length: len }, (_, k) => k).filter((k) => k % every === 0 || k === len - 1);
   const scores = curves.map((c) => [keep.map((k) => c[k])]);
-  const band = sampleEfficiencyCurve(scores, { statistic: aggregateMean, steps: keep.map((k) => xs[k]), seed: opts.seed ?? 0, reps: opts.reps ?? 1000, confidence: opts.confidence ?? 0.95 });
+  const band = sampleEfficiencyCurve(scores, {
+    statistic: aggregateMean,
+    steps: keep.map((k) => xs[k]),
+    seed: opts.seed ?? 0,
+    reps: opts.reps ?? 1000,
+    confidence: opts.confidence ?? 0.95,
+  });
   return { x: band.steps, y: band.point, lower: band.lo, upper: band.hi };
 }
 
@@ -96,11 +116,18 @@ function verdictOf(p: Interval): Verdict {
   return 'no clear difference';
 }
 
-function checkGroups<T>(runsByMethod: Readonly<Record<string, readonly T[]>>, baseline: string, what: string): string[] {
+function checkGroups<T>(
+  runsByMethod: Readonly<Record<string, readonly T[]>>,
+  baseline: string,
+  what: string,
+): string[] {
   const methods = Object.keys(runsByMethod ?? {});
   if (methods.length === 0) throw new Error(`${what}: runsByMethod is empty`);
-  if (!methods.includes(baseline)) throw new Error(`${what}: baseline '${baseline}' is not one of the methods (${methods.join(', ')})`);
-  for (const m of methods) if (!Array.isArray(runsByMethod[m]) || runsByMethod[m].length === 0) throw new Error(`${what}: method '${m}' has no runs`);
+  if (!methods.includes(baseline))
+    throw new Error(`${what}: baseline '${baseline}' is not one of the methods (${methods.join(', ')})`);
+  for (const m of methods)
+    if (!Array.isArray(runsByMethod[m]) || runsByMethod[m].length === 0)
+      throw new Error(`${what}: method '${m}' has no runs`);
   return methods;
 }
 
@@ -114,7 +141,11 @@ function checkGroups<T>(runsByMethod: Readonly<Record<string, readonly T[]>>, ba
  * rows[1].successVerdict; // 'no clear difference'
  * ```
  */
-export function summarizeMatrixRuns(runsByMethod: Readonly<Record<string, readonly MatrixSeedResult[]>>, baseline: string, opts: { seed?: number; confidence?: number } = {}): MatrixMethodSummary[] {
+export function summarizeMatrixRuns(
+  runsByMethod: Readonly<Record<string, readonly MatrixSeedResult[]>>,
+  baseline: string,
+  opts: { seed?: number; confidence?: number } = {},
+): MatrixMethodSummary[] {
   const methods = checkGroups(runsByMethod, baseline, 'summarizeMatrixRuns');
   const confidence = opts.confidence ?? 0.95;
   const seed = opts.seed ?? 0;
@@ -124,8 +155,12 @@ export function summarizeMatrixRuns(runsByMethod: Readonly<Record<string, readon
     const runs = runsByMethod[m];
     const successes = runs.filter((r) => r.optimal).length;
     const isBase = m === baseline;
-    const successImprovement = isBase ? null : probabilityOfImprovement(hits(m), hits(baseline), { seed: seed + 200 + i, confidence });
-    const rewardImprovement = isBase ? null : probabilityOfImprovement(finals(m), finals(baseline), { seed: seed + 100 + i, confidence });
+    const successImprovement = isBase
+      ? null
+      : probabilityOfImprovement(hits(m), hits(baseline), { seed: seed + 200 + i, confidence });
+    const rewardImprovement = isBase
+      ? null
+      : probabilityOfImprovement(finals(m), finals(baseline), { seed: seed + 100 + i, confidence });
     return {
       method: m,
       seeds: runs.length,
@@ -169,15 +204,28 @@ export interface DilutedMethodSummary {
  * rows[1].episodesToThreshold.point; // about 300
  * ```
  */
-export function summarizeDilutedRuns(runsByMethod: Readonly<Record<string, readonly DilutedSeedResult[]>>, baseline: string, budgetEpisodes: number, opts: { seed?: number; confidence?: number } = {}): DilutedMethodSummary[] {
+export function summarizeDilutedRuns(
+  runsByMethod: Readonly<Record<string, readonly DilutedSeedResult[]>>,
+  baseline: string,
+  budgetEpisodes: number,
+  opts: { seed?: number; confidence?: number } = {},
+): DilutedMethodSummary[] {
   const methods = checkGroups(runsByMethod, baseline, 'summarizeDilutedRuns');
-  if (!Number.isFinite(budgetEpisodes) || budgetEpisodes <= 0) throw new Error(`summarizeDilutedRuns: budgetEpisodes must be a positive number, got ${budgetEpisodes}`);
+  if (!Number.isFinite(budgetEpisodes) || budgetEpisodes <= 0)
+    throw new Error(`summarizeDilutedRuns: budgetEpisodes must be a positive number, got ${budgetEpisodes}`);
   const confidence = opts.confidence ?? 0.95;
   const eps = (m: string) => runsByMethod[m].map((r) => r.episodesToThreshold ?? budgetEpisodes);
   const base = eps(baseline).map((v) => [-v]);
   return methods.map((m, i) => {
     const runs = runsByMethod[m];
-    const improvement = m === baseline ? null : probabilityOfImprovement(eps(m).map((v) => [-v]), base, { seed: (opts.seed ?? 0) + 100 + i, confidence });
+    const improvement =
+      m === baseline
+        ? null
+        : probabilityOfImprovement(
+            eps(m).map((v) => [-v]),
+            base,
+            { seed: (opts.seed ?? 0) + 100 + i, confidence },
+          );
     return {
       method: m,
       seeds: runs.length,

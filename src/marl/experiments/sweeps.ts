@@ -40,7 +40,8 @@ export function matrixGameLabel(spec: MatrixGameSpec): string {
 }
 
 function checkSeeds(seeds: readonly number[], what: string): void {
-  if (!Array.isArray(seeds) || seeds.length === 0) throw new Error(`${what}: seeds must be a non-empty array of integers`);
+  if (!Array.isArray(seeds) || seeds.length === 0)
+    throw new Error(`${what}: seeds must be a non-empty array of integers`);
   seeds.forEach((s, i) => {
     if (!Number.isSafeInteger(s)) throw new Error(`${what}: seeds[${i}] must be an integer, got ${JSON.stringify(s)}`);
   });
@@ -73,12 +74,16 @@ export interface MatrixSweepOptions {
  * sweep.results.climbing.independent.length; // 3
  * ```
  */
-export async function runMatrixSweep(opts: MatrixSweepOptions): Promise<{ results: Record<string, Record<string, MatrixSeedResult[]>> } & SweepStats> {
+export async function runMatrixSweep(
+  opts: MatrixSweepOptions,
+): Promise<{ results: Record<string, Record<string, MatrixSeedResult[]>> } & SweepStats> {
   const methods = opts.methods ?? MATRIX_METHODS;
   checkSeeds(opts.seeds, 'runMatrixSweep');
-  if (!Array.isArray(opts.games) || opts.games.length === 0) throw new Error('runMatrixSweep: games must list at least one game');
+  if (!Array.isArray(opts.games) || opts.games.length === 0)
+    throw new Error('runMatrixSweep: games must list at least one game');
   const labels = opts.games.map(matrixGameLabel);
-  if (new Set(labels).size !== labels.length) throw new Error(`runMatrixSweep: games must be distinct, got ${labels.join(', ')}`);
+  if (new Set(labels).size !== labels.length)
+    throw new Error(`runMatrixSweep: games must be distinct, got ${labels.join(', ')}`);
   const jobs = opts.games.flatMap((g, gi) =>
     methods.flatMap((method) =>
       opts.seeds.map((seed) => {
@@ -91,14 +96,27 @@ export async function runMatrixSweep(opts: MatrixSweepOptions): Promise<{ result
     ),
   );
   const t0 = Date.now();
-  const res = await runExperiment<MatrixSeedResult>({ name: opts.name, jobs, executor: opts.executor, store: opts.store, progress: opts.progress, force: opts.force });
+  const res = await runExperiment<MatrixSeedResult>({
+    name: opts.name,
+    jobs,
+    executor: opts.executor,
+    store: opts.store,
+    progress: opts.progress,
+    force: opts.force,
+  });
   const results: Record<string, Record<string, MatrixSeedResult[]>> = {};
   let k = 0;
   for (const label of labels) {
     results[label] = {};
     for (const method of methods) results[label][method] = opts.seeds.map(() => res.results[k++]);
   }
-  return { results, jobs: res.jobs.length, computed: res.computed, cached: res.cached, wallSeconds: (Date.now() - t0) / 1000 };
+  return {
+    results,
+    jobs: res.jobs.length,
+    computed: res.computed,
+    cached: res.cached,
+    wallSeconds: (Date.now() - t0) / 1000,
+  };
 }
 
 /** Options of {@link runDilutedSweep}. */
@@ -124,14 +142,31 @@ export interface DilutedSweepOptions {
  * sweep.results.difference[0].episodesToThreshold;
  * ```
  */
-export async function runDilutedSweep(opts: DilutedSweepOptions): Promise<{ results: Record<string, DilutedSeedResult[]> } & SweepStats> {
+export async function runDilutedSweep(
+  opts: DilutedSweepOptions,
+): Promise<{ results: Record<string, DilutedSeedResult[]> } & SweepStats> {
   const methods = opts.methods ?? DILUTED_METHODS;
   checkSeeds(opts.seeds, 'runDilutedSweep');
-  const jobs = methods.flatMap((method) => opts.seeds.map((seed) => dilutedGameSeedKind.job(`diluted/${method}/seed=${seed}`, { ...opts.game, method }, seed)));
+  const jobs = methods.flatMap((method) =>
+    opts.seeds.map((seed) => dilutedGameSeedKind.job(`diluted/${method}/seed=${seed}`, { ...opts.game, method }, seed)),
+  );
   const t0 = Date.now();
-  const res = await runExperiment<DilutedSeedResult>({ name: opts.name, jobs, executor: opts.executor, store: opts.store, progress: opts.progress, force: opts.force });
+  const res = await runExperiment<DilutedSeedResult>({
+    name: opts.name,
+    jobs,
+    executor: opts.executor,
+    store: opts.store,
+    progress: opts.progress,
+    force: opts.force,
+  });
   const results: Record<string, DilutedSeedResult[]> = {};
   let k = 0;
   for (const method of methods) results[method] = opts.seeds.map(() => res.results[k++]);
-  return { results, jobs: res.jobs.length, computed: res.computed, cached: res.cached, wallSeconds: (Date.now() - t0) / 1000 };
+  return {
+    results,
+    jobs: res.jobs.length,
+    computed: res.computed,
+    cached: res.cached,
+    wallSeconds: (Date.now() - t0) / 1000,
+  };
 }

@@ -63,11 +63,16 @@ export class NamedAdam {
   }
 
   setState(state: AdamState, what: string): void {
-    if (!state || !Number.isInteger(state.step) || state.step < 0) throw new Error(`${what}: optimiser state.step must be a non-negative integer`);
-    for (const [key, target] of [['m', this.m], ['v', this.v]] as const) {
+    if (!state || !Number.isInteger(state.step) || state.step < 0)
+      throw new Error(`${what}: optimiser state.step must be a non-negative integer`);
+    for (const [key, target] of [
+      ['m', this.m],
+      ['v', this.v],
+    ] as const) {
       for (const [name, t] of target) {
         const vals = state[key]?.[name];
-        if (!Array.isArray(vals) || vals.length !== t.size) throw new Error(`${what}: optimiser state.${key}.${name} must have ${t.size} numbers`);
+        if (!Array.isArray(vals) || vals.length !== t.size)
+          throw new Error(`${what}: optimiser state.${key}.${name} must have ${t.size} numbers`);
         tf.tidy(() => t.assign(tf.tensor(vals, t.shape, 'float32')));
       }
     }

@@ -78,9 +78,13 @@ export class AutoregressivePolicy {
     // 2-D matMuls with block-diagonal weights): hidden columns (g, j); gate columns (gate, g, j);
     // embedding rows (g, slot) with columns (gate, j); output columns (g, v).
     const whhMask = new Float32Array(G * H * 3 * G * H);
-    for (let g = 0; g < G; g++) for (let i = 0; i < H; i++) for (let gate = 0; gate < 3; gate++) for (let j = 0; j < H; j++) whhMask[(g * H + i) * 3 * G * H + (gate * G + g) * H + j] = 1;
+    for (let g = 0; g < G; g++)
+      for (let i = 0; i < H; i++)
+        for (let gate = 0; gate < 3; gate++)
+          for (let j = 0; j < H; j++) whhMask[(g * H + i) * 3 * G * H + (gate * G + g) * H + j] = 1;
     const woutMask = new Float32Array(G * H * G * V);
-    for (let g = 0; g < G; g++) for (let i = 0; i < H; i++) for (let v = 0; v < V; v++) woutMask[(g * H + i) * G * V + g * V + v] = 1;
+    for (let g = 0; g < G; g++)
+      for (let i = 0; i < H; i++) for (let v = 0; v < V; v++) woutMask[(g * H + i) * G * V + g * V + v] = 1;
     const shapes: Record<string, number[]> = {
       'ar/emb': [G * D, 3 * H],
       'ar/bih': [3 * G * H],
@@ -98,8 +102,14 @@ export class AutoregressivePolicy {
         values = uniformInit(rng.fork(name), size, bound);
         if (name === 'ar/whh') for (let k = 0; k < size; k++) values[k] *= whhMask[k];
       }
-      this.params.set(name, tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), true, `singlestep_${name}_${uid()}`)));
-      this.target.set(name, tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), false)));
+      this.params.set(
+        name,
+        tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), true, `singlestep_${name}_${uid()}`)),
+      );
+      this.target.set(
+        name,
+        tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), false)),
+      );
     }
     this.whhMask = tf.tensor2d(whhMask, [G * H, 3 * G * H]);
     this.woutMask = tf.tensor2d(woutMask, [G * H, G * V]);
@@ -131,7 +141,8 @@ export class AutoregressivePolicy {
         for (let b = 0; b < n; b++) {
           const a = k < members.length ? tokens[b * this.T + members[k]] : 0;
           seq[((k * n + b) * G + g) * V + a] = 1;
-          slots[(k * n + b) * G + g] = g * D + (k === 0 || k > members.length ? 0 : 1 + (k - 1) * V + tokens[b * this.T + members[k - 1]]);
+          slots[(k * n + b) * G + g] =
+            g * D + (k === 0 || k > members.length ? 0 : 1 + (k - 1) * V + tokens[b * this.T + members[k - 1]]);
         }
       }
     }
@@ -164,7 +175,12 @@ export class AutoregressivePolicy {
     const logits: tf.Tensor[] = [];
     for (let k = 0; k < L; k++) {
       h = this.gruStep(tf.slice(gi, [k * n, 0], [n, 3 * G * H]), h, whh, p.get('ar/bhh')!);
-      logits.push(tf.add(tf.matMul(h, tf.reshape(tf.slice(wout, [k, 0, 0], [1, G * H, G * V]), [G * H, G * V])), tf.slice(bout, [k, 0], [1, G * V])));
+      logits.push(
+        tf.add(
+          tf.matMul(h, tf.reshape(tf.slice(wout, [k, 0, 0], [1, G * H, G * V]), [G * H, G * V])),
+          tf.slice(bout, [k, 0], [1, G * V]),
+        ),
+      );
     }
     return tf.logSoftmax(tf.add(tf.reshape(tf.stack(logits), [L, n, G, V]), this.maskBias));
   }
@@ -202,13 +218,22 @@ export class AutoregressivePolicy {
     const row0Probs: Float32Array[] = new Array(this.T);
     const slots = new Int32Array(n * G);
     for (let b = 0; b < n; b++) for (let g = 0; g < G; g++) slots[b * G + g] = g * D;
-    const [whh, wout] = tf.tidy(() => [tf.mul(p.get('ar/whh')!, this.whhMask), tf.mul(p.get('ar/wout')!, this.woutMask)]);
+    const [whh, wout] = tf.tidy(() => [
+      tf.mul(p.get('ar/whh')!, this.whhMask),
+      tf.mul(p.get('ar/wout')!, this.woutMask),
+    ]);
     let h: tf.Tensor = tf.zeros([n, G * H]);
     for (let k = 0; k < L; k++) {
       const [hNew, probsT] = tf.tidy(() => {
         const h1 = this.gruStep(this.inputGates(p, tf.tensor1d(slots, 'int32'), n), h, whh, p.get('ar/bhh')!);
-        const logits = tf.add(tf.matMul(h1, tf.reshape(tf.slice(wout, [k, 0, 0], [1, G * H, G * V]), [G * H, G * V])), tf.slice(p.get('ar/bout')!, [k, 0], [1, G * V]));
-        const masked = tf.add(tf.reshape(logits, [n, G, V]), tf.reshape(tf.slice(this.maskBias, [k, 0, 0, 0], [1, 1, G, V]), [1, G, V]));
+        const logits = tf.add(
+          tf.matMul(h1, tf.reshape(tf.slice(wout, [k, 0, 0], [1, G * H, G * V]), [G * H, G * V])),
+          tf.slice(p.get('ar/bout')!, [k, 0], [1, G * V]),
+        );
+        const masked = tf.add(
+          tf.reshape(logits, [n, G, V]),
+          tf.reshape(tf.slice(this.maskBias, [k, 0, 0, 0], [1, 1, G, V]), [1, G, V]),
+        );
         return [h1, tf.softmax(masked)];
       });
       h.dispose();
@@ -237,7 +262,9 @@ export class AutoregressivePolicy {
   /** `[n * G]` log pi_g (or log rho_g) of flat `[n, T]` tokens. */
   logProbs(tokens: Int32Array, n: number, which: 'pi' | 'rho' = 'pi'): Float32Array {
     const { slots, seq } = this.encode(tokens, n);
-    const lp = tf.tidy(() => this.seqLogProb(this.logTables(tf.tensor1d(slots, 'int32'), n, which), this.seqTensor(seq, n)));
+    const lp = tf.tidy(() =>
+      this.seqLogProb(this.logTables(tf.tensor1d(slots, 'int32'), n, which), this.seqTensor(seq, n)),
+    );
     const out = lp.dataSync().slice() as Float32Array;
     lp.dispose();
     return out;
@@ -249,7 +276,12 @@ export class AutoregressivePolicy {
    * (weights 1/K). One decoding pass serves every sampled group. With `rows` (flat `[n, T]` tokens),
    * the non-enumerable groups take those n sequences instead of sampling (no decoding, rng unused).
    */
-  alternatives(samples: number, enumerateLimit: number, rng: Rng | null, rows?: { tokens: Int32Array; n: number }): Alternatives[] {
+  alternatives(
+    samples: number,
+    enumerateLimit: number,
+    rng: Rng | null,
+    rows?: { tokens: Int32Array; n: number },
+  ): Alternatives[] {
     const G = this.numGroups;
     const T = this.T;
     const sizes = this.groups.map((m) => factoredActionCount(m.map((t) => this.vocab[t])));
@@ -263,7 +295,8 @@ export class AutoregressivePolicy {
         if (exact[g]) continue;
         const m = this.groups[g];
         const alt = new Int32Array(samples * m.length);
-        for (let k = 0; k < samples; k++) for (let j = 0; j < m.length; j++) alt[k * m.length + j] = tokens[k * T + m[j]];
+        for (let k = 0; k < samples; k++)
+          for (let j = 0; j < m.length; j++) alt[k * m.length + j] = tokens[k * T + m[j]];
         out[g] = { tokens: alt, count: samples, weights: new Float64Array(samples).fill(1 / samples), exact: false };
       }
     }
@@ -275,7 +308,8 @@ export class AutoregressivePolicy {
       let r = 0;
       exactGroups.forEach((g, e) => {
         const m = this.groups[g];
-        for (let k = 0; k < sizes[g]; k++, r++) for (let j = 0; j < m.length; j++) flat[r * T + m[j]] = enums[e][k * m.length + j];
+        for (let k = 0; k < sizes[g]; k++, r++)
+          for (let j = 0; j < m.length; j++) flat[r * T + m[j]] = enums[e][k * m.length + j];
       });
       const lp = this.logProbs(flat, rows);
       r = 0;
@@ -301,7 +335,8 @@ export class AutoregressivePolicy {
     alts.forEach((a, g) => {
       const m = this.groups[g];
       const flat = new Int32Array(a.count * T);
-      for (let k = 0; k < a.count; k++) for (let j = 0; j < m.length; j++) flat[k * T + m[j]] = a.tokens[k * m.length + j];
+      for (let k = 0; k < a.count; k++)
+        for (let j = 0; j < m.length; j++) flat[k * T + m[j]] = a.tokens[k * m.length + j];
       const { slots, seq } = this.encode(flat, a.count);
       const res = tf.tidy(() => {
         const s = tf.tensor1d(slots, 'int32');
@@ -411,7 +446,8 @@ export class AutoregressivePolicy {
   private groupRows(a: Alternatives, g: number): Int32Array {
     const m = this.groups[g];
     const flat = new Int32Array(a.count * this.T);
-    for (let k = 0; k < a.count; k++) for (let j = 0; j < m.length; j++) flat[k * this.T + m[j]] = a.tokens[k * m.length + j];
+    for (let k = 0; k < a.count; k++)
+      for (let j = 0; j < m.length; j++) flat[k * this.T + m[j]] = a.tokens[k * m.length + j];
     return flat;
   }
 
@@ -425,7 +461,8 @@ export class AutoregressivePolicy {
   /** Parameters (pi or rho) as plain arrays by name. */
   getValues(which: 'pi' | 'rho'): Record<string, number[]> {
     const out: Record<string, number[]> = {};
-    for (const [name, v] of which === 'pi' ? this.params : this.target) out[name] = Array.from(v.dataSync(), (x) => x + 0); // -0 -> 0, as JSON stores it
+    for (const [name, v] of which === 'pi' ? this.params : this.target)
+      out[name] = Array.from(v.dataSync(), (x) => x + 0); // -0 -> 0, as JSON stores it
     return out;
   }
 
@@ -434,7 +471,8 @@ export class AutoregressivePolicy {
     const map = which === 'pi' ? this.params : this.target;
     for (const [name, v] of map) {
       const vals = values?.[name];
-      if (!Array.isArray(vals) || vals.length !== v.size) throw new Error(`${what}.${name} must have ${v.size} numbers`);
+      if (!Array.isArray(vals) || vals.length !== v.size)
+        throw new Error(`${what}.${name} must have ${v.size} numbers`);
     }
     tf.tidy(() => {
       for (const [name, v] of map) v.assign(tf.tensor(values![name], v.shape, 'float32'));
@@ -457,4 +495,3 @@ export class AutoregressivePolicy {
     return gruCell(null, h as tf.Tensor2D, { wih: whh, bih: bhh, whh, bhh }, undefined, gi as tf.Tensor2D);
   }
 }
-

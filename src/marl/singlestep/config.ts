@@ -3,7 +3,9 @@ import { parseConfig, z } from '../../config';
 const AgentSchema = z
   .object({
     name: z.string().min(1).optional(),
-    vocab: z.array(z.number().int().min(1, 'each token vocabulary size must be >= 1')).min(1, 'an agent emits at least one token'),
+    vocab: z
+      .array(z.number().int().min(1, 'each token vocabulary size must be >= 1'))
+      .min(1, 'an agent emits at least one token'),
   })
   .strict();
 
@@ -152,19 +154,39 @@ export const SingleStepConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.jointAgent && c.credit === 'perAgent') {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['credit'], message: "'perAgent' credit needs separate agents (jointAgent is true)" });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['credit'],
+        message: "'perAgent' credit needs separate agents (jointAgent is true)",
+      });
     }
     if (c.creditGate && c.credit !== 'counterfactual') {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['creditGate'], message: "gates the counterfactual advantage: needs credit 'counterfactual'" });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['creditGate'],
+        message: "gates the counterfactual advantage: needs credit 'counterfactual'",
+      });
     }
     if (c.offPolicyActor === 'expected' && c.credit !== 'counterfactual') {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['offPolicyActor'], message: "'expected' needs a critic: credit must be 'counterfactual'" });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['offPolicyActor'],
+        message: "'expected' needs a critic: credit must be 'counterfactual'",
+      });
     }
     if (c.offPolicyActor === 'expected' && c.policy !== 'factorised') {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['offPolicyActor'], message: "'expected' needs policy 'factorised'" });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['offPolicyActor'],
+        message: "'expected' needs policy 'factorised'",
+      });
     }
     if (c.offPolicy && c.miniBatch > c.replayCapacity) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['miniBatch'], message: `must not exceed replayCapacity (${c.replayCapacity})` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['miniBatch'],
+        message: `must not exceed replayCapacity (${c.replayCapacity})`,
+      });
     }
   });
 

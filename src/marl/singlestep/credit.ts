@@ -26,11 +26,18 @@ export interface TokenCreditOptions {
  * learner.observe(batch, team, perAgent);
  * ```
  */
-export function tokenCreditRewards(reward: (a: JointAction) => number, action: JointAction, teamReward: number, options: TokenCreditOptions): Float32Array {
+export function tokenCreditRewards(
+  reward: (a: JointAction) => number,
+  action: JointAction,
+  teamReward: number,
+  options: TokenCreditOptions,
+): Float32Array {
   const n = action.length;
-  if (!Array.isArray(options.defaults) || options.defaults.length !== n) throw new Error(`tokenCreditRewards: defaults must list ${n} agents' token sequences`);
+  if (!Array.isArray(options.defaults) || options.defaults.length !== n)
+    throw new Error(`tokenCreditRewards: defaults must list ${n} agents' token sequences`);
   options.defaults.forEach((d, i) => {
-    if (!Array.isArray(d) || d.length !== action[i].length) throw new Error(`tokenCreditRewards: defaults[${i}] must have ${action[i].length} tokens`);
+    if (!Array.isArray(d) || d.length !== action[i].length)
+      throw new Error(`tokenCreditRewards: defaults[${i}] must have ${action[i].length} tokens`);
   });
   // Agent i's "action" is 1 (its tokens) or 0 (its default tokens).
   const evaluate = (present: ArrayLike<number>) => {
@@ -40,6 +47,9 @@ export function tokenCreditRewards(reward: (a: JointAction) => number, action: J
   };
   const ones = new Array(n).fill(1);
   if (options.method === 'difference') return differenceRewardsFromFn(evaluate, ones, teamReward, 0);
-  if (options.method === 'shapley') return Float32Array.from(shapleyValues(coalitionValueFromActions(evaluate, ones, 0), n, options.shapley));
-  throw new Error(`tokenCreditRewards: method must be 'difference' or 'shapley', got ${String((options as { method: unknown }).method)}`);
+  if (options.method === 'shapley')
+    return Float32Array.from(shapleyValues(coalitionValueFromActions(evaluate, ones, 0), n, options.shapley));
+  throw new Error(
+    `tokenCreditRewards: method must be 'difference' or 'shapley', got ${String((options as { method: unknown }).method)}`,
+  );
 }

@@ -171,11 +171,29 @@ export type DiagnosticRow = Record<string, number | string | boolean>;
  * rows[9]['entropyFraction.mean']; // a number in [0, 1]
  * ```
  */
-export function diagnosticRows(updates: ReadonlyArray<UpdateDiagnostics | { diagnostics: UpdateDiagnostics }>, extra: Record<string, number | string | boolean> = {}): DiagnosticRow[] {
+export function diagnosticRows(
+  updates: ReadonlyArray<UpdateDiagnostics | { diagnostics: UpdateDiagnostics }>,
+  extra: Record<string, number | string | boolean> = {},
+): DiagnosticRow[] {
   return updates.map((u) => {
     const d = 'diagnostics' in u ? u.diagnostics : u;
     const row: DiagnosticRow = { ...extra };
-    for (const key of ['update', 'evaluations', 'batchSize', 'innerSteps', 'klStopped', 'creditUsed', 'gateEv', 'criticEvReplay', 'criticEvHeldOut', 'criticR2HeldOut', 'advantageMeanAbs', 'advantageSd', 'distinctBatch', 'distinctSoFar'] as const) {
+    for (const key of [
+      'update',
+      'evaluations',
+      'batchSize',
+      'innerSteps',
+      'klStopped',
+      'creditUsed',
+      'gateEv',
+      'criticEvReplay',
+      'criticEvHeldOut',
+      'criticR2HeldOut',
+      'advantageMeanAbs',
+      'advantageSd',
+      'distinctBatch',
+      'distinctSoFar',
+    ] as const) {
       row[key] = d[key];
     }
     for (const key of ['entropy', 'entropyFraction', 'klPrevious', 'klTarget'] as const) {

@@ -16,6 +16,13 @@ export { MlpCritic } from './mlp-critic';
 export type { TokenLayout } from './mlp-critic';
 export { RidgeCritic, choleskySolveInPlace } from './ridge';
 export type { RidgeCriticOptions } from './ridge';
-export { diagnosticRows, explainedVariance, rSquared, centredSumsOfSquares, categoricalEntropy, categoricalKl } from './diagnostics';
+export {
+  diagnosticRows,
+  explainedVariance,
+  rSquared,
+  centredSumsOfSquares,
+  categoricalEntropy,
+  categoricalKl,
+} from './diagnostics';
 export type { UpdateDiagnostics, DiagnosticRow } from './diagnostics';
 export type { TokenCreditOptions } from './credit';

@@ -72,7 +72,11 @@ export interface SingleStepLearnerState {
   rng: { sample: RngState; replay: RngState; counterfactual: RngState; resample?: RngState };
   observed: number;
   /** Diagnostic and credit-gate bookkeeping (absent in states saved before issue 12: then reset). */
-  tracking?: { updates: number; distinct: string[]; gate: { err: number; y: number; set: boolean; last: number | null } };
+  tracking?: {
+    updates: number;
+    distinct: string[];
+    gate: { err: number; y: number; set: boolean; last: number | null };
+  };
 }
 
 /**
@@ -208,7 +212,10 @@ export class SingleStepLearner {
     const initRng = root.fork('init');
     this.groupNames = c.jointAgent ? ['joint'] : c.agents.map((a, i) => a.name ?? `agent${i}`);
     const agentOf = c.agents.flatMap((a, i) => a.vocab.map(() => i));
-    this.ridge = c.critic === 'ridge' ? new RidgeCritic(this.vocab, agentOf, { lambda: c.ridge?.lambda, pairs: c.ridge?.pairs }) : null;
+    this.ridge =
+      c.critic === 'ridge'
+        ? new RidgeCritic(this.vocab, agentOf, { lambda: c.ridge?.lambda, pairs: c.ridge?.pairs })
+        : null;
 
     const T = this.numTokens;
     const V = this.vmax;
@@ -227,12 +234,20 @@ export class SingleStepLearner {
       this.ar = null;
       const logits = ownedVariable(tf.zeros([T, V]), true, `singlestep_logits_${uid()}`);
       this.logitsVar = logits;
-      this.rhoVar = ownedVariable(tf.tidy(() => tf.softmax(tf.add(logits, this.maskBias))), false);
+      this.rhoVar = ownedVariable(
+        tf.tidy(() => tf.softmax(tf.add(logits, this.maskBias))),
+        false,
+      );
       this.actorParams = new Map([['logits', logits]]);
     }
 
     // Built (and initialised from initRng) even with the ridge critic, so every setting draws the same streams.
-    this.mlp = new MlpCritic({ numTokens: T, vocab: this.vocab, tokenOffset: this.tokenOffset, inputSize: this.inputSize }, c.criticHidden, c.criticLr, initRng);
+    this.mlp = new MlpCritic(
+      { numTokens: T, vocab: this.vocab, tokenOffset: this.tokenOffset, inputSize: this.inputSize },
+      c.criticHidden,
+      c.criticLr,
+      initRng,
+    );
     this.actorOpt = new NamedAdam(this.actorParams, c.actorLr);
     const numRewardSlots = this.groups.length;
     this.replay = new ReplayBuffer(c.replayCapacity, T, this.numAgents);
@@ -278,7 +293,9 @@ export class SingleStepLearner {
       return this.config.agents.map((a, i) => a.vocab.map((_, k) => row0Probs[this.tokenStart[i] + k]));
     }
     const flat = this.flatProbs();
-    return this.config.agents.map((a, i) => a.vocab.map((v, k) => flat.slice((this.tokenStart[i] + k) * this.vmax, (this.tokenStart[i] + k) * this.vmax + v)));
+    return this.config.agents.map((a, i) =>
+      a.vocab.map((v, k) => flat.slice((this.tokenStart[i] + k) * this.vmax, (this.tokenStart[i] + k) * this.vmax + v)),
+    );
   }
 
   /**
@@ -301,7 +318,10 @@ export class SingleStepLearner {
     const p = this.flatProbs();
     const G = this.groups.length;
     const out = new Float32Array(n * G);
-    for (let b = 0; b < n; b++) this.groups.forEach((members, g) => members.forEach((t) => (out[b * G + g] += Math.log(p[t * this.vmax + tokens[b * T + t]]))));
+    for (let b = 0; b < n; b++)
+      this.groups.forEach((members, g) =>
+        members.forEach((t) => (out[b * G + g] += Math.log(p[t * this.vmax + tokens[b * T + t]]))),
+      );
     return out;
   }
 
@@ -361,8 +381,10 @@ export class SingleStepLearner {
     const n = actions.length;
     if (n === 0) throw new Error('observe: actions is empty');
     if (rewards.length !== n) throw new Error(`observe: ${n} actions but ${rewards.length} rewards`);
-    if (c.credit === 'perAgent' && !agentRewards) throw new Error("observe: credit 'perAgent' needs agentRewards (one array of per-agent rewards per action)");
-    if (agentRewards && agentRewards.length !== n) throw new Error(`observe: ${n} actions but ${agentRewards.length} agentRewards rows`);
+    if (c.credit === 'perAgent' && !agentRewards)
+      throw new Error("observe: credit 'perAgent' needs agentRewards (one array of per-agent rewards per action)");
+    if (agentRewards && agentRewards.length !== n)
+      throw new Error(`observe: ${n} actions but ${agentRewards.length} agentRewards rows`);
     const tokens = new Int32Array(n * this.numTokens);
     actions.forEach((a, b) => this.flattenInto(a, tokens, b * this.numTokens, `actions[${b}]`));
     let sum = 0;
@@ -371,8 +393,10 @@ export class SingleStepLearner {
       sum += rewards[b];
       const ar = agentRewards?.[b];
       if (ar) {
-        if (ar.length !== this.numAgents) throw new Error(`observe: agentRewards[${b}] has ${ar.length} entries, expected ${this.numAgents}`);
-        for (let i = 0; i < ar.length; i++) if (!Number.isFinite(ar[i])) throw new Error(`observe: agentRewards[${b}][${i}] is not finite`);
+        if (ar.length !== this.numAgents)
+          throw new Error(`observe: agentRewards[${b}] has ${ar.length} entries, expected ${this.numAgents}`);
+        for (let i = 0; i < ar.length; i++)
+          if (!Number.isFinite(ar[i])) throw new Error(`observe: agentRewards[${b}][${i}] is not finite`);
       }
     }
     const needsCritic = c.credit === 'counterfactual';
@@ -381,7 +405,8 @@ export class SingleStepLearner {
     const heldOut = needsCritic ? this.criticPredict(tokens, n) : null;
     const before = this.policySnapshot(tokens, n);
     // Validated as a whole before anything is stored.
-    for (let b = 0; b < n; b++) this.replay.add(tokens.subarray(b * this.numTokens, (b + 1) * this.numTokens), rewards[b], agentRewards?.[b]);
+    for (let b = 0; b < n; b++)
+      this.replay.add(tokens.subarray(b * this.numTokens, (b + 1) * this.numTokens), rewards[b], agentRewards?.[b]);
     this.observed += n;
     const batchKeys = new Set<string>();
     for (let b = 0; b < n; b++) {
@@ -398,10 +423,18 @@ export class SingleStepLearner {
       if (heldOut.every(Number.isFinite)) {
         const ss = centredSumsOfSquares(y, heldOut);
         const d = c.creditGate?.emaDecay ?? 0.8;
-        this.gate = this.gate.set ? { err: d * this.gate.err + ss.err, y: d * this.gate.y + ss.y, set: true, last: evHeld } : { err: ss.err, y: ss.y, set: true, last: evHeld };
+        this.gate = this.gate.set
+          ? { err: d * this.gate.err + ss.err, y: d * this.gate.y + ss.y, set: true, last: evHeld }
+          : { err: ss.err, y: ss.y, set: true, last: evHeld };
       } else this.gate = { ...this.gate, last: evHeld };
     }
-    const gateEv = c.creditGate ? ((c.creditGate.source ?? 'ema') === 'last' ? this.gate.last : this.gate.set && this.gate.y > 0 ? 1 - this.gate.err / this.gate.y : NaN) : NaN;
+    const gateEv = c.creditGate
+      ? (c.creditGate.source ?? 'ema') === 'last'
+        ? this.gate.last
+        : this.gate.set && this.gate.y > 0
+          ? 1 - this.gate.err / this.gate.y
+          : NaN
+      : NaN;
     const useCf = needsCritic && (!c.creditGate || (Number.isFinite(gateEv) && gateEv >= c.creditGate.minHeldOutEv));
     const expected = c.offPolicyActor === 'expected';
     const maxSteps = c.innerSteps ?? (c.offPolicy ? c.updatesPerObserve : 1);
@@ -428,7 +461,9 @@ export class SingleStepLearner {
       let u = 0;
       while (u < maxSteps) {
         u++;
-        if (needsCritic && !this.ridge) for (let s = 0; s < c.criticSteps; s++) criticLoss = this.criticStep(this.replay.sample(c.miniBatch, this.replayRng));
+        if (needsCritic && !this.ridge)
+          for (let s = 0; s < c.criticSteps; s++)
+            criticLoss = this.criticStep(this.replay.sample(c.miniBatch, this.replayRng));
         if (expected && !useCf) {
           // Gate closed: no trusted Q for the expected gradient; score-function step on the fresh (on-policy) batch.
           const adv = this.advantages(tokens, n, slotRewards, false, advStats);
@@ -455,11 +490,16 @@ export class SingleStepLearner {
         if (afterStep()) break;
       }
       // An early stop ends the actor's steps only: the critic still takes all of its steps.
-      if (needsCritic && !this.ridge) for (; u < maxSteps; u++) for (let s = 0; s < c.criticSteps; s++) criticLoss = this.criticStep(this.replay.sample(c.miniBatch, this.replayRng));
+      if (needsCritic && !this.ridge)
+        for (; u < maxSteps; u++)
+          for (let s = 0; s < c.criticSteps; s++)
+            criticLoss = this.criticStep(this.replay.sample(c.miniBatch, this.replayRng));
     } else {
       if (needsCritic) {
         if (this.ridge) criticLoss = this.fitRidge();
-        else for (let s = 0; s < c.criticSteps; s++) criticLoss = this.criticStep(this.replay.sample(Math.min(c.miniBatch, this.replay.size), this.replayRng));
+        else
+          for (let s = 0; s < c.criticSteps; s++)
+            criticLoss = this.criticStep(this.replay.sample(Math.min(c.miniBatch, this.replay.size), this.replayRng));
       }
       const slotRewards = this.slotRewards(rewards, agentRewards);
       const adv = expected && useCf ? null : this.advantages(tokens, n, slotRewards, useCf, advStats);
@@ -474,7 +514,16 @@ export class SingleStepLearner {
     if (!perStepTarget) this.polyak();
     const kl = this.ar ? this.batchKl(this.ar, tokens, n) : this.klToTarget();
     const diagnostics = this.updateDiagnostics({
-      tokens, n, before, steps, klStopped, evHeld, r2Held, gateEv, advStats, batchDistinct: batchKeys.size,
+      tokens,
+      n,
+      before,
+      steps,
+      klStopped,
+      evHeld,
+      r2Held,
+      gateEv,
+      advStats,
+      batchDistinct: batchKeys.size,
       creditUsed: c.credit === 'perAgent' ? 'perAgent' : useCf ? 'counterfactual' : 'shared',
     });
     this.updates += 1;
@@ -491,10 +540,15 @@ export class SingleStepLearner {
    * res.reachedAt; // evaluations used to reach a batch mean of 0.9
    * ```
    */
-  run(reward: (action: JointAction) => number, options: { evaluations: number; batchSize: number; stopAt?: number }): RunResult {
+  run(
+    reward: (action: JointAction) => number,
+    options: { evaluations: number; batchSize: number; stopAt?: number },
+  ): RunResult {
     const { evaluations, batchSize, stopAt } = options;
-    if (!Number.isInteger(evaluations) || evaluations < 1) throw new Error(`run: evaluations must be a positive integer, got ${evaluations}`);
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`run: batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(evaluations) || evaluations < 1)
+      throw new Error(`run: evaluations must be a positive integer, got ${evaluations}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new Error(`run: batchSize must be a positive integer, got ${batchSize}`);
     const rewards: number[] = [];
     const batchMeans: number[] = [];
     let best = { reward: Number.NEGATIVE_INFINITY, action: [] as JointAction };
@@ -530,7 +584,8 @@ export class SingleStepLearner {
    */
   actorGradient(actions: JointAction[], advantages: Float32Array): Float32Array {
     const n = actions.length;
-    if (advantages.length !== n * this.groups.length) throw new Error(`actorGradient: advantages must have ${n * this.groups.length} entries (actions x policies)`);
+    if (advantages.length !== n * this.groups.length)
+      throw new Error(`actorGradient: advantages must have ${n * this.groups.length} entries (actions x policies)`);
     const tokens = new Int32Array(n * this.numTokens);
     actions.forEach((a, b) => this.flattenInto(a, tokens, b * this.numTokens, `actions[${b}]`));
     const g = tf.tidy(() => {
@@ -569,7 +624,11 @@ export class SingleStepLearner {
     if (this.ar) {
       // Exact where a group's space is enumerable; else Monte-Carlo from a diagnostic stream that
       // does not touch the learning streams (deterministic for a seed and observation count).
-      const kl = this.ar.kl(this.config.counterfactualSamples, this.config.enumerateLimit, new Rng(this.config.seed).fork('kl-diagnostic').fork(this.observed));
+      const kl = this.ar.kl(
+        this.config.counterfactualSamples,
+        this.config.enumerateLimit,
+        new Rng(this.config.seed).fork('kl-diagnostic').fork(this.observed),
+      );
       return kl.reduce((s, x) => s + x, 0);
     }
     const k = tf.tidy(() => tf.sum(this.klPerGroup()));
@@ -609,9 +668,18 @@ export class SingleStepLearner {
       baselines: this.baselines.slice(),
       baselineSet: this.baselineSet.slice(),
       valueOpt: this.valueOpt.map((o) => ({ ...o })),
-      rng: { sample: this.sampleRng.getState(), replay: this.replayRng.getState(), counterfactual: this.cfRng.getState(), resample: this.resampleRng.getState() },
+      rng: {
+        sample: this.sampleRng.getState(),
+        replay: this.replayRng.getState(),
+        counterfactual: this.cfRng.getState(),
+        resample: this.resampleRng.getState(),
+      },
       observed: this.observed,
-      tracking: { updates: this.updates, distinct: [...this.distinct], gate: { ...this.gate, last: Number.isFinite(this.gate.last) ? this.gate.last : null } },
+      tracking: {
+        updates: this.updates,
+        distinct: [...this.distinct],
+        gate: { ...this.gate, last: Number.isFinite(this.gate.last) ? this.gate.last : null },
+      },
     };
   }
 
@@ -629,14 +697,17 @@ export class SingleStepLearner {
     this.checkAlive();
     if (!state || state.version !== 1) throw new Error('setState: unsupported learner state (version must be 1)');
     if (JSON.stringify(parseSingleStepConfig(state.config)) !== JSON.stringify(this.config)) {
-      throw new Error('setState: state.config differs from this learner\'s config; build the learner with the saved config');
+      throw new Error(
+        "setState: state.config differs from this learner's config; build the learner with the saved config",
+      );
     }
     if (this.ar) {
       this.ar.setValues('pi', state.actor, 'setState: actor');
       this.ar.setValues('rho', state.actorTarget, 'setState: actorTarget');
     } else {
       const T = this.numTokens * this.vmax;
-      if (state.logits?.length !== T || state.rho?.length !== T) throw new Error(`setState: logits and rho must have ${T} numbers`);
+      if (state.logits?.length !== T || state.rho?.length !== T)
+        throw new Error(`setState: logits and rho must have ${T} numbers`);
       tf.tidy(() => {
         this.logits.assign(tf.tensor2d(state.logits, [this.numTokens, this.vmax]));
         this.rho.assign(tf.tensor2d(state.rho, [this.numTokens, this.vmax]));
@@ -646,10 +717,12 @@ export class SingleStepLearner {
     this.actorOpt.setState(state.actorOpt, 'setState actorOpt');
     this.mlp.setOptimizerState(state.criticOpt, 'setState criticOpt');
     this.replay.setState(state.replay);
-    if (state.baselines.length !== this.baselines.length) throw new Error(`setState: baselines must have ${this.baselines.length} entries`);
+    if (state.baselines.length !== this.baselines.length)
+      throw new Error(`setState: baselines must have ${this.baselines.length} entries`);
     this.baselines = state.baselines.slice();
     this.baselineSet = state.baselineSet.slice();
-    if (!Array.isArray(state.valueOpt) || state.valueOpt.length !== this.valueOpt.length) throw new Error(`setState: valueOpt must have ${this.valueOpt.length} entries`);
+    if (!Array.isArray(state.valueOpt) || state.valueOpt.length !== this.valueOpt.length)
+      throw new Error(`setState: valueOpt must have ${this.valueOpt.length} entries`);
     this.valueOpt = state.valueOpt.map((o) => ({ step: o.step, m: o.m, v: o.v }));
     this.sampleRng.setState(state.rng.sample);
     this.replayRng.setState(state.rng.replay);
@@ -661,7 +734,14 @@ export class SingleStepLearner {
     this.updates = tr?.updates ?? 0;
     this.distinct.clear();
     for (const k of tr?.distinct ?? []) this.distinct.add(k);
-    this.gate = tr ? { err: tr.gate.err, y: tr.gate.y, set: tr.gate.set, last: typeof tr.gate.last === 'number' ? tr.gate.last : NaN } : { err: 0, y: 0, set: false, last: NaN };
+    this.gate = tr
+      ? {
+          err: tr.gate.err,
+          y: tr.gate.y,
+          set: tr.gate.set,
+          last: typeof tr.gate.last === 'number' ? tr.gate.last : NaN,
+        }
+      : { err: 0, y: 0, set: false, last: NaN };
     if (this.ridge) {
       if (this.replay.size > 0) this.fitRidge();
       else this.resetRidge();
@@ -689,14 +769,19 @@ export class SingleStepLearner {
 
   private flattenInto(a: JointAction, out: Int32Array, at: number, what: string): void {
     const agents = this.config.agents;
-    if (!Array.isArray(a) || a.length !== agents.length) throw new Error(`${what}: expected ${agents.length} agents' token lists, got ${Array.isArray(a) ? a.length : typeof a}`);
+    if (!Array.isArray(a) || a.length !== agents.length)
+      throw new Error(
+        `${what}: expected ${agents.length} agents' token lists, got ${Array.isArray(a) ? a.length : typeof a}`,
+      );
     for (let i = 0; i < agents.length; i++) {
       const toks = a[i];
       const voc = agents[i].vocab;
-      if (!toks || toks.length !== voc.length) throw new Error(`${what}[${i}]: agent ${agents[i].name ?? i} emits ${voc.length} tokens, got ${toks?.length}`);
+      if (!toks || toks.length !== voc.length)
+        throw new Error(`${what}[${i}]: agent ${agents[i].name ?? i} emits ${voc.length} tokens, got ${toks?.length}`);
       for (let k = 0; k < voc.length; k++) {
         const v = toks[k];
-        if (!Number.isInteger(v) || v < 0 || v >= voc[k]) throw new Error(`${what}[${i}][${k}]: token must be an integer in [0, ${voc[k]}), got ${v}`);
+        if (!Number.isInteger(v) || v < 0 || v >= voc[k])
+          throw new Error(`${what}[${i}][${k}]: token must be an integer in [0, ${voc[k]}), got ${v}`);
         out[at + this.tokenStart[i] + k] = v;
       }
     }
@@ -724,7 +809,10 @@ export class SingleStepLearner {
         let r = rewards[b];
         if (this.config.credit === 'perAgent') {
           r = agentRewards![b][g];
-          if (!Number.isFinite(r)) throw new Error(`observe: replayed evaluation has no per-agent reward for agent ${g} (credit 'perAgent' needs agentRewards on every observe)`);
+          if (!Number.isFinite(r))
+            throw new Error(
+              `observe: replayed evaluation has no per-agent reward for agent ${g} (credit 'perAgent' needs agentRewards on every observe)`,
+            );
         }
         out[b * G + g] = r;
       }
@@ -764,7 +852,13 @@ export class SingleStepLearner {
    * Advantages `[n * G]` for rows of flat tokens: counterfactual when `useCf`, else the slot reward
    * minus its baseline. `stats` accumulates the raw (not normalised) mean |A| and sd.
    */
-  private advantages(tokens: Int32Array, n: number, slot: Float32Array, useCf = this.config.credit === 'counterfactual', stats?: { abs: number; sd: number; count: number }): Float32Array {
+  private advantages(
+    tokens: Int32Array,
+    n: number,
+    slot: Float32Array,
+    useCf = this.config.credit === 'counterfactual',
+    stats?: { abs: number; sd: number; count: number },
+  ): Float32Array {
     const c = this.config;
     const G = this.groups.length;
     let adv: Float32Array;
@@ -856,7 +950,8 @@ export class SingleStepLearner {
    * group's alternatives (enumerated with weights pi_g, or sampled with `rng`), as the MLP critic.
    */
   private ridgeCfAdvantages(ridge: RidgeCritic, tokens: Int32Array, n: number, rng: Rng): Float32Array {
-    if (!ridge.fitted) throw new Error('SingleStepLearner: the ridge critic has not been fitted (observe a batch first)');
+    if (!ridge.fitted)
+      throw new Error('SingleStepLearner: the ridge critic has not been fitted (observe a batch first)');
     const G = this.groups.length;
     const T = this.numTokens;
     const q = ridge.predict(tokens, n);
@@ -925,7 +1020,8 @@ export class SingleStepLearner {
         const W = new Float32Array(within.length * V * V);
         within.forEach((p, k) => {
           const Vs = this.vocab[p.s];
-          for (let a = 0; a < this.vocab[p.t]; a++) for (let b = 0; b < Vs; b++) W[(k * V + a) * V + b] = p.weights[a * Vs + b];
+          for (let a = 0; a < this.vocab[p.t]; a++)
+            for (let b = 0; b < Vs; b++) W[(k * V + a) * V + b] = p.weights[a * Vs + b];
         });
         withinT = {
           t: tf.tensor1d(Int32Array.from(within.map((p) => p.t)), 'int32'),
@@ -1012,7 +1108,10 @@ export class SingleStepLearner {
       const { slots } = this.ar.encode(d.tokens, d.n);
       const k = tf.tidy(() => {
         const s = tf.tensor1d(slots, 'int32');
-        return tf.div(tf.sum(this.ar!.conditionalKl(this.ar!.logTables(s, d.n, 'pi'), this.ar!.logTables(s, d.n, 'rho')), 0), d.n);
+        return tf.div(
+          tf.sum(this.ar!.conditionalKl(this.ar!.logTables(s, d.n, 'pi'), this.ar!.logTables(s, d.n, 'rho')), 0),
+          d.n,
+        );
       });
       klTarget = Array.from(k.dataSync(), (x) => Math.max(0, x));
       k.dispose();
@@ -1116,7 +1215,16 @@ export class SingleStepLearner {
     const coef =
       w === 0
         ? advT
-        : tf.sub(advT, tf.mul(w, tf.sub(tf.sub(this.groupLogProb(this.logPiAll(), tokensT), this.groupLogProb(this.logRhoAll(), tokensT)), tf.reshape(this.klPerGroup(), [1, G]))));
+        : tf.sub(
+            advT,
+            tf.mul(
+              w,
+              tf.sub(
+                tf.sub(this.groupLogProb(this.logPiAll(), tokensT), this.groupLogProb(this.logRhoAll(), tokensT)),
+                tf.reshape(this.klPerGroup(), [1, G]),
+              ),
+            ),
+          );
     return () => tf.neg(tf.div(tf.sum(tf.mul(this.groupLogProb(this.logPiAll(), tokensT), coef)), n)) as tf.Scalar;
   }
 
@@ -1142,7 +1250,8 @@ export class SingleStepLearner {
       const kl = tf.mean(ar.conditionalKl(piTable, rhoTable), 0, true); // [1, G]
       coef = tf.sub(advT, tf.mul(w, tf.sub(logRatio, kl)));
     }
-    return () => tf.neg(tf.div(tf.sum(tf.mul(ar.seqLogProb(ar.logTables(slotsT, n, 'pi'), seqT), coef)), n)) as tf.Scalar;
+    return () =>
+      tf.neg(tf.div(tf.sum(tf.mul(ar.seqLogProb(ar.logTables(slotsT, n, 'pi'), seqT), coef)), n)) as tf.Scalar;
   }
 
   private actorStep(tokens: Int32Array, n: number, adv: Float32Array): void {
@@ -1202,7 +1311,6 @@ function ownedVariable(init: tf.Tensor, trainable: boolean, name?: string): tf.V
   init.dispose();
   return v;
 }
-
 
 function meanAbs(a: Float32Array): number {
   let s = 0;

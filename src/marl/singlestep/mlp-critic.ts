@@ -82,7 +82,10 @@ export class MlpCritic {
       const xt = tf.tensor2d(x, [n, this.layout.inputSize]);
       const yt = tf.tensor1d(y);
       const vars = [...this.params.values()];
-      const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(this.forward(xt), yt))) as tf.Scalar, vars);
+      const { value, grads } = tf.variableGrads(
+        () => tf.mean(tf.square(tf.sub(this.forward(xt), yt))) as tf.Scalar,
+        vars,
+      );
       const byName = new Map<string, tf.Tensor>();
       for (const [name, v] of this.params) byName.set(name, grads[v.name]);
       this.opt.apply(byName);
@@ -100,7 +103,12 @@ export class MlpCritic {
    * pre-activation of "row b with group g replaced by alternative k" is `P_b - F_{b,g} + A_{g,k}`: no
    * per-row inputs are built.
    */
-  counterfactualAdvantages(tokens: Int32Array, n: number, groups: readonly (readonly number[])[], alts: readonly Alternatives[]): Float32Array {
+  counterfactualAdvantages(
+    tokens: Int32Array,
+    n: number,
+    groups: readonly (readonly number[])[],
+    alts: readonly Alternatives[],
+  ): Float32Array {
     const { numTokens: T, inputSize: D, tokenOffset } = this.layout;
     const x = this.multiHot(tokens, n);
     const factualParts: Float32Array[] = [];
@@ -112,7 +120,8 @@ export class MlpCritic {
       const a = alts[g];
       const L = members.length;
       const h = new Float32Array(a.count * D);
-      for (let k = 0; k < a.count; k++) for (let m = 0; m < L; m++) h[k * D + tokenOffset[members[m]] + a.tokens[k * L + m]] = 1;
+      for (let k = 0; k < a.count; k++)
+        for (let m = 0; m < L; m++) h[k * D + tokenOffset[members[m]] + a.tokens[k * L + m]] = 1;
       altParts.push(h);
     });
     const advT = tf.tidy(() => {
@@ -153,14 +162,18 @@ export class MlpCritic {
     }
     const Dg = cols.length;
     const cur = new Int32Array(n * Dg);
-    for (let b = 0; b < n; b++) for (let j = 0; j < Dg; j++) cur[b * Dg + j] = tokenOffset[colToken[j]] + rows[b * T + colToken[j]];
+    for (let b = 0; b < n; b++)
+      for (let j = 0; j < Dg; j++) cur[b * Dg + j] = tokenOffset[colToken[j]] + rows[b * T + colToken[j]];
     const x = this.multiHot(rows, n);
     const sums = tf.tidy(() => {
       const w0 = this.params.get('w0')!;
       const b0 = this.params.get('b0')!;
       const pre = tf.add(tf.matMul(tf.tensor2d(x, [n, D]), w0), b0); // [n, H]
       const H = pre.shape[1] as number;
-      const z = tf.add(tf.sub(tf.reshape(pre, [n, 1, H]), tf.reshape(tf.gather(w0, tf.tensor1d(cur, 'int32')), [n, Dg, H])), tf.reshape(tf.gather(w0, tf.tensor1d(Int32Array.from(cols), 'int32')), [1, Dg, H]));
+      const z = tf.add(
+        tf.sub(tf.reshape(pre, [n, 1, H]), tf.reshape(tf.gather(w0, tf.tensor1d(cur, 'int32')), [n, Dg, H])),
+        tf.reshape(tf.gather(w0, tf.tensor1d(Int32Array.from(cols), 'int32')), [1, Dg, H]),
+      );
       const q = tf.reshape(this.tail(tf.reshape(z, [n * Dg, H])), [n, Dg]);
       return tf.sum(q, 0);
     });
@@ -180,7 +193,8 @@ export class MlpCritic {
   setWeights(weights: Record<string, number[]> | undefined, what = 'critic'): void {
     for (const [name, v] of this.params) {
       const vals = weights?.[name];
-      if (!Array.isArray(vals) || vals.length !== v.size) throw new Error(`${what}.${name} must have ${v.size} numbers`);
+      if (!Array.isArray(vals) || vals.length !== v.size)
+        throw new Error(`${what}.${name} must have ${v.size} numbers`);
       tf.tidy(() => v.assign(tf.tensor(vals, v.shape, 'float32')));
     }
   }
@@ -210,7 +224,8 @@ export class MlpCritic {
   /** Layers after the first layer's pre-activation: `[rows, H0]` -> `[rows]`. */
   private tail(pre: tf.Tensor): tf.Tensor {
     let h = pre;
-    for (let l = 1; l < this.layers; l++) h = tf.add(tf.matMul(tf.relu(h), this.params.get(`w${l}`)!), this.params.get(`b${l}`)!);
+    for (let l = 1; l < this.layers; l++)
+      h = tf.add(tf.matMul(tf.relu(h), this.params.get(`w${l}`)!), this.params.get(`b${l}`)!);
     return tf.reshape(h, [-1]);
   }
 }

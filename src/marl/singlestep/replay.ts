@@ -33,7 +33,8 @@ export class ReplayBuffer {
     readonly numTokens: number,
     readonly numAgents: number,
   ) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`ReplayBuffer: capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new Error(`ReplayBuffer: capacity must be a positive integer, got ${capacity}`);
     this.tokens = new Int32Array(capacity * numTokens);
     this.rewards = new Float32Array(capacity);
     this.agentRewards = new Float32Array(capacity * numAgents).fill(NaN);
@@ -44,7 +45,8 @@ export class ReplayBuffer {
     const i = this.next;
     for (let t = 0; t < this.numTokens; t++) this.tokens[i * this.numTokens + t] = tokens[t];
     this.rewards[i] = reward;
-    for (let a = 0; a < this.numAgents; a++) this.agentRewards[i * this.numAgents + a] = agentRewards ? agentRewards[a] : NaN;
+    for (let a = 0; a < this.numAgents; a++)
+      this.agentRewards[i * this.numAgents + a] = agentRewards ? agentRewards[a] : NaN;
     this.next = (i + 1) % this.capacity;
     this.size = Math.min(this.size + 1, this.capacity);
   }
@@ -72,14 +74,22 @@ export class ReplayBuffer {
       next: this.next,
       tokens: Array.from(this.tokens.subarray(0, this.size * this.numTokens)),
       rewards: Array.from(this.rewards.subarray(0, this.size)),
-      agentRewards: Array.from(this.agentRewards.subarray(0, this.size * this.numAgents), (x) => (Number.isNaN(x) ? null : x)) as number[],
+      agentRewards: Array.from(this.agentRewards.subarray(0, this.size * this.numAgents), (x) =>
+        Number.isNaN(x) ? null : x,
+      ) as number[],
     };
   }
 
   setState(s: ReplayState): void {
-    if (!s || s.capacity !== this.capacity) throw new Error(`replay state: capacity ${s?.capacity} does not match ${this.capacity}`);
-    if (!Number.isInteger(s.size) || s.size < 0 || s.size > this.capacity) throw new Error(`replay state: size ${s.size} out of range`);
-    if (s.tokens.length !== s.size * this.numTokens || s.rewards.length !== s.size || s.agentRewards.length !== s.size * this.numAgents) {
+    if (!s || s.capacity !== this.capacity)
+      throw new Error(`replay state: capacity ${s?.capacity} does not match ${this.capacity}`);
+    if (!Number.isInteger(s.size) || s.size < 0 || s.size > this.capacity)
+      throw new Error(`replay state: size ${s.size} out of range`);
+    if (
+      s.tokens.length !== s.size * this.numTokens ||
+      s.rewards.length !== s.size ||
+      s.agentRewards.length !== s.size * this.numAgents
+    ) {
       throw new Error('replay state: tokens/rewards/agentRewards lengths do not match size');
     }
     this.tokens.fill(0);

@@ -65,7 +65,8 @@ export class RidgeCritic {
     readonly agentOf: number[],
     options: RidgeCriticOptions = {},
   ) {
-    if (vocab.length !== agentOf.length || vocab.length === 0) throw new Error('RidgeCritic: vocab and agentOf must have one entry per token');
+    if (vocab.length !== agentOf.length || vocab.length === 0)
+      throw new Error('RidgeCritic: vocab and agentOf must have one entry per token');
     this.numTokens = vocab.length;
     this.lambda = options.lambda ?? 1;
     if (!(this.lambda > 0)) throw new Error(`RidgeCritic: lambda must be positive, got ${this.lambda}`);
@@ -131,7 +132,8 @@ export class RidgeCritic {
    */
   fit(tokens: Int32Array, y: ArrayLike<number>, n: number): void {
     const T = this.numTokens;
-    if (n < 1 || tokens.length < n * T || y.length < n) throw new Error(`RidgeCritic.fit: need ${n} rows of ${T} tokens and ${n} rewards`);
+    if (n < 1 || tokens.length < n * T || y.length < n)
+      throw new Error(`RidgeCritic.fit: need ${n} rows of ${T} tokens and ${n} rewards`);
     let mean = 0;
     for (let j = 0; j < n; j++) mean += y[j];
     mean /= n;
@@ -214,7 +216,8 @@ export class RidgeCritic {
         const pt = pOf[t]!;
         const ps = pOf[s]!;
         const Vs = this.vocab[s];
-        for (let v = 0; v < this.vocab[t]; v++) for (let w = 0; w < Vs; w++) constant += pt[v] * ps[w] * this.w2[this.pairOffset[q] + v * Vs + w];
+        for (let v = 0; v < this.vocab[t]; v++)
+          for (let w = 0; w < Vs; w++) constant += pt[v] * ps[w] * this.w2[this.pairOffset[q] + v * Vs + w];
       } else if (inG[t] || inG[s]) mixed.push(q);
       else outside.push(q);
     });
@@ -254,12 +257,17 @@ export class RidgeCritic {
    * so the caller multiplies them by n). The expectation over a factorised policy is
    * `const + sum_t pi_t . C[t] / n + sum_within pi_t^T W_ts pi_s` per row on average.
    */
-  actorTerms(tokens: Int32Array, n: number, groups: number[][]): { linear: Float64Array[]; within: { t: number; s: number; weights: Float64Array }[] } {
+  actorTerms(
+    tokens: Int32Array,
+    n: number,
+    groups: number[][],
+  ): { linear: Float64Array[]; within: { t: number; s: number; weights: Float64Array }[] } {
     const T = this.numTokens;
     const groupOf = new Int32Array(T).fill(-1);
     groups.forEach((g, gi) => g.forEach((t) => (groupOf[t] = gi)));
     const linear = this.vocab.map((v) => new Float64Array(v));
-    for (let t = 0; t < T; t++) for (let v = 0; v < this.vocab[t]; v++) linear[t][v] = n * this.w1[this.tokenOffset[t] + v];
+    for (let t = 0; t < T; t++)
+      for (let v = 0; v < this.vocab[t]; v++) linear[t][v] = n * this.w1[this.tokenOffset[t] + v];
     const within: { t: number; s: number; weights: Float64Array }[] = [];
     this.pairs.forEach(([t, s], q) => {
       const Vs = this.vocab[s];

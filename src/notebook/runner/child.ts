@@ -75,14 +75,18 @@ function findPatches(): string {
     const candidate = path.join(dir, 'jupyter', 'kernels', 'marl-automl', 'tslab-patches.js');
     if (fs.existsSync(candidate)) return candidate;
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`headless runner: jupyter/kernels/marl-automl/tslab-patches.js not found above ${__dirname}`);
+    if (parent === dir)
+      throw new Error(`headless runner: jupyter/kernels/marl-automl/tslab-patches.js not found above ${__dirname}`);
     dir = parent;
   }
 }
 
 async function run(req: RunRequest): Promise<void> {
   hookOutput();
-  (nodeRequire(findPatches()) as { applyTslabPatches(root: string, tslabMain: string): void }).applyTslabPatches(req.rootDir, nodeRequire.resolve('tslab'));
+  (nodeRequire(findPatches()) as { applyTslabPatches(root: string, tslabMain: string): void }).applyTslabPatches(
+    req.rootDir,
+    nodeRequire.resolve('tslab'),
+  );
   // tslab's display API writes through this hook (the kernel sets it per execute request).
   const jupyter = nodeRequire('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
   jupyter.lastWriteDisplayData = (
@@ -98,9 +102,15 @@ async function run(req: RunRequest): Promise<void> {
       update: !!update,
     });
   };
-  const { createConverter } = nodeRequire('tslab/dist/converter') as { createConverter(o: { isJS: boolean; isBrowser: boolean }): TslabConverter };
+  const { createConverter } = nodeRequire('tslab/dist/converter') as {
+    createConverter(o: { isJS: boolean; isBrowser: boolean }): TslabConverter;
+  };
   const { createExecutor } = nodeRequire('tslab/dist/executor') as {
-    createExecutor(root: string, convs: unknown, console: { log(...a: unknown[]): void; error(...a: unknown[]): void }): TslabExecutor;
+    createExecutor(
+      root: string,
+      convs: unknown,
+      console: { log(...a: unknown[]): void; error(...a: unknown[]): void },
+    ): TslabExecutor;
   };
   let node: TslabConverter | undefined;
   const convs = {

@@ -25,9 +25,54 @@ import type { PresetName } from '../presets';
  * ```
  */
 export const MEASURED_NOTEBOOK_SECONDS: Readonly<Record<PresetName, Readonly<Record<string, number>>>> = Object.freeze({
-  smoke: { '00-quickstart': 21, '01-marl-basics': 19, '10-ganno-environment': 32, '11-ganno-train': 30, '12-ganno-vs-schedules': 26, '13-ganno-robustness': 25, '14-ganno-generalisation': 31, '15-ganno-ablations': 37, '20-ma2ml-search-space': 21, '21-ma2ml-search': 41, '22-ma2ml-ablations': 38, '23-ma2ml-surrogate': 47, '99-toolchain-check': 14 },
-  quick: { ...splitGroup(47.7 * 60, { '10-ganno-environment': 32, '11-ganno-train': 30, '12-ganno-vs-schedules': 26, '13-ganno-robustness': 25, '14-ganno-generalisation': 31, '15-ganno-ablations': 37 }), ...splitGroup(27 * 60, { '21-ma2ml-search': 41, '22-ma2ml-ablations': 38 }), '00-quickstart': 130, ...splitGroup(70, { '01-marl-basics': 19, '20-ma2ml-search-space': 21, '99-toolchain-check': 14 }), '23-ma2ml-surrogate': 150 },
-  full: { ...splitGroup(147 * 60, { '10-ganno-environment': 32, '11-ganno-train': 30, '12-ganno-vs-schedules': 26, '13-ganno-robustness': 25, '14-ganno-generalisation': 31, '15-ganno-ablations': 37 }), '21-ma2ml-search': 3118, '22-ma2ml-ablations': 921, '23-ma2ml-surrogate': 38 * 60, ...splitGroup(240, { '00-quickstart': 21, '01-marl-basics': 19, '20-ma2ml-search-space': 21, '99-toolchain-check': 14 }) },
+  smoke: {
+    '00-quickstart': 21,
+    '01-marl-basics': 19,
+    '10-ganno-environment': 32,
+    '11-ganno-train': 30,
+    '12-ganno-vs-schedules': 26,
+    '13-ganno-robustness': 25,
+    '14-ganno-generalisation': 31,
+    '15-ganno-ablations': 37,
+    '20-ma2ml-search-space': 21,
+    '21-ma2ml-search': 41,
+    '22-ma2ml-ablations': 38,
+    '23-ma2ml-surrogate': 47,
+    '99-toolchain-check': 14,
+  },
+  quick: {
+    ...splitGroup(47.7 * 60, {
+      '10-ganno-environment': 32,
+      '11-ganno-train': 30,
+      '12-ganno-vs-schedules': 26,
+      '13-ganno-robustness': 25,
+      '14-ganno-generalisation': 31,
+      '15-ganno-ablations': 37,
+    }),
+    ...splitGroup(27 * 60, { '21-ma2ml-search': 41, '22-ma2ml-ablations': 38 }),
+    '00-quickstart': 130,
+    ...splitGroup(70, { '01-marl-basics': 19, '20-ma2ml-search-space': 21, '99-toolchain-check': 14 }),
+    '23-ma2ml-surrogate': 150,
+  },
+  full: {
+    ...splitGroup(147 * 60, {
+      '10-ganno-environment': 32,
+      '11-ganno-train': 30,
+      '12-ganno-vs-schedules': 26,
+      '13-ganno-robustness': 25,
+      '14-ganno-generalisation': 31,
+      '15-ganno-ablations': 37,
+    }),
+    '21-ma2ml-search': 3118,
+    '22-ma2ml-ablations': 921,
+    '23-ma2ml-surrogate': 38 * 60,
+    ...splitGroup(240, {
+      '00-quickstart': 21,
+      '01-marl-basics': 19,
+      '20-ma2ml-search-space': 21,
+      '99-toolchain-check': 14,
+    }),
+  },
 });
 
 /** Splits a measured group total over its notebooks in proportion to their weights. */
@@ -59,7 +104,13 @@ export function readTimingHistory(file: string, warn: (m: string) => void = () =
 }
 
 /** Records one notebook's wall time in the history file (atomic write). */
-export function recordTiming(file: string, preset: PresetName, notebook: string, seconds: number, now = new Date()): void {
+export function recordTiming(
+  file: string,
+  preset: PresetName,
+  notebook: string,
+  seconds: number,
+  now = new Date(),
+): void {
   const history = readTimingHistory(file);
   const byPreset = { ...(history[preset] ?? {}) };
   byPreset[notebook] = { seconds: Number(seconds.toFixed(1)), measuredAt: now.toISOString() };
@@ -97,9 +148,13 @@ export class RunEta {
     this.keys = files.map(notebookKey);
     const own = history[preset] ?? {};
     const shipped = MEASURED_NOTEBOOK_SECONDS[preset];
-    const known = this.keys.map((k) => own[k]?.seconds ?? shipped[k]).filter((s): s is number => Number.isFinite(s) && s > 0);
+    const known = this.keys
+      .map((k) => own[k]?.seconds ?? shipped[k])
+      .filter((s): s is number => Number.isFinite(s) && s > 0);
     const fallback = known.length ? known.reduce((a, b) => a + b, 0) / known.length : 60;
-    this.sources = this.keys.map((k) => (Number.isFinite(own[k]?.seconds) ? 'history' : Number.isFinite(shipped[k]) ? 'measured' : 'guess'));
+    this.sources = this.keys.map((k) =>
+      Number.isFinite(own[k]?.seconds) ? 'history' : Number.isFinite(shipped[k]) ? 'measured' : 'guess',
+    );
     this.expected = this.keys.map((k) => own[k]?.seconds ?? shipped[k] ?? fallback);
   }
 
@@ -111,7 +166,11 @@ export class RunEta {
   /** Where the expectations come from, for the first progress line. */
   describeSources(): string {
     const count = (s: string) => this.sources.filter((x) => x === s).length;
-    const parts = [count('history') && `${count('history')} from this machine's earlier runs`, count('measured') && `${count('measured')} from the project's measured costs`, count('guess') && `${count('guess')} without a measured cost (guessed: the mean of the known ones, else 60 s)`].filter(Boolean);
+    const parts = [
+      count('history') && `${count('history')} from this machine's earlier runs`,
+      count('measured') && `${count('measured')} from the project's measured costs`,
+      count('guess') && `${count('guess')} without a measured cost (guessed: the mean of the known ones, else 60 s)`,
+    ].filter(Boolean);
     return parts.join(', ');
   }
 

@@ -11,7 +11,14 @@ export type ChildMessage =
   | { type: 'ready' }
   | { type: 'cell-start'; index: number }
   | { type: 'stream'; index: number; name: 'stdout' | 'stderr'; text: string }
-  | { type: 'display'; index: number; data: Record<string, unknown>; metadata: Record<string, unknown>; displayId?: string; update: boolean }
+  | {
+      type: 'display';
+      index: number;
+      data: Record<string, unknown>;
+      metadata: Record<string, unknown>;
+      displayId?: string;
+      update: boolean;
+    }
   | { type: 'error'; index: number; ename: string; evalue: string; traceback: string[] }
   | { type: 'cell-end'; index: number; ok: boolean; durationMs: number }
   | { type: 'done' };

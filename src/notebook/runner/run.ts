@@ -139,7 +139,8 @@ function finalizeOutputs(outputs: CellOutput[]): CellOutput[] {
     if (o.output_type === 'display_data') {
       const data: Record<string, unknown> = {};
       for (const [mime, v] of Object.entries(o.data)) {
-        data[mime] = typeof v === 'string' && (mime.startsWith('text/') || mime === 'image/svg+xml') ? splitLines(v) : v;
+        data[mime] =
+          typeof v === 'string' && (mime.startsWith('text/') || mime === 'image/svg+xml') ? splitLines(v) : v;
       }
       const out: DisplayDataOutput = { output_type: 'display_data', data, metadata: o.metadata };
       return out;
@@ -166,7 +167,8 @@ export async function runNotebook(file: string, options: RunNotebooksOptions = {
   const rootDir = path.resolve(options.rootDir ?? process.cwd());
   const presetName = parsePreset(options.preset ?? 'quick', 'runNotebook options.preset');
   const timeoutS = options.timeoutS ?? DEFAULT_CELL_TIMEOUT_S[presetName];
-  if (!Number.isFinite(timeoutS) || timeoutS < 0) throw new Error(`runNotebook options.timeoutS: expected a number >= 0 (0 = no limit), got ${timeoutS}`);
+  if (!Number.isFinite(timeoutS) || timeoutS < 0)
+    throw new Error(`runNotebook options.timeoutS: expected a number >= 0 (0 = no limit), got ${timeoutS}`);
   const outDir = path.resolve(rootDir, options.outDir ?? path.join('results', 'notebooks'));
   const resultsRoot = path.resolve(rootDir, options.resultsRoot ?? 'results');
   const log = options.log ?? ((line: string) => process.stdout.write(line + '\n'));
@@ -177,9 +179,7 @@ export async function runNotebook(file: string, options: RunNotebooksOptions = {
   const nb = readNotebook(nbPath);
   const resultsDir = path.join(resultsRoot, name);
   const outFile = path.join(outDir, `${name}.ipynb`);
-  const codeCells = nb.cells
-    .map((c, index) => ({ cell: c, index }))
-    .filter(({ cell }) => cell.cell_type === 'code');
+  const codeCells = nb.cells.map((c, index) => ({ cell: c, index })).filter(({ cell }) => cell.cell_type === 'code');
   const executed: Notebook = JSON.parse(JSON.stringify(nb));
   for (const c of executed.cells) {
     if (c.cell_type === 'code') {
@@ -190,7 +190,9 @@ export async function runNotebook(file: string, options: RunNotebooksOptions = {
   const report: NotebookReport = { notebook: nbPath, output: outFile, resultsDir, ok: false, durationS: 0, cells: [] };
   const started = new Date();
   const t0 = performance.now();
-  log(`▶ ${path.relative(rootDir, nbPath) || nbPath}  (${codeCells.length} code cells, preset ${presetName}${timeoutS ? `, ${timeoutS}s per cell` : ''})`);
+  log(
+    `▶ ${path.relative(rootDir, nbPath) || nbPath}  (${codeCells.length} code cells, preset ${presetName}${timeoutS ? `, ${timeoutS}s per cell` : ''})`,
+  );
 
   const width = String(codeCells.length).length;
   let execCount = 0;
@@ -212,7 +214,7 @@ export async function runNotebook(file: string, options: RunNotebooksOptions = {
 
   let current = -1;
   const outputsOf = (index: number): CellOutput[] => {
-    const cell = executed.cells[index >= 0 ? index : codeCells[0]?.index ?? 0];
+    const cell = executed.cells[index >= 0 ? index : (codeCells[0]?.index ?? 0)];
     if (!cell.outputs) cell.outputs = [];
     return cell.outputs;
   };
@@ -247,7 +249,11 @@ export async function runNotebook(file: string, options: RunNotebooksOptions = {
     child.on('message', (msg: ChildMessage) => {
       switch (msg.type) {
         case 'ready': {
-          const req: RunRequest = { type: 'run', rootDir, cells: codeCells.map(({ cell, index }) => ({ index, source: joinText(cell.source) })) };
+          const req: RunRequest = {
+            type: 'run',
+            rootDir,
+            cells: codeCells.map(({ cell, index }) => ({ index, source: joinText(cell.source) })),
+          };
           child.send(req);
           break;
         }
@@ -257,12 +263,19 @@ export async function runNotebook(file: string, options: RunNotebooksOptions = {
           cell.execution_count = ++execCount;
           cellStart.set(msg.index, { wall: new Date(), t: performance.now() });
           const pos = codeCells.findIndex((c) => c.index === msg.index) + 1;
-          log(`  [${String(pos).padStart(width, '0')}/${codeCells.length}] cell ${msg.index + 1} › ${firstLineOf(joinText(cell.source))}`);
+          log(
+            `  [${String(pos).padStart(width, '0')}/${codeCells.length}] cell ${msg.index + 1} › ${firstLineOf(joinText(cell.source))}`,
+          );
           if (timer) clearTimeout(timer);
           if (timeoutS > 0) {
             timer = setTimeout(() => {
               const err = `cell timed out after ${timeoutS}s (per-cell limit; raise it with --timeout)`;
-              outputsOf(msg.index).push({ output_type: 'error', ename: 'TimeoutError', evalue: err, traceback: [`TimeoutError: ${err}`] });
+              outputsOf(msg.index).push({
+                output_type: 'error',
+                ename: 'TimeoutError',
+                evalue: err,
+                traceback: [`TimeoutError: ${err}`],
+              });
               kill(`TimeoutError: ${err}`);
             }, timeoutS * 1000);
           }
@@ -277,14 +290,23 @@ export async function runNotebook(file: string, options: RunNotebooksOptions = {
           const out: DisplayDataOutput = { output_type: 'display_data', data: msg.data, metadata: msg.metadata };
           if (msg.displayId) out.transient = { display_id: msg.displayId };
           // An update replaces the earlier output with the same display id (e.g. a progress display).
-          const prev = msg.update && msg.displayId ? outs.findIndex((o) => o.output_type === 'display_data' && o.transient?.display_id === msg.displayId) : -1;
+          const prev =
+            msg.update && msg.displayId
+              ? outs.findIndex((o) => o.output_type === 'display_data' && o.transient?.display_id === msg.displayId)
+              : -1;
           if (prev >= 0) outs[prev] = out;
           else outs.push(out);
-          if (echo && typeof msg.data['text/plain'] === 'string') echoText(`[display] ${(msg.data['text/plain'] as string).split('\n')[0]}`);
+          if (echo && typeof msg.data['text/plain'] === 'string')
+            echoText(`[display] ${(msg.data['text/plain'] as string).split('\n')[0]}`);
           break;
         }
         case 'error':
-          outputsOf(msg.index).push({ output_type: 'error', ename: msg.ename, evalue: msg.evalue, traceback: msg.traceback });
+          outputsOf(msg.index).push({
+            output_type: 'error',
+            ename: msg.ename,
+            evalue: msg.evalue,
+            traceback: msg.traceback,
+          });
           if (!failure) failure = { index: msg.index, reason: `${msg.ename}: ${msg.evalue}` };
           break;
         case 'cell-end': {
@@ -301,9 +323,16 @@ export async function runNotebook(file: string, options: RunNotebooksOptions = {
             },
             'marl-automl': { duration_s: Number(durationS.toFixed(4)), ok: msg.ok },
           };
-          report.cells.push({ cell: msg.index + 1, firstLine: firstLineOf(joinText(cell.source)), ok: msg.ok, durationS });
+          report.cells.push({
+            cell: msg.index + 1,
+            firstLine: firstLineOf(joinText(cell.source)),
+            ok: msg.ok,
+            durationS,
+          });
           const pos = codeCells.findIndex((c) => c.index === msg.index) + 1;
-          log(`  [${String(pos).padStart(width, '0')}/${codeCells.length}] cell ${msg.index + 1} ${msg.ok ? '✓' : '✗'} ${fmtS(durationS)}`);
+          log(
+            `  [${String(pos).padStart(width, '0')}/${codeCells.length}] cell ${msg.index + 1} ${msg.ok ? '✓' : '✗'} ${fmtS(durationS)}`,
+          );
           if (!msg.ok && !failure) failure = { index: msg.index, reason: 'cell failed' };
           break;
         }
@@ -313,8 +342,17 @@ export async function runNotebook(file: string, options: RunNotebooksOptions = {
     });
     child.on('exit', (code, signal) => {
       if (!failure && report.cells.length < codeCells.length) {
-        failure = { index: current, reason: `notebook process exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`})` };
-        if (current >= 0) outputsOf(current).push({ output_type: 'error', ename: 'ProcessExit', evalue: failure.reason, traceback: [failure.reason] });
+        failure = {
+          index: current,
+          reason: `notebook process exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`})`,
+        };
+        if (current >= 0)
+          outputsOf(current).push({
+            output_type: 'error',
+            ename: 'ProcessExit',
+            evalue: failure.reason,
+            traceback: [failure.reason],
+          });
       }
       finish();
     });
@@ -341,7 +379,7 @@ export async function runNotebook(file: string, options: RunNotebooksOptions = {
   writeFileAtomic(outFile, serializeNotebook(executed));
   const rel = path.relative(rootDir, outFile);
   if (failure) {
-    const idx = failure.index >= 0 ? failure.index : codeCells[0]?.index ?? 0;
+    const idx = failure.index >= 0 ? failure.index : (codeCells[0]?.index ?? 0);
     const first = firstLineOf(joinText(nb.cells[idx]?.source));
     log(`✗ ${name}: failed at cell ${idx + 1} after ${fmtS(report.durationS)}; executed copy: ${rel}`);
     throw new NotebookRunError(path.basename(nbPath), idx + 1, first, failure.reason, report);
@@ -365,7 +403,8 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
   const rootDir = path.resolve(options.rootDir ?? process.cwd());
   const files = options.files && options.files.length ? options.files : defaultNotebooks(rootDir);
   const log = options.log ?? ((line: string) => process.stdout.write(line + '\n'));
-  if (files.length === 0) throw new Error(`runNotebooks: no notebooks given and none found in ${path.join(rootDir, 'notebooks')}`);
+  if (files.length === 0)
+    throw new Error(`runNotebooks: no notebooks given and none found in ${path.join(rootDir, 'notebooks')}`);
   for (const f of files) {
     const p = path.resolve(rootDir, f);
     if (!fs.existsSync(p)) throw new Error(`runNotebooks: notebook file not found: ${f}`);
@@ -379,10 +418,14 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
   const reports: NotebookReport[] = [];
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  log(`run: ${files.length} notebook(s), preset ${preset}, expected about ${formatDuration(eta.remainingS())} (${eta.describeSources()})`);
+  log(
+    `run: ${files.length} notebook(s), preset ${preset}, expected about ${formatDuration(eta.remainingS())} (${eta.describeSources()})`,
+  );
   for (let i = 0; i < files.length; i++) {
     const scale = eta.speedFactor;
-    log(`[notebook ${i + 1}/${files.length}] ${notebookKey(files[i])} · elapsed ${formatDuration(elapsed())} · this one ~${formatDuration(eta.expectedS(i) * scale)} · whole run ~${formatDuration(eta.remainingS())} left`);
+    log(
+      `[notebook ${i + 1}/${files.length}] ${notebookKey(files[i])} · elapsed ${formatDuration(elapsed())} · this one ~${formatDuration(eta.expectedS(i) * scale)} · whole run ~${formatDuration(eta.remainingS())} left`,
+    );
     const report = await runNotebook(files[i], { ...options, rootDir, log });
     reports.push(report);
     eta.finished(files[i], report.durationS);
@@ -391,11 +434,20 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
     } catch (err) {
       log(`(could not record the timing in ${historyFile}: ${(err as Error).message})`);
     }
-    if (i + 1 < files.length) log(`[notebook ${i + 1}/${files.length}] done in ${formatDuration(report.durationS)} · elapsed ${formatDuration(elapsed())} · ~${formatDuration(eta.remainingS())} left (x${eta.speedFactor.toFixed(2)} of the expected so far)`);
+    if (i + 1 < files.length)
+      log(
+        `[notebook ${i + 1}/${files.length}] done in ${formatDuration(report.durationS)} · elapsed ${formatDuration(elapsed())} · ~${formatDuration(eta.remainingS())} left (x${eta.speedFactor.toFixed(2)} of the expected so far)`,
+      );
   }
   log(`all ${files.length} notebook(s) ran in ${fmtS(elapsed())}`);
   try {
-    const { file, lines } = writeRunSummary({ preset, resultsRoot, notebooks: reports.map((r, i) => ({ file: files[i], durationS: r.durationS })), totalS: elapsed(), warn: log });
+    const { file, lines } = writeRunSummary({
+      preset,
+      resultsRoot,
+      notebooks: reports.map((r, i) => ({ file: files[i], durationS: r.durationS })),
+      totalS: elapsed(),
+      warn: log,
+    });
     log('');
     for (const line of lines) log(line);
     log(`summary: ${path.relative(rootDir, file) || file}`);

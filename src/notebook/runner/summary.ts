@@ -50,12 +50,23 @@ export function paperOf(notebook: string): 'GANNO' | 'MA2ML' | 'other' {
  * whose name mentions a difference or improvement; the detail the columns naming the comparison.
  * A table that cannot be parsed is skipped with a warning (it never stops the summary).
  */
-export function readClaimRows(dir: string, notebook: string, resultsRoot: string, warn: (m: string) => void = () => {}): ClaimRow[] {
+export function readClaimRows(
+  dir: string,
+  notebook: string,
+  resultsRoot: string,
+  warn: (m: string) => void = () => {},
+): ClaimRow[] {
   if (!fs.existsSync(dir)) return [];
   const out: ClaimRow[] = [];
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.csv')).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.csv'))
+    .sort()) {
     const full = path.join(dir, file);
-    const parsed = Papa.parse<Record<string, string>>(fs.readFileSync(full, 'utf8'), { header: true, skipEmptyLines: true });
+    const parsed = Papa.parse<Record<string, string>>(fs.readFileSync(full, 'utf8'), {
+      header: true,
+      skipEmptyLines: true,
+    });
     const fields = parsed.meta.fields ?? [];
     const verdictCol = fields.find((f) => f.trim().toLowerCase() === 'verdict');
     if (!verdictCol) continue;
@@ -80,12 +91,31 @@ export function readClaimRows(dir: string, notebook: string, resultsRoot: string
 }
 
 /** The tables (`.md`), figures (`.png`) and claim rows a notebook left in `<resultsRoot>/<name>/`. */
-export function notebookOutputs(resultsRoot: string, notebook: string, durationS?: number, warn?: (m: string) => void): NotebookOutputs {
+export function notebookOutputs(
+  resultsRoot: string,
+  notebook: string,
+  durationS?: number,
+  warn?: (m: string) => void,
+): NotebookOutputs {
   const name = notebookKey(notebook);
   const dir = path.join(resultsRoot, name);
-  const walk = (d: string): string[] => (fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)])) : []);
-  const files = walk(dir).map((f) => path.relative(resultsRoot, f)).sort();
-  return { notebook: name, dir: path.relative(resultsRoot, dir) || '.', tables: files.filter((f) => f.endsWith('.md')), figures: files.filter((f) => f.endsWith('.png')), claims: readClaimRows(dir, name, resultsRoot, warn), durationS };
+  const walk = (d: string): string[] =>
+    fs.existsSync(d)
+      ? fs
+          .readdirSync(d, { withFileTypes: true })
+          .flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]))
+      : [];
+  const files = walk(dir)
+    .map((f) => path.relative(resultsRoot, f))
+    .sort();
+  return {
+    notebook: name,
+    dir: path.relative(resultsRoot, dir) || '.',
+    tables: files.filter((f) => f.endsWith('.md')),
+    figures: files.filter((f) => f.endsWith('.png')),
+    claims: readClaimRows(dir, name, resultsRoot, warn),
+    durationS,
+  };
 }
 
 /** Options of {@link runSummary}. */
@@ -104,7 +134,9 @@ export interface RunSummaryOptions {
 export function dataSources(): { dataset: string; usedBy: string; source: string }[] {
   const of = (name: 'fashion-mnist' | 'digits') => {
     const where = locateDataset(name);
-    return where.source === 'embedded' ? `embedded subset (${path.relative(process.cwd(), where.dir) || where.dir})` : `${where.source} (${where.label})`;
+    return where.source === 'embedded'
+      ? `embedded subset (${path.relative(process.cwd(), where.dir) || where.dir})`
+      : `${where.source} (${where.label})`;
   };
   return [
     { dataset: 'Fashion-MNIST', usedBy: 'notebooks 00, 14, 20-22', source: of('fashion-mnist') },
@@ -121,7 +153,11 @@ export function dataSources(): { dataset: string; usedBy: string; source: string
  * const { markdown } = runSummary({ preset: 'quick', resultsRoot: 'results', notebooks: [{ file: 'notebooks/23-ma2ml-surrogate.ipynb', durationS: 150 }], totalS: 150 });
  * ```
  */
-export function runSummary(options: RunSummaryOptions): { markdown: string; lines: string[]; outputs: NotebookOutputs[] } {
+export function runSummary(options: RunSummaryOptions): {
+  markdown: string;
+  lines: string[];
+  outputs: NotebookOutputs[];
+} {
   const outputs = options.notebooks.map((n) => notebookOutputs(options.resultsRoot, n.file, n.durationS, options.warn));
   const sources = dataSources();
   const cpu = os.cpus();
@@ -136,7 +172,12 @@ export function runSummary(options: RunSummaryOptions): { markdown: string; line
     '',
     'Numbers on the embedded subsets can differ from the README numbers measured on the full data (the README states the source of each).',
   ];
-  const lines: string[] = [`summary (preset ${options.preset}; data: ${sources.slice(0, 2).map((s) => `${s.dataset} ${s.source}`).join('; ')})`];
+  const lines: string[] = [
+    `summary (preset ${options.preset}; data: ${sources
+      .slice(0, 2)
+      .map((s) => `${s.dataset} ${s.source}`)
+      .join('; ')})`,
+  ];
   for (const paper of ['GANNO', 'MA2ML', 'other'] as const) {
     const mine = outputs.filter((o) => paperOf(o.notebook) === paper);
     if (!mine.length) continue;
@@ -144,19 +185,30 @@ export function runSummary(options: RunSummaryOptions): { markdown: string; line
     const claims = mine.flatMap((o) => o.claims);
     if (claims.length) {
       md.push('| claim | setting | difference [95% CI] | verdict | table |', '|---|---|---|---|---|');
-      for (const c of claims) md.push(`| ${cell(c.claim)} | ${cell(c.detail)} | ${cell(c.difference)} | **${cell(c.verdict)}** | \`${c.table}\` |`);
+      for (const c of claims)
+        md.push(
+          `| ${cell(c.claim)} | ${cell(c.detail)} | ${cell(c.difference)} | **${cell(c.verdict)}** | \`${c.table}\` |`,
+        );
       md.push('');
       const counts = new Map<string, number>();
       for (const c of claims) counts.set(c.verdict, (counts.get(c.verdict) ?? 0) + 1);
       lines.push(`${paper}: ${claims.length} claim row(s): ${[...counts].map(([v, k]) => `${k} ${v}`).join(', ')}`);
-      for (const c of claims) lines.push(`  ${c.verdict.padEnd(12)} ${c.claim}${c.detail ? ` (${c.detail})` : ''}${c.difference ? `: ${c.difference}` : ''}`);
+      for (const c of claims)
+        lines.push(
+          `  ${c.verdict.padEnd(12)} ${c.claim}${c.detail ? ` (${c.detail})` : ''}${c.difference ? `: ${c.difference}` : ''}`,
+        );
     } else if (paper !== 'other') {
       md.push('No claim tables were written by these notebooks.', '');
     }
     md.push('| notebook | wall time | tables | figures | folder |', '|---|---|---|---|---|');
-    for (const o of mine) md.push(`| ${o.notebook} | ${o.durationS === undefined ? '-' : formatDuration(o.durationS)} | ${o.tables.length} | ${o.figures.length} | \`${o.dir}/\` |`);
+    for (const o of mine)
+      md.push(
+        `| ${o.notebook} | ${o.durationS === undefined ? '-' : formatDuration(o.durationS)} | ${o.tables.length} | ${o.figures.length} | \`${o.dir}/\` |`,
+      );
   }
-  lines.push(`tables and figures: ${outputs.map((o) => `${o.dir}/ (${o.tables.length} tables, ${o.figures.length} figures)`).join(', ')}`);
+  lines.push(
+    `tables and figures: ${outputs.map((o) => `${o.dir}/ (${o.tables.length} tables, ${o.figures.length} figures)`).join(', ')}`,
+  );
   return { markdown: `${md.join('\n')}\n`, lines, outputs };
 }
 

@@ -3,7 +3,16 @@
  * optimisation agent): plans per preset, one cached store job per search with exact regret, and the
  * summaries (regret curves with two-level bootstrap CIs, probability of improvement, claim rows).
  */
-export { MODULE_DEFAULT_CONFIG, gridSizesOf, SURROGATE_LEARNER_METHODS, SURROGATE_METHODS, TASK_SHUFFLE_SEED, parseSurrogatePlan, shuffledTasks, surrogatePlan } from './plan';
+export {
+  MODULE_DEFAULT_CONFIG,
+  gridSizesOf,
+  SURROGATE_LEARNER_METHODS,
+  SURROGATE_METHODS,
+  TASK_SHUFFLE_SEED,
+  parseSurrogatePlan,
+  shuffledTasks,
+  surrogatePlan,
+} from './plan';
 export type { SurrogateMethod, SurrogatePlan } from './plan';
 export {
   defaultTableCacheDir,

@@ -14,40 +14,76 @@ import { lcbenchDataDir } from '../../surrogate/lcbench';
 import type { LcbenchConfig } from '../../surrogate/space';
 
 /** Methods of the surrogate experiments: the learner configurations (`METHOD_CONFIGS`), sequential and random. */
-export const SURROGATE_METHODS = ['ma2ml', 'ma2ml-replay', 'ma2ml-lite', 'ma2ml-no-credit', 'independent', 'single-agent', 'sequential', 'random'] as const;
+export const SURROGATE_METHODS = [
+  'ma2ml',
+  'ma2ml-replay',
+  'ma2ml-lite',
+  'ma2ml-no-credit',
+  'independent',
+  'single-agent',
+  'sequential',
+  'random',
+] as const;
 /** One of {@link SURROGATE_METHODS}. */
 export type SurrogateMethod = (typeof SURROGATE_METHODS)[number];
 /** Methods that are one `SingleStepLearner` over both agents. */
-export const SURROGATE_LEARNER_METHODS = ['ma2ml', 'ma2ml-replay', 'ma2ml-lite', 'ma2ml-no-credit', 'independent', 'single-agent'] as const;
+export const SURROGATE_LEARNER_METHODS = [
+  'ma2ml',
+  'ma2ml-replay',
+  'ma2ml-lite',
+  'ma2ml-no-credit',
+  'independent',
+  'single-agent',
+] as const;
 
 /**
  * The configuration the module-only searches fix the other agent at: 2 layers of at most 256 units,
  * no dropout; SGD batch 64, learning rate 0.01, momentum 0.9, weight decay 1e-4 (the example
  * configuration of the surrogate README: a plain hand default, not tuned on any task).
  */
-export const MODULE_DEFAULT_CONFIG: Readonly<LcbenchConfig> = Object.freeze({ num_layers: 2, max_units: 256, max_dropout: 0, batch_size: 64, learning_rate: 0.01, momentum: 0.9, weight_decay: 1e-4 });
+export const MODULE_DEFAULT_CONFIG: Readonly<LcbenchConfig> = Object.freeze({
+  num_layers: 2,
+  max_units: 256,
+  max_dropout: 0,
+  batch_size: 64,
+  learning_rate: 0.01,
+  momentum: 0.9,
+  weight_decay: 1e-4,
+});
 
 /** Seed of the shuffle that picks the tasks (fixed: the tasks are the benchmark's instances, nothing is tuned on them). */
 export const TASK_SHUFFLE_SEED = 2026;
 
-const Seeds = z.array(z.number().int()).min(1, 'at least one seed').refine((s) => new Set(s).size === s.length, 'seeds must be distinct');
+const Seeds = z
+  .array(z.number().int())
+  .min(1, 'at least one seed')
+  .refine((s) => new Set(s).size === s.length, 'seeds must be distinct');
 
 const PlanSchema = z
   .object({
     preset: z.enum(PRESET_NAMES),
     description: z.string().min(1),
     /** OpenML task ids of the LCBench surrogate. */
-    tasks: z.array(z.string().regex(/^[0-9]+$/, 'must be an OpenML task id (digits)')).min(1, 'at least one task').refine((t) => new Set(t).size === t.length, 'tasks must be distinct'),
+    tasks: z
+      .array(z.string().regex(/^[0-9]+$/, 'must be an OpenML task id (digits)'))
+      .min(1, 'at least one task')
+      .refine((t) => new Set(t).size === t.length, 'tasks must be distinct'),
     seeds: Seeds,
     /** Evaluation budgets at which results are reported, strictly increasing; learners run once at the largest and are read at each prefix. */
-    budgets: z.array(z.number().int().min(1)).min(1).refine((b) => b.every((v, i) => i === 0 || v > b[i - 1]), 'budgets must be strictly increasing'),
+    budgets: z
+      .array(z.number().int().min(1))
+      .min(1)
+      .refine((b) => b.every((v, i) => i === 0 || v > b[i - 1]), 'budgets must be strictly increasing'),
     /** Proposals per learner update. */
     batchSize: z.number().int().min(1),
     /** Gaussian observation noise sd (accuracy units) of every reward; 0 = noiseless. */
     noiseSd: z.number().min(0).finite(),
     /** LCBench epoch whose validation accuracy is the reward (52 = end of training). */
     epoch: z.number().int().min(1).max(52),
-    methods: z.array(z.enum(SURROGATE_METHODS)).min(1).refine((m) => new Set(m).size === m.length, 'methods must be distinct'),
+    methods: z
+      .array(z.enum(SURROGATE_METHODS))
+      .min(1)
+      .refine((m) => new Set(m).size === m.length, 'methods must be distinct'),
     /** Module-only searches (one agent searched, the other fixed at `config`), with this learner method; null: none. */
     moduleOnly: z
       .object({ method: z.enum(SURROGATE_LEARNER_METHODS), config: z.record(z.number()) })
@@ -70,15 +106,27 @@ const PlanSchema = z
   .superRefine((p, ctx) => {
     try {
       const g = parseGrid(p.grid);
-      if (g.agents.length !== 2) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['grid', 'agents'], message: `the surrogate experiments need 2 agents (architecture, optimisation), got ${g.agents.length}` });
+      if (g.agents.length !== 2)
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: ['grid', 'agents'],
+          message: `the surrogate experiments need 2 agents (architecture, optimisation), got ${g.agents.length}`,
+        });
       if (p.moduleOnly) gridConfigToTokens(g, p.moduleOnly.config as unknown as LcbenchConfig);
     } catch (err) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [p.moduleOnly && String(err).includes('grid configuration') ? 'moduleOnly' : 'grid'], message: (err as Error).message });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: [p.moduleOnly && String(err).includes('grid configuration') ? 'moduleOnly' : 'grid'],
+        message: (err as Error).message,
+      });
     }
   });
 
 /** Everything notebook 23 runs for one preset (plain JSON; edit a copy, then {@link parseSurrogatePlan}). */
-export type SurrogatePlan = Omit<z.output<typeof PlanSchema>, 'grid' | 'moduleOnly'> & { grid: LcbenchGrid; moduleOnly: { method: (typeof SURROGATE_LEARNER_METHODS)[number]; config: LcbenchConfig } | null };
+export type SurrogatePlan = Omit<z.output<typeof PlanSchema>, 'grid' | 'moduleOnly'> & {
+  grid: LcbenchGrid;
+  moduleOnly: { method: (typeof SURROGATE_LEARNER_METHODS)[number]; config: LcbenchConfig } | null;
+};
 
 /**
  * Validates a surrogate plan; throws a `ConfigError` naming the field (e.g. `budgets: budgets must be strictly increasing`).
@@ -104,8 +152,12 @@ export function parseSurrogatePlan(plan: unknown): SurrogatePlan {
  * ```
  */
 export function shuffledTasks(dataDir: string = lcbenchDataDir()): string[] {
-  const enc = JSON.parse(fs.readFileSync(path.join(dataDir, 'encoding.json'), 'utf8')) as { OpenML_task_id: Record<string, number> };
-  const ids = Object.keys(enc.OpenML_task_id).filter((k) => /^[0-9]+$/.test(k)).sort((a, b) => Number(a) - Number(b));
+  const enc = JSON.parse(fs.readFileSync(path.join(dataDir, 'encoding.json'), 'utf8')) as {
+    OpenML_task_id: Record<string, number>;
+  };
+  const ids = Object.keys(enc.OpenML_task_id)
+    .filter((k) => /^[0-9]+$/.test(k))
+    .sort((a, b) => Number(a) - Number(b));
   const perm = new Rng(TASK_SHUFFLE_SEED).fork('surrogate-tasks').permutation(ids.length);
   return Array.from(perm, (i) => ids[i]);
 }
@@ -155,11 +207,39 @@ export function surrogatePlan(preset: PresetName): SurrogatePlan {
   let plan: unknown;
   const cores = Math.max(1, os.cpus().length);
   if (preset === 'smoke') {
-    plan = { ...base, description: 'smoke: 1 task, 2 seeds, 24 evaluations (checks the code path, not the claims)', tasks: tasks.slice(0, 1), seeds: [0, 1], budgets: [8, 24], batchSize: 4, methods: ['ma2ml', 'ma2ml-replay', 'independent', 'random'], moduleOnly: null, workers: 0, bootstrap: { reps: 200, seed: 0 }, curvePoints: 8 };
+    plan = {
+      ...base,
+      description: 'smoke: 1 task, 2 seeds, 24 evaluations (checks the code path, not the claims)',
+      tasks: tasks.slice(0, 1),
+      seeds: [0, 1],
+      budgets: [8, 24],
+      batchSize: 4,
+      methods: ['ma2ml', 'ma2ml-replay', 'independent', 'random'],
+      moduleOnly: null,
+      workers: 0,
+      bootstrap: { reps: 200, seed: 0 },
+      curvePoints: 8,
+    };
   } else if (preset === 'quick') {
-    plan = { ...base, description: 'quick: 10 tasks x 10 seeds, budgets 36 and 200 evaluations (batch 8), noise sd 0.01', tasks: tasks.slice(0, 10), seeds: Array.from({ length: 10 }, (_, i) => i), budgets: [36, 200], batchSize: 8, workers: cores };
+    plan = {
+      ...base,
+      description: 'quick: 10 tasks x 10 seeds, budgets 36 and 200 evaluations (batch 8), noise sd 0.01',
+      tasks: tasks.slice(0, 10),
+      seeds: Array.from({ length: 10 }, (_, i) => i),
+      budgets: [36, 200],
+      batchSize: 8,
+      workers: cores,
+    };
   } else if (preset === 'full') {
-    plan = { ...base, description: 'full: 10 tasks x 10 seeds, budgets 36, 200 and 1000 evaluations (batch 8), noise sd 0.01', tasks: tasks.slice(0, 10), seeds: Array.from({ length: 10 }, (_, i) => i), budgets: [36, 200, 1000], batchSize: 8, workers: cores };
+    plan = {
+      ...base,
+      description: 'full: 10 tasks x 10 seeds, budgets 36, 200 and 1000 evaluations (batch 8), noise sd 0.01',
+      tasks: tasks.slice(0, 10),
+      seeds: Array.from({ length: 10 }, (_, i) => i),
+      budgets: [36, 200, 1000],
+      batchSize: 8,
+      workers: cores,
+    };
   } else {
     throw new Error(`surrogatePlan: unknown preset ${JSON.stringify(preset)} (expected smoke, quick or full)`);
   }

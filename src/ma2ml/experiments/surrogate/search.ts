@@ -28,7 +28,10 @@ import { parseSurrogatePlan } from './plan';
 import type { SurrogateMethod, SurrogatePlan } from './plan';
 
 /** The full learner settings of a cell: its method's (`sequential`: independent's) plus the cell's overrides. */
-export function resolvedLearnerConfig(method: string, overrides?: Partial<SingleStepConfigInput>): Partial<SingleStepConfigInput> {
+export function resolvedLearnerConfig(
+  method: string,
+  overrides?: Partial<SingleStepConfigInput>,
+): Partial<SingleStepConfigInput> {
   const base = method === 'sequential' ? METHOD_CONFIGS.independent : surrogateLearnerConfig(method);
   return { ...base, ...(overrides ?? {}) };
 }
@@ -102,7 +105,12 @@ export function defaultTableCacheDir(): string {
  * const t = await surrogateTable('3945', defaultLcbenchGrid(), 52);
  * ```
  */
-export async function surrogateTable(task: string, grid: LcbenchGrid, epoch: number, cacheDir: string = defaultTableCacheDir()): Promise<SurrogateTable> {
+export async function surrogateTable(
+  task: string,
+  grid: LcbenchGrid,
+  epoch: number,
+  cacheDir: string = defaultTableCacheDir(),
+): Promise<SurrogateTable> {
   const key = tableKey(task, grid, epoch);
   const hit = tables.get(key);
   if (hit) return hit;
@@ -125,14 +133,18 @@ export async function surrogateTable(task: string, grid: LcbenchGrid, epoch: num
  * expectedTableValue(table.rewards, learner.probabilities()); // uniform policy: the table mean
  * ```
  */
-export function expectedTableValue(rewards: ArrayLike<number>, probs: readonly (readonly ArrayLike<number>[])[]): number {
+export function expectedTableValue(
+  rewards: ArrayLike<number>,
+  probs: readonly (readonly ArrayLike<number>[])[],
+): number {
   const flat = probs.flatMap((a) => a);
   let cur: Float64Array = Float64Array.from(rewards as ArrayLike<number>);
   let n = cur.length;
   for (let t = flat.length - 1; t >= 0; t--) {
     const p = flat[t];
     const k = p.length;
-    if (n % k !== 0) throw new Error(`expectedTableValue: table of ${n} entries does not split by a vocabulary of ${k}`);
+    if (n % k !== 0)
+      throw new Error(`expectedTableValue: table of ${n} entries does not split by a vocabulary of ${k}`);
     const m = n / k;
     const next = new Float64Array(m);
     for (let j = 0; j < m; j++) {
@@ -144,7 +156,10 @@ export function expectedTableValue(rewards: ArrayLike<number>, probs: readonly (
     cur = next;
     n = m;
   }
-  if (n !== 1) throw new Error(`expectedTableValue: probabilities cover ${flat.length} tokens, the table has ${rewards.length} entries`);
+  if (n !== 1)
+    throw new Error(
+      `expectedTableValue: probabilities cover ${flat.length} tokens, the table has ${rewards.length} entries`,
+    );
   return cur[0];
 }
 
@@ -165,7 +180,10 @@ function oneHot(k: number, v: number): Float32Array {
  * const r = await surrogateSearchJob({ task: '3945', grid, epoch: 52, method: 'ma2ml', module: null, fixedTokens: null, evaluations: 200, batchSize: 8, noiseSd: 0.01 }, { seed: 0 } as JobContext);
  * ```
  */
-export async function surrogateSearchJob(config: SurrogateSearchConfig, ctx: { seed: number }): Promise<SurrogateSearchResult> {
+export async function surrogateSearchJob(
+  config: SurrogateSearchConfig,
+  ctx: { seed: number },
+): Promise<SurrogateSearchResult> {
   const t0 = Date.now();
   const grid = parseGrid(config.grid);
   const table = await surrogateTable(config.task, grid, config.epoch);
@@ -188,12 +206,22 @@ export async function surrogateSearchJob(config: SurrogateSearchConfig, ctx: { s
   const vocab = problem.agents.map((a) => a.vocab);
 
   /** Runs one learner over the agents `searched` (others at `fixed`) for `evals` evaluations. */
-  const runLearner = (cfg: Partial<SingleStepConfigInput>, searched: number[], fixed: number[][] | null, evals: number, trace: number[] | null, phase?: string): JointAction => {
+  const runLearner = (
+    cfg: Partial<SingleStepConfigInput>,
+    searched: number[],
+    fixed: number[][] | null,
+    evals: number,
+    trace: number[] | null,
+    phase?: string,
+  ): JointAction => {
     const learner = new SingleStepLearner({ agents: searched.map((i) => problem.agents[i]), seed, ...cfg });
-    const full = (own: number[][]): JointAction => (fixed ? fixed.map((t, j) => (searched.includes(j) ? own[searched.indexOf(j)] : t)) : own);
+    const full = (own: number[][]): JointAction =>
+      fixed ? fixed.map((t, j) => (searched.includes(j) ? own[searched.indexOf(j)] : t)) : own;
     const probsFull = (): ArrayLike<number>[][] => {
       const own = learner.probabilities();
-      return vocab.map((v, j) => (searched.includes(j) ? own[searched.indexOf(j)] : v.map((k, ti) => oneHot((fixed as number[][])[j][ti], k))));
+      return vocab.map((v, j) =>
+        searched.includes(j) ? own[searched.indexOf(j)] : v.map((k, ti) => oneHot((fixed as number[][])[j][ti], k)),
+      );
     };
     const factorised = cfg.policy !== 'autoregressive';
     if (trace && factorised) trace.push(expectedTableValue(table.rewards, probsFull()));
@@ -234,10 +262,24 @@ export async function surrogateSearchJob(config: SurrogateSearchConfig, ctx: { s
     const e1 = Math.floor(E / 2);
     let fixed = start;
     if (e1 > 0) {
-      const bestA = runLearner({ ...METHOD_CONFIGS.independent, ...(config.learner ?? {}) }, [0], start, e1, expected, 'architecture');
+      const bestA = runLearner(
+        { ...METHOD_CONFIGS.independent, ...(config.learner ?? {}) },
+        [0],
+        start,
+        e1,
+        expected,
+        'architecture',
+      );
       fixed = [bestA[0], start[1]];
     }
-    runLearner({ ...METHOD_CONFIGS.independent, ...(config.learner ?? {}) }, [1], fixed, E - e1, expected, 'optimisation');
+    runLearner(
+      { ...METHOD_CONFIGS.independent, ...(config.learner ?? {}) },
+      [1],
+      fixed,
+      E - e1,
+      expected,
+      'optimisation',
+    );
   } else {
     const cfg = { ...surrogateLearnerConfig(config.method), ...(config.learner ?? {}) };
     expected = cfg.policy === 'autoregressive' ? null : [];
@@ -245,14 +287,38 @@ export async function surrogateSearchJob(config: SurrogateSearchConfig, ctx: { s
       if (!config.fixedTokens) throw new Error('surrogateSearchJob: fixedTokens is required with module');
       runLearner(cfg, [config.module], config.fixedTokens, E, expected);
     } else {
-      runLearner(cfg, vocab.map((_, i) => i), null, E, expected);
+      runLearner(
+        cfg,
+        vocab.map((_, i) => i),
+        null,
+        E,
+        expected,
+      );
     }
   }
-  return { task: config.task, method: config.method, module: config.module, evaluations: E, best: table.best, median: table.median, values, rewards, expected, diagnostics, wallSeconds: (Date.now() - t0) / 1000 };
+  return {
+    task: config.task,
+    method: config.method,
+    module: config.module,
+    evaluations: E,
+    best: table.best,
+    median: table.median,
+    values,
+    rewards,
+    expected,
+    diagnostics,
+    wallSeconds: (Date.now() - t0) / 1000,
+  };
 }
 
 /** Job kind of one surrogate search (experiment `ma2ml-surrogate-searches` in the store). */
-export const surrogateSearchKind = defineJobKind({ name: 'ma2ml-surrogate-search', module: __filename, export: 'surrogateSearchJob', version: 'ma2ml-surrogate-search@1', fn: surrogateSearchJob });
+export const surrogateSearchKind = defineJobKind({
+  name: 'ma2ml-surrogate-search',
+  module: __filename,
+  export: 'surrogateSearchJob',
+  version: 'ma2ml-surrogate-search@1',
+  fn: surrogateSearchJob,
+});
 
 // ------------------------------------------------------------------ cells and runs
 
@@ -294,7 +360,8 @@ export function moduleLabel(method: string, agentName: string): string {
 export function surrogateCells(plan: SurrogatePlan): SurrogateCell[] {
   const p = parseSurrogatePlan(plan);
   const max = p.budgets[p.budgets.length - 1];
-  const lrAt = (method: string, b: number): number | undefined => (p.actorLr === 'tuned' ? tunedActorLr(method === 'sequential' ? 'independent' : method, b) : undefined);
+  const lrAt = (method: string, b: number): number | undefined =>
+    p.actorLr === 'tuned' ? tunedActorLr(method === 'sequential' ? 'independent' : method, b) : undefined;
   const learnerAt = (method: string, b: number): Partial<SingleStepConfigInput> | undefined => {
     const lr = lrAt(method, b);
     return lr === undefined ? undefined : { actorLr: lr };
@@ -303,19 +370,39 @@ export function surrogateCells(plan: SurrogatePlan): SurrogateCell[] {
   // tuned rate differs (the summaries read a budget from the run of exactly that length first).
   const runsOf = (base: Omit<SurrogateCell, 'evaluations' | 'learner'>, method: string): SurrogateCell[] => {
     const out: SurrogateCell[] = [{ ...base, evaluations: max, ...optional(learnerAt(method, max)) }];
-    for (const b of p.budgets.slice(0, -1)) if (lrAt(method, b) !== lrAt(method, max)) out.push({ ...base, evaluations: b, ...optional(learnerAt(method, b)) });
+    for (const b of p.budgets.slice(0, -1))
+      if (lrAt(method, b) !== lrAt(method, max))
+        out.push({ ...base, evaluations: b, ...optional(learnerAt(method, b)) });
     return out;
   };
   const cells: SurrogateCell[] = [];
   for (const task of p.tasks) {
     for (const seed of p.seeds) {
       for (const method of p.methods) {
-        if (method === 'sequential') for (const b of p.budgets) cells.push({ task, label: method, method, module: null, seed, evaluations: b, ...optional(learnerAt(method, b)) });
+        if (method === 'sequential')
+          for (const b of p.budgets)
+            cells.push({
+              task,
+              label: method,
+              method,
+              module: null,
+              seed,
+              evaluations: b,
+              ...optional(learnerAt(method, b)),
+            });
         else if (method === 'random') cells.push({ task, label: method, method, module: null, seed, evaluations: max });
         else cells.push(...runsOf({ task, label: method, method, module: null, seed }, method));
       }
       const mod = p.moduleOnly;
-      if (mod) p.grid.agents.forEach((a, i) => cells.push(...runsOf({ task, label: moduleLabel(mod.method, a.name), method: mod.method, module: i, seed }, mod.method)));
+      if (mod)
+        p.grid.agents.forEach((a, i) =>
+          cells.push(
+            ...runsOf(
+              { task, label: moduleLabel(mod.method, a.name), method: mod.method, module: i, seed },
+              mod.method,
+            ),
+          ),
+        );
     }
   }
   return cells;
@@ -328,7 +415,10 @@ function optional(learner: Partial<SingleStepConfigInput> | undefined): { learne
 /** Labels of a plan in display order (methods, then module-only searches). */
 export function surrogateLabels(plan: SurrogatePlan): string[] {
   const p = parseSurrogatePlan(plan);
-  return [...p.methods, ...(p.moduleOnly ? p.grid.agents.map((a) => moduleLabel((p.moduleOnly as { method: string }).method, a.name)) : [])];
+  return [
+    ...p.methods,
+    ...(p.moduleOnly ? p.grid.agents.map((a) => moduleLabel((p.moduleOnly as { method: string }).method, a.name)) : []),
+  ];
 }
 
 /** The executor of a plan: a worker pool with `plan.workers` threads, or inline for 0. Close it when done. */
@@ -351,12 +441,31 @@ export function surrogateJobs(plan: SurrogatePlan, cells: readonly SurrogateCell
   const fixedTokens = p.moduleOnly ? gridConfigToTokens(p.grid, p.moduleOnly.config) : null;
   return cells.map((c, i) => {
     if (!(c.evaluations >= 1)) throw new Error(`runSurrogateSearches: cells[${i}].evaluations must be >= 1`);
-    const config: SurrogateSearchConfig = { task: c.task, grid: p.grid, epoch: p.epoch, method: c.method, module: c.module, fixedTokens: c.module === null ? null : fixedTokens, evaluations: c.evaluations, batchSize: p.batchSize, noiseSd: p.noiseSd };
+    const config: SurrogateSearchConfig = {
+      task: c.task,
+      grid: p.grid,
+      epoch: p.epoch,
+      method: c.method,
+      module: c.module,
+      fixedTokens: c.module === null ? null : fixedTokens,
+      evaluations: c.evaluations,
+      batchSize: p.batchSize,
+      noiseSd: p.noiseSd,
+    };
     // The resolved learner settings are part of the job's configuration, so its cache key follows
     // behaviour: a changed METHOD_CONFIGS entry (ma2ml became the issue-12 learner) is a new job.
     if (c.method !== 'random') config.learner = resolvedLearnerConfig(c.method, c.learner);
-    const tag = c.learner && Object.keys(c.learner).length > 0 ? `/${Object.entries(c.learner).map(([k, v]) => `${k}=${v}`).join(',')}` : '';
-    return surrogateSearchKind.job(`${c.task}/${c.label}${tag}/e${c.evaluations}/b${p.batchSize}/n${p.noiseSd}/g${size}/s${c.seed}`, config, c.seed);
+    const tag =
+      c.learner && Object.keys(c.learner).length > 0
+        ? `/${Object.entries(c.learner)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')}`
+        : '';
+    return surrogateSearchKind.job(
+      `${c.task}/${c.label}${tag}/e${c.evaluations}/b${p.batchSize}/n${p.noiseSd}/g${size}/s${c.seed}`,
+      config,
+      c.seed,
+    );
   });
 }
 
@@ -377,13 +486,19 @@ export async function runSurrogateSearches(
 ): Promise<{ runs: SurrogateRun[]; computed: number; cached: number; tables: Map<string, SurrogateTable> }> {
   const p = parseSurrogatePlan(plan);
   const out = new Map<string, SurrogateTable>();
-  for (const task of new Set(cells.map((c) => c.task))) out.set(task, await surrogateTable(task, p.grid, p.epoch, options.tableCacheDir));
+  for (const task of new Set(cells.map((c) => c.task)))
+    out.set(task, await surrogateTable(task, p.grid, p.epoch, options.tableCacheDir));
   const jobs = surrogateJobs(p, cells);
   let results: SurrogateSearchResult[];
   let computed = jobs.length;
   let cached = 0;
   if (options.store) {
-    const r = await runExperiment<SurrogateSearchResult>({ name: 'ma2ml-surrogate-searches', jobs, executor: options.executor, store: options.store });
+    const r = await runExperiment<SurrogateSearchResult>({
+      name: 'ma2ml-surrogate-searches',
+      jobs,
+      executor: options.executor,
+      store: options.store,
+    });
     results = r.results;
     computed = r.computed;
     cached = r.cached;

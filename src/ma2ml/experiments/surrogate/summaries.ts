@@ -44,15 +44,26 @@ export function bestSoFar(values: readonly number[]): number[] {
  * regretCurve(run.result, { normalised: true });
  * ```
  */
-export function regretCurve(r: Pick<SurrogateSearchResult, 'values' | 'best' | 'median'>, opts: { normalised?: boolean } = {}): number[] {
+export function regretCurve(
+  r: Pick<SurrogateSearchResult, 'values' | 'best' | 'median'>,
+  opts: { normalised?: boolean } = {},
+): number[] {
   const scale = opts.normalised === false ? 1 : r.best - r.median;
   if (!(scale > 0)) throw new Error(`regretCurve: best ${r.best} equals the median: no scale`);
   return bestSoFar(r.values).map((v) => (r.best - v) / scale);
 }
 
 /** The run of a label, task and seed that serves budget `budget` (sequential: the run of that budget; others: the longest run). */
-function runFor(runs: readonly SurrogateRun[], label: string, task: string, seed: number, budget: number): SurrogateRun | undefined {
-  const sel = runs.filter((r) => r.cell.label === label && r.cell.task === task && r.cell.seed === seed && r.cell.evaluations >= budget);
+function runFor(
+  runs: readonly SurrogateRun[],
+  label: string,
+  task: string,
+  seed: number,
+  budget: number,
+): SurrogateRun | undefined {
+  const sel = runs.filter(
+    (r) => r.cell.label === label && r.cell.task === task && r.cell.seed === seed && r.cell.evaluations >= budget,
+  );
   const exact = sel.find((r) => r.cell.evaluations === budget);
   if (label === 'sequential') return exact;
   return exact ?? sel.sort((a, b) => b.cell.evaluations - a.cell.evaluations)[0];
@@ -67,12 +78,21 @@ function runFor(runs: readonly SurrogateRun[], label: string, task: string, seed
  * scoreMatrix(runs, plan, 'ma2ml', 200, (r, b) => regretCurve(r)[b - 1]);
  * ```
  */
-export function scoreMatrix(runs: readonly SurrogateRun[], plan: SurrogatePlan, label: string, budget: number, metric: (r: SurrogateSearchResult, budget: number) => number): number[][] {
+export function scoreMatrix(
+  runs: readonly SurrogateRun[],
+  plan: SurrogatePlan,
+  label: string,
+  budget: number,
+  metric: (r: SurrogateSearchResult, budget: number) => number,
+): number[][] {
   const p = parseSurrogatePlan(plan);
   return p.seeds.map((seed) =>
     p.tasks.map((task) => {
       const run = runFor(runs, label, task, seed, budget);
-      if (!run) throw new Error(`scoreMatrix: no run of '${label}' on task ${task}, seed ${seed} with >= ${budget} evaluations`);
+      if (!run)
+        throw new Error(
+          `scoreMatrix: no run of '${label}' on task ${task}, seed ${seed} with >= ${budget} evaluations`,
+        );
       return metric(run.result, budget);
     }),
   );
@@ -81,11 +101,14 @@ export function scoreMatrix(runs: readonly SurrogateRun[], plan: SurrogatePlan, 
 /** Normalised regret at a budget (metric of {@link scoreMatrix}). */
 export const normalisedRegretAt = (r: SurrogateSearchResult, budget: number): number => regretCurve(r)[budget - 1];
 /** Regret in accuracy units at a budget. */
-export const regretAt = (r: SurrogateSearchResult, budget: number): number => regretCurve(r, { normalised: false })[budget - 1];
+export const regretAt = (r: SurrogateSearchResult, budget: number): number =>
+  regretCurve(r, { normalised: false })[budget - 1];
 
 /** Learner updates whose evaluations fit in `budget`. */
 function diagnosticsWithin(r: SurrogateSearchResult, budget: number): SurrogateSearchResult['diagnostics'] {
-  return r.diagnostics.filter((d) => Number(d.evaluations) <= budget || (d.phase !== undefined && r.evaluations <= budget));
+  return r.diagnostics.filter(
+    (d) => Number(d.evaluations) <= budget || (d.phase !== undefined && r.evaluations <= budget),
+  );
 }
 
 /**
@@ -116,7 +139,8 @@ export function minEntropyFraction(r: SurrogateSearchResult, budget: number): nu
 export function monotonicDropFraction(r: SurrogateSearchResult, budget: number, batchSize: number): number {
   if (!r.expected || r.expected.length < 2) return NaN;
   // sequential: the trace restarts per phase (two initial entries); drops are counted within phases only
-  const n = r.method === 'sequential' ? r.expected.length : Math.min(r.expected.length, 1 + Math.ceil(budget / batchSize));
+  const n =
+    r.method === 'sequential' ? r.expected.length : Math.min(r.expected.length, 1 + Math.ceil(budget / batchSize));
   const xs = r.expected.slice(0, n);
   const starts = new Set<number>([0]);
   if (r.method === 'sequential') {
@@ -138,7 +162,8 @@ export function curveSteps(plan: SurrogatePlan): number[] {
   const p = parseSurrogatePlan(plan);
   const max = p.budgets[p.budgets.length - 1];
   const s = new Set<number>(p.budgets);
-  for (let i = 0; i < p.curvePoints; i++) s.add(Math.max(1, Math.round(Math.exp((Math.log(max) * i) / (p.curvePoints - 1)))));
+  for (let i = 0; i < p.curvePoints; i++)
+    s.add(Math.max(1, Math.round(Math.exp((Math.log(max) * i) / (p.curvePoints - 1)))));
   return [...s].filter((x) => x <= max).sort((a, b) => a - b);
 }
 
@@ -152,18 +177,29 @@ export function curveSteps(plan: SurrogatePlan): number[] {
  * const curves = regretCurves(runs, plan, surrogateLabels(plan));
  * ```
  */
-export function regretCurves(runs: readonly SurrogateRun[], plan: SurrogatePlan, labels: readonly string[]): Record<string, SampleEfficiencyCurve> {
+export function regretCurves(
+  runs: readonly SurrogateRun[],
+  plan: SurrogatePlan,
+  labels: readonly string[],
+): Record<string, SampleEfficiencyCurve> {
   const p = parseSurrogatePlan(plan);
   const max = p.budgets[p.budgets.length - 1];
   const steps = curveSteps(p);
   const out: Record<string, SampleEfficiencyCurve> = {};
   for (const label of labels) {
-    const curves = p.seeds.map((seed) => p.tasks.map((task) => {
-      const run = runFor(runs, label, task, seed, max);
-      if (!run) throw new Error(`regretCurves: no run of '${label}' on task ${task}, seed ${seed}`);
-      return regretCurve(run.result);
-    }));
-    const ints = steps.map((k) => hierarchicalMeanCI(curves.map((row) => row.map((c) => c[k - 1])), p.bootstrap));
+    const curves = p.seeds.map((seed) =>
+      p.tasks.map((task) => {
+        const run = runFor(runs, label, task, seed, max);
+        if (!run) throw new Error(`regretCurves: no run of '${label}' on task ${task}, seed ${seed}`);
+        return regretCurve(run.result);
+      }),
+    );
+    const ints = steps.map((k) =>
+      hierarchicalMeanCI(
+        curves.map((row) => row.map((c) => c[k - 1])),
+        p.bootstrap,
+      ),
+    );
     out[label] = { steps, point: ints.map((i) => i.point), lo: ints.map((i) => i.lo), hi: ints.map((i) => i.hi) };
   }
   return out;
@@ -194,7 +230,12 @@ export interface BudgetRow {
  * budgetRows(runs, plan, surrogateLabels(plan), 'ma2ml');
  * ```
  */
-export function budgetRows(runs: readonly SurrogateRun[], plan: SurrogatePlan, labels: readonly string[], reference = 'ma2ml'): BudgetRow[] {
+export function budgetRows(
+  runs: readonly SurrogateRun[],
+  plan: SurrogatePlan,
+  labels: readonly string[],
+  reference = 'ma2ml',
+): BudgetRow[] {
   const p = parseSurrogatePlan(plan);
   const rows: BudgetRow[] = [];
   for (const b of p.budgets) {
@@ -210,7 +251,9 @@ export function budgetRows(runs: readonly SurrogateRun[], plan: SurrogatePlan, l
         normalisedRegret: hierarchicalMeanCI(nr, p.bootstrap),
         regret: hierarchicalMeanCI(scoreMatrix(runs, p, label, b, regretAt), p.bootstrap),
         pReferenceBetter: ref && label !== reference ? probabilityOfImprovement(neg(ref), neg(nr), p.bootstrap) : null,
-        moved: ef.every((x) => Number.isNaN(x)) ? null : ef.filter((x) => x <= NOT_MOVED_ENTROPY_FRACTION).length / ef.length,
+        moved: ef.every((x) => Number.isNaN(x))
+          ? null
+          : ef.filter((x) => x <= NOT_MOVED_ENTROPY_FRACTION).length / ef.length,
         wallSeconds: wall.reduce((s, x) => s + x, 0) / wall.length,
       });
     }
@@ -234,9 +277,15 @@ export type ClaimVerdict = 'holds' | 'not shown' | 'contradicted' | 'untestable'
  * claimVerdict({ diff: { point: -0.1, lo: -0.2, hi: -0.05 }, higherIsBetter: false, moved: true }); // 'holds'
  * ```
  */
-export function claimVerdict(args: { diff: Interval; higherIsBetter: boolean; moved: boolean; criticOk?: boolean }): ClaimVerdict {
+export function claimVerdict(args: {
+  diff: Interval;
+  higherIsBetter: boolean;
+  moved: boolean;
+  criticOk?: boolean;
+}): ClaimVerdict {
   const { diff } = args;
-  for (const k of ['point', 'lo', 'hi'] as const) if (!Number.isFinite(diff[k])) throw new Error(`claimVerdict: diff.${k} must be finite, got ${diff[k]}`);
+  for (const k of ['point', 'lo', 'hi'] as const)
+    if (!Number.isFinite(diff[k])) throw new Error(`claimVerdict: diff.${k} must be finite, got ${diff[k]}`);
   if (!args.moved || args.criticOk === false) return 'untestable';
   const better = args.higherIsBetter ? diff.lo > 0 : diff.hi < 0;
   const worse = args.higherIsBetter ? diff.hi < 0 : diff.lo > 0;
@@ -252,7 +301,12 @@ export function claimVerdict(args: { diff: Interval; higherIsBetter: boolean; mo
  * learnerMoved(runs, plan, 'ma2ml', 36);
  * ```
  */
-export function learnerMoved(runs: readonly SurrogateRun[], plan: SurrogatePlan, label: string, budget: number): boolean {
+export function learnerMoved(
+  runs: readonly SurrogateRun[],
+  plan: SurrogatePlan,
+  label: string,
+  budget: number,
+): boolean {
   const ef = scoreMatrix(runs, plan, label, budget, minEntropyFraction).flat();
   if (ef.every((x) => Number.isNaN(x))) return true;
   return ef.filter((x) => x <= NOT_MOVED_ENTROPY_FRACTION).length >= ef.length / 2;
@@ -267,7 +321,12 @@ export function learnerMoved(runs: readonly SurrogateRun[], plan: SurrogatePlan,
  * criticHeldOutEv(runs, plan, 'ma2ml', 200) > 0; // the critic predicts fresh pipelines better than a constant
  * ```
  */
-export function criticHeldOutEv(runs: readonly SurrogateRun[], plan: SurrogatePlan, label: string, budget: number): number {
+export function criticHeldOutEv(
+  runs: readonly SurrogateRun[],
+  plan: SurrogatePlan,
+  label: string,
+  budget: number,
+): number {
   const per = scoreMatrix(runs, plan, label, budget, (r, b) => {
     const ev = diagnosticsWithin(r, b)
       .slice(-CRITIC_EV_LAST_UPDATES)
@@ -299,23 +358,41 @@ export interface ClaimRow {
 }
 
 /** The paper's claims as (claim, A, B, metric) tuples; rows whose labels were not run are skipped. */
-export function surrogateClaims(plan: SurrogatePlan): { claim: string; a: string; b: string; metric: 'regret' | 'drops'; critic?: boolean }[] {
+export function surrogateClaims(
+  plan: SurrogatePlan,
+): { claim: string; a: string; b: string; metric: 'regret' | 'drops'; critic?: boolean }[] {
   const p = parseSurrogatePlan(plan);
   const mod = p.moduleOnly;
   const modules = mod ? p.grid.agents.map((a) => moduleLabel(mod.method, a.name)) : [];
   const jointMethod = mod ? mod.method : 'ma2ml';
   return [
-    ...modules.map((m) => ({ claim: 'joint search beats single-module search', a: jointMethod, b: m, metric: 'regret' as const })),
+    ...modules.map((m) => ({
+      claim: 'joint search beats single-module search',
+      a: jointMethod,
+      b: m,
+      metric: 'regret' as const,
+    })),
     { claim: 'multi-agent beats one agent over the joint space', a: 'ma2ml', b: 'single-agent', metric: 'regret' },
     { claim: 'credit assignment helps (off-policy)', a: 'ma2ml', b: 'ma2ml-no-credit', metric: 'regret', critic: true },
-    { claim: 'credit assignment helps (off-policy, replay learner: only the credit differs)', a: 'ma2ml-replay', b: 'ma2ml-no-credit', metric: 'regret', critic: true },
+    {
+      claim: 'credit assignment helps (off-policy, replay learner: only the credit differs)',
+      a: 'ma2ml-replay',
+      b: 'ma2ml-no-credit',
+      metric: 'regret',
+      critic: true,
+    },
     { claim: 'credit assignment helps (on-policy)', a: 'ma2ml-lite', b: 'independent', metric: 'regret', critic: true },
     { claim: 'off-policy beats on-policy', a: 'ma2ml', b: 'ma2ml-lite', metric: 'regret' },
     { claim: 'off-policy beats on-policy (replay learner)', a: 'ma2ml-replay', b: 'ma2ml-lite', metric: 'regret' },
     { claim: 'MA2ML beats random search', a: 'ma2ml', b: 'random', metric: 'regret' },
     { claim: 'the issue-12 learner improves on the replay learner', a: 'ma2ml', b: 'ma2ml-replay', metric: 'regret' },
     { claim: 'monotonic improvement (fewer drops than on-policy)', a: 'ma2ml', b: 'ma2ml-lite', metric: 'drops' },
-    { claim: 'monotonic improvement (fewer drops than on-policy)', a: 'ma2ml-replay', b: 'ma2ml-lite', metric: 'drops' },
+    {
+      claim: 'monotonic improvement (fewer drops than on-policy)',
+      a: 'ma2ml-replay',
+      b: 'ma2ml-lite',
+      metric: 'drops',
+    },
   ];
 }
 
@@ -337,7 +414,10 @@ export function claimRows(runs: readonly SurrogateRun[], plan: SurrogatePlan): C
   for (const c of surrogateClaims(p)) {
     if (!have.has(c.a) || !have.has(c.b)) continue;
     for (const b of p.budgets) {
-      const metric = c.metric === 'regret' ? normalisedRegretAt : (r: SurrogateSearchResult, budget: number) => monotonicDropFraction(r, budget, p.batchSize);
+      const metric =
+        c.metric === 'regret'
+          ? normalisedRegretAt
+          : (r: SurrogateSearchResult, budget: number) => monotonicDropFraction(r, budget, p.batchSize);
       const xa = scoreMatrix(runs, p, c.a, b, metric);
       const xb = scoreMatrix(runs, p, c.b, b, metric);
       if (xa.flat().some((v) => !Number.isFinite(v)) || xb.flat().some((v) => !Number.isFinite(v))) continue;
@@ -349,13 +429,19 @@ export function claimRows(runs: readonly SurrogateRun[], plan: SurrogatePlan): C
         a: c.a,
         b: c.b,
         budget: b,
-        metric: c.metric === 'regret' ? 'normalised regret' : 'fraction of updates where the exact expected value dropped',
+        metric:
+          c.metric === 'regret' ? 'normalised regret' : 'fraction of updates where the exact expected value dropped',
         aMean: hierarchicalMeanCI(xa, p.bootstrap),
         bMean: hierarchicalMeanCI(xb, p.bootstrap),
         difference,
         pABetter: probabilityOfImprovement(neg(xa), neg(xb), p.bootstrap),
         criticEv,
-        verdict: claimVerdict({ diff: difference, higherIsBetter: false, moved, criticOk: criticEv === null ? undefined : criticEv > MIN_CRITIC_HELD_OUT_EV }),
+        verdict: claimVerdict({
+          diff: difference,
+          higherIsBetter: false,
+          moved,
+          criticOk: criticEv === null ? undefined : criticEv > MIN_CRITIC_HELD_OUT_EV,
+        }),
       });
     }
   }
@@ -395,7 +481,10 @@ export function formatClaimRows(rows: readonly ClaimRow[]): Record<string, strin
 }
 
 /** Summary per run of the learner diagnostics (one row per label, task and seed, at the largest budget). */
-export function diagnosticsSummaryRows(runs: readonly SurrogateRun[], plan: SurrogatePlan): Record<string, string | number>[] {
+export function diagnosticsSummaryRows(
+  runs: readonly SurrogateRun[],
+  plan: SurrogatePlan,
+): Record<string, string | number>[] {
   const p = parseSurrogatePlan(plan);
   const max = p.budgets[p.budgets.length - 1];
   return runs
@@ -425,7 +514,19 @@ export function diagnosticsSummaryRows(runs: readonly SurrogateRun[], plan: Surr
 }
 
 /** Per-update diagnostic rows of the runs selected by `filter` (with label, task, seed columns). */
-export function diagnosticsUpdateRows(runs: readonly SurrogateRun[], filter: (r: SurrogateRun) => boolean): Record<string, string | number | boolean>[] {
-  return runs.filter(filter).flatMap((r) => r.result.diagnostics.map((d) => ({ label: r.cell.label, task: r.cell.task, seed: r.cell.seed, evaluationsInSearch: r.cell.evaluations, ...d })));
+export function diagnosticsUpdateRows(
+  runs: readonly SurrogateRun[],
+  filter: (r: SurrogateRun) => boolean,
+): Record<string, string | number | boolean>[] {
+  return runs
+    .filter(filter)
+    .flatMap((r) =>
+      r.result.diagnostics.map((d) => ({
+        label: r.cell.label,
+        task: r.cell.task,
+        seed: r.cell.seed,
+        evaluationsInSearch: r.cell.evaluations,
+        ...d,
+      })),
+    );
 }
-

@@ -57,7 +57,17 @@ export function lrSweepCells(plan: SurrogatePlan = lrSweepPlan()): SurrogateCell
     if (method === 'sequential' || method === 'random') continue;
     const lr0 = defaultActorLr(method);
     for (const f of LR_SWEEP_FACTORS)
-      for (const task of p.tasks) for (const seed of p.seeds) cells.push({ task, label: lrLabel(method, f * lr0), method, module: null, seed, evaluations: max, learner: { actorLr: f * lr0 } });
+      for (const task of p.tasks)
+        for (const seed of p.seeds)
+          cells.push({
+            task,
+            label: lrLabel(method, f * lr0),
+            method,
+            module: null,
+            seed,
+            evaluations: max,
+            learner: { actorLr: f * lr0 },
+          });
   }
   return cells;
 }
@@ -98,7 +108,14 @@ export function summariseLrSweep(runs: readonly SurrogateRun[], plan: SurrogateP
     for (const budget of p.budgets) {
       const group = LR_SWEEP_FACTORS.map((f) => {
         const m = scoreMatrix(runs, p, lrLabel(method, f * lr0), budget, (r, b) => normalisedRegretAt(r, b));
-        return { method, budget, actorLr: f * lr0, factor: f, regret: hierarchicalMeanCI(m, p.bootstrap), chosen: false };
+        return {
+          method,
+          budget,
+          actorLr: f * lr0,
+          factor: f,
+          regret: hierarchicalMeanCI(m, p.bootstrap),
+          chosen: false,
+        };
       });
       let best = group[0];
       for (const g of group) if (g.regret.point < best.regret.point - 1e-12) best = g;
@@ -117,8 +134,15 @@ export function summariseLrSweep(runs: readonly SurrogateRun[], plan: SurrogateP
  * const { rows } = await runLrSweep({ executor, store });
  * ```
  */
-export async function runLrSweep(options: { executor: Executor; store?: ExperimentStore; plan?: SurrogatePlan }): Promise<{ rows: LrSweepRow[]; runs: SurrogateRun[]; computed: number }> {
+export async function runLrSweep(options: {
+  executor: Executor;
+  store?: ExperimentStore;
+  plan?: SurrogatePlan;
+}): Promise<{ rows: LrSweepRow[]; runs: SurrogateRun[]; computed: number }> {
   const plan = options.plan ?? lrSweepPlan();
-  const { runs, computed } = await runSurrogateSearches(plan, lrSweepCells(plan), { executor: options.executor, store: options.store });
+  const { runs, computed } = await runSurrogateSearches(plan, lrSweepCells(plan), {
+    executor: options.executor,
+    store: options.store,
+  });
   return { rows: summariseLrSweep(runs, plan), runs, computed };
 }
