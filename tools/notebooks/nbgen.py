@@ -29,8 +29,9 @@ def write(filename, id_prefix):
         "nbformat": 4,
         "nbformat_minor": 5,
     }
-    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-    out = os.path.join(root, "notebooks", filename)
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    # NBGEN_OUT: another folder (the consistency test regenerates into a temporary one).
+    out = os.path.join(os.environ.get("NBGEN_OUT") or os.path.join(root, "notebooks"), filename)
     tmp = out + ".tmp"
     with open(tmp, "w") as f:
         json.dump(nb, f, indent=1)

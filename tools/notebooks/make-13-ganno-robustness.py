@@ -1,4 +1,4 @@
-"""Writes notebooks/13-ganno-robustness.ipynb. Run: python3 src/notebook/scripts/make-13-ganno-robustness.py"""
+"""Writes notebooks/13-ganno-robustness.ipynb. Run: python3 tools/notebooks/make-13-ganno-robustness.py"""
 import os
 import sys
 

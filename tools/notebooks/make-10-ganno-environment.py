@@ -1,4 +1,4 @@
-"""Writes notebooks/10-ganno-environment.ipynb (nbformat 4.5, stable cell ids). Run: python3 src/notebook/scripts/make-10-ganno-environment.py"""
+"""Writes notebooks/10-ganno-environment.ipynb (nbformat 4.5, stable cell ids). Run: python3 tools/notebooks/make-10-ganno-environment.py"""
 import os
 import sys
 

@@ -1,4 +1,4 @@
-"""Writes notebooks/01-marl-basics.ipynb (nbformat 4.5, stable cell ids). Run: python3 src/notebook/scripts/make-01-marl-basics.py"""
+"""Writes notebooks/01-marl-basics.ipynb (nbformat 4.5, stable cell ids). Run: python3 tools/notebooks/make-01-marl-basics.py"""
 import os
 import sys
 

@@ -1,4 +1,4 @@
-"""Writes notebooks/00-quickstart.ipynb. Run: python3 src/notebook/scripts/make-quickstart.py"""
+"""Writes notebooks/00-quickstart.ipynb. Run: python3 tools/notebooks/make-quickstart.py"""
 import os
 import sys
 

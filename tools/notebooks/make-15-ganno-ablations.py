@@ -1,4 +1,4 @@
-"""Writes notebooks/15-ganno-ablations.ipynb. Run: python3 src/notebook/scripts/make-15-ganno-ablations.py"""
+"""Writes notebooks/15-ganno-ablations.ipynb. Run: python3 tools/notebooks/make-15-ganno-ablations.py"""
 import os
 import sys
 

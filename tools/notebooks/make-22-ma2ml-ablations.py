@@ -1,4 +1,4 @@
-"""Writes notebooks/22-ma2ml-ablations.ipynb (nbformat 4.5, stable cell ids). Run: python3 src/notebook/scripts/make-22-ma2ml-ablations.py"""
+"""Writes notebooks/22-ma2ml-ablations.ipynb (nbformat 4.5, stable cell ids). Run: python3 tools/notebooks/make-22-ma2ml-ablations.py"""
 import os
 import sys
 

@@ -1,4 +1,4 @@
-"""Writes notebooks/23-ma2ml-surrogate.ipynb (nbformat 4.5, stable cell ids). Run: python3 src/notebook/scripts/make-23-ma2ml-surrogate.py"""
+"""Writes notebooks/23-ma2ml-surrogate.ipynb (nbformat 4.5, stable cell ids). Run: python3 tools/notebooks/make-23-ma2ml-surrogate.py"""
 import os
 import sys
 

@@ -1,4 +1,4 @@
-"""Writes notebooks/11-ganno-train.ipynb. Run: python3 src/notebook/scripts/make-11-ganno-train.py"""
+"""Writes notebooks/11-ganno-train.ipynb. Run: python3 tools/notebooks/make-11-ganno-train.py"""
 import os
 import sys
 

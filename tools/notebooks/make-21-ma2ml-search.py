@@ -1,4 +1,4 @@
-"""Writes notebooks/21-ma2ml-search.ipynb (nbformat 4.5, stable cell ids). Run: python3 src/notebook/scripts/make-21-ma2ml-search.py"""
+"""Writes notebooks/21-ma2ml-search.ipynb (nbformat 4.5, stable cell ids). Run: python3 tools/notebooks/make-21-ma2ml-search.py"""
 import os
 import sys
 

@@ -1,4 +1,4 @@
-"""Writes notebooks/14-ganno-generalisation.ipynb. Run: python3 src/notebook/scripts/make-14-ganno-generalisation.py"""
+"""Writes notebooks/14-ganno-generalisation.ipynb. Run: python3 tools/notebooks/make-14-ganno-generalisation.py"""
 import os
 import sys
 

@@ -1,4 +1,4 @@
-"""Writes notebooks/20-ma2ml-search-space.ipynb (nbformat 4.5, stable cell ids). Run: python3 src/notebook/scripts/make-20-ma2ml-search-space.py"""
+"""Writes notebooks/20-ma2ml-search-space.ipynb (nbformat 4.5, stable cell ids). Run: python3 tools/notebooks/make-20-ma2ml-search-space.py"""
 import os
 import sys
 

@@ -1,4 +1,4 @@
-"""Writes notebooks/12-ganno-vs-schedules.ipynb. Run: python3 src/notebook/scripts/make-12-ganno-vs-schedules.py"""
+"""Writes notebooks/12-ganno-vs-schedules.ipynb. Run: python3 tools/notebooks/make-12-ganno-vs-schedules.py"""
 import os
 import sys
 
