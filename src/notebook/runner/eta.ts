@@ -15,7 +15,8 @@ import type { PresetName } from '../presets';
  * 21-22 together 27.0 min under load, 23 150 s, 00 about 130 s (103 s of training, full data) and
  * 01/20/99 about 70 s together (2026-11-21); full:
  * 10-15 together 147 min (2026-12-06, with notebook 11's 1x budget), 21 3118 s and 22 921 s (2026-12-02,
- * part of the evaluations from the store), 23 38 min.
+ * part of the evaluations from the store), 23 38 min (part from the store; 89 min for all 2300 searches
+ * with another full run on the cores).
  * Where only a group total was measured, it is split in proportion to the notebooks' smoke times
  * (an estimate). A machine's own history ({@link TimingHistory}) replaces these once it has one.
  *

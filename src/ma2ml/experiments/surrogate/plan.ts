@@ -166,7 +166,8 @@ export function shuffledTasks(dataDir: string = lcbenchDataDir()): string[] {
  * The plan of notebook 23 for a preset (a fresh copy each call; costs in `src/ma2ml/README.md`):
  * - `smoke` (< 60 s): 1 task, 2 seeds, budgets 8 / 24, batch 4, 4 methods, no module-only searches;
  * - `quick` (< 10 min on 2 cores; 150 s measured 2026-12-07, quiet): 10 tasks x 10 seeds, budgets 36 / 200, all methods and module-only searches;
- * - `full` (38 min measured 2026-12-07 with the cores shared): 10 tasks x 10 seeds, budgets 36 / 200 / 1000.
+ * - `full` (2026-12-07: 38 min with part of the searches from the store, 89 min for all 2300 while another
+ *   full run shared the cores): 10 tasks x 10 seeds, budgets 36 / 200 / 1000.
  * Every preset: batch 8 (smoke 4), noise sd 0.01, reward at epoch 52, the default 84,000-configuration grid.
  *
  * Cost (measured 2026-12-07 on the 2-core machine at load average 3-4.7 from other jobs; task 167190,
