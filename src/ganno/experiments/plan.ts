@@ -146,7 +146,7 @@ export function gannoPlan(preset: PresetName, options: { budgetCurve?: number[] 
   const env: LayerLrEnvConfig = { task };
   const smoke = preset === 'smoke';
   // 3x and 10x train the default agent 3-10 times longer than every other agent: a separate run
-  // (MARL_AUTOML_GANNO_BUDGET_CURVE=1,3,10, the "paper" budget curve; measured wall time in the README).
+  // (MARL_AUTOML_GANNO_BUDGET_CURVE=1,3,10, the "paper" budget curve; measured wall time in docs/results.md).
   const budgetCurve = options.budgetCurve ?? [1];
   if (budgetCurve[0] !== 1 || budgetCurve.some((m, i) => !Number.isInteger(m) || (i > 0 && m <= budgetCurve[i - 1]))) {
     throw new Error(
