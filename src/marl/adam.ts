@@ -1,5 +1,13 @@
 import { tf } from '../backend';
 import { parseConfig, z } from '../config';
+import { adamMoments, adamStep } from '../nn/adam-rule';
+
+/** Serialisable Adam state (step count and moments by parameter name), for JSON checkpoints. */
+export interface AdamState {
+  step: number;
+  m: Record<string, number[]>;
+  v: Record<string, number[]>;
+}
 
 export const AdamConfigSchema = z
   .object({
@@ -68,14 +76,58 @@ export class Adam {
       const mm = m;
       const vv = v;
       tf.tidy(() => {
-        const m1 = tf.add(tf.mul(mm, beta1), tf.mul(g, 1 - beta1));
-        const v1 = tf.add(tf.mul(vv, beta2), tf.mul(tf.mul(g, g), 1 - beta2));
-        const denom = tf.add(tf.div(tf.sqrt(v1), sqrtBc2), eps);
+        const { m: m1, v: v1 } = adamMoments(mm, vv, g, beta1, beta2);
         mm.assign(m1);
         vv.assign(v1);
-        p.assign(tf.sub(p, tf.mul(tf.div(m1, denom), stepSize)));
+        p.assign(tf.sub(p, adamStep(m1, v1, sqrtBc2, eps, stepSize)));
       });
     }
+  }
+
+  /**
+   * Creates zero moments for every parameter now (otherwise they appear at a parameter's first
+   * gradient), so {@link getState} lists every parameter from the start.
+   */
+  initState(params: Map<string, tf.Variable>): this {
+    for (const [name, p] of params) {
+      if (this.m.has(name)) continue;
+      this.m.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
+      this.v.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
+    }
+    return this;
+  }
+
+  /** Step count and moments as plain numbers (JSON checkpoints). */
+  getState(): AdamState {
+    const m: Record<string, number[]> = {};
+    const v: Record<string, number[]> = {};
+    for (const [name, t] of this.m) m[name] = Array.from(t.dataSync());
+    for (const [name, t] of this.v) v[name] = Array.from(t.dataSync());
+    return { step: this.step, m, v };
+  }
+
+  /** Restores {@link getState} output into the existing moments (sizes checked; `what` names the caller in errors). */
+  setState(state: AdamState, what: string): void {
+    if (!state || !Number.isInteger(state.step) || state.step < 0)
+      throw new Error(`${what}: optimiser state.step must be a non-negative integer`);
+    for (const [key, target] of [
+      ['m', this.m],
+      ['v', this.v],
+    ] as const) {
+      for (const [name, t] of target) {
+        const vals = state[key]?.[name];
+        if (!Array.isArray(vals) || vals.length !== t.size)
+          throw new Error(`${what}: optimiser state.${key}.${name} must have ${t.size} numbers`);
+        tf.tidy(() => t.assign(tf.tensor(vals, t.shape, 'float32')));
+      }
+    }
+    this.step = state.step;
   }
 
   /** Moment buffers by parameter name (for checkpoints). */

@@ -2,7 +2,7 @@ export type { MultiAgentEnv, MultiAgentEnvSpec, ResetResult, StepResult } from '
 export { ParamSet, dense, expandByAgent, gruCell, uniformInit } from './nn';
 export type { GruWeights, GruInputGates } from './nn';
 export { Adam, AdamConfigSchema, clipGradNorm } from './adam';
-export type { AdamConfig } from './adam';
+export type { AdamConfig, AdamState } from './adam';
 export { ActorCritic, PolicyConfigSchema } from './policy';
 export type { PolicyConfig, ResolvedPolicyConfig, PolicyStepInput, PolicyStepOutput, SequenceInput } from './policy';
 export { computeGae } from './gae';

@@ -5,6 +5,7 @@ import type { Batch } from '../data/types';
 import { Rng, deriveSeed } from '../random';
 import type { SequentialModel, WeightSnapshot } from './model';
 import { TUNING_FREE_OPTIMIZERS, TuningFreeOptionsSchema, tuningFreeRule } from './tuning-free';
+import { adamMoments, adamStep } from './adam-rule';
 import type { RuleState, TuningFreeOptimizer, TuningFreeRule } from './tuning-free';
 
 const lrValue = z.number().finite().nonnegative();
@@ -396,12 +397,10 @@ export class LayerwiseTrainer {
         } else {
           const m = slot.m as Variable;
           const s = slot.s as Variable;
-          const m1 = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
-          const s1 = tf.add(tf.mul(s, b2), tf.mul(tf.square(g), 1 - b2));
+          const { m: m1, v: s1 } = adamMoments(m, s, g, b1, b2);
           m.assign(m1);
           s.assign(s1);
-          const denom = tf.add(tf.div(tf.sqrt(s1), bc2Sqrt), cfg.eps);
-          step = tf.mul(tf.div(m1, denom), lr / bc1);
+          step = adamStep(m1, s1, bc2Sqrt, cfg.eps, lr / bc1);
         }
         let newW: Tensor;
         let u: Tensor;

@@ -5,6 +5,7 @@ import type { Batch } from '../data/types';
 import type { SequentialModel } from './model';
 import type { Activation } from './spec';
 import { TrainerConfigSchema, crossEntropyPerExample, updateSign } from './trainer';
+import { adamMoments, adamStep } from './adam-rule';
 import type { EvalResult, ResolvedTrainerConfig, StepMetrics, TrainerConfig, TrainerSnapshot } from './trainer';
 
 /** One layer of the stacked forward pass (indices point into the trainable-variable list). */
@@ -383,22 +384,18 @@ export class VectorisedTrainer {
         } else {
           const m = slot.m as Variable;
           const s = slot.s as Variable;
-          const m1 = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
-          const s1 = tf.add(tf.mul(s, b2), tf.mul(tf.square(g), 1 - b2));
+          const { m: m1, v: s1 } = adamMoments(m, s, g, b1, b2);
           write(m, m1);
           write(s, s1);
           const bc2Sqrt = perNet(
             ts.map((t) => Math.sqrt(1 - Math.pow(b2, t))),
             r,
           );
-          const denom = tf.add(tf.div(tf.sqrt(s1), bc2Sqrt), cfg.eps);
-          step = tf.mul(
-            tf.div(m1, denom),
-            perNet(
-              ts.map((t, b) => lr[b] / (1 - Math.pow(b1, t))),
-              r,
-            ),
+          const stepSize = perNet(
+            ts.map((t, b) => lr[b] / (1 - Math.pow(b1, t))),
+            r,
           );
+          step = adamStep(m1, s1, bc2Sqrt, cfg.eps, stepSize);
         }
         let newW: Tensor;
         let u: Tensor;

@@ -10,7 +10,7 @@ export { SingleStepConfigSchema, parseSingleStepConfig } from './config';
 export type { SingleStepConfig, SingleStepConfigInput } from './config';
 export { ReplayBuffer } from './replay';
 export type { ReplayState } from './replay';
-export type { AdamState } from './adam';
+export type { AdamState } from '../adam';
 export { tokenCreditRewards } from './credit';
 export { MlpCritic } from './mlp-critic';
 export type { TokenLayout } from './mlp-critic';

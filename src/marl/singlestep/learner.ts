@@ -3,8 +3,8 @@ import { Rng } from '../../random';
 import type { RngState } from '../../random';
 import { counterfactualAlternatives } from '../../credit/counterfactual';
 import type { Alternatives } from '../../credit/counterfactual';
-import { NamedAdam } from './adam';
-import type { AdamState } from './adam';
+import { Adam } from '../adam';
+import type { AdamState } from '../adam';
 import { parseSingleStepConfig } from './config';
 import type { SingleStepConfig, SingleStepConfigInput } from './config';
 import { ReplayBuffer } from './replay';
@@ -161,7 +161,7 @@ export class SingleStepLearner {
   private readonly groupMatrix: tf.Tensor;
   private readonly actorParams: Map<string, tf.Variable>;
   private readonly mlp: MlpCritic;
-  private readonly actorOpt: NamedAdam;
+  private readonly actorOpt: Adam;
   private readonly replay: ReplayBuffer;
   private readonly sampleRng: Rng;
   private readonly replayRng: Rng;
@@ -248,7 +248,7 @@ export class SingleStepLearner {
       c.criticLr,
       initRng,
     );
-    this.actorOpt = new NamedAdam(this.actorParams, c.actorLr);
+    this.actorOpt = new Adam({ lr: c.actorLr }).initState(this.actorParams);
     const numRewardSlots = this.groups.length;
     this.replay = new ReplayBuffer(c.replayCapacity, T, this.numAgents);
     this.baselines = new Array(numRewardSlots).fill(0);
@@ -1046,7 +1046,7 @@ export class SingleStepLearner {
       const { grads } = tf.variableGrads(loss, [this.logits]);
       const g = grads[this.logits.name];
       if (c.actorOptimizer === 'sgd') this.logits.assign(tf.sub(this.logits, tf.mul(g, c.actorLr)));
-      else this.actorOpt.apply(new Map([['logits', g]]));
+      else this.actorOpt.apply(this.actorParams, new Map([['logits', g]]));
     });
     return raw.length ? meanAbs(raw) / scale : 0;
   }
@@ -1264,7 +1264,7 @@ export class SingleStepLearner {
         if (this.config.actorOptimizer === 'sgd') {
           for (const [name, v] of params) v.assign(tf.sub(v, tf.mul(byName.get(name)!, this.config.actorLr)));
         } else {
-          this.actorOpt.apply(byName);
+          this.actorOpt.apply(params, byName);
         }
       });
       return;
@@ -1275,7 +1275,7 @@ export class SingleStepLearner {
       if (this.config.actorOptimizer === 'sgd') {
         this.logits.assign(tf.sub(this.logits, tf.mul(g, this.config.actorLr)));
       } else {
-        this.actorOpt.apply(new Map([['logits', g]]));
+        this.actorOpt.apply(this.actorParams, new Map([['logits', g]]));
       }
     });
   }

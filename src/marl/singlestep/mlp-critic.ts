@@ -7,8 +7,8 @@
 import { tf } from '../../backend';
 import type { Alternatives } from '../../credit/counterfactual';
 import type { Rng } from '../../random';
-import { NamedAdam } from './adam';
-import type { AdamState } from './adam';
+import { Adam } from '../adam';
+import type { AdamState } from '../adam';
 import { uid } from './util';
 
 /** Where each token's one-hot block starts in the critic's input. */
@@ -36,7 +36,7 @@ export interface TokenLayout {
 export class MlpCritic {
   /** Parameters by name (`w0`, `b0`, `w1`, ...). */
   readonly params: Map<string, tf.Variable>;
-  private readonly opt: NamedAdam;
+  private readonly opt: Adam;
   private readonly layers: number;
 
   constructor(
@@ -55,7 +55,7 @@ export class MlpCritic {
       this.params.set(`w${l}`, ownedVariable(tf.tensor2d(w, [sizes[l], sizes[l + 1]]), `singlestep_w${l}_${uid()}`));
       this.params.set(`b${l}`, ownedVariable(tf.tensor1d(b), `singlestep_b${l}_${uid()}`));
     }
-    this.opt = new NamedAdam(this.params, lr);
+    this.opt = new Adam({ lr }).initState(this.params);
   }
 
   /** One-hot rows `[n, inputSize]` of flat token rows `[n, numTokens]`. */
@@ -88,7 +88,7 @@ export class MlpCritic {
       );
       const byName = new Map<string, tf.Tensor>();
       for (const [name, v] of this.params) byName.set(name, grads[v.name]);
-      this.opt.apply(byName);
+      this.opt.apply(this.params, byName);
       return value;
     });
     const l = loss.dataSync()[0];
