@@ -1,4 +1,4 @@
-import type { MultiAgentEnv } from '../marl/env';
+import type { CreditAssigner, MultiAgentEnv, TeamRewardContext } from '../marl/env';
 
 /**
  * The part of a {@link MultiAgentEnv} that reward-level credit assignment needs: the hook that
@@ -31,8 +31,9 @@ export type RewardCreditAssigner = (
 export type TeamRewardFn = (actions: ArrayLike<number>) => number;
 
 /**
- * Two-phase credit plug-in, structurally the `CreditAssigner` of `src/marl/rollout`: `prepare` runs
- * before `env.step(actions)` (counterfactual queries), `assign` after it with the step result.
+ * Two-phase credit plug-in: the `CreditAssigner` of src/marl (the one plug-in interface) whose
+ * `assign` reads only the team reward, so it serves the rollout collector and manual use alike:
+ * `prepare` runs before `env.step(actions)` (counterfactual queries), `assign` after it.
  *
  * @example
  * ```ts
@@ -42,7 +43,4 @@ export type TeamRewardFn = (actions: ArrayLike<number>) => number;
  * const perAgent = credit.assign({ result, prepared });
  * ```
  */
-export interface StepCreditAssigner {
-  prepare?(env: CounterfactualEnv, actions: Int32Array | ArrayLike<number>, envIndex?: number): unknown;
-  assign(ctx: { result: { teamReward: number }; prepared: unknown }): Float32Array;
-}
+export type StepCreditAssigner = CreditAssigner<TeamRewardContext>;

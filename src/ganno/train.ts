@@ -10,7 +10,6 @@ import { writeFileAtomic } from '../io';
 import { PpoTrainer, loadPolicy } from '../marl';
 import type {
   ActorCritic,
-  CreditAssigner,
   EpisodeStats,
   MultiAgentEnv,
   MultiAgentEnvSpec,
@@ -364,9 +363,9 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
   const credit =
     c.credit === 'difference'
       ? undefined
-      : ((c.credit === 'difference-myopic'
-          ? differenceStepAssigner()
-          : sharedStepAssigner()) as unknown as CreditAssigner);
+      : c.credit === 'difference-myopic'
+        ? differenceStepAssigner()
+        : sharedStepAssigner();
   const trainerConfig = {
     policy: {
       observationSize: spec.observationSize,

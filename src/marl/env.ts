@@ -66,3 +66,47 @@ export interface StepResult<Info = Record<string, unknown>> extends ResetResult 
   truncated: boolean;
   info: Info;
 }
+
+/** What a credit-assignment plug-in sees for one environment step (the rollout collector fills every field). */
+export interface CreditContext {
+  env: MultiAgentEnv;
+  envIndex: number;
+  /** The joint action that was taken. */
+  actions: Int32Array;
+  /** The environment's step result (its `rewards`, `teamReward`, `info`). */
+  result: StepResult;
+  /** Whatever {@link CreditAssigner.prepare} returned before the step. */
+  prepared: unknown;
+}
+
+/** The least a credit plug-in's `assign` may ask for: the team reward and what `prepare` returned. */
+export interface TeamRewardContext {
+  result: { teamReward: number };
+  prepared: unknown;
+}
+
+/**
+ * Credit-assignment plug-in: turns a step's outcome into the per-agent rewards a learner uses. The one
+ * plug-in interface of the project: the rollout collector (PPO) calls it, and src/credit's
+ * `differenceStepAssigner`, `sharedStepAssigner` and `shapleyStepAssigner` implement it.
+ * `prepare` runs *before* `env.step` (e.g. difference rewards query `env.counterfactualTeamReward`
+ * with each agent's action replaced by `env.defaultAction`); `assign` runs after it and returns one
+ * reward per agent. `Ctx` narrows what `assign` reads (src/credit's plug-ins read only
+ * {@link TeamRewardContext}, so they can also be driven by hand); any such plug-in is a
+ * `CreditAssigner` for the collector.
+ *
+ * @example
+ * ```ts
+ * const difference: CreditAssigner = {
+ *   prepare: (env, actions) => Array.from(actions, (_, i) => {
+ *     const alt = Array.from(actions); alt[i] = env.defaultAction!(i);
+ *     return env.counterfactualTeamReward!(alt);
+ *   }),
+ *   assign: ({ result, prepared }) => Float32Array.from(prepared as number[], (g) => result.teamReward - g),
+ * };
+ * ```
+ */
+export interface CreditAssigner<Ctx extends TeamRewardContext = CreditContext> {
+  prepare?(env: MultiAgentEnv, actions: ArrayLike<number>, envIndex?: number): unknown;
+  assign(ctx: Ctx): Float32Array;
+}

@@ -1,4 +1,12 @@
-export type { MultiAgentEnv, MultiAgentEnvSpec, ResetResult, StepResult } from './env';
+export type {
+  CreditAssigner,
+  CreditContext,
+  MultiAgentEnv,
+  MultiAgentEnvSpec,
+  ResetResult,
+  StepResult,
+  TeamRewardContext,
+} from './env';
 export { ParamSet, dense, expandByAgent, gruCell, uniformInit } from './nn';
 export type { GruWeights, GruInputGates } from './nn';
 export { Adam, AdamConfigSchema, clipGradNorm } from './adam';
@@ -9,15 +17,7 @@ export { computeGae } from './gae';
 export { ppoLoss } from './ppo-loss';
 export type { PpoLossInputs, PpoLossOptions, PpoLossTerms } from './ppo-loss';
 export { RolloutCollector, evaluatePolicy } from './rollout';
-export type {
-  CreditAssigner,
-  CreditContext,
-  Trajectory,
-  EpisodeStats,
-  Rollout,
-  RolloutOptions,
-  CollectorState,
-} from './rollout';
+export type { Trajectory, EpisodeStats, Rollout, RolloutOptions, CollectorState } from './rollout';
 export { ValueNormalizer } from './value-norm';
 export type { ValueNormState } from './value-norm';
 export {

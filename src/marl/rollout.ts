@@ -1,41 +1,11 @@
-import type { MultiAgentEnv, StepResult } from './env';
+import type { MultiAgentEnv } from './env';
 import type { ActorCritic, PolicyStepOutput } from './policy';
 import { emptyStepOutput } from './policy';
 import { Rng, type RngState } from '../random';
 
-/** What a credit-assignment plug-in sees for one environment step. */
-export interface CreditContext {
-  env: MultiAgentEnv;
-  envIndex: number;
-  /** The joint action that was taken. */
-  actions: Int32Array;
-  /** The environment's step result (its `rewards`, `teamReward`, `info`). */
-  result: StepResult;
-  /** Whatever {@link CreditAssigner.prepare} returned before the step. */
-  prepared: unknown;
-}
-
-/**
- * Credit-assignment plug-in: turns a step's outcome into the per-agent rewards PPO learns from.
- * `prepare` runs *before* `env.step` (e.g. difference rewards query
- * `env.counterfactualTeamReward` with each agent's action replaced by `env.defaultAction`);
- * `assign` runs after it and returns one reward per agent.
- *
- * @example
- * ```ts
- * const difference: CreditAssigner = {
- *   prepare: (env, actions) => Array.from(actions, (_, i) => {
- *     const alt = Int32Array.from(actions); alt[i] = env.defaultAction!(i);
- *     return env.counterfactualTeamReward!(alt);
- *   }),
- *   assign: ({ result, prepared }) => Float32Array.from(prepared as number[], (g) => result.teamReward - g),
- * };
- * ```
- */
-export interface CreditAssigner {
-  prepare?(env: MultiAgentEnv, actions: Int32Array, envIndex: number): unknown;
-  assign(ctx: CreditContext): Float32Array;
-}
+// The credit plug-in interface lives with the env API (src/marl/env.ts), below both the collector and src/credit.
+import type { CreditAssigner } from './env';
+export type { CreditAssigner, CreditContext } from './env';
 
 /** One agent's contiguous steps within one episode and one rollout window. */
 export interface Trajectory {

@@ -91,14 +91,14 @@ describe('credit: shared and difference rewards', () => {
       },
     };
     const actions = [1, 0, 2]; // agent 1 already plays its default: no branch for it
-    const prepared = differenceStepAssigner().prepare!(env, actions);
+    const prepared = differenceStepAssigner().prepare!(env as never, actions);
     assert.deepEqual(calls, [2], 'one batched call with the two alternatives');
     const d = differenceStepAssigner().assign({ result: { teamReward: G(actions) }, prepared });
     assert.deepEqual(Array.from(d), [3, 0, 14]);
     const { counterfactualTeamRewards: _unused, ...single } = env;
     void _unused;
     calls.length = 0;
-    const p2 = differenceStepAssigner().prepare!(single, actions);
+    const p2 = differenceStepAssigner().prepare!(single as never, actions);
     assert.deepEqual(calls, [1, 1]);
     assert.deepEqual(p2, prepared);
   });

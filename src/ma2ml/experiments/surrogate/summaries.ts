@@ -518,15 +518,13 @@ export function diagnosticsUpdateRows(
   runs: readonly SurrogateRun[],
   filter: (r: SurrogateRun) => boolean,
 ): Record<string, string | number | boolean>[] {
-  return runs
-    .filter(filter)
-    .flatMap((r) =>
-      r.result.diagnostics.map((d) => ({
-        label: r.cell.label,
-        task: r.cell.task,
-        seed: r.cell.seed,
-        evaluationsInSearch: r.cell.evaluations,
-        ...d,
-      })),
-    );
+  return runs.filter(filter).flatMap((r) =>
+    r.result.diagnostics.map((d) => ({
+      label: r.cell.label,
+      task: r.cell.task,
+      seed: r.cell.seed,
+      evaluationsInSearch: r.cell.evaluations,
+      ...d,
+    })),
+  );
 }
