@@ -81,6 +81,41 @@ describe('notebook runner: ETA and closing summary', () => {
     writeCsv(path.join(root, '12-ganno-vs-schedules', 'claims.csv'), [
       { claim: 'GANNO is competitive with cosine', improvement: '-0.96 pp [-1.64, -0.37]', verdict: 'not shown' },
     ]);
+    // GANNO-style sentence columns: the verdict is the cell's leading phrase; a summary table repeating a row is read once
+    writeCsv(path.join(root, '12-ganno-vs-schedules', 'claims-sentences.csv'), [
+      {
+        GANNO: 'greedy',
+        baseline: 'cosine (tuned)',
+        'competitive (within 1 pp)': 'holds: -0.50 pp [-0.90, -0.10] test accuracy',
+        'strictly better': 'not shown',
+      },
+      {
+        GANNO: 'greedy',
+        baseline: 'constant (initial LR, untuned)',
+        'competitive (within 1 pp)': 'not shown here (only 2 tasks): +1.0 pp',
+        'strictly better': 'contradicted',
+      },
+    ]);
+    writeCsv(path.join(root, '12-ganno-vs-schedules', 'zz-summary.csv'), [
+      {
+        GANNO: 'greedy',
+        baseline: 'cosine (tuned)',
+        'competitive (within 1 pp)': 'holds: -0.50 pp [-0.90, -0.10] test accuracy',
+      },
+    ]);
+    const sentences = readClaimRows(path.join(root, '12-ganno-vs-schedules'), '12-ganno-vs-schedules', root).filter(
+      (r) => r.table.includes('claims-sentences') || r.table.includes('zz-summary'),
+    );
+    assert.deepEqual(
+      sentences.map((r) => [r.claim, r.verdict, r.difference]),
+      [
+        ['competitive (within 1 pp)', 'holds', '-0.50 pp [-0.90, -0.10] test accuracy'],
+        ['strictly better', 'not shown', ''],
+        ['competitive (within 1 pp)', 'not shown', '(only 2 tasks): +1.0 pp'],
+        ['strictly better', 'contradicted', ''],
+      ],
+    );
+    assert.equal(sentences[0].detail, 'GANNO: greedy; baseline: cosine (tuned)');
     const rows = readClaimRows(d23, '23-ma2ml-surrogate', root);
     assert.equal(rows.length, 2);
     assert.deepEqual(rows[0], {

@@ -44,11 +44,28 @@ export function paperOf(notebook: string): 'GANNO' | 'MA2ML' | 'other' {
   return 'other';
 }
 
+/** Decided claim rows printed on the console per paper (all rows go to SUMMARY.md). */
+const CONSOLE_CLAIMS = 15;
+
+/** Verdict phrases the claim tables write (a sentence column starts with one of them). */
+const VERDICT_PHRASE = /^(holds|does not hold|contradicted|not shown|untestable|better|worse)\b/i;
+/** Cells that mark a reference row rather than a verdict. */
+const REFERENCE_CELL = /^\((baseline|reference)\)$|^$/;
+
+/** The verdict of a cell: its leading verdict phrase, lower-case (`holds here: …` → `holds`). */
+function verdictOf(cell: string): string | null {
+  const m = VERDICT_PHRASE.exec(cell.trim());
+  return m ? m[1].toLowerCase() : null;
+}
+
 /**
- * Reads the claim rows of every CSV table with a `verdict` column in `dir` (the notebooks' claim
- * tables: notebooks 12-15, 22, 23). The claim is the first column; the difference the first column
- * whose name mentions a difference or improvement; the detail the columns naming the comparison.
- * A table that cannot be parsed is skipped with a warning (it never stops the summary).
+ * Reads the claim rows of a notebook's CSV tables: a column named `verdict` (notebooks 01, 22, 23:
+ * the claim is the first column, the difference the first column naming a difference or
+ * improvement), and sentence columns whose every cell starts with a verdict phrase (`holds: +2.1 pp
+ * […]`, `not shown here (…)`, `untestable at this budget: …`, as notebooks 12–15 and 22 write them; the
+ * claim is the table's `claim` column or the sentence column's name). Reference rows and empty
+ * verdicts are skipped; a row repeated in a summary table is listed once. A table that cannot be
+ * parsed is skipped with a warning (it never stops the summary).
  */
 export function readClaimRows(
   dir: string,
@@ -58,6 +75,13 @@ export function readClaimRows(
 ): ClaimRow[] {
   if (!fs.existsSync(dir)) return [];
   const out: ClaimRow[] = [];
+  const seen = new Set<string>();
+  const push = (row: ClaimRow) => {
+    const key = [row.claim, row.detail, row.difference, row.verdict].join('\u0000');
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(row);
+  };
   for (const file of fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.csv'))
@@ -69,22 +93,55 @@ export function readClaimRows(
     });
     const fields = parsed.meta.fields ?? [];
     const verdictCol = fields.find((f) => f.trim().toLowerCase() === 'verdict');
-    if (!verdictCol) continue;
+    const sentenceCols = fields.filter((f) => {
+      if (f === verdictCol) return false;
+      const cells = parsed.data.map((r) => (r[f] ?? '').trim()).filter((c) => !REFERENCE_CELL.test(c));
+      return cells.length > 0 && cells.every((c) => verdictOf(c) !== null);
+    });
+    if (!verdictCol && sentenceCols.length === 0) continue;
     if (parsed.errors.length) {
       warn(`summary: ${full}: ${parsed.errors[0].message}; table skipped`);
       continue;
     }
+    const table = path.relative(resultsRoot, full);
     const diffCol = fields.find((f) => /(a - b|difference|improvement|gap)/i.test(f));
     const detailCols = fields.filter((f) => /^(a vs b|vs|budget|metric|setting|variant|comparison)$/i.test(f.trim()));
+    const claimCol = fields.find((f) => f.trim().toLowerCase() === 'claim' && !sentenceCols.includes(f));
+    // context of a sentence row: the table's leading columns that are neither the claim nor a sentence
+    const contextCols = fields
+      .filter((f) => f !== claimCol && !sentenceCols.includes(f) && f !== verdictCol)
+      .slice(0, 3);
     for (const row of parsed.data) {
-      out.push({
-        notebook,
-        table: path.relative(resultsRoot, full),
-        claim: row[fields[0]] ?? '',
-        detail: detailCols.map((c) => `${c}: ${row[c]}`).join('; '),
-        difference: diffCol ? `${diffCol}: ${row[diffCol]}` : '',
-        verdict: row[verdictCol] ?? '',
-      });
+      if (verdictCol && !REFERENCE_CELL.test((row[verdictCol] ?? '').trim())) {
+        push({
+          notebook,
+          table,
+          claim: row[fields[0]] ?? '',
+          detail: detailCols.map((c) => `${c}: ${row[c]}`).join('; '),
+          difference: diffCol ? `${diffCol}: ${row[diffCol]}` : '',
+          verdict: (row[verdictCol] ?? '').trim(),
+        });
+      }
+      for (const col of sentenceCols) {
+        const cell = (row[col] ?? '').trim();
+        const verdict = verdictOf(cell);
+        if (!verdict) continue;
+        // a sentence column called "claim" is named by its table (e.g. ma2ml-ablation-monotonic)
+        const claim =
+          claimCol && row[claimCol] && !REFERENCE_CELL.test(row[claimCol].trim())
+            ? row[claimCol]
+            : /^claim$/i.test(col.trim())
+              ? path.basename(file, '.csv')
+              : col;
+        push({
+          notebook,
+          table,
+          claim,
+          detail: contextCols.map((c) => `${c}: ${row[c]}`).join('; '),
+          difference: cell.replace(VERDICT_PHRASE, '').replace(/^(\s*(here|at this budget))?\s*:?\s*/i, ''),
+          verdict,
+        });
+      }
     }
   }
   return out;
@@ -193,9 +250,19 @@ export function runSummary(options: RunSummaryOptions): {
       const counts = new Map<string, number>();
       for (const c of claims) counts.set(c.verdict, (counts.get(c.verdict) ?? 0) + 1);
       lines.push(`${paper}: ${claims.length} claim row(s): ${[...counts].map(([v, k]) => `${k} ${v}`).join(', ')}`);
-      for (const c of claims)
+      // The console lists the decided rows (up to CONSOLE_CLAIMS); SUMMARY.md lists every row.
+      const decided = claims.filter((c) => !/^(not shown|untestable)/i.test(c.verdict));
+      for (const c of decided.slice(0, CONSOLE_CLAIMS))
         lines.push(
-          `  ${c.verdict.padEnd(12)} ${c.claim}${c.detail ? ` (${c.detail})` : ''}${c.difference ? `: ${c.difference}` : ''}`,
+          `  ${c.verdict.padEnd(12)} ${c.claim}${c.detail ? ` (${c.detail})` : ''}${c.difference ? `: ${c.difference}` : ''}`.slice(
+            0,
+            240,
+          ),
+        );
+      const rest = claims.length - Math.min(decided.length, CONSOLE_CLAIMS);
+      if (rest > 0)
+        lines.push(
+          `  … ${rest} more row(s) (not shown / untestable, or beyond the first ${CONSOLE_CLAIMS} decided) in SUMMARY.md`,
         );
     } else if (paper !== 'other') {
       md.push('No claim tables were written by these notebooks.', '');
