@@ -465,19 +465,23 @@ function padBack(dx: Tensor4D, q: PoolPlan): Tensor4D {
  * back with the adjoint (transposed) depthwise conv. Used where stock wasm `MaxPoolGrad` is
  * wrong (it drops gradients of negative inputs next to 'same' padding) or slow.
  */
-function generalMaxPoolGrad(x: Tensor4D, dy: Tensor4D, attrs: NamedAttrMap): Tensor {
+/**
+ * The window geometry of a pooling op seen as a depthwise conv with `channelMultiplier` outputs
+ * per channel: conv info, the plan of its adjoint, and the window size (shared by the general
+ * max- and average-pool gradients).
+ */
+function poolWindows(x: Tensor4D, attrs: NamedAttrMap, channelMultiplier: (kH: number, kW: number) => number) {
   const { filterSize, strides, pad, dimRoundingMode } = attrs as {
     filterSize: number | [number, number];
     strides: number | [number, number];
     pad: Pad;
     dimRoundingMode?: Rounding;
   };
-  const [n, h, w, c] = x.shape;
+  const c = x.shape[3];
   const [kH, kW] = pair(filterSize, 1);
-  const k = kH * kW;
   const info = tf.backend_util.computeConv2DInfo(
     x.shape,
-    [kH, kW, c, k],
+    [kH, kW, c, channelMultiplier(kH, kW)],
     strides,
     1,
     pad,
@@ -485,7 +489,13 @@ function generalMaxPoolGrad(x: Tensor4D, dy: Tensor4D, attrs: NamedAttrMap): Ten
     true,
     'channelsLast',
   );
-  const plan = transposedConvPlan(info);
+  return { info, plan: transposedConvPlan(info), kH, kW };
+}
+
+function generalMaxPoolGrad(x: Tensor4D, dy: Tensor4D, attrs: NamedAttrMap): Tensor {
+  const [n, h, w, c] = x.shape;
+  const { info, plan, kH, kW } = poolWindows(x, attrs, (a, b) => a * b);
+  const k = kH * kW;
   const { outHeight: oh, outWidth: ow, strideHeight: sH, strideWidth: sW } = info;
   const { top, left } = info.padInfo;
   const oneHot = new Float32Array(k * c * k);
@@ -584,25 +594,8 @@ function avgPoolGrad(): GradConfig {
  * window with the adjoint of a depthwise conv with a ones filter.
  */
 function generalAvgPoolGrad(x: Tensor4D, dy: Tensor4D, attrs: NamedAttrMap): Tensor {
-  const { filterSize, strides, pad, dimRoundingMode } = attrs as {
-    filterSize: number | [number, number];
-    strides: number | [number, number];
-    pad: Pad;
-    dimRoundingMode?: Rounding;
-  };
   const [, h, w, c] = x.shape;
-  const [kH, kW] = pair(filterSize, 1);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape,
-    [kH, kW, c, 1],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    true,
-    'channelsLast',
-  );
-  const plan = transposedConvPlan(info);
+  const { info, plan, kH, kW } = poolWindows(x, attrs, () => 1);
   const { outHeight: oh, outWidth: ow, strideHeight: sH, strideWidth: sW } = info;
   const { top, left } = info.padInfo;
   const real = (start: number, size: number, limit: number) => Math.min(start + size, limit) - Math.max(start, 0);

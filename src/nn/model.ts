@@ -71,7 +71,8 @@ interface Runtime {
   apply(x: Tensor, ctx: Ctx): Tensor;
 }
 
-function activate(x: Tensor, fn: Activation | undefined): Tensor {
+/** Applies a layer's activation function (shared by the model and the vectorised trainer). */
+export function activate(x: Tensor, fn: Activation | undefined): Tensor {
   switch (fn ?? 'identity') {
     case 'relu':
       return tf.relu(x);

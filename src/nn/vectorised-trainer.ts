@@ -2,6 +2,7 @@ import { tf } from '../backend';
 import type { Tensor, Variable } from '../backend';
 import { parseConfig } from '../config';
 import type { Batch } from '../data/types';
+import { activate } from './model';
 import type { SequentialModel } from './model';
 import type { Activation } from './spec';
 import { TrainerConfigSchema, crossEntropyPerExample, updateSign } from './trainer';
@@ -43,21 +44,6 @@ export interface VectorisedStepOptions {
    * state and step count exactly; its metrics are NaN. Diverged networks are always inactive.
    */
   active?: readonly boolean[];
-}
-
-function activate(x: Tensor, fn: Activation | undefined): Tensor {
-  switch (fn ?? 'identity') {
-    case 'relu':
-      return tf.relu(x);
-    case 'relu6':
-      return tf.relu6(x);
-    case 'tanh':
-      return tf.tanh(x);
-    case 'sigmoid':
-      return tf.sigmoid(x);
-    case 'identity':
-      return x;
-  }
 }
 
 const shapeText = (s: readonly number[]) => `[${s.join(', ')}]`;
