@@ -15,6 +15,8 @@ import {
   tunePeakLr,
   tuningFreeController,
   tuningFreeEntries,
+  tuningFreeInitialStepEntries,
+  tuningFreeInitialStepSpec,
 } from '../../src/ganno';
 import type { LrController, ControllerTaskInfo, DecisionInput } from '../../src/ganno';
 import { ActorCritic } from '../../src/marl';
@@ -84,6 +86,42 @@ describe('ganno/evaluate', () => {
         'dog-group (untuned)',
       ],
     );
+  });
+
+  it("the robustness grid sets each tuning-free optimiser's own initial-step knob, and the knob changes the run", () => {
+    assert.deepEqual(tuningFreeInitialStepSpec('dog', 1e-3), {
+      type: 'tuning-free',
+      optimizer: 'dog',
+      name: 'dog@0.001',
+      tuningFree: { dog: { repsRel: 1e-3 } },
+    });
+    const knob = (spec: ReturnType<typeof tuningFreeInitialStepSpec>) =>
+      spec.type === 'tuning-free' ? spec.tuningFree : undefined;
+    assert.deepEqual(knob(tuningFreeInitialStepSpec('prodigy', 0.1)), { prodigy: { d0: 0.1 } });
+    assert.deepEqual(knob(tuningFreeInitialStepSpec('d-adapt-sgd', 0.1)), { dAdapt: { d0: 0.1 } });
+    const sf = tuningFreeInitialStepSpec('schedule-free-sgd', 0.3);
+    assert.equal(sf.type === 'tuning-free' && sf.lr, 0.3);
+    assert.throws(() => tuningFreeInitialStepSpec('dog', 0), /initialStep must be a positive number, got 0/);
+    assert.throws(() => tuningFreeInitialStepSpec('sgd' as 'dog', 1), /optimizer must be one of/);
+    const entries = tuningFreeInitialStepEntries(env, 0.01, [3], ['dog', 'prodigy'], { initialLr: 0.01 });
+    assert.deepEqual(
+      entries.map((e) => [e.label, e.tags]),
+      [
+        ['dog', { initialLr: 0.01 }],
+        ['prodigy', { initialLr: 0.01 }],
+      ],
+    );
+    // Each knob reaches the optimiser: two settings give two different runs.
+    for (const [optimizer, a, b] of [
+      ['dog', 1e-6, 1e-2],
+      ['prodigy', 1e-6, 1e-2],
+      ['d-adapt-sgd', 1e-6, 1e-2],
+      ['schedule-free-sgd', 0.01, 0.5],
+    ] as const) {
+      const run = (x: number) =>
+        runController(controllerFromSpec(tuningFreeInitialStepSpec(optimizer, x), env), 11, { env, testSize: 0 });
+      assert.notDeepEqual(run(a).valLoss, run(b).valLoss, `${optimizer}: knob ${a} vs ${b}`);
+    }
   });
 
   it('a constant step controller reproduces the environment run with keep actions exactly (same batches, same validation curve)', () => {

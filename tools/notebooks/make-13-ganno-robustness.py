@@ -21,11 +21,21 @@ inside these bounds, so no cell measures the clip instead of the controller. As 
 **"always keep"** controller (every agent takes the keep action at every decision, through the same
 environment and clip) runs on every cell: a gain an agent shares with "always keep" is not the agent's.
 
-**Reconstructed:** the grid, the task seeds and the budgets (see `gannoPlan`).
+**Tuning-free optimisers** (issue 14) run on the same grid, because robustness to the starting step size is
+what they were built for. None of them has GANNO's "initial LR" as such, so each gets **the knob its own
+paper claims robustness to, set to the cell's initial LR** (`TUNING_FREE_INITIAL_STEP_KNOB`): Schedule-Free
+SGD its learning rate; D-Adaptation and Prodigy `d0` (the initial distance estimate); DoG, LDoG and
+per-layer DoG `repsRel` (the relative size of the first move). Weight decay comes from the task. Nothing is
+tuned. D-Adaptation, Prodigy and DoG only ever *grow* their step-size estimate, so they are built for a
+knob set too small; the upper part of the grid (a knob far above the true distance or first move) tests an
+overestimate their papers do not claim to handle, the analogue of an initial LR that is too large.
+
+**Reconstructed:** the grid, the task seeds, the budgets (see `gannoPlan`) and the knob mapping.
 """)
 code("""
-import { evaluateEntries, agentEntries, summarise, scoreMatrix, evaluateClaim, learnerEvidence, movedText, formatInterval, TEST_ACCURACY } from './src/ganno';
+import { evaluateEntries, agentEntries, tuningFreeInitialStepEntries, TUNING_FREE_INITIAL_STEP_KNOB, summarise, scoreMatrix, evaluateClaim, learnerEvidence, movedText, formatInterval, TEST_ACCURACY } from './src/ganno';
 import type { VariantAgent, EvalRow, ControllerEntry, LayerLrEnvConfig } from './src/ganno';
+import { TUNING_FREE_OPTIMIZERS } from './src/nn';
 import { openGannoSession, showFigure, showTable, heatmapFigure, notebookProgress, provenance } from './src/notebook';
 
 const session = await openGannoSession(); // backend, this preset's plan, executor (2 workers; inline for smoke), store
@@ -59,6 +69,7 @@ for (const lr of grid.initialLrs) {
     entries.push({ label: 'always keep', controller: { type: 'keep' }, env: env, seeds: grid.seeds, tags: tags });
     entries.push({ label: 'constant', controller: { type: 'constant' }, env: env, seeds: grid.seeds, tags: tags });
     entries.push({ label: 'cosine', controller: { type: 'schedule', schedule: { type: 'cosine' }, name: 'cosine' }, env: env, seeds: grid.seeds, tags: tags });
+    entries.push(...tuningFreeInitialStepEntries(env, lr, grid.seeds, TUNING_FREE_OPTIMIZERS, tags));
   }
 }
 const rows: EvalRow[] = await evaluateEntries({ name: 'ganno-13', entries: entries, executor: executor, store: store, progress: notebookProgress({ intervalMs: 15000 }) });
@@ -98,6 +109,30 @@ const tableRows = grid.initialLrs.flatMap((lr) => grid.weightDecays.map((wd) => 
 void showTable(tableRows, { name: 'robustness-table', caption: `Test accuracy per initial condition: ${provenance({ seeds: plan.agentSeeds, budget: budgetText, wallSeconds: wall })} (task seeds ${grid.seeds.join(',')})` });
 """)
 md("""
+The tuning-free optimisers on the same cells: mean test accuracy (%) with a 95% bootstrap CI over task
+seeds; the column header names the knob the cell's initial LR sets. The last row of each weight decay is
+the spread over the grid's initial steps (max − min of the cell means): a robust method has a small one.
+""")
+code("""
+const tfRows = grid.weightDecays.flatMap((wd) => {
+  const perLr = grid.initialLrs.map((lr) => {
+    const f = (r: EvalRow) => r.tags.initialLr === lr && r.tags.weightDecay === wd;
+    const s = summarise(rows, ['GANNO (greedy)', ...TUNING_FREE_OPTIMIZERS], TEST_ACCURACY, f);
+    const row: Record<string, string | number> = { 'weight decay': wd, 'initial step': lr, 'GANNO greedy %': formatInterval(s[0].mean, 1, 100) };
+    TUNING_FREE_OPTIMIZERS.forEach((o, i) => { row[`${o} (${TUNING_FREE_INITIAL_STEP_KNOB[o]}) %`] = formatInterval(s[i + 1].mean, 1, 100); });
+    return row;
+  });
+  const spread: Record<string, string | number> = { 'weight decay': wd, 'initial step': 'spread (pp)' };
+  ['GANNO (greedy)', ...TUNING_FREE_OPTIMIZERS].forEach((label) => {
+    const means = grid.initialLrs.map((lr) => cellMean(label, lr, wd));
+    const key = label === 'GANNO (greedy)' ? 'GANNO greedy %' : `${label} (${TUNING_FREE_INITIAL_STEP_KNOB[label as (typeof TUNING_FREE_OPTIMIZERS)[number]]}) %`;
+    spread[key] = (100 * (Math.max(...means) - Math.min(...means))).toFixed(1);
+  });
+  return [...perLr, spread];
+});
+void showTable(tfRows, { name: 'robustness-tuning-free', caption: `Tuning-free optimisers on the robustness grid (each knob set to the cell's initial LR, nothing tuned): ${provenance({ seeds: plan.agentSeeds, budget: budgetText, wallSeconds: wall })} (task seeds ${grid.seeds.join(',')})` });
+""")
+md("""
 ## Does the claim hold here?
 
 Pooled over the **unseen** initial LRs (weight decay 0) and, separately, over the unseen weight decays
@@ -113,9 +148,10 @@ const groups = [
 const learners = learnerEvidence(agents);
 const claimRows = groups.flatMap((g) => {
   if (!rows.some(g.f)) return [];
-  return ['greedy', 'sampled'].flatMap((mode) => ['always keep', 'constant', 'cosine'].map((b) => {
+  return ['greedy', 'sampled'].flatMap((mode) => ['always keep', 'constant', 'cosine', ...TUNING_FREE_OPTIMIZERS].map((b) => {
     const c = evaluateClaim(`GANNO is more robust than ${b}`, scoreMatrix(rows, `GANNO (${mode})`, TEST_ACCURACY, g.f), scoreMatrix(rows, b, TEST_ACCURACY, g.f), TEST_ACCURACY, { learners: learners });
-    return { conditions: g.name, GANNO: mode, 'compared with': b === 'always keep' ? 'always keep (same env and clip)' : `${b} from the same LR (same clip)`, 'claim: GANNO is better here': c.sentence };
+    const against = b === 'always keep' ? 'always keep (same env and clip)' : (TUNING_FREE_OPTIMIZERS as readonly string[]).includes(b) ? `${b}, its ${TUNING_FREE_INITIAL_STEP_KNOB[b as (typeof TUNING_FREE_OPTIMIZERS)[number]]} at the same value (untuned)` : `${b} from the same LR (same clip)`;
+    return { conditions: g.name, GANNO: mode, 'compared with': against, 'claim: GANNO is better here': c.sentence };
   }));
 });
 void showTable(claimRows, { name: 'claims', caption: `Paper claim "robust across unseen initial conditions" (paired two-level bootstrap over cells x tasks and agent seeds; every controller under the LR bounds [1e-5, 1]; ${movedText(agents)}): ${provenance({ seeds: plan.agentSeeds, budget: budgetText, wallSeconds: wall })}` });

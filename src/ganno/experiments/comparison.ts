@@ -160,6 +160,86 @@ export function tuningFreeEntries(
 }
 
 /**
+ * Which knob of each tuning-free optimiser plays the role of "the initial step size" in the
+ * robustness grid (notebook 13). A reconstruction (the papers do not define such a grid): each
+ * optimiser gets the knob its own paper claims robustness to, set to the grid's initial LR.
+ * - `schedule-free-sgd`: its learning rate (it has a real step size; warm-up and averaging remove
+ *   only the schedule).
+ * - `d-adapt-sgd`, `prodigy`: `d0`, the initial estimate of the distance to the solution (the first
+ *   steps are proportional to it until d grows).
+ * - `dog`, `ldog`, `dog-group`: `repsRel`, the relative size of the first move
+ *   (`r_eps = repsRel * (1 + ||x0||)`, first step `r_eps / ||g0||`).
+ * The step multiplier of the optimisers whose knob is not the learning rate stays 1; weight decay
+ * comes from the task, as for every controller.
+ */
+export const TUNING_FREE_INITIAL_STEP_KNOB: Readonly<Record<TuningFreeOptimizer, 'lr' | 'd0' | 'repsRel'>> =
+  Object.freeze({
+    'schedule-free-sgd': 'lr',
+    'd-adapt-sgd': 'd0',
+    prodigy: 'd0',
+    dog: 'repsRel',
+    ldog: 'repsRel',
+    'dog-group': 'repsRel',
+  });
+
+/**
+ * The controller spec of a tuning-free optimiser with its initial-step knob
+ * ({@link TUNING_FREE_INITIAL_STEP_KNOB}) set to `initialStep`, every other setting at its default.
+ *
+ * @example
+ * ```ts
+ * tuningFreeInitialStepSpec('dog', 1e-3); // { type: 'tuning-free', optimizer: 'dog', tuningFree: { dog: { repsRel: 1e-3 } }, ... }
+ * ```
+ */
+export function tuningFreeInitialStepSpec(optimizer: TuningFreeOptimizer, initialStep: number): ControllerSpec {
+  if (!(TUNING_FREE_OPTIMIZERS as readonly string[]).includes(optimizer))
+    throw new Error(
+      `tuningFreeInitialStepSpec: optimizer must be one of ${TUNING_FREE_OPTIMIZERS.join(', ')}, got ${JSON.stringify(optimizer)}`,
+    );
+  if (!(Number.isFinite(initialStep) && initialStep > 0))
+    throw new Error(`tuningFreeInitialStepSpec: initialStep must be a positive number, got ${initialStep}`);
+  const name = `${optimizer}@${initialStep}`;
+  switch (TUNING_FREE_INITIAL_STEP_KNOB[optimizer]) {
+    case 'lr':
+      return { type: 'tuning-free', optimizer, lr: initialStep, name };
+    case 'd0':
+      return {
+        type: 'tuning-free',
+        optimizer,
+        name,
+        tuningFree: optimizer === 'prodigy' ? { prodigy: { d0: initialStep } } : { dAdapt: { d0: initialStep } },
+      };
+    case 'repsRel':
+      return { type: 'tuning-free', optimizer, name, tuningFree: { dog: { repsRel: initialStep } } };
+  }
+}
+
+/**
+ * Entries of the tuning-free optimisers for one cell of the robustness grid: each with its
+ * initial-step knob at `initialStep` ({@link tuningFreeInitialStepSpec}), labelled by optimizer.
+ *
+ * @example
+ * ```ts
+ * entries.push(...tuningFreeInitialStepEntries(cellEnv(lr, wd), lr, grid.seeds, undefined, { initialLr: lr, weightDecay: wd }));
+ * ```
+ */
+export function tuningFreeInitialStepEntries(
+  env: LayerLrEnvConfig,
+  initialStep: number,
+  seeds: readonly number[],
+  optimizers: readonly TuningFreeOptimizer[] = TUNING_FREE_OPTIMIZERS,
+  tags?: Record<string, string | number>,
+): ControllerEntry[] {
+  return optimizers.map((optimizer) => ({
+    label: optimizer,
+    controller: tuningFreeInitialStepSpec(optimizer, initialStep),
+    env,
+    seeds,
+    tags,
+  }));
+}
+
+/**
  * Grid-searches every baseline's peak LR on the training tasks (lowest mean final validation loss;
  * a grid value with any divergence is excluded), each grid point one cached job per task seed.
  *
