@@ -139,7 +139,6 @@ export async function benchGanno(options: GannoBenchOptions = {}): Promise<Ganno
   const diff = modes[1].steps / modes[1].seconds;
   const traj = modes[2].steps / modes[2].seconds;
   for (const e of [env, trajectoryEnv, plainEnv, plainTrajectoryEnv]) e.dispose();
-  const t = env.config.task as { k?: number; totalSteps?: number };
   return {
     rows,
     sharedStepsPerSec: shared,
@@ -150,7 +149,7 @@ export async function benchGanno(options: GannoBenchOptions = {}): Promise<Ganno
     unvectorisedDifferenceStepsPerSec: modes[3].steps / modes[3].seconds,
     unvectorisedTrajectoryStepsPerSec: modes[4].steps / modes[4].seconds,
     agents,
-    setup: `LayerLrEnv ${JSON.stringify(cfg.task)} (K=${t.k ?? 10}, ${agents} agents; random policy; myopic difference rewards: at most N+1 interval replays per decision, agents whose action is the default skipped; horizon-true: one shadow run per agent that has left "keep", advanced in lockstep, at most N per decision); load average at start ${os.loadavg()[0].toFixed(1)}`,
+    setup: `LayerLrEnv ${JSON.stringify(cfg.task)} (K=${env.config.k}, ${agents} agents; random policy; myopic difference rewards: at most N+1 interval replays per decision, agents whose action is the default skipped; horizon-true: one shadow run per agent that has left "keep", advanced in lockstep, at most N per decision); load average at start ${os.loadavg()[0].toFixed(1)}`,
   };
 }
 
@@ -241,6 +240,7 @@ export const gannoEpisodeKind = defineJobKind({
 
 /** Default environment of the ganno suite: digits MLP 784-64-64-10, K = 10, 200 SGD steps, batch 64. */
 export const GANNO_BENCH_ENV: LayerLrEnvConfig = {
+  k: 10,
   task: {
     datasets: ['digits'],
     depth: [2, 2],
@@ -248,7 +248,6 @@ export const GANNO_BENCH_ENV: LayerLrEnvConfig = {
     trainSize: 2000,
     valSize: 500,
     batchSize: 64,
-    k: 10,
     totalSteps: 200,
     initialLr: [0.05, 0.05],
   },

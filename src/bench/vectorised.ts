@@ -38,6 +38,8 @@ export interface VectorisedBenchResult {
   /** PyTorch 1-thread ms per step, or null when torch is not importable. */
   torchMs: number | null;
   torchVersion: string | null;
+  /** The PyTorch run's BLAS (null without torch). */
+  torch: TorchInfo | null;
   /** Measured wasm matMul throughput at the first layer's shape ([64, 784] x [784, 512]), GFLOP/s. */
   matMulGflops: number;
   /** FLOPs of one network-step (forward, the weight and hidden-input gradients, SGD update ignored). */
@@ -65,10 +67,42 @@ function batchOf(seed: number): Batch {
   };
 }
 
+/** What the PyTorch reference ran with: version, build BLAS setting and the BLAS library actually loaded. */
+export interface TorchInfo {
+  ms: number;
+  version: string;
+  /** `BLAS_INFO` of `torch.__config__.show()` (`generic`: whatever `libblas.so.3` resolves to). */
+  blasInfo: string;
+  /** Real paths of the BLAS libraries mapped into the timed process (from /proc/self/maps). */
+  blasLibraries: string[];
+}
+
+/**
+ * A short label of the BLAS behind a PyTorch run: Debian's python3-torch is built with
+ * `BLAS_INFO=generic` and calls whatever `libblas.so.3` resolves to — the reference BLAS
+ * (`libblas3`, several times slower) unless OpenBLAS (`libopenblas0-pthread`) or another optimised
+ * BLAS is installed as the alternative.
+ *
+ * @example
+ * ```ts
+ * torchBlasLabel({ blasInfo: 'generic', blasLibraries: ['/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3'] }); // 'OpenBLAS (openblas-pthread)'
+ * ```
+ */
+export function torchBlasLabel(info: Pick<TorchInfo, 'blasInfo' | 'blasLibraries'>): string {
+  const libs = info.blasLibraries;
+  const open = libs.find((l) => /openblas/i.test(l));
+  if (open) return `OpenBLAS (${open.split('/').slice(-2, -1)[0] ?? open})`;
+  if (libs.some((l) => /mkl/i.test(l))) return 'MKL';
+  if (libs.some((l) => /blis/i.test(l))) return 'BLIS';
+  if (libs.some((l) => /atlas/i.test(l))) return 'ATLAS';
+  if (libs.some((l) => /\/blas\/libblas\.so/.test(l))) return 'reference BLAS (netlib libblas3: slow)';
+  return libs.length ? libs.map((l) => l.split('/').pop()).join(', ') : `BLAS_INFO=${info.blasInfo}`;
+}
+
 /** The PyTorch reference: the same MLP and batch size, SGD, one thread; ms per step (best of 3 runs of `steps`). */
-function torchStepMs(steps: number): { ms: number; version: string } | null {
+function torchStepMs(steps: number): TorchInfo | null {
   const script = `
-import time, torch
+import json, os, re, time, torch
 torch.set_num_threads(1)
 torch.manual_seed(0)
 net = torch.nn.Sequential(torch.nn.Linear(${DIMS.input}, ${DIMS.hidden[0]}), torch.nn.ReLU(), torch.nn.Linear(${DIMS.hidden[0]}, ${DIMS.hidden[1]}), torch.nn.ReLU(), torch.nn.Linear(${DIMS.hidden[1]}, ${DIMS.classes}))
@@ -83,7 +117,9 @@ for _ in range(3):
     t0 = time.perf_counter()
     for _ in range(${steps}): step()
     best = min(best, (time.perf_counter() - t0) / ${steps})
-print(torch.__version__, best * 1000)
+m = re.search(r'BLAS_INFO=([^,\\s]+)', torch.__config__.show())
+libs = sorted({os.path.realpath(l.split()[-1]) for l in open('/proc/self/maps') if len(l.split()) >= 6 and re.search(r'blas|mkl|blis|atlas', l.split()[-1], re.I)})
+print(json.dumps({'version': torch.__version__, 'ms': best * 1000, 'blasInfo': m.group(1) if m else 'unknown', 'blasLibraries': libs}))
 `;
   try {
     const out = execFileSync('/usr/bin/python3', ['-c', script], {
@@ -92,8 +128,9 @@ print(torch.__version__, best * 1000)
       timeout: 120_000,
     })
       .trim()
-      .split(/\s+/);
-    return { version: out[0], ms: Number(out[1]) };
+      .split('\n');
+    const info = JSON.parse(out[out.length - 1]) as TorchInfo;
+    return Number.isFinite(info.ms) ? info : null;
   } catch {
     return null;
   }
@@ -196,7 +233,7 @@ export async function benchVectorised(options: VectorisedBenchOptions = {}): Pro
   }
   if (torch)
     rows.push({
-      trainer: `PyTorch ${torch.version} SGD, 1 thread`,
+      trainer: `PyTorch ${torch.version} SGD, 1 thread, BLAS: ${torchBlasLabel(torch)}`,
       B: 1,
       batches: '-',
       'ms/step': round(torch.ms),
@@ -221,6 +258,7 @@ export async function benchVectorised(options: VectorisedBenchOptions = {}): Pro
     separateMsPerNetwork: separate,
     torchMs: torch?.ms ?? null,
     torchVersion: torch?.version ?? null,
+    torch,
     matMulGflops,
     stepFlops,
   };
@@ -261,7 +299,7 @@ registerBench({
       notes: [
         `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, tfjs ${tf.getBackend()} (one thread: tfjs disables wasm threads in Node); load average at start ${os.loadavg()[0].toFixed(1)}`,
         r.torchMs
-          ? `PyTorch ${r.torchVersion} (Debian python3-torch), torch.set_num_threads(1), same MLP, batch and SGD (no per-layer metrics)`
+          ? `PyTorch ${r.torchVersion} (Debian python3-torch, BLAS_INFO=${r.torch?.blasInfo}; BLAS loaded: ${r.torch?.blasLibraries.join(', ') || 'none found'} = ${r.torch ? torchBlasLabel(r.torch) : '?'}), torch.set_num_threads(1), same MLP, batch and SGD (no per-layer metrics). Debian's torch calls whatever libblas.so.3 resolves to: the reference BLAS (several times slower) unless libopenblas0-pthread is installed`
           : 'PyTorch not importable by /usr/bin/python3 (apt-get install python3-torch to add the reference row)',
         'best of the alternating rounds; per network-step = step time / B. The trainers compute the full per-layer metrics (gradient, weight and update norms, sign agreement) every step.',
         `arithmetic floor: one network-step is ${(r.stepFlops / 1e6).toFixed(1)} MFLOP of matMuls; at the wasm matMul rate measured here (${r.matMulGflops.toFixed(1)} GFLOP/s, XNNPACK with 128-bit SIMD, one thread) that is ${(r.stepFlops / (r.matMulGflops * 1e6)).toFixed(3)} ms, the best any wasm trainer can do per network-step.`,

@@ -4,6 +4,7 @@
  * a constant), so agents and baselines are evaluated by the same code (`evaluate.ts`).
  */
 import type { ActorCritic } from '../marl/policy';
+import { PolicyActor } from '../marl/rollout';
 import { TUNING_FREE_OPTIMIZERS } from '../nn';
 import type { StepMetrics, TuningFreeOptimizer, TuningFreeOptions } from '../nn';
 import { Rng, deriveSeed } from '../random';
@@ -125,8 +126,7 @@ export class PolicyController implements LrController {
   readonly interval = 'decision' as const;
   readonly greedy: boolean;
   lastActions: Int32Array = new Int32Array(0);
-  private hidden: Float32Array = new Float32Array(0);
-  private rng = new Rng(0);
+  private readonly actor: PolicyActor;
   private info: ControllerTaskInfo | null = null;
 
   constructor(
@@ -135,6 +135,7 @@ export class PolicyController implements LrController {
   ) {
     this.greedy = options.greedy ?? true;
     this.name = options.name ?? `ganno-${this.greedy ? 'greedy' : 'sampled'}`;
+    this.actor = new PolicyActor(policy, { greedy: this.greedy });
   }
 
   prepareEnv(features: FeatureRegistry): void {
@@ -160,8 +161,7 @@ export class PolicyController implements LrController {
 
   reset(info: ControllerTaskInfo): void {
     this.info = info;
-    this.hidden = this.policy.initialHidden(info.numLayers).actor;
-    this.rng = new Rng(deriveSeed(info.seed, 'policy-controller-sampling'));
+    this.actor.reset(info.numLayers, new Rng(deriveSeed(info.seed, 'policy-controller-sampling')));
     this.lastActions = new Int32Array(info.numLayers);
   }
 
@@ -174,39 +174,15 @@ export class PolicyController implements LrController {
         `PolicyController ${this.name}: needs one observation per layer (${info.numLayers}), got ${obs ? obs.length : 'none'}`,
       );
     const O = this.policy.config.observationSize;
-    const flat = new Float32Array(info.numLayers * O);
     obs.forEach((o, i) => {
       if (o.length !== O)
         throw new Error(
           `PolicyController ${this.name}: observation of layer ${i} has ${o.length} values, the policy expects ${O}`,
         );
-      flat.set(o, i * O);
     });
-    const c = this.policy.config;
-    // the critic's value is not used to act: a centralised critic gets a zero state
-    const states = c.critic === 'centralised' ? new Float32Array(info.numLayers * c.stateSize) : undefined;
-    const out = this.policy.step({
-      observations: flat,
-      agentIndex: Int32Array.from({ length: info.numLayers }, (_, i) => i),
-      actorHidden: this.hidden,
-      criticHidden: this.policy.initialHidden(info.numLayers).critic,
-      states,
-    });
-    this.hidden = out.actorHidden;
-    const A = this.policy.config.numActions;
-    const lrs: number[] = [];
-    for (let i = 0; i < info.numLayers; i++) {
-      let a = 0;
-      if (this.greedy) {
-        for (let k = 1; k < A; k++) if (out.logProbs[i * A + k] > out.logProbs[i * A + a]) a = k;
-      } else {
-        const w = new Float64Array(A);
-        for (let k = 0; k < A; k++) w[k] = Math.exp(out.logProbs[i * A + k]);
-        a = this.rng.categorical(w);
-      }
-      this.lastActions[i] = a;
-      lrs.push(this.options.actionSet.apply(input.lrs[i], a, info.initialLr));
-    }
+    // The one greedy/sampled policy step (src/marl PolicyActor), shared with GANNO's validation runs.
+    this.lastActions = this.actor.act(obs);
+    const lrs = Array.from(this.lastActions, (a, i) => this.options.actionSet.apply(input.lrs[i], a, info.initialLr));
     return lrs;
   }
 }

@@ -3,7 +3,7 @@ import { parseConfig, z } from '../config';
 import type { Batch, BatchIterator } from '../data';
 import type { MultiAgentEnv, MultiAgentEnvSpec, ResetResult, StepResult } from '../marl/env';
 import { LayerwiseTrainer, VectorisedTrainer } from '../nn';
-import type { EvalResult, SequentialModel, StepMetrics, TrainerSnapshot } from '../nn';
+import type { EvalResult, TrainerConfig, SequentialModel, StepMetrics, TrainerSnapshot } from '../nn';
 import type { Tensor } from '../backend';
 import { ActionSetConfigSchema, makeActionSet } from './actions';
 import type { ActionSet } from './actions';
@@ -14,6 +14,9 @@ import type { SampledTask } from './tasks';
 
 /**
  * Configuration of {@link LayerLrEnv} (all reconstruction defaults, documented per field).
+ * - `k`: SGD steps per decision K (default 10); the task's `totalSteps` must be a multiple of it.
+ *   The one place K is set: the env's state, the controllers' `ControllerTaskInfo.k` and the
+ *   evaluation loop read it from here.
  * - `task`: the task distribution ({@link TaskConfigSchema}).
  * - `control`: `'layerwise'` (default: one agent per layer, GANNO) or `'global'` (one agent whose
  *   action sets the one LR shared by every layer: the single-agent baseline / ablation; see
@@ -46,12 +49,13 @@ import type { SampledTask } from './tasks';
  *
  * @example
  * ```ts
- * const cfg = LayerLrEnvConfigSchema.parse({ task: { k: 20, totalSteps: 600 }, actions: 'factors3' });
+ * const cfg = LayerLrEnvConfigSchema.parse({ k: 20, task: { totalSteps: 600 }, actions: 'factors3' });
  * cfg.divergencePenalty; // 1
  * ```
  */
 export const LayerLrEnvConfigSchema = z
   .object({
+    k: z.number().int().positive().default(10),
     task: TaskConfigSchema.default({}),
     control: z.enum(['layerwise', 'global']).default('layerwise'),
     actions: ActionSetConfigSchema.default('factors9'),
@@ -68,10 +72,41 @@ export const LayerLrEnvConfigSchema = z
     gradEmaBeta: z.number().min(0).lt(1).default(0.9),
     evalBatchSize: z.number().int().positive().default(512),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.task.totalSteps % c.k === 0, {
+    message: 'totalSteps must be a multiple of k (the env config K)',
+    path: ['task', 'totalSteps'],
+  });
 export type LayerLrEnvConfig = z.input<typeof LayerLrEnvConfigSchema>;
 /** A parsed {@link LayerLrEnvConfig} with the feature names resolved. */
 export type ResolvedLayerLrEnvConfig = z.output<typeof LayerLrEnvConfigSchema> & { features: string[] };
+
+/**
+ * Per-SGD-step learning rates for {@link LayerLrEnv.stepWithLearningRates}: how step controllers
+ * (schedules, LARS, hypergradient, tuning-free baselines) drive the env's one training-run loop.
+ */
+export interface StepLrSource {
+  /**
+   * Per-layer LRs for SGD step `sgdStep` of the run (0-based), given the LRs the previous step ran
+   * with (at the start: the initial LRs). The env clips each to `lrClip`, as its action sets do.
+   */
+  lrs(input: { sgdStep: number; lrs: number[] }): number[];
+  /** Called after every SGD step with its metrics (also for the step that diverged). */
+  after?(metrics: StepMetrics): void;
+}
+
+/** Options of {@link LayerLrEnv.reset}. */
+export interface LayerLrResetOptions {
+  /**
+   * Train with this optimiser instead of the task's (tuning-free baselines: the LRs are then the
+   * optimiser's step multipliers). Not with `agentRewards: 'difference'`.
+   */
+  trainer?: {
+    optimizer: NonNullable<TrainerConfig['optimizer']>;
+    tuningFree?: TrainerConfig['tuningFree'];
+    decoupledWeightDecay?: boolean;
+  };
+}
 
 /** Per-step `info` of {@link LayerLrEnv}. */
 export type LayerLrInfo = {
@@ -84,6 +119,8 @@ export type LayerLrInfo = {
   diverged: boolean;
   /** SGD steps taken in this episode. */
   sgdSteps: number;
+  /** The episode's SGD step (1-based) at which training diverged, or null (a validation-only divergence counts as the interval's last step). */
+  divergedAtStep: number | null;
   /** Wall seconds of the factual step (K SGD steps, validation, observations). */
   stepSeconds: number;
   /** Wall seconds spent in counterfactual replays for this decision (0 with shared rewards). */
@@ -138,6 +175,8 @@ interface Episode {
   vec: VectorisedTrainer | null;
   /** `vec` holds a newer factual state than `trainer` (synced on demand, see `factualTrainer`). */
   factualStale: boolean;
+  /** LRs of the last SGD step (per-step LRs of {@link LayerLrEnv.stepWithLearningRates}; else the interval's). */
+  lastStepLrs: number[];
   /** Counterfactual branches of one decision trained together ({@link LayerLrEnv.counterfactualTeamRewards}); created on first use. */
   replayVec: VectorisedTrainer | null;
 }
@@ -177,6 +216,12 @@ function vectorisedSet(vec: VectorisedTrainer): NetworkSet {
 
 interface IntervalOutcome {
   diverged: boolean;
+  /** A training step diverged (not only the validation loss). */
+  stepDiverged: boolean;
+  /** LRs of the interval's first SGD step. */
+  firstLrs: number[];
+  /** LRs of its last SGD step. */
+  lastLrs: number[];
   losses: number[];
   vars: number[];
   gradNorm: Float64Array;
@@ -218,7 +263,7 @@ interface IntervalOutcome {
  *
  * @example
  * ```ts
- * const env = new LayerLrEnv({ task: { depth: [2, 2], k: 10, totalSteps: 300 } });
+ * const env = new LayerLrEnv({ k: 10, task: { depth: [2, 2], totalSteps: 300 } });
  * let r = env.reset(1);
  * while (true) {
  *   const s = env.step(r.observations.map((_, i) => env.defaultAction(i))); // keep every LR
@@ -242,6 +287,11 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
   private ep: Episode | null = null;
 
   constructor(config: LayerLrEnvConfig = {}) {
+    const legacyK = (config as { task?: { k?: unknown } } | null)?.task?.k;
+    if (legacyK !== undefined)
+      throw new Error(
+        `LayerLrEnv config: task.k is no longer a task field; K (SGD steps per decision) is set at the top of the env config: { k: ${JSON.stringify(legacyK)}, task: { ... } }`,
+      );
     const parsed = parseConfig(LayerLrEnvConfigSchema, config, 'LayerLrEnv config');
     const features =
       parsed.features ?? (parsed.control === 'global' ? GLOBAL_AGENT_FEATURE_NAMES : DEFAULT_FEATURE_NAMES).slice();
@@ -268,8 +318,13 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     return {
       observationSize: this.features.observationSize,
       numActions: this.actionSet.size,
-      maxSteps: this.sampler.horizon,
+      maxSteps: this.horizon,
     };
+  }
+
+  /** Decisions per episode T = `task.totalSteps / k`. */
+  get horizon(): number {
+    return this.config.task.totalSteps / this.config.k;
   }
 
   /** The current episode's task (throws before the first reset). */
@@ -335,16 +390,26 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       : Array.from(agentLrs);
   }
 
-  reset(seed: number): ResetResult {
+  /**
+   * Starts an episode on the task sampled from `seed`. `options.trainer` trains with another
+   * optimiser than the task's (see {@link LayerLrResetOptions}).
+   */
+  reset(seed: number, options: LayerLrResetOptions = {}): ResetResult {
+    const own = options.trainer;
+    if (own && this.config.agentRewards === 'difference')
+      throw new Error(
+        "LayerLrEnv.reset: options.trainer (another optimiser) is not supported with agentRewards: 'difference'",
+      );
     this.disposeEpisode();
     const task = this.sampler.sample(seed);
     const model = buildTaskModel(task);
     const n = model.groups.length;
     const trainer = new LayerwiseTrainer(model, {
-      optimizer: task.optimizer,
+      optimizer: own?.optimizer ?? task.optimizer,
       learningRates: task.initialLr,
       weightDecay: task.weightDecay,
       seed: task.trainerSeed,
+      ...(own ? { tuningFree: own.tuningFree, decoupledWeightDecay: own.decoupledWeightDecay } : {}),
     });
     const batches = taskBatches(task);
     const val = tf.tidy(() => {
@@ -367,8 +432,8 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       },
       networkLogGradNormEma: NaN,
       t: 0,
-      horizon: this.sampler.horizon,
-      k: task.k,
+      horizon: this.horizon,
+      k: this.config.k,
       sgdSteps: 0,
       numAgents: n,
       numActions: this.actionSet.size,
@@ -419,6 +484,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       shadows: new Array<Shadow | null>(agents).fill(null),
       vec,
       factualStale: false,
+      lastStepLrs: lrs.slice(),
       replayVec: null,
     };
     return { observations: this.features.observe(this.agentView(state)) };
@@ -563,6 +629,60 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       out = this.runInterval(ep, ep.trainer, lrs, s.valLoss);
       shadowRewards = differences ? this.stepShadows(ep, lrs) : undefined;
     }
+    const prevActions =
+      this.config.control === 'global' ? new Int32Array(s.numAgents).fill(actions[0]) : Int32Array.from(actions);
+    return this.finishStep(ep, out, prevActions, shadowRewards, started);
+  }
+
+  /**
+   * One interval of the factual run with a learning rate per SGD step instead of per decision:
+   * before each of the K SGD steps `source.lrs` gives every layer's LR (clipped to `lrClip`), then
+   * the validation set is evaluated, exactly as {@link step} does (same batches, same rewards and
+   * state; `info.lrs` and `state.lrs` are the interval's first-step LRs, `prevActions` stays). This
+   * is how step controllers (schedules, LARS, hypergradient, tuning-free baselines) run in the
+   * env's one training-run loop (`runController`). Team rewards only.
+   *
+   * @example
+   * ```ts
+   * const env = new LayerLrEnv({ k: 10, task: { totalSteps: 100 } });
+   * env.reset(1);
+   * const s = env.stepWithLearningRates({ lrs: ({ sgdStep, lrs }) => lrs.map(() => 0.1 / (1 + sgdStep)) });
+   * s.info.valLoss;
+   * ```
+   */
+  stepWithLearningRates(source: StepLrSource): StepResult<LayerLrInfo> {
+    const ep = this.episode('stepWithLearningRates');
+    if (ep.done) throw new Error('LayerLrEnv.stepWithLearningRates: episode is over; call reset(seed)');
+    if (this.config.agentRewards === 'difference')
+      throw new Error(
+        "LayerLrEnv.stepWithLearningRates: per-step LRs give team rewards only; use agentRewards: 'team'",
+      );
+    const started = performance.now();
+    const s = ep.state;
+    const out = this.runIntervals(
+      ep,
+      layerwiseSet(ep.trainer),
+      [ep.lastStepLrs],
+      [s.valLoss],
+      [true],
+      Infinity,
+      source,
+    )[0] as IntervalOutcome;
+    return this.finishStep(ep, out, s.prevActions, undefined, started);
+  }
+
+  /** Advances the episode by one decision with the factual interval `out` (shared by {@link step} and {@link stepWithLearningRates}). */
+  private finishStep(
+    ep: Episode,
+    out: IntervalOutcome,
+    prevActions: Int32Array,
+    shadowRewards: (number | null)[] | undefined,
+    started: number,
+  ): StepResult<LayerLrInfo> {
+    const s = ep.state;
+    const lrs = out.firstLrs;
+    ep.lastStepLrs = out.lastLrs.slice();
+    const sgdBefore = s.sgdSteps;
     // Advance the batch iterator past this interval's K batches, free the shared replay state.
     const g = ep.batches.globalStep + s.k;
     ep.batches.seek({ epoch: Math.floor(g / ep.batches.batchesPerEpoch), step: g % ep.batches.batchesPerEpoch });
@@ -604,8 +724,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     s.sgdSteps += out.losses.length;
     s.lrs = lrs.slice();
     s.lrHistory.push(lrs.slice());
-    s.prevActions =
-      this.config.control === 'global' ? new Int32Array(s.numAgents).fill(actions[0]) : Int32Array.from(actions);
+    s.prevActions = prevActions;
     s.valLoss = out.valLoss;
     s.valAccuracy = out.valAccuracy;
     s.valLossHistory.push(out.valLoss);
@@ -621,6 +740,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       valAccuracy: out.valAccuracy,
       diverged: out.diverged,
       sgdSteps: s.sgdSteps,
+      divergedAtStep: out.diverged ? sgdBefore + out.losses.length + (out.stepDiverged ? 1 : 0) : null,
       stepSeconds: (performance.now() - started) / 1000,
       counterfactualSeconds: ep.cfSeconds,
       counterfactualBranches: ep.cfBranches,
@@ -819,7 +939,9 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
    * The one "K SGD steps, then validate" loop: runs this decision's K batches (the first `limit`)
    * on every `active` network of `set` (network b with `lrs[b]`, from its current state; each
    * stops at its divergence) and evaluates them on the validation set; each reward is relative to
-   * `prevValLoss[b]`. Returns null for inactive networks. Never throws on divergence.
+   * `prevValLoss[b]`. With `perStep` (one network only) the LRs are set before every SGD step from
+   * it instead (`lrs[0]` is then the previous step's LRs). Returns null for inactive networks.
+   * Never throws on divergence.
    */
   private runIntervals(
     ep: Episode,
@@ -828,15 +950,19 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     prevValLoss: number[],
     active: boolean[],
     limit = Infinity,
+    perStep?: StepLrSource,
   ): (IntervalOutcome | null)[] {
+    if (perStep && set.size !== 1) throw new Error('LayerLrEnv: per-step LRs drive one network only');
     const s = ep.state;
     const n = s.numAgents;
     const batches = this.batchesFor(ep);
     const totalParams = ep.groupSizes.reduce((a, b) => a + b, 0);
     const acc = active.map((on, b) => {
       if (!on) return null;
-      set.setLearningRates(b, lrs[b]);
+      if (!perStep) set.setLearningRates(b, lrs[b]);
       return {
+        firstLrs: lrs[b],
+        lastLrs: lrs[b],
         gradNorm: new Float64Array(n),
         updateNorm: new Float64Array(n),
         signAgreement: new Float64Array(n),
@@ -853,7 +979,20 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
     for (let j = 0; j < Math.min(batches.length, limit); j++) {
       const live = acc.map((a) => !!a && !a.diverged);
       if (!live.some(Boolean)) break;
+      if (perStep) {
+        const a0 = acc[0]!;
+        const [lo, hi] = this.config.lrClip;
+        const next = perStep.lrs({ sgdStep: s.sgdSteps + j, lrs: a0.lastLrs.slice() });
+        if (!Array.isArray(next) || next.length !== n)
+          throw new Error(
+            `LayerLrEnv.stepWithLearningRates: got ${Array.isArray(next) ? next.length : typeof next} LRs for ${n} layers at SGD step ${s.sgdSteps + j}`,
+          );
+        a0.lastLrs = next.map((lr) => Math.min(hi, Math.max(lo, lr)));
+        if (j === 0) a0.firstLrs = a0.lastLrs;
+        set.setLearningRates(0, a0.lastLrs.slice());
+      }
       const metrics = set.step(batches[j], live);
+      perStep?.after?.(metrics[0]);
       acc.forEach((a, b) => {
         if (!a || !live[b]) return;
         const m = metrics[b];
@@ -918,6 +1057,9 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       if (this.config.rewardScale !== 1) reward *= this.config.rewardScale;
       return {
         diverged,
+        stepDiverged: a.diverged,
+        firstLrs: a.firstLrs,
+        lastLrs: a.lastLrs,
         losses: a.losses,
         vars: a.vars,
         gradNorm: a.gradNorm,

@@ -5,12 +5,12 @@
 import { tf } from '../backend';
 import { loadDigits, loadFashionMnist, makeSyntheticTrainTest } from '../data';
 import type { ImageDataset } from '../data';
-import { LayerwiseTrainer } from '../nn';
+import type { LayerwiseTrainer } from '../nn';
 import type { SequentialModel, StepMetrics, TuningFreeOptimizer, TuningFreeOptions } from '../nn';
 import { defineJobKind } from '../runtime';
 import { LayerLrEnv } from './env';
-import type { LayerLrEnvConfig } from './env';
-import { buildTaskModel, taskBatches } from './tasks';
+import type { LayerLrEnvConfig, LayerLrInfo, StepLrSource } from './env';
+import type { StepResult } from '../marl/env';
 import type { ResolvedTaskConfig, SampledTask } from './tasks';
 import {
   PolicyController,
@@ -169,13 +169,13 @@ function testEval(
 }
 
 /**
- * One full training run of the task `seed` under `controller`. Decision controllers run inside a
- * {@link LayerLrEnv} (observations from its feature registry, LRs held for K steps); step
- * controllers run the same network, optimiser, data subsets and batch order directly, setting
- * the LRs before every SGD step, with the validation set evaluated every K steps exactly as the
- * environment does (tested: a constant controller gives the same curve on both paths). Every
- * controller runs under the same LR bounds: a step controller's LRs are clipped to the env's
- * `lrClip` exactly as the agents' actions are (so a constant LR above the bound trains at the bound).
+ * One full training run of the task `seed` under `controller`, in the env's one training-run loop
+ * ({@link LayerLrEnv}: K SGD steps, then validate). Decision controllers act through the env's
+ * actions (observations from its feature registry, LRs held for K steps); step controllers give a
+ * learning rate per SGD step through {@link LayerLrEnv.stepWithLearningRates} (same network,
+ * optimiser, data subsets, batch order and validation every K steps). Every controller runs under
+ * the same LR bounds: a step controller's LRs are clipped to the env's `lrClip` exactly as the
+ * agents' actions are (so a constant LR above the bound trains at the bound).
  *
  * @example
  * ```ts
@@ -188,181 +188,104 @@ export function runController(
   seed: number,
   options: Omit<EvaluateOptions, 'seeds'> = {},
 ): ControllerRunResult {
-  const env = new LayerLrEnv(options.env ?? {});
+  const decisions = controller.interval === 'decision';
+  // Evaluation reads the team reward only: no counterfactual shadows, whatever the env config asks.
+  const env = new LayerLrEnv({ ...(options.env ?? {}), agentRewards: 'team' });
   try {
     if (options.setupFeatures) options.setupFeatures(env.features);
     if (controller.prepareEnv) controller.prepareEnv(env.features);
-    return controller.interval === 'decision'
-      ? runInEnv(controller, env, seed, options)
-      : runDirect(controller, env, seed, options);
-  } finally {
-    env.dispose();
-  }
-}
-
-function runInEnv(
-  controller: LrController,
-  env: LayerLrEnv,
-  seed: number,
-  options: Omit<EvaluateOptions, 'seeds'>,
-): ControllerRunResult {
-  let r = env.reset(seed);
-  const task = env.task;
-  const n = env.numAgents; // one per layer, or 1 with control 'global' (the controller acts per agent)
-  controller.reset({ numLayers: n, initialLr: task.initialLr, totalSteps: task.totalSteps, k: task.k, seed });
-  const lrs: number[][] = [];
-  const taken: number[][] = [];
-  let diverged = false;
-  let divergedAtStep: number | null = null;
-  for (;;) {
-    const s0 = env.agentState;
-    const want = env.layerLrsOf(
-      controller.decide({
-        sgdStep: s0.sgdSteps,
-        lrs: s0.lrs.slice(),
-        valLoss: s0.valLoss,
-        observations: r.observations,
-      }),
-    );
-    const actions = controller.lastActions;
-    if (!actions || actions.length !== n)
-      throw new Error(
-        `runController: decision controller ${controller.name} must expose lastActions (one env action per layer)`,
-      );
-    taken.push(Array.from(actions));
-    const st = env.step(actions);
-    const info = st.info as { lrs: number[]; diverged: boolean; sgdSteps: number };
-    if (info.lrs.some((v, i) => v !== want[i]))
-      throw new Error(
-        `runController: controller ${controller.name} returned LRs [${want}] but its actions give [${info.lrs}]`,
-      );
-    lrs.push(info.lrs.slice());
-    if (info.diverged) {
-      diverged = true;
-      divergedAtStep = env.state.sgdSteps + 1;
-    }
-    if (st.terminated || st.truncated) break;
-    r = st;
-  }
-  const state = env.state;
-  const valLoss = state.valLossHistory.filter((v) => Number.isFinite(v));
-  const test = testEval(env.trainer, task, env.sampler.config, options.testSize ?? 2000, diverged);
-  return {
-    ...finish(
-      controller,
-      task,
-      env.numLayers,
-      test,
-      valLoss,
-      lrs,
-      diverged,
-      divergedAtStep,
-      state.valAccuracy,
-      env.sampler.horizon,
-    ),
-    actions: taken,
-  };
-}
-
-function runDirect(
-  controller: LrController,
-  env: LayerLrEnv,
-  seed: number,
-  options: Omit<EvaluateOptions, 'seeds'>,
-): ControllerRunResult {
-  const task = env.sampler.sample(seed);
-  const model = buildTaskModel(task);
-  const n = model.groups.length;
-  // Tuning-free baselines train with their own optimiser (its LRs are multipliers); the rest with the task's.
-  const own = controller.trainerOptimizer;
-  const trainer = new LayerwiseTrainer(model, {
-    optimizer: own?.optimizer ?? task.optimizer,
-    learningRates: task.initialLr,
-    weightDecay: task.weightDecay,
-    seed: task.trainerSeed,
-    ...(own ? { tuningFree: own.tuningFree, decoupledWeightDecay: own.decoupledWeightDecay } : {}),
-  });
-  const batches = taskBatches(task);
-  const val = toTensors(task.validation, task.model === 'mlp', task.validation.n);
-  const evalBatch = env.config.evalBatchSize;
-  const lrClip = env.config.lrClip;
-  const dots = controller.needsUpdateDots ? new UpdateDots(model) : null;
-  try {
+    // Tuning-free baselines train with their own optimiser (its LRs are multipliers); the rest with the task's.
+    const own = decisions ? undefined : controller.trainerOptimizer;
+    let r = env.reset(seed, own ? { trainer: own } : {});
+    const task = env.task;
+    // Decision controllers act per agent (one per layer, or 1 with control 'global'); step controllers per layer.
+    const n = decisions ? env.numAgents : env.numLayers;
     controller.reset({
       numLayers: n,
       initialLr: task.initialLr,
       totalSteps: task.totalSteps,
-      k: task.k,
+      k: env.config.k,
       seed,
       optimizer: task.optimizer,
       weightDecay: task.weightDecay,
     });
-    let ev = trainer.evaluate(val.x, val.y, evalBatch);
-    let updateDots: number[] | undefined;
-    const valLoss = [ev.loss];
-    let valAcc = ev.accuracy;
-    const lrs: number[][] = [];
-    let current = trainer.learningRates;
+    const dots = controller.needsUpdateDots ? new UpdateDots(env.trainer.model) : null;
     let last: StepMetrics | undefined;
-    let diverged = false;
+    let updateDots: number[] | undefined;
+    const source: StepLrSource = {
+      lrs: ({ sgdStep, lrs }) => {
+        const next = controller.decide({ sgdStep, lrs, valLoss: env.state.valLoss, last, updateDots });
+        if (!Array.isArray(next) || next.length !== n || next.some((v) => !(Number.isFinite(v) && v >= 0)))
+          throw new Error(
+            `runController: controller ${controller.name} returned invalid LRs [${next}] for ${n} layers at step ${sgdStep}`,
+          );
+        dots?.before();
+        return next;
+      },
+      after: (m) => {
+        last = m;
+        if (dots && !m.diverged) updateDots = dots.after();
+      },
+    };
+    const lrs: number[][] = [];
+    const taken: number[][] = [];
     let divergedAtStep: number | null = null;
-    for (let s = 0; s < task.totalSteps && !diverged; s++) {
-      const next = controller.decide({
-        sgdStep: s,
-        lrs: current,
-        valLoss: valLoss[valLoss.length - 1],
-        last,
-        updateDots,
-      });
-      if (!Array.isArray(next) || next.length !== n || next.some((v) => !(Number.isFinite(v) && v >= 0))) {
-        throw new Error(
-          `runController: controller ${controller.name} returned invalid LRs [${next}] for ${n} layers at step ${s}`,
-        );
-      }
-      // The agents' action sets clip every LR to the env's lrClip: baselines run under the same bounds.
-      current = next.map((lr) => Math.min(lrClip[1], Math.max(lrClip[0], lr)));
-      trainer.setLearningRates(current.slice());
-      if (s % task.k === 0) lrs.push(current.slice());
-      const b = batches.next();
-      dots?.before();
-      last = trainer.step(b);
-      tf.dispose([b.x, b.y]);
-      if (dots && !last.diverged) updateDots = dots.after();
-      if (last.diverged) {
-        diverged = true;
-        divergedAtStep = s + 1;
-        break;
-      }
-      if ((s + 1) % task.k === 0) {
-        ev = trainer.evaluate(val.x, val.y, evalBatch);
-        if (!Number.isFinite(ev.loss)) {
-          diverged = true;
-          divergedAtStep = s + 1;
-          break;
+    try {
+      for (;;) {
+        let st: StepResult<LayerLrInfo>;
+        if (decisions) {
+          const s0 = env.agentState;
+          const want = env.layerLrsOf(
+            controller.decide({
+              sgdStep: s0.sgdSteps,
+              lrs: s0.lrs.slice(),
+              valLoss: s0.valLoss,
+              observations: r.observations,
+            }),
+          );
+          const actions = controller.lastActions;
+          if (!actions || actions.length !== n)
+            throw new Error(
+              `runController: decision controller ${controller.name} must expose lastActions (one env action per layer)`,
+            );
+          taken.push(Array.from(actions));
+          st = env.step(actions);
+          if (st.info.lrs.some((v, i) => v !== want[i]))
+            throw new Error(
+              `runController: controller ${controller.name} returned LRs [${want}] but its actions give [${st.info.lrs}]`,
+            );
+        } else {
+          st = env.stepWithLearningRates(source);
         }
-        valLoss.push(ev.loss);
-        valAcc = ev.accuracy;
+        lrs.push(st.info.lrs.slice());
+        if (st.info.diverged) divergedAtStep = st.info.divergedAtStep;
+        if (st.terminated || st.truncated) break;
+        r = st;
       }
+    } finally {
+      dots?.dispose();
     }
-    const test = testEval(trainer, task, env.sampler.config, options.testSize ?? 2000, diverged);
-    return finish(
-      controller,
-      task,
-      n,
-      test,
-      valLoss,
-      lrs,
-      diverged,
-      divergedAtStep,
-      diverged ? NaN : valAcc,
-      env.sampler.horizon,
-    );
+    const diverged = divergedAtStep !== null;
+    const state = env.state;
+    const valLoss = state.valLossHistory.filter((v) => Number.isFinite(v));
+    const test = testEval(env.trainer, task, env.sampler.config, options.testSize ?? 2000, diverged);
+    return {
+      ...finish(
+        controller,
+        task,
+        env.numLayers,
+        test,
+        valLoss,
+        lrs,
+        diverged,
+        divergedAtStep,
+        state.valAccuracy,
+        env.horizon,
+      ),
+      actions: taken,
+    };
   } finally {
-    dots?.dispose();
-    tf.dispose([val.x, val.y]);
-    batches.dispose();
-    trainer.dispose();
-    model.dispose();
+    env.dispose();
   }
 }
 

@@ -5,7 +5,7 @@
  * @example
  * ```ts
  * import { LayerLrEnv } from './src/ganno';
- * const env = new LayerLrEnv({ task: { datasets: ['digits'], k: 10, totalSteps: 400 } });
+ * const env = new LayerLrEnv({ k: 10, task: { datasets: ['digits'], totalSteps: 400 } });
  * env.features.add({ name: 'lr_ratio', scope: 'local', normalisation: 'log', description: 'LR / initial LR',
  *   compute: (s, i) => s.lrs[i] / s.referenceLr });
  * const first = env.reset(1); // observations sized env.spec.observationSize

@@ -20,7 +20,7 @@ const posInt = z.number().int().positive();
  * @example
  * ```ts
  * const c = TaskConfigSchema.parse({ depth: [2, 4] });
- * c.k; // 10
+ * c.totalSteps; // 400
  * ```
  */
 export const TaskConfigSchema = z
@@ -45,9 +45,7 @@ export const TaskConfigSchema = z
     trainSize: posInt.default(2000),
     valSize: posInt.default(500),
     batchSize: posInt.default(64),
-    /** SGD steps per decision. */
-    k: posInt.default(10),
-    /** SGD steps per episode (a multiple of k). */
+    /** SGD steps per episode (a multiple of the env's K, `LayerLrEnvConfig.k`). */
     totalSteps: posInt.default(400),
     /** Synthetic dataset shape (for tests): images h x w x 1, classes, noise, fixed seed. */
     synthetic: z
@@ -62,7 +60,6 @@ export const TaskConfigSchema = z
       .default({}),
   })
   .strict()
-  .refine((c) => c.totalSteps % c.k === 0, { message: 'totalSteps must be a multiple of k', path: ['totalSteps'] })
   .refine((c) => c.model === 'mlp' || c.depth[0] >= 1, {
     message: 'a CNN needs depth >= 1 conv block',
     path: ['depth'],
@@ -88,7 +85,6 @@ export interface SampledTask {
   /** Trainer seed (dropout masks; none in the default nets). */
   trainerSeed: number;
   batchSize: number;
-  k: number;
   totalSteps: number;
   /** Training subset and fixed validation subset (disjoint, from the dataset's training file). */
   train: ImageDataset;
@@ -145,11 +141,6 @@ export class TaskSampler {
     this.config = parseConfig(TaskConfigSchema, config, 'GANNO task config');
   }
 
-  /** Decisions per episode T = totalSteps / k. */
-  get horizon(): number {
-    return this.config.totalSteps / this.config.k;
-  }
-
   sample(seed: number): SampledTask {
     if (!Number.isInteger(seed)) throw new Error(`TaskSampler.sample: seed must be an integer, got ${seed}`);
     const c = this.config;
@@ -183,7 +174,6 @@ export class TaskSampler {
       dataSeed: deriveSeed(seed, 'data-order'),
       trainerSeed: deriveSeed(seed, 'trainer'),
       batchSize: c.batchSize,
-      k: c.k,
       totalSteps: c.totalSteps,
       train: subset(full, trainIdx, `${dataset}/train[task ${seed}]`),
       validation: subset(full, valIdx, `${dataset}/validation[task ${seed}]`),

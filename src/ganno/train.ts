@@ -7,7 +7,7 @@ import * as path from 'path';
 import { differenceStepAssigner, sharedStepAssigner } from '../credit';
 import { parseConfig, z } from '../config';
 import { writeFileAtomic } from '../io';
-import { PpoTrainer, loadPolicy } from '../marl';
+import { PolicyActor, PpoTrainer, loadPolicy } from '../marl';
 import type {
   ActorCritic,
   EpisodeStats,
@@ -19,7 +19,6 @@ import type {
   UpdateStats,
 } from '../marl';
 import { Rng, deriveSeed } from '../random';
-import { argmax } from '../marl/singlestep/util';
 import type { ProgressSink } from '../progress';
 import { LayerLrEnv } from './env';
 import type { LayerLrEnvConfig } from './env';
@@ -354,7 +353,9 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
     return e;
   };
   const envs = Array.from({ length: c.numEnvs }, makeEnv);
-  const valEnv = makeEnv();
+  // Validation reads team returns only: no counterfactual shadows (the factual run is the same either way).
+  const valEnv = new LayerLrEnv({ ...envConfig, agentRewards: 'team' });
+  if (hooks.setupFeatures) hooks.setupFeatures(valEnv.features);
   const spec = envs[0].spec;
   const centralised = c.policy.critic === 'centralised';
   const trainingEnvs: MultiAgentEnv[] = centralised ? envs.map((e) => new SummaryStateEnv(e)) : envs;
@@ -573,33 +574,17 @@ function validationRuns(
 ): { score: number; degenerate: number } {
   let sum = 0;
   let degenerate = 0;
+  const actor = new PolicyActor(policy, { greedy });
   for (const seed of seeds) {
     let r = env.reset(seed);
-    const rng = new Rng(deriveSeed(seed, 'validation-sampling'));
     const n = env.numAgents;
-    let hidden = policy.initialHidden(n);
+    // The one greedy/sampled policy step (src/marl PolicyActor), shared with PolicyController.
+    actor.reset(n, new Rng(deriveSeed(seed, 'validation-sampling')));
     let total = 0;
-    const O = policy.config.observationSize;
-    const A = policy.config.numActions;
     const taken: number[][] = Array.from({ length: n }, () => []);
     for (;;) {
-      const flat = new Float32Array(n * O);
-      r.observations.forEach((o, i) => flat.set(o, i * O));
-      const states = policy.config.critic === 'centralised' ? new Float32Array(n * policy.config.stateSize) : undefined; // the critic's value is not used here
-      const out = policy.step({
-        observations: flat,
-        agentIndex: Int32Array.from({ length: n }, (_, i) => i),
-        actorHidden: hidden.actor,
-        criticHidden: hidden.critic,
-        states,
-      });
-      hidden = { actor: out.actorHidden, critic: out.criticHidden };
-      const actions = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        const row = out.logProbs.subarray(i * A, (i + 1) * A);
-        actions[i] = greedy ? argmax(row) : rng.categorical(Float64Array.from(row, Math.exp));
-        taken[i].push(actions[i]);
-      }
+      const actions = actor.act(r.observations);
+      actions.forEach((a, i) => taken[i].push(a));
       const st = env.step(actions);
       total += st.teamReward ?? 0;
       if (st.terminated || st.truncated) break;

@@ -16,7 +16,7 @@ export type { PolicyConfig, ResolvedPolicyConfig, PolicyStepInput, PolicyStepOut
 export { computeGae } from './gae';
 export { ppoLoss } from './ppo-loss';
 export type { PpoLossInputs, PpoLossOptions, PpoLossTerms } from './ppo-loss';
-export { RolloutCollector, evaluatePolicy } from './rollout';
+export { PolicyActor, RolloutCollector, evaluatePolicy, selectAction } from './rollout';
 export type { Trajectory, EpisodeStats, Rollout, RolloutOptions, CollectorState } from './rollout';
 export { ValueNormalizer } from './value-norm';
 export type { ValueNormState } from './value-norm';

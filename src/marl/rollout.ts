@@ -317,14 +317,7 @@ export class RolloutCollector {
   }
 
   private sample(logp: Float32Array, offset: number, n: number): number {
-    if (this.options.greedy) {
-      let best = 0;
-      for (let k = 1; k < n; k++) if (logp[offset + k] > logp[offset + best]) best = k;
-      return best;
-    }
-    const w = new Float64Array(n);
-    for (let k = 0; k < n; k++) w[k] = Math.exp(logp[offset + k]);
-    return this.sampling.categorical(w);
+    return selectAction(logp, offset, n, this.options.greedy, this.sampling);
   }
 
   /** Collects one rollout (see {@link RolloutOptions.mode}). */
@@ -481,4 +474,103 @@ export function evaluatePolicy(
   });
   const { episodes } = collector.collect();
   return { meanTeamReturn: episodes.reduce((s, e) => s + e.teamReturn, 0) / episodes.length, episodes };
+}
+
+/**
+ * The one action rule of every policy step: the most probable action (`greedy`; the first on
+ * ties) or a draw from `exp(logProbs)` with `rng`, for the row of `numActions` log-probabilities
+ * starting at `offset`. Used by {@link RolloutCollector}, {@link PolicyActor} and through them by
+ * every evaluation of a policy.
+ *
+ * @example
+ * ```ts
+ * selectAction(Float32Array.of(Math.log(0.2), Math.log(0.8)), 0, 2, true, new Rng(1)); // 1
+ * ```
+ */
+export function selectAction(
+  logProbs: Float32Array,
+  offset: number,
+  numActions: number,
+  greedy: boolean,
+  rng: Rng,
+): number {
+  if (greedy) {
+    let best = 0;
+    for (let k = 1; k < numActions; k++) if (logProbs[offset + k] > logProbs[offset + best]) best = k;
+    return best;
+  }
+  const w = new Float64Array(numActions);
+  for (let k = 0; k < numActions; k++) w[k] = Math.exp(logProbs[offset + k]);
+  return rng.categorical(w);
+}
+
+/**
+ * A (frozen) policy acting in one environment, one decision at a time: each {@link act} runs one
+ * batched policy forward for all agents of the env (recurrent hidden states carried across
+ * decisions, restarted by {@link reset}) and picks each agent's action with {@link selectAction}
+ * (greedy, or sampled from the `Rng` given to `reset`). It is the greedy/sampled policy step of
+ * GANNO's validation runs and of its `PolicyController`; {@link evaluatePolicy} runs the same rule
+ * through the collector. A centralised critic gets a zero state (its value is not used to act).
+ *
+ * @example
+ * ```ts
+ * const actor = new PolicyActor(policy, { greedy: true });
+ * let r = env.reset(7);
+ * actor.reset(r.observations.length, new Rng(7));
+ * const actions = actor.act(r.observations);
+ * ```
+ */
+export class PolicyActor {
+  readonly greedy: boolean;
+  private actorH = new Float32Array(0);
+  private criticH = new Float32Array(0);
+  private agents = 0;
+  private rng = new Rng(0);
+
+  constructor(
+    readonly policy: ActorCritic,
+    options: { greedy: boolean },
+  ) {
+    this.greedy = options.greedy;
+  }
+
+  /** Starts an episode of `numAgents` agents; sampled actions draw from `rng`. */
+  reset(numAgents: number, rng: Rng): void {
+    if (!(Number.isInteger(numAgents) && numAgents > 0))
+      throw new Error(`PolicyActor.reset: numAgents must be a positive integer, got ${numAgents}`);
+    const h = this.policy.initialHidden(numAgents);
+    this.actorH = h.actor;
+    this.criticH = h.critic;
+    this.agents = numAgents;
+    this.rng = rng;
+  }
+
+  /** One decision: every agent's action from its observation (one row per agent, in agent order). */
+  act(observations: Float32Array[]): Int32Array {
+    const n = this.agents;
+    if (n === 0) throw new Error('PolicyActor.act: call reset() first');
+    const c = this.policy.config;
+    const O = c.observationSize;
+    if (observations.length !== n)
+      throw new Error(`PolicyActor.act: got ${observations.length} observations for ${n} agents`);
+    const flat = new Float32Array(n * O);
+    observations.forEach((o, i) => {
+      if (o.length !== O)
+        throw new Error(`PolicyActor.act: observation of agent ${i} has ${o.length} values, the policy expects ${O}`);
+      flat.set(o, i * O);
+    });
+    const out = this.policy.step({
+      observations: flat,
+      agentIndex: Int32Array.from({ length: n }, (_, i) => i),
+      actorHidden: this.actorH,
+      criticHidden: this.criticH,
+      states: c.critic === 'centralised' ? new Float32Array(n * c.stateSize) : undefined,
+    });
+    this.actorH = out.actorHidden;
+    this.criticH = out.criticHidden;
+    const A = c.numActions;
+    const actions = new Int32Array(n);
+    for (let i = 0; i < n; i++) actions[i] = selectAction(out.logProbs, i * A, A, this.greedy, this.rng);
+    return actions;
+  }
 }

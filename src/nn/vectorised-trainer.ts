@@ -307,8 +307,9 @@ export class VectorisedTrainer {
     const vars = this.slots.map((s) => s.v);
     const metricsTensor = tf.tidy(() => {
       // Per-network scalars as [B, 1, ...] tensors broadcasting against a stacked variable.
+      // Created in its broadcast shape directly (no reshape op: small ops cost dispatch time, not arithmetic).
       const perNet = (values: ArrayLike<number>, rank: number) =>
-        tf.reshape(tf.tensor1d(Float32Array.from(values)), [B, ...new Array<number>(rank).fill(1)]);
+        tf.tensor(Float32Array.from(values), [B, ...new Array<number>(rank).fill(1)]);
       const x = shared ? batches[0].x : tf.stack(batches.map((bt) => bt.x));
       const y = shared ? batches[0].y : tf.stack(batches.map((bt) => bt.y));
       let stats: Tensor | undefined;

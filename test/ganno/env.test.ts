@@ -6,8 +6,12 @@ import type { LayerLrEnvConfig, TaskConfig } from '../../src/ganno';
 import { LayerwiseTrainer, runTraining } from '../../src/nn';
 
 /** A tiny synthetic MLP task: 64 inputs, 1-2 hidden layers of 8-16 units, 4 classes. */
-function tiny(extra: Partial<LayerLrEnvConfig> = {}, task: Partial<TaskConfig> = {}): LayerLrEnvConfig {
+function tiny(
+  extra: Partial<LayerLrEnvConfig> = {},
+  { k = 4, ...task }: Partial<TaskConfig> & { k?: number } = {},
+): LayerLrEnvConfig {
   return {
+    k,
     task: {
       datasets: ['synthetic'],
       depth: [1, 2],
@@ -15,7 +19,6 @@ function tiny(extra: Partial<LayerLrEnvConfig> = {}, task: Partial<TaskConfig> =
       trainSize: 256,
       valSize: 128,
       batchSize: 32,
-      k: 4,
       totalSteps: 16,
       initialLr: [0.05, 0.2],
       ...task,
@@ -207,6 +210,80 @@ describe('ganno/LayerLrEnv', () => {
     env.dispose();
   });
 
+  it('per-step LRs (stepWithLearningRates) train exactly as a hand-run trainer setting the LR before every step', () => {
+    const cfg = tiny({ lrClip: [1e-5, 0.15] }, { depth: [2, 2], k: 5, totalSteps: 20 });
+    // a different LR per layer and per step; step 7's LR is above lrClip and trains at the bound
+    const lrAt = (step: number, layer: number) => (step === 7 ? 5 : 0.02 + 0.01 * layer + 0.003 * step);
+    const env = new LayerLrEnv(cfg);
+    env.reset(21);
+    const seen: { sgdStep: number; lrs: number[] }[] = [];
+    const metrics: number[] = [];
+    const curve: number[] = [env.state.valLoss];
+    const firstLrs: number[][] = [];
+    let done = false;
+    while (!done) {
+      const s = env.stepWithLearningRates({
+        lrs: (input) => {
+          seen.push(input);
+          return input.lrs.map((_, i) => lrAt(input.sgdStep, i));
+        },
+        after: (m) => metrics.push(m.loss),
+      });
+      done = s.terminated;
+      curve.push(s.info.valLoss);
+      firstLrs.push(s.info.lrs);
+    }
+    assert.deepEqual(
+      seen.map((x) => x.sgdStep),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
+    // each call sees the LRs the previous step ran with (clipped)
+    assert.deepEqual(seen[8].lrs, [0.15, 0.15, 0.15]);
+    assert.deepEqual(
+      firstLrs[1],
+      [0, 1, 2].map((i) => lrAt(5, i)),
+    );
+    const w = weights(env);
+
+    const task = new TaskSampler(cfg.task).sample(21);
+    const model = buildTaskModel(task);
+    const trainer = new LayerwiseTrainer(model, {
+      optimizer: task.optimizer,
+      learningRates: task.initialLr,
+      weightDecay: task.weightDecay,
+      seed: task.trainerSeed,
+    });
+    const it = taskBatches(task);
+    const val = {
+      x: tf.tensor(task.validation.images, [task.validation.n, 64]),
+      y: tf.tensor1d(task.validation.labels, 'int32'),
+    };
+    const hand: number[] = [trainer.evaluate(val.x, val.y, 512).loss];
+    const handLosses: number[] = [];
+    for (let step = 0; step < 20; step++) {
+      trainer.setLearningRates([0, 1, 2].map((i) => Math.min(0.15, lrAt(step, i))));
+      const b = it.next();
+      handLosses.push(trainer.step(b).loss);
+      tf.dispose([b.x, b.y]);
+      if ((step + 1) % 5 === 0) hand.push(trainer.evaluate(val.x, val.y, 512).loss);
+    }
+    assert.deepEqual(
+      w,
+      model.trainableVariables().map((v) => v.dataSync().slice() as Float32Array),
+    );
+    assert.deepEqual(curve, hand);
+    assert.deepEqual(metrics, handLosses);
+    tf.dispose([val.x, val.y]);
+    it.dispose();
+    trainer.dispose();
+    model.dispose();
+    env.dispose();
+    const diff = new LayerLrEnv(tiny({ agentRewards: 'difference' }));
+    diff.reset(1);
+    assert.throws(() => diff.stepWithLearningRates({ lrs: ({ lrs }) => lrs }), /team rewards only/);
+    diff.dispose();
+  });
+
   it('divergence ends the episode with the penalty and never throws', () => {
     // a linear softmax classifier (no ReLU to die) whose LR doubles every SGD step until the weights overflow
     const env = new LayerLrEnv(
@@ -322,7 +399,8 @@ describe('ganno/LayerLrEnv', () => {
   it('runs on digits and Fashion-MNIST MLPs and on a small CNN (one agent per conv/dense layer)', () => {
     for (const dataset of ['digits', 'fashion-mnist'] as const) {
       const env = new LayerLrEnv({
-        task: { datasets: [dataset], depth: [1, 1], widths: [32], trainSize: 256, valSize: 128, k: 2, totalSteps: 4 },
+        k: 2,
+        task: { datasets: [dataset], depth: [1, 1], widths: [32], trainSize: 256, valSize: 128, totalSteps: 4 },
       });
       const r = env.reset(1);
       assert.equal(r.observations.length, 2);
@@ -348,7 +426,15 @@ describe('ganno/LayerLrEnv', () => {
   });
 
   it('rejects bad input with messages naming the problem', () => {
-    assert.throws(() => new LayerLrEnv({ task: { k: 3, totalSteps: 10 } }), /totalSteps must be a multiple of k/);
+    assert.throws(
+      () => new LayerLrEnv({ k: 3, task: { totalSteps: 10 } }),
+      /task\.totalSteps: totalSteps must be a multiple of k/,
+    );
+    // K lives at the top of the env config only: the old place is refused with directions
+    assert.throws(
+      () => new LayerLrEnv({ task: { k: 5, totalSteps: 10 } } as never),
+      /task\.k is no longer a task field.*\{ k: 5, task/,
+    );
     assert.throws(() => new LayerLrEnv({ features: ['nope'] }), /unknown feature "nope"/);
     assert.throws(() => new LayerLrEnv({ divergencePenalty: -1 } as LayerLrEnvConfig), /divergencePenalty/);
     const env = new LayerLrEnv(tiny({}, { depth: [1, 1] }));

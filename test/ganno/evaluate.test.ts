@@ -30,11 +30,10 @@ const task = {
   trainSize: 256,
   valSize: 128,
   batchSize: 32,
-  k: 4,
   totalSteps: 24,
   initialLr: [0.05, 0.05] as [number, number],
 };
-const env = { task };
+const env = { k: 4, task };
 
 /** A decision controller that always keeps the LR (the env's default action). */
 function keepController(): LrController & { lastActions: Int32Array } {
@@ -141,7 +140,7 @@ describe('ganno/evaluate', () => {
   });
 
   it('every controller runs under the env LR bounds: a constant LR above the clip trains at the bound, exactly as "always keep" does', () => {
-    const far = { task: { ...task, initialLr: [3, 3] as [number, number] } };
+    const far = { k: 4, task: { ...task, initialLr: [3, 3] as [number, number] } };
     const constant = runController(constantController(), 11, { env: far, testSize: 0 });
     const keep = runController(controllerFromSpec({ type: 'keep' }, far), 11, { env: far, testSize: 0 });
     assert.ok(
@@ -290,7 +289,7 @@ describe('ganno/evaluate', () => {
       `aligned gradients at a tiny LR raise it: ${final}`,
     );
     assert.equal(r.diverged, false);
-    const momentumEnv = { task: { ...task, optimizer: ['momentum' as const] } };
+    const momentumEnv = { k: 4, task: { ...task, optimizer: ['momentum' as const] } };
     assert.throws(
       () => runController(hypergradientController({ beta: 0.01 }), 5, { env: momentumEnv, testSize: 50 }),
       /needs plain SGD without weight decay/,

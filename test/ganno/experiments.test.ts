@@ -63,7 +63,7 @@ describe('ganno/experiments: plans, variants, cached training and evaluation gri
     const k = gannoVariants(plan).find((v) => v.name === 'k-20')!;
     const cfg = variantTrainConfig(plan, k, 3);
     const task = (cfg.env as { task: Record<string, unknown> }).task;
-    assert.equal(task.k, 20);
+    assert.equal((cfg.env as { k?: number }).k, 20);
     assert.equal(task.totalSteps, plan.env.task!.totalSteps);
     assert.equal(cfg.seed, 3);
     assert.equal(

@@ -20,8 +20,12 @@ import {
 import type { LayerLrEnvConfig, TaskConfig } from '../../src/ganno';
 
 /** A tiny synthetic MLP task (64 inputs, 4 classes). */
-function tiny(extra: Partial<LayerLrEnvConfig> = {}, task: Partial<TaskConfig> = {}): LayerLrEnvConfig {
+function tiny(
+  extra: Partial<LayerLrEnvConfig> = {},
+  { k = 4, ...task }: Partial<TaskConfig> & { k?: number } = {},
+): LayerLrEnvConfig {
   return {
+    k,
     task: {
       datasets: ['synthetic'],
       depth: [1, 2],
@@ -29,7 +33,6 @@ function tiny(extra: Partial<LayerLrEnvConfig> = {}, task: Partial<TaskConfig> =
       trainSize: 256,
       valSize: 128,
       batchSize: 32,
-      k: 4,
       totalSteps: 16,
       initialLr: [0.05, 0.2],
       ...task,
@@ -356,6 +359,7 @@ describe('ganno/single global-LR agent (control: global)', function () {
     const env: LayerLrEnvConfig = {
       control: 'global',
       rewardScale: 100,
+      k: 4,
       task: {
         datasets: ['synthetic'],
         depth: [1, 1],
@@ -363,7 +367,6 @@ describe('ganno/single global-LR agent (control: global)', function () {
         trainSize: 256,
         valSize: 128,
         batchSize: 32,
-        k: 4,
         totalSteps: 32,
         initialLr: [1e-3, 3e-3],
       },

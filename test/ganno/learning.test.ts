@@ -18,6 +18,7 @@ import { PolicyController } from '../../src/ganno/controllers';
  * the LRs is what helps. 8 decisions of K = 4 SGD steps per episode.
  */
 const env: LayerLrEnvConfig = {
+  k: 4,
   task: {
     datasets: ['synthetic'],
     depth: [1, 1],
@@ -25,7 +26,6 @@ const env: LayerLrEnvConfig = {
     trainSize: 512,
     valSize: 256,
     batchSize: 32,
-    k: 4,
     totalSteps: 32,
     initialLr: [1e-3, 3e-3],
   },

@@ -7,6 +7,7 @@ import { PpoTrainer } from '../../src/marl';
 describe('ganno/LayerLrEnv with PPO', () => {
   it('a shared-GRU PPO trainer with difference rewards runs 2 updates on varying tiny MLP tasks without leaks', () => {
     const cfg = {
+      k: 4,
       task: {
         datasets: ['synthetic' as const],
         depth: [1, 2] as [number, number],
@@ -14,7 +15,6 @@ describe('ganno/LayerLrEnv with PPO', () => {
         trainSize: 256,
         valSize: 128,
         batchSize: 32,
-        k: 4,
         totalSteps: 24,
       },
     };

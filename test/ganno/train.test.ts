@@ -15,6 +15,7 @@ import { FeatureRegistry } from '../../src/ganno/features';
 import type { GannoTrainConfig } from '../../src/ganno';
 
 const env = {
+  k: 4,
   task: {
     datasets: ['synthetic' as const],
     depth: [1, 2] as [number, number],
@@ -22,7 +23,6 @@ const env = {
     trainSize: 256,
     valSize: 128,
     batchSize: 32,
-    k: 4,
     totalSteps: 16,
   },
 };

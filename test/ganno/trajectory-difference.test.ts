@@ -9,6 +9,7 @@ import type { LayerLrEnvConfig } from '../../src/ganno';
  * doubles its LR at the first decision, everyone keeps afterwards.
  */
 const delayed: LayerLrEnvConfig = {
+  k: 5,
   task: {
     datasets: ['synthetic'],
     depth: [1, 1],
@@ -16,7 +17,6 @@ const delayed: LayerLrEnvConfig = {
     trainSize: 512,
     valSize: 256,
     batchSize: 32,
-    k: 5,
     totalSteps: 60,
     initialLr: [0.3, 1],
   },

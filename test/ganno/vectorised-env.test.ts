@@ -11,7 +11,6 @@ const TASK: LayerLrEnvConfig['task'] = {
   trainSize: 256,
   valSize: 128,
   batchSize: 32,
-  k: 4,
   totalSteps: 24,
   initialLr: [0.05, 0.5],
   optimizer: ['sgd', 'momentum', 'adam'],
@@ -59,7 +58,7 @@ describe('ganno/LayerLrEnv on the vectorised trainer (horizon-true difference re
     if (tf.getBackend() !== 'wasm') this.skip(); // bit-identity is a measured property of the wasm kernels
     for (const control of ['layerwise', 'global'] as const) {
       for (const seed of [1, 2, 3, 4]) {
-        const config: LayerLrEnvConfig = { task: TASK, control, agentRewards: 'difference', differenceClip: 100 };
+        const config: LayerLrEnvConfig = { k: 4, task: TASK, control, agentRewards: 'difference', differenceClip: 100 };
         const vec = episode(config, seed);
         const plain = episode({ ...config, vectorise: false }, seed);
         assert.deepEqual(vec, plain, `${control}, seed ${seed}`);
@@ -75,7 +74,7 @@ describe('ganno/LayerLrEnv on the vectorised trainer (horizon-true difference re
     this.timeout(60_000);
     if (tf.getBackend() !== 'wasm') this.skip();
     for (const seed of [1, 2, 3]) {
-      const env: LayerLrEnv = new LayerLrEnv({ task: { ...TASK, depth: [2, 2] } });
+      const env: LayerLrEnv = new LayerLrEnv({ k: 4, task: { ...TASK, depth: [2, 2] } });
       env.reset(seed);
       const rng = new Rng(seed);
       for (let t = 0; t < 3; t++) {
@@ -96,7 +95,8 @@ describe('ganno/LayerLrEnv on the vectorised trainer (horizon-true difference re
   it('leaks no tensors over 1000 vectorised episodes', function () {
     this.timeout(300_000);
     const env = new LayerLrEnv({
-      task: { ...TASK, depth: [1, 1], widths: [4], trainSize: 64, valSize: 32, batchSize: 16, k: 1, totalSteps: 2 },
+      k: 1,
+      task: { ...TASK, depth: [1, 1], widths: [4], trainSize: 64, valSize: 32, batchSize: 16, totalSteps: 2 },
       agentRewards: 'difference',
     });
     const run = (seed: number) => {

@@ -5,6 +5,7 @@ import { differenceStepAssigner } from '../../src/credit';
 import {
   ActorCritic,
   MemoryCueEnv,
+  PolicyActor,
   PpoTrainer,
   RolloutCollector,
   evaluatePolicy,
@@ -205,6 +206,37 @@ describe('marl/RolloutCollector', () => {
     });
     assert.ok(meanTeamReturn >= 0.9, `team return with difference rewards ${meanTeamReturn}`);
     trainer.dispose();
+  });
+
+  it('PolicyActor (the one policy step of GANNO validation and PolicyController) acts as the greedy collector does', () => {
+    const policy = new ActorCritic(gru);
+    const make = () => new MemoryCueEnv({ length: 6, minAgents: 3, maxAgents: 3 });
+    const rollout = new RolloutCollector([make()], policy, { seed: 9, greedy: true }).collect();
+    const env = make();
+    let r = env.reset(new Rng(9).fork('env-seeds').nextUint32());
+    const play = (greedy: boolean, rngSeed: number) => {
+      const actor = new PolicyActor(policy, { greedy });
+      r = env.reset(new Rng(9).fork('env-seeds').nextUint32());
+      actor.reset(r.observations.length, new Rng(rngSeed));
+      const taken: number[][] = [[], [], []];
+      for (;;) {
+        const a = actor.act(r.observations);
+        a.forEach((x, i) => taken[i].push(x));
+        const st = env.step(a);
+        if (st.terminated || st.truncated) break;
+        r = st;
+      }
+      return taken;
+    };
+    assert.deepEqual(
+      play(true, 1),
+      rollout.trajectories.map((t) => Array.from(t.actions)),
+    );
+    assert.deepEqual(play(false, 5), play(false, 5), 'sampling is reproducible from its Rng');
+    const draws = [1, 2, 3, 4, 5, 6].map((k) => JSON.stringify(play(false, k)));
+    assert.ok(new Set(draws).size > 1, 'sampled actions depend on the Rng');
+    assert.throws(() => new PolicyActor(policy, { greedy: true }).act(r.observations), /call reset\(\) first/);
+    policy.dispose();
   });
 
   it('leaks no tensors across collects', () => {

@@ -43,7 +43,7 @@ const totalSteps: number = budget({ smoke: 40, quick: 200, full: 200 });
 const updates: number = budget({ smoke: 2, quick: 8, full: 16 });
 const trainSeeds: number[] = budget({ smoke: [0], quick: [0, 1], full: [0, 1, 2] });
 const evalTaskSeeds: number[] = budget({ smoke: [7001], quick: [7001, 7002, 7003], full: [7001, 7002, 7003, 7004, 7005] });
-const envConfig = { task: { datasets: ['digits' as const], depth: [1, 2] as [number, number], k: 10, totalSteps: totalSteps } };
+const envConfig = { k: 10, task: { datasets: ['digits' as const], depth: [1, 2] as [number, number], totalSteps: totalSteps } };
 console.log(`backend: ${backend.summary}`);
 console.log(`preset ${preset()}: episodes of ${totalSteps} SGD steps (K = 10, T = ${totalSteps / 10} decisions); ${updates} PPO updates x 2 episodes per training seed; training seeds ${trainSeeds.join(', ')}`);
 """)

@@ -50,8 +50,8 @@ const plan = session.plan;
 const executor = session.executor;
 const store = session.store;
 const task = plan.env.task!;
-const decisionsPerUpdate = plan.train.numEnvs * plan.train.episodesPerEnv * (task.totalSteps! / task.k!);
-const budgetText = `${plan.train.updates} PPO updates x ${plan.train.numEnvs} episodes x ${task.totalSteps} SGD steps (K = ${task.k}: ${plan.train.updates * decisionsPerUpdate} decisions per agent seed)`;
+const decisionsPerUpdate = plan.train.numEnvs * plan.train.episodesPerEnv * (task.totalSteps! / plan.env.k!);
+const budgetText = `${plan.train.updates} PPO updates x ${plan.train.numEnvs} episodes x ${task.totalSteps} SGD steps (K = ${plan.env.k}: ${plan.train.updates * decisionsPerUpdate} decisions per agent seed)`;
 console.log(`backend ${backend.summary}; preset ${plan.preset}; store ${store.file}`);
 console.log(`training budget per agent seed: ${budgetText}; agent seeds ${plan.agentSeeds.join(', ')}; budget curve ${plan.budgetCurve.map((m) => `${m}x`).join(', ')}`);
 """)
@@ -203,7 +203,7 @@ for (const mode of ['greedy', 'sampled']) {
   const shown = rows.filter((r) => r.label === `GANNO (${mode})` && r.taskSeed === lrSeeds[0]);
   const series = shown.flatMap((r, k) => r.lrs[0].map((_, layer) => ({
     name: `seed ${r.run}, layer ${layer}`,
-    x: r.lrs.map((_, t) => (t * task.k!)),
+    x: r.lrs.map((_, t) => (t * plan.env.k!)),
     y: r.lrs.map((l) => l[layer]),
     dash: (['solid', 'dash', 'dot', 'dashdot'] as const)[layer % 4],
     color: ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd'][k % 5],

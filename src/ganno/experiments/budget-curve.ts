@@ -61,7 +61,7 @@ export async function evaluateBudgetCurve(options: {
   const { plan, agents } = options;
   const task = plan.env.task!;
   const decisionsPerUpdate =
-    plan.train.numEnvs * plan.train.episodesPerEnv * ((task.totalSteps ?? 400) / (task.k ?? 10));
+    plan.train.numEnvs * plan.train.episodesPerEnv * ((task.totalSteps ?? 400) / (plan.env.k ?? 10));
   const updates = [
     ...new Set(agents.flatMap((a) => (a.milestones.length ? a.milestones.map((m) => m.update) : [a.budgetUpdates]))),
   ].sort((x, y) => x - y);

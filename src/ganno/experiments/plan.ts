@@ -85,7 +85,7 @@ function range(base: number, n: number): number[] {
  * ```ts
  * const plan = gannoPlan('quick');
  * plan.agentSeeds;      // [0, 1, 2]
- * plan.env.task?.k;     // 10
+ * plan.env.k;          // 10
  * ```
  */
 export function gannoPlan(preset: PresetName, options: { budgetCurve?: number[] } = {}): GannoPlan {
@@ -135,7 +135,6 @@ export function gannoPlan(preset: PresetName, options: { budgetCurve?: number[] 
     depth: [1, 2] as [number, number],
     widths: [32, 64, 128],
     initialLr: [0.01, 0.3] as [number, number],
-    k: 10,
     totalSteps: p.totalSteps,
     trainSize: p.trainSize,
     valSize: p.valSize,
@@ -143,7 +142,7 @@ export function gannoPlan(preset: PresetName, options: { budgetCurve?: number[] 
   };
   // Rewards in the spec's units (rewardScale 1): PPO normalises its value targets by running return
   // statistics (GANNO_PPO_DEFAULTS.valueNorm), so no hand-set reward scale is needed.
-  const env: LayerLrEnvConfig = { task };
+  const env: LayerLrEnvConfig = { k: 10, task };
   const smoke = preset === 'smoke';
   // 3x and 10x train the default agent 3-10 times longer than every other agent: a separate run
   // (MARL_AUTOML_GANNO_BUDGET_CURVE=1,3,10, the "paper" budget curve; measured wall time in docs/results.md).

@@ -46,7 +46,7 @@ export const DEFAULT_VARIANT: GannoVariant = {
  * ```
  */
 export function gannoVariants(plan: GannoPlan): GannoVariant[] {
-  const k0 = plan.env.task?.k ?? 10;
+  const k0 = plan.env.k ?? 10;
   const variants: GannoVariant[] = [
     DEFAULT_VARIANT,
     {
@@ -101,7 +101,7 @@ export function gannoVariants(plan: GannoPlan): GannoVariant[] {
       label: `K = ${k}`,
       description: `decision every ${k} SGD steps instead of ${k0}`,
       claim: `K = ${k0} (default) beats K = ${k} (reconstruction: the paper gives no K ablation numbers)`,
-      env: { task: { k } },
+      env: { k },
     });
   }
   return variants;
