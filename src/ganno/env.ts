@@ -73,6 +73,25 @@ export type LayerLrEnvConfig = z.input<typeof LayerLrEnvConfigSchema>;
 /** A parsed {@link LayerLrEnvConfig} with the feature names resolved. */
 export type ResolvedLayerLrEnvConfig = z.output<typeof LayerLrEnvConfigSchema> & { features: string[] };
 
+/**
+ * A {@link LayerLrEnvConfig} validated with every default applied, the feature list included (all
+ * built-ins, or {@link GLOBAL_AGENT_FEATURE_NAMES} with `control: 'global'`): exactly the
+ * configuration a {@link LayerLrEnv} acts on. Cache keys of GANNO jobs are computed from it, so a
+ * changed default changes them.
+ *
+ * @example
+ * ```ts
+ * resolveLayerLrEnvConfig({}).features; // DEFAULT_FEATURE_NAMES
+ * resolveLayerLrEnvConfig({ control: 'global' }).features; // GLOBAL_AGENT_FEATURE_NAMES
+ * ```
+ */
+export function resolveLayerLrEnvConfig(config: LayerLrEnvConfig = {}): ResolvedLayerLrEnvConfig {
+  const parsed = parseConfig(LayerLrEnvConfigSchema, config, 'LayerLrEnv config');
+  const features =
+    parsed.features ?? (parsed.control === 'global' ? GLOBAL_AGENT_FEATURE_NAMES : DEFAULT_FEATURE_NAMES).slice();
+  return { ...parsed, features: features.slice() };
+}
+
 /** Per-step `info` of {@link LayerLrEnv}. */
 export type LayerLrInfo = {
   /** LR per layer used in this interval (all equal with `control: 'global'`). */
@@ -242,10 +261,8 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
   private ep: Episode | null = null;
 
   constructor(config: LayerLrEnvConfig = {}) {
-    const parsed = parseConfig(LayerLrEnvConfigSchema, config, 'LayerLrEnv config');
-    const features =
-      parsed.features ?? (parsed.control === 'global' ? GLOBAL_AGENT_FEATURE_NAMES : DEFAULT_FEATURE_NAMES).slice();
-    this.config = { ...parsed, features };
+    this.config = resolveLayerLrEnvConfig(config);
+    const features = this.config.features;
     this.sampler = new TaskSampler(this.config.task);
     this.actionSet = makeActionSet(this.config.actions, this.config.lrClip);
     try {

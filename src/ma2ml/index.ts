@@ -74,6 +74,7 @@ export {
   evaluatePipelineJob,
   evaluationDefaults,
   evaluationKind,
+  resolveEvaluationJobConfig,
   proxyData,
   retrainPipeline,
   sampleMixupLambda,

@@ -6,8 +6,9 @@ export { gannoPlan, baselineDefs, budgetCurveUpdates, TEST_SEED_BASE } from './p
 export type { GannoPlan, GannoTrainBudget, GeneralisationTarget, BaselineDef } from './plan';
 export { DEFAULT_VARIANT, gannoVariants, variantEnv, variantTrainConfig } from './variants';
 export type { GannoVariant } from './variants';
-export { gannoTrainJob, gannoTrainKind, trainFolder, trainGannoVariants } from './training';
+export { gannoTrainJob, gannoTrainKind, resolveGannoTrainJobConfig, trainFolder, trainGannoVariants } from './training';
 export type {
+  GannoJobDiagnostics,
   GannoTrainJobConfig,
   GannoTrainedAgent,
   MilestoneAgent,
