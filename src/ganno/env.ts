@@ -92,6 +92,60 @@ export function resolveLayerLrEnvConfig(config: LayerLrEnvConfig = {}): Resolved
   return { ...parsed, features: features.slice() };
 }
 
+/** Node warning type of {@link initialLrClipWarning} (`process.on('warning', w => w.name === ...)`). */
+export const LR_CLIP_WARNING = 'GannoLrClipWarning';
+const warnedLrClip = new Set<string>();
+
+/**
+ * The warning text when a task's initial LR lies outside the env's LR clip, else null. Such a task
+ * is clipped into `lrClip` at its first decision (the "keep" action included; a step controller's
+ * LRs from the first step): the task does not run at the initial LR its distribution gives. Widen `lrClip` or narrow `task.initialLr`.
+ *
+ * @example
+ * ```ts
+ * initialLrClipWarning({ seed: 3, dataset: 'digits', initialLr: 2 }, [1e-5, 1]);
+ * // "GANNO task 3 (digits): initial LR 2 lies outside the env's lrClip [1e-05, 1]; ..."
+ * ```
+ */
+export function initialLrClipWarning(
+  task: Pick<SampledTask, 'seed' | 'dataset' | 'initialLr'>,
+  lrClip: readonly [number, number],
+): string | null {
+  const [lo, hi] = lrClip;
+  if (task.initialLr >= lo && task.initialLr <= hi) return null;
+  const clamped = Math.min(hi, Math.max(lo, task.initialLr));
+  return (
+    `GANNO task ${task.seed} (${task.dataset}): initial LR ${task.initialLr} lies outside the env's lrClip [${lo}, ${hi}]: ` +
+    `LRs are clipped into it (the LR moves to ${clamped} at the first decision, or the first step of a step controller), ` +
+    `so the task does not run at the initial LR its distribution gives. ` +
+    `Widen lrClip or narrow task.initialLr (later tasks of this task distribution and clip are not reported again)`
+  );
+}
+
+/**
+ * Emits {@link initialLrClipWarning} through Node's warning channel (`process.emitWarning`, type
+ * {@link LR_CLIP_WARNING}: printed once on stderr, collectable with `process.on('warning')`), once
+ * per process for each (task distribution, LR clip): a sweep over many tasks reports it one time.
+ * Called by `LayerLrEnv.reset` and by the step-controller path of `runController`.
+ */
+export function warnInitialLrClamped(
+  task: SampledTask,
+  initialLrRange: readonly number[],
+  lrClip: readonly [number, number],
+): void {
+  const message = initialLrClipWarning(task, lrClip);
+  if (message === null) return;
+  const key = JSON.stringify([initialLrRange, lrClip]);
+  if (warnedLrClip.has(key)) return;
+  warnedLrClip.add(key);
+  process.emitWarning(message, { type: LR_CLIP_WARNING });
+}
+
+/** Forgets which LR-clip warnings were emitted (tests). */
+export function resetLrClipWarnings(): void {
+  warnedLrClip.clear();
+}
+
 /** Per-step `info` of {@link LayerLrEnv}. */
 export type LayerLrInfo = {
   /** LR per layer used in this interval (all equal with `control: 'global'`). */
@@ -355,6 +409,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
   reset(seed: number): ResetResult {
     this.disposeEpisode();
     const task = this.sampler.sample(seed);
+    warnInitialLrClamped(task, this.sampler.config.initialLr, this.config.lrClip);
     const model = buildTaskModel(task);
     const n = model.groups.length;
     const trainer = new LayerwiseTrainer(model, {

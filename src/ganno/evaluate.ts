@@ -8,7 +8,7 @@ import type { ImageDataset } from '../data';
 import { LayerwiseTrainer } from '../nn';
 import type { SequentialModel, StepMetrics, TuningFreeOptimizer, TuningFreeOptions } from '../nn';
 import { defineJobKind } from '../runtime';
-import { LayerLrEnv, resolveLayerLrEnvConfig } from './env';
+import { LayerLrEnv, resolveLayerLrEnvConfig, warnInitialLrClamped } from './env';
 import type { LayerLrEnvConfig } from './env';
 import { buildTaskModel, taskBatches } from './tasks';
 import type { ResolvedTaskConfig, SampledTask } from './tasks';
@@ -274,6 +274,7 @@ function runDirect(
   options: Omit<EvaluateOptions, 'seeds'>,
 ): ControllerRunResult {
   const task = env.sampler.sample(seed);
+  warnInitialLrClamped(task, env.sampler.config.initialLr, env.config.lrClip);
   const model = buildTaskModel(task);
   const n = model.groups.length;
   // Tuning-free baselines train with their own optimiser (its LRs are multipliers); the rest with the task's.

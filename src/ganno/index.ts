@@ -11,7 +11,15 @@
  * const first = env.reset(1); // observations sized env.spec.observationSize
  * ```
  */
-export { LayerLrEnv, LayerLrEnvConfigSchema, approximateDifferenceAssigner, resolveLayerLrEnvConfig } from './env';
+export {
+  LayerLrEnv,
+  LayerLrEnvConfigSchema,
+  LR_CLIP_WARNING,
+  approximateDifferenceAssigner,
+  initialLrClipWarning,
+  resetLrClipWarnings,
+  resolveLayerLrEnvConfig,
+} from './env';
 export type { LayerLrEnvConfig, LayerLrInfo, ResolvedLayerLrEnvConfig } from './env';
 export {
   FeatureRegistry,
