@@ -21,3 +21,5 @@ export { runContext, provenance } from './context';
 export type { RunContext } from './context';
 export { openGannoSession, budgetCurveFromEnv, BUDGET_CURVE_ENV } from './ganno-session';
 export type { GannoSession } from './ganno-session';
+export { openMa2mlSession, openMa2mlSurrogateSession } from './ma2ml-session';
+export type { Ma2mlSession, Ma2mlSessionOptions, Ma2mlSurrogateSession } from './ma2ml-session';
