@@ -63,3 +63,24 @@ export {
 export type { DiagnosticField } from './diagnostics';
 export { evaluateBudgetCurve } from './budget-curve';
 export type { BudgetCurvePoint } from './budget-curve';
+export {
+  actionFactor,
+  armEvaluationTable,
+  armTeamReturnCurves,
+  armTrainingSummary,
+  constantComparisonLines,
+  evaluateFeatureArms,
+  horizonDifferenceDemo,
+  observationTable,
+  playScript,
+  stepCreditComparison,
+  trainFeatureArms,
+} from './walkthrough';
+export type {
+  ArmAgent,
+  ArmEvaluation,
+  FeatureArm,
+  HorizonDifferenceDemo,
+  StepCreditComparison,
+  TrainFeatureArmsOptions,
+} from './walkthrough';
