@@ -144,6 +144,18 @@ export class JobKind {
 }
 
 /**
+ * Names of every registered job kind (those whose defining module has been loaded), sorted.
+ *
+ * @example
+ * ```ts
+ * registeredJobKinds(); // ['ganno-eval-run', 'ganno-train', ...]
+ * ```
+ */
+export function registeredJobKinds(): string[] {
+  return [...registry.keys()].sort();
+}
+
+/**
  * The registered definition of `kind`, or an Error naming the kind and the registered ones.
  *
  * @example
