@@ -108,6 +108,84 @@ export interface LayerLrResetOptions {
   };
 }
 
+/**
+ * A {@link LayerLrEnvConfig} validated with every default applied, the feature list included (all
+ * built-ins, or {@link GLOBAL_AGENT_FEATURE_NAMES} with `control: 'global'`): exactly the
+ * configuration a {@link LayerLrEnv} acts on. Cache keys of GANNO jobs are computed from it, so a
+ * changed default changes them.
+ *
+ * @example
+ * ```ts
+ * resolveLayerLrEnvConfig({}).features; // DEFAULT_FEATURE_NAMES
+ * resolveLayerLrEnvConfig({ control: 'global' }).features; // GLOBAL_AGENT_FEATURE_NAMES
+ * ```
+ */
+export function resolveLayerLrEnvConfig(config: LayerLrEnvConfig = {}): ResolvedLayerLrEnvConfig {
+  const legacyK = (config as { task?: { k?: unknown } } | null)?.task?.k;
+  if (legacyK !== undefined)
+    throw new Error(
+      `LayerLrEnv config: task.k is no longer a task field; K (SGD steps per decision) is set at the top of the env config: { k: ${JSON.stringify(legacyK)}, task: { ... } }`,
+    );
+  const parsed = parseConfig(LayerLrEnvConfigSchema, config, 'LayerLrEnv config');
+  const features =
+    parsed.features ?? (parsed.control === 'global' ? GLOBAL_AGENT_FEATURE_NAMES : DEFAULT_FEATURE_NAMES).slice();
+  return { ...parsed, features: features.slice() };
+}
+
+/** Node warning type of {@link initialLrClipWarning} (`process.on('warning', w => w.name === ...)`). */
+export const LR_CLIP_WARNING = 'GannoLrClipWarning';
+const warnedLrClip = new Set<string>();
+
+/**
+ * The warning text when a task's initial LR lies outside the env's LR clip, else null. Such a task
+ * is clipped into `lrClip` at its first decision (the "keep" action included; a step controller's
+ * LRs from the first step): the task does not run at the initial LR its distribution gives. Widen `lrClip` or narrow `task.initialLr`.
+ *
+ * @example
+ * ```ts
+ * initialLrClipWarning({ seed: 3, dataset: 'digits', initialLr: 2 }, [1e-5, 1]);
+ * // "GANNO task 3 (digits): initial LR 2 lies outside the env's lrClip [1e-05, 1]; ..."
+ * ```
+ */
+export function initialLrClipWarning(
+  task: Pick<SampledTask, 'seed' | 'dataset' | 'initialLr'>,
+  lrClip: readonly [number, number],
+): string | null {
+  const [lo, hi] = lrClip;
+  if (task.initialLr >= lo && task.initialLr <= hi) return null;
+  const clamped = Math.min(hi, Math.max(lo, task.initialLr));
+  return (
+    `GANNO task ${task.seed} (${task.dataset}): initial LR ${task.initialLr} lies outside the env's lrClip [${lo}, ${hi}]: ` +
+    `LRs are clipped into it (the LR moves to ${clamped} at the first decision, or the first step of a step controller), ` +
+    `so the task does not run at the initial LR its distribution gives. ` +
+    `Widen lrClip or narrow task.initialLr (later tasks of this task distribution and clip are not reported again)`
+  );
+}
+
+/**
+ * Emits {@link initialLrClipWarning} through Node's warning channel (`process.emitWarning`, type
+ * {@link LR_CLIP_WARNING}: printed once on stderr, collectable with `process.on('warning')`), once
+ * per process for each (task distribution, LR clip): a sweep over many tasks reports it one time.
+ * Called by `LayerLrEnv.reset` and by the step-controller path of `runController`.
+ */
+export function warnInitialLrClamped(
+  task: SampledTask,
+  initialLrRange: readonly number[],
+  lrClip: readonly [number, number],
+): void {
+  const message = initialLrClipWarning(task, lrClip);
+  if (message === null) return;
+  const key = JSON.stringify([initialLrRange, lrClip]);
+  if (warnedLrClip.has(key)) return;
+  warnedLrClip.add(key);
+  process.emitWarning(message, { type: LR_CLIP_WARNING });
+}
+
+/** Forgets which LR-clip warnings were emitted (tests). */
+export function resetLrClipWarnings(): void {
+  warnedLrClip.clear();
+}
+
 /** Per-step `info` of {@link LayerLrEnv}. */
 export type LayerLrInfo = {
   /** LR per layer used in this interval (all equal with `control: 'global'`). */
@@ -287,15 +365,8 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
   private ep: Episode | null = null;
 
   constructor(config: LayerLrEnvConfig = {}) {
-    const legacyK = (config as { task?: { k?: unknown } } | null)?.task?.k;
-    if (legacyK !== undefined)
-      throw new Error(
-        `LayerLrEnv config: task.k is no longer a task field; K (SGD steps per decision) is set at the top of the env config: { k: ${JSON.stringify(legacyK)}, task: { ... } }`,
-      );
-    const parsed = parseConfig(LayerLrEnvConfigSchema, config, 'LayerLrEnv config');
-    const features =
-      parsed.features ?? (parsed.control === 'global' ? GLOBAL_AGENT_FEATURE_NAMES : DEFAULT_FEATURE_NAMES).slice();
-    this.config = { ...parsed, features };
+    this.config = resolveLayerLrEnvConfig(config);
+    const features = this.config.features;
     this.sampler = new TaskSampler(this.config.task);
     this.actionSet = makeActionSet(this.config.actions, this.config.lrClip);
     try {
@@ -402,6 +473,7 @@ export class LayerLrEnv implements MultiAgentEnv<LayerLrInfo> {
       );
     this.disposeEpisode();
     const task = this.sampler.sample(seed);
+    warnInitialLrClamped(task, this.sampler.config.initialLr, this.config.lrClip);
     const model = buildTaskModel(task);
     const n = model.groups.length;
     const trainer = new LayerwiseTrainer(model, {

@@ -8,7 +8,7 @@ import type { ImageDataset } from '../data';
 import type { LayerwiseTrainer } from '../nn';
 import type { SequentialModel, StepMetrics, TuningFreeOptimizer, TuningFreeOptions } from '../nn';
 import { defineJobKind } from '../runtime';
-import { LayerLrEnv } from './env';
+import { LayerLrEnv, resolveLayerLrEnvConfig } from './env';
 import type { LayerLrEnvConfig, LayerLrInfo, StepLrSource } from './env';
 import type { StepResult } from '../marl/env';
 import type { ResolvedTaskConfig, SampledTask } from './tasks';
@@ -150,6 +150,9 @@ function auc(curve: number[], horizon: number, fallback: number): number {
   return a / horizon;
 }
 
+/** Test examples scored after each run unless `testSize` says otherwise. */
+const DEFAULT_TEST_SIZE = 2000;
+
 function testEval(
   trainer: LayerwiseTrainer,
   task: SampledTask,
@@ -268,7 +271,7 @@ export function runController(
     const diverged = divergedAtStep !== null;
     const state = env.state;
     const valLoss = state.valLossHistory.filter((v) => Number.isFinite(v));
-    const test = testEval(env.trainer, task, env.sampler.config, options.testSize ?? 2000, diverged);
+    const test = testEval(env.trainer, task, env.sampler.config, options.testSize ?? DEFAULT_TEST_SIZE, diverged);
     return {
       ...finish(
         controller,
@@ -519,6 +522,19 @@ export function gannoEvalRun(config: GannoEvalRunConfig): ControllerRunResult {
   }
 }
 
+/**
+ * The resolved configuration of a {@link gannoEvalRunKind} job (its cache key is computed from
+ * it): the env with every default applied (feature list, task, actions, LR clip) and the test size.
+ *
+ * @example
+ * ```ts
+ * resolveGannoEvalRunConfig({ controller: { type: 'keep' }, env: {}, taskSeed: 1 }).env.features; // DEFAULT_FEATURE_NAMES
+ * ```
+ */
+export function resolveGannoEvalRunConfig(config: GannoEvalRunConfig): GannoEvalRunConfig {
+  return { ...config, env: resolveLayerLrEnvConfig(config.env), testSize: config.testSize ?? DEFAULT_TEST_SIZE };
+}
+
 /** Job kind: one controller run (`gannoEvalRun`), for `runExperiment` with any executor. */
 export const gannoEvalRunKind = defineJobKind({
   name: 'ganno-eval-run',
@@ -526,4 +542,5 @@ export const gannoEvalRunKind = defineJobKind({
   export: 'gannoEvalRun',
   version: 'ganno-eval-run@2',
   fn: gannoEvalRun,
+  resolveConfig: resolveGannoEvalRunConfig,
 });

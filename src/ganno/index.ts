@@ -11,7 +11,15 @@
  * const first = env.reset(1); // observations sized env.spec.observationSize
  * ```
  */
-export { LayerLrEnv, LayerLrEnvConfigSchema, approximateDifferenceAssigner } from './env';
+export {
+  LayerLrEnv,
+  LayerLrEnvConfigSchema,
+  LR_CLIP_WARNING,
+  approximateDifferenceAssigner,
+  initialLrClipWarning,
+  resetLrClipWarnings,
+  resolveLayerLrEnvConfig,
+} from './env';
 export type { LayerLrEnvConfig, LayerLrInfo, ResolvedLayerLrEnvConfig } from './env';
 export {
   FeatureRegistry,
@@ -57,6 +65,7 @@ export {
   gannoEvalRun,
   gannoEvalRunKind,
   isDegenerateRun,
+  resolveGannoEvalRunConfig,
 } from './evaluate';
 export type { ControllerRunResult, EvaluateOptions, PeakLrScore, ControllerSpec, GannoEvalRunConfig } from './evaluate';
 export {
@@ -70,8 +79,10 @@ export {
   latestGannoCheckpoint,
   layerSummaryState,
   removeCrashLeftovers,
+  resolveGannoTrainConfig,
 } from './train';
 export type {
+  ResolvedGannoTrainConfig,
   GannoTrainConfig,
   GannoTrainHooks,
   GannoTrainResult,

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { differenceStepAssigner, sharedStepAssigner } from '../credit';
 import { parseConfig, z } from '../config';
 import { writeFileAtomic } from '../io';
-import { PolicyActor, PpoTrainer, loadPolicy } from '../marl';
+import { PolicyActor, PpoConfigSchema, PpoTrainer, loadPolicy } from '../marl';
 import type {
   ActorCritic,
   EpisodeStats,
@@ -20,8 +20,8 @@ import type {
 } from '../marl';
 import { Rng, deriveSeed } from '../random';
 import type { ProgressSink } from '../progress';
-import { LayerLrEnv } from './env';
-import type { LayerLrEnvConfig } from './env';
+import { LayerLrEnv, resolveLayerLrEnvConfig } from './env';
+import type { LayerLrEnvConfig, ResolvedLayerLrEnvConfig } from './env';
 import type { FeatureRegistry, LrControl } from './features';
 import type { FeatureStatisticsState } from './controllers';
 
@@ -102,6 +102,40 @@ export const GANNO_PPO_DEFAULTS = Object.freeze({
   criticMaxGradNorm: 1,
   chunkLength: 20,
 });
+
+/** A {@link GannoTrainConfig} with every default applied (see {@link resolveGannoTrainConfig}). */
+export type ResolvedGannoTrainConfig = Omit<z.output<typeof GannoTrainConfigSchema>, 'env' | 'ppo' | 'dir'> & {
+  env: ResolvedLayerLrEnvConfig;
+  ppo: z.output<typeof PpoConfigSchema>;
+  dir?: string;
+};
+
+/**
+ * The configuration {@link trainGannoAgents} acts on: validated, every default applied, the env's
+ * (default feature list, `agentRewards` from `credit`, task, actions, LR clip) and PPO's
+ * ({@link GANNO_PPO_DEFAULTS} over PPO's own) included. `dir` may be left out (job configs derive
+ * it). Cache keys of `ganno-train` jobs are computed from it, so changing a default retrains.
+ *
+ * @example
+ * ```ts
+ * const r = resolveGannoTrainConfig({ updates: 10 });
+ * r.env.features;   // DEFAULT_FEATURE_NAMES
+ * r.env.agentRewards; // 'difference' (the default credit)
+ * r.ppo.learningRate; // 3e-3
+ * ```
+ */
+export function resolveGannoTrainConfig(
+  config: Omit<GannoTrainConfig, 'dir'> & { dir?: string },
+): ResolvedGannoTrainConfig {
+  const c = parseConfig(GannoTrainConfigSchema, { ...config, dir: config.dir ?? '.' }, 'GANNO train config');
+  const env = resolveLayerLrEnvConfig({
+    ...(c.env as LayerLrEnvConfig),
+    agentRewards: c.credit === 'difference' ? 'difference' : 'team',
+  });
+  const ppo = parseConfig(PpoConfigSchema, { ...GANNO_PPO_DEFAULTS, ...c.ppo }, 'GANNO train config ppo');
+  const { dir: _dir, ...rest } = c;
+  return { ...rest, env, ppo, ...(config.dir !== undefined ? { dir: config.dir } : {}) };
+}
 
 /** One validation of the policy during training, on the held-out validation tasks. */
 export interface GannoValidationPoint {
@@ -343,10 +377,9 @@ function writeTrainState(dir: string, trainer: PpoTrainer, side: GannoSidecar): 
 export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHooks = {}): GannoTrainResult {
   const c = parseConfig(GannoTrainConfigSchema, config, 'GANNO train config');
   const started = performance.now();
-  const envConfig = {
-    ...(c.env as LayerLrEnvConfig),
-    agentRewards: c.credit === 'difference' ? ('difference' as const) : ('team' as const),
-  };
+  // the resolved config (what the cache key of a ganno-train job is computed from) drives the run
+  const resolved = resolveGannoTrainConfig(config);
+  const envConfig = resolved.env;
   const makeEnv = () => {
     const e = new LayerLrEnv(envConfig);
     if (hooks.setupFeatures) hooks.setupFeatures(e.features);
@@ -374,7 +407,7 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
       ...c.policy,
       stateSize: centralised ? 2 * spec.observationSize : 0,
     },
-    ppo: { ...GANNO_PPO_DEFAULTS, ...c.ppo } as PpoConfig,
+    ppo: resolved.ppo as PpoConfig,
     rollout: { mode: 'episodes' as const, episodesPerEnv: c.episodesPerEnv },
     seed: c.seed,
   };

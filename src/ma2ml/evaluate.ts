@@ -77,8 +77,6 @@ export interface PipelineEvaluation {
   /** MACs per image (null when the network cannot be built). */
   macs: number | null;
   params: number | null;
-  /** Wall-clock seconds of training plus validation (0 when not trained). */
-  trainSeconds: number;
   /** Loss or weights became non-finite during training. */
   diverged: boolean;
   /** Optimiser steps taken. */
@@ -197,7 +195,6 @@ interface TrainOutcome {
   accuracy: number;
   diverged: boolean;
   steps: number;
-  seconds: number;
 }
 
 /** Trains `spec` on `train` with the pipeline's AUG + HPO and scores it on `evalSet`. No tensors kept. */
@@ -209,7 +206,6 @@ function trainAndScore(
   seed: number,
   epochs: number,
 ): TrainOutcome {
-  const t0 = Date.now();
   const rng = new Rng(seed).fork('ma2ml-eval');
   const augRng = rng.fork('aug');
   const mixRng = rng.fork('mixup');
@@ -277,7 +273,7 @@ function trainAndScore(
         ys.dispose();
       }
     }
-    return { accuracy: diverged ? 0 : accuracy, diverged, steps, seconds: (Date.now() - t0) / 1000 };
+    return { accuracy: diverged ? 0 : accuracy, diverged, steps };
   } finally {
     batches.dispose();
     trainer.dispose();
@@ -318,7 +314,6 @@ export function evaluatePipeline(pipeline: Pipeline, options: EvaluateOptions): 
       reward: 0,
       macs: check.macs ?? null,
       params: check.params ?? null,
-      trainSeconds: 0,
       diverged: false,
       steps: 0,
     };
@@ -332,7 +327,6 @@ export function evaluatePipeline(pipeline: Pipeline, options: EvaluateOptions): 
       reward: 0,
       macs,
       params,
-      trainSeconds: 0,
       diverged: false,
       steps: 0,
     };
@@ -345,7 +339,6 @@ export function evaluatePipeline(pipeline: Pipeline, options: EvaluateOptions): 
     reward: r.diverged ? 0 : budgetReward(r.accuracy, macs, o.flopsBudget, o.budgetRule),
     macs,
     params,
-    trainSeconds: r.seconds,
     diverged: r.diverged,
     steps: r.steps,
   };
@@ -381,7 +374,6 @@ export interface RetrainResult {
   trainExamples: number;
   testExamples: number;
   epochs: number;
-  trainSeconds: number;
   diverged: boolean;
   steps: number;
 }
@@ -403,7 +395,7 @@ export function retrainPipeline(pipeline: Pipeline, options: RetrainOptions): Re
   const space = parseSearchSpace(o.space);
   encodePipeline(space, pipeline);
   const check = checkPipeline(space, pipeline);
-  const base = { trainExamples: 0, testExamples: 0, epochs: o.epochs, trainSeconds: 0, diverged: false, steps: 0 };
+  const base = { trainExamples: 0, testExamples: 0, epochs: o.epochs, diverged: false, steps: 0 };
   if (!check.valid)
     return {
       ...base,
@@ -439,7 +431,6 @@ export function retrainPipeline(pipeline: Pipeline, options: RetrainOptions): Re
     trainExamples: train.n,
     testExamples: test.n,
     epochs: o.epochs,
-    trainSeconds: r.seconds,
     diverged: r.diverged,
     steps: r.steps,
   };
@@ -473,6 +464,23 @@ export function evaluatePipelineJob(config: EvaluationJobConfig, ctx: JobContext
 }
 
 /**
+ * The resolved configuration of an {@link evaluationKind} job (its cache key is computed from it):
+ * data, epochs and budget rule with their defaults applied. A configuration that already spells
+ * every field (as `evaluationDefaults` and the plans do) resolves to itself, so its key is unchanged.
+ *
+ * @example
+ * ```ts
+ * resolveEvaluationJobConfig({ pipeline: p, space, data: {}, epochs: 1, flopsBudget: 6e5, budgetRule: 'hard' }).data;
+ * // { source: 'auto', trainSubset: 2000, validationSize: 1000, dataSeed: 0 }
+ * ```
+ */
+export function resolveEvaluationJobConfig(config: EvaluationJobConfig): EvaluationJobConfig {
+  const { pipeline, space, ...rest } = config;
+  const o = parseConfig(EvalSchema, { ...rest, space }, 'ma2ml-evaluate job config');
+  return { ...config, pipeline, data: o.data, epochs: o.epochs, budgetRule: o.budgetRule };
+}
+
+/**
  * Runtime job kind of one pipeline evaluation: run through an executor (inline or a worker pool)
  * and cached by `runExperiment` in the experiment store under (pipeline key, seed, data and budget
  * configuration). Bump the version when the evaluation changes.
@@ -489,4 +497,5 @@ export const evaluationKind = defineJobKind({
   export: 'evaluatePipelineJob',
   version: 'ma2ml-evaluate@1',
   fn: evaluatePipelineJob,
+  resolveConfig: resolveEvaluationJobConfig,
 });

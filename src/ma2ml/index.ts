@@ -1,7 +1,13 @@
 /**
- * MA2ML search spaces: the AUG agent's AutoAugment-style policies and batched image ops, the NAS
- * agent's architecture spaces (MobileNetV2-style, plain conv, MLP), the HPO agent's grids, and the
- * pipeline encoding between `Pipeline` objects and `SingleStepLearner` token indices.
+ * MA2ML (AUG, NAS and HPO agents searching ML pipelines under a FLOPs budget), the whole module:
+ * - search spaces and pipelines (`spaces.ts`, `pipeline.ts`): the agents' choices as plain data,
+ *   token encoding for `SingleStepLearner`, validity, sampling, descriptions, cache keys;
+ * - augmentation (`aug.ts`) and the FLOPs constraint (`flops.ts`);
+ * - pipeline evaluation (`evaluate.ts`): proxy training, the `ma2ml-evaluate` job kind, retraining;
+ * - search (`search.ts`, `search-log.ts`) with its strategies and learners (`strategies/`);
+ * - experiments of notebooks 21-22 (`experiments/`: plans, cells, runs, ablations, statistics);
+ * - the LCBench surrogate benchmark (`surrogate/`, `experiments/surrogate/`, notebook 23).
+ * See src/ma2ml/README.md for the index with links to every part.
  *
  * @example
  * ```ts
@@ -9,6 +15,7 @@
  * const space = presetSpace('quick');
  * const p = samplePipeline(space, new Rng(0));
  * describePipeline(p); encodePipeline(space, p); checkPipeline(space, p).valid;
+ * const run = await runSearch({ method: 'ma2ml', space, evaluations: 64, batchSize: 8, seed: 0, evaluator: syntheticEvaluator(space, 7) });
  * ```
  */
 export {
@@ -74,6 +81,7 @@ export {
   evaluatePipelineJob,
   evaluationDefaults,
   evaluationKind,
+  resolveEvaluationJobConfig,
   proxyData,
   retrainPipeline,
   sampleMixupLambda,
@@ -187,8 +195,19 @@ export {
   rewardSurrogateEvaluator,
   runRewardSurrogateSearches,
   surrogateValue,
+  augOpGallery,
+  augPolicyTiles,
+  evaluateUnderBudgets,
+  nasMacSample,
+  pipelineBetweenBudgets,
+  sampledPipelineRows,
+  shareWithin,
+  spaceSummaryLines,
+  tokenSpaceRows,
 } from './experiments';
 export type {
+  BudgetRuleEvaluation,
+  EvaluateUnderBudgetsOptions,
   CreditQualityOptions,
   CreditQualityRow,
   CreditQualitySummary,

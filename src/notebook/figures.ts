@@ -280,3 +280,154 @@ export function barFigure(series: readonly BarSeries[], opts: AxesOptions = {}):
   layout.barmode = 'group';
   return { data, layout };
 }
+
+/**
+ * A grid of grayscale images (pixels in [0, 1], each `side * side`, row-major): one heatmap per
+ * tile, row titles on the left, column titles on top (e.g. augmentation ops x magnitude levels).
+ *
+ * @example
+ * ```ts
+ * const fig = imageGridFigure(augOpGallery(px, 28, 28, ['Rotate'], [0, 9]), ['Rotate'], ['level 0', 'level 9'], 'AUG ops');
+ * await showFigure(fig, { name: 'aug-ops' });
+ * ```
+ */
+export function imageGridFigure(
+  tiles: readonly (readonly Float32Array[])[],
+  rowTitles: readonly string[],
+  colTitles: readonly string[],
+  title: string,
+): PlotlyFigure {
+  const rows = tiles.length;
+  const cols = rows ? tiles[0].length : 0;
+  if (!rows || !cols) throw new Error('imageGridFigure: no tiles');
+  const side = Math.round(Math.sqrt(tiles[0][0].length));
+  if (side * side !== tiles[0][0].length)
+    throw new Error(`imageGridFigure: tiles must be square images, got ${tiles[0][0].length} pixels`);
+  if (rowTitles.length !== rows || colTitles.length !== cols)
+    throw new Error(
+      `imageGridFigure: ${rows} x ${cols} tiles need ${rows} row titles and ${cols} column titles, got ${rowTitles.length} and ${colTitles.length}`,
+    );
+  const data: PlotlyTrace[] = [];
+  const annotations: Record<string, unknown>[] = [];
+  const layout: Record<string, unknown> = {
+    title: { text: title },
+    grid: { rows, columns: cols, pattern: 'independent', xgap: 0.04, ygap: 0.06 },
+    width: 130 * cols + 160,
+    height: 120 * rows + 80,
+    margin: { l: 130, r: 10, t: 60, b: 10 },
+    showlegend: false,
+    annotations,
+  };
+  tiles.forEach((row, r) =>
+    row.forEach((px, c) => {
+      const k = r * cols + c + 1;
+      const ax = k === 1 ? '' : String(k);
+      const z: number[][] = [];
+      for (let y = 0; y < side; y++) z.push(Array.from(px.subarray(y * side, (y + 1) * side)));
+      data.push({
+        type: 'heatmap',
+        z,
+        colorscale: 'Greys',
+        reversescale: true,
+        zmin: 0,
+        zmax: 1,
+        showscale: false,
+        xaxis: `x${ax}`,
+        yaxis: `y${ax}`,
+      });
+      layout[`xaxis${ax}`] = { visible: false };
+      layout[`yaxis${ax}`] = { visible: false, autorange: 'reversed', scaleanchor: `x${ax}` };
+      if (r === 0)
+        annotations.push({
+          text: colTitles[c],
+          xref: `x${ax} domain`,
+          yref: `y${ax} domain`,
+          x: 0.5,
+          y: 1.18,
+          showarrow: false,
+        });
+      if (c === 0)
+        annotations.push({
+          text: rowTitles[r],
+          xref: `x${ax} domain`,
+          yref: `y${ax} domain`,
+          x: -0.15,
+          y: 0.5,
+          xanchor: 'right',
+          showarrow: false,
+        });
+    }),
+  );
+  return { data, layout };
+}
+
+/** A vertical marker of {@link cdfFigure} (a budget, a threshold). */
+export interface CdfMarker {
+  x: number;
+  label: string;
+  color?: string;
+}
+
+/**
+ * Empirical CDF of `values` (share of values at most x) on a log x axis, with dashed vertical
+ * markers labelled with the share of values at most each (e.g. MACs of a NAS space vs the budgets).
+ *
+ * @example
+ * ```ts
+ * const fig = cdfFigure(macs, [{ x: 45e3, label: 'tight budget 45000' }], { title: 'MACs', xTitle: 'MACs per image (log scale)' });
+ * ```
+ */
+export function cdfFigure(
+  values: readonly number[],
+  markers: readonly CdfMarker[],
+  opts: AxesOptions = {},
+): PlotlyFigure {
+  if (!values.length) throw new Error('cdfFigure: no values');
+  const sorted = [...values].sort((a, b) => a - b);
+  const share = (b: number) => sorted.filter((m) => m <= b).length / sorted.length;
+  const xs = [sorted[0], sorted[sorted.length - 1], ...markers.map((m) => m.x)];
+  const colour = (i: number, m: CdfMarker) => m.color ?? PALETTE[(i + 3) % PALETTE.length];
+  return {
+    data: [
+      {
+        type: 'scatter',
+        mode: sorted.length <= 100 ? 'lines+markers' : 'lines',
+        line: { shape: 'hv', color: PALETTE[0] },
+        x: sorted,
+        y: sorted.map((_, i) => (i + 1) / sorted.length),
+        name: 'values',
+      },
+    ],
+    layout: {
+      template: 'plotly_white',
+      ...(opts.title ? { title: { text: opts.title } } : {}),
+      xaxis: {
+        title: { text: opts.xTitle ?? '' },
+        type: 'log',
+        range: [Math.log10(Math.min(...xs)) - 0.1, Math.log10(Math.max(...xs)) + 0.1],
+      },
+      yaxis: { title: { text: opts.yTitle ?? 'share of values at most x' }, range: [0, 1.05] },
+      // annotations take log10 coordinates on a log axis, shapes data values
+      shapes: markers.map((m, i) => ({
+        type: 'line',
+        x0: m.x,
+        x1: m.x,
+        yref: 'paper',
+        y0: 0,
+        y1: 1,
+        line: { color: colour(i, m), dash: 'dash' },
+      })),
+      annotations: markers.map((m, i) => ({
+        x: Math.log10(m.x),
+        y: i % 2 === 0 ? 0.97 : 0.06,
+        yref: 'paper',
+        xanchor: 'left',
+        text: ` ${m.label}: ${(100 * share(m.x)).toFixed(0)}% fit`,
+        showarrow: false,
+      })),
+      showlegend: false,
+      width: opts.width ?? 760,
+      height: opts.height ?? 400,
+    },
+  };
+}

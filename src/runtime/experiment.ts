@@ -34,7 +34,14 @@ export interface JobStatus {
   /** `cached`: loaded from the store; `computed`: run now; `failed`: failed after retries. */
   source: 'cached' | 'computed' | 'failed';
   attempts: number;
+  /** Wall-clock time of the job in this call (0 when cached). */
   durationMs: number;
+  /**
+   * Wall-clock time of the run that computed the result: this call's for computed jobs, the one
+   * the store recorded for cached ones. Timings live here, never inside results (results of the
+   * same job are byte-identical whoever computes them).
+   */
+  recordedDurationMs: number;
   error?: JobErrorInfo;
 }
 
@@ -133,7 +140,9 @@ export async function runExperiment<R = JsonValue>(options: RunExperimentOptions
     opts.config ?? null,
   );
 
-  const cached = opts.force ? new Map<string, JsonValue>() : store.doneResults(name, hashes);
+  const cached = opts.force
+    ? new Map<string, { result: JsonValue; durationMs: number }>()
+    : store.doneRuns(name, hashes);
   const results: unknown[] = new Array(jobs.length);
   const statuses: JobStatus[] = new Array(jobs.length);
   const missing: Job[] = [];
@@ -141,8 +150,16 @@ export async function runExperiment<R = JsonValue>(options: RunExperimentOptions
   jobs.forEach((job, i) => {
     indexOf.set(job.key, i);
     if (cached.has(hashes[i])) {
-      results[i] = cached.get(hashes[i]);
-      statuses[i] = { key: job.key, hash: hashes[i], source: 'cached', attempts: 0, durationMs: 0 };
+      const run = cached.get(hashes[i])!;
+      results[i] = run.result;
+      statuses[i] = {
+        key: job.key,
+        hash: hashes[i],
+        source: 'cached',
+        attempts: 0,
+        durationMs: 0,
+        recordedDurationMs: run.durationMs,
+      };
     } else {
       missing.push(job);
     }
@@ -186,6 +203,7 @@ export async function runExperiment<R = JsonValue>(options: RunExperimentOptions
           source: 'computed',
           attempts: o.attempts,
           durationMs: o.durationMs,
+          recordedDurationMs: o.durationMs,
         };
       } else {
         statuses[i] = {
@@ -194,6 +212,7 @@ export async function runExperiment<R = JsonValue>(options: RunExperimentOptions
           source: 'failed',
           attempts: o.attempts,
           durationMs: o.durationMs,
+          recordedDurationMs: o.durationMs,
           error: o.error,
         };
       }

@@ -1,7 +1,16 @@
 export { toJsonValue, stableStringify, parseJson, normaliseJson, hashJson } from './json';
 export type { JsonValue } from './json';
-export { defineJobKind, getJobKind, validateJobs, runHash, makeContext, JobKind } from './jobs';
-export type { Job, JobContext, JobKindSpec, WorkFunction } from './jobs';
+export {
+  defineJobKind,
+  getJobKind,
+  registeredJobKinds,
+  validateJobs,
+  runHash,
+  resolvedJobConfig,
+  makeContext,
+  JobKind,
+} from './jobs';
+export type { ConfigResolver, Job, JobContext, JobKindSpec, WorkFunction } from './jobs';
 export { InlineExecutor, executeJob, AbortError } from './executor';
 export type { Executor, ExecutorRunOptions, JobOutcome, JobErrorInfo, InlineExecutorOptions } from './executor';
 export { WorkerPoolExecutor } from './worker-pool';

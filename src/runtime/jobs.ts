@@ -47,12 +47,26 @@ export interface JobKindSpec {
   export: string;
   /**
    * Code-relevant version, e.g. `ganno-env@1`. It is part of every run's hash: bump it when the
-   * algorithm changes so cached results are recomputed on purpose.
+   * algorithm changes so cached results are recomputed on purpose. Defaults of the configuration
+   * do not need a bump when the kind has a `resolveConfig` (the run hash covers the resolved
+   * configuration); the behaviour pins in `test/runtime/job-kind-versions.test.ts` fail when a
+   * kind's results change while its version stays the same.
    */
   version: string;
 }
 
+/**
+ * Turns a job's configuration into the fully resolved configuration the work function acts on:
+ * validated, every default applied (e.g. the default GANNO feature list, reward kind, PPO
+ * settings). It must be pure and deterministic; its output must be JSON-serialisable. Two
+ * configurations that behave the same should resolve to the same value.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ConfigResolver = (config: any) => unknown;
+
 const registry = new Map<string, JobKindSpec>();
+/** Config resolvers of the kinds that have one (main thread only: the run hash is computed there). */
+const resolvers = new Map<string, ConfigResolver>();
 /** Work functions handed to {@link defineJobKind} directly, for executors in this thread. */
 const localFunctions = new Map<string, WorkFunction>();
 /** Loaded work functions by `module#export`. */
@@ -66,6 +80,9 @@ const fnCache = new Map<string, WorkFunction>();
  * different module is an error (two kinds would silently share cached results).
  * Pass `fn` (the exported function itself) so in-thread executors call it directly: required for
  * modules compiled by tslab in a notebook, whose `__filename` does not exist on disk.
+ * Pass `resolveConfig` so the cache key follows behaviour: the run hash is computed from the
+ * resolved configuration (defaults applied), so changing a default changes the key of every job
+ * that relies on it, while two spellings of the same configuration share one key.
  *
  * @example
  * ```ts
@@ -74,7 +91,7 @@ const fnCache = new Map<string, WorkFunction>();
  * const job = trainKind.job('lr=0.1', { lr: 0.1 }, 0);
  * ```
  */
-export function defineJobKind(spec: JobKindSpec & { fn?: WorkFunction }): JobKind {
+export function defineJobKind(spec: JobKindSpec & { fn?: WorkFunction; resolveConfig?: ConfigResolver }): JobKind {
   for (const field of ['name', 'module', 'export', 'version'] as const) {
     if (typeof spec?.[field] !== 'string' || spec[field].length === 0) {
       throw new Error(
@@ -94,7 +111,11 @@ export function defineJobKind(spec: JobKindSpec & { fn?: WorkFunction }): JobKin
         `cannot register it again from ${clean.module}#${clean.export}: choose another name`,
     );
   }
+  if (spec.resolveConfig !== undefined && typeof spec.resolveConfig !== 'function')
+    throw new Error(`defineJobKind '${spec.name}': resolveConfig must be a function`);
   registry.set(spec.name, clean);
+  if (spec.resolveConfig) resolvers.set(spec.name, spec.resolveConfig);
+  else resolvers.delete(spec.name);
   if (spec.fn !== undefined) {
     if (typeof spec.fn !== 'function') throw new Error(`defineJobKind '${spec.name}': fn must be a function`);
     localFunctions.set(spec.name, spec.fn);
@@ -120,6 +141,18 @@ export class JobKind {
   job(key: string, config: unknown, seed: number): Job {
     return { key, kind: this.spec.name, config, seed };
   }
+}
+
+/**
+ * Names of every registered job kind (those whose defining module has been loaded), sorted.
+ *
+ * @example
+ * ```ts
+ * registeredJobKinds(); // ['ganno-eval-run', 'ganno-train', ...]
+ * ```
+ */
+export function registeredJobKinds(): string[] {
+  return [...registry.keys()].sort();
 }
 
 /**
@@ -175,8 +208,33 @@ export function validateJobs(jobs: readonly Job[]): void {
 }
 
 /**
+ * The configuration a job's cache key is computed from: its kind's `resolveConfig(job.config)`
+ * (every default applied), or the configuration itself for kinds without a resolver. Errors of the
+ * resolver (an invalid configuration) are raised naming the job.
+ *
+ * @example
+ * ```ts
+ * resolvedJobConfig(gannoTrainKind.job('a', { train: { updates: 1 }, root: 'r', label: 'a' }, 0));
+ * // { train: { env: { features: [...all default features], agentRewards: 'team', ... }, credit: 'difference', ... }, ... }
+ * ```
+ */
+export function resolvedJobConfig(job: Job): unknown {
+  getJobKind(job.kind);
+  const resolve = resolvers.get(job.kind);
+  if (!resolve) return job.config;
+  try {
+    return resolve(job.config);
+  } catch (err) {
+    throw new Error(`job '${job.key}' (kind '${job.kind}'): invalid configuration: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/**
  * Stable identity of a run: SHA-256 of the sorted-key JSON of kind, code version, key, seed and
- * full configuration. Equal hash means the stored result can be reused.
+ * the resolved configuration ({@link resolvedJobConfig}: defaults applied). Equal hash means the
+ * stored result can be reused; changing a default of a kind with a `resolveConfig` changes the hash.
  *
  * @example
  * ```ts
@@ -186,7 +244,13 @@ export function validateJobs(jobs: readonly Job[]): void {
 export function runHash(job: Job): string {
   const spec = getJobKind(job.kind);
   return hashJson(
-    { kind: job.kind, version: spec.version, key: job.key, seed: job.seed, config: job.config as JsonValue },
+    {
+      kind: job.kind,
+      version: spec.version,
+      key: job.key,
+      seed: job.seed,
+      config: resolvedJobConfig(job) as JsonValue,
+    },
     `job '${job.key}'`,
   );
 }

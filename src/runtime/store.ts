@@ -340,13 +340,29 @@ export class ExperimentStore {
    */
   doneResults(experiment: string, hashes: readonly string[]): Map<string, JsonValue> {
     const out = new Map<string, JsonValue>();
+    for (const [h, run] of this.doneRuns(experiment, hashes)) out.set(h, run.result);
+    return out;
+  }
+
+  /**
+   * Like {@link doneResults}, with the duration the store recorded for the run that computed each
+   * result (wall-clock time is kept here, never inside results, so results stay reproducible).
+   *
+   * @example
+   * ```ts
+   * const runs = store.doneRuns('sweep', jobs.map(runHash));
+   * runs.get(hash)?.durationMs; // 812
+   * ```
+   */
+  doneRuns(experiment: string, hashes: readonly string[]): Map<string, { result: JsonValue; durationMs: number }> {
+    const out = new Map<string, { result: JsonValue; durationMs: number }>();
     this.read(() => {
       const stmt = this.db.prepare(
-        `SELECT result_json FROM runs WHERE experiment = ? AND hash = ? AND status = 'done'`,
+        `SELECT result_json, duration_ms FROM runs WHERE experiment = ? AND hash = ? AND status = 'done'`,
       );
       for (const h of hashes) {
-        const row = stmt.get(experiment, h) as { result_json: string } | undefined;
-        if (row) out.set(h, parseJson(row.result_json));
+        const row = stmt.get(experiment, h) as { result_json: string; duration_ms: number } | undefined;
+        if (row) out.set(h, { result: parseJson(row.result_json), durationMs: row.duration_ms });
       }
     });
     return out;

@@ -276,10 +276,9 @@ describe('ma2ml surrogate experiments (notebook 23)', function () {
           values,
           rewards: values,
           expected: [0.6, 0.7, 0.8],
-          wallSeconds: 0,
           diagnostics: [4, 8].map((e) => ({ evaluations: e, 'entropyFraction.mean': entropy, criticEvHeldOut: ev })),
         };
-        return { cell: { task, label, method: label, module: null, seed, evaluations: 8 }, result };
+        return { cell: { task, label, method: label, module: null, seed, evaluations: 8 }, result, seconds: 0 };
       };
       const build = (entropy: number, ev = 0.4) =>
         plan.tasks.flatMap((t) =>

@@ -1,5 +1,13 @@
 import { strict as assert } from 'assert';
-import { barFigure, heatmapFigure, lineFigure, withAlpha, PALETTE } from '../../src/notebook/figures';
+import {
+  barFigure,
+  cdfFigure,
+  heatmapFigure,
+  imageGridFigure,
+  lineFigure,
+  withAlpha,
+  PALETTE,
+} from '../../src/notebook/figures';
 
 describe('figure builders', () => {
   it('lineFigure draws each band as upper + filled lower trace before its line', () => {
@@ -107,5 +115,56 @@ describe('figure builders', () => {
   it('withAlpha validates colours', () => {
     assert.equal(withAlpha('#ff7f0e', 0.5), 'rgba(255,127,14,0.5)');
     assert.throws(() => withAlpha('red', 0.5), /expected a colour like #1f77b4, got 'red'/);
+  });
+
+  it('imageGridFigure: one heatmap per tile on its own axes, rows of pixels, titles on the edges', () => {
+    const tile = (v: number) => Float32Array.from([v, 0, 0, 1]); // 2 x 2
+    const fig = imageGridFigure(
+      [
+        [tile(0.125), tile(0.25)],
+        [tile(0.375), tile(0.5)],
+      ],
+      ['a', 'b'],
+      ['x', 'y'],
+      'grid',
+    );
+    assert.equal(fig.data.length, 4);
+    assert.deepEqual(fig.data[3].z, [
+      [0.5, 0],
+      [0, 1],
+    ]);
+    assert.equal(fig.data[0].xaxis, 'x');
+    assert.equal(fig.data[3].yaxis, 'y4');
+    const notes = (fig.layout.annotations as { text: string }[]).map((a) => a.text);
+    assert.deepEqual(notes.sort(), ['a', 'b', 'x', 'y']);
+    assert.throws(() => imageGridFigure([[tile(0)]], ['a', 'b'], ['x'], 't'), /need 1 row titles/);
+    assert.throws(() => imageGridFigure([[Float32Array.from([1, 2, 3])]], ['a'], ['x'], 't'), /square images/);
+  });
+
+  it('cdfFigure: sorted values with cumulative shares, one dashed marker per threshold with its share', () => {
+    const fig = cdfFigure(
+      [4, 1, 3, 2],
+      [
+        { x: 2, label: 'tight', color: '#d62728' },
+        { x: 3, label: 'loose' },
+      ],
+      {
+        title: 'MACs',
+      },
+    );
+    assert.deepEqual(fig.data[0].x, [1, 2, 3, 4]);
+    assert.deepEqual(fig.data[0].y, [0.25, 0.5, 0.75, 1]);
+    const shapes = fig.layout.shapes as { x0: number; line: { color: string; dash: string } }[];
+    assert.deepEqual(
+      shapes.map((s) => [s.x0, s.line.dash]),
+      [
+        [2, 'dash'],
+        [3, 'dash'],
+      ],
+    );
+    assert.equal(shapes[0].line.color, '#d62728');
+    const notes = (fig.layout.annotations as { text: string; x: number }[]).map((a) => a.text);
+    assert.deepEqual(notes, [' tight: 50% fit', ' loose: 75% fit']);
+    assert.throws(() => cdfFigure([], []), /no values/);
   });
 });

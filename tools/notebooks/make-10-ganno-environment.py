@@ -21,6 +21,10 @@ rate; all agents share one team reward. This notebook opens the environment up:
 4. a **brief retraining** of the agents (IPPO, shared GRU policy, difference rewards) with and without
    the custom feature: learning curves and a small evaluation table.
 
+The cells only call the library: every step of this walkthrough is a documented, tested function
+of `src/ganno/experiments/walkthrough.ts` (`observationTable`, `playScript`, `stepCreditComparison`,
+`horizonDifferenceDemo`, `trainFeatureArms`, `evaluateFeatureArms`, ...).
+
 **What is from the paper and what is reconstructed.** The paper states: one agent per layer, local +
 global observations, per-layer LR actions, cooperative MARL with a difference reward; a follow-up
 describes 9 cumulative LR actions and a shared recurrent IPPO policy. Everything concrete below is a
@@ -29,12 +33,13 @@ on MNIST-style digits, initial LR log-uniform in [0.01, 0.3]), K, the feature se
 normalisation, the reward `-(ln L_val(t+1) - ln L_val(t))`, the PPO hyper-parameters, and the budgets.
 """)
 code("""
-import * as fs from 'fs';
 import * as path from 'path';
 import { initBackend } from './src/backend';
-import { LayerLrEnv, trainGannoAgents, evaluateController, controllerFromSpec, constantController } from './src/ganno';
-import type { FeatureDef, FeatureRegistry, GannoTrainResult, ControllerRunResult } from './src/ganno';
-import { formatInterval, meanCI, probabilityOfImprovement } from './src/eval';
+import {
+  LayerLrEnv, observationTable, playScript, stepCreditComparison, horizonDifferenceDemo,
+  trainFeatureArms, armTeamReturnCurves, evaluateFeatureArms, armEvaluationTable, armTrainingSummary, constantComparisonLines,
+} from './src/ganno';
+import type { FeatureArm, FeatureDef } from './src/ganno';
 import { preset, budget, showFigure, showTable, lineFigure, notebookProgress, provenance, resultsDir } from './src/notebook';
 
 const backend = await initBackend();
@@ -76,18 +81,6 @@ value and the normalised value the policy sees for every agent. Gradient feature
 SGD step yet); `running` features are centred by running statistics that persist across episodes.
 """)
 code("""
-function observationTable(e: LayerLrEnv, o: Float32Array[]) {
-  const labels = e.features.labels;
-  const raws = o.map((_, i) => e.features.raw(e.state, i));
-  return labels.map((label, j) => {
-    const row: Record<string, string | number> = { feature: label };
-    o.forEach((v, i) => {
-      row[`agent ${i} raw`] = Number.isFinite(raws[i][j]) ? Number(raws[i][j].toPrecision(4)) : String(raws[i][j]);
-      row[`agent ${i} obs`] = Number(v[j].toFixed(4));
-    });
-    return row;
-  });
-}
 void showTable(observationTable(env, obs), { name: 'observations-reset', digits: 4, caption: `Observations at reset, task ${walkSeed} (preset ${preset()})` });
 """)
 md("""
@@ -100,26 +93,15 @@ decision runs K = 10 SGD steps and evaluates the fixed validation set; the team 
 decrease of the log validation loss.
 """)
 code("""
-const factors = [1 / 2, 1 / 1.5, 1 / 1.25, 1 / 1.1, 1, 1.1, 1.25, 1.5, 2];
 const n = env.numAgents;
 const script: number[][] = [
-  Array.from({ length: n }, (_, i) => (i === 0 ? 8 : 4)),
-  Array.from({ length: n }, (_, i) => (i === n - 1 ? 0 : 4)),
-  Array.from({ length: n }, () => 4),
+  Array.from({ length: n }, (_, i) => (i === 0 ? 8 : 4)), // raise layer 0
+  Array.from({ length: n }, (_, i) => (i === n - 1 ? 0 : 4)), // lower the output layer
+  Array.from({ length: n }, () => 4), // keep everything
 ];
-const decisionRows: Record<string, string | number>[] = [];
-for (const [t, actions] of script.entries()) {
-  const before = env.state.lrs.slice();
-  const r = env.step(actions);
-  const info = r.info as { lrs: number[]; valLoss: number; trainLoss: number };
-  actions.forEach((a, i) => decisionRows.push({
-    decision: t, agent: i, action: a, factor: Number(factors[a].toFixed(3)),
-    'LR before': Number(before[i].toPrecision(4)), 'LR after': Number(info.lrs[i].toPrecision(4)),
-    'train loss (interval mean)': Number(info.trainLoss.toFixed(4)), 'val loss': Number(info.valLoss.toFixed(4)), 'team reward': Number((r.teamReward ?? 0).toFixed(5)),
-  }));
-  obs = r.observations;
-}
-void showTable(decisionRows, { name: 'decisions', digits: 5, caption: `Three scripted decisions on task ${walkSeed} (K = 10 SGD steps each)` });
+const played = playScript(env, script);
+obs = played.observations;
+void showTable(played.rows, { name: 'decisions', digits: 5, caption: `Three scripted decisions on task ${walkSeed} (K = 10 SGD steps each)` });
 """)
 md("""
 ## Shared vs difference rewards for one step
@@ -133,19 +115,9 @@ This replay covers only the next K steps: it is the **myopic** (per-interval) di
 """)
 code("""
 const joint: number[] = Array.from({ length: n }, (_, i) => (i === 0 ? 7 : i === n - 1 ? 2 : 4));
-const gReplay = env.counterfactualTeamReward(joint);
-const gWithout = joint.map((a, i) => {
-  const alt = joint.slice();
-  alt[i] = env.defaultAction(i);
-  return env.counterfactualTeamReward(alt);
-});
-const stepResult = env.step(joint);
-const g = stepResult.teamReward ?? 0;
-console.log(`team reward G(a) of the real step: ${g}; replayed from the snapshot: ${gReplay} (identical: ${g === gReplay})`);
-void showTable(
-  joint.map((a, i) => ({ agent: i, action: a, factor: Number(factors[a].toFixed(3)), 'shared reward': Number(g.toFixed(6)), 'G(a_-i, keep)': Number(gWithout[i].toFixed(6)), 'difference reward D_i': Number((g - gWithout[i]).toFixed(6)) })),
-  { name: 'shared-vs-difference', digits: 6, caption: `One step (decision 3) on task ${walkSeed}: shared vs exact difference rewards` },
-);
+const credit = stepCreditComparison(env, joint);
+console.log(`team reward G(a) of the real step: ${credit.teamReward}; replayed from the snapshot: ${credit.replayed} (identical: ${credit.teamReward === credit.replayed})`);
+void showTable(credit.rows, { name: 'shared-vs-difference', digits: 6, caption: `One step (decision 3) on task ${walkSeed}: shared vs exact difference rewards` });
 """)
 md("""
 ## Horizon-true difference rewards: counterfactual trajectories
@@ -161,33 +133,12 @@ below doubles layer 0's LR once, keeps everything afterwards, and compares both 
 on the episode return measured by a separate all-keep run.
 """)
 code("""
-const horizonEnvConfig = { ...envConfig, agentRewards: 'difference' as const, differenceClip: 100 };
-const oneChange = (cfg: typeof envConfig & { agentRewards?: 'team' | 'difference' }, change: boolean) => {
-  const e = new LayerLrEnv(cfg);
-  e.reset(walkSeed);
-  const keepAll = () => Array.from({ length: e.numAgents }, (_, i) => e.defaultAction(i));
-  const first = keepAll();
-  if (change) first[0] = 8; // x2 for layer 0 at the first decision
-  const myopic = change ? e.counterfactualTeamReward(first) - e.counterfactualTeamReward(keepAll()) : 0;
-  let r = e.step(first);
-  const d0 = [r.rewards[0]];
-  let ret = r.teamReward;
-  while (!r.terminated) {
-    r = e.step(keepAll());
-    d0.push(r.rewards[0]);
-    ret += r.teamReward;
-  }
-  e.dispose();
-  return { myopic: myopic, d0: d0, ret: ret };
-};
-const changed = oneChange(horizonEnvConfig, true);
-const kept = oneChange(envConfig, false);
-const effect = changed.ret - kept.ret;
+const horizon = horizonDifferenceDemo(envConfig, walkSeed, { agent: 0, action: 8 }); // x2 for layer 0 at the first decision
 void showTable([
-  { reward: 'myopic difference reward of the change (next K steps only)', value: Number(changed.myopic.toFixed(5)) },
-  { reward: 'horizon-true: first step D_0,0', value: Number(changed.d0[0].toFixed(5)) },
-  { reward: 'horizon-true: sum over the episode of D_0,t', value: Number(changed.d0.reduce((a, b) => a + b, 0).toFixed(5)) },
-  { reward: 'effect on the episode return (changed run minus all-keep run)', value: Number(effect.toFixed(5)) },
+  { reward: 'myopic difference reward of the change (next K steps only)', value: Number(horizon.myopic.toFixed(5)) },
+  { reward: 'horizon-true: first step D_0,0', value: Number(horizon.perStep[0].toFixed(5)) },
+  { reward: 'horizon-true: sum over the episode of D_0,t', value: Number(horizon.episodeSum.toFixed(5)) },
+  { reward: 'effect on the episode return (changed run minus all-keep run)', value: Number(horizon.effect.toFixed(5)) },
 ], { name: 'horizon-true-difference', digits: 5, caption: `Task ${walkSeed}: layer 0 doubles its LR at the first decision, then every agent keeps (units: ln of validation-loss ratios)` });
 """)
 md("""
@@ -228,41 +179,20 @@ to keep the best checkpoint. Both arms use the same seeds, so they see the same 
 The budget is tiny (a few PPO updates): these curves show the machinery working, not a converged agent.
 """)
 code("""
-const runsDir = path.join(resultsDir(), 'runs');
-const arms: { name: string; setup?: (f: FeatureRegistry) => void }[] = [
+const arms: FeatureArm[] = [
   { name: 'default features' },
-  { name: '+ log_lr_ratio', setup: (f: FeatureRegistry) => void f.add(lrRatio) },
+  { name: '+ log_lr_ratio', setup: (f) => void f.add(lrRatio) },
 ];
-const trained: { arm: string; seed: number; result: GannoTrainResult }[] = [];
 const trainStarted = Date.now();
-for (const arm of arms) {
-  for (const seed of trainSeeds) {
-    const dir = path.join(runsDir, `${arm.setup ? 'custom' : 'default'}-seed${seed}`);
-    fs.rmSync(dir, { recursive: true, force: true });
-    const result = trainGannoAgents(
-      { env: envConfig, updates: updates, seed: seed, dir: dir, checkpointEvery: Math.max(1, Math.floor(updates / 2)), evalEvery: Math.max(1, Math.floor(updates / 2)), valSeeds: [900001, 900002] },
-      { setupFeatures: arm.setup, progress: notebookProgress({ intervalMs: 10000 }) },
-    );
-    trained.push({ arm: arm.name, seed: seed, result: result });
-    console.log(`${arm.name}, seed ${seed}: obs size ${result.observationSize}, ${result.updates} updates in ${result.seconds.toFixed(1)} s; best validation score ${result.best ? result.best.score.toFixed(4) : 'n/a'} at update ${result.best ? result.best.update : '-'}`);
-  }
-}
+const trained = trainFeatureArms({
+  env: envConfig, arms: arms, seeds: trainSeeds, updates: updates, dir: path.join(resultsDir(), 'runs'),
+  progress: notebookProgress({ intervalMs: 10000 }),
+  onAgent: ({ arm, seed, result }) => console.log(`${arm}, seed ${seed}: obs size ${result.observationSize}, ${result.updates} updates in ${result.seconds.toFixed(1)} s; best validation score ${result.best ? result.best.score.toFixed(4) : 'n/a'} at update ${result.best ? result.best.update : '-'}`),
+});
 const trainWall = (Date.now() - trainStarted) / 1000;
 """)
 code("""
-const curveSeries = arms.map((arm) => {
-  const mine = trained.filter((r) => r.arm === arm.name).map((r) => r.result.teamReturn);
-  const x = mine[0].map((_, u) => u + 1);
-  const at = (u: number) => mine.map((c) => c[u]);
-  return {
-    name: arm.name,
-    x: x,
-    y: x.map((_, u) => at(u).reduce((a, b) => a + b, 0) / mine.length),
-    lower: x.map((_, u) => Math.min(...at(u))),
-    upper: x.map((_, u) => Math.max(...at(u))),
-  };
-});
-const curvesFigure = await showFigure(lineFigure(curveSeries, { title: 'Mean team return per PPO update (mean over training seeds, min-max band)', xTitle: 'PPO update', yTitle: 'team return = ln(L_val(0) / L_val(T))' }), { name: 'learning-curves' });
+const curvesFigure = await showFigure(lineFigure(armTeamReturnCurves(trained), { title: 'Mean team return per PPO update (mean over training seeds, min-max band)', xTitle: 'PPO update', yTitle: 'team return = ln(L_val(0) / L_val(T))' }), { name: 'learning-curves' });
 """)
 md("""
 ## Evaluation on held-out tasks
@@ -275,47 +205,10 @@ time (lower is better). Means with 95% bootstrap CIs over runs (training seeds x
 """)
 code("""
 const evalStarted = Date.now();
-const evalRows: { arm: string; runs: ControllerRunResult[] }[] = [];
-evalRows.push({ arm: 'constant (initial LR)', runs: evaluateController(constantController(), { env: envConfig, seeds: evalTaskSeeds }) });
-for (const arm of arms) {
-  for (const greedy of [true, false]) {
-    const runs: ControllerRunResult[] = [];
-    for (const t of trained.filter((r) => r.arm === arm.name)) {
-      const controller = controllerFromSpec({ type: 'policy', checkpoint: t.result.bestDir as string, greedy: greedy, name: arm.name }, envConfig);
-      runs.push(...evaluateController(controller, { env: envConfig, seeds: evalTaskSeeds, setupFeatures: arm.setup }));
-      (controller as unknown as { policy: { dispose(): void } }).policy.dispose();
-    }
-    evalRows.push({ arm: `GANNO ${greedy ? 'greedy' : 'sampled'}, ${arm.name}`, runs: runs });
-  }
-}
+const evalRows = evaluateFeatureArms(trained, arms, envConfig, evalTaskSeeds);
 const evalWall = (Date.now() - evalStarted) / 1000;
-const ci = (xs: number[], seed: number, scale = 1, digits = 2) => formatInterval(meanCI(xs, { seed: seed }), digits, scale);
-void showTable(
-  evalRows.map((r, k) => ({
-    controller: r.arm,
-    runs: r.runs.length,
-    'test accuracy % (95% CI)': ci(r.runs.map((x) => x.testAccuracy), 10 + k, 100, 1),
-    'test loss (95% CI)': ci(r.runs.map((x) => (Number.isFinite(x.testLoss) ? x.testLoss : 10)), 20 + k, 1, 3),
-    'val-loss AUC (95% CI)': ci(r.runs.map((x) => x.valLossAuc), 30 + k, 1, 3),
-    diverged: r.runs.filter((x) => x.diverged).length,
-  })),
-  { name: 'evaluation', caption: `Held-out tasks ${evalTaskSeeds.join(',')}, ${totalSteps} SGD steps each; agents trained for ${updates} PPO updates: ${provenance({ seeds: trainSeeds, budget: `${updates} updates x 2 episodes x ${totalSteps} steps (training ${trainWall.toFixed(0)} s, evaluation ${evalWall.toFixed(0)} s)`, wallSeconds: trainWall + evalWall })}` },
-);
-void showTable(
-  arms.map((arm) => {
-    const mine = trained.filter((r) => r.arm === arm.name);
-    const last = mine.map((r) => r.result.teamReturn[r.result.teamReturn.length - 1]);
-    return {
-      arm: arm.name,
-      'observation size': mine[0].result.observationSize,
-      'first-update team return': Number((mine.map((r) => r.result.teamReturn[0]).reduce((a, b) => a + b, 0) / mine.length).toFixed(4)),
-      'last-update team return': Number((last.reduce((a, b) => a + b, 0) / mine.length).toFixed(4)),
-      'best validation score (mean)': Number((mine.map((r) => (r.result.best ? r.result.best.score : NaN)).reduce((a, b) => a + b, 0) / mine.length).toFixed(4)),
-      'train seconds (mean)': Number((mine.map((r) => r.result.seconds).reduce((a, b) => a + b, 0) / mine.length).toFixed(1)),
-    };
-  }),
-  { name: 'training-summary', caption: `Training summary: ${provenance({ seeds: trainSeeds, budget: `${updates} PPO updates x 2 episodes x ${totalSteps} SGD steps`, wallSeconds: trainWall })}` },
-);
+void showTable(armEvaluationTable(evalRows), { name: 'evaluation', caption: `Held-out tasks ${evalTaskSeeds.join(',')}, ${totalSteps} SGD steps each; agents trained for ${updates} PPO updates: ${provenance({ seeds: trainSeeds, budget: `${updates} updates x 2 episodes x ${totalSteps} steps (training ${trainWall.toFixed(0)} s, evaluation ${evalWall.toFixed(0)} s)`, wallSeconds: trainWall + evalWall })}` });
+void showTable(armTrainingSummary(trained), { name: 'training-summary', caption: `Training summary: ${provenance({ seeds: trainSeeds, budget: `${updates} PPO updates x 2 episodes x ${totalSteps} SGD steps`, wallSeconds: trainWall })}` });
 """)
 md("""
 ## Reading the results
@@ -330,19 +223,6 @@ schedules). A barely trained *greedy* policy can repeat one action at every deci
 reports how often), which can be far worse than keeping the LR constant.
 """)
 code("""
-const constantAcc = evalRows[0].runs.map((r) => r.testAccuracy);
-const c = meanCI(constantAcc, { seed: 10 }); // the same bootstrap seeds as the table, so the intervals are the table's
-for (const [k, row] of evalRows.entries()) {
-  if (k === 0) continue;
-  const acc = row.runs.map((r) => r.testAccuracy);
-  const poi = probabilityOfImprovement(acc.map((a) => [a]), constantAcc.map((a) => [a]), { seed: 5 });
-  const d = meanCI(acc, { seed: 10 + k });
-  if (acc.length < 2 || constantAcc.length < 2) {
-    console.log(`${row.arm}: test accuracy ${(100 * d.point).toFixed(1)}% vs constant ${(100 * c.point).toFixed(1)}% (one run per side in this preset: no interval, no verdict)`);
-    continue;
-  }
-  const verdict = d.lo > c.hi ? 'better than' : d.hi < c.lo ? 'worse than' : 'not distinguishable from';
-  console.log(`${row.arm}: test accuracy ${(100 * d.point).toFixed(1)}% vs constant ${(100 * c.point).toFixed(1)}% -> ${verdict} the constant LR at this budget (non-overlapping 95% CIs required); P(improvement) = ${poi.point.toFixed(2)} [${poi.lo.toFixed(2)}, ${poi.hi.toFixed(2)}]`);
-}
+for (const line of constantComparisonLines(evalRows)) console.log(line);
 """)
 write("10-ganno-environment.ipynb", "g10")

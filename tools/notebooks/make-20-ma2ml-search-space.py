@@ -29,15 +29,15 @@ a *reconstruction* (labelled below): Fashion-MNIST 28x28 instead of ImageNet, th
 training sizes. See `src/ma2ml/README.md` for the full table.
 """)
 code("""
-import { initBackend, tf } from './src/backend';
+import { initBackend } from './src/backend';
 import { Rng } from './src/random';
 import {
-  presetSpace, flopsBudgets, spaceSize, agentDimensions, samplePipeline, describePipeline, checkPipeline,
-  applyOp, augmentBatch, evaluatePipeline, evaluationDefaults, proxyData, budgetReward, AGENTS,
+  presetSpace, flopsBudgets, samplePipeline, describePipeline, agentDimensions, spaceSize, evaluationDefaults, proxyData,
+  tokenSpaceRows, spaceSummaryLines, sampledPipelineRows, augOpGallery, augPolicyTiles, nasMacSample, shareWithin,
+  pipelineBetweenBudgets, evaluateUnderBudgets,
 } from './src/ma2ml';
-import type { AugOpName, Pipeline, PipelineEvaluation, SpacePreset } from './src/ma2ml';
-import { preset, budget, showFigure, showTable, provenance } from './src/notebook';
-import type { PlotlyFigure, PlotlyTrace } from './src/notebook';
+import type { AugOpName, Pipeline, SpacePreset } from './src/ma2ml';
+import { preset, budget, showFigure, showTable, provenance, imageGridFigure, cdfFigure } from './src/notebook';
 
 const backend = await initBackend();
 const spacePreset: SpacePreset = budget<SpacePreset>({ smoke: 'smoke', quick: 'quick', full: 'full' });
@@ -59,16 +59,8 @@ learning-rate token indexes the chosen optimiser's grid). Spaces are plain JSON 
 returns an editable copy), so a cell can change any grid before a search.
 """)
 code("""
-const dims = agentDimensions(space);
-const size = spaceSize(space);
-const dimRows = AGENTS.flatMap((agent) =>
-  dims[agent]
-    .filter((d, i) => agent !== 'aug' || i < 3) // one AUG op slot stands for all 2 x S
-    .map((d) => ({ agent: agent, token: agent === 'aug' ? d.name.replace('sp0.', 'sp*.').replace(/0$/, '*') : d.name, '#choices': d.choices.length, 'choice values': d.choices.map(String).join(', ') })),
-);
-const tokenTable = showTable(dimRows, { name: 'ma2ml-token-space', caption: `Token dimensions of the '${space.name}' space (AUG: ${space.aug.subPolicies} sub-policies x 2 op slots, each slot shown once; reconstruction)` });
-console.log(`tokens per agent: ${AGENTS.map((a) => `${a} ${dims[a].length}`).join(', ')}`);
-console.log(`pipelines: aug ${size.perAgent.aug}, nas ${size.perAgent.nas}, hpo ${size.perAgent.hpo}; joint 10^${size.log10.toFixed(1)}`);
+const tokenTable = showTable(tokenSpaceRows(space), { name: 'ma2ml-token-space', caption: `Token dimensions of the '${space.name}' space (AUG: ${space.aug.subPolicies} sub-policies x 2 op slots, each slot shown once; reconstruction)` });
+console.log(spaceSummaryLines(space).join('\\n'));
 """)
 md("""
 ## Sampled pipelines
@@ -80,19 +72,7 @@ from). MACs (multiply-accumulates per image) and parameters come from the analyt
 code("""
 const sampleRng = new Rng(2026).fork('notebook-20-samples');
 const samples: Pipeline[] = Array.from({ length: numSamples }, () => samplePipeline(space, sampleRng));
-const sampleRows = samples.map((p, i) => {
-  const c = checkPipeline(space, p);
-  const macs = c.macs ?? NaN;
-  return {
-    '#': i + 1,
-    pipeline: describePipeline(p),
-    MACs: macs,
-    params: c.params ?? NaN,
-    [`valid @ ${tightBudget}`]: c.valid && macs <= tightBudget ? 'yes' : 'no',
-    [`valid @ ${looseBudget}`]: c.valid && macs <= looseBudget ? 'yes' : 'no',
-  };
-});
-const sampleTable = showTable(sampleRows, { name: 'ma2ml-sampled-pipelines', caption: `${numSamples} uniformly sampled pipelines of '${space.name}': ${provenance({ seeds: [2026], budget: `${numSamples} samples (no training)`, wallSeconds: 0 })}` });
+const sampleTable = showTable(sampledPipelineRows(space, samples, [tightBudget, looseBudget]), { name: 'ma2ml-sampled-pipelines', caption: `${numSamples} uniformly sampled pipelines of '${space.name}': ${provenance({ seeds: [2026], budget: `${numSamples} samples (no training)`, wallSeconds: 0 })}` });
 """)
 md("""
 ## What the AUG agent does to an image
@@ -106,74 +86,21 @@ code("""
 const { train: proxyTrain } = proxyData(evaluationDefaults(spacePreset).data);
 const imageSize = proxyTrain.height * proxyTrain.width;
 const pick = (i: number) => proxyTrain.images.slice(i * imageSize, (i + 1) * imageSize);
-const image = tf.tensor4d(pick(3), [1, proxyTrain.height, proxyTrain.width, 1]);
 const galleryOps: AugOpName[] = ['Rotate', 'ShearX', 'TranslateY', 'Contrast', 'Sharpness', 'Posterize', 'Solarize', 'Equalize', 'Cutout'];
 const levels = [0, 3, 6, 9];
-
-function imageGrid(tiles: Float32Array[][], rowTitles: string[], colTitles: string[], title: string): PlotlyFigure {
-  const rows = tiles.length;
-  const cols = tiles[0].length;
-  const side = proxyTrain.height;
-  const data: PlotlyTrace[] = [];
-  const layout: Record<string, unknown> = {
-    title: { text: title },
-    grid: { rows: rows, columns: cols, pattern: 'independent', xgap: 0.04, ygap: 0.06 },
-    width: 130 * cols + 160,
-    height: 120 * rows + 80,
-    margin: { l: 130, r: 10, t: 60, b: 10 },
-    showlegend: false,
-    annotations: [] as Record<string, unknown>[],
-  };
-  tiles.forEach((row, r) =>
-    row.forEach((px, c) => {
-      const k = r * cols + c + 1;
-      const ax = k === 1 ? '' : String(k);
-      const z: number[][] = [];
-      for (let y = 0; y < side; y++) z.push(Array.from(px.subarray(y * side, (y + 1) * side)));
-      data.push({ type: 'heatmap', z: z, colorscale: 'Greys', reversescale: true, zmin: 0, zmax: 1, showscale: false, xaxis: `x${ax}`, yaxis: `y${ax}` });
-      layout[`xaxis${ax}`] = { visible: false };
-      layout[`yaxis${ax}`] = { visible: false, autorange: 'reversed', scaleanchor: `x${ax}` };
-      if (r === 0) (layout.annotations as Record<string, unknown>[]).push({ text: colTitles[c], xref: `x${ax} domain`, yref: `y${ax} domain`, x: 0.5, y: 1.18, showarrow: false });
-      if (c === 0) (layout.annotations as Record<string, unknown>[]).push({ text: rowTitles[r], xref: `x${ax} domain`, yref: `y${ax} domain`, x: -0.15, y: 0.5, xanchor: 'right', showarrow: false });
-    }),
-  );
-  return { data: data, layout: layout };
-}
-
-const galleryTiles: Float32Array[][] = galleryOps.map((op) =>
-  levels.map((level) => {
-    const out = applyOp(image, op, level, { sign: 1, center: [12, 12] });
-    const px = out.dataSync() as Float32Array;
-    out.dispose();
-    return Float32Array.from(px);
-  }),
-);
-await showFigure(imageGrid(galleryTiles, galleryOps, levels.map((l) => `level ${l}`), 'AUG ops at magnitude levels 0, 3, 6, 9 (one Fashion-MNIST image)'), { name: 'ma2ml-aug-ops' });
-image.dispose();
+const galleryTiles = augOpGallery(pick(3), proxyTrain.height, proxyTrain.width, galleryOps, levels);
+await showFigure(imageGridFigure(galleryTiles, galleryOps, levels.map((l) => `level ${l}`), 'AUG ops at magnitude levels 0, 3, 6, 9 (one Fashion-MNIST image)'), { name: 'ma2ml-aug-ops' });
 """)
 md("""
 Whole policies: three sampled AUG policies applied to the same six images (each image draws one of
 the policy's sub-policies, and each op fires with its probability, as in training).
 """)
 code("""
-const six = tf.tensor4d(Float32Array.from([0, 1, 2, 5, 8, 13].flatMap((i) => Array.from(pick(i)))), [6, proxyTrain.height, proxyTrain.width, 1]);
-const policyRows: Float32Array[][] = [];
-const policyTitles: string[] = ['original'];
-const split6 = (t: Float32Array) => Array.from({ length: 6 }, (_, i) => t.slice(i * imageSize, (i + 1) * imageSize));
-policyRows.push(split6(six.dataSync() as Float32Array));
-const policyRng = new Rng(7).fork('notebook-20-policies');
-const shownPolicies: string[] = [];
-for (let k = 0; k < 3; k++) {
-  const p = samples[k];
-  const out = augmentBatch(six, p.aug, policyRng);
-  policyRows.push(split6(out.dataSync() as Float32Array));
-  out.dispose();
-  policyTitles.push(`policy ${k + 1}`);
-  shownPolicies.push(`policy ${k + 1}: ` + p.aug.map((sp) => sp.map((o) => `${o.op}(p${o.prob},m${o.level})`).join(' + ')).join(' | '));
-}
-six.dispose();
-await showFigure(imageGrid(policyRows, policyTitles, ['img 1', 'img 2', 'img 3', 'img 4', 'img 5', 'img 6'], 'Sampled AUG policies (rows) applied to six training images'), { name: 'ma2ml-aug-policies' });
-console.log(shownPolicies.join('\\n'));
+const sixImages = Float32Array.from([0, 1, 2, 5, 8, 13].flatMap((i) => Array.from(pick(i))));
+const shown = samples.slice(0, 3);
+const policyRows = augPolicyTiles(sixImages, 6, proxyTrain.height, proxyTrain.width, shown.map((p) => p.aug), new Rng(7).fork('notebook-20-policies'));
+await showFigure(imageGridFigure(policyRows, ['original', ...shown.map((_, k) => `policy ${k + 1}`)], ['img 1', 'img 2', 'img 3', 'img 4', 'img 5', 'img 6'], 'Sampled AUG policies (rows) applied to six training images'), { name: 'ma2ml-aug-policies' });
+console.log(shown.map((p, k) => `policy ${k + 1}: ` + p.aug.map((sp) => sp.map((o) => `${o.op}(p${o.prob},m${o.level})`).join(' + ')).join(' | ')).join('\\n'));
 """)
 md("""
 ## MACs of the NAS space vs the two budgets
@@ -183,39 +110,14 @@ sample of 3000) at its own input resolution. The two budgets mirror the paper's 
 (ratio 3 : 4); their placement inside the distribution is a reconstruction (`flopsBudgets`).
 """)
 code("""
-const archRng = new Rng(11).fork('notebook-20-archs');
-const nasCount = Number(size.perAgent.nas);
-const archMacs: number[] = [];
-const seenArch = new Set<string>();
-const maxArch = Math.min(nasCount, 3000);
-for (let tries = 0; archMacs.length < maxArch && tries < 20 * maxArch; tries++) {
-  const p = samplePipeline(space, archRng);
-  const key = JSON.stringify(p.arch);
-  if (nasCount <= 3000 && seenArch.has(key)) continue; // enumerate small spaces exactly (distinct architectures)
-  seenArch.add(key);
-  const c = checkPipeline(space, { ...p, hpo: { ...p.hpo, dropout: 0 } });
-  if (c.macs !== undefined) archMacs.push(c.macs);
-}
-const share = (b: number) => archMacs.filter((m) => m <= b).length / archMacs.length;
+const archMacs = nasMacSample(space, new Rng(11).fork('notebook-20-archs'));
 const sorted = [...archMacs].sort((a, b) => a - b);
-// Empirical CDF: the share of architectures with at most x MACs (log axis: annotations take log10 coordinates, shapes data values)
-const macFig: PlotlyFigure = {
-  data: [{ type: 'scatter', mode: sorted.length <= 100 ? 'lines+markers' : 'lines', line: { shape: 'hv', color: '#1f77b4' }, x: sorted, y: sorted.map((_, i) => (i + 1) / sorted.length), name: 'architectures' }],
-  layout: {
-    template: 'plotly_white',
-    title: { text: `MACs per image of the '${space.name}' NAS space: cumulative share of ${archMacs.length} architectures` },
-    xaxis: { title: { text: 'MACs per image (log scale)' }, type: 'log', range: [Math.log10(Math.min(sorted[0], tightBudget)) - 0.1, Math.log10(Math.max(sorted[sorted.length - 1], looseBudget)) + 0.1] },
-    yaxis: { title: { text: 'share of architectures with at most x MACs' }, range: [0, 1.05] },
-    shapes: [tightBudget, looseBudget].map((b, i) => ({ type: 'line', x0: b, x1: b, yref: 'paper', y0: 0, y1: 1, line: { color: i === 0 ? '#d62728' : '#ff7f0e', dash: 'dash' } })),
-    annotations: [tightBudget, looseBudget].map((b, i) => ({ x: Math.log10(b), y: i === 0 ? 0.97 : 0.06, yref: 'paper', xanchor: 'left', text: ` ${i === 0 ? 'tight' : 'loose'} budget ${b}: ${(100 * share(b)).toFixed(0)}% fit`, showarrow: false })),
-    showlegend: false,
-    width: 760,
-    height: 400,
-  },
-};
-await showFigure(macFig, { name: 'ma2ml-nas-macs' });
+await showFigure(cdfFigure(archMacs, [
+  { x: tightBudget, label: `tight budget ${tightBudget}`, color: '#d62728' },
+  { x: looseBudget, label: `loose budget ${looseBudget}`, color: '#ff7f0e' },
+], { title: `MACs per image of the '${space.name}' NAS space: cumulative share of ${archMacs.length} architectures`, xTitle: 'MACs per image (log scale)', yTitle: 'share of architectures with at most x MACs' }), { name: 'ma2ml-nas-macs' });
 const shareTable = showTable(
-  [tightBudget, looseBudget].map((b, i) => ({ budget: i === 0 ? 'tight' : 'loose', MACs: b, 'architectures within (%)': (100 * share(b)).toFixed(1) })),
+  [tightBudget, looseBudget].map((b, i) => ({ budget: i === 0 ? 'tight' : 'loose', MACs: b, 'architectures within (%)': (100 * shareWithin(archMacs, b)).toFixed(1) })),
   { name: 'ma2ml-budget-share', caption: `Share of the '${space.name}' NAS space within each budget (min ${sorted[0]}, median ${sorted[Math.floor(sorted.length / 2)]}, max ${sorted[sorted.length - 1]} MACs; reconstruction)` },
 );
 """)
@@ -232,52 +134,22 @@ and scores 0; under the **soft** rule it is trained and its accuracy is scaled b
 We pick a sampled pipeline whose MACs lie between the two budgets where there is one (so the rules
 disagree on it), and evaluate it with several training seeds to show the reward noise. The training
 does not depend on the budget, so each seed trains once and the four (budget, rule) rows share it
-(`train s` repeats that training's time); a hard budget the pipeline exceeds is a separate call that
-does not train.
+(`train s` repeats that training's wall time, measured around the call: results hold no timings); a
+hard budget the pipeline exceeds is a separate call that does not train. The logic lives in
+`evaluateUnderBudgets` (`src/ma2ml/experiments/walkthrough.ts`), like every other step of this
+walkthrough: the cells only call it.
 """)
 code("""
 const evalCfg = evaluationDefaults(spacePreset);
-const between = samples.find((p) => { const c = checkPipeline(space, p); return c.valid && c.macs > tightBudget && c.macs <= looseBudget; });
-const chosen: Pipeline = between ?? samples.find((p) => checkPipeline(space, p).valid) ?? samples[0];
+const chosen = pipelineBetweenBudgets(space, samples, tightBudget, looseBudget);
 console.log(`pipeline: ${describePipeline(chosen)}`);
 console.log(`proxy training: ${evalCfg.data.trainSubset} training / ${evalCfg.data.validationSize} validation examples, ${evalCfg.epochs} epoch(s), data source ${proxyData(evalCfg.data).train.source}`);
 const evalStart = Date.now();
-const evalRows: Record<string, string | number>[] = [];
-const softLoose: PipelineEvaluation[] = [];
-for (const seed of evalSeeds) {
-  // One proxy training per seed (the training does not depend on the budget); each (budget, rule) cell
-  // then either reuses it through budgetReward or, hard and over budget, is a call that does not train.
-  const trained = evaluatePipeline(chosen, { space: space, data: evalCfg.data, epochs: evalCfg.epochs, seed: seed, flopsBudget: looseBudget, budgetRule: 'soft' });
-  softLoose.push(trained);
-  for (const [name, b] of [['tight', tightBudget], ['loose', looseBudget]] as [string, number][]) {
-    for (const rule of ['hard', 'soft'] as const) {
-      const macs = trained.macs ?? NaN;
-      const r: PipelineEvaluation = trained.valid && !trained.diverged && !(rule === 'hard' && macs > b)
-        ? { ...trained, reward: budgetReward(trained.valAccuracy as number, macs, b, rule) }
-        : rule === 'hard' && macs > b
-          ? evaluatePipeline(chosen, { space: space, data: evalCfg.data, epochs: evalCfg.epochs, seed: seed, flopsBudget: b, budgetRule: 'hard' })
-          : trained;
-      evalRows.push({
-        seed: seed,
-        budget: `${name} (${b})`,
-        rule: rule,
-        trained: r.valid ? 'yes' : 'no',
-        'val accuracy': r.valAccuracy === null ? '-' : r.valAccuracy.toFixed(3),
-        reward: r.reward.toFixed(3),
-        MACs: r.macs ?? NaN,
-        'train s': r.trainSeconds.toFixed(2),
-        note: r.reason ?? '',
-      });
-    }
-  }
-}
+const one = evaluateUnderBudgets(chosen, { space: space, data: evalCfg.data, epochs: evalCfg.epochs, seeds: evalSeeds, budgets: [{ name: 'tight', budget: tightBudget }, { name: 'loose', budget: looseBudget }] });
 const evalWall = (Date.now() - evalStart) / 1000;
-const evalTable = showTable(evalRows, { name: 'ma2ml-one-evaluation', caption: `One pipeline under both budgets and rules: ${provenance({ seeds: evalSeeds, budget: `proxy training ${evalCfg.data.trainSubset} examples x ${evalCfg.epochs} epoch(s), validation ${evalCfg.data.validationSize}`, wallSeconds: evalWall })}` });
-const accs = softLoose.map((r) => r.valAccuracy ?? 0);
-const meanAcc = accs.reduce((a, b) => a + b, 0) / accs.length;
-const sdAcc = Math.sqrt(accs.reduce((a, b) => a + (b - meanAcc) ** 2, 0) / Math.max(1, accs.length - 1));
-const trainedSeconds = softLoose.reduce((a, r) => a + r.trainSeconds, 0) / softLoose.length;
-console.log(`validation accuracy over ${accs.length} training seeds: mean ${meanAcc.toFixed(3)}, sd ${sdAcc.toFixed(3)} (reward noise)`);
+const evalTable = showTable(one.rows, { name: 'ma2ml-one-evaluation', caption: `One pipeline under both budgets and rules: ${provenance({ seeds: evalSeeds, budget: `proxy training ${evalCfg.data.trainSubset} examples x ${evalCfg.epochs} epoch(s), validation ${evalCfg.data.validationSize}`, wallSeconds: evalWall })}` });
+const trainedSeconds = one.trainSeconds.reduce((a, b) => a + b, 0) / one.trainSeconds.length;
+console.log(`validation accuracy over ${one.trained.length} training seeds: mean ${one.meanAccuracy.toFixed(3)}, sd ${one.sdAccuracy.toFixed(3)} (reward noise)`);
 console.log(`one proxy training takes ${trainedSeconds.toFixed(2)} s here: about ${(60 / trainedSeconds).toFixed(0)} evaluations per minute per worker`);
 """)
 md("""
@@ -287,11 +159,11 @@ code("""
 const notebookWall = (Date.now() - notebookStart) / 1000;
 const summaryTable = showTable(
   [
-    { item: 'search space', value: `${space.name} (AUG S=${space.aug.subPolicies}, NAS ${space.nas.kind}, HPO ${dims.hpo.length} tokens)` },
-    { item: 'joint space size', value: `10^${size.log10.toFixed(1)}` },
-    { item: 'NAS within tight / loose budget', value: `${(100 * share(tightBudget)).toFixed(1)}% / ${(100 * share(looseBudget)).toFixed(1)}%` },
+    { item: 'search space', value: `${space.name} (AUG S=${space.aug.subPolicies}, NAS ${space.nas.kind}, HPO ${agentDimensions(space).hpo.length} tokens)` },
+    { item: 'joint space size', value: `10^${spaceSize(space).log10.toFixed(1)}` },
+    { item: 'NAS within tight / loose budget', value: `${(100 * shareWithin(archMacs, tightBudget)).toFixed(1)}% / ${(100 * shareWithin(archMacs, looseBudget)).toFixed(1)}%` },
     { item: 'evaluated pipeline', value: describePipeline(chosen) },
-    { item: 'validation accuracy (soft, loose), mean / sd over seeds', value: `${meanAcc.toFixed(3)} / ${sdAcc.toFixed(3)}` },
+    { item: 'validation accuracy (soft, loose), mean / sd over seeds', value: `${one.meanAccuracy.toFixed(3)} / ${one.sdAccuracy.toFixed(3)}` },
     { item: 'seconds per proxy training', value: trainedSeconds.toFixed(2) },
   ],
   { name: 'ma2ml-search-space-summary', caption: provenance({ seeds: evalSeeds, budget: `${numSamples} samples, ${evalSeeds.length} evaluation seeds`, wallSeconds: notebookWall }) },

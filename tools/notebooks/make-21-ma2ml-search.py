@@ -35,25 +35,18 @@ at sampling** (a proposal over the budget is redrawn before evaluation, so every
 evaluations on feasible pipelines and the reward is the validation accuracy).
 """)
 code("""
-import { initBackend } from './src/backend';
-import { ExperimentStore } from './src/runtime';
 import {
-  ma2mlPlan, planSpace, planExecutor, planCost, MEASURED_COSTS, mainCells, runSearches, bestSoFarCurves, comparisonRows, formatComparisonRows,
+  planCost, MEASURED_COSTS, mainCells, runSearches, bestSoFarCurves, comparisonRows, formatComparisonRows,
   retrainBest, rewardNoise, selectRuns, describePipeline,
 } from './src/ma2ml';
 import type { SearchRun } from './src/ma2ml';
-import { preset, showFigure, showTable, lineFigure, provenance, PALETTE } from './src/notebook';
+import { openMa2mlSession, showFigure, showTable, lineFigure, provenance, PALETTE } from './src/notebook';
 
-const backend = await initBackend();
-const plan = ma2mlPlan(preset());
-const space = planSpace(plan);
+// The preset's plan, its search space, executor and the experiment store (cached, resumable); prints the mode.
+const session = await openMa2mlSession();
+const { plan, space, executor, store } = session;
 const budgets = plan.flops.map((f) => f.budget); // tight, loose (MACs per image; rule hard, masked at sampling)
-const executor = planExecutor(plan);
-const store = ExperimentStore.open(); // $MARL_AUTOML_STORE or results/experiments.sqlite: cached, resumable
-const notebookStart = Date.now();
-console.log(`backend: ${backend.summary}; store: ${store.file}`);
-console.log(`plan: ${plan.description}`);
-console.log(`${plan.methods.length} methods x ${budgets.length} budgets x ${plan.seeds.length} seeds x ${plan.evaluations} evaluations (batch ${plan.batchSize}); ${plan.workers > 0 ? `${plan.workers} worker threads` : 'inline'}`);
+const notebookStart = session.started;
 """)
 md("""
 ## The plan
@@ -167,7 +160,7 @@ const topRows = budgets.map((b, i) => {
   const top = all.reduce((a, c) => (c.x.reward > a.x.reward ? c : a));
   return { budget: `${i === 0 ? 'tight' : 'loose'} (${b})`, 'best reward found': top.x.reward, 'found by': top.m, pipeline: describePipeline(top.x.pipeline) };
 });
-await executor.close();
+await session.close();
 const summaryTable = showTable(topRows, { name: 'ma2ml-search-summary', caption: provenance({ seeds: plan.seeds, budget: `${plan.evaluations} evaluations x ${plan.methods.length} methods x 2 budgets`, wallSeconds: (Date.now() - notebookStart) / 1000 }) });
 """)
 md("""

@@ -30,10 +30,8 @@ proxy sizes, learner settings), the synthetic reward, the default pipeline of th
 searches, the reward threshold of (b) and the choice of metrics.
 """)
 code("""
-import { initBackend } from './src/backend';
-import { ExperimentStore } from './src/runtime';
 import {
-  ma2mlPlan, planSpace, planExecutor, ablationCells, runSearches, selectRuns, ablationRow, medianFinalBest,
+  ablationCells, runSearches, selectRuns, ablationRow, medianFinalBest,
   evaluationsToThreshold, areaUnderCurve, monotonicSynthetic, monotonicRows, bestSoFarCurves, formatAblationRows,
   formatInterval, defaultPipeline, describePipeline, learnerEvidence, learnerDiagnosticRows, diagnosticCurve,
   creditQuality, creditQualitySummary, NOT_MOVED_ENTROPY, MIN_CRITIC_HELD_OUT_EV,
@@ -42,19 +40,16 @@ import {
 import { writeCsv } from './src/io';
 import * as path from 'path';
 import type { AblationRow, SearchRun } from './src/ma2ml';
-import { preset, showFigure, showTable, lineFigure, provenance, resultsDir, PALETTE } from './src/notebook';
+import { openMa2mlSession, showFigure, showTable, lineFigure, provenance, resultsDir, PALETTE } from './src/notebook';
 import type { LineSeries } from './src/notebook';
 
-const backend = await initBackend();
-const plan = ma2mlPlan(preset());
-const space = planSpace(plan);
+// The preset's plan, space, executor and the store shared with notebook 21 (its searches are reused); prints the mode.
+const session = await openMa2mlSession();
+const { plan, space, executor, store } = session;
 const budgetB = plan.flops[plan.ablations.budgetIndex].budget;
-const executor = planExecutor(plan);
-const store = ExperimentStore.open(); // shared with notebook 21: its searches are reused
 const bs = plan.bootstrap;
-const notebookStart = Date.now();
-console.log(`backend: ${backend.summary}; store: ${store.file}`);
-console.log(`plan: ${plan.description}; ablation budget ${budgetB} MACs (hard, masked at sampling); seeds ${plan.seeds.join(', ')}`);
+const notebookStart = session.started;
+console.log(`ablation budget ${budgetB} MACs (hard, masked at sampling); seeds ${plan.seeds.join(', ')}`);
 console.log(`single-module default pipeline: ${describePipeline(defaultPipeline(space, budgetB))}`);
 """)
 md("""
@@ -306,7 +301,7 @@ One row per comparison, A - B with its 95% CI, and the sentence generated from t
 way at this budget), or *contradicted here* (the CI excludes 0 in the other direction).
 """)
 code("""
-await executor.close();
+await session.close();
 const summaryTable = showTable(formatAblationRows(allRows), { name: 'ma2ml-ablations-summary', caption: caption('MA2ML ablations, all rows', (Date.now() - notebookStart) / 1000) });
 """)
 md("""

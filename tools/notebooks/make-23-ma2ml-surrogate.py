@@ -54,23 +54,19 @@ probability of improvement with tasks as strata (`probabilityOfImprovement`).
 """)
 code("""
 import * as path from 'path';
-import { initBackend } from './src/backend';
-import { ExperimentStore } from './src/runtime';
 import {
-  surrogatePlan, surrogateCells, surrogateLabels, surrogateExecutor, runSurrogateSearches, regretCurves, budgetRows, formatBudgetRows,
+  surrogateCells, surrogateLabels, runSurrogateSearches, regretCurves, budgetRows, formatBudgetRows,
   claimRows, formatClaimRows, diagnosticsSummaryRows, diagnosticsUpdateRows, writeCsv, gridSizesOf,
 } from './src/ma2ml/experiments/surrogate';
-import { preset, showFigure, showTable, lineFigure, provenance, resultsDir, PALETTE } from './src/notebook';
+import { openMa2mlSurrogateSession, showFigure, showTable, lineFigure, provenance, resultsDir, PALETTE } from './src/notebook';
 
-const backend = await initBackend();
-const plan = surrogatePlan(preset());
+// The preset's surrogate plan, its executor and the experiment store (every search cached); prints the mode.
+const session = await openMa2mlSurrogateSession();
+const { plan, executor, store } = session;
 const labels = surrogateLabels(plan);
 const cells = surrogateCells(plan);
-const executor = surrogateExecutor(plan);
-const store = ExperimentStore.open(); // $MARL_AUTOML_STORE or results/experiments.sqlite: every search cached
-const notebookStart = Date.now();
-console.log(`backend: ${backend.summary}; store: ${store.file}`);
-console.log(`plan: ${plan.description}; ${cells.length} searches; ${plan.workers > 0 ? `${plan.workers} worker threads` : 'inline'}`);
+const notebookStart = session.started;
+console.log(`${cells.length} searches`);
 """)
 md("""
 ## The plan
@@ -104,7 +100,7 @@ code("""
 const searchStart = Date.now();
 const { runs, computed, cached } = await runSurrogateSearches(plan, cells, { executor: executor, store: store });
 const searchWall = (Date.now() - searchStart) / 1000;
-await executor.close();
+await session.close();
 console.log(`${runs.length} searches: ${computed} computed, ${cached} from the store; wall ${searchWall.toFixed(1)} s`);
 """)
 md("""

@@ -7,9 +7,8 @@ import { meanCI } from '../../eval';
 import type { Interval } from '../../eval/bootstrap';
 import { isDegenerateRun } from '../evaluate';
 import { POLICY_MOVED_KL } from '../train';
-import type { GannoUpdateDiagnostics } from '../train';
 import type { EvalRow } from './comparison';
-import type { VariantAgent } from './training';
+import type { GannoJobDiagnostics, VariantAgent } from './training';
 
 /** The numeric diagnostics fields, in table order. */
 export const DIAGNOSTIC_FIELDS = [
@@ -27,8 +26,7 @@ export const DIAGNOSTIC_FIELDS = [
   'actorGradNormMax',
   'criticGradNorm',
   'criticGradNormMax',
-  'seconds',
-] as const satisfies readonly (keyof GannoUpdateDiagnostics)[];
+] as const satisfies readonly (keyof GannoJobDiagnostics)[];
 export type DiagnosticField = (typeof DIAGNOSTIC_FIELDS)[number];
 
 /**

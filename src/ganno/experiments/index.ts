@@ -6,8 +6,9 @@ export { gannoPlan, baselineDefs, budgetCurveUpdates, TEST_SEED_BASE } from './p
 export type { GannoPlan, GannoTrainBudget, GeneralisationTarget, BaselineDef } from './plan';
 export { DEFAULT_VARIANT, gannoVariants, variantEnv, variantTrainConfig } from './variants';
 export type { GannoVariant } from './variants';
-export { gannoTrainJob, gannoTrainKind, trainFolder, trainGannoVariants } from './training';
+export { gannoTrainJob, gannoTrainKind, resolveGannoTrainJobConfig, trainFolder, trainGannoVariants } from './training';
 export type {
+  GannoJobDiagnostics,
   GannoTrainJobConfig,
   GannoTrainedAgent,
   MilestoneAgent,
@@ -65,3 +66,24 @@ export {
 export type { DiagnosticField } from './diagnostics';
 export { evaluateBudgetCurve } from './budget-curve';
 export type { BudgetCurvePoint } from './budget-curve';
+export {
+  actionFactor,
+  armEvaluationTable,
+  armTeamReturnCurves,
+  armTrainingSummary,
+  constantComparisonLines,
+  evaluateFeatureArms,
+  horizonDifferenceDemo,
+  observationTable,
+  playScript,
+  stepCreditComparison,
+  trainFeatureArms,
+} from './walkthrough';
+export type {
+  ArmAgent,
+  ArmEvaluation,
+  FeatureArm,
+  HorizonDifferenceDemo,
+  StepCreditComparison,
+  TrainFeatureArmsOptions,
+} from './walkthrough';

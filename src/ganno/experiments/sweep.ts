@@ -14,7 +14,7 @@ import type { ExperimentStore } from '../../runtime/store';
 import { controllerFromSpec, isDegenerateRun, runController } from '../evaluate';
 import type { ControllerRunResult } from '../evaluate';
 import { PolicyController } from '../controllers';
-import { POLICY_MOVED_KL, trainGannoAgents } from '../train';
+import { POLICY_MOVED_KL, resolveGannoTrainConfig, trainGannoAgents } from '../train';
 import type { GannoTrainConfig } from '../train';
 import type { GannoPlan } from './plan';
 import { trainFolder } from './training';
@@ -75,7 +75,6 @@ export interface PpoSweepResult {
   clipFraction: number;
   explainedVariance: number;
   kl: number;
-  seconds: number;
 }
 
 function modeScore(runs: ControllerRunResult[]): SweepModeScore {
@@ -114,7 +113,6 @@ export function gannoPpoSweepJob(config: PpoSweepJobConfig): PpoSweepResult {
     clipFraction: mean((x) => x.clipFraction),
     explainedVariance: mean((x) => x.explainedVariance),
     kl: mean((x) => x.kl),
-    seconds: res.seconds,
   };
 }
 
@@ -125,6 +123,11 @@ export const gannoPpoSweepKind = defineJobKind({
   export: 'gannoPpoSweepJob',
   version: 'ganno-ppo-sweep@1',
   fn: gannoPpoSweepJob,
+  // the cache key follows the resolved training config (defaults applied)
+  resolveConfig: (config: PpoSweepJobConfig) => ({
+    ...config,
+    train: resolveGannoTrainConfig(config.train) as PpoSweepJobConfig['train'],
+  }),
 });
 
 /** One row of the sweep table. */
@@ -132,6 +135,8 @@ export interface PpoSweepRow extends PpoSweepResult {
   point: string;
   credit: 'difference' | 'shared';
   seed: number;
+  /** Wall seconds of the job, as the experiment store recorded them (not part of the cached result). */
+  seconds: number;
 }
 
 /**
@@ -179,7 +184,7 @@ export async function runPpoSweep(options: {
     store: options.store,
     progress: options.progress,
   });
-  return res.results.map((r, i) => ({ ...r, ...meta[i] }));
+  return res.results.map((r, i) => ({ ...r, ...meta[i], seconds: res.jobs[i].recordedDurationMs / 1000 }));
 }
 
 /** Per grid point: means over credits and seeds, best first (by the mean of the greedy and sampled validation log-loss ratios). */

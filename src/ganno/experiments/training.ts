@@ -11,8 +11,9 @@ import { runExperiment } from '../../runtime/experiment';
 import type { Executor } from '../../runtime/executor';
 import { defineJobKind } from '../../runtime/jobs';
 import { hashJson } from '../../runtime/json';
+import type { JsonValue } from '../../runtime/json';
 import type { ExperimentStore } from '../../runtime/store';
-import { POLICY_MOVED_KL, trainGannoAgents } from '../train';
+import { POLICY_MOVED_KL, resolveGannoTrainConfig, trainGannoAgents } from '../train';
 import type { GannoTrainConfig, GannoUpdateDiagnostics, GannoValidationPoint } from '../train';
 import type { GannoPlan } from './plan';
 import { budgetCurveUpdates } from './plan';
@@ -34,6 +35,9 @@ export interface GannoTrainJobConfig {
    */
   primaryUpdate?: number;
 }
+
+/** {@link GannoUpdateDiagnostics} as a cached job result keeps them: without wall-clock time. */
+export type GannoJobDiagnostics = Omit<GannoUpdateDiagnostics, 'seconds'>;
 
 /** A checkpoint kept at a milestone of a budget curve. */
 export interface MilestoneAgent {
@@ -61,10 +65,11 @@ export interface GannoTrainedAgent {
   featureNames: string[];
   observationSize: number;
   updates: number;
-  /** Training wall time of the job (summed over resumed parts is not tracked: this call's time). */
-  seconds: number;
-  /** Learner diagnostics of every PPO update. */
-  diagnostics: GannoUpdateDiagnostics[];
+  /**
+   * Learner diagnostics of every PPO update, without the per-update wall time (timings are not
+   * part of cached results: the store records each job's duration, see {@link VariantAgent.seconds}).
+   */
+  diagnostics: GannoJobDiagnostics[];
   /** KL from the initial policy at the update of `bestDir`'s checkpoint. */
   klFromInitial: number;
   /** Whether that KL passes {@link POLICY_MOVED_KL}: a policy that did not move is flagged in every table. */
@@ -76,8 +81,9 @@ export interface GannoTrainedAgent {
 }
 
 /**
- * The checkpoint folder of a training config: `<root>/<label>-<first 12 hex of the config hash>`,
- * so a changed config never resumes from another config's checkpoint.
+ * The checkpoint folder of a training config: `<root>/<label>-<first 12 hex of the hash of the
+ * resolved config>` ({@link resolveGannoTrainConfig}: defaults applied), so a changed config, or
+ * a changed default, never resumes from another config's checkpoint.
  *
  * @example
  * ```ts
@@ -87,7 +93,7 @@ export interface GannoTrainedAgent {
 export function trainFolder(root: string, label: string, train: Omit<GannoTrainConfig, 'dir'>): string {
   if (!/^[A-Za-z0-9._-]+$/.test(label))
     throw new Error(`trainFolder: label must use letters, digits, '.', '_' or '-', got ${JSON.stringify(label)}`);
-  return path.join(root, `${label}-${hashJson(train).slice(0, 12)}`);
+  return path.join(root, `${label}-${hashJson(resolveGannoTrainConfig(train) as JsonValue).slice(0, 12)}`);
 }
 
 /**
@@ -131,13 +137,25 @@ export function gannoTrainJob(config: GannoTrainJobConfig): GannoTrainedAgent {
     featureNames: res.featureNames,
     observationSize: res.observationSize,
     updates: res.updates,
-    seconds: res.seconds,
-    diagnostics: res.diagnostics,
+    diagnostics: res.diagnostics.map(({ seconds: _seconds, ...d }) => d),
     klFromInitial: kl,
     moved: kl >= POLICY_MOVED_KL,
     budgetUpdates,
     milestones,
   };
+}
+
+/**
+ * The resolved configuration of a {@link gannoTrainKind} job (its cache key is computed from it):
+ * `train` with every default applied ({@link resolveGannoTrainConfig}).
+ *
+ * @example
+ * ```ts
+ * resolveGannoTrainJobConfig({ train: { updates: 5 }, root: 'r', label: 'a' }).train.env.features; // DEFAULT_FEATURE_NAMES
+ * ```
+ */
+export function resolveGannoTrainJobConfig(config: GannoTrainJobConfig): GannoTrainJobConfig {
+  return { ...config, train: resolveGannoTrainConfig(config.train) as Omit<GannoTrainConfig, 'dir'> };
 }
 
 /** Job kind `ganno-train`: one agent variant and seed (for `runExperiment` with any executor). */
@@ -147,6 +165,7 @@ export const gannoTrainKind = defineJobKind({
   export: 'gannoTrainJob',
   version: 'ganno-train@2',
   fn: gannoTrainJob,
+  resolveConfig: resolveGannoTrainJobConfig,
 });
 
 /** Options of {@link trainGannoVariants}. */
@@ -167,6 +186,11 @@ export interface TrainVariantsOptions {
 /** A trained agent with its variant. */
 export interface VariantAgent extends GannoTrainedAgent {
   variant: string;
+  /**
+   * Training wall seconds of the job that trained it, as the experiment store recorded them (the
+   * original job's for agents loaded from the store; a resumed job counts only its own part).
+   */
+  seconds: number;
 }
 
 /**
@@ -220,8 +244,16 @@ export async function trainGannoVariants(options: TrainVariantsOptions): Promise
       progress: options.progress,
     });
     const results = res.results.slice();
-    missing.forEach((i, k) => (results[i] = redo.results[k]));
-    res = { ...res, results };
+    const statuses = res.jobs.slice();
+    missing.forEach((i, k) => {
+      results[i] = redo.results[k];
+      statuses[i] = redo.jobs[k];
+    });
+    res = { ...res, results, jobs: statuses };
   }
-  return res.results.map((r, i) => ({ ...r, variant: entries[i].v.name }));
+  return res.results.map((r, i) => ({
+    ...r,
+    variant: entries[i].v.name,
+    seconds: res.jobs[i].recordedDurationMs / 1000,
+  }));
 }

@@ -8,6 +8,18 @@
 export { MEASURED_COSTS, ma2mlPlan, parsePlan, planCost, planEvaluator, planExecutor, planSpace } from './plan';
 export type { Ma2mlPlan, PlanUnitCosts } from './plan';
 export { defaultPipeline } from './default-pipeline';
+export {
+  augOpGallery,
+  augPolicyTiles,
+  evaluateUnderBudgets,
+  nasMacSample,
+  pipelineBetweenBudgets,
+  sampledPipelineRows,
+  shareWithin,
+  spaceSummaryLines,
+  tokenSpaceRows,
+} from './walkthrough';
+export type { BudgetRuleEvaluation, EvaluateUnderBudgetsOptions } from './walkthrough';
 export { ablationCells, cellLabel, mainCells, selectRuns } from './cells';
 export type { SearchCell, SearchRun } from './cells';
 export { retrainBest, retrainJob, retrainKind, rewardNoise, runSearches } from './runs';

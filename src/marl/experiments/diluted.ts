@@ -138,4 +138,7 @@ export const dilutedGameSeedKind = defineJobKind({
   export: 'runDilutedGameSeed',
   version: 'marl-diluted-seed@1',
   fn: runDilutedGameSeed,
+  // the cache key follows the resolved config (defaults applied)
+  resolveConfig: (config: DilutedSeedConfigInput) =>
+    parseConfig(DilutedSeedConfigSchema, config, 'diluted-game seed config'),
 });

@@ -209,4 +209,7 @@ export const matrixGameSeedKind = defineJobKind({
   export: 'runMatrixGameSeed',
   version: 'marl-matrix-seed@1',
   fn: runMatrixGameSeed,
+  // the cache key follows the resolved config (defaults applied)
+  resolveConfig: (config: MatrixSeedConfigInput) =>
+    parseConfig(MatrixSeedConfigSchema, config, 'matrix-game seed config'),
 });

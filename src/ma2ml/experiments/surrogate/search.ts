@@ -80,7 +80,6 @@ export interface SurrogateSearchResult {
   expected: number[] | null;
   /** Learner diagnostics, one row per update (`diagnosticRows`), plus `phase` for sequential. */
   diagnostics: DiagnosticRow[];
-  wallSeconds: number;
 }
 
 // ------------------------------------------------------------------ tables (per process)
@@ -184,7 +183,6 @@ export async function surrogateSearchJob(
   config: SurrogateSearchConfig,
   ctx: { seed: number },
 ): Promise<SurrogateSearchResult> {
-  const t0 = Date.now();
   const grid = parseGrid(config.grid);
   const table = await surrogateTable(config.task, grid, config.epoch);
   const problem = new SurrogateSearchProblem(table, grid, { noiseSd: config.noiseSd, seed: ctx.seed });
@@ -307,7 +305,6 @@ export async function surrogateSearchJob(
     rewards,
     expected,
     diagnostics,
-    wallSeconds: (Date.now() - t0) / 1000,
   };
 }
 
@@ -338,6 +335,8 @@ export interface SurrogateCell {
 export interface SurrogateRun {
   cell: SurrogateCell;
   result: SurrogateSearchResult;
+  /** Wall seconds of the search: the store's recorded duration of the run that computed it (timings are not part of results). */
+  seconds: number;
 }
 
 /** Label of a module-only search: `<method> only <agent name>`. */
@@ -490,6 +489,7 @@ export async function runSurrogateSearches(
     out.set(task, await surrogateTable(task, p.grid, p.epoch, options.tableCacheDir));
   const jobs = surrogateJobs(p, cells);
   let results: SurrogateSearchResult[];
+  let seconds: number[];
   let computed = jobs.length;
   let cached = 0;
   if (options.store) {
@@ -500,13 +500,21 @@ export async function runSurrogateSearches(
       store: options.store,
     });
     results = r.results;
+    seconds = r.jobs.map((j) => j.recordedDurationMs / 1000);
     computed = r.computed;
     cached = r.cached;
   } else {
-    results = (await options.executor.run(jobs)).map((o) => {
+    const outcomes = await options.executor.run(jobs);
+    results = outcomes.map((o) => {
       if (!o.ok) throw new Error(`runSurrogateSearches: ${o.key} failed: ${o.error.message}`);
       return o.result as unknown as SurrogateSearchResult;
     });
+    seconds = outcomes.map((o) => o.durationMs / 1000);
   }
-  return { runs: cells.map((cell, i) => ({ cell, result: results[i] })), computed, cached, tables: out };
+  return {
+    runs: cells.map((cell, i) => ({ cell, result: results[i], seconds: seconds[i] })),
+    computed,
+    cached,
+    tables: out,
+  };
 }

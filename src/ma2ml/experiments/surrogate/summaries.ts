@@ -83,7 +83,7 @@ export function scoreMatrix(
   plan: SurrogatePlan,
   label: string,
   budget: number,
-  metric: (r: SurrogateSearchResult, budget: number) => number,
+  metric: (r: SurrogateSearchResult, budget: number, run: SurrogateRun) => number,
 ): number[][] {
   const p = parseSurrogatePlan(plan);
   return p.seeds.map((seed) =>
@@ -93,7 +93,7 @@ export function scoreMatrix(
         throw new Error(
           `scoreMatrix: no run of '${label}' on task ${task}, seed ${seed} with >= ${budget} evaluations`,
         );
-      return metric(run.result, budget);
+      return metric(run.result, budget, run);
     }),
   );
 }
@@ -218,7 +218,7 @@ export interface BudgetRow {
   pReferenceBetter: Interval | null;
   /** Fraction of runs whose learner moved (min entropy fraction <= 0.95); null without a learner. */
   moved: number | null;
-  /** Mean wall seconds of one search (as computed, cached runs keep their original time). */
+  /** Mean wall seconds of one search (the store's recorded durations: cached runs keep their original time). */
   wallSeconds: number;
 }
 
@@ -243,7 +243,7 @@ export function budgetRows(
     for (const label of labels) {
       const nr = scoreMatrix(runs, p, label, b, normalisedRegretAt);
       const ef = scoreMatrix(runs, p, label, b, minEntropyFraction).flat();
-      const wall = scoreMatrix(runs, p, label, b, (r) => r.wallSeconds).flat();
+      const wall = scoreMatrix(runs, p, label, b, (_r, _b, run) => run.seconds).flat();
       rows.push({
         method: label,
         budget: b,
@@ -508,7 +508,7 @@ export function diagnosticsSummaryRows(
         klStoppedFraction: mean(d.map((x) => (x.klStopped === true ? 1 : 0))),
         monotonicDropFraction: monotonicDropFraction(r.result, max, p.batchSize),
         finalNormalisedRegret: normalisedRegretAt(r.result, max),
-        wallSeconds: r.result.wallSeconds,
+        wallSeconds: r.seconds,
       };
     });
 }
