@@ -93,6 +93,8 @@ export async function testPostgres(): Promise<TestPostgres> {
   const stop = () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
   start();
   let running = true;
+  // Interrupted test runs still stop the server: turn signals into a normal exit.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
   process.on('exit', () => {
     try {
       if (running) stop();
