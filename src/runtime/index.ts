@@ -29,3 +29,4 @@ export { QueueExecutor, QUEUE_NAME, QUEUE_BOSS_SCHEMA } from './queue';
 export type { QueueExecutorOptions, QueueMessage } from './queue';
 export { startQueueWorker, refuseReason } from './queue-worker';
 export type { QueueWorker, QueueWorkerOptions } from './queue-worker';
+export { modeExecutor, executorMode } from './distributed';
