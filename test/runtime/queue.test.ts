@@ -7,7 +7,9 @@ import * as os from 'os';
 import * as path from 'path';
 import {
   defineJobKind,
+  executorMode,
   InlineExecutor,
+  modeExecutor,
   JobErrorInfo,
   maskSecrets,
   maskUrl,
@@ -19,6 +21,7 @@ import {
 } from '../../src/runtime';
 import { startBoss } from '../../src/runtime/queue';
 import { postgresSkipReason, testPostgres } from '../support/postgres';
+import { coordinatorJobs } from './fixtures/queue-coordinator';
 import { spinKind } from './fixtures/queue-jobs';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -171,6 +174,56 @@ describe('runtime/queue: distributed runs on PostgreSQL (worker processes + Queu
     }
   });
 
+  it('a killed coordinator, restarted, resumes: it recomputes nothing that was finished or queued', async () => {
+    const url = (await testPostgres()).createDatabase('queue_coord');
+    const w = startWorker(url);
+    const n = 12;
+    const coord = spawn(
+      process.execPath,
+      ['--require', 'tsx/cjs', 'test/runtime/fixtures/queue-coordinator.ts', url, 'resume', String(n)],
+      {
+        cwd: ROOT,
+        stdio: 'ignore',
+      },
+    );
+    started.push(coord);
+    const store = await PgExperimentStore.open(url);
+    const executor = new QueueExecutor({ url, pollMs: 100 });
+    try {
+      // Kill the coordinator once a few results are committed to the experiment store.
+      for (;;) {
+        const done = await store.listExperiments().then((es) => es.find((e) => e.name === 'resume')?.done ?? 0);
+        if (done >= 3) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      coord.kill('SIGKILL');
+      await new Promise((r) => coord.once('exit', r));
+      const before = (await store.loadResults('resume')).length;
+      assert.ok(before >= 3 && before < n, `${before} of ${n} committed when the coordinator died`);
+      const again = await runExperiment({ name: 'resume', jobs: coordinatorJobs(n), executor, store });
+      assert.equal(again.cached + again.computed, n);
+      assert.ok(again.cached >= before);
+      await stopWorker(w);
+      const doneKeys = w.lines.filter((l) => / done 'c\d+'/.test(l)).map((l) => /done '(c\d+)'/.exec(l)![1]);
+      assert.deepEqual(
+        doneKeys.slice().sort(),
+        coordinatorJobs(n)
+          .map((j) => j.key)
+          .sort(),
+        'each job ran once in total',
+      );
+      const local = await new InlineExecutor().run(coordinatorJobs(n));
+      assert.deepEqual(
+        again.results,
+        local.map((o) => (o.ok ? o.result : undefined)),
+      );
+    } finally {
+      await executor.close();
+      await store.close();
+      await stopWorker(w);
+    }
+  });
+
   it('refuses a job kind the workers do not register, and a message carrying a module path; neither runs', async () => {
     const url = (await testPostgres()).createDatabase('queue_refuse');
     const w = startWorker(url);
@@ -290,6 +343,21 @@ describe('runtime/queue: message checks and masking (no database needed)', () =>
     const masked = maskSecrets(text, url);
     assert.ok(!masked.includes('p@ss!word') && !masked.includes('p%40ss%21word'), masked);
     assert.match(masked, /postgres:\/\/me:\*\*\*@db\/x/);
+  });
+
+  it('MARL_AUTOML_DB alone selects distributed mode, and the sessions can say which mode they run in', async () => {
+    const lines: string[] = [];
+    const local = modeExecutor(() => new InlineExecutor(), { env: {}, log: (l) => lines.push(l) });
+    assert.ok(local instanceof InlineExecutor);
+    assert.equal(executorMode(local), 'embedded (inline, in this thread)');
+    assert.equal(lines.length, 0);
+    const env = { MARL_AUTOML_DB: 'postgres://marl:TopSecret9@db.lan:5432/marl' };
+    const remote = modeExecutor(() => new InlineExecutor(), { env, log: (l) => lines.push(l) });
+    assert.ok(remote instanceof QueueExecutor, 'no connection is made before the first run');
+    assert.equal(executorMode(remote), 'distributed (PostgreSQL queue at postgres://marl:***@db.lan:5432/marl)');
+    assert.match(lines[0], /distributed mode .*postgres:\/\/marl:\*\*\*@db\.lan:5432\/marl.*npm run worker/);
+    assert.ok(!lines[0].includes('TopSecret9'));
+    await remote.close();
   });
 
   it('QueueExecutor rejects a URL that is not postgres:// with a message naming the variable', () => {
