@@ -42,7 +42,7 @@ const unregisteredKind = defineJobKind({
 interface Worker {
   child: ChildProcess;
   lines: string[];
-  id: Promise<string>;
+  id(): Promise<string>;
   exited: Promise<number | null>;
   waitFor(re: RegExp): Promise<string>;
 }
@@ -86,10 +86,17 @@ function startWorker(url: string, extra: string[] = []): Worker {
   const waitFor = (re: RegExp) => {
     const hit = lines.find((l) => re.test(l));
     if (hit) return Promise.resolve(hit);
-    return new Promise<string>((resolve) => waiters.push({ re, resolve }));
+    // Bounded, so a worker that never prints the line fails the test instead of hanging the run.
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`worker never printed ${re}; its output:\n${lines.join('\n')}`)),
+        120_000,
+      );
+      waiters.push({ re, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+    });
   };
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const id = waitFor(/ started: /).then((l) => / ([^ ]+) started: /.exec(l)![1]);
+  const id = () => waitFor(/ started: /).then((l) => / ([^ ]+) started: /.exec(l)![1]);
   return { child, lines, id, exited, waitFor };
 }
 
@@ -156,7 +163,7 @@ describe('runtime/queue: distributed runs on PostgreSQL (worker processes + Queu
     let rescuer: Worker | undefined;
     try {
       await victim.waitFor(/start 'slow'/);
-      const victimId = await victim.id;
+      const victimId = await victim.id();
       victim.child.kill('SIGKILL');
       await victim.exited;
       rescuer = startWorker(url);
@@ -183,21 +190,26 @@ describe('runtime/queue: distributed runs on PostgreSQL (worker processes + Queu
       ['--require', 'tsx/cjs', 'test/runtime/fixtures/queue-coordinator.ts', url, 'resume', String(n)],
       {
         cwd: ROOT,
-        stdio: 'ignore',
+        stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
     started.push(coord);
+    let coordErr = '';
+    coord.stderr!.on('data', (b: Buffer) => (coordErr += b.toString()));
+    let coordExited = false;
+    const coordExit = new Promise((r) => coord.once('exit', r)).then(() => (coordExited = true));
     const store = await PgExperimentStore.open(url);
     const executor = new QueueExecutor({ url, pollMs: 100 });
     try {
       // Kill the coordinator once a few results are committed to the experiment store.
       for (;;) {
+        assert.ok(!coordExited, `the coordinator ended before the test could kill it: ${coordErr}`);
         const done = await store.listExperiments().then((es) => es.find((e) => e.name === 'resume')?.done ?? 0);
         if (done >= 3) break;
         await new Promise((r) => setTimeout(r, 100));
       }
       coord.kill('SIGKILL');
-      await new Promise((r) => coord.once('exit', r));
+      await coordExit;
       const before = (await store.loadResults('resume')).length;
       assert.ok(before >= 3 && before < n, `${before} of ${n} committed when the coordinator died`);
       const again = await runExperiment({ name: 'resume', jobs: coordinatorJobs(n), executor, store });
