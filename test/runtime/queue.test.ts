@@ -136,6 +136,8 @@ describe('runtime/queue: distributed runs on PostgreSQL (worker processes + Queu
       );
       assert.equal(remote.computed, jobs.length);
       await Promise.all([stopWorker(a), stopWorker(b)]);
+      assert.deepEqual([await a.exited, await b.exited], [0, 0], 'SIGTERM: clean exit');
+      for (const w of [a, b]) assert.match(w.lines.join('\n'), / stopped: \d+ done, 0 failed attempt\(s\), 0 refused/);
       const doneLines = [...a.lines, ...b.lines].filter((l) => / done 'j\d+'/.test(l));
       assert.deepEqual(
         doneLines.map((l) => /done '(j\d+)'/.exec(l)![1]).sort(),
