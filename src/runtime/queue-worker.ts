@@ -29,6 +29,8 @@ export interface QueueWorkerOptions {
   executor?: Executor;
   /** PostgreSQL schema of the queue tables (default `marl_automl`). */
   schema?: string;
+  /** Pause between attempts to write a finished result while the database is unreachable (default 2000 ms). */
+  retryWriteMs?: number;
 }
 
 /** A running worker (see {@link startQueueWorker}). */
@@ -101,6 +103,7 @@ export async function startQueueWorker(options: QueueWorkerOptions = {}): Promis
     throw new Error(`queue worker: concurrency must be a positive integer, got ${JSON.stringify(concurrency)}`);
   const heartbeatMs = options.heartbeatMs ?? 5000;
   const pollMs = options.pollMs ?? 500;
+  const retryWriteMs = options.retryWriteMs ?? 2000;
   const schema = options.schema ?? PG_STORE_SCHEMA;
   const out = options.log ?? ((line: string) => console.log(line));
   const log = (line: string) => out(`[worker ${new Date().toISOString()}] ${maskSecrets(line, url)}`);
@@ -178,6 +181,27 @@ export async function startQueueWorker(options: QueueWorkerOptions = {}): Promis
     }
   };
 
+  /**
+   * Runs a database write until it succeeds: a finished result is kept in memory while the
+   * database is unreachable (restarting, network cut) and written once it is back. After a stop
+   * was requested it gives up after three more failures.
+   */
+  const persist = async (what: string, fn: () => Promise<unknown>) => {
+    for (let failures = 0; ; failures++) {
+      try {
+        await fn();
+        if (failures > 0) log(`${what}: written after ${failures} failed attempt(s)`);
+        return;
+      } catch (err) {
+        if (stopping && failures >= 3) throw err;
+        log(
+          `cannot ${what}: ${(err as Error).message}; retrying in ${Math.round(retryWriteMs / 1000)} s (the result is kept)`,
+        );
+        await new Promise((r) => setTimeout(r, retryWriteMs));
+      }
+    }
+  };
+
   const handle = async (job: PgBossType.JobWithMetadata<QueueMessage>) => {
     const msg = job.data;
     const attempt = job.retryCount;
@@ -209,8 +233,10 @@ export async function startQueueWorker(options: QueueWorkerOptions = {}): Promis
     const j: Job = { key: msg.key, kind: msg.kind, seed: msg.seed, config: msg.config };
     const [outcome] = await executor.run([j]);
     if (outcome.ok) {
-      await writeResult(msg, job.id, true, outcome.result, undefined, attempt + 1, outcome.durationMs);
-      await boss.complete(QUEUE_NAME, job.id);
+      await persist(`store the result of ${label}`, () =>
+        writeResult(msg, job.id, true, outcome.result, undefined, attempt + 1, outcome.durationMs),
+      );
+      await persist(`complete ${label} in the queue`, () => boss.complete(QUEUE_NAME, job.id));
       stats.done++;
       log(`done ${label} in ${Math.round(outcome.durationMs)} ms`);
       return;
@@ -218,8 +244,10 @@ export async function startQueueWorker(options: QueueWorkerOptions = {}): Promis
     stats.failed++;
     const error = { ...outcome.error, message: maskSecrets(outcome.error.message, url), stack: undefined };
     if (attempt >= job.retryLimit) {
-      await writeResult(msg, job.id, false, null, error, attempt + 1, outcome.durationMs);
-      await boss.complete(QUEUE_NAME, job.id, error);
+      await persist(`store the failure of ${label}`, () =>
+        writeResult(msg, job.id, false, null, error, attempt + 1, outcome.durationMs),
+      );
+      await persist(`complete ${label} in the queue`, () => boss.complete(QUEUE_NAME, job.id, error));
       log(`FAILED ${label} after ${attempt + 1} attempt(s): ${error.message}`);
     } else {
       await pool.query(`DELETE FROM ${schema}.queue_claims WHERE job_id = $1`, [job.id]);
@@ -230,11 +258,13 @@ export async function startQueueWorker(options: QueueWorkerOptions = {}): Promis
 
   const slot = async (n: number) => {
     while (!stopping) {
-      let jobs: PgBossType.JobWithMetadata<QueueMessage>[] = [];
+      let jobs: PgBossType.JobWithMetadata<QueueMessage>[];
       try {
         jobs = await boss.fetch<QueueMessage>(QUEUE_NAME, { batchSize: 1, includeMetadata: true });
       } catch (err) {
         log(`slot ${n}: cannot fetch from the queue: ${(err as Error).message} (retrying)`);
+        await new Promise((r) => setTimeout(r, retryWriteMs));
+        continue;
       }
       if (jobs.length === 0) {
         await new Promise<void>((r) => {

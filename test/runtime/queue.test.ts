@@ -238,6 +238,49 @@ describe('runtime/queue: distributed runs on PostgreSQL (worker processes + Queu
     }
   });
 
+  it('database down mid-run: a clear, masked error; after a restart nothing finished is lost and nothing runs twice', async () => {
+    const pg = await testPostgres();
+    const url = pg.createDatabase('queue_down');
+    const w = startWorker(url);
+    const jobs = Array.from({ length: 8 }, (_, i) => spinKind.job(`d${i}`, { rounds: 1000, sleepMs: 300 }, i));
+    const first = new QueueExecutor({ url, pollMs: 100 });
+    const second = new QueueExecutor({ url, pollMs: 100, heartbeatTimeoutMs: 3000 });
+    let stopped = false;
+    try {
+      const running = first.run(jobs).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      await w.waitFor(/done 'd1'/);
+      pg.stop();
+      stopped = true;
+      const err = await running;
+      assert.ok(err instanceof Error, 'the run fails while the database is down');
+      assert.match(
+        err.message,
+        new RegExp(`PostgreSQL postgres://postgres:\\*\\*\\*@127\\.0\\.0\\.1:${pg.port}/queue_down: `),
+      );
+      assert.ok(!err.message.includes(pg.password));
+      pg.start();
+      stopped = false;
+      const outcomes = await second.run(jobs);
+      const local = await new InlineExecutor().run(jobs);
+      assert.deepEqual(
+        outcomes.map((o) => o.ok && o.result),
+        local.map((o) => o.ok && o.result),
+      );
+      await stopWorker(w);
+      const doneKeys = w.lines.filter((l) => / done 'd\d+'/.test(l)).map((l) => /done '(d\d+)'/.exec(l)![1]);
+      assert.deepEqual(doneKeys.slice().sort(), jobs.map((j) => j.key).sort(), 'each job ran once in total');
+      assert.ok(!w.lines.join('\n').includes(pg.password), 'worker logs mask the password');
+    } finally {
+      if (stopped) pg.start();
+      await first.close();
+      await second.close();
+      await stopWorker(w);
+    }
+  });
+
   it('refuses a job kind the workers do not register, and a message carrying a module path; neither runs', async () => {
     const url = (await testPostgres()).createDatabase('queue_refuse');
     const w = startWorker(url);
