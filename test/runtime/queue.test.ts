@@ -119,14 +119,15 @@ describe('runtime/queue: distributed runs on PostgreSQL (worker processes + Queu
     for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   });
 
-  it('two workers and one executor finish an experiment: results equal the in-process run, each job run and stored once', async () => {
+  it('three workers and one executor finish 40 CPU-bound jobs: results equal the in-process run, each job run and stored once', async () => {
     const url = (await testPostgres()).createDatabase('queue_two');
     const a = startWorker(url);
     const b = startWorker(url);
+    const c = startWorker(url);
     const store = await PgExperimentStore.open(url);
     const executor = new QueueExecutor({ url, pollMs: 100 });
     try {
-      const jobs = Array.from({ length: 16 }, (_, i) => spinKind.job(`j${i}`, { rounds: 200_000 }, i));
+      const jobs = Array.from({ length: 40 }, (_, i) => spinKind.job(`j${i}`, { rounds: 100_000 }, i));
       const remote = await runExperiment({ name: 'two', jobs, executor, store });
       const local = await new InlineExecutor().run(jobs);
       assert.deepEqual(
@@ -135,14 +136,15 @@ describe('runtime/queue: distributed runs on PostgreSQL (worker processes + Queu
         'bit-identical to the in-process run',
       );
       assert.equal(remote.computed, jobs.length);
-      await Promise.all([stopWorker(a), stopWorker(b)]);
-      assert.deepEqual([await a.exited, await b.exited], [0, 0], 'SIGTERM: clean exit');
-      for (const w of [a, b]) assert.match(w.lines.join('\n'), / stopped: \d+ done, 0 failed attempt\(s\), 0 refused/);
-      const doneLines = [...a.lines, ...b.lines].filter((l) => / done 'j\d+'/.test(l));
+      await Promise.all([stopWorker(a), stopWorker(b), stopWorker(c)]);
+      assert.deepEqual([await a.exited, await b.exited, await c.exited], [0, 0, 0], 'SIGTERM: clean exit');
+      for (const w of [a, b, c])
+        assert.match(w.lines.join('\n'), / stopped: \d+ done, 0 failed attempt\(s\), 0 refused/);
+      const doneLines = [...a.lines, ...b.lines, ...c.lines].filter((l) => / done 'j\d+'/.test(l));
       assert.deepEqual(
         doneLines.map((l) => /done '(j\d+)'/.exec(l)![1]).sort(),
         jobs.map((j) => j.key).sort(),
-        'every job ran exactly once across the two workers',
+        'every job ran exactly once across the three workers',
       );
       assert.equal((await store.listRuns('two')).length, jobs.length, 'each job stored once');
       // A second coordinator run finds everything: nothing is published again.
@@ -151,7 +153,7 @@ describe('runtime/queue: distributed runs on PostgreSQL (worker processes + Queu
     } finally {
       await executor.close();
       await store.close();
-      await Promise.all([stopWorker(a), stopWorker(b)]);
+      await Promise.all([stopWorker(a), stopWorker(b), stopWorker(c)]);
     }
   });
 
