@@ -3,6 +3,7 @@
  */
 import './training';
 import './runtime';
+import './queue';
 import './marl';
 import './ganno';
 import './ma2ml';

@@ -9,7 +9,7 @@ import { initBackend } from '../backend';
 import { writeCsvAndMarkdown } from '../eval';
 import { gannoPlan, runPpoSweep, summarisePpoSweep } from '../ganno';
 import { lineProgress } from '../progress';
-import { ExperimentStore, WorkerPoolExecutor } from '../runtime';
+import { ExperimentStore, WorkerPoolExecutor, modeExecutor } from '../runtime';
 
 async function main(argv: string[]): Promise<void> {
   const opts = new Command()
@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<void> {
     throw new Error(`--workers: expected a positive integer, got ${opts.workers}`);
   await initBackend();
   const plan = gannoPlan('quick');
-  const executor = new WorkerPoolExecutor({ workers });
+  const executor = modeExecutor(() => new WorkerPoolExecutor({ workers }));
   const store = ExperimentStore.open();
   const started = Date.now();
   try {

@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { writeCsvAndMarkdown } from '../eval';
 import { formatInterval } from '../ma2ml/experiments/stats';
 import { LR_SWEEP_FACTORS, lrSweepCells, lrSweepPlan, runLrSweep } from '../ma2ml/experiments/surrogate/sweep';
-import { ExperimentStore, WorkerPoolExecutor } from '../runtime';
+import { ExperimentStore, WorkerPoolExecutor, modeExecutor } from '../runtime';
 
 async function main(argv: string[]): Promise<void> {
   const opts = new Command()
@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<void> {
   console.log(
     `${plan.description}; ${lrSweepCells(plan).length} searches (factors ${LR_SWEEP_FACTORS.join(', ')} of each method's default actor lr)`,
   );
-  const executor = new WorkerPoolExecutor({ workers });
+  const executor = modeExecutor(() => new WorkerPoolExecutor({ workers }));
   const store = ExperimentStore.open();
   const started = Date.now();
   try {

@@ -10,6 +10,7 @@ import type { PresetName } from '../config';
 import { InlineExecutor } from '../runtime/executor';
 import type { Executor } from '../runtime/executor';
 import { WorkerPoolExecutor } from '../runtime/worker-pool';
+import { executorMode, modeExecutor } from '../runtime/distributed';
 import { ExperimentStore } from '../runtime/store';
 import { preset } from './presets';
 
@@ -43,8 +44,13 @@ export interface GannoSession {
   backend: BackendInfo;
   /** The active preset's plan (`gannoPlan(preset())`). */
   plan: GannoPlan;
-  /** Inline for `smoke` (fast start in CI), two worker threads otherwise. */
+  /**
+   * Inline for `smoke` (fast start in CI), two worker threads otherwise; in distributed mode
+   * (`MARL_AUTOML_DB` set) a `QueueExecutor` whose jobs run on `npm run worker` processes.
+   */
   executor: Executor;
+  /** Which mode the session runs in, e.g. `embedded (2 worker threads)` or `distributed (PostgreSQL queue at ...)`. */
+  mode: string;
   /** The project's experiment store (`MARL_AUTOML_STORE` or `results/experiments.sqlite`). */
   store: ExperimentStore;
   /**
@@ -70,12 +76,18 @@ export interface GannoSession {
 export async function openGannoSession(): Promise<GannoSession> {
   const backend = await initBackend();
   const plan = gannoPlan(preset() as PresetName, { budgetCurve: budgetCurveFromEnv() });
-  const executor: Executor = plan.preset === 'smoke' ? new InlineExecutor() : new WorkerPoolExecutor({ workers: 2 });
+  const executor: Executor = modeExecutor(
+    () => (plan.preset === 'smoke' ? new InlineExecutor() : new WorkerPoolExecutor({ workers: 2 })),
+    { log: () => undefined },
+  );
   const store = ExperimentStore.open();
+  const mode = executorMode(executor);
+  console.log(`GANNO session: ${mode}; experiment store ${store.file}`);
   return {
     backend,
     plan,
     executor,
+    mode,
     store,
     defaultAgents: () =>
       trainGannoVariants({

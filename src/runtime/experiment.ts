@@ -1,9 +1,11 @@
 import { parseConfig, z } from '../config';
 import { ProgressSink, silentProgress } from '../progress';
-import { Executor, JobErrorInfo, JobOutcome } from './executor';
+import { AbortError, Executor, JobErrorInfo, JobOutcome } from './executor';
 import { Job, getJobKind, runHash, validateJobs } from './jobs';
 import { JsonValue } from './json';
-import { ExperimentStore } from './store';
+import * as os from 'os';
+import { randomBytes } from 'crypto';
+import { ExperimentStoreApi, isExperimentStore } from './store-api';
 
 /** Options of {@link runExperiment}. */
 export interface RunExperimentOptions {
@@ -13,8 +15,11 @@ export interface RunExperimentOptions {
   jobs: readonly Job[];
   /** Where jobs run (`InlineExecutor`, `WorkerPoolExecutor`, ...). Not closed by `runExperiment`. */
   executor: Executor;
-  /** Where results are cached and committed. Not closed by `runExperiment`. */
-  store: ExperimentStore;
+  /**
+   * Where results are cached and committed: the SQLite `ExperimentStore` or a `PgExperimentStore`
+   * (any {@link ExperimentStoreApi}). Not closed by `runExperiment`.
+   */
+  store: ExperimentStoreApi;
   /** Recompute every job even when a stored result exists (default false). */
   force?: boolean;
   /** Return instead of throwing when jobs fail after their retries (failed results are `undefined`). */
@@ -25,13 +30,27 @@ export interface RunExperimentOptions {
   progress?: ProgressSink;
   /** Aborts the run (finished jobs stay committed). */
   signal?: AbortSignal;
+  /**
+   * Job claiming (default on): each job to compute is claimed in the store first, so a second
+   * process running the same experiment on the same store skips the jobs this one is computing
+   * and waits for their results (taking a job over when its claim expires: the other process died).
+   * `false` (and `force`) computes every missing job regardless of other processes.
+   */
+  claim?: boolean;
+  /** How long a claim lives without a heartbeat, in ms (default 120 000; refreshed every third of it). */
+  claimTtlMs?: number;
+  /** How often to look for results of jobs another process holds, in ms (default 1000). */
+  claimPollMs?: number;
 }
 
 /** Per-job provenance in an {@link ExperimentResult}. */
 export interface JobStatus {
   key: string;
   hash: string;
-  /** `cached`: loaded from the store; `computed`: run now; `failed`: failed after retries. */
+  /**
+   * `cached`: loaded from the store (including results another process computed while this run
+   * waited for its claim); `computed`: run now; `failed`: failed after retries.
+   */
   source: 'cached' | 'computed' | 'failed';
   attempts: number;
   /** Wall-clock time of the job in this call (0 when cached). */
@@ -92,9 +111,9 @@ const OptionsSchema = z.object({
     (v) => typeof (v as Executor)?.run === 'function' && typeof (v as Executor)?.close === 'function',
     'must be an Executor (with run and close)',
   ),
-  store: z.custom<ExperimentStore>(
-    (v) => v instanceof ExperimentStore,
-    'must be an ExperimentStore (ExperimentStore.open())',
+  store: z.custom<ExperimentStoreApi>(
+    (v) => isExperimentStore(v),
+    'must be an ExperimentStore (ExperimentStore.open()) or a PgExperimentStore (PgExperimentStore.open(url))',
   ),
   force: z.boolean().default(false),
   allowFailures: z.boolean().default(false),
@@ -110,7 +129,40 @@ const OptionsSchema = z.object({
   signal: z
     .custom<AbortSignal>((v) => v === undefined || v instanceof AbortSignal, 'must be an AbortSignal')
     .optional(),
+  claim: z.boolean().default(true),
+  claimTtlMs: z.number().int().min(100, 'must be at least 100 ms').default(120_000),
+  claimPollMs: z.number().int().min(10, 'must be at least 10 ms').default(1000),
 });
+
+let ownerCounter = 0;
+/** A claim owner unique to this call: host, pid, a counter and random bits. */
+function newOwner(): string {
+  return `${os.hostname()}:${process.pid}:${++ownerCounter}:${randomBytes(4).toString('hex')}`;
+}
+
+/** True for a claim owner of this host whose process no longer exists. */
+function isDeadLocalOwner(owner: string): boolean {
+  const [host, pidText] = owner.split(':');
+  const pid = Number(pidText);
+  if (host !== os.hostname() || !Number.isInteger(pid) || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done);
+  });
 
 /**
  * Runs an experiment with caching and crash-safe resume: jobs whose run hash (kind, code version,
@@ -134,7 +186,7 @@ export async function runExperiment<R = JsonValue>(options: RunExperimentOptions
   validateJobs(jobs);
   const hashes = jobs.map(runHash);
   const { store, name } = opts;
-  store.beginExperiment(
+  await store.beginExperiment(
     name,
     jobs.map((j, i) => ({ key: j.key, hash: hashes[i] })),
     opts.config ?? null,
@@ -142,81 +194,162 @@ export async function runExperiment<R = JsonValue>(options: RunExperimentOptions
 
   const cached = opts.force
     ? new Map<string, { result: JsonValue; durationMs: number }>()
-    : store.doneRuns(name, hashes);
+    : await store.doneRuns(name, hashes);
   const results: unknown[] = new Array(jobs.length);
   const statuses: JobStatus[] = new Array(jobs.length);
-  const missing: Job[] = [];
+  let missing: Job[] = [];
   const indexOf = new Map<string, number>();
+  const useCached = (i: number, run: { result: JsonValue; durationMs: number }) => {
+    results[i] = run.result;
+    statuses[i] = {
+      key: jobs[i].key,
+      hash: hashes[i],
+      source: 'cached',
+      attempts: 0,
+      durationMs: 0,
+      recordedDurationMs: run.durationMs,
+    };
+  };
   jobs.forEach((job, i) => {
     indexOf.set(job.key, i);
-    if (cached.has(hashes[i])) {
-      const run = cached.get(hashes[i])!;
-      results[i] = run.result;
-      statuses[i] = {
-        key: job.key,
-        hash: hashes[i],
-        source: 'cached',
-        attempts: 0,
-        durationMs: 0,
-        recordedDurationMs: run.durationMs,
-      };
-    } else {
-      missing.push(job);
-    }
+    if (cached.has(hashes[i])) useCached(i, cached.get(hashes[i])!);
+    else missing.push(job);
   });
 
+  // Store writes may be asynchronous (PostgreSQL): chain them in completion order, and stop the
+  // executor when one fails (the write error is then the run's error).
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  opts.signal?.addEventListener('abort', onAbort);
+  if (opts.signal?.aborted) controller.abort();
+  let writes: Promise<void> = Promise.resolve();
+  let writeError: unknown;
   const record = (job: Job, outcome: JobOutcome) => {
     const i = indexOf.get(job.key)!;
     const spec = getJobKind(job.kind);
-    store.recordRun(name, {
+    const run = {
       key: job.key,
       hash: hashes[i],
       kind: job.kind,
       seed: job.seed,
       codeVersion: spec.version,
       config: job.config,
-      status: outcome.ok ? 'done' : 'failed',
+      status: outcome.ok ? ('done' as const) : ('failed' as const),
       result: outcome.ok ? outcome.result : undefined,
       error: outcome.ok ? undefined : outcome.error.message,
       attempts: outcome.attempts,
       durationMs: outcome.durationMs,
-    });
+    };
+    const written = store.recordRun(name, run);
+    if (written instanceof Promise) {
+      writes = writes
+        .then(() => written)
+        .catch((err) => {
+          if (writeError === undefined) writeError = err;
+          controller.abort();
+        });
+    }
   };
-
-  if (missing.length > 0) {
-    const progress = opts.progress ?? silentProgress;
-    const label = cached.size > 0 ? `${name} (${cached.size} cached)` : name;
-    const outcomes = await opts.executor.run(missing, {
-      onResult: record,
-      onError: record,
-      progress,
-      label,
-      signal: opts.signal,
-    });
+  const execute = async (batch: Job[], label: string) => {
+    const outcomes = await opts.executor
+      .run(batch, {
+        onResult: record,
+        onError: record,
+        progress: opts.progress ?? silentProgress,
+        label,
+        signal: controller.signal,
+      })
+      .catch(async (err) => {
+        await writes;
+        throw writeError ?? err;
+      });
+    await writes;
+    if (writeError !== undefined) throw writeError;
     outcomes.forEach((o) => {
       const i = indexOf.get(o.key)!;
-      if (o.ok) {
-        results[i] = o.result;
-        statuses[i] = {
-          key: o.key,
-          hash: hashes[i],
-          source: 'computed',
-          attempts: o.attempts,
-          durationMs: o.durationMs,
-          recordedDurationMs: o.durationMs,
-        };
-      } else {
-        statuses[i] = {
-          key: o.key,
-          hash: hashes[i],
-          source: 'failed',
-          attempts: o.attempts,
-          durationMs: o.durationMs,
-          recordedDurationMs: o.durationMs,
-          error: o.error,
-        };
-      }
+      statuses[i] = o.ok
+        ? {
+            key: o.key,
+            hash: hashes[i],
+            source: 'computed',
+            attempts: o.attempts,
+            durationMs: o.durationMs,
+            recordedDurationMs: o.durationMs,
+          }
+        : {
+            key: o.key,
+            hash: hashes[i],
+            source: 'failed',
+            attempts: o.attempts,
+            durationMs: o.durationMs,
+            recordedDurationMs: o.durationMs,
+            error: o.error,
+          };
+      if (o.ok) results[i] = o.result;
     });
+  };
+  const label = cached.size > 0 ? `${name} (${cached.size} cached)` : name;
+
+  // A forced recompute ignores stored results, so it does not coordinate through claims either.
+  const claiming = opts.claim && !opts.force;
+  const owner = newOwner();
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  try {
+    if (missing.length > 0 && claiming) {
+      heartbeat = setInterval(
+        () => {
+          Promise.resolve()
+            .then(() => store.refreshClaims(owner, opts.claimTtlMs))
+            .catch(() => undefined); // a missed heartbeat only lets another process take a job over
+        },
+        Math.max(50, Math.floor(opts.claimTtlMs / 3)),
+      );
+      heartbeat.unref?.();
+    }
+    let round = 0;
+    while (missing.length > 0) {
+      if (controller.signal.aborted)
+        throw writeError ?? new AbortError(`experiment '${name}' stopped while waiting for jobs`);
+      let mine = missing;
+      if (claiming) {
+        const held = new Set(
+          await store.claimRuns(
+            name,
+            missing.map((j) => hashes[indexOf.get(j.key)!]),
+            owner,
+            opts.claimTtlMs,
+          ),
+        );
+        mine = missing.filter((j) => held.has(hashes[indexOf.get(j.key)!]));
+      }
+      if (mine.length > 0) {
+        await execute(mine, round === 0 ? label : `${name} (taken over)`);
+        round++;
+      }
+      const taken = new Set(mine.map((j) => j.key));
+      missing = missing.filter((j) => !taken.has(j.key));
+      if (missing.length === 0) break;
+      // The rest is held by another process: use its results as they arrive, take over expired claims.
+      const done = await store.doneRuns(
+        name,
+        missing.map((j) => hashes[indexOf.get(j.key)!]),
+      );
+      missing = missing.filter((j) => {
+        const i = indexOf.get(j.key)!;
+        if (!done.has(hashes[i])) return true;
+        useCached(i, done.get(hashes[i])!);
+        return false;
+      });
+      if (missing.length > 0 && mine.length === 0) {
+        // A holder on this machine whose process is gone (killed) will never finish: free its jobs now.
+        for (const c of await store.listClaims(name)) if (isDeadLocalOwner(c.owner)) await store.releaseClaims(c.owner);
+        await sleep(opts.claimPollMs, controller.signal);
+      }
+    }
+  } finally {
+    if (heartbeat) clearInterval(heartbeat);
+    opts.signal?.removeEventListener('abort', onAbort);
+    if (claiming) await Promise.resolve(store.releaseClaims(owner)).catch(() => undefined);
   }
   const count = (s: JobStatus['source']) => statuses.filter((x) => x.source === s).length;
   const out: ExperimentResult<R> = {

@@ -28,3 +28,14 @@ export {
 export type { StoreOpenOptions, ExperimentInfo, RunRow, RunRecord, JobEntry, FlatRow } from './store';
 export { runExperiment, ExperimentFailedError } from './experiment';
 export type { RunExperimentOptions, ExperimentResult, JobStatus } from './experiment';
+export type { ExperimentStoreApi, MaybePromise } from './store-api';
+export { isExperimentStore } from './store-api';
+export type { ClaimRow } from './store';
+export { PgExperimentStore, PG_STORE_SCHEMA } from './pg-store';
+export type { PgStoreOpenOptions } from './pg-store';
+export { DB_ENV, distributedDbUrl, maskUrl, maskSecrets, PgError } from './pg-connect';
+export { QueueExecutor, QUEUE_NAME, QUEUE_BOSS_SCHEMA } from './queue';
+export type { QueueExecutorOptions, QueueMessage } from './queue';
+export { startQueueWorker, refuseReason } from './queue-worker';
+export type { QueueWorker, QueueWorkerOptions } from './queue-worker';
+export { modeExecutor, executorMode } from './distributed';

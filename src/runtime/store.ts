@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import * as fs from 'fs';
 import * as path from 'path';
 import { JsonValue, parseJson, stableStringify } from './json';
+import type { ExperimentStoreApi } from './store-api';
 
 /** Version of the store's table layout. A store written with another version is refused, never migrated destructively. */
 export const STORE_SCHEMA_VERSION = 1;
@@ -73,6 +74,14 @@ export interface RunRecord {
   durationMs: number;
 }
 
+/** One job claim (see {@link ExperimentStore.claimRuns}). */
+export interface ClaimRow {
+  hash: string;
+  owner: string;
+  /** ISO time after which another process may take the job over. */
+  expiresAt: string;
+}
+
 /** Identity of one job in an experiment's job list. */
 export interface JobEntry {
   key: string;
@@ -135,6 +144,22 @@ CREATE TABLE runs (
 CREATE INDEX runs_by_key ON runs (experiment, key);
 `;
 
+/**
+ * Job claims (added without a schema-version bump: the table is created when missing, and older
+ * code ignores it). A row says "owner is computing this run until expires_at_ms"; the owner
+ * refreshes it while it runs (heartbeat), `recordRun` deletes it, and an expired row may be taken
+ * over by another process.
+ */
+const CLAIMS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS run_claims (
+  experiment TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (experiment, hash)
+);
+`;
+
 interface RunDbRow {
   experiment: string;
   hash: string;
@@ -168,13 +193,18 @@ interface RunDbRow {
  * store.close();
  * ```
  */
-export class ExperimentStore {
+export class ExperimentStore implements ExperimentStoreApi {
   /** Absolute path of the store file. */
   readonly file: string;
+  /** Where the store lives, for messages: the absolute file path. */
+  get location(): string {
+    return this.file;
+  }
   /** True when the store was opened read-only (explicitly or because the file is not writable). */
   readonly readonly: boolean;
   private readonly db: Database.Database;
   private readonly busyTimeoutMs: number;
+  private claimsReady = false;
 
   private constructor(file: string, db: Database.Database, readonly_: boolean, busyTimeoutMs: number) {
     this.file = file;
@@ -326,8 +356,110 @@ export class ExperimentStore {
             now,
           });
         this.db.prepare('UPDATE experiments SET updated_at = ? WHERE name = ?').run(now, experiment);
+        if (this.hasClaims)
+          this.db.prepare('DELETE FROM run_claims WHERE experiment = ? AND hash = ?').run(experiment, run.hash);
       })();
     });
+  }
+
+  /**
+   * Claims runs for `owner` (one immediate transaction): a run is claimed when nobody holds it,
+   * its holder's claim expired, or `owner` already holds it; runs with a stored success are never
+   * claimed. Returns the hashes `owner` now holds, until `Date.now() + ttlMs` (refresh with
+   * {@link refreshClaims}). Lets two processes that run the same experiment on one store split
+   * the work instead of each computing every job.
+   *
+   * @example
+   * ```ts
+   * const mine = store.claimRuns('sweep', hashes, 'host:1234:ab12', 120_000);
+   * ```
+   */
+  claimRuns(experiment: string, hashes: readonly string[], owner: string, ttlMs: number): string[] {
+    checkName(experiment);
+    const now = Date.now();
+    const mine: string[] = [];
+    this.write('claim jobs', () => {
+      this.ensureClaims();
+      const done = this.db.prepare(`SELECT 1 FROM runs WHERE experiment = ? AND hash = ? AND status = 'done'`);
+      const upsert = this.db.prepare(
+        `INSERT INTO run_claims (experiment, hash, owner, expires_at_ms) VALUES (?, ?, ?, ?)
+         ON CONFLICT(experiment, hash) DO UPDATE SET owner = excluded.owner, expires_at_ms = excluded.expires_at_ms
+         WHERE run_claims.expires_at_ms < ? OR run_claims.owner = excluded.owner`,
+      );
+      const holder = this.db.prepare('SELECT owner FROM run_claims WHERE experiment = ? AND hash = ?');
+      this.db
+        .transaction(() => {
+          for (const h of hashes) {
+            if (done.get(experiment, h)) continue;
+            upsert.run(experiment, h, owner, now + ttlMs, now);
+            if ((holder.get(experiment, h) as { owner: string } | undefined)?.owner === owner) mine.push(h);
+          }
+        })
+        .immediate();
+    });
+    return mine;
+  }
+
+  /**
+   * Extends every claim of `owner` to `Date.now() + ttlMs` (the heartbeat of a running experiment).
+   *
+   * @example
+   * ```ts
+   * setInterval(() => store.refreshClaims(owner, 120_000), 20_000);
+   * ```
+   */
+  refreshClaims(owner: string, ttlMs: number): void {
+    if (!this.hasClaims) return;
+    this.write('refresh job claims', () => {
+      this.db.prepare('UPDATE run_claims SET expires_at_ms = ? WHERE owner = ?').run(Date.now() + ttlMs, owner);
+    });
+  }
+
+  /**
+   * Drops claims of `owner` (all of them, or only `hashes` of `experiment`).
+   *
+   * @example
+   * ```ts
+   * store.releaseClaims(owner);
+   * ```
+   */
+  releaseClaims(owner: string): void {
+    if (!this.hasClaims || this.readonly || !this.db.open) return;
+    this.write('release job claims', () => {
+      this.db.prepare('DELETE FROM run_claims WHERE owner = ?').run(owner);
+    });
+  }
+
+  /**
+   * Current claims of an experiment (for inspection and tests): hash, owner, expiry.
+   *
+   * @example
+   * ```ts
+   * store.listClaims('sweep').map((c) => c.owner);
+   * ```
+   */
+  listClaims(experiment: string): ClaimRow[] {
+    if (!this.hasClaims) return [];
+    return this.read(() =>
+      (
+        this.db
+          .prepare('SELECT hash, owner, expires_at_ms FROM run_claims WHERE experiment = ? ORDER BY hash')
+          .all(experiment) as { hash: string; owner: string; expires_at_ms: number }[]
+      ).map((r) => ({ hash: r.hash, owner: r.owner, expiresAt: new Date(r.expires_at_ms).toISOString() })),
+    );
+  }
+
+  private get hasClaims(): boolean {
+    if (this.claimsReady) return true;
+    const row = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run_claims'`).get();
+    this.claimsReady = row !== undefined;
+    return this.claimsReady;
+  }
+
+  private ensureClaims(): void {
+    if (this.hasClaims) return;
+    this.db.exec(CLAIMS_SCHEMA);
+    this.claimsReady = true;
   }
 
   /**

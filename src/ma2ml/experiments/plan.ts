@@ -8,6 +8,7 @@ import { parseConfig, z } from '../../config';
 import { InlineExecutor } from '../../runtime/executor';
 import type { Executor } from '../../runtime/executor';
 import { WorkerPoolExecutor } from '../../runtime/worker-pool';
+import { modeExecutor } from '../../runtime/distributed';
 import { evaluationDefaults } from '../evaluate';
 import type { ResolvedEvalDataConfig } from '../evaluate';
 import { FlopsConstraintSchema } from '../flops';
@@ -327,8 +328,9 @@ export function planCost(
 }
 
 /**
- * The executor of a plan: a `WorkerPoolExecutor` with `plan.workers` threads, or inline for 0.
- * Close it when done.
+ * The executor of a plan: a `WorkerPoolExecutor` with `plan.workers` threads, or inline for 0;
+ * in distributed mode (`MARL_AUTOML_DB` set) a `QueueExecutor` feeding `npm run worker` processes
+ * (it logs one line saying so). Close it when done.
  *
  * @example
  * ```ts
@@ -337,7 +339,9 @@ export function planCost(
  * ```
  */
 export function planExecutor(plan: Ma2mlPlan): Executor {
-  return plan.workers > 0 ? new WorkerPoolExecutor({ workers: plan.workers }) : new InlineExecutor();
+  return modeExecutor(() =>
+    plan.workers > 0 ? new WorkerPoolExecutor({ workers: plan.workers }) : new InlineExecutor(),
+  );
 }
 
 /**

@@ -16,6 +16,7 @@ import { runExperiment } from '../../../runtime/experiment';
 import { defineJobKind } from '../../../runtime/jobs';
 import type { ExperimentStore } from '../../../runtime/store';
 import { WorkerPoolExecutor } from '../../../runtime/worker-pool';
+import { modeExecutor } from '../../../runtime/distributed';
 import { METHOD_CONFIGS, tunedActorLr } from '../../strategies/learner';
 import type { LearnerMethod } from '../../strategies/learner';
 import { gridConfigToTokens, gridHash, gridSizes, parseGrid } from '../../surrogate/grid';
@@ -422,7 +423,9 @@ export function surrogateLabels(plan: SurrogatePlan): string[] {
 
 /** The executor of a plan: a worker pool with `plan.workers` threads, or inline for 0. Close it when done. */
 export function surrogateExecutor(plan: SurrogatePlan): Executor {
-  return plan.workers > 0 ? new WorkerPoolExecutor({ workers: plan.workers }) : new InlineExecutor();
+  return modeExecutor(() =>
+    plan.workers > 0 ? new WorkerPoolExecutor({ workers: plan.workers }) : new InlineExecutor(),
+  );
 }
 
 /**
