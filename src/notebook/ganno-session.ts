@@ -12,6 +12,7 @@ import type { Executor } from '../runtime/executor';
 import { WorkerPoolExecutor } from '../runtime/worker-pool';
 import { ExperimentStore } from '../runtime/store';
 import { preset } from './presets';
+import { interruptible } from './interrupt';
 
 /**
  * Environment variable that overrides the default agent's budget curve (multiples of the plan's PPO
@@ -43,7 +44,10 @@ export interface GannoSession {
   backend: BackendInfo;
   /** The active preset's plan (`gannoPlan(preset())`). */
   plan: GannoPlan;
-  /** Inline for `smoke` (fast start in CI), two worker threads otherwise. */
+  /**
+   * Inline for `smoke` (fast start in CI), two worker threads otherwise; {@link interruptible}:
+   * Kernel › Interrupt cancels its queued and running jobs (finished ones stay in the store).
+   */
   executor: Executor;
   /** The project's experiment store (`MARL_AUTOML_STORE` or `results/experiments.sqlite`). */
   store: ExperimentStore;
@@ -52,7 +56,7 @@ export interface GannoSession {
    * trained now (with progress lines) when missing.
    */
   defaultAgents(): Promise<VariantAgent[]>;
-  /** Closes the executor and the store (the last cell of a notebook). */
+  /** Cancels the executor's runs in progress, then closes the executor and the store (the last cell of a notebook). */
   close(): Promise<void>;
 }
 
@@ -70,7 +74,9 @@ export interface GannoSession {
 export async function openGannoSession(): Promise<GannoSession> {
   const backend = await initBackend();
   const plan = gannoPlan(preset() as PresetName, { budgetCurve: budgetCurveFromEnv() });
-  const executor: Executor = plan.preset === 'smoke' ? new InlineExecutor() : new WorkerPoolExecutor({ workers: 2 });
+  const executor = interruptible(
+    plan.preset === 'smoke' ? new InlineExecutor() : new WorkerPoolExecutor({ workers: 2 }),
+  );
   const store = ExperimentStore.open();
   return {
     backend,

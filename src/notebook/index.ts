@@ -21,3 +21,12 @@ export { runContext, provenance } from './context';
 export type { RunContext } from './context';
 export { openGannoSession, budgetCurveFromEnv, BUDGET_CURVE_ENV } from './ganno-session';
 export type { GannoSession } from './ganno-session';
+export {
+  interruptible,
+  interruptSignal,
+  interruptNotebookWork,
+  installInterruptHandler,
+  setInterruptWriter,
+  InterruptedError,
+} from './interrupt';
+export type { InterruptReport } from './interrupt';
