@@ -42,13 +42,13 @@ import {
   retrainBest, rewardNoise, selectRuns, describePipeline,
 } from './src/ma2ml';
 import type { SearchRun } from './src/ma2ml';
-import { preset, showFigure, showTable, lineFigure, provenance, PALETTE } from './src/notebook';
+import { preset, showFigure, showTable, lineFigure, provenance, interruptible, PALETTE } from './src/notebook';
 
 const backend = await initBackend();
 const plan = ma2mlPlan(preset());
 const space = planSpace(plan);
 const budgets = plan.flops.map((f) => f.budget); // tight, loose (MACs per image; rule hard, masked at sampling)
-const executor = planExecutor(plan);
+const executor = interruptible(planExecutor(plan)); // Kernel › Interrupt cancels its jobs
 const store = ExperimentStore.open(); // $MARL_AUTOML_STORE or results/experiments.sqlite: cached, resumable
 const notebookStart = Date.now();
 console.log(`backend: ${backend.summary}; store: ${store.file}`);

@@ -42,14 +42,14 @@ import {
 import { writeCsv } from './src/io';
 import * as path from 'path';
 import type { AblationRow, SearchRun } from './src/ma2ml';
-import { preset, showFigure, showTable, lineFigure, provenance, resultsDir, PALETTE } from './src/notebook';
+import { preset, showFigure, showTable, lineFigure, provenance, resultsDir, interruptible, PALETTE } from './src/notebook';
 import type { LineSeries } from './src/notebook';
 
 const backend = await initBackend();
 const plan = ma2mlPlan(preset());
 const space = planSpace(plan);
 const budgetB = plan.flops[plan.ablations.budgetIndex].budget;
-const executor = planExecutor(plan);
+const executor = interruptible(planExecutor(plan)); // Kernel › Interrupt cancels its jobs
 const store = ExperimentStore.open(); // shared with notebook 21: its searches are reused
 const bs = plan.bootstrap;
 const notebookStart = Date.now();

@@ -60,13 +60,13 @@ import {
   surrogatePlan, surrogateCells, surrogateLabels, surrogateExecutor, runSurrogateSearches, regretCurves, budgetRows, formatBudgetRows,
   claimRows, formatClaimRows, diagnosticsSummaryRows, diagnosticsUpdateRows, writeCsv, gridSizesOf,
 } from './src/ma2ml/experiments/surrogate';
-import { preset, showFigure, showTable, lineFigure, provenance, resultsDir, PALETTE } from './src/notebook';
+import { preset, showFigure, showTable, lineFigure, provenance, resultsDir, interruptible, PALETTE } from './src/notebook';
 
 const backend = await initBackend();
 const plan = surrogatePlan(preset());
 const labels = surrogateLabels(plan);
 const cells = surrogateCells(plan);
-const executor = surrogateExecutor(plan);
+const executor = interruptible(surrogateExecutor(plan)); // Kernel › Interrupt cancels its jobs
 const store = ExperimentStore.open(); // $MARL_AUTOML_STORE or results/experiments.sqlite: every search cached
 const notebookStart = Date.now();
 console.log(`backend: ${backend.summary}; store: ${store.file}`);
