@@ -23,4 +23,6 @@ if (!fs.existsSync(main)) {
 }
 process.chdir(root);
 require('./tslab-patches').applyTslabPatches(root, main);
+// Error name and message in execute replies, a warning when imported src/ files change (kernel-hooks.js).
+require('./kernel-hooks').installKernelHooks(root, main);
 require(main).startKernel({ configPath: path.resolve(configPath), enableFindLocal: false, jsKernel: false });
