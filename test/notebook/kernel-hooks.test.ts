@@ -8,6 +8,10 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const hooks = require(path.join(ROOT, 'jupyter', 'kernels', 'marl-automl', 'kernel-hooks.js')) as {
   errorContent(err: unknown, root: string): { ename: string; evalue: string; traceback: string[] };
   createSourceWatch(root: string): { loaded(file: string): void; check(): string[]; files(): string[] };
+  findNotebookPath(
+    configPath: string,
+    fetch: (url: string, token: string) => Promise<unknown>,
+  ): Promise<string | undefined>;
 };
 
 describe('kernel hooks: error content and edited-source watch', () => {
@@ -70,6 +74,38 @@ describe('kernel hooks: error content and edited-source watch', () => {
       assert.match(watch.check()[0], /src\/a\/mod\.ts \(was deleted\)/);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("finds the notebook of this kernel's session from the servers' info files next to its connection file", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runtime-'));
+    try {
+      const kernel = path.join(dir, 'kernel-abc-123.json');
+      fs.writeFileSync(kernel, '{}');
+      fs.writeFileSync(
+        path.join(dir, 'nbserver-11.json'),
+        JSON.stringify({ url: 'http://127.0.0.1:8888/', token: 't1' }),
+      );
+      fs.writeFileSync(
+        path.join(dir, 'jpserver-12.json'),
+        JSON.stringify({ url: 'http://127.0.0.1:9999/lab', token: 't2' }),
+      );
+      const asked: string[] = [];
+      const fetch = async (url: string, token: string) => {
+        asked.push(`${url} ${token}`);
+        if (url.startsWith('http://127.0.0.1:8888/')) return [{ path: 'other.ipynb', kernel: { id: 'zzz' } }];
+        return [{ path: 'notebooks/12-ganno-vs-schedules.ipynb', kernel: { id: 'abc-123' } }];
+      };
+      assert.equal(await hooks.findNotebookPath(kernel, fetch), 'notebooks/12-ganno-vs-schedules.ipynb');
+      // Each server is asked with its own token, at its base URL.
+      assert.ok(asked.includes('http://127.0.0.1:9999/lab/api/sessions t2'), asked.join(' | '));
+      assert.ok(
+        asked.every((a) => /^http:\/\/127\.0\.0\.1:(8888\/api\/sessions t1|9999\/lab\/api\/sessions t2)$/.test(a)),
+      );
+      assert.equal(await hooks.findNotebookPath(path.join(dir, 'not-a-kernel.json'), fetch), undefined);
+      assert.equal(await hooks.findNotebookPath(kernel, async () => undefined), undefined);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

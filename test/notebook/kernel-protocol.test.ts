@@ -9,6 +9,9 @@ const PYTHON = '/usr/bin/python3';
 /** Debian's jupyter-client (what CI installs); the test is skipped without it. */
 const HAS_JUPYTER_CLIENT =
   fs.existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import jupyter_client'], { encoding: 'utf8' }).status === 0;
+/** Classic Notebook (Debian's jupyter-notebook, what `npm run lab` starts there). */
+const HAS_NOTEBOOK =
+  HAS_JUPYTER_CLIENT && spawnSync('jupyter-notebook', ['--version'], { encoding: 'utf8' }).status === 0;
 
 interface ErrorReply {
   status: string;
@@ -92,4 +95,22 @@ describe('project kernel through the Jupyter protocol', function () {
       assert.equal(out.edit_again.text, '4\n');
     },
   );
+
+  (HAS_NOTEBOOK ? it : it.skip)('in classic Notebook the kernel learns its notebook name from the server', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'notebook-name-'));
+    let res: ReturnType<typeof spawnSync>;
+    try {
+      res = spawnSync(PYTHON, [path.join(__dirname, 'notebook-name.py'), ROOT, tmp, 'notebooks/11-ganno-train.ipynb'], {
+        encoding: 'utf8',
+        timeout: 150000,
+      });
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    assert.equal(res.status, 0, `driver failed: ${res.stderr}`);
+    const out = JSON.parse(String(res.stdout).trim().split('\n').pop()!);
+    assert.equal(out.session_path, 'notebooks/11-ganno-train.ipynb');
+    // Notebook 6 sets no JPY_SESSION_NAME: the name comes from the kernel's own look-up.
+    assert.equal(out.kernel_says, 'name=11-ganno-train jpy=');
+  });
 });

@@ -13,6 +13,12 @@
 //    old: silently mixed versions. Before each cell the hooks compare the src/ files loaded so far
 //    with the disk (mtime, then content hash) and say in that cell's output which changed and that
 //    a restart is needed.
+// 3. The notebook's name. Classic Notebook 6.4 does not tell the kernel which notebook it serves
+//    (jupyter_server 2 sets JPY_SESSION_NAME), so interactive results went to results/interactive/.
+//    The kernel asks the server that started it: the server's info file (nbserver-*.json /
+//    jpserver-*.json, next to the kernel's connection file in Jupyter's runtime folder) gives its
+//    URL and token, and GET /api/sessions maps this kernel's id to the notebook path; the name is
+//    put into MARL_AUTOML_NOTEBOOK (unless set) for src/notebook's resultsDir().
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
@@ -253,4 +259,99 @@ function installKernelHooks(root, tslabMain) {
   return true;
 }
 
-module.exports = { installKernelHooks, errorContent, diagnosticsContent, createSourceWatch };
+/** GET `url` (JSON) with a Jupyter token; resolves undefined on any failure. */
+function fetchJson(url, token, timeoutMs = 3000) {
+  return new Promise((resolve) => {
+    let mod;
+    try {
+      mod = require(new URL(url).protocol === 'https:' ? 'https' : 'http');
+    } catch {
+      resolve(undefined);
+      return;
+    }
+    const req = mod.get(
+      url,
+      { headers: token ? { Authorization: `token ${token}` } : {}, timeout: timeoutMs, rejectUnauthorized: false },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (body += c));
+        res.on('end', () => {
+          try {
+            resolve(res.statusCode === 200 ? JSON.parse(body) : undefined);
+          } catch {
+            resolve(undefined);
+          }
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(undefined));
+  });
+}
+
+/**
+ * The path (relative to the server root) of the notebook whose session runs the kernel with
+ * connection file `configPath`, asked from the Jupyter servers whose info files lie next to it;
+ * undefined when no server knows it (nbconvert, a console, or the session is not registered yet).
+ */
+async function findNotebookPath(configPath, fetch = fetchJson) {
+  const m = /^kernel-(.+)\.json$/.exec(path.basename(configPath));
+  if (!m) return undefined;
+  const kernelId = m[1];
+  const dir = path.dirname(path.resolve(configPath));
+  let names;
+  try {
+    names = fs.readdirSync(dir).filter((f) => /^(nb|jp)server-\d+\.json$/.test(f));
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    let info;
+    try {
+      info = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8'));
+    } catch {
+      continue;
+    }
+    if (!info || typeof info.url !== 'string') continue;
+    const base = info.url.endsWith('/') ? info.url : info.url + '/';
+    const sessions = await fetch(`${base}api/sessions`, info.token);
+    if (!Array.isArray(sessions)) continue;
+    const s = sessions.find((x) => x && x.kernel && x.kernel.id === kernelId);
+    const p = s && (s.path || (s.notebook && s.notebook.path));
+    if (typeof p === 'string' && p) return p;
+  }
+  return undefined;
+}
+
+/**
+ * Sets MARL_AUTOML_NOTEBOOK from the Jupyter session of this kernel, in the background (the server
+ * registers the session just after starting the kernel: retried for about a minute). Does nothing
+ * when the name is already known (MARL_AUTOML_NOTEBOOK or JPY_SESSION_NAME set).
+ */
+function resolveNotebookName(configPath, env = process.env, delaysMs = [500, 1000, 2000, 4000, 8000, 15000, 30000]) {
+  if (env.MARL_AUTOML_NOTEBOOK || (env.JPY_SESSION_NAME && env.JPY_SESSION_NAME.endsWith('.ipynb'))) {
+    return Promise.resolve(undefined);
+  }
+  return (async () => {
+    for (const delay of delaysMs) {
+      await new Promise((r) => setTimeout(r, delay).unref());
+      if (env.MARL_AUTOML_NOTEBOOK) return env.MARL_AUTOML_NOTEBOOK;
+      const p = await findNotebookPath(configPath);
+      if (p && p.endsWith('.ipynb')) {
+        env.MARL_AUTOML_NOTEBOOK = path.basename(p, '.ipynb');
+        return env.MARL_AUTOML_NOTEBOOK;
+      }
+    }
+    return undefined;
+  })();
+}
+
+module.exports = {
+  installKernelHooks,
+  errorContent,
+  diagnosticsContent,
+  createSourceWatch,
+  findNotebookPath,
+  resolveNotebookName,
+};
