@@ -341,6 +341,13 @@ export interface GannoTrainHooks {
   onUpdate?: (update: number, teamReturn: number, diagnostics: GannoUpdateDiagnostics) => void;
   /** Stop after this many updates of *this call* (simulates an interruption in tests). */
   stopAfter?: number;
+  /**
+   * Cancels the training between two PPO updates (the call throws the signal's reason, an
+   * `AbortError`); checkpoints already written stay, so a later call with `resume` continues from
+   * the latest one. Checked before every update, so an in-thread caller that yields between calls
+   * (a notebook, `InlineExecutor`'s `JobContext.signal`) stops within one update.
+   */
+  signal?: AbortSignal;
 }
 
 function ckptDir(dir: string, update: number): string {
@@ -465,6 +472,7 @@ export function trainGannoAgents(config: GannoTrainConfig, hooks: GannoTrainHook
     let done = 0;
     const milestones = new Set(c.milestones);
     while (trainer.updates < c.updates && (hooks.stopAfter === undefined || done < hooks.stopAfter)) {
+      hooks.signal?.throwIfAborted();
       const t0 = performance.now();
       const rollout = trainer.collector.collect();
       const stats = trainer.update(rollout);

@@ -46,6 +46,7 @@ function makeBatchEvaluator(
   executor: Executor,
   store: ExperimentStore | undefined,
   experiment: string,
+  signal?: AbortSignal,
 ): BatchEvaluator {
   const memory = new Map<string, JsonValue>();
   return async (pipelines) => {
@@ -62,7 +63,7 @@ function makeBatchEvaluator(
     let cached: number;
     let computed: number;
     if (store) {
-      const res = await runExperiment<JsonValue>({ name: experiment, jobs, executor, store });
+      const res = await runExperiment<JsonValue>({ name: experiment, jobs, executor, store, signal });
       uniqueResults = res.results;
       cached = res.cached;
       computed = res.computed;
@@ -70,7 +71,7 @@ function makeBatchEvaluator(
       const hashes = jobs.map(runHash);
       const missing = jobs.filter((_, i) => !memory.has(hashes[i]));
       if (missing.length > 0) {
-        const outcomes = await executor.run(missing);
+        const outcomes = await executor.run(missing, { signal });
         for (const o of outcomes) {
           if (!o.ok) throw new Error(`runSearch: evaluation of pipeline ${o.key} failed: ${o.error.message}`);
           memory.set(hashes[jobs.findIndex((j) => j.key === o.key)], o.result);
@@ -101,6 +102,8 @@ export interface SearchLogOptions {
   experiment: string;
   progress?: ProgressSink;
   onBatch?: (entries: SearchLogEntry[]) => void;
+  /** Cancels the evaluation of a batch (the executor's run rejects with an AbortError). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -125,7 +128,13 @@ export class SearchLog {
   private readonly evaluateBatch: BatchEvaluator;
 
   constructor(private readonly options: SearchLogOptions) {
-    this.evaluateBatch = makeBatchEvaluator(options.evaluator, options.executor, options.store, options.experiment);
+    this.evaluateBatch = makeBatchEvaluator(
+      options.evaluator,
+      options.executor,
+      options.store,
+      options.experiment,
+      options.signal,
+    );
   }
 
   /** Evaluations so far. */

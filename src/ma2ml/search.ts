@@ -421,6 +421,10 @@ const SearchSchema = z
     onUpdate: z
       .custom<(info: unknown) => void>((v) => v === undefined || typeof v === 'function', 'must be a function')
       .optional(),
+    /** Cancels the search between batches and the evaluation in progress (finished evaluations stay stored). */
+    signal: z
+      .custom<AbortSignal>((v) => v === undefined || v instanceof AbortSignal, 'must be an AbortSignal')
+      .optional(),
   })
   .strict()
   .superRefine((o, ctx) => {
@@ -464,8 +468,9 @@ const SearchSchema = z
 /** Options of {@link runSearch}. */
 export type SearchOptions = Omit<
   z.input<typeof SearchSchema>,
-  'space' | 'onBatch' | 'learner' | 'modules' | 'fixedPipeline' | 'onUpdate'
+  'space' | 'onBatch' | 'learner' | 'modules' | 'fixedPipeline' | 'onUpdate' | 'signal'
 > & {
+  signal?: AbortSignal;
   space: SearchSpace;
   onBatch?: (entries: SearchLogEntry[]) => void;
   learner?: Partial<SingleStepConfigInput>;
@@ -578,7 +583,9 @@ function proposeBatch(strategy: SearchStrategy, ctx: StrategyContext, want: numb
  * the search takes the evaluator's constraint, so an evaluator at a looser budget (hard rule:
  * reward = accuracy within it) can be shared, with its cache, by searches masked at tighter budgets.
  * `modules` restricts the search to some agents (the others keep `fixedPipeline`'s tokens), for
- * single-module ablations. `onUpdate` reports the policy after each learner update.
+ * single-module ablations. `onUpdate` reports the policy after each learner update. `signal`
+ * cancels the search between batches (throwing its reason) and the batch being evaluated; re-running
+ * replays the stored evaluations and continues.
  *
  * @example
  * ```ts
@@ -603,6 +610,7 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
     experiment: o.experiment,
     progress: o.progress,
     onBatch: o.onBatch as SearchOptions['onBatch'],
+    signal: o.signal,
   });
   const t0 = Date.now();
   let masked = 0;
@@ -626,6 +634,7 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
     });
     strategy = createStrategy(o.method, ctx);
     while (log.length < o.evaluations) {
+      o.signal?.throwIfAborted();
       const proposals = proposeBatch(strategy, ctx, Math.min(o.batchSize, o.evaluations - log.length));
       const entries = await log.evaluate(proposals);
       strategy.observe(

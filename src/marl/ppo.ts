@@ -220,12 +220,17 @@ export class PpoTrainer {
     this.minibatchRng = new Rng(deriveSeed(seed, 'minibatches'));
   }
 
-  /** Runs `updates` iterations of collect + update; `onUpdate` sees each update's stats. */
-  train(updates: number, onUpdate?: (stats: UpdateStats) => void): UpdateStats[] {
+  /**
+   * Runs `updates` iterations of collect + update; `onUpdate` sees each update's stats. An aborted
+   * `signal` stops the loop before the next update (throwing the signal's reason); the updates done
+   * so far stay applied to the trainer.
+   */
+  train(updates: number, onUpdate?: (stats: UpdateStats) => void, signal?: AbortSignal): UpdateStats[] {
     if (!(Number.isInteger(updates) && updates >= 0))
       throw new Error(`PpoTrainer.train: updates must be a non-negative integer, got ${updates}`);
     const history: UpdateStats[] = [];
     for (let i = 0; i < updates; i++) {
+      signal?.throwIfAborted();
       const stats = this.update(this.collector.collect());
       history.push(stats);
       onUpdate?.(stats);

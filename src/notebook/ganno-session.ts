@@ -13,6 +13,7 @@ import { WorkerPoolExecutor } from '../runtime/worker-pool';
 import { executorMode, modeExecutor } from '../runtime/distributed';
 import { ExperimentStore } from '../runtime/store';
 import { preset } from './presets';
+import { interruptible } from './interrupt';
 
 /**
  * Environment variable that overrides the default agent's budget curve (multiples of the plan's PPO
@@ -46,7 +47,9 @@ export interface GannoSession {
   plan: GannoPlan;
   /**
    * Inline for `smoke` (fast start in CI), two worker threads otherwise; in distributed mode
-   * (`MARL_AUTOML_DB` set) a `QueueExecutor` whose jobs run on `npm run worker` processes.
+   * (`MARL_AUTOML_DB` set) a `QueueExecutor` whose jobs run on `npm run worker` processes. Wrapped in
+   * {@link interruptible}: Kernel › Interrupt cancels its queued and running jobs (finished ones stay
+   * in the store).
    */
   executor: Executor;
   /** Which mode the session runs in, e.g. `embedded (2 worker threads)` or `distributed (PostgreSQL queue at ...)`. */
@@ -58,7 +61,7 @@ export interface GannoSession {
    * trained now (with progress lines) when missing.
    */
   defaultAgents(): Promise<VariantAgent[]>;
-  /** Closes the executor and the store (the last cell of a notebook). */
+  /** Cancels the executor's runs in progress, then closes the executor and the store (the last cell of a notebook). */
   close(): Promise<void>;
 }
 
@@ -76,12 +79,13 @@ export interface GannoSession {
 export async function openGannoSession(): Promise<GannoSession> {
   const backend = await initBackend();
   const plan = gannoPlan(preset() as PresetName, { budgetCurve: budgetCurveFromEnv() });
-  const executor: Executor = modeExecutor(
+  const inner: Executor = modeExecutor(
     () => (plan.preset === 'smoke' ? new InlineExecutor() : new WorkerPoolExecutor({ workers: 2 })),
     { log: () => undefined },
   );
+  const executor = interruptible(inner);
   const store = ExperimentStore.open();
-  const mode = executorMode(executor);
+  const mode = executorMode(inner);
   console.log(`GANNO session: ${mode}; experiment store ${store.file}`);
   return {
     backend,

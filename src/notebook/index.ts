@@ -23,3 +23,12 @@ export { openGannoSession, budgetCurveFromEnv, BUDGET_CURVE_ENV } from './ganno-
 export type { GannoSession } from './ganno-session';
 export { openMa2mlSession, openMa2mlSurrogateSession } from './ma2ml-session';
 export type { Ma2mlSession, Ma2mlSessionOptions, Ma2mlSurrogateSession } from './ma2ml-session';
+export {
+  interruptible,
+  interruptSignal,
+  interruptNotebookWork,
+  installInterruptHandler,
+  setInterruptWriter,
+  InterruptedError,
+} from './interrupt';
+export type { InterruptReport } from './interrupt';

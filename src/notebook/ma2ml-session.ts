@@ -8,6 +8,7 @@ import type { SurrogatePlan } from '../ma2ml/experiments/surrogate/plan';
 import { surrogateExecutor } from '../ma2ml/experiments/surrogate/search';
 import type { SearchSpace } from '../ma2ml/spaces';
 import type { Executor } from '../runtime/executor';
+import { interruptible } from './interrupt';
 import { ExperimentStore } from '../runtime/store';
 import { preset } from './presets';
 
@@ -76,7 +77,7 @@ export async function openMa2mlSession(options: Ma2mlSessionOptions = {}): Promi
   const plan = ma2mlPlan(preset() as PresetName);
   const space = planSpace(plan);
   const store = ExperimentStore.open(options.storeFile);
-  const executor = planExecutor(plan);
+  const executor = interruptible(planExecutor(plan)); // Kernel › Interrupt cancels its jobs
   const mode = [
     `backend: ${backend.summary}; store: ${store.file}`,
     `plan: ${plan.description}`,
@@ -102,7 +103,7 @@ export async function openMa2mlSurrogateSession(options: Ma2mlSessionOptions = {
   const backend = await initBackend();
   const plan = surrogatePlan(preset() as PresetName);
   const store = ExperimentStore.open(options.storeFile);
-  const executor = surrogateExecutor(plan);
+  const executor = interruptible(surrogateExecutor(plan)); // Kernel › Interrupt cancels its jobs
   const mode = [
     `backend: ${backend.summary}; store: ${store.file}`,
     `plan: ${plan.description}; ${executorText(plan.workers)}`,

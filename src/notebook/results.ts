@@ -9,8 +9,10 @@ export const NOTEBOOK_NAME_ENV = 'MARL_AUTOML_NOTEBOOK';
 let override: string | undefined;
 
 /**
- * The running notebook's name: `MARL_AUTOML_NOTEBOOK` (headless runner), else the notebook path
- * Jupyter Server passes as `JPY_SESSION_NAME`, else `interactive`.
+ * The running notebook's name: `MARL_AUTOML_NOTEBOOK` (set by the headless runner, and by the project
+ * kernel from the Jupyter server's session list where the front end does not pass the name, as in
+ * classic Notebook 6.4), else the notebook path Jupyter Server 2 passes as `JPY_SESSION_NAME`, else
+ * `interactive`.
  *
  * @example
  * ```ts

@@ -25,7 +25,11 @@ export interface ExecutorRunOptions {
   onError?: (job: Job, outcome: Extract<JobOutcome, { ok: false }>) => void;
   /** Called after each failed attempt that will be retried. */
   onRetry?: (job: Job, error: JobErrorInfo, attempt: number) => void;
-  /** Aborting stops scheduling, cancels running jobs and rejects `run` with an AbortError. */
+  /**
+   * Aborting stops scheduling, cancels running jobs and rejects `run` with an {@link AbortError}.
+   * From the moment of the abort no callback (`onResult`, `onError`, `onRetry`) is called any more,
+   * so nothing is committed to a store afterwards; outcomes reported before it stay.
+   */
   signal?: AbortSignal;
   /** Started with the number of jobs, ticked once per finished job (success or final failure), ended at the end. */
   progress?: ProgressSink;
@@ -46,7 +50,12 @@ export interface ExecutorRunOptions {
  *   and the attempt number to the work function (via `makeContext`), never scheduling state;
  * - a failed attempt (throw, or the worker/machine dying) is retried up to the executor's limit,
  *   and never loses other jobs' outcomes;
- * - results are normalised with `normaliseJson` before they are reported.
+ * - results are normalised with `normaliseJson` before they are reported;
+ * - cancellation: when `options.signal` aborts, or `close()` is called while runs are in progress,
+ *   queued jobs never start, running jobs are stopped (a worker terminated, a remote job revoked;
+ *   in-thread jobs see `JobContext.signal` and stop between steps), no callback is called any more,
+ *   and `run` rejects with an {@link AbortError}. Notebooks rely on this for Kernel › Interrupt
+ *   (see `interruptible` in src/notebook).
  *
  * A queue-backed multi-machine executor (see src/runtime/README.md) would push `{job, kindSpec}`
  * messages to a queue, have remote workers call `executeJob`, and map replies to outcomes.
@@ -63,23 +72,31 @@ export interface ExecutorRunOptions {
  */
 export interface Executor {
   run(jobs: readonly Job[], options?: ExecutorRunOptions): Promise<JobOutcome[]>;
-  /** Releases threads/connections. The executor cannot be used afterwards. */
+  /**
+   * Releases threads/connections. Runs still in progress are cancelled first (as by their signal:
+   * they reject with an {@link AbortError} and report nothing more). The executor cannot be used afterwards.
+   */
   close(): Promise<void>;
 }
 
 /**
  * Runs one attempt of a job in the current thread: loads the kind's work function, calls it with
  * the job's config and context, and normalises the result to JSON. Used by every executor
- * (inline, worker threads, and any remote worker).
+ * (inline, worker threads, and any remote worker). `signal` becomes `JobContext.signal`.
  *
  * @example
  * ```ts
  * const result = await executeJob(getJobKind(job.kind), job, 0);
  * ```
  */
-export async function executeJob(spec: JobKindSpec, job: Job, attempt: number): Promise<JsonValue> {
+export async function executeJob(
+  spec: JobKindSpec,
+  job: Job,
+  attempt: number,
+  signal?: AbortSignal,
+): Promise<JsonValue> {
   const fn = loadWorkFunction(spec);
-  const result = await fn(job.config, makeContext(job, attempt));
+  const result = await fn(job.config, makeContext(job, attempt, signal));
   return normaliseJson(result === undefined ? null : result, `result of job '${job.key}'`);
 }
 
@@ -116,6 +133,9 @@ export interface InlineExecutorOptions {
  * Runs jobs one after another in the calling thread, with the same retry and reporting rules as
  * the worker pool. Best for notebooks, debugging (breakpoints and stack traces work) and small
  * jobs. The tfjs backend must already be initialised (`await initBackend()`).
+ * Cancellation (signal or `close`) takes effect between jobs (the executor yields to the event loop
+ * there, so a notebook interrupt is seen) and inside a job that honours `JobContext.signal`; a
+ * job that finishes after the abort is not reported.
  *
  * @example
  * ```ts
@@ -125,6 +145,8 @@ export interface InlineExecutorOptions {
 export class InlineExecutor implements Executor {
   readonly maxRetries: number;
   private closed = false;
+  /** Controllers of the runs in progress (aborted by `close`). */
+  private readonly active = new Set<AbortController>();
 
   constructor(options: InlineExecutorOptions = {}) {
     this.maxRetries = checkRetries(options.maxRetries ?? 2, 'InlineExecutor');
@@ -134,10 +156,17 @@ export class InlineExecutor implements Executor {
     if (this.closed) throw new Error('InlineExecutor: run() after close()');
     const specs = jobs.map((j) => getJobKind(j.kind));
     const outcomes: JobOutcome[] = [];
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    if (options.signal?.aborted) throw new AbortError(`0 of ${jobs.length} jobs finished`);
+    options.signal?.addEventListener('abort', onAbort);
+    this.active.add(controller);
     options.progress?.start(jobs.length, options.label ?? 'jobs');
     try {
-      await this.runAll(jobs, specs, options, outcomes);
+      await this.runAll(jobs, specs, options, outcomes, controller.signal);
     } finally {
+      this.active.delete(controller);
+      options.signal?.removeEventListener('abort', onAbort);
       options.progress?.end();
     }
     return outcomes;
@@ -148,22 +177,28 @@ export class InlineExecutor implements Executor {
     specs: JobKindSpec[],
     options: ExecutorRunOptions,
     outcomes: JobOutcome[],
+    signal: AbortSignal,
   ): Promise<void> {
+    const aborted = () => new AbortError(`${outcomes.length} of ${jobs.length} jobs finished`);
     for (let i = 0; i < jobs.length; i++) {
-      if (options.signal?.aborted) throw new AbortError(`${i} of ${jobs.length} jobs finished`);
+      // Let signals (a notebook interrupt arrives as SIGINT) and timers run between in-thread jobs.
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (signal.aborted) throw aborted();
       const job = jobs[i];
       const t0 = Date.now();
       let outcome: JobOutcome | undefined;
       for (let attempt = 0; attempt <= this.maxRetries && !outcome; attempt++) {
         try {
-          const result = await executeJob(specs[i], job, attempt);
+          const result = await executeJob(specs[i], job, attempt, signal);
           outcome = { key: job.key, ok: true, result, attempts: attempt + 1, durationMs: Date.now() - t0 };
         } catch (err) {
+          if (signal.aborted) throw aborted();
           const info = toErrorInfo(err);
           if (attempt < this.maxRetries) options.onRetry?.(job, info, attempt);
           else outcome = { key: job.key, ok: false, error: info, attempts: attempt + 1, durationMs: Date.now() - t0 };
         }
       }
+      if (signal.aborted) throw aborted();
       outcomes.push(outcome!);
       report(job, outcome!, options);
     }
@@ -171,6 +206,7 @@ export class InlineExecutor implements Executor {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const c of this.active) c.abort();
   }
 }
 

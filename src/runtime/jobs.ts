@@ -30,6 +30,13 @@ export interface JobContext {
   rng: Rng;
   /** `deriveSeed(seed, key)`: a 32-bit integer for tfjs ops that take a seed. */
   jobSeed: number;
+  /**
+   * Aborted when the run is cancelled (a notebook interrupt, `Executor.close()`), where the
+   * executor runs the job in the caller's thread. Long work functions pass it on to their loops
+   * (e.g. `trainGannoAgents`' `hooks.signal`), which stop between steps. Absent in worker threads:
+   * the pool stops those by terminating the worker. Results must never depend on it.
+   */
+  signal?: AbortSignal;
 }
 
 /** A work function: runs one job and returns a JSON-serialisable result (typed arrays allowed). */
@@ -264,8 +271,8 @@ export function runHash(job: Job): string {
  * ctx.rng.next(); // same value in every thread, process and attempt
  * ```
  */
-export function makeContext(job: Job, attempt: number): JobContext {
-  return {
+export function makeContext(job: Job, attempt: number, signal?: AbortSignal): JobContext {
+  const ctx: JobContext = {
     key: job.key,
     kind: job.kind,
     seed: job.seed,
@@ -273,6 +280,8 @@ export function makeContext(job: Job, attempt: number): JobContext {
     rng: new Rng(job.seed).fork(job.key),
     jobSeed: deriveSeed(job.seed, job.key),
   };
+  if (signal) ctx.signal = signal;
+  return ctx;
 }
 
 /**

@@ -39,7 +39,9 @@ export interface WorkerPoolOptions {
  * Results do not depend on the number of workers: each job seeds itself from its key.
  * A job that throws, or whose worker dies (`process.exit`, a crash), is retried up to
  * `maxRetries` times on a fresh attempt and then reported with its key and error; other jobs
- * continue.
+ * continue. Cancelling (the run's signal, or `close()` during a run) drops queued tasks and
+ * terminates the workers running this run's jobs at once (piscina aborts them); fresh workers
+ * replace them for later runs.
  *
  * @example
  * ```ts
@@ -56,6 +58,8 @@ export class WorkerPoolExecutor implements Executor {
   readonly maxRetries: number;
   private readonly pool: Piscina;
   private closed = false;
+  /** Controllers of the runs in progress (aborted by `close`). */
+  private readonly active = new Set<AbortController>();
 
   constructor(options: WorkerPoolOptions = {}) {
     const workers = options.workers ?? os.cpus().length;
@@ -107,6 +111,7 @@ export class WorkerPoolExecutor implements Executor {
     const onAbort = () => controller.abort();
     if (options.signal?.aborted) throw new AbortError(`0 of ${jobs.length} jobs finished`);
     options.signal?.addEventListener('abort', onAbort);
+    this.active.add(controller);
     let callbackError: unknown;
     let finished = 0;
     options.progress?.start(jobs.length, options.label ?? 'jobs');
@@ -114,7 +119,8 @@ export class WorkerPoolExecutor implements Executor {
       await Promise.all(
         jobs.map(async (job, i) => {
           const outcome = await this.runWithRetries(job, specs[i], options, controller.signal);
-          if (!outcome) return; // aborted
+          // Aborted: nothing is reported after the abort (no store commits), even a result that just arrived.
+          if (!outcome || controller.signal.aborted) return;
           outcomes[i] = outcome;
           finished++;
           try {
@@ -126,6 +132,7 @@ export class WorkerPoolExecutor implements Executor {
         }),
       );
     } finally {
+      this.active.delete(controller);
       options.signal?.removeEventListener('abort', onAbort);
       options.progress?.end();
     }
@@ -174,6 +181,7 @@ export class WorkerPoolExecutor implements Executor {
       }
       if (attempt >= this.maxRetries)
         return { key: job.key, ok: false, error, attempts: attempt + 1, durationMs: runMs };
+      if (signal.aborted) return undefined;
       options.onRetry?.(job, error, attempt);
     }
   }
@@ -181,6 +189,9 @@ export class WorkerPoolExecutor implements Executor {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Cancel runs in progress first: their queued tasks are dropped and running workers terminated
+    // without being mistaken for crashed workers (which would be retried and reported as failures).
+    for (const c of this.active) c.abort();
     await this.pool.destroy();
   }
 }

@@ -103,6 +103,25 @@ describe('ganno/trainGannoAgents', function () {
     assert.equal(tf.memory().numTensors, before, 'no tensor leak');
   });
 
+  it('an aborted signal stops training between updates; the latest checkpoint stays for a resume', () => {
+    const dir = path.join(root, 'aborted');
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const before = tf.memory().numTensors;
+    assert.throws(
+      () =>
+        trainGannoAgents(config(dir), {
+          signal: controller.signal,
+          onUpdate: (u) => (seen.push(u), u === 3 && controller.abort()),
+        }),
+      (err: Error) => err.name === 'AbortError',
+    );
+    assert.deepEqual(seen, [1, 2, 3]);
+    assert.equal(latestGannoCheckpoint(dir), path.join(dir, 'ckpt-000002'));
+    assert.equal(tf.memory().numTensors, before, 'no tensor leak');
+    assert.equal(trainGannoAgents(config(dir)).resumedFrom, 2);
+  });
+
   it('a damaged training folder gives errors that name the file and say how to recover; crash leftovers are removed on resume', () => {
     const dir = path.join(root, 'damaged');
     trainGannoAgents(config(dir, { updates: 2 }));

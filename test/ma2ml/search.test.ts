@@ -283,6 +283,33 @@ describe('ma2ml/search: caching, repeats, resume', () => {
     }
   });
 
+  it('an aborted signal stops the search between batches; a re-run replays the stored evaluations', async function () {
+    this.timeout(60000);
+    const space = presetSpace('smoke');
+    const opts = {
+      method: 'ma2ml' as const,
+      space,
+      evaluations: 64,
+      batchSize: 8,
+      seed: 2,
+      evaluator: syntheticEvaluator(space, 9),
+    };
+    const store = ExperimentStore.open(path.join(dir, 'store.sqlite'));
+    try {
+      const controller = new AbortController();
+      let batches = 0;
+      await assert.rejects(
+        runSearch({ ...opts, store, signal: controller.signal, onBatch: () => ++batches === 2 && controller.abort() }),
+        (err: Error) => err.name === 'AbortError',
+      );
+      assert.equal(batches, 2, 'no batch after the abort');
+      const resumed = await runSearch({ ...opts, store });
+      assert.ok(resumed.cached >= 2, `the first batches came from the store (cached ${resumed.cached})`);
+    } finally {
+      store.close();
+    }
+  });
+
   it('a 2-worker pool gives the same log as inline evaluation', async function () {
     this.timeout(60000);
     const space = presetSpace('smoke');

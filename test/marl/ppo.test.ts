@@ -58,6 +58,19 @@ describe('marl/PpoTrainer', () => {
     t.dispose();
   });
 
+  it('an aborted signal stops training between updates, keeping the updates done', () => {
+    const t = new PpoTrainer(base, envs());
+    const controller = new AbortController();
+    const seen: number[] = [];
+    assert.throws(
+      () => t.train(5, (s) => (seen.push(s.update), seen.length === 2 && controller.abort()), controller.signal),
+      (err: Error) => err.name === 'AbortError',
+    );
+    assert.equal(seen.length, 2);
+    assert.equal(t.updates, 2);
+    t.dispose();
+  });
+
   it('validates its configuration with messages naming the field', () => {
     assert.throws(
       () => new PpoTrainer({ ...base, ppo: { clip: -0.1 } }, envs()),

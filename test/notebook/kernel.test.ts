@@ -109,6 +109,10 @@ describe('project kernel and npm run lab', function () {
     );
     assert.notEqual(conv.status, 0);
     assert.match(conv.stderr, /CellExecutionError[\s\S]*boom\(\)/);
+    // The execute reply carries the error's name and message (tslab alone gives "<Error>: ").
+    assert.match(conv.stderr, /\nRangeError: boom in fixture\n/);
+    assert.doesNotMatch(conv.stderr, /<Error>:/);
+    assert.doesNotMatch(conv.stderr, /node_modules[\\/]tslab/);
   });
 
   it('npm run lab: starts JupyterLab, else Notebook, with the kernel on JUPYTER_PATH', () => {

@@ -153,6 +153,10 @@ describe('notebook runner (headless, tslab compiler + executor)', function () {
     assert.equal(error.ename, 'RangeError');
     assert.equal(error.evalue, 'boom in fixture');
     assert.ok(error.traceback.length > 1);
+    // As in the Jupyter kernel: the cell's frames, without node, vm and tslab internals.
+    assert.equal(error.traceback[0], 'RangeError: boom in fixture');
+    assert.ok(error.traceback.includes('    at boom (<cell>)'), error.traceback.join('\n'));
+    for (const line of error.traceback) assert.doesNotMatch(line, /node_modules|node:|evalmachine/);
     assert.equal(later.execution_count, null);
     assert.deepEqual(later.outputs, []);
     assert.deepEqual(

@@ -34,7 +34,7 @@ import {
   meanCurve, summarizeMatrixRuns, summarizeDilutedRuns,
 } from './src/marl/experiments';
 import type { MatrixGameSpec } from './src/marl/experiments';
-import { preset, budget, showFigure, showTable, lineFigure, notebookProgress, provenance, PALETTE } from './src/notebook';
+import { preset, budget, showFigure, showTable, lineFigure, notebookProgress, provenance, interruptible, PALETTE } from './src/notebook';
 
 const backend = await initBackend();
 const seeds: number[] = Array.from({ length: budget({ smoke: 3, quick: 12, full: 30 }) }, (_, i) => i);
@@ -43,7 +43,8 @@ const batchSize = 8;
 const dilutedSeeds: number[] = Array.from({ length: budget({ smoke: 3, quick: 10, full: 20 }) }, (_, i) => i);
 const dilutedEpisodes: number = budget({ smoke: 400, quick: 1600, full: 2400 });
 // Worker threads pay off once there is real work; the smoke preset runs in this process.
-const executor: Executor = preset() === 'smoke' ? new InlineExecutor() : new WorkerPoolExecutor({ workers: 2 });
+// interruptible: Kernel › Interrupt cancels its queued and running jobs (finished ones stay in the store).
+const executor: Executor = interruptible(preset() === 'smoke' ? new InlineExecutor() : new WorkerPoolExecutor({ workers: 2 }));
 const store = ExperimentStore.open(); // $MARL_AUTOML_STORE or results/experiments.sqlite
 const fmt = (i: { point: number; lo: number; hi: number }, digits = 2) => `${i.point.toFixed(digits)} [${i.lo.toFixed(digits)}, ${i.hi.toFixed(digits)}]`;
 console.log(`backend: ${backend.summary}`);

@@ -23,4 +23,9 @@ if (!fs.existsSync(main)) {
 }
 process.chdir(root);
 require('./tslab-patches').applyTslabPatches(root, main);
+// Error name and message in execute replies, a warning when imported src/ files change (kernel-hooks.js).
+const hooks = require('./kernel-hooks');
+hooks.installKernelHooks(root, main);
+// The notebook's name for results/<notebook>/ where the front end does not pass it (Notebook 6.4).
+hooks.resolveNotebookName(path.resolve(configPath)).catch(() => undefined);
 require(main).startKernel({ configPath: path.resolve(configPath), enableFindLocal: false, jsKernel: false });

@@ -10,6 +10,7 @@ import type { ProgressSink } from '../../progress';
 import { runExperiment } from '../../runtime/experiment';
 import type { Executor } from '../../runtime/executor';
 import { defineJobKind } from '../../runtime/jobs';
+import type { JobContext } from '../../runtime/jobs';
 import { hashJson } from '../../runtime/json';
 import type { JsonValue } from '../../runtime/json';
 import type { ExperimentStore } from '../../runtime/store';
@@ -98,11 +99,12 @@ export function trainFolder(root: string, label: string, train: Omit<GannoTrainC
 
 /**
  * Work function of {@link gannoTrainKind}: trains one agent (resuming from the folder's latest
- * checkpoint when present) and returns its summary.
+ * checkpoint when present) and returns its summary. Stops between PPO updates when `ctx.signal`
+ * aborts (in-thread executors); a later run resumes from the latest checkpoint.
  */
-export function gannoTrainJob(config: GannoTrainJobConfig): GannoTrainedAgent {
+export function gannoTrainJob(config: GannoTrainJobConfig, ctx?: JobContext): GannoTrainedAgent {
   const dir = trainFolder(config.root, config.label, config.train);
-  const res = trainGannoAgents({ ...config.train, dir });
+  const res = trainGannoAgents({ ...config.train, dir }, { signal: ctx?.signal });
   if (!res.bestDir || !res.best)
     throw new Error(
       `GANNO training ${config.label}: no validation point was recorded (updates ${res.updates}); check evalEvery`,

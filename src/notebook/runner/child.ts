@@ -38,16 +38,24 @@ function stream(name: 'stdout' | 'stderr', text: string): void {
   if (text) send({ type: 'stream', index: current, name, text });
 }
 
+interface ErrorContent {
+  ename: string;
+  evalue: string;
+  traceback: string[];
+}
+/** The kernel's error formatting (jupyter/kernels/marl-automl/kernel-hooks.js), set in `run`. */
+let errorContent: ((err: unknown, root: string) => ErrorContent) | undefined;
+let rootDir = process.cwd();
+
 function reportError(err: unknown): void {
-  const e = err instanceof Error ? err : new Error(util.inspect(err));
   errored.add(current);
-  send({
-    type: 'error',
-    index: current,
-    ename: e.name || 'Error',
-    evalue: e.message,
-    traceback: (e.stack ?? `${e.name}: ${e.message}`).split('\n'),
-  });
+  // Same ename/evalue/traceback as the Jupyter kernel: name, message, frames of the cell and src/ only.
+  const c: ErrorContent = errorContent
+    ? errorContent(err, rootDir)
+    : err instanceof Error
+      ? { ename: err.name || 'Error', evalue: err.message, traceback: (err.stack ?? String(err)).split('\n') }
+      : { ename: 'Error', evalue: util.inspect(err), traceback: [util.inspect(err)] };
+  send({ type: 'error', index: current, ename: c.ename, evalue: c.evalue, traceback: c.traceback });
 }
 
 function hookOutput(): void {
@@ -83,7 +91,14 @@ function findPatches(): string {
 
 async function run(req: RunRequest): Promise<void> {
   hookOutput();
-  (nodeRequire(findPatches()) as { applyTslabPatches(root: string, tslabMain: string): void }).applyTslabPatches(
+  rootDir = req.rootDir;
+  const patches = findPatches();
+  errorContent = (
+    nodeRequire(path.join(path.dirname(patches), 'kernel-hooks.js')) as {
+      errorContent(err: unknown, root: string): ErrorContent;
+    }
+  ).errorContent;
+  (nodeRequire(patches) as { applyTslabPatches(root: string, tslabMain: string): void }).applyTslabPatches(
     req.rootDir,
     nodeRequire.resolve('tslab'),
   );
