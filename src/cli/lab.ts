@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { ensureLibraryBuildAt } from './library-build';
 
 /** Name of the project kernel (folder `jupyter/kernels/marl-automl`). */
 export const KERNEL_NAME = 'marl-automl';
@@ -157,6 +158,13 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   if (check) {
     process.stdout.write(`would run: ${plan.command} ${plan.args.join(' ')}\n`);
     return 0;
+  }
+  // The notebooks import the compiled library (dist/): build it now when missing or stale, so the
+  // first cell of a notebook does not wait for it.
+  try {
+    ensureLibraryBuildAt(plan.root, (line) => process.stdout.write(line + '\n'));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n(notebooks will report this again in their first cell)\n`);
   }
   return new Promise<number>((resolve) => {
     const child = spawn(plan.command, plan.args, { cwd: plan.root, env: plan.env, stdio: 'inherit' });

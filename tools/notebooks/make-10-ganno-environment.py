@@ -31,11 +31,11 @@ normalisation, the reward `-(ln L_val(t+1) - ln L_val(t))`, the PPO hyper-parame
 code("""
 import * as fs from 'fs';
 import * as path from 'path';
-import { initBackend } from './src/backend';
-import { LayerLrEnv, trainGannoAgents, evaluateController, controllerFromSpec, constantController } from './src/ganno';
-import type { FeatureDef, FeatureRegistry, GannoTrainResult, ControllerRunResult } from './src/ganno';
-import { formatInterval, meanCI, probabilityOfImprovement } from './src/eval';
-import { preset, budget, showFigure, showTable, lineFigure, notebookProgress, provenance, resultsDir } from './src/notebook';
+import { initBackend } from './dist/src/backend';
+import { LayerLrEnv, trainGannoAgents, evaluateController, controllerFromSpec, constantController } from './dist/src/ganno';
+import type { FeatureDef, FeatureRegistry, GannoTrainResult, ControllerRunResult } from './dist/src/ganno';
+import { formatInterval, meanCI, probabilityOfImprovement } from './dist/src/eval';
+import { preset, budget, showFigure, showTable, lineFigure, notebookProgress, provenance, resultsDir } from './dist/src/notebook';
 
 const backend = await initBackend();
 // A demonstration of the machinery, not a result: the budgets stay small (notebook 11 trains the agents every table uses).

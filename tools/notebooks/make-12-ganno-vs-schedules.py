@@ -38,10 +38,10 @@ not move is reported as *untestable at this budget*.
 """)
 code("""
 import * as path from 'path';
-import { tuneBaselines, evaluateEntries, agentEntries, tuningFreeEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, learnerEvidence, degenerateShare, movedText, formatInterval, marlEvalRecords, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
-import type { VariantAgent, EvalRow, ControllerEntry, TunedBaseline } from './src/ganno';
-import { writeMarlEvalJson } from './src/eval';
-import { openGannoSession, showFigure, showTable, barFigure, notebookProgress, provenance, resultsDir } from './src/notebook';
+import { tuneBaselines, evaluateEntries, agentEntries, tuningFreeEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, learnerEvidence, degenerateShare, movedText, formatInterval, marlEvalRecords, TEST_ACCURACY, VAL_LOSS_AUC } from './dist/src/ganno';
+import type { VariantAgent, EvalRow, ControllerEntry, TunedBaseline } from './dist/src/ganno';
+import { writeMarlEvalJson } from './dist/src/eval';
+import { openGannoSession, showFigure, showTable, barFigure, notebookProgress, provenance, resultsDir } from './dist/src/notebook';
 
 const session = await openGannoSession(); // backend, this preset's plan, executor (2 workers; inline for smoke), store
 const backend = session.backend;

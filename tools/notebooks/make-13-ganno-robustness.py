@@ -24,9 +24,9 @@ environment and clip) runs on every cell: a gain an agent shares with "always ke
 **Reconstructed:** the grid, the task seeds and the budgets (see `gannoPlan`).
 """)
 code("""
-import { evaluateEntries, agentEntries, summarise, scoreMatrix, evaluateClaim, learnerEvidence, movedText, formatInterval, TEST_ACCURACY } from './src/ganno';
-import type { VariantAgent, EvalRow, ControllerEntry, LayerLrEnvConfig } from './src/ganno';
-import { openGannoSession, showFigure, showTable, heatmapFigure, notebookProgress, provenance } from './src/notebook';
+import { evaluateEntries, agentEntries, summarise, scoreMatrix, evaluateClaim, learnerEvidence, movedText, formatInterval, TEST_ACCURACY } from './dist/src/ganno';
+import type { VariantAgent, EvalRow, ControllerEntry, LayerLrEnvConfig } from './dist/src/ganno';
+import { openGannoSession, showFigure, showTable, heatmapFigure, notebookProgress, provenance } from './dist/src/notebook';
 
 const session = await openGannoSession(); // backend, this preset's plan, executor (2 workers; inline for smoke), store
 const backend = session.backend;

@@ -29,15 +29,15 @@ a *reconstruction* (labelled below): Fashion-MNIST 28x28 instead of ImageNet, th
 training sizes. See `src/ma2ml/README.md` for the full table.
 """)
 code("""
-import { initBackend, tf } from './src/backend';
-import { Rng } from './src/random';
+import { initBackend, tf } from './dist/src/backend';
+import { Rng } from './dist/src/random';
 import {
   presetSpace, flopsBudgets, spaceSize, agentDimensions, samplePipeline, describePipeline, checkPipeline,
   applyOp, augmentBatch, evaluatePipeline, evaluationDefaults, proxyData, budgetReward, AGENTS,
-} from './src/ma2ml';
-import type { AugOpName, Pipeline, PipelineEvaluation, SpacePreset } from './src/ma2ml';
-import { preset, budget, showFigure, showTable, provenance } from './src/notebook';
-import type { PlotlyFigure, PlotlyTrace } from './src/notebook';
+} from './dist/src/ma2ml';
+import type { AugOpName, Pipeline, PipelineEvaluation, SpacePreset } from './dist/src/ma2ml';
+import { preset, budget, showFigure, showTable, provenance } from './dist/src/notebook';
+import type { PlotlyFigure, PlotlyTrace } from './dist/src/notebook';
 
 const backend = await initBackend();
 const spacePreset: SpacePreset = budget<SpacePreset>({ smoke: 'smoke', quick: 'quick', full: 'full' });

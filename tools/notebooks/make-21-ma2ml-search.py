@@ -35,14 +35,14 @@ at sampling** (a proposal over the budget is redrawn before evaluation, so every
 evaluations on feasible pipelines and the reward is the validation accuracy).
 """)
 code("""
-import { initBackend } from './src/backend';
-import { ExperimentStore } from './src/runtime';
+import { initBackend } from './dist/src/backend';
+import { ExperimentStore } from './dist/src/runtime';
 import {
   ma2mlPlan, planSpace, planExecutor, planCost, MEASURED_COSTS, mainCells, runSearches, bestSoFarCurves, comparisonRows, formatComparisonRows,
   retrainBest, rewardNoise, selectRuns, describePipeline,
-} from './src/ma2ml';
-import type { SearchRun } from './src/ma2ml';
-import { preset, showFigure, showTable, lineFigure, provenance, PALETTE } from './src/notebook';
+} from './dist/src/ma2ml';
+import type { SearchRun } from './dist/src/ma2ml';
+import { preset, showFigure, showTable, lineFigure, provenance, PALETTE } from './dist/src/notebook';
 
 const backend = await initBackend();
 const plan = ma2mlPlan(preset());

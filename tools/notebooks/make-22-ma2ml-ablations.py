@@ -30,20 +30,20 @@ proxy sizes, learner settings), the synthetic reward, the default pipeline of th
 searches, the reward threshold of (b) and the choice of metrics.
 """)
 code("""
-import { initBackend } from './src/backend';
-import { ExperimentStore } from './src/runtime';
+import { initBackend } from './dist/src/backend';
+import { ExperimentStore } from './dist/src/runtime';
 import {
   ma2mlPlan, planSpace, planExecutor, ablationCells, runSearches, selectRuns, ablationRow, medianFinalBest,
   evaluationsToThreshold, areaUnderCurve, monotonicSynthetic, monotonicRows, bestSoFarCurves, formatAblationRows,
   formatInterval, defaultPipeline, describePipeline, learnerEvidence, learnerDiagnosticRows, diagnosticCurve,
   creditQuality, creditQualitySummary, NOT_MOVED_ENTROPY, MIN_CRITIC_HELD_OUT_EV,
   evaluatedPipelines, fitRewardSurrogate, runRewardSurrogateSearches, surrogateValue,
-} from './src/ma2ml';
-import { writeCsv } from './src/io';
+} from './dist/src/ma2ml';
+import { writeCsv } from './dist/src/io';
 import * as path from 'path';
-import type { AblationRow, SearchRun } from './src/ma2ml';
-import { preset, showFigure, showTable, lineFigure, provenance, resultsDir, PALETTE } from './src/notebook';
-import type { LineSeries } from './src/notebook';
+import type { AblationRow, SearchRun } from './dist/src/ma2ml';
+import { preset, showFigure, showTable, lineFigure, provenance, resultsDir, PALETTE } from './dist/src/notebook';
+import type { LineSeries } from './dist/src/notebook';
 
 const backend = await initBackend();
 const plan = ma2mlPlan(preset());

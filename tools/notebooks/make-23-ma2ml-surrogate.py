@@ -54,13 +54,13 @@ probability of improvement with tasks as strata (`probabilityOfImprovement`).
 """)
 code("""
 import * as path from 'path';
-import { initBackend } from './src/backend';
-import { ExperimentStore } from './src/runtime';
+import { initBackend } from './dist/src/backend';
+import { ExperimentStore } from './dist/src/runtime';
 import {
   surrogatePlan, surrogateCells, surrogateLabels, surrogateExecutor, runSurrogateSearches, regretCurves, budgetRows, formatBudgetRows,
   claimRows, formatClaimRows, diagnosticsSummaryRows, diagnosticsUpdateRows, writeCsv, gridSizesOf,
-} from './src/ma2ml/experiments/surrogate';
-import { preset, showFigure, showTable, lineFigure, provenance, resultsDir, PALETTE } from './src/notebook';
+} from './dist/src/ma2ml/experiments/surrogate';
+import { preset, showFigure, showTable, lineFigure, provenance, resultsDir, PALETTE } from './dist/src/notebook';
 
 const backend = await initBackend();
 const plan = surrogatePlan(preset());
