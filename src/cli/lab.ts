@@ -117,10 +117,13 @@ export function labPlan(
   const base = { root, jupyterPath, env: childEnv };
   if (jupyter && (lab || notebook)) {
     const kind = lab ? 'lab' : 'notebook';
+    // The first interactive figure of a kernel carries plotly.js inline (4.8 MB in one output), over the
+    // server's default IOPub data rate limit (1 MB/s over 3 s), which would drop it.
+    const rate = kind === 'lab' ? '--ServerApp.iopub_data_rate_limit=1e10' : '--NotebookApp.iopub_data_rate_limit=1e10';
     const args =
       kind === 'lab'
-        ? ['lab', `--ServerApp.root_dir=${root}`, ...extraArgs]
-        : ['notebook', `--notebook-dir=${root}`, ...extraArgs];
+        ? ['lab', `--ServerApp.root_dir=${root}`, rate, ...extraArgs]
+        : ['notebook', `--notebook-dir=${root}`, rate, ...extraArgs];
     // Jupyter refuses to run as root (containers, CI) without this flag.
     if (isRoot && !args.includes('--allow-root')) args.push('--allow-root');
     const message = [
