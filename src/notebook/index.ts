@@ -16,8 +16,25 @@ export {
 } from './plotly-html';
 export type { FigureHtmlOptions } from './plotly-html';
 export type { ShowFigureOptions, ShowTableOptions, FigureFiles } from './display';
-export { lineFigure, heatmapFigure, barFigure, withAlpha, PALETTE } from './figures';
-export type { PlotlyFigure, PlotlyTrace, LineSeries, HeatmapInput, BarSeries, AxesOptions } from './figures';
+export {
+  lineFigure,
+  heatmapFigure,
+  barFigure,
+  autoBarOrientation,
+  smallMultiplesFigure,
+  withAlpha,
+  PALETTE,
+} from './figures';
+export type {
+  PlotlyFigure,
+  PlotlyTrace,
+  LineSeries,
+  HeatmapInput,
+  BarSeries,
+  BarOptions,
+  AxesOptions,
+  SmallMultiplesOptions,
+} from './figures';
 export { toDataFrame, tableToCsv, tableToMarkdown, tableToHtml, formatCell, danfojs } from './tables';
 export type { TableRow, TableCell, TableFormatOptions } from './tables';
 export {
