@@ -213,7 +213,7 @@ export function showTable(table: readonly TableRow[] | DataFrame, options: ShowT
   } catch (err) {
     throw new Error(`showTable '${name}': ${(err as Error).message}`, { cause: err });
   }
-  const fmt = { digits: options.digits, caption: options.caption };
+  const fmt = { digits: options.digits, caption: options.caption, fullTableFile: `${name}.csv` };
   const md = tableToMarkdown(df, fmt);
   if (options.save ?? true) {
     const dir = options.dir ?? resultsDir();

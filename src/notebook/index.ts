@@ -35,7 +35,16 @@ export type {
   AxesOptions,
   SmallMultiplesOptions,
 } from './figures';
-export { toDataFrame, tableToCsv, tableToMarkdown, tableToHtml, formatCell, danfojs } from './tables';
+export {
+  toDataFrame,
+  tableToCsv,
+  tableToMarkdown,
+  tableToHtml,
+  formatCell,
+  columnFormatter,
+  shortenVerdict,
+  danfojs,
+} from './tables';
 export type { TableRow, TableCell, TableFormatOptions } from './tables';
 export {
   renderFigure,

@@ -14,7 +14,15 @@ import {
 import { lineFigure } from '../../src/notebook/figures';
 import { closeFigureRenderer, renderFigure, CHROMIUM_ENV, STATIC_FIGURES_ENV } from '../../src/notebook/static-image';
 import { figureHtml, plotlyLibraryHtml, resetPlotlyLibrary } from '../../src/notebook/plotly-html';
-import { tableToCsv, tableToHtml, tableToMarkdown, toDataFrame, formatCell } from '../../src/notebook/tables';
+import {
+  tableToCsv,
+  tableToHtml,
+  tableToMarkdown,
+  toDataFrame,
+  formatCell,
+  columnFormatter,
+  shortenVerdict,
+} from '../../src/notebook/tables';
 
 // tslab's display hook: set by the kernel (and by the headless runner) to receive display bundles.
 
@@ -64,6 +72,46 @@ describe('notebook tables', () => {
       [formatCell(1e-7, 3), formatCell(Infinity), formatCell(null), formatCell(true)],
       ['1.00e-7', 'inf', '', 'true'],
     );
+  });
+
+  it('one decimal rule per column; all-empty columns are left out of HTML/Markdown but kept in the CSV', () => {
+    const tuning = [
+      { baseline: 'cosine', 'tuned peak LR': 0.3, 'val loss @ 0.03': 2.266, 'val loss @ 3': null, runs: 3 },
+      { baseline: 'LARS', 'tuned peak LR': 3, 'val loss @ 0.03': 'diverged', 'val loss @ 3': null, runs: 3 },
+    ];
+    const md = tableToMarkdown(tuning);
+    assert.ok(md.includes('| baseline | tuned peak LR | val loss @ 0.03 | runs |'), md);
+    assert.ok(md.includes('| cosine | 0.300 | 2.266 | 3 |'), md);
+    assert.ok(md.includes('| LARS | 3.000 | diverged | 3 |'), 'integers of a decimal column get its decimals');
+    assert.ok(!tableToHtml(tuning).includes('val loss @ 3'));
+    assert.ok(tableToCsv(tuning).startsWith('baseline,tuned peak LR,val loss @ 0.03,val loss @ 3,runs\n'));
+    const tiny = columnFormatter([0.5, 2e-5, 1], 3);
+    assert.deepEqual([0.5, 2e-5, 1].map(tiny), ['5.00e-1', '2.00e-5', '1.00e+0'], 'exponent form for the whole column');
+    assert.deepEqual([1, 2, NaN].map(columnFormatter([1, 2, NaN], 3)), ['1', '2', '']);
+  });
+
+  it('long verdict sentences become verdict + effect + CI, with each reason once below the table', () => {
+    const sentence = (v: string, d: string) =>
+      `${v}: ${d} pp [-13.50, -6.70] test accuracy, P(A > B) = 0.00 [0.00, 0.00]; 1/1 policies moved`;
+    const reason = 'not shown here (only 2 tasks; at least 3 are needed for a verdict)';
+    const rows = [
+      { GANNO: 'greedy', baseline: 'cosine', competitive: sentence(reason, '-10.10'), p: '0.00 [0.00, 0.00]' },
+      { GANNO: 'sampled', baseline: 'cosine', competitive: sentence(reason, '+1.65'), p: '0.50 [0.50, 0.50]' },
+      { GANNO: 'greedy', baseline: 'LARS', competitive: sentence('holds here', '+2.10'), p: '0.90 [0.80, 1.00]' },
+    ];
+    assert.deepEqual(shortenVerdict(rows[0].competitive), {
+      short: 'not shown: -10.10 pp [-13.50, -6.70]',
+      reason: 'not shown: only 2 tasks; at least 3 are needed for a verdict',
+    });
+    assert.equal(shortenVerdict('holds'), undefined, 'short cells stay');
+    assert.equal(shortenVerdict('a long cell that is not a verdict at all, 1.0 [0.5, 1.5] wide'), undefined);
+    const md = tableToMarkdown(rows, { fullTableFile: 'claims.csv' });
+    assert.ok(md.includes('| greedy | cosine | not shown: -10.10 pp [-13.50, -6.70] | 0.00 [0.00, 0.00] |'), md);
+    assert.ok(md.includes('| greedy | LARS | holds: +2.10 pp [-13.50, -6.70] |'), md);
+    assert.equal(md.split('only 2 tasks; at least 3 are needed').length - 1, 1, 'the reason is written once');
+    assert.match(md, /full sentences .* are in claims\.csv/);
+    assert.ok(tableToCsv(rows).includes(rows[0].competitive.replace(/"/g, '""')), 'the CSV keeps the sentence');
+    assert.ok(!tableToMarkdown(rows, { shortVerdicts: false }).includes('| not shown: -10.10'));
   });
 
   it('showTable displays HTML, writes CSV and Markdown, returns the DataFrame, and leaks no tensors', () => {
