@@ -15,6 +15,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
+import { chromium } from 'playwright-core';
 
 const ROOT = path.resolve(__dirname, '..');
 const TOKEN = 'marl-automl-browser-check';
@@ -95,7 +96,6 @@ async function main(): Promise<number> {
   let serverLog = '';
   server.stdout.on('data', (b: Buffer) => (serverLog += b.toString()));
   server.stderr.on('data', (b: Buffer) => (serverLog += b.toString()));
-  const { chromium } = require('playwright-core') as typeof import('playwright-core');
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   const failures: string[] = [];
   const check = (ok: boolean, what: string) => {

@@ -234,6 +234,8 @@ export interface BarSeries {
   color?: string;
 }
 
+const BAR_PATTERNS = ['/', 'x', '.', '\\'];
+
 /** Options of {@link barFigure}. */
 export interface BarOptions extends AxesOptions {
   /**
@@ -280,7 +282,13 @@ export function barFigure(series: readonly BarSeries[], opts: BarOptions = {}): 
       name: s.name,
       x: [...s.x],
       y: [...s.y],
-      marker: { color: s.color ?? PALETTE[i % PALETTE.length] },
+      marker: {
+        color: s.color ?? PALETTE[i % PALETTE.length],
+        // Past the palette's 10 colours, a hatch pattern tells series of the same colour apart.
+        ...(i >= PALETTE.length && !s.color
+          ? { pattern: { shape: BAR_PATTERNS[(Math.floor(i / PALETTE.length) - 1) % BAR_PATTERNS.length] } }
+          : {}),
+      },
     };
     if (s.lower && s.upper) {
       const lo = s.lower;
