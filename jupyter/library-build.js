@@ -68,6 +68,8 @@ function buildLibrary(root) {
   root = repoRoot(root);
   const tsc = require.resolve('typescript/bin/tsc', { paths: [root] });
   const t0 = Date.now();
+  // An incremental build whose outputs were deleted would emit nothing: forget its state first.
+  if (!fs.existsSync(path.join(root, 'dist', 'src', 'index.js'))) fs.rmSync(path.join(root, 'dist', '.tsbuildinfo'), { force: true });
   const res = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
   if (res.status !== 0) {
     const out = `${res.stdout || ''}${res.stderr || ''}`.trim() || (res.error ? res.error.message : `exit ${res.status}`);
