@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { ensureLibraryBuildAt } from './library-build';
 
 /** Name of the project kernel (folder `jupyter/kernels/marl-automl`). */
 export const KERNEL_NAME = 'marl-automl';
@@ -116,10 +117,13 @@ export function labPlan(
   const base = { root, jupyterPath, env: childEnv };
   if (jupyter && (lab || notebook)) {
     const kind = lab ? 'lab' : 'notebook';
+    // The first interactive figure of a kernel carries plotly.js inline (4.8 MB in one output), over the
+    // server's default IOPub data rate limit (1 MB/s over 3 s), which would drop it.
+    const rate = kind === 'lab' ? '--ServerApp.iopub_data_rate_limit=1e10' : '--NotebookApp.iopub_data_rate_limit=1e10';
     const args =
       kind === 'lab'
-        ? ['lab', `--ServerApp.root_dir=${root}`, ...extraArgs]
-        : ['notebook', `--notebook-dir=${root}`, ...extraArgs];
+        ? ['lab', `--ServerApp.root_dir=${root}`, rate, ...extraArgs]
+        : ['notebook', `--notebook-dir=${root}`, rate, ...extraArgs];
     // Jupyter refuses to run as root (containers, CI) without this flag.
     if (isRoot && !args.includes('--allow-root')) args.push('--allow-root');
     const message = [
@@ -157,6 +161,13 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   if (check) {
     process.stdout.write(`would run: ${plan.command} ${plan.args.join(' ')}\n`);
     return 0;
+  }
+  // The notebooks import the compiled library (dist/): build it now when missing or stale, so the
+  // first cell of a notebook does not wait for it.
+  try {
+    ensureLibraryBuildAt(plan.root, (line) => process.stdout.write(line + '\n'));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n(notebooks will report this again in their first cell)\n`);
   }
   return new Promise<number>((resolve) => {
     const child = spawn(plan.command, plan.args, { cwd: plan.root, env: plan.env, stdio: 'inherit' });

@@ -5,9 +5,12 @@
  * writes executed copies under `--out`, and exits 1 naming the notebook, cell and error on the
  * first failure.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { PRESET_NAMES, parsePreset, type PresetName } from '../notebook/presets';
-import { NotebookRunError, runNotebooks } from '../notebook/runner';
+import { NotebookRunError, defaultNotebooks, runNotebooks } from '../notebook/runner';
+import { ensureLibraryBuildAt, usesCompiledLibrary } from './library-build';
 
 function parseTimeout(v: string): number {
   const n = Number(v);
@@ -56,6 +59,12 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     root?: string;
   }>();
   try {
+    // The notebooks import the compiled library (dist/): build it first when missing or stale, so the
+    // notebooks' first cell finds it current (and the build's time is not charged to a cell).
+    const root = path.resolve(opts.root ?? process.cwd());
+    const files = program.args.length ? program.args.map((f) => path.resolve(root, f)) : defaultNotebooks(root);
+    if (files.some((f) => fs.existsSync(f) && usesCompiledLibrary(f)))
+      ensureLibraryBuildAt(root, (line) => process.stdout.write(line + '\n'));
     await runNotebooks({
       files: program.args,
       preset: opts.preset,

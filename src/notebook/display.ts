@@ -3,7 +3,8 @@ import type { DataFrame } from 'danfojs-node';
 import { writeFileAtomic } from './files';
 import type { PlotlyFigure } from './figures';
 import { resultsDir } from './results';
-import { chromiumPath, renderFigure } from './static-image';
+import { figureHtml, plotlyLibraryHtml, plotlyLibraryLoaded } from './plotly-html';
+import { STATIC_FIGURES_ENV, chromiumPath, renderFigure } from './static-image';
 import { tableToCsv, tableToHtml, tableToMarkdown, toDataFrame, type TableRow } from './tables';
 
 /** The plotly MIME type understood by JupyterLab, VS Code and nteract. */
@@ -68,6 +69,24 @@ function checkName(name: unknown, what: string): string {
 }
 
 let warnedNoChromium = false;
+let figureCounter = 0;
+
+/**
+ * Whether {@link showFigure} renders a static image now (see {@link STATIC_FIGURES_ENV}).
+ *
+ * @example
+ * ```ts
+ * staticFiguresWanted({ MARL_AUTOML_STATIC_FIGURES: '1' }); // true
+ * ```
+ */
+export function staticFiguresWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = (env[STATIC_FIGURES_ENV] ?? '').trim().toLowerCase();
+  if (v === '1' || v === 'true' || v === 'yes') return true;
+  if (v === '0' || v === 'false' || v === 'no') return false;
+  if (v !== '')
+    throw new Error(`${STATIC_FIGURES_ENV} must be 1 or 0 (or unset), got '${env[STATIC_FIGURES_ENV] ?? ''}'`);
+  return !inNotebook();
+}
 
 /** Options of {@link showFigure}. */
 export interface ShowFigureOptions {
@@ -81,6 +100,8 @@ export interface ShowFigureOptions {
   save?: boolean;
   /** Folder for the files (default {@link resultsDir}). */
   dir?: string;
+  /** Render the static image now: default {@link staticFiguresWanted} (runner and scripts yes, live kernel no). */
+  staticImage?: boolean;
 }
 
 /** Files written by {@link showFigure}. */
@@ -92,11 +113,14 @@ export interface FigureFiles {
 }
 
 /**
- * Shows a plotly figure and saves it. In a notebook it emits one display bundle: the interactive
- * plotly figure (`application/vnd.plotly.v1+json`), a static PNG or SVG rendered by headless
- * Chromium (when installed) for HTML export and GitHub, and a text summary. The plotly JSON and
- * the image are also written to `<resultsDir>/<name>.*`. Without Chromium the static image is
- * skipped with a single warning.
+ * Shows a plotly figure and saves it. In a notebook it emits one display bundle: an interactive
+ * `text/html` figure drawn by the bundled plotly.js (classic Notebook, JupyterLab, exported HTML;
+ * the first figure of a kernel is preceded by one output carrying plotly.js inline, offline), the
+ * plotly JSON (`application/vnd.plotly.v1+json`, for JupyterLab/VS Code renderers), a static PNG or
+ * SVG rendered by headless Chromium when wanted (headless runs and scripts by default, see
+ * {@link STATIC_FIGURES_ENV}; it is also the HTML's fallback for GitHub and untrusted notebooks),
+ * and a text summary. The plotly JSON and the image are also written to `<resultsDir>/<name>.*`.
+ * Without Chromium the static image is skipped with a single warning.
  *
  * @example
  * ```ts
@@ -113,7 +137,10 @@ export async function showFigure(fig: PlotlyFigure, options: ShowFigureOptions):
     throw new Error(`showFigure '${name}': format must be 'png' or 'svg', got '${String(format)}'`);
   const figure: PlotlyFigure = { data: fig.data, layout: fig.layout ?? {} };
   let image: Buffer | string | undefined;
-  if (chromiumPath()) {
+  const wantStatic = options.staticImage ?? staticFiguresWanted();
+  if (!wantStatic) {
+    // a live front end draws the interactive figure: no Chromium start
+  } else if (chromiumPath()) {
     image = await renderFigure(figure, { format, width: options.width, height: options.height });
   } else if (!warnedNoChromium) {
     warnedNoChromium = true;
@@ -133,7 +160,19 @@ export async function showFigure(fig: PlotlyFigure, options: ShowFigureOptions):
   }
   const title = ((figure.layout.title as { text?: string } | undefined)?.text ?? name).toString();
   const text = `[figure ${name}: ${title}, ${figure.data.length} trace(s)${files.image ? `, saved ${files.image}` : files.json ? `, saved ${files.json}` : ''}]`;
-  const bundle: Record<string, unknown> = { [PLOTLY_MIME]: JSON.parse(JSON.stringify(figure)), 'text/plain': text };
+  if (inNotebook() && !plotlyLibraryLoaded())
+    displayBundle({ 'text/html': plotlyLibraryHtml(), 'text/plain': '[plotly.js loaded for interactive figures]' });
+  const saved = files.image ?? files.json;
+  const html = figureHtml(figure, {
+    id: `marl-automl-fig-${process.pid}-${Date.now().toString(36)}-${++figureCounter}`,
+    fallbackPng: Buffer.isBuffer(image) ? image : undefined,
+    fallbackText: `${title} (interactive plotly figure: needs JavaScript; run the cell${saved ? `, or open ${saved}` : ''})`,
+  });
+  const bundle: Record<string, unknown> = {
+    'text/html': html,
+    [PLOTLY_MIME]: JSON.parse(JSON.stringify(figure)),
+    'text/plain': text,
+  };
   if (image !== undefined) bundle[format === 'png' ? 'image/png' : 'image/svg+xml'] = image;
   displayBundle(bundle);
   return files;
@@ -174,7 +213,7 @@ export function showTable(table: readonly TableRow[] | DataFrame, options: ShowT
   } catch (err) {
     throw new Error(`showTable '${name}': ${(err as Error).message}`, { cause: err });
   }
-  const fmt = { digits: options.digits, caption: options.caption };
+  const fmt = { digits: options.digits, caption: options.caption, fullTableFile: `${name}.csv` };
   const md = tableToMarkdown(df, fmt);
   if (options.save ?? true) {
     const dir = options.dir ?? resultsDir();

@@ -75,8 +75,9 @@ function checkLength(what: string, field: string, arr: readonly unknown[] | unde
 function layoutFor(opts: AxesOptions): Record<string, unknown> {
   const layout: Record<string, unknown> = {
     template: 'plotly_white',
-    xaxis: { title: { text: opts.xTitle ?? '' }, ...(opts.logX ? { type: 'log' } : {}) },
-    yaxis: { title: { text: opts.yTitle ?? '' }, ...(opts.logY ? { type: 'log' } : {}) },
+    // automargin: plotly widens the margins for long tick labels instead of cutting them off.
+    xaxis: { title: { text: opts.xTitle ?? '' }, automargin: true, ...(opts.logX ? { type: 'log' } : {}) },
+    yaxis: { title: { text: opts.yTitle ?? '' }, automargin: true, ...(opts.logY ? { type: 'log' } : {}) },
     margin: { l: 60, r: 20, t: opts.title ? 50 : 20, b: 50 },
   };
   if (opts.title) layout.title = { text: opts.title };
@@ -233,9 +234,28 @@ export interface BarSeries {
   color?: string;
 }
 
+const BAR_PATTERNS = ['/', 'x', '.', '\\'];
+
+/** Options of {@link barFigure}. */
+export interface BarOptions extends AxesOptions {
+  /**
+   * `v` vertical bars, `h` horizontal bars (categories down the left, labels written in full), or
+   * `auto` (default): horizontal when a category label is longer than 12 characters or there are
+   * more than 8 categories, where rotated labels under vertical bars would be cut or unreadable.
+   * `yTitle` always names the value axis.
+   */
+  orientation?: 'v' | 'h' | 'auto';
+}
+
+/** Bar orientation {@link barFigure} picks for these categories (see {@link BarOptions.orientation}). */
+export function autoBarOrientation(categories: readonly string[]): 'v' | 'h' {
+  return categories.length > 8 || categories.some((c) => c.length > 12) ? 'h' : 'v';
+}
+
 /**
  * Bars with asymmetric error bars (e.g. mean with a bootstrap CI), grouped when there are several
- * series.
+ * series. Long or many category labels get horizontal bars (see {@link BarOptions.orientation}),
+ * listed top to bottom in the given order.
  *
  * @example
  * ```ts
@@ -243,8 +263,13 @@ export interface BarSeries {
  *   { yTitle: 'accuracy' });
  * ```
  */
-export function barFigure(series: readonly BarSeries[], opts: AxesOptions = {}): PlotlyFigure {
+export function barFigure(series: readonly BarSeries[], opts: BarOptions = {}): PlotlyFigure {
   if (!series || series.length === 0) throw new Error('barFigure: expected at least one series');
+  const categories = [...new Set(series.flatMap((s) => s.x))];
+  const orientation =
+    !opts.orientation || opts.orientation === 'auto' ? autoBarOrientation(categories) : opts.orientation;
+  if (orientation !== 'v' && orientation !== 'h')
+    throw new Error(`barFigure: orientation must be 'v', 'h' or 'auto', got '${String(opts.orientation)}'`);
   const data: PlotlyTrace[] = series.map((s, i) => {
     const what = `barFigure: series ${i} ('${s.name}')`;
     checkLength(what, 'y', s.y, s.x.length);
@@ -257,7 +282,13 @@ export function barFigure(series: readonly BarSeries[], opts: AxesOptions = {}):
       name: s.name,
       x: [...s.x],
       y: [...s.y],
-      marker: { color: s.color ?? PALETTE[i % PALETTE.length] },
+      marker: {
+        color: s.color ?? PALETTE[i % PALETTE.length],
+        // Past the palette's 10 colours, a hatch pattern tells series of the same colour apart.
+        ...(i >= PALETTE.length && !s.color
+          ? { pattern: { shape: BAR_PATTERNS[(Math.floor(i / PALETTE.length) - 1) % BAR_PATTERNS.length] } }
+          : {}),
+      },
     };
     if (s.lower && s.upper) {
       const lo = s.lower;
@@ -274,10 +305,146 @@ export function barFigure(series: readonly BarSeries[], opts: AxesOptions = {}):
         visible: true,
       };
     }
+    if (orientation === 'h') {
+      trace.orientation = 'h';
+      trace.x = [...s.y];
+      trace.y = [...s.x];
+      if (trace.error_y) {
+        trace.error_x = trace.error_y;
+        delete trace.error_y;
+      }
+    }
     return trace;
   });
-  const layout = layoutFor(opts);
+  if (orientation === 'v') {
+    const layout = layoutFor(opts);
+    layout.barmode = 'group';
+    return { data, layout };
+  }
+  // Horizontal: the value axis is x (it takes yTitle and logY); categories read top to bottom.
+  const layout = layoutFor({
+    ...opts,
+    xTitle: opts.yTitle,
+    yTitle: opts.xTitle,
+    logX: opts.logY,
+    logY: false,
+    height: opts.height ?? Math.max(300, 120 + categories.length * (14 + 12 * series.length)),
+  });
   layout.barmode = 'group';
+  (layout.yaxis as Record<string, unknown>).autorange = 'reversed';
+  (layout.yaxis as Record<string, unknown>).type = 'category';
+  return { data, layout };
+}
+
+/** Options of {@link smallMultiplesFigure}. */
+export interface SmallMultiplesOptions extends AxesOptions {
+  /** Panels per row (default 4). */
+  columns?: number;
+  /** Name of a series drawn (thin, dotted, without band) in every other panel for comparison. */
+  reference?: string;
+  /** Height of one row of panels in pixels (default 200). */
+  rowHeight?: number;
+}
+
+/**
+ * One small panel per series (its line and band), all on the same axes ranges, instead of many
+ * overlapping translucent bands in one plot. With `reference`, that series is repeated as a thin
+ * dotted line in every other panel, so each method is read against it.
+ *
+ * @example
+ * ```ts
+ * const fig = smallMultiplesFigure(
+ *   [{ name: 'ma2ml', x: [1, 2], y: [0.5, 0.7], lower: [0.4, 0.6], upper: [0.6, 0.8] }, { name: 'random', x: [1, 2], y: [0.4, 0.6] }],
+ *   { reference: 'ma2ml', xTitle: 'evaluations', yTitle: 'best reward', title: 'Best so far' },
+ * );
+ * ```
+ */
+export function smallMultiplesFigure(series: readonly LineSeries[], opts: SmallMultiplesOptions = {}): PlotlyFigure {
+  if (!series || series.length === 0) throw new Error('smallMultiplesFigure: expected at least one series');
+  const columns = Math.min(opts.columns ?? 4, series.length);
+  if (!Number.isInteger(columns) || columns < 1)
+    throw new Error(`smallMultiplesFigure: columns must be a positive integer, got ${String(opts.columns)}`);
+  const ref = opts.reference === undefined ? undefined : series.find((s) => s.name === opts.reference);
+  if (opts.reference !== undefined && !ref)
+    throw new Error(
+      `smallMultiplesFigure: reference '${opts.reference}' is not a series (${series.map((s) => s.name).join(', ')})`,
+    );
+  const rows = Math.ceil(series.length / columns);
+  const gapX = 0.06;
+  const gapY = 0.5 / (rows * 2 + 1);
+  const w = (1 - gapX * (columns - 1)) / columns;
+  const h = (1 - gapY * (rows - 1)) / rows;
+  const data: PlotlyTrace[] = [];
+  const layout = layoutFor({ ...opts, xTitle: undefined, yTitle: undefined });
+  delete layout.xaxis;
+  delete layout.yaxis;
+  const annotations: Record<string, unknown>[] = [];
+  const values = series.flatMap((s) => [...s.y, ...(s.lower ?? []), ...(s.upper ?? [])]).filter(Number.isFinite);
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const pad = (hi - lo) * 0.05 || 1e-9;
+  series.forEach((s, i) => {
+    const k = i + 1;
+    const axis = k === 1 ? '' : String(k);
+    const row = Math.floor(i / columns);
+    const col = i % columns;
+    const x0 = col * (w + gapX);
+    const y1 = 1 - row * (h + gapY);
+    const panel = lineFigure([{ ...s, color: s.color ?? PALETTE[i % PALETTE.length] }]).data;
+    if (ref && ref !== s) {
+      data.push({
+        type: 'scatter',
+        mode: 'lines',
+        name: `${ref.name} (reference)`,
+        x: [...ref.x],
+        y: [...ref.y],
+        line: { color: '#333', width: 1, dash: 'dot' },
+        showlegend: false,
+        hoverinfo: 'skip',
+        xaxis: `x${axis}`,
+        yaxis: `y${axis}`,
+      });
+    }
+    for (const t of panel) data.push({ ...t, showlegend: false, xaxis: `x${axis}`, yaxis: `y${axis}` });
+    const bottom = row === rows - 1 || i + columns >= series.length;
+    layout[`xaxis${axis}`] = {
+      domain: [x0, x0 + w],
+      anchor: `y${axis}`,
+      automargin: true,
+      ...(k > 1 ? { matches: 'x' } : {}),
+      ...(opts.logX ? { type: 'log' } : {}),
+      title: { text: bottom ? (opts.xTitle ?? '') : '' },
+      showticklabels: bottom,
+    };
+    layout[`yaxis${axis}`] = {
+      domain: [y1 - h, y1],
+      anchor: `x${axis}`,
+      automargin: true,
+      ...(k > 1 ? { matches: 'y' } : { range: opts.logY ? undefined : [lo - pad, hi + pad] }),
+      ...(opts.logY ? { type: 'log' } : {}),
+      title: { text: col === 0 ? (opts.yTitle ?? '') : '' },
+      showticklabels: col === 0,
+    };
+    annotations.push({
+      text: `<b>${s.name}</b>`,
+      x: x0 + w / 2,
+      y: y1,
+      xref: 'paper',
+      yref: 'paper',
+      xanchor: 'center',
+      yanchor: 'bottom',
+      showarrow: false,
+      font: { size: 12 },
+    });
+  });
+  layout.annotations = annotations;
+  layout.height = opts.height ?? 90 + rows * (opts.rowHeight ?? 200);
+  if (ref) {
+    // The reference is named under the title (an annotation there would collide with a long title).
+    const note = `dotted line in every panel: ${ref.name}`;
+    layout.title = { text: opts.title ? `${opts.title}<br><sup>${note}</sup>` : note };
+    layout.margin = { ...(layout.margin as Record<string, unknown>), t: 80 };
+  }
   return { data, layout };
 }
 

@@ -6,13 +6,57 @@
 export { preset, budget, parsePreset, PRESET_NAMES, PRESET_ENV, DEFAULT_PRESET } from './presets';
 export type { PresetName, PresetValues } from './presets';
 export { resultsDir, setResultsDir, notebookName, RESULTS_DIR_ENV, NOTEBOOK_NAME_ENV } from './results';
-export { showFigure, showTable, displayBundle, inNotebook, PLOTLY_MIME } from './display';
+export { showFigure, showTable, displayBundle, inNotebook, staticFiguresWanted, PLOTLY_MIME } from './display';
+export {
+  figureHtml,
+  plotlyLibraryHtml,
+  plotlyLibraryLoaded,
+  resetPlotlyLibrary,
+  plotlyLibraryFile,
+} from './plotly-html';
+export type { FigureHtmlOptions } from './plotly-html';
 export type { ShowFigureOptions, ShowTableOptions, FigureFiles } from './display';
-export { lineFigure, heatmapFigure, barFigure, imageGridFigure, cdfFigure, withAlpha, PALETTE } from './figures';
-export type { PlotlyFigure, PlotlyTrace, LineSeries, HeatmapInput, BarSeries, AxesOptions, CdfMarker } from './figures';
-export { toDataFrame, tableToCsv, tableToMarkdown, tableToHtml, formatCell, danfojs } from './tables';
+export {
+  lineFigure,
+  heatmapFigure,
+  barFigure,
+  autoBarOrientation,
+  smallMultiplesFigure,
+  imageGridFigure,
+  cdfFigure,
+  withAlpha,
+  PALETTE,
+} from './figures';
+export type {
+  PlotlyFigure,
+  PlotlyTrace,
+  LineSeries,
+  HeatmapInput,
+  BarSeries,
+  BarOptions,
+  AxesOptions,
+  SmallMultiplesOptions,
+  CdfMarker,
+} from './figures';
+export {
+  toDataFrame,
+  tableToCsv,
+  tableToMarkdown,
+  tableToHtml,
+  formatCell,
+  columnFormatter,
+  shortenVerdict,
+  danfojs,
+} from './tables';
 export type { TableRow, TableCell, TableFormatOptions } from './tables';
-export { renderFigure, closeFigureRenderer, setRendererIdleClose, chromiumPath, CHROMIUM_ENV } from './static-image';
+export {
+  renderFigure,
+  closeFigureRenderer,
+  setRendererIdleClose,
+  chromiumPath,
+  CHROMIUM_ENV,
+  STATIC_FIGURES_ENV,
+} from './static-image';
 export type { RenderOptions } from './static-image';
 export { notebookProgress } from './progress';
 export type { NotebookProgressOptions } from './progress';

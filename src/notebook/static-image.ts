@@ -6,6 +6,14 @@ import { registerCleanup } from './runner/protocol';
 /** Environment variable with the Chromium executable to use (default `/usr/bin/chromium`). */
 export const CHROMIUM_ENV = 'MARL_AUTOML_CHROMIUM';
 
+/**
+ * Environment variable: `1` renders every figure's static PNG/SVG (headless Chromium) also in a
+ * live notebook; `0` never. Unset: static images are rendered by the headless runner (which sets
+ * it to `1`) and in plain scripts, not in a live Jupyter kernel, where the front end draws the
+ * interactive figure and the first figure need not wait for a Chromium start.
+ */
+export const STATIC_FIGURES_ENV = 'MARL_AUTOML_STATIC_FIGURES';
+
 const CANDIDATES = [
   '/usr/bin/chromium',
   '/usr/bin/chromium-browser',

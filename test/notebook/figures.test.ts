@@ -5,6 +5,7 @@ import {
   heatmapFigure,
   imageGridFigure,
   lineFigure,
+  smallMultiplesFigure,
   withAlpha,
   PALETTE,
 } from '../../src/notebook/figures';
@@ -110,6 +111,59 @@ describe('figure builders', () => {
       () => barFigure([{ name: 'acc', x: ['a'], y: [0.9], lower: [0.91], upper: [0.95] }]),
       /bar 0 \('a'\) has y=0.9 outside its error range/,
     );
+  });
+
+  it('barFigure turns to horizontal bars when category labels are long or many (no cut rotated labels)', () => {
+    const labels = ['GANNO (greedy)', 'constant (initial LR, untuned)', 'cosine (tuned)'];
+    const fig = barFigure([{ name: 'acc', x: labels, y: [22, 33, 50], lower: [21, 30, 44], upper: [23, 36, 57] }], {
+      yTitle: 'test accuracy %',
+    });
+    const t = fig.data[0];
+    assert.equal(t.orientation, 'h');
+    assert.deepEqual(t.y, labels, 'categories on the y axis, in the given order');
+    assert.deepEqual(t.x, [22, 33, 50]);
+    assert.deepEqual((t.error_x as { array: number[] }).array, [1, 3, 7]);
+    assert.equal(t.error_y, undefined);
+    const layout = fig.layout as {
+      xaxis: { title: { text: string } };
+      yaxis: { autorange: string; automargin: boolean };
+    };
+    assert.equal(layout.xaxis.title.text, 'test accuracy %', 'yTitle names the value axis');
+    assert.equal(layout.yaxis.autorange, 'reversed', 'first category on top');
+    assert.equal(layout.yaxis.automargin, true, 'the margin grows to fit the labels');
+    const short = barFigure([{ name: 'acc', x: ['a', 'b'], y: [1, 2] }]);
+    assert.equal(short.data[0].orientation, undefined, 'short labels keep vertical bars');
+    assert.equal(
+      barFigure([{ name: 'acc', x: labels, y: [1, 2, 3] }], { orientation: 'v' }).data[0].orientation,
+      undefined,
+    );
+    assert.throws(
+      () => barFigure([{ name: 'a', x: ['a'], y: [1] }], { orientation: 'x' as never }),
+      /orientation must be/,
+    );
+  });
+
+  it('smallMultiplesFigure puts each series in its own panel on shared axes, with a reference line', () => {
+    const series = ['ma2ml', 'random', 'sequential'].map((name, i) => ({
+      name,
+      x: [1, 2, 3],
+      y: [0.5 + i / 10, 0.6, 0.7],
+      lower: [0.4, 0.5, 0.6],
+      upper: [0.7, 0.7, 0.8],
+    }));
+    const fig = smallMultiplesFigure(series, { reference: 'ma2ml', columns: 2, title: 'Best so far' });
+    const axesOf = (name: string) => fig.data.filter((t) => t.name === name).map((t) => t.xaxis);
+    assert.deepEqual(axesOf('random'), ['x2']);
+    assert.deepEqual(axesOf('sequential'), ['x3']);
+    assert.deepEqual(axesOf('ma2ml (reference)'), ['x2', 'x3'], 'reference in every other panel');
+    assert.equal(fig.data.filter((t) => t.fill === 'tonexty').length, 3, 'one band per panel');
+    const l = fig.layout as Record<string, { matches?: string; domain?: number[] }>;
+    assert.equal(l.yaxis2.matches, 'y');
+    assert.equal(l.yaxis3.matches, 'y');
+    assert.ok(l.yaxis3.domain![1] < l.yaxis.domain![0], 'third panel on the second row');
+    assert.ok(fig.data.every((t) => t.showlegend === false));
+    assert.match(JSON.stringify(fig.layout.title), /dotted line in every panel: ma2ml/);
+    assert.throws(() => smallMultiplesFigure(series, { reference: 'nope' }), /reference 'nope' is not a series/);
   });
 
   it('withAlpha validates colours', () => {

@@ -20,6 +20,7 @@ describe('kernel hooks: error content and edited-source watch', () => {
     err.stack = [
       'RangeError: lr must be positive, got -1',
       `    at parseConfig (${ROOT}/src/config/index.js:40:11)`,
+      `    at validate (${ROOT}/dist/src/config/validate.js:12:3)`,
       '    at evalmachine.<anonymous>:5:44',
       '    at evalmachine.<anonymous>:7:3',
       '    at sigintHandlersWrap (node:vm:280:12)',
@@ -34,6 +35,7 @@ describe('kernel hooks: error content and edited-source watch', () => {
       traceback: [
         'RangeError: lr must be positive, got -1',
         '    at parseConfig (src/config/index.ts, compiled line 40)',
+        '    at validate (src/config/validate.ts, compiled line 12)',
         '    at <cell>',
       ],
     });
@@ -61,6 +63,10 @@ describe('kernel hooks: error content and edited-source watch', () => {
       watch.loaded(path.join(root, 'src', 'a', 'mod.js')); // tslab's in-memory name of mod.ts
       watch.loaded(other);
       assert.deepEqual(watch.files(), ['src/a/mod.ts']);
+      // The compiled library (dist/src/x.js, what notebooks import) is watched through its source.
+      const viaDist = hooks.createSourceWatch(root);
+      viaDist.loaded(path.join(root, 'dist', 'src', 'a', 'mod.js'));
+      assert.deepEqual(viaDist.files(), ['src/a/mod.ts']);
       assert.deepEqual(watch.check(), []);
       const later = new Date(Date.now() + 5000);
       fs.utimesSync(ts, later, later); // touched, same content

@@ -124,12 +124,22 @@ describe('project kernel and npm run lab', function () {
     let plan = labPlan({ PATH: bin, JUPYTER_PATH: '/other' }, ['--no-browser'], ROOT, false);
     assert.equal(plan.kind, 'notebook');
     assert.equal(plan.command, path.join(bin, 'jupyter'));
-    assert.deepEqual(plan.args, ['notebook', `--notebook-dir=${ROOT}`, '--no-browser']);
+    assert.deepEqual(plan.args, [
+      'notebook',
+      `--notebook-dir=${ROOT}`,
+      '--NotebookApp.iopub_data_rate_limit=1e10',
+      '--no-browser',
+    ]);
     assert.equal(plan.env.JUPYTER_PATH, `${path.join(ROOT, 'jupyter')}:/other`);
     fs.writeFileSync(path.join(bin, 'jupyter-lab'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
     plan = labPlan({ PATH: bin }, [], ROOT, true);
     assert.equal(plan.kind, 'lab');
-    assert.deepEqual(plan.args, ['lab', `--ServerApp.root_dir=${ROOT}`, '--allow-root']);
+    assert.deepEqual(plan.args, [
+      'lab',
+      `--ServerApp.root_dir=${ROOT}`,
+      '--ServerApp.iopub_data_rate_limit=1e10',
+      '--allow-root',
+    ]);
     assert.equal(plan.env.JUPYTER_PATH, path.join(ROOT, 'jupyter'));
   });
 

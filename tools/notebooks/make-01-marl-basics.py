@@ -26,15 +26,15 @@ is committed to the SQLite experiment store, so re-running a cell returns the st
 learners live in `src/marl/singlestep`, the job kinds and statistics in `src/marl/experiments`.
 """)
 code("""
-import { initBackend } from './src/backend';
-import { ExperimentStore, InlineExecutor, WorkerPoolExecutor } from './src/runtime';
-import type { Executor } from './src/runtime';
+import { initBackend } from './dist/src/backend';
+import { ExperimentStore, InlineExecutor, WorkerPoolExecutor } from './dist/src/runtime';
+import type { Executor } from './dist/src/runtime';
 import {
   MATRIX_METHODS, matrixPayoff, matrixGameLabel, runMatrixSweep, runDilutedSweep,
   meanCurve, summarizeMatrixRuns, summarizeDilutedRuns,
-} from './src/marl/experiments';
-import type { MatrixGameSpec } from './src/marl/experiments';
-import { preset, budget, showFigure, showTable, lineFigure, notebookProgress, provenance, interruptible, PALETTE } from './src/notebook';
+} from './dist/src/marl/experiments';
+import type { MatrixGameSpec } from './dist/src/marl/experiments';
+import { preset, budget, showFigure, showTable, lineFigure, notebookProgress, provenance, interruptible, PALETTE } from './dist/src/notebook';
 
 const backend = await initBackend();
 const seeds: number[] = Array.from({ length: budget({ smoke: 3, quick: 12, full: 30 }) }, (_, i) => i);

@@ -34,13 +34,13 @@ normalisation, the reward `-(ln L_val(t+1) - ln L_val(t))`, the PPO hyper-parame
 """)
 code("""
 import * as path from 'path';
-import { initBackend } from './src/backend';
+import { initBackend } from './dist/src/backend';
 import {
   LayerLrEnv, observationTable, playScript, stepCreditComparison, horizonDifferenceDemo,
   trainFeatureArms, armTeamReturnCurves, evaluateFeatureArms, armEvaluationTable, armTrainingSummary, constantComparisonLines,
-} from './src/ganno';
-import type { FeatureArm, FeatureDef } from './src/ganno';
-import { preset, budget, showFigure, showTable, lineFigure, notebookProgress, provenance, resultsDir } from './src/notebook';
+} from './dist/src/ganno';
+import type { FeatureArm, FeatureDef } from './dist/src/ganno';
+import { preset, budget, showFigure, showTable, lineFigure, notebookProgress, provenance, resultsDir } from './dist/src/notebook';
 
 const backend = await initBackend();
 // A demonstration of the machinery, not a result: the budgets stay small (notebook 11 trains the agents every table uses).

@@ -39,10 +39,10 @@ learning rate and epochs chosen by the sweep on validation tasks (`npm run ganno
 code("""
 import * as path from 'path';
 import { DEFAULT_VARIANT, evaluateEntries, agentEntries, summarise, formatInterval, tuneBaselines, baselineDefs, evaluateBudgetCurve,
-         diagnosticsRows, diagnosticsCurve, actionShares, movedText, degenerateShare, POLICY_MOVED_KL, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
-import type { VariantAgent, EvalRow } from './src/ganno';
-import { meanCI, writeTable } from './src/eval';
-import { openGannoSession, showFigure, showTable, lineFigure, barFigure, notebookProgress, provenance, resultsDir } from './src/notebook';
+         diagnosticsRows, diagnosticsCurve, actionShares, movedText, degenerateShare, POLICY_MOVED_KL, TEST_ACCURACY, VAL_LOSS_AUC } from './dist/src/ganno';
+import type { VariantAgent, EvalRow } from './dist/src/ganno';
+import { meanCI, writeTable } from './dist/src/eval';
+import { openGannoSession, showFigure, showTable, lineFigure, barFigure, notebookProgress, provenance, resultsDir } from './dist/src/notebook';
 
 const session = await openGannoSession(); // backend, this preset's plan, executor (2 workers; inline for smoke), store
 const backend = session.backend;

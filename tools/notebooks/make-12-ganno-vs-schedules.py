@@ -38,10 +38,10 @@ not move is reported as *untestable at this budget*.
 """)
 code("""
 import * as path from 'path';
-import { tuneBaselines, evaluateEntries, agentEntries, tuningFreeEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, learnerEvidence, degenerateShare, movedText, formatInterval, marlEvalRecords, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
-import type { VariantAgent, EvalRow, ControllerEntry, TunedBaseline } from './src/ganno';
-import { writeMarlEvalJson } from './src/eval';
-import { openGannoSession, showFigure, showTable, barFigure, notebookProgress, provenance, resultsDir } from './src/notebook';
+import { tuneBaselines, evaluateEntries, agentEntries, tuningFreeEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, learnerEvidence, degenerateShare, movedText, formatInterval, marlEvalRecords, TEST_ACCURACY, VAL_LOSS_AUC } from './dist/src/ganno';
+import type { VariantAgent, EvalRow, ControllerEntry, TunedBaseline } from './dist/src/ganno';
+import { writeMarlEvalJson } from './dist/src/eval';
+import { openGannoSession, showFigure, showTable, barFigure, notebookProgress, provenance, resultsDir } from './dist/src/notebook';
 
 const session = await openGannoSession(); // backend, this preset's plan, executor (2 workers; inline for smoke), store
 const backend = session.backend;
@@ -67,10 +67,11 @@ const tuned: TunedBaseline[] = await tuneBaselines({ baselines: defs, env: plan.
 void showTable(
   tuned.map((t) => {
     const row: Record<string, string | number> = { baseline: t.def.name, 'tuned peak LR': t.peakLr };
-    for (const s of t.scores) row[`val loss @ ${s.peakLr}`] = Number.isFinite(s.meanFinalValLoss) ? Number(s.meanFinalValLoss.toFixed(4)) : 'diverged';
+    // Columns by grid position (LARS's grid is the same x10), so no column holds one baseline only.
+    t.scores.forEach((s, i) => { row[`val loss @ ${plan.peakGrid[i] ?? s.peakLr}`] = Number.isFinite(s.meanFinalValLoss) ? Number(s.meanFinalValLoss.toFixed(4)) : 'diverged'; });
     return row;
   }),
-  { name: 'tuning', caption: `Peak-LR grid search on training tasks ${plan.tuneSeeds.join(',')} (mean final validation loss; lower is better; grid x10 for LARS): ${provenance({ seeds: plan.tuneSeeds, budget: budgetText, wallSeconds: (Date.now() - started) / 1000 })}` },
+  { name: 'tuning', caption: `Peak-LR grid search on training tasks ${plan.tuneSeeds.join(',')} (mean final validation loss at each grid peak LR; lower is better; LARS runs each grid value x10): ${provenance({ seeds: plan.tuneSeeds, budget: budgetText, wallSeconds: (Date.now() - started) / 1000 })}` },
 );
 """)
 md("""

@@ -33,10 +33,10 @@ overestimate their papers do not claim to handle, the analogue of an initial LR 
 **Reconstructed:** the grid, the task seeds, the budgets (see `gannoPlan`) and the knob mapping.
 """)
 code("""
-import { evaluateEntries, agentEntries, tuningFreeInitialStepEntries, TUNING_FREE_INITIAL_STEP_KNOB, summarise, scoreMatrix, evaluateClaim, learnerEvidence, movedText, formatInterval, TEST_ACCURACY } from './src/ganno';
-import type { VariantAgent, EvalRow, ControllerEntry, LayerLrEnvConfig } from './src/ganno';
-import { TUNING_FREE_OPTIMIZERS } from './src/nn';
-import { openGannoSession, showFigure, showTable, heatmapFigure, notebookProgress, provenance } from './src/notebook';
+import { evaluateEntries, agentEntries, tuningFreeInitialStepEntries, TUNING_FREE_INITIAL_STEP_KNOB, summarise, scoreMatrix, evaluateClaim, learnerEvidence, movedText, formatInterval, TEST_ACCURACY } from './dist/src/ganno';
+import type { VariantAgent, EvalRow, ControllerEntry, LayerLrEnvConfig } from './dist/src/ganno';
+import { TUNING_FREE_OPTIMIZERS } from './dist/src/nn';
+import { openGannoSession, showFigure, showTable, heatmapFigure, notebookProgress, provenance } from './dist/src/notebook';
 
 const session = await openGannoSession(); // backend, this preset's plan, executor (2 workers; inline for smoke), store
 const backend = session.backend;

@@ -24,9 +24,9 @@ notebook 12 (cached in the store), scaled to the target's run length where the s
 **Reconstructed:** the target distributions and budgets (see `gannoPlan(...).generalisation`).
 """)
 code("""
-import { tuneBaselines, evaluateEntries, agentEntries, tuningFreeEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, learnerEvidence, degenerateShare, movedText, formatInterval, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
-import type { VariantAgent, EvalRow, ControllerEntry, TunedBaseline } from './src/ganno';
-import { openGannoSession, showFigure, showTable, barFigure, notebookProgress, provenance } from './src/notebook';
+import { tuneBaselines, evaluateEntries, agentEntries, tuningFreeEntries, baselineController, baselineDefs, summarise, scoreMatrix, evaluateClaim, learnerEvidence, degenerateShare, movedText, formatInterval, TEST_ACCURACY, VAL_LOSS_AUC } from './dist/src/ganno';
+import type { VariantAgent, EvalRow, ControllerEntry, TunedBaseline } from './dist/src/ganno';
+import { openGannoSession, showFigure, showTable, barFigure, notebookProgress, provenance } from './dist/src/notebook';
 
 const session = await openGannoSession(); // backend, this preset's plan, executor (2 workers; inline for smoke), store
 const backend = session.backend;

@@ -30,10 +30,10 @@ whether every policy behind the row moved from its initial policy (otherwise the
 the budgets, and the K values (the paper gives no K ablation).
 """)
 code("""
-import { gannoVariants, variantEnv, trainGannoVariants, evaluateEntries, agentEntries, summarise, scoreMatrix, evaluateClaim, learnerEvidence, degenerateShare, movedText, formatInterval, TEST_ACCURACY, VAL_LOSS_AUC } from './src/ganno';
-import type { GannoVariant, VariantAgent, EvalRow, ControllerEntry } from './src/ganno';
-import { meanCI } from './src/eval';
-import { openGannoSession, showFigure, showTable, lineFigure, barFigure, notebookProgress, provenance } from './src/notebook';
+import { gannoVariants, variantEnv, trainGannoVariants, evaluateEntries, agentEntries, summarise, scoreMatrix, evaluateClaim, learnerEvidence, degenerateShare, movedText, formatInterval, TEST_ACCURACY, VAL_LOSS_AUC } from './dist/src/ganno';
+import type { GannoVariant, VariantAgent, EvalRow, ControllerEntry } from './dist/src/ganno';
+import { meanCI } from './dist/src/eval';
+import { openGannoSession, showFigure, showTable, lineFigure, barFigure, notebookProgress, provenance } from './dist/src/notebook';
 
 const session = await openGannoSession(); // backend, this preset's plan, executor (2 workers; inline for smoke), store
 const backend = session.backend;

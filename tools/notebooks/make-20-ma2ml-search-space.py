@@ -29,15 +29,15 @@ a *reconstruction* (labelled below): Fashion-MNIST 28x28 instead of ImageNet, th
 training sizes. See `src/ma2ml/README.md` for the full table.
 """)
 code("""
-import { initBackend } from './src/backend';
-import { Rng } from './src/random';
+import { initBackend } from './dist/src/backend';
+import { Rng } from './dist/src/random';
 import {
   presetSpace, flopsBudgets, samplePipeline, describePipeline, agentDimensions, spaceSize, evaluationDefaults, proxyData,
   tokenSpaceRows, spaceSummaryLines, sampledPipelineRows, augOpGallery, augPolicyTiles, nasMacSample, shareWithin,
   pipelineBetweenBudgets, evaluateUnderBudgets,
-} from './src/ma2ml';
-import type { AugOpName, Pipeline, SpacePreset } from './src/ma2ml';
-import { preset, budget, showFigure, showTable, provenance, imageGridFigure, cdfFigure } from './src/notebook';
+} from './dist/src/ma2ml';
+import type { AugOpName, Pipeline, SpacePreset } from './dist/src/ma2ml';
+import { preset, budget, showFigure, showTable, provenance, imageGridFigure, cdfFigure } from './dist/src/notebook';
 
 const backend = await initBackend();
 const spacePreset: SpacePreset = budget<SpacePreset>({ smoke: 'smoke', quick: 'quick', full: 'full' });

@@ -38,9 +38,9 @@ code("""
 import {
   planCost, MEASURED_COSTS, mainCells, runSearches, bestSoFarCurves, comparisonRows, formatComparisonRows,
   retrainBest, rewardNoise, selectRuns, describePipeline,
-} from './src/ma2ml';
-import type { SearchRun } from './src/ma2ml';
-import { openMa2mlSession, showFigure, showTable, lineFigure, provenance, PALETTE } from './src/notebook';
+} from './dist/src/ma2ml';
+import type { SearchRun } from './dist/src/ma2ml';
+import { openMa2mlSession, showFigure, showTable, smallMultiplesFigure, provenance, PALETTE } from './dist/src/notebook';
 
 // The preset's plan, its search space, executor and the experiment store (cached, resumable); prints the mode.
 const session = await openMa2mlSession();
@@ -93,14 +93,16 @@ md("""
 ## Best-so-far validation reward vs evaluations
 
 For each method, the best reward found after each evaluation, averaged over seeds, with a 95%
-stratified-bootstrap band (whole seeds resampled). One figure per FLOPs budget.
+stratified-bootstrap band (whole seeds resampled). One figure per FLOPs budget, one panel per method
+(same axes), with `ma2ml` as a dotted line in every panel.
 """)
 code("""
 for (const [i, b] of budgets.entries()) {
   const curves = bestSoFarCurves(runs, plan.methods, b, plan.bootstrap);
-  const fig = lineFigure(
-    plan.methods.map((m, k) => ({ name: m, x: curves[m].steps, y: curves[m].point, lower: curves[m].lo, upper: curves[m].hi, color: PALETTE[k % PALETTE.length], dash: (m === 'ma2ml' ? 'solid' : k > 3 ? 'dot' : 'dash') as 'solid' | 'dot' | 'dash' })),
-    { title: `Best-so-far validation reward, ${i === 0 ? 'tight' : 'loose'} budget ${b} MACs (mean over ${plan.seeds.length} seeds, 95% CI)`, xTitle: 'evaluations', yTitle: 'best validation reward so far', width: 820, height: 460 },
+  // One panel per method (its band readable), ma2ml repeated as a dotted line in every panel.
+  const fig = smallMultiplesFigure(
+    plan.methods.map((m, k) => ({ name: m, x: curves[m].steps, y: curves[m].point, lower: curves[m].lo, upper: curves[m].hi, color: PALETTE[k % PALETTE.length] })),
+    { reference: 'ma2ml', columns: 4, title: `Best-so-far validation reward, ${i === 0 ? 'tight' : 'loose'} budget ${b} MACs (mean over ${plan.seeds.length} seeds, 95% CI)`, xTitle: 'evaluations', yTitle: 'best val reward so far', width: 900 },
   );
   await showFigure(fig, { name: `ma2ml-best-so-far-${i === 0 ? 'tight' : 'loose'}` });
 }

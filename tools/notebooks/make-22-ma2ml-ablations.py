@@ -36,12 +36,12 @@ import {
   formatInterval, defaultPipeline, describePipeline, learnerEvidence, learnerDiagnosticRows, diagnosticCurve,
   creditQuality, creditQualitySummary, NOT_MOVED_ENTROPY, MIN_CRITIC_HELD_OUT_EV,
   evaluatedPipelines, fitRewardSurrogate, runRewardSurrogateSearches, surrogateValue,
-} from './src/ma2ml';
-import { writeCsv } from './src/io';
+} from './dist/src/ma2ml';
+import { writeCsv } from './dist/src/io';
 import * as path from 'path';
-import type { AblationRow, SearchRun } from './src/ma2ml';
-import { openMa2mlSession, showFigure, showTable, lineFigure, provenance, resultsDir, PALETTE } from './src/notebook';
-import type { LineSeries } from './src/notebook';
+import type { AblationRow, SearchRun } from './dist/src/ma2ml';
+import { openMa2mlSession, showFigure, showTable, lineFigure, provenance, resultsDir, PALETTE } from './dist/src/notebook';
+import type { LineSeries } from './dist/src/notebook';
 
 // The preset's plan, space, executor and the store shared with notebook 21 (its searches are reused); prints the mode.
 const session = await openMa2mlSession();

@@ -57,8 +57,8 @@ import * as path from 'path';
 import {
   surrogateCells, surrogateLabels, runSurrogateSearches, regretCurves, budgetRows, formatBudgetRows,
   claimRows, formatClaimRows, diagnosticsSummaryRows, diagnosticsUpdateRows, writeCsv, gridSizesOf,
-} from './src/ma2ml/experiments/surrogate';
-import { openMa2mlSurrogateSession, showFigure, showTable, lineFigure, provenance, resultsDir, PALETTE } from './src/notebook';
+} from './dist/src/ma2ml/experiments/surrogate';
+import { openMa2mlSurrogateSession, showFigure, showTable, smallMultiplesFigure, provenance, resultsDir, PALETTE } from './dist/src/notebook';
 
 // The preset's surrogate plan, its executor and the experiment store (every search cached); prints the mode.
 const session = await openMa2mlSurrogateSession();
@@ -107,13 +107,14 @@ md("""
 ## Normalised regret vs evaluations
 
 Mean over tasks and seeds of the exact normalised regret of the best configuration evaluated so far,
-with a two-level bootstrap 95% band (log x axis).
+with a two-level bootstrap 95% band (log x axis; 0 = optimum, 1 = grid median), one panel per method.
 """)
 code("""
 const curves = regretCurves(runs, plan, labels);
-const fig = lineFigure(
-  labels.map((m, k) => ({ name: m, x: curves[m].steps, y: curves[m].point, lower: curves[m].lo, upper: curves[m].hi, color: PALETTE[k % PALETTE.length], dash: (m.startsWith('ma2ml') && !m.includes('only') ? 'solid' : m.includes('only') ? 'dot' : 'dash') as 'solid' | 'dot' | 'dash' })),
-  { title: `Normalised regret (mean over ${plan.tasks.length} tasks x ${plan.seeds.length} seeds, 95% CI)`, xTitle: 'evaluations', yTitle: 'normalised regret (0 = optimum, 1 = grid median)', logX: true, width: 860, height: 480 },
+// One panel per method (same axes; overlapping bands in one plot are unreadable), ma2ml dotted in every panel.
+const fig = smallMultiplesFigure(
+  labels.map((m, k) => ({ name: m, x: curves[m].steps, y: curves[m].point, lower: curves[m].lo, upper: curves[m].hi, color: PALETTE[k % PALETTE.length] })),
+  { reference: labels.includes('ma2ml') ? 'ma2ml' : undefined, columns: 4, title: `Normalised regret (mean over ${plan.tasks.length} tasks x ${plan.seeds.length} seeds, 95% CI)`, xTitle: 'evaluations', yTitle: 'normalised regret', logX: true, width: 900 },
 );
 await showFigure(fig, { name: 'surrogate-regret-curves' });
 """)

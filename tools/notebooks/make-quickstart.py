@@ -22,13 +22,13 @@ The budget (steps, seeds) comes from the active preset (`smoke` in CI, `quick` b
 the README numbers), so the same notebook runs in seconds or minutes.
 """)
 code("""
-import { initBackend } from './src/backend';
-import { loadFashionMnist, makeSplits, BatchIterator, datasetToTensors, classCounts, FASHION_MNIST_CLASSES } from './src/data';
-import { buildMlp, mlpSpec, countFlops, LayerwiseTrainer, runTraining } from './src/nn';
-import type { TrainingRunResult } from './src/nn';
-import { CosineAnnealingLR } from './src/schedules';
-import { meanCI, probabilityOfImprovement } from './src/eval';
-import { preset, budget, showFigure, showTable, lineFigure, notebookProgress, provenance } from './src/notebook';
+import { initBackend } from './dist/src/backend';
+import { loadFashionMnist, makeSplits, BatchIterator, datasetToTensors, classCounts, FASHION_MNIST_CLASSES } from './dist/src/data';
+import { buildMlp, mlpSpec, countFlops, LayerwiseTrainer, runTraining } from './dist/src/nn';
+import type { TrainingRunResult } from './dist/src/nn';
+import { CosineAnnealingLR } from './dist/src/schedules';
+import { meanCI, probabilityOfImprovement } from './dist/src/eval';
+import { preset, budget, showFigure, showTable, lineFigure, notebookProgress, provenance } from './dist/src/notebook';
 
 const backend = await initBackend();
 const steps: number = budget({ smoke: 60, quick: 1500, full: 4000 });

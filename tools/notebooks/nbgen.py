@@ -5,6 +5,14 @@ import os
 
 cells = []
 
+# First code cell of every notebook: the notebooks import the compiled library (`./dist/src/...`, built by
+# `npm run build`), so that tslab type-checks a setup cell against declaration files in seconds instead of
+# compiling all of src/ on each kernel start. This cell rebuilds dist/ when src/ changed since the last
+# build (jupyter/library-build.js) and must run before any cell that imports from it.
+BUILD_CELL = """// The notebooks import the compiled library (dist/, built from src/ by `npm run build`) so that cells start in
+// seconds. This rebuilds it when src/ changed since the last build. Edited library code? Restart the kernel.
+require('./jupyter/library-build').ensureLibraryBuild({ log: console.log });"""
+
 
 def md(s):
     """Appends a markdown cell."""
@@ -17,7 +25,10 @@ def code(s):
 
 
 def write(filename, id_prefix):
-    """Writes notebooks/<filename> with the project kernelspec; cell ids are <id_prefix>-NN."""
+    """Writes notebooks/<filename> with the project kernelspec; cell ids are <id_prefix>-NN. The build check
+    (BUILD_CELL) goes before the first code cell."""
+    first = next(i for i, c in enumerate(cells) if c["cell_type"] == "code")
+    cells.insert(first, {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": BUILD_CELL})
     for i, c in enumerate(cells):
         c["id"] = f"{id_prefix}-{i:02d}"
     nb = {

@@ -67,6 +67,7 @@ function errorContent(err, root) {
     .map((l) => {
       let s = l.replace(/evalmachine\.<anonymous>(:\d+:\d+)?/g, '<cell>');
       if (rootPrefix) s = s.split(rootPrefix).join('');
+      s = s.replace(/\bdist\/src\//g, 'src/'); // the compiled library notebooks import
       // tslab serves src/x.ts as in-memory src/x.js: name the source (line numbers are the compiled file's).
       return s.replace(/(\bsrc\/[^\s():]+)\.js:(\d+):\d+/g, '$1.ts, compiled line $2');
     })
@@ -88,6 +89,7 @@ function diagnosticsContent(lines) {
  */
 function createSourceWatch(root) {
   const srcDir = path.join(path.resolve(root), 'src') + path.sep;
+  const distSrcDir = path.join(path.resolve(root), 'dist', 'src') + path.sep;
   const loaded = new Map();
   const hashOf = (file) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
   const snapshot = (file) => {
@@ -111,7 +113,10 @@ function createSourceWatch(root) {
     srcDir,
     /** Records a module file being loaded (first load, or a reload after tslab recompiled it). */
     loaded(filename) {
-      if (typeof filename !== 'string' || !filename.startsWith(srcDir)) return;
+      if (typeof filename !== 'string') return;
+      // Notebooks import the compiled library (dist/src/x.js): watch its source, src/x.ts.
+      if (filename.startsWith(distSrcDir)) filename = path.join(srcDir, filename.slice(distSrcDir.length));
+      if (!filename.startsWith(srcDir)) return;
       if (filename.includes(`${path.sep}node_modules${path.sep}`)) return;
       const file = sourceOf(filename);
       if (!file) return;

@@ -4,6 +4,7 @@ import * as path from 'path';
 import { writeFileAtomic } from '../files';
 import { PRESET_ENV, parsePreset, type PresetName } from '../presets';
 import { RESULTS_DIR_ENV, NOTEBOOK_NAME_ENV } from '../results';
+import { STATIC_FIGURES_ENV } from '../static-image';
 import type { ChildMessage, RunRequest } from './protocol';
 import { RunEta, TIMING_HISTORY_FILE, formatDuration, notebookKey, readTimingHistory, recordTiming } from './eta';
 import { writeRunSummary } from './summary';
@@ -203,6 +204,8 @@ export async function runNotebook(file: string, options: RunNotebooksOptions = {
     cwd: rootDir,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: {
+      // Executed copies carry static PNGs (GitHub, nbconvert); the caller's environment may say 0.
+      [STATIC_FIGURES_ENV]: '1',
       ...process.env,
       ...options.env,
       [PRESET_ENV]: presetName,
