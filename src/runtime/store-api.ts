@@ -53,8 +53,15 @@ export function isExperimentStore(v: unknown): v is ExperimentStoreApi {
   return (
     s !== null &&
     typeof s === 'object' &&
-    ['beginExperiment', 'recordRun', 'doneResults', 'doneRuns', 'loadResults', 'claimRuns', 'refreshClaims', 'releaseClaims'].every(
-      (m) => typeof s[m] === 'function',
-    )
+    [
+      'beginExperiment',
+      'recordRun',
+      'doneResults',
+      'doneRuns',
+      'loadResults',
+      'claimRuns',
+      'refreshClaims',
+      'releaseClaims',
+    ].every((m) => typeof s[m] === 'function')
   );
 }
