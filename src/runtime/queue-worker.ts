@@ -8,7 +8,7 @@ import type PgBossType from 'pg-boss';
 import { Executor, JobErrorInfo } from './executor';
 import { Job, getJobKind, runHash } from './jobs';
 import { stableStringify } from './json';
-import { checkPgUrl, maskSecrets, maskUrl, openPool, pgError } from './pg-connect';
+import { checkPgUrl, inTransaction, maskSecrets, maskUrl, openPool, pgError } from './pg-connect';
 import { PG_STORE_SCHEMA } from './pg-store';
 import { ensureQueueTables, QUEUE_NAME, QueueMessage, RESULTS_CHANNEL, startBoss } from './queue';
 import { WorkerPoolExecutor } from './worker-pool';
@@ -146,9 +146,7 @@ export async function startQueueWorker(options: QueueWorkerOptions = {}): Promis
     attempts: number,
     durationMs: number,
   ) => {
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
+    await inTransaction(pool, async (c) => {
       await c.query(
         `INSERT INTO ${schema}.queue_results (hash, key, kind, ok, result_json, error_json, attempts, duration_ms, worker)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
@@ -172,13 +170,7 @@ export async function startQueueWorker(options: QueueWorkerOptions = {}): Promis
         id,
       ]);
       await c.query(`SELECT pg_notify($1, $2)`, [RESULTS_CHANNEL, msg.hash]);
-      await c.query('COMMIT');
-    } catch (err) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      c.release();
-    }
+    });
   };
 
   /**

@@ -7,7 +7,7 @@ import type PgBossType from 'pg-boss';
 import { AbortError, checkRetries, Executor, ExecutorRunOptions, JobErrorInfo, JobOutcome, report } from './executor';
 import { Job, getJobKind, runHash } from './jobs';
 import { JsonValue, parseJson } from './json';
-import { checkPgUrl, maskSecrets, maskUrl, openPool, pgError } from './pg-connect';
+import { checkPgUrl, inTransaction, maskSecrets, maskUrl, openPool, pgError } from './pg-connect';
 import { PG_STORE_SCHEMA } from './pg-store';
 
 /** pg-boss queue name of marl-automl jobs. */
@@ -68,18 +68,10 @@ CREATE TABLE IF NOT EXISTS ${s}.queue_claims (
 
 /** Creates the queue tables (idempotent; serialised across machines). */
 export async function ensureQueueTables(pool: Pool, schema: string): Promise<void> {
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
+  await inTransaction(pool, async (c) => {
     await c.query(`SELECT pg_advisory_xact_lock(hashtext('marl_automl_queue_init'))`);
     await c.query(tables(schema));
-    await c.query('COMMIT');
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    c.release();
-  }
+  });
 }
 
 /** Starts pg-boss on `url` (its schema and our queue created when missing). */
