@@ -265,8 +265,8 @@ describe('runtime: stored results are byte-identical and pinned per kind version
       result: '7fa1fbafd364d40a647c806234ec5fbd224d9d5cfb012e954fbc3cf201931766',
     },
     'ganno-train': {
-      version: 'ganno-train@2',
-      result: '0a5aacb68ef8db5ae9a702665fe4ac1e4feaeeee071a6dca585a4f7432970652',
+      version: 'ganno-train@3',
+      result: '057f4f31d66e186f5d1869ee8c0dd644c344321c1510351beae037c577009c9c',
     },
   };
 

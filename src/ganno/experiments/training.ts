@@ -165,7 +165,7 @@ export const gannoTrainKind = defineJobKind({
   name: 'ganno-train',
   module: __filename,
   export: 'gannoTrainJob',
-  version: 'ganno-train@2',
+  version: 'ganno-train@3',
   fn: gannoTrainJob,
   resolveConfig: resolveGannoTrainJobConfig,
 });
