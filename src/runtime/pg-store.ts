@@ -1,17 +1,20 @@
 import type { Pool } from 'pg';
-import { createHash } from 'crypto';
 import { writeFileAtomic } from '../io';
 import { JsonValue, parseJson, stableStringify } from './json';
 import { inTransaction, maskUrl, openPool, pgError } from './pg-connect';
 import {
+  checkName,
   ClaimRow,
   ExperimentInfo,
   flattenRuns,
   JobEntry,
+  RunDbRow,
   RunRecord,
   RunRow,
+  sha256,
   STORE_SCHEMA_VERSION,
   toCsv,
+  toRunRow,
 } from './store';
 import type { ExperimentStoreApi } from './store-api';
 
@@ -73,23 +76,6 @@ CREATE TABLE IF NOT EXISTS ${s}.run_claims (
 
 /** Milliseconds since the epoch on the database server's clock (claims use one clock for every machine). */
 const NOW_MS = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
-
-interface PgRunRow {
-  experiment: string;
-  hash: string;
-  key: string;
-  kind: string;
-  seed: string;
-  code_version: string;
-  config_json: string;
-  status: 'done' | 'failed';
-  result_json: string | null;
-  error: string | null;
-  attempts: number;
-  duration_ms: number;
-  created_at: string;
-  finished_at: string;
-}
 
 /**
  * The experiment store on PostgreSQL: the same tables, semantics and inspection as the SQLite
@@ -293,7 +279,7 @@ export class PgExperimentStore implements ExperimentStoreApi {
   /** See `ExperimentStore.listRuns` (history included, oldest first). @example `await store.listRuns('sweep')` */
   async listRuns(experiment: string): Promise<RunRow[]> {
     await this.requireExperiment(experiment);
-    const rows = await this.q<PgRunRow>(
+    const rows = await this.q<RunDbRow>(
       'list runs',
       `SELECT * FROM ${this.t('runs')} WHERE experiment = $1 ORDER BY created_at, seq`,
       [experiment],
@@ -304,7 +290,7 @@ export class PgExperimentStore implements ExperimentStoreApi {
   /** See `ExperimentStore.loadResults` (the latest job list, in job order). @example `await store.loadResults('sweep')` */
   async loadResults(experiment: string): Promise<RunRow[]> {
     await this.requireExperiment(experiment);
-    const rows = await this.q<PgRunRow>(
+    const rows = await this.q<RunDbRow>(
       'load results',
       `SELECT r.* FROM ${this.t('experiment_jobs')} j JOIN ${this.t('runs')} r ON r.experiment = j.experiment AND r.hash = j.hash
        WHERE j.experiment = $1 ORDER BY j.position`,
@@ -389,32 +375,4 @@ export class PgExperimentStore implements ExperimentStoreApi {
         `experiment store ${this.location}: no experiment named '${name}' (experiments: ${names.length ? names.join(', ') : 'none'})`,
       );
   }
-}
-
-function toRunRow(r: PgRunRow): RunRow {
-  return {
-    experiment: r.experiment,
-    key: r.key,
-    hash: r.hash,
-    kind: r.kind,
-    seed: Number(r.seed),
-    codeVersion: r.code_version,
-    status: r.status,
-    config: parseJson(r.config_json),
-    result: r.result_json === null ? null : parseJson(r.result_json),
-    error: r.error,
-    attempts: r.attempts,
-    durationMs: r.duration_ms,
-    createdAt: r.created_at,
-    finishedAt: r.finished_at,
-  };
-}
-
-function checkName(name: string): void {
-  if (typeof name !== 'string' || name.trim().length === 0)
-    throw new Error(`experiment name must be a non-empty string, got ${JSON.stringify(name)}`);
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

@@ -160,12 +160,13 @@ CREATE TABLE IF NOT EXISTS run_claims (
 );
 `;
 
-interface RunDbRow {
+/** A `runs` table row as a database driver returns it (PostgreSQL's bigint seed arrives as a string). */
+export interface RunDbRow {
   experiment: string;
   hash: string;
   key: string;
   kind: string;
-  seed: number;
+  seed: number | string;
   code_version: string;
   config_json: string;
   status: 'done' | 'failed';
@@ -638,13 +639,14 @@ export class ExperimentStore implements ExperimentStoreApi {
   }
 }
 
-function toRunRow(r: RunDbRow): RunRow {
+/** A {@link RunDbRow} as the store's public {@link RunRow} (shared by the SQLite and PostgreSQL stores). */
+export function toRunRow(r: RunDbRow): RunRow {
   return {
     experiment: r.experiment,
     key: r.key,
     hash: r.hash,
     kind: r.kind,
-    seed: r.seed,
+    seed: Number(r.seed),
     codeVersion: r.code_version,
     status: r.status,
     config: parseJson(r.config_json),
@@ -779,12 +781,14 @@ function isWritable(file: string): boolean {
   }
 }
 
-function checkName(name: string): void {
+/** Throws a clear error for an empty experiment name (both stores). */
+export function checkName(name: string): void {
   if (typeof name !== 'string' || name.trim().length === 0)
     throw new Error(`experiment name must be a non-empty string, got ${JSON.stringify(name)}`);
 }
 
-function sha256(text: string): string {
+/** Hex SHA-256 of a string (experiment config hashes, both stores). */
+export function sha256(text: string): string {
   return require('crypto').createHash('sha256').update(text).digest('hex');
 }
 
